@@ -1,0 +1,224 @@
+"""The `pkh` command line: every read has --json, every error is one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime, time, timezone
+from functools import wraps
+from typing import Any, TypeVar
+
+import typer
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from api import views
+from api.wiring import App, build_app
+from engine.errors import EngineError, InvalidInput
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="pkh-casework: PKH complaint and case handling.")
+case_app = typer.Typer(no_args_is_help=True, help="Read and advance cases.")
+complaint_app = typer.Typer(no_args_is_help=True, help="File complaints (pengaduan).")
+app.add_typer(case_app, name="case")
+app.add_typer(complaint_app, name="complaint")
+
+F = TypeVar("F", bound=Callable[..., Any])
+_APP: App | None = None
+
+
+def get_app() -> App:
+    global _APP
+    if _APP is None:
+        _APP = build_app()
+    return _APP
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+EXIT_CODES = {"case_not_found": 3, "not_found": 3, "transition_not_allowed": 4,
+              "version_conflict": 5, "guard_rejected": 6, "not_permitted": 7,
+              "invalid_input": 2}
+
+
+def command(fn: F) -> F:
+    """Turn every engine refusal into one line on stderr and a non-zero exit."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except EngineError as e:
+            fail(str(e), EXIT_CODES.get(e.code, 1))
+        except (OperationalError, ProgrammingError) as e:
+            if "no such table" in str(e) or "does not exist" in str(e):
+                fail("the database has no schema yet: run `pkh db upgrade`")
+            fail(f"database error: {e.orig}")
+        except RuntimeError as e:
+            fail(str(e))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit(obj: Any, as_json: bool, text: Callable[[Any], str]) -> None:
+    if as_json:
+        typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+    else:
+        typer.echo(text(obj))
+
+
+def now() -> datetime:
+    return get_app().service.clock()
+
+
+def parse_instant(value: str, field: str, zone: Any = None) -> datetime:
+    """An ISO datetime with offset, or a date (noon in `zone`, so the local date is that day)."""
+    try:
+        if len(value) == 10:
+            d = date.fromisoformat(value)
+            return datetime.combine(d, time(12), tzinfo=zone or timezone.utc)
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(field, f"'{value}' is not an ISO date or datetime") from None
+    if dt.tzinfo is None:
+        raise InvalidInput(field, f"'{value}' needs a time zone offset, e.g. +07:00")
+    return dt
+
+
+def parse_data(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput("data", f"'{pair}' is not KEY=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+# ----------------------------------------------------------------------------------- complaint
+@complaint_app.command("file")
+@command
+def complaint_file(
+    type_: str = typer.Option(..., "--type", help="data_peserta, pembayaran, kkn, ..."),
+    channel: str = typer.Option(..., help="how it arrived: surat, telepon, pendamping, ..."),
+    level: str = typer.Option(..., help="ketua_kelompok, pendamping, kabupaten or pusat"),
+    region: str = typer.Option(..., help="Kemendagri region code, e.g. 3271"),
+    received: str = typer.Option(..., help="when it was received: ISO datetime or date"),
+    summary: str = typer.Option(...),
+    actor: str = typer.Option(..., help="the officer recording it"),
+    reporter_name: str | None = typer.Option(None),
+    anonymous: bool = typer.Option(False, "--anonymous"),
+    confidential: bool = typer.Option(False, "--confidential"),
+    reporter_kind: str = typer.Option("kpm", help="kpm, masyarakat, media, lsm, pendamping, ..."),
+    reporter_contact: str | None = typer.Option(None, help="e-mail or phone for letters"),
+    form: str | None = typer.Option(None, help="C-1 (KPM) or C-2 (others); default by kind"),
+    accused: str | None = typer.Option(None, help="username of the staff member complained of"),
+    about_self: bool = typer.Option(False, "--about-self",
+                                    help="a pendamping complaining about its own situation"),
+    note: str | None = typer.Option(None),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    from workflows.complaint import parse_region, zone_for
+
+    a = get_app()
+    zone = None
+    if len(received) == 10:
+        zone = zone_for(level, parse_region(region)) if level else None
+    data = {"type": type_, "channel": channel, "level": level, "region": region,
+            "summary": summary, "reporter_name": reporter_name, "anonymous": anonymous,
+            "confidential": confidential, "reporter_kind": reporter_kind,
+            "reporter_contact": reporter_contact, "accused": accused, "about_self": about_self}
+    if form:
+        data["form"] = form
+    state = a.service.open_case("complaint", data, actor,
+                                at=parse_instant(received, "received", zone), note=note)
+    emit(views.case_view(a, state, actor), as_json, views.case_text)
+
+
+# ---------------------------------------------------------------------------------------- case
+@case_app.command("advance")
+@command
+def case_advance(
+    case_id: str, event: str,
+    actor: str = typer.Option(...),
+    at: str | None = typer.Option(None, help="when it happened (ISO); default now"),
+    note: str | None = typer.Option(None),
+    data: list[str] = typer.Option([], "--data", help="KEY=VALUE, repeatable"),
+    if_version: int | None = typer.Option(None, "--if-version",
+                                          help="refuse unless the case is at this version"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    a = get_app()
+    when = None
+    if at:
+        zone = views.case_zone(a.service.get(case_id, actor)) if len(at) == 10 else None
+        when = parse_instant(at, "at", zone)
+    state = a.service.apply(case_id, event, parse_data(data), actor, at=when, note=note,
+                            expected_version=if_version)
+    emit(views.case_view(a, state, actor), as_json, views.case_text)
+
+
+@case_app.command("show")
+@command
+def case_show(case_id: str, actor: str | None = typer.Option(None),
+              as_json: bool = typer.Option(False, "--json")) -> None:
+    a = get_app()
+    emit(views.case_view(a, a.service.get(case_id, actor), actor), as_json, views.case_text)
+
+
+@case_app.command("history")
+@command
+def case_history(case_id: str, actor: str | None = typer.Option(None),
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    a = get_app()
+    rows = [views.event_view(c) for c in a.service.history(case_id, actor)]
+    emit(rows, as_json, views.history_text)
+
+
+@case_app.command("replay")
+@command
+def case_replay(case_id: str, as_of: str | None = typer.Option(None, "--as-of"),
+                basis: str = typer.Option("recorded", help="recorded or occurred"),
+                actor: str | None = typer.Option(None),
+                as_json: bool = typer.Option(False, "--json")) -> None:
+    a = get_app()
+    moment = parse_instant(as_of, "as_of") if as_of else None
+    state = a.service.replay(case_id, moment, basis=basis, actor=actor)
+    if state is None:
+        fail(f"case {case_id} did not exist yet at {as_of}", 3)
+        return
+    emit(views.case_view(a, state, actor, replayed=True), as_json, views.case_text)
+
+
+@case_app.command("list")
+@command
+def case_list(status: str | None = typer.Option("open"), level: str | None = None,
+              workflow: str | None = None, region: str | None = None,
+              handler: str | None = None, limit: int = typer.Option(100, min=1, max=1000),
+              as_json: bool = typer.Option(False, "--json")) -> None:
+    """The worklist, soonest stage deadline first."""
+    from engine.store.repository import list_cases
+
+    a = get_app()
+    with a.db.reading() as s:
+        states = list_cases(s, workflow=workflow, status=status or None, level=level,
+                            region_prefix=region, handler=handler, limit=limit)
+    cal = a.service.calendar()
+    rows = [views.worklist_row(st, now(), cal) for st in states]
+    emit(rows, as_json, views.worklist_text)
+
+
+def main() -> None:
+    from api import cli_admin  # noqa: F401  (registers db, user, calendar, audit, workflow, demo)
+
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

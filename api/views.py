@@ -1,0 +1,117 @@
+"""Shapes shown to people and programs: case views, history rows, worklist rows (JSON and text)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from api.wiring import App
+from engine.audit import ChainedEvent
+from engine.calendar import WorkingCalendar
+from engine.machine import compile_workflow
+from engine.state import CaseState
+from workflows.indonesia import zone_label
+
+
+def case_zone(state: CaseState) -> ZoneInfo:
+    return ZoneInfo(state.zone)
+
+
+def local_date(state: CaseState, dt: datetime | None) -> str | None:
+    return None if dt is None else dt.astimezone(case_zone(state)).date().isoformat()
+
+
+def case_view(app: App, state: CaseState, actor: str | None = None, *,
+              replayed: bool = False) -> dict[str, Any]:
+    definition = app.registry.get(state.workflow, state.workflow_version)
+    compiled = compile_workflow(definition)
+    if actor is None:
+        allowed = compiled.triggers_from(state.state)
+    else:
+        allowed = compiled.allowed_for(state, app.service.actor(actor))
+    return {
+        "id": state.id, "workflow": state.workflow, "workflow_version": state.workflow_version,
+        "level": state.level, "state": state.state, "stage": state.stage,
+        "status": state.status, "region": state.region, "zone": zone_label(state.zone),
+        "stage_due": local_date(state, state.stage_due),
+        "level_due": local_date(state, state.level_due),
+        "stage_due_at": _iso(state.stage_due), "level_due_at": _iso(state.level_due),
+        "handler": state.handler, "version": state.version,
+        "allowed_events": [] if replayed else allowed,
+        "created_at": _iso(state.created_at), "updated_at": _iso(state.updated_at),
+        "closed_at": _iso(state.closed_at), "attrs": dict(state.attrs),
+    }
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.isoformat()
+
+
+def case_text(v: dict[str, Any]) -> str:
+    a = v["attrs"]
+    lines = [
+        f"{v['id']}  [{v['status']}]  {v['workflow']} v{v['workflow_version']}  "
+        f"version {v['version']}",
+        f"  type:      {a.get('type', '-')}   region {v['region']} ({v['zone']})",
+        f"  level:     {v['level'] or '-'}   stage: {v['stage'] or '-'}   state: {v['state']}",
+        f"  due:       stage {v['stage_due'] or '-'}   level {v['level_due'] or '-'}",
+        f"  handler:   {v['handler'] or '(office queue)'}",
+    ]
+    if a.get("summary"):
+        lines.append(f"  summary:   {a['summary']}")
+    if v["allowed_events"]:
+        lines.append(f"  next:      {', '.join(v['allowed_events'])}")
+    return "\n".join(lines)
+
+
+def event_view(c: ChainedEvent) -> dict[str, Any]:
+    e = c.event
+    return {"version": e.version, "type": e.type, "trigger": e.trigger, "actor": e.actor,
+            "role": e.role, "occurred_at": e.occurred_at.isoformat(),
+            "recorded_at": e.recorded_at.isoformat(), "data": dict(e.data),
+            "changes": dict(e.changes), "note": e.note, "hash": c.hash}
+
+
+def history_text(rows: list[dict[str, Any]]) -> str:
+    out = []
+    for r in rows:
+        ch = r["changes"]
+        move = f" -> {ch['state']}" if "state" in ch else ""
+        note = f"  \"{r['note']}\"" if r["note"] else ""
+        out.append(f"v{r['version']:<3} {r['occurred_at'][:16]}  {r['type']:<22} "
+                   f"{r['actor']} ({r['role']}){move}{note}")
+    return "\n".join(out)
+
+
+def worklist_row(state: CaseState, now: datetime, cal: WorkingCalendar) -> dict[str, Any]:
+    due = state.stage_due
+    flag = ""
+    if due is not None and state.status == "open":
+        today = now.astimezone(case_zone(state)).date()
+        due_day = due.astimezone(case_zone(state)).date()
+        if due < now:
+            flag = f"overdue {cal.working_days_between(due_day, today)} wd"
+        else:
+            left = cal.working_days_between(today, due_day)
+            flag = "due today" if left == 0 else f"{left} wd left"
+    return {"id": state.id, "type": state.attrs.get("type"), "level": state.level,
+            "stage": state.stage, "state": state.state, "status": state.status,
+            "region": state.region, "zone": zone_label(state.zone), "handler": state.handler,
+            "stage_due": local_date(state, state.stage_due),
+            "level_due": local_date(state, state.level_due), "flag": flag}
+
+
+def worklist_text(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "(no cases)"
+    head = (f"{'case':<18} {'type':<21} {'level':<15} {'stage':<14} {'stage due':<11} "
+            f"{'level due':<11} {'zone':<5} {'handler':<16} status")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(
+            f"{r['id']:<18} {r['type'] or '-':<21} {r['level'] or '-':<15} "
+            f"{r['stage'] or r['state']:<14} {r['stage_due'] or '-':<11} "
+            f"{r['level_due'] or '-':<11} {r['zone']:<5} {r['handler'] or '(office)':<16} "
+            f"{r['flag']}")
+    return "\n".join(lines)

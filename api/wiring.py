@@ -1,0 +1,42 @@
+"""The one wiring place: settings -> database, workflows, calendar, service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from engine.calendar import WorkingCalendar
+from engine.service import CalendarDay, CaseService, utcnow
+from engine.settings import Settings, get_settings
+from engine.store.db import Database
+from workflows import Registry, default_registry
+from workflows.indonesia import Override, build_calendar
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    registry: Registry
+    service: CaseService
+
+
+def calendar_factory(settings: Settings) -> Callable[[Sequence[CalendarDay]], WorkingCalendar]:
+    def factory(days: Sequence[CalendarDay]) -> WorkingCalendar:
+        return build_calendar([Override(d.day, d.working, d.name) for d in days],
+                              settings.calendar_first_year, settings.calendar_last_year)
+
+    return factory
+
+
+def build_app(settings: Settings | None = None, *,
+              clock: Callable[[], datetime] = utcnow) -> App:
+    settings = settings or get_settings()
+    settings.check()
+    db = Database(settings.database_url)
+    registry = default_registry(ketua_kelompok_days=settings.ketua_kelompok_days,
+                                pendamping_days=settings.pendamping_days)
+    service = CaseService(db, registry, calendar_factory(settings), clock=clock,
+                          max_backdate=timedelta(days=settings.max_backdate_days))
+    return App(settings, db, registry, service)

@@ -1,0 +1,141 @@
+"""Workflow definitions as versioned data: states, transitions, guards, budgets, notifications.
+
+A definition knows nothing of storage or HTTP. Guards, routing predicates and effects are small pure
+functions referenced by name, so the definition itself reads as a table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from engine.errors import Reason
+
+if TYPE_CHECKING:
+    from engine.machine import Decision
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long a stage or level may take: working days, or calendar months (side-body referrals)."""
+
+    working_days: int = 0
+    months: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.months} bulan" if self.months else f"{self.working_days} hari kerja"
+
+
+@dataclass(frozen=True)
+class StateDef:
+    name: str
+    level: str | None = None
+    stage: str | None = None
+    closed: bool = False
+    label_id: str = ""
+    label_en: str = ""
+
+
+@dataclass(frozen=True)
+class TransitionDef:
+    trigger: str
+    source: tuple[str, ...]
+    dest: str
+    event_type: str
+    roles: frozenset[str]
+    guards: tuple[str, ...] = ()
+    when: tuple[str, ...] = ()  # routing predicates: choose among alternatives, never refuse
+    effect: str | None = None
+    required: tuple[str, ...] = ()  # keys of the command's data that must be present
+    internal: bool = False  # stays in the same state without restarting any clock
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What an effect decides beyond the state change: field changes, attrs, and event payload."""
+
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+GuardFn = Callable[["Decision"], Reason | None]
+PredicateFn = Callable[["Decision"], bool]
+EffectFn = Callable[["Decision"], Effect]
+ParseFn = Callable[[Mapping[str, Any]], dict[str, Any]]
+ZoneFn = Callable[[str | None, str], ZoneInfo]  # (level, region) -> the handling office's zone
+
+
+@dataclass(frozen=True, eq=False)
+class WorkflowDefinition:
+    name: str
+    version: int
+    id_prefix: str
+    initial: str  # a pseudo-state before creation; never stored
+    states: tuple[StateDef, ...]
+    transitions: tuple[TransitionDef, ...]
+    stage_budgets: Mapping[str, Budget]  # by state name
+    level_budgets: Mapping[str, Budget]  # by level
+    zone_for: ZoneFn
+    guards: Mapping[str, GuardFn] = field(default_factory=dict)
+    predicates: Mapping[str, PredicateFn] = field(default_factory=dict)
+    effects: Mapping[str, EffectFn] = field(default_factory=dict)
+    parsers: Mapping[str, ParseFn] = field(default_factory=dict)  # by trigger: validate data
+    notifications: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # event type -> templates
+    levels: tuple[str, ...] = ()  # escalation order, lowest first
+    title_id: str = ""
+    title_en: str = ""
+
+    def __post_init__(self) -> None:
+        names = {s.name for s in self.states}
+        problems = [
+            f"{t.trigger}: unknown state {s}"
+            for t in self.transitions
+            for s in (*t.source, t.dest)
+            if s not in names and s != self.initial
+        ]
+        problems += [
+            f"{t.trigger}: unknown {kind} {n}"
+            for t in self.transitions
+            for kind, n, table in (
+                *(("guard", g, self.guards) for g in t.guards),
+                *(("predicate", p, self.predicates) for p in t.when),
+                *((("effect", t.effect, self.effects),) if t.effect else ()),
+            )
+            if n not in table
+        ]
+        if problems:
+            raise ValueError(f"workflow {self.name} v{self.version} is inconsistent: {problems}")
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.name, self.version)
+
+    def state(self, name: str) -> StateDef:
+        for s in self.states:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def closed_states(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.states if s.closed)
+
+    def first_state_of(self, level: str) -> str:
+        for s in self.states:
+            if s.level == level:
+                return s.name
+        raise KeyError(level)
+
+    def next_level(self, level: str | None) -> str | None:
+        if level not in self.levels:
+            return None
+        i = self.levels.index(level)
+        return self.levels[i + 1] if i + 1 < len(self.levels) else None
+
+
+def utc_iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.isoformat()

@@ -1,0 +1,110 @@
+"""The engine's error family: every refusal derives from EngineError so doors map them once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why something was refused: a stable English key plus Bahasa Indonesia and English text."""
+
+    key: str
+    id: str
+    en: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"key": self.key, "id": self.id, "en": self.en}
+
+
+class EngineError(Exception):
+    """Base of every refusal the engine can give."""
+
+    code = "engine_error"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"error": self.code, "message": str(self)}
+
+
+class CaseNotFound(EngineError):
+    code = "case_not_found"
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"case not found: {case_id}")
+        self.case_id = case_id
+
+
+class NotFound(EngineError):
+    """Something other than a case (a user, a workflow) does not exist."""
+
+    code = "not_found"
+
+
+class TransitionNotAllowed(EngineError):
+    code = "transition_not_allowed"
+
+    def __init__(self, event: str, state: str, allowed: Sequence[str]) -> None:
+        allowed_txt = ", ".join(allowed) if allowed else "none"
+        super().__init__(f"event '{event}' is not allowed in state '{state}'; allowed: {allowed_txt}")
+        self.event = event
+        self.state = state
+        self.allowed = list(allowed)
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "event": self.event, "state": self.state,
+                "allowed": self.allowed}
+
+
+class GuardRejected(EngineError):
+    code = "guard_rejected"
+
+    def __init__(self, event: str, reasons: Sequence[Reason]) -> None:
+        text = "; ".join(f"{r.key}: {r.en} / {r.id}" for r in reasons)
+        super().__init__(f"event '{event}' refused: {text}")
+        self.event = event
+        self.reasons = list(reasons)
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "event": self.event,
+                "reasons": [r.as_dict() for r in self.reasons]}
+
+
+class NotPermitted(EngineError):
+    """The actor's role or region may not do this. Doors outside the region report it as not found."""
+
+    code = "not_permitted"
+
+    def __init__(self, message: str, *, out_of_scope: bool = False) -> None:
+        super().__init__(message)
+        self.out_of_scope = out_of_scope
+
+
+class ConcurrencyConflict(EngineError):
+    code = "version_conflict"
+
+    def __init__(self, case_id: str, expected: int, current: int) -> None:
+        super().__init__(
+            f"case {case_id} is at version {current}, not {expected}; reload and try again"
+        )
+        self.case_id = case_id
+        self.expected = expected
+        self.current = current
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "expected_version": self.expected,
+                "current_version": self.current}
+
+
+class InvalidInput(EngineError):
+    """A value is malformed or unknown; names the field."""
+
+    code = "invalid_input"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "field": self.field}

@@ -1,0 +1,193 @@
+"""The service layer: one function per command. Load, decide, append events and outbox rows, commit.
+
+Knows nothing of PKH: workflows come from a registry, the holiday calendar from a factory, and
+the clock is injected so tests and the sweep can run at any moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine.audit import ChainedEvent
+from engine.calendar import WorkingCalendar
+from engine.definition import WorkflowDefinition
+from engine.errors import CaseNotFound, ConcurrencyConflict, InvalidInput, NotFound
+from engine.machine import Command, Env, compile_workflow
+from engine.state import SYSTEM, Actor, CaseState, replay
+from engine.store import repository as repo
+from engine.store.db import Database
+from engine.store.tables import CalendarOverrideRow, UserRow
+
+
+class WorkflowSource(Protocol):
+    def get(self, name: str, version: int | None = None) -> WorkflowDefinition: ...
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    working: bool
+    name: str
+
+
+CalendarFactory = Callable[[Sequence[CalendarDay]], WorkingCalendar]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class CaseService:
+    def __init__(self, db: Database, workflows: WorkflowSource, calendar_factory: CalendarFactory,
+                 *, clock: Callable[[], datetime] = utcnow,
+                 max_backdate: timedelta = timedelta(days=60)) -> None:
+        self.db = db
+        self.workflows = workflows
+        self._calendar_factory = calendar_factory
+        self._calendar_cache: tuple[tuple[Any, ...], WorkingCalendar] | None = None
+        self.clock = clock
+        self.max_backdate = max_backdate
+
+    # -- commands --------------------------------------------------------------------------------
+    def open_case(self, workflow: str, data: Mapping[str, Any], actor: str, *,
+                  at: datetime | None = None, note: str | None = None) -> CaseState:
+        definition = self.workflows.get(workflow)
+        now = self.clock()
+        with self.db.transaction() as s:
+            who = self._actor(s, actor)
+            at = at or now
+            key = f"{definition.id_prefix}-{at.astimezone(timezone.utc).year}"
+            case_id = f"{key}-{repo.next_case_number(s, key):06d}"
+            cmd = Command(_trigger_for_creation(definition), who, at, dict(data), note, case_id)
+            return self._decide_and_store(s, definition, None, cmd, now)
+
+    def apply(self, case_id: str, trigger: str, data: Mapping[str, Any], actor: str, *,
+              at: datetime | None = None, note: str | None = None,
+              expected_version: int | None = None) -> CaseState:
+        now = self.clock()
+        try:
+            with self.db.transaction() as s:
+                who = self._actor(s, actor)
+                state = self._visible(s, case_id, who)
+                if expected_version is not None and expected_version != state.version:
+                    raise ConcurrencyConflict(case_id, expected_version, state.version)
+                definition = self.workflows.get(state.workflow, state.workflow_version)
+                cmd = Command(trigger, who, at or now, dict(data), note)
+                return self._decide_and_store(s, definition, state, cmd, now)
+        except IntegrityError:
+            # Another writer appended the same version first: optimistic concurrency.
+            with self.db.reading() as s:
+                current = repo.current_version(s, case_id)
+            raise ConcurrencyConflict(case_id, expected_version or current - 1, current) from None
+
+    def _decide_and_store(self, s: Session, definition: WorkflowDefinition,
+                          state: CaseState | None, cmd: Command, now: datetime) -> CaseState:
+        env = Env(self._calendar(s), now, self.max_backdate, self._facts(s, cmd))
+        events = compile_workflow(definition).decide(state, cmd, env)
+        expected = state.version if state else 0
+        repo.append(s, events, expected)
+        new_state = state
+        outbox = []
+        for ev in events:
+            from engine.state import evolve
+
+            new_state = evolve(new_state, ev)
+            outbox += [repo.outbox_row(ev, template, "reporter", now)
+                       for template in definition.notifications.get(ev.type, ())]
+        assert new_state is not None
+        repo.save_projection(s, new_state, expected)
+        repo.add_outbox(s, outbox)
+        return new_state
+
+    # -- reads -----------------------------------------------------------------------------------
+    def get(self, case_id: str, actor: str | None = None) -> CaseState:
+        with self.db.reading() as s:
+            if actor is None:
+                state = repo.load_case(s, case_id)
+                if state is None:
+                    raise CaseNotFound(case_id)
+                return state
+            return self._visible(s, case_id, self._actor(s, actor))
+
+    def history(self, case_id: str, actor: str | None = None) -> list[ChainedEvent]:
+        with self.db.reading() as s:
+            if actor is not None:
+                self._visible(s, case_id, self._actor(s, actor))
+            events = repo.load_events(s, case_id)
+        if not events:
+            raise CaseNotFound(case_id)
+        return events
+
+    def replay(self, case_id: str, as_of: datetime | None = None, *, basis: str = "recorded",
+               actor: str | None = None) -> CaseState | None:
+        if basis not in ("recorded", "occurred"):
+            raise InvalidInput("basis", "must be 'recorded' or 'occurred'")
+        return replay((c.event for c in self.history(case_id, actor)), as_of=as_of, basis=basis)
+
+    def allowed_events(self, state: CaseState, actor: str) -> list[str]:
+        definition = self.workflows.get(state.workflow, state.workflow_version)
+        with self.db.reading() as s:
+            who = self._actor(s, actor)
+        return compile_workflow(definition).allowed_for(state, who)
+
+    def calendar(self) -> WorkingCalendar:
+        with self.db.reading() as s:
+            return self._calendar(s)
+
+    def actor(self, username: str) -> Actor:
+        with self.db.reading() as s:
+            return self._actor(s, username)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _actor(self, s: Session, username: str) -> Actor:
+        if username == SYSTEM.username:
+            return SYSTEM
+        row = s.get(UserRow, username)
+        if row is None or not row.active:
+            raise NotFound(f"unknown or inactive user: {username}")
+        return Actor(row.username, row.role, row.region)
+
+    def _visible(self, s: Session, case_id: str, who: Actor) -> CaseState:
+        state = repo.load_case(s, case_id)
+        # Outside the actor's region a case does not exist, so existence does not leak.
+        if state is None or not who.covers(state.region):
+            raise CaseNotFound(case_id)
+        return state
+
+    def _facts(self, s: Session, cmd: Command) -> dict[str, Any]:
+        facts: dict[str, Any] = {}
+        me = s.get(UserRow, cmd.actor.username)
+        facts["actor_suspended"] = bool(me and me.suspended)
+        handler = cmd.data.get("handler")
+        if handler:
+            row = s.get(UserRow, str(handler))
+            if row is not None and row.active:
+                facts["handler_user"] = Actor(row.username, row.role, row.region)
+                facts["handler_suspended"] = row.suspended
+        other = cmd.data.get("duplicate_of")
+        if other:
+            facts["duplicate_exists"] = repo.load_case(s, str(other)) is not None
+        return facts
+
+    def _calendar(self, s: Session) -> WorkingCalendar:
+        rows = s.execute(sa.select(CalendarOverrideRow.day, CalendarOverrideRow.working,
+                                   CalendarOverrideRow.name)).all()
+        key = tuple(sorted((r.day, r.working) for r in rows))
+        if self._calendar_cache is None or self._calendar_cache[0] != key:
+            days = [CalendarDay(r.day, r.working, r.name) for r in rows]
+            self._calendar_cache = (key, self._calendar_factory(days))
+        return self._calendar_cache[1]
+
+
+def _trigger_for_creation(definition: WorkflowDefinition) -> str:
+    for t in definition.transitions:
+        if definition.initial in t.source:
+            return t.trigger
+    raise NotFound(f"workflow {definition.name} has no creation event")

@@ -1,0 +1,129 @@
+"""Case state and events: the fold that turns a case's event stream into its current state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any
+
+from engine.errors import EngineError
+
+DATETIME_FIELDS = frozenset(
+    {"stage_started_at", "stage_due", "level_started_at", "level_due", "created_at", "closed_at"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    username: str
+    role: str
+    region: str | None = None  # None: national scope (pusat, admin)
+
+    def covers(self, region: str) -> bool:
+        return self.region is None or region.startswith(self.region)
+
+
+SYSTEM = Actor("system", "system", None)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One recorded fact about a case. `changes` are the field values the fact sets."""
+
+    case_id: str
+    version: int
+    type: str
+    trigger: str
+    workflow: str
+    workflow_version: int
+    actor: str
+    role: str
+    occurred_at: datetime
+    recorded_at: datetime
+    data: Mapping[str, Any] = field(default_factory=dict)
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    note: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {"trigger": self.trigger, "data": dict(self.data), "changes": dict(self.changes),
+                "note": self.note}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseState:
+    id: str
+    workflow: str
+    workflow_version: int
+    version: int
+    state: str
+    status: str  # open | closed
+    region: str
+    zone: str
+    level: str | None = None
+    stage: str | None = None
+    handler: str | None = None
+    stage_started_at: datetime | None = None
+    stage_due: datetime | None = None
+    level_started_at: datetime | None = None
+    level_due: datetime | None = None
+    created_at: datetime | None = None
+    closed_at: datetime | None = None
+    updated_at: datetime | None = None
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["attrs"] = dict(self.attrs)
+        return out
+
+
+class ReplayError(EngineError):
+    code = "replay_error"
+
+
+_SETTABLE = frozenset(f.name for f in fields(CaseState)) - {
+    "id", "workflow", "workflow_version", "version", "attrs", "updated_at"
+}
+
+
+def _convert(key: str, value: Any) -> Any:
+    if key in DATETIME_FIELDS and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value
+
+
+def evolve(state: CaseState | None, event: Event) -> CaseState:
+    """Apply one event. Creation events carry every required field in their changes."""
+    ch = event.changes
+    unknown = set(ch) - _SETTABLE - {"attrs"}
+    if unknown:
+        raise ReplayError(f"event {event.case_id}#{event.version} sets unknown fields {unknown}")
+    values = {k: _convert(k, v) for k, v in ch.items() if k != "attrs"}
+    if state is None:
+        if event.version != 1:
+            raise ReplayError(f"case {event.case_id} starts at version {event.version}, not 1")
+        return CaseState(
+            id=event.case_id, workflow=event.workflow, workflow_version=event.workflow_version,
+            version=1, attrs=dict(ch.get("attrs", {})), updated_at=event.occurred_at, **values,
+        )
+    if event.version != state.version + 1:
+        raise ReplayError(
+            f"case {state.id}: version {event.version} follows {state.version}"
+        )
+    attrs = {**state.attrs, **ch["attrs"]} if "attrs" in ch else state.attrs
+    return replace(state, version=event.version, attrs=attrs, updated_at=event.occurred_at,
+                   **values)
+
+
+def replay(events: Iterable[Event], *, as_of: datetime | None = None,
+           basis: str = "recorded") -> CaseState | None:
+    """Fold events in order; with `as_of`, stop at the first event recorded (or occurred) after it."""
+    state: CaseState | None = None
+    for ev in events:
+        if as_of is not None:
+            moment = ev.recorded_at if basis == "recorded" else ev.occurred_at
+            if moment > as_of:
+                break
+        state = evolve(state, ev)
+    return state

@@ -1,0 +1,154 @@
+"""SQLModel tables: the append-only event log, the case projection, the outbox and reference data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Stores instants in UTC and always hands back aware datetimes, on SQLite too."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: every instant must carry its zone")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+JsonType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class CaseEventRow(SQLModel, table=True):
+    __tablename__ = "case_events"
+    __table_args__ = (sa.UniqueConstraint("case_id", "version", name="uq_case_events_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)  # global order, used by checkpoints
+    case_id: str = Field(max_length=40)
+    version: int
+    event_type: str = Field(max_length=60)
+    payload: dict[str, Any] = Field(sa_type=JsonType)
+    workflow: str = Field(max_length=40)
+    workflow_version: int
+    actor: str = Field(max_length=80)
+    role: str = Field(max_length=40)
+    occurred_at: datetime = _ts()
+    recorded_at: datetime = _ts()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        sa.Index("ix_cases_open_stage_due", "status", "stage_due"),
+        sa.Index("ix_cases_open_level_due", "status", "level_due"),
+        sa.Index("ix_cases_workflow_state", "workflow", "state"),
+        sa.Index("ix_cases_region", "region"),
+        sa.Index("ix_cases_handler", "handler"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    workflow: str = Field(max_length=40)
+    workflow_version: int
+    version: int
+    state: str = Field(max_length=60)
+    status: str = Field(max_length=10)
+    level: str | None = Field(default=None, max_length=30)
+    stage: str | None = Field(default=None, max_length=30)
+    region: str = Field(max_length=10)
+    zone: str = Field(max_length=20)
+    handler: str | None = Field(default=None, max_length=80)
+    stage_started_at: datetime | None = _ts(default=None)
+    stage_due: datetime | None = _ts(default=None)
+    level_started_at: datetime | None = _ts(default=None)
+    level_due: datetime | None = _ts(default=None)
+    created_at: datetime | None = _ts(default=None)
+    closed_at: datetime | None = _ts(default=None)
+    updated_at: datetime | None = _ts(default=None)
+    case_type: str | None = Field(default=None, max_length=40)
+    summary: str | None = Field(default=None)
+    attrs: dict[str, Any] = Field(default_factory=dict, sa_type=JsonType)
+
+
+class OutboxRow(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_status", "status", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=40)
+    event_version: int
+    event_type: str = Field(max_length=60)
+    template: str = Field(max_length=60)
+    recipient: str = Field(max_length=40)  # reporter | handler | supervisor | ...
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JsonType)
+    status: str = Field(default="pending", max_length=12)
+    attempts: int = 0
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(default=None)
+    last_error: str | None = None
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "users"
+
+    username: str = Field(primary_key=True, max_length=80)
+    role: str = Field(max_length=30)
+    region: str | None = Field(default=None, max_length=10)
+    full_name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=200)
+    password_hash: str | None = None
+    active: bool = True
+    suspended: bool = False
+    created_at: datetime = _ts()
+
+
+class CalendarOverrideRow(SQLModel, table=True):
+    __tablename__ = "calendar_overrides"
+
+    day: date = Field(primary_key=True)
+    working: bool  # False: a day off added by decree; True: a holiday taken back
+    name: str = Field(max_length=200)
+    decree: str | None = Field(default=None, max_length=200)
+    created_by: str = Field(max_length=80)
+    created_at: datetime = _ts()
+
+
+class CaseCounterRow(SQLModel, table=True):
+    """Gapless case numbers per prefix and year: a gap means a case was removed."""
+
+    __tablename__ = "case_counters"
+
+    key: str = Field(primary_key=True, max_length=20)
+    last: int = 0
+
+
+class AuditCheckpointRow(SQLModel, table=True):
+    __tablename__ = "audit_checkpoints"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _ts()
+    last_event_id: int
+    event_count: int
+    case_count: int
+    heads_digest: str = Field(max_length=64)
+    prev_digest: str = Field(max_length=64)
+    digest: str = Field(max_length=64)
