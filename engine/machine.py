@@ -284,11 +284,11 @@ def mermaid(definition: WorkflowDefinition) -> str:
     from transitions.extensions import GraphMachine
 
     m = GraphMachine(
-        model=None, states=[definition.initial, *(s.name for s in definition.states)],
+        states=[definition.initial, *(s.name for s in definition.states)],
         transitions=[{"trigger": t.trigger, "source": list(t.source),
                       "dest": t.source[0] if t.internal else t.dest}
                      for t in definition.transitions],
         initial=definition.initial, auto_transitions=False, graph_engine="mermaid",
         title=f"{definition.name} v{definition.version}",
     )
-    return str(m.get_graph().source)
+    return str(m.get_graph().draw(None))

@@ -1,0 +1,302 @@
+"""Every allowed and every forbidden transition of the complaint workflow, decided in memory."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from engine.errors import GuardRejected, InvalidInput, NotPermitted, TransitionNotAllowed
+from engine.machine import Command, Env, compile_workflow
+from engine.state import Actor, CaseState, evolve
+from workflows import complaint
+
+WIB = timezone(timedelta(hours=7))
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=WIB)
+DEF = complaint.definition()
+WF = compile_workflow(DEF)
+ACTORS = {
+    "ketua_kelompok": Actor("kk", "ketua_kelompok", "3271011001"),
+    "pendamping": Actor("pdp", "pendamping", "327101"),
+    "kabupaten": Actor("kab", "kabupaten", "3271"),
+    "pusat": Actor("pst", "pusat", None),
+}
+# Data that satisfies every required key, so only the table decides.
+FULL_DATA: dict[str, Any] = {
+    "parties": "Dinas Sosial", "result": "sudah diperbaiki", "informed_via": "surat",
+    "reason": "bukan_pkh", "body": "tim_koordinasi_kabupaten", "outcome": "selesai",
+    "working_days": 5, "handler": "other", "type": "pembayaran",
+}
+
+K, P = "kabupaten", "pusat"
+FOUR = ("dokumentasi", "identifikasi", "tindak_lanjut", "pemberitahuan")
+
+
+def _chain(level: str) -> dict[tuple[str, str], str]:
+    names = [f"{level}_{s}" for s in FOUR]
+    table = {(a, "advance"): b for a, b in zip(names, names[1:], strict=False)}
+    table[(names[-1], "advance")] = "selesai"
+    table[(f"{level}_identifikasi", "refer")] = f"{level}_dirujuk"
+    table[(f"{level}_tindak_lanjut", "refer")] = f"{level}_dirujuk"
+    table[(f"{level}_dirujuk", "return_from_referral")] = f"{level}_tindak_lanjut"
+    return table
+
+
+# The specification, written out independently of the definition.
+EXPECTED: dict[tuple[str, str], str] = {
+    ("ketua_kelompok_penanganan", "advance"): "selesai",
+    ("pendamping_penanganan", "advance"): "selesai",
+    ("ketua_kelompok_penanganan", "escalate"): "pendamping_penanganan",
+    ("pendamping_penanganan", "escalate"): "kabupaten_dokumentasi",
+    **_chain(K), **_chain(P),
+    **{(f"{K}_{s}", "escalate"): "pusat_dokumentasi" for s in (*FOUR, "dirujuk")},
+    **{(f"{K}_{s}", "recommend_pt_pos"): "pusat_dokumentasi" for s in (*FOUR, "dirujuk")},
+}
+OPEN = [s.name for s in DEF.states if not s.closed]
+for s in OPEN:
+    EXPECTED[(s, "reject")] = "ditolak"
+    for internal in ("assign", "reclassify", "link_reporter"):
+        EXPECTED[(s, internal)] = s
+for s in (f"{P}_{x}" for x in (*FOUR, "dirujuk")):
+    EXPECTED[(s, "extend")] = s
+TRIGGERS = sorted({t.trigger for t in DEF.transitions} - {"file", "reopen"})
+
+
+def state_at(name: str, **attrs: Any) -> CaseState:
+    sd = DEF.state(name)
+    level = sd.level or "kabupaten"
+    return CaseState(
+        id="ADU-2026-000001", workflow="complaint", workflow_version=1, version=3, state=name,
+        status="closed" if sd.closed else "open", region="3271011001", zone="Asia/Jakarta",
+        level=level, stage=sd.stage, handler=None,
+        stage_due=NOW + timedelta(days=5), level_due=NOW + timedelta(days=30),
+        updated_at=NOW - timedelta(days=1),
+        attrs={"type": "pembayaran", "reporters": 2, "anonymous": False, **attrs},
+    )
+
+
+def env(calendar: Any, **facts: Any) -> Env:
+    base = {"handler_user": Actor("other", "kabupaten", "3271")}
+    return Env(calendar, NOW, facts={**base, **facts})
+
+
+def decide(calendar: Any, state: CaseState | None, trigger: str, actor: Actor,
+           data: dict[str, Any] | None = None, **facts: Any) -> CaseState:
+    cmd = Command(trigger, actor, NOW, data if data is not None else dict(FULL_DATA),
+                  case_id="ADU-2026-000001")
+    events = WF.decide(state, cmd, env(calendar, **facts))
+    out = state
+    for ev in events:
+        out = evolve(out, ev)
+    assert out is not None
+    return out
+
+
+def actor_for(state: str) -> Actor:
+    return ACTORS[DEF.state(state).level or "kabupaten"]
+
+
+@pytest.mark.parametrize("source", [s.name for s in DEF.states])
+@pytest.mark.parametrize("trigger", TRIGGERS)
+def test_every_transition_is_allowed_or_refused_exactly_as_specified(calendar: Any,
+                                                                     source: str,
+                                                                     trigger: str) -> None:
+    st = state_at(source)
+    actor = actor_for(source)
+    colleague = Actor("other", actor.role, actor.region)
+    data = dict(FULL_DATA)
+    facts = {"handler_user": colleague}
+    expected = EXPECTED.get((source, trigger))
+    if expected is None:
+        with pytest.raises(TransitionNotAllowed) as err:
+            decide(calendar, st, trigger, actor, data, **facts)
+        assert trigger not in err.value.allowed
+        assert err.value.allowed == WF.allowed_for(st, actor)
+    else:
+        after = decide(calendar, st, trigger, actor, data, **facts)
+        assert after.state == expected
+        assert after.version == st.version + 1
+
+
+def test_the_specification_table_and_the_definition_list_the_same_moves() -> None:
+    declared = {(s, t.trigger) for t in DEF.transitions for s in t.source
+                if t.trigger not in ("file", "reopen")}
+    assert declared == set(EXPECTED)
+
+
+@pytest.mark.parametrize("level", complaint.LEVELS)
+def test_a_complaint_is_filed_at_the_first_stage_of_its_entry_level(calendar: Any,
+                                                                     level: str) -> None:
+    from tests.conftest import complaint_data
+
+    region = "3271011001"
+    actor = ACTORS[level] if level != "pusat" else ACTORS["pusat"]
+    st = decide(calendar, None, "file", actor, complaint_data(level=level, region=region))
+    assert st.level == level
+    assert st.state == DEF.first_state_of(level)
+    assert st.status == "open" and st.version == 1
+    assert st.handler == actor.username
+
+
+def test_stage_and_level_due_dates_follow_tabel_2_and_restart_at_pusat(calendar: Any) -> None:
+    from tests.conftest import complaint_data
+
+    st = decide(calendar, None, "file", ACTORS["kabupaten"], complaint_data())
+    # Monday 2 March 2026 + 5 working days. The level: 26 working days, skipping 18-24 March
+    # (Nyepi, Idul Fitri and their cuti bersama) and Good Friday 3 April: 15 April.
+    assert st.stage_due.date().isoformat() == "2026-03-09"
+    assert st.stage_due.astimezone(WIB).time().isoformat() == "23:59:59"
+    assert st.level_due.date().isoformat() == "2026-04-15"
+    up = decide(calendar, st, "escalate", ACTORS["kabupaten"], {"reason": "perlu pusat"})
+    assert up.level == "pusat" and up.handler is None
+    assert up.stage_due.date().isoformat() == "2026-03-09"
+    assert up.level_due.date().isoformat() == "2026-04-15"
+
+
+def test_a_wita_office_gets_its_own_local_due_date(calendar: Any) -> None:
+    from tests.conftest import complaint_data
+
+    # 23:30 WIB on Friday 6 March is already Saturday 00:30 in Makassar (WITA).
+    late = datetime(2026, 3, 6, 23, 30, tzinfo=WIB)
+    mks = Actor("kab.mks", "kabupaten", "7371")
+    cmd = Command("file", mks, late, complaint_data(region="7371"), case_id="ADU-2026-000002")
+    ev = WF.decide(None, cmd, Env(calendar, late + timedelta(hours=1)))[0]
+    st = evolve(None, ev)
+    assert st.zone == "Asia/Makassar"
+    assert st.stage_due.isoformat() == "2026-03-13T23:59:59+08:00"
+    cmd_wib = Command("file", ACTORS["kabupaten"], late, complaint_data(),
+                      case_id="ADU-2026-000003")
+    st_wib = evolve(None, WF.decide(None, cmd_wib, Env(calendar, late + timedelta(hours=1)))[0])
+    assert st_wib.stage_due.isoformat() == "2026-03-13T23:59:59+07:00"
+    late_fri = datetime(2026, 3, 5, 23, 30, tzinfo=WIB)  # Friday 00:30 in WITA
+    cmd2 = Command("file", mks, late_fri, complaint_data(region="7371"), case_id="ADU-2026-4")
+    st2 = evolve(None, WF.decide(None, cmd2, Env(calendar, late))[0])
+    assert st2.stage_due.isoformat() == "2026-03-13T23:59:59+08:00"  # Fri + 5 wd = next Fri
+
+
+def test_a_guard_refusal_lists_every_failing_reason(calendar: Any) -> None:
+    st = state_at("kabupaten_dokumentasi", type="data_peserta", reporters=1)
+    with pytest.raises(GuardRejected) as err:
+        decide(calendar, st, "recommend_pt_pos", ACTORS["kabupaten"], {})
+    keys = [r.key for r in err.value.reasons]
+    assert keys == ["not_payment", "too_few_reporters"]
+    assert all(r.id and r.en for r in err.value.reasons)
+
+
+def test_pt_pos_recommendation_needs_two_linked_reporters(calendar: Any) -> None:
+    st = state_at("kabupaten_tindak_lanjut", reporters=1)
+    with pytest.raises(GuardRejected, match="too_few_reporters"):
+        decide(calendar, st, "recommend_pt_pos", ACTORS["kabupaten"], {})
+    two = decide(calendar, st, "link_reporter", ACTORS["kabupaten"], {})
+    assert decide(calendar, two, "recommend_pt_pos", ACTORS["kabupaten"], {}).level == "pusat"
+
+
+def test_nobody_handles_a_complaint_about_themselves(calendar: Any) -> None:
+    st = state_at("kabupaten_dokumentasi", accused="kab")
+    with pytest.raises(GuardRejected, match="conflict_of_interest"):
+        decide(calendar, st, "advance", ACTORS["kabupaten"], {})
+    with pytest.raises(GuardRejected, match="handler_ineligible"):
+        decide(calendar, state_at("kabupaten_dokumentasi", accused="other"), "assign",
+               ACTORS["kabupaten"], {"handler": "other"})
+
+
+def test_a_pendamping_complaint_about_itself_must_go_to_pusat(calendar: Any) -> None:
+    from tests.conftest import complaint_data
+
+    data = complaint_data(reporter_kind="pendamping", about_self=True)
+    with pytest.raises(GuardRejected, match="pendamping_self_to_pusat"):
+        decide(calendar, None, "file", ACTORS["kabupaten"], data)
+    st = decide(calendar, None, "file", ACTORS["pusat"], {**data, "level": "pusat"})
+    assert st.level == "pusat" and st.attrs["form"] == "C-2"
+
+
+def test_a_complaint_cannot_close_before_the_reporter_is_informed_unless_anonymous(
+        calendar: Any) -> None:
+    st = state_at("kabupaten_pemberitahuan")
+    with pytest.raises(GuardRejected, match="reporter_not_informed"):
+        decide(calendar, st, "advance", ACTORS["kabupaten"], {})
+    closed = decide(calendar, state_at("kabupaten_pemberitahuan", anonymous=True), "advance",
+                    ACTORS["kabupaten"], {})
+    assert closed.status == "closed" and closed.stage_due is None and closed.level_due is None
+
+
+def test_leaving_a_stage_that_needs_data_names_the_missing_keys(calendar: Any) -> None:
+    with pytest.raises(GuardRejected, match="parties"):
+        decide(calendar, state_at("kabupaten_identifikasi"), "advance", ACTORS["kabupaten"], {})
+
+
+def test_a_duplicate_rejection_must_name_an_existing_case(calendar: Any) -> None:
+    st = state_at("kabupaten_dokumentasi")
+    data = {"reason": "duplikat", "informed_via": "surat"}
+    with pytest.raises(GuardRejected, match="duplicate_of_missing"):
+        decide(calendar, st, "reject", ACTORS["kabupaten"], data)
+    with pytest.raises(GuardRejected, match="duplicate_of_unknown"):
+        decide(calendar, st, "reject", ACTORS["kabupaten"], {**data, "duplicate_of": "X"},
+               duplicate_exists=False)
+    done = decide(calendar, st, "reject", ACTORS["kabupaten"], {**data, "duplicate_of": "X"},
+                  duplicate_exists=True)
+    assert done.state == "ditolak" and done.attrs["duplicate_of"] == "X"
+
+
+def test_a_resolved_complaint_reopens_at_its_level_with_a_fresh_clock(calendar: Any) -> None:
+    closed = state_at("selesai")
+    later = decide(calendar, closed, "reopen", ACTORS["kabupaten"], {"reason": "tidak puas"})
+    assert later.state == "kabupaten_dokumentasi" and later.status == "open"
+    assert later.level_due.date().isoformat() == "2026-04-15"
+    with pytest.raises(TransitionNotAllowed):
+        decide(calendar, state_at("ditolak"), "reopen", ACTORS["kabupaten"], {"reason": "x"})
+
+
+def test_a_referral_for_service_availability_gets_three_months(calendar: Any) -> None:
+    st = state_at("kabupaten_tindak_lanjut", type="ketersediaan_layanan")
+    out = decide(calendar, st, "refer", ACTORS["kabupaten"], {"body": "dinas_teknis"})
+    assert out.stage_due.date().isoformat() == "2026-06-02"  # 2 March + 3 months, a working day
+    assert out.level_due >= out.stage_due
+
+
+def test_pusat_extends_its_deadline_by_working_days(calendar: Any) -> None:
+    st = state_at("pusat_tindak_lanjut")
+    st = CaseState(**{**st.as_dict(), "level": "pusat",
+                      "level_due": datetime(2026, 3, 17, 23, 59, 59, tzinfo=WIB)})
+    out = decide(calendar, st, "extend", ACTORS["pusat"], {"working_days": "2", "reason": "x"})
+    assert out.level_due.date().isoformat() == "2026-03-26"  # skips 18-24 March
+    with pytest.raises(GuardRejected, match="extension_out_of_range"):
+        decide(calendar, st, "extend", ACTORS["pusat"], {"working_days": 40, "reason": "x"})
+
+
+def test_roles_and_regions_limit_who_may_act(calendar: Any) -> None:
+    st = state_at("kabupaten_dokumentasi")
+    with pytest.raises(NotPermitted) as err:
+        decide(calendar, st, "advance", ACTORS["pendamping"], {})
+    assert not err.value.out_of_scope
+    with pytest.raises(NotPermitted) as err:
+        decide(calendar, st, "advance", Actor("kab.bdg", "kabupaten", "3273"), {})
+    assert err.value.out_of_scope
+    assert WF.allowed_for(st, Actor("kab.bdg", "kabupaten", "3273")) == []
+    assert WF.allowed_for(st, Actor("aud", "auditor", None)) == []
+
+
+@pytest.mark.parametrize("field,value", [
+    ("type", "bukan_tipe"), ("region", "3299"), ("level", "desa"), ("channel", "burung"),
+    ("summary", ""), ("reporter_name", None),
+])
+def test_bad_filing_data_names_the_field(calendar: Any, field: str, value: Any) -> None:
+    from tests.conftest import complaint_data
+
+    with pytest.raises(InvalidInput) as err:
+        decide(calendar, None, "file", ACTORS["kabupaten"], complaint_data(**{field: value}))
+    assert err.value.field == field
+
+
+def test_event_times_may_be_backdated_within_limits_but_not_in_the_future(calendar: Any) -> None:
+    from tests.conftest import complaint_data
+
+    for at, ok in ((NOW - timedelta(days=10), True), (NOW + timedelta(hours=1), False),
+                   (NOW - timedelta(days=61), False)):
+        cmd = Command("file", ACTORS["kabupaten"], at, complaint_data(), case_id="ADU-X")
+        if ok:
+            WF.decide(None, cmd, Env(calendar, NOW))
+        else:
+            with pytest.raises(InvalidInput, match="at"):
+                WF.decide(None, cmd, Env(calendar, NOW))
