@@ -25,12 +25,23 @@ def verify_password(password: str, hashed: str | None) -> bool:
     return bool(hashed) and _hasher.verify(password, hashed)
 
 
-def add_user(db: Database, username: str, role: str, region: str | None, *, now: datetime,
-             password: str | None = None, full_name: str | None = None,
-             email: str | None = None) -> UserRow:
+def add_user(
+    db: Database,
+    username: str,
+    role: str,
+    region: str | None,
+    *,
+    now: datetime,
+    password: str | None = None,
+    full_name: str | None = None,
+    email: str | None = None,
+) -> UserRow:
     username = (username or "").strip()
-    if not username or len(username) > 80 or not username.replace(".", "").replace(
-            "_", "").replace("-", "").isalnum():
+    if (
+        not username
+        or len(username) > 80
+        or not username.replace(".", "").replace("_", "").replace("-", "").isalnum()
+    ):
         raise InvalidInput("username", "use 1-80 letters, digits, '.', '_' or '-'")
     if username == "system":
         raise InvalidInput("username", "'system' is reserved for automatic actions")
@@ -39,8 +50,15 @@ def add_user(db: Database, username: str, role: str, region: str | None, *, now:
     with db.transaction() as s:
         if s.get(UserRow, username) is not None:
             raise InvalidInput("username", f"user {username} already exists")
-        row = UserRow(username=username, role=role, region=region, password_hash=hashed,
-                      full_name=full_name, email=email, created_at=now)
+        row = UserRow(
+            username=username,
+            role=role,
+            region=region,
+            password_hash=hashed,
+            full_name=full_name,
+            email=email,
+            created_at=now,
+        )
         s.add(row)
         return row
 
@@ -59,16 +77,30 @@ def require_admin(db: Database, username: str) -> None:
         raise InvalidInput("actor", f"{username} is not an admin")
 
 
-def add_override(db: Database, day: date, *, working: bool, name: str, actor: str,
-                 now: datetime, decree: str | None = None) -> CalendarOverrideRow:
+def add_override(
+    db: Database,
+    day: date,
+    *,
+    working: bool,
+    name: str,
+    actor: str,
+    now: datetime,
+    decree: str | None = None,
+) -> CalendarOverrideRow:
     require_admin(db, actor)
     if not name.strip():
         raise InvalidInput("name", "is required")
     with db.transaction() as s:
         row = s.get(CalendarOverrideRow, day)
         if row is None:
-            row = CalendarOverrideRow(day=day, working=working, name=name.strip(),
-                                      decree=decree, created_by=actor, created_at=now)
+            row = CalendarOverrideRow(
+                day=day,
+                working=working,
+                name=name.strip(),
+                decree=decree,
+                created_by=actor,
+                created_at=now,
+            )
             s.add(row)
         else:
             row.working, row.name, row.decree = working, name.strip(), decree
@@ -87,5 +119,6 @@ def remove_override(db: Database, day: date, *, actor: str) -> None:
 
 def list_overrides(db: Database) -> list[CalendarOverrideRow]:
     with db.reading() as s:
-        return list(s.execute(sa.select(CalendarOverrideRow).order_by(
-            CalendarOverrideRow.day)).scalars())
+        return list(
+            s.execute(sa.select(CalendarOverrideRow).order_by(CalendarOverrideRow.day)).scalars()
+        )

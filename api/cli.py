@@ -1,11 +1,11 @@
-"""The `pkh` command line: every read has --json, every error is one clear line and a non-zero exit."""
+"""The `pkh` command line: every read has --json; every error is one line and a non-zero exit."""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections.abc import Callable
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -16,8 +16,11 @@ from api import views
 from api.wiring import App, build_app
 from engine.errors import EngineError, InvalidInput
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="pkh-casework: PKH complaint and case handling.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="pkh-casework: PKH complaint and case handling.",
+)
 case_app = typer.Typer(no_args_is_help=True, help="Read and advance cases.")
 complaint_app = typer.Typer(no_args_is_help=True, help="File complaints (pengaduan).")
 app.add_typer(case_app, name="case")
@@ -39,9 +42,15 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-EXIT_CODES = {"case_not_found": 3, "not_found": 3, "transition_not_allowed": 4,
-              "version_conflict": 5, "guard_rejected": 6, "not_permitted": 7,
-              "invalid_input": 2}
+EXIT_CODES = {
+    "case_not_found": 3,
+    "not_found": 3,
+    "transition_not_allowed": 4,
+    "version_conflict": 5,
+    "guard_rejected": 6,
+    "not_permitted": 7,
+    "invalid_input": 2,
+}
 
 
 def command(fn: F) -> F:
@@ -79,7 +88,7 @@ def parse_instant(value: str, field: str, zone: Any = None) -> datetime:
     try:
         if len(value) == 10:
             d = date.fromisoformat(value)
-            return datetime.combine(d, time(12), tzinfo=zone or timezone.utc)
+            return datetime.combine(d, time(12), tzinfo=zone or UTC)
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(field, f"'{value}' is not an ISO date or datetime") from None
@@ -116,8 +125,9 @@ def complaint_file(
     reporter_contact: str | None = typer.Option(None, help="e-mail or phone for letters"),
     form: str | None = typer.Option(None, help="C-1 (KPM) or C-2 (others); default by kind"),
     accused: str | None = typer.Option(None, help="username of the staff member complained of"),
-    about_self: bool = typer.Option(False, "--about-self",
-                                    help="a pendamping complaining about its own situation"),
+    about_self: bool = typer.Option(
+        False, "--about-self", help="a pendamping complaining about its own situation"
+    ),
     note: str | None = typer.Option(None),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -127,14 +137,25 @@ def complaint_file(
     zone = None
     if len(received) == 10:
         zone = zone_for(level, parse_region(region)) if level else None
-    data = {"type": type_, "channel": channel, "level": level, "region": region,
-            "summary": summary, "reporter_name": reporter_name, "anonymous": anonymous,
-            "confidential": confidential, "reporter_kind": reporter_kind,
-            "reporter_contact": reporter_contact, "accused": accused, "about_self": about_self}
+    data = {
+        "type": type_,
+        "channel": channel,
+        "level": level,
+        "region": region,
+        "summary": summary,
+        "reporter_name": reporter_name,
+        "anonymous": anonymous,
+        "confidential": confidential,
+        "reporter_kind": reporter_kind,
+        "reporter_contact": reporter_contact,
+        "accused": accused,
+        "about_self": about_self,
+    }
     if form:
         data["form"] = form
-    state = a.service.open_case("complaint", data, actor,
-                                at=parse_instant(received, "received", zone), note=note)
+    state = a.service.open_case(
+        "complaint", data, actor, at=parse_instant(received, "received", zone), note=note
+    )
     emit(views.case_view(a, state, actor), as_json, views.case_text)
 
 
@@ -142,13 +163,15 @@ def complaint_file(
 @case_app.command("advance")
 @command
 def case_advance(
-    case_id: str, event: str,
+    case_id: str,
+    event: str,
     actor: str = typer.Option(...),
     at: str | None = typer.Option(None, help="when it happened (ISO); default now"),
     note: str | None = typer.Option(None),
     data: list[str] = typer.Option([], "--data", help="KEY=VALUE, repeatable"),
-    if_version: int | None = typer.Option(None, "--if-version",
-                                          help="refuse unless the case is at this version"),
+    if_version: int | None = typer.Option(
+        None, "--if-version", help="refuse unless the case is at this version"
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     a = get_app()
@@ -156,23 +179,30 @@ def case_advance(
     if at:
         zone = views.case_zone(a.service.get(case_id, actor)) if len(at) == 10 else None
         when = parse_instant(at, "at", zone)
-    state = a.service.apply(case_id, event, parse_data(data), actor, at=when, note=note,
-                            expected_version=if_version)
+    state = a.service.apply(
+        case_id, event, parse_data(data), actor, at=when, note=note, expected_version=if_version
+    )
     emit(views.case_view(a, state, actor), as_json, views.case_text)
 
 
 @case_app.command("show")
 @command
-def case_show(case_id: str, actor: str | None = typer.Option(None),
-              as_json: bool = typer.Option(False, "--json")) -> None:
+def case_show(
+    case_id: str,
+    actor: str | None = typer.Option(None),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     a = get_app()
     emit(views.case_view(a, a.service.get(case_id, actor), actor), as_json, views.case_text)
 
 
 @case_app.command("history")
 @command
-def case_history(case_id: str, actor: str | None = typer.Option(None),
-                 as_json: bool = typer.Option(False, "--json")) -> None:
+def case_history(
+    case_id: str,
+    actor: str | None = typer.Option(None),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     a = get_app()
     rows = [views.event_view(c) for c in a.service.history(case_id, actor)]
     emit(rows, as_json, views.history_text)
@@ -180,10 +210,13 @@ def case_history(case_id: str, actor: str | None = typer.Option(None),
 
 @case_app.command("replay")
 @command
-def case_replay(case_id: str, as_of: str | None = typer.Option(None, "--as-of"),
-                basis: str = typer.Option("recorded", help="recorded or occurred"),
-                actor: str | None = typer.Option(None),
-                as_json: bool = typer.Option(False, "--json")) -> None:
+def case_replay(
+    case_id: str,
+    as_of: str | None = typer.Option(None, "--as-of"),
+    basis: str = typer.Option("recorded", help="recorded or occurred"),
+    actor: str | None = typer.Option(None),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     a = get_app()
     moment = parse_instant(as_of, "as_of") if as_of else None
     state = a.service.replay(case_id, moment, basis=basis, actor=actor)
@@ -195,17 +228,29 @@ def case_replay(case_id: str, as_of: str | None = typer.Option(None, "--as-of"),
 
 @case_app.command("list")
 @command
-def case_list(status: str | None = typer.Option("open"), level: str | None = None,
-              workflow: str | None = None, region: str | None = None,
-              handler: str | None = None, limit: int = typer.Option(100, min=1, max=1000),
-              as_json: bool = typer.Option(False, "--json")) -> None:
+def case_list(
+    status: str | None = typer.Option("open"),
+    level: str | None = None,
+    workflow: str | None = None,
+    region: str | None = None,
+    handler: str | None = None,
+    limit: int = typer.Option(100, min=1, max=1000),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """The worklist, soonest stage deadline first."""
     from engine.store.repository import list_cases
 
     a = get_app()
     with a.db.reading() as s:
-        states = list_cases(s, workflow=workflow, status=status or None, level=level,
-                            region_prefix=region, handler=handler, limit=limit)
+        states = list_cases(
+            s,
+            workflow=workflow,
+            status=status or None,
+            level=level,
+            region_prefix=region,
+            handler=handler,
+            limit=limit,
+        )
     cal = a.service.calendar()
     rows = [views.worklist_row(st, now(), cal) for st in states]
     emit(rows, as_json, views.worklist_text)

@@ -13,7 +13,7 @@ from engine.errors import InvalidInput
 from engine.machine import mermaid
 from engine.store import audit_runner
 from engine.store.migrate import upgrade
-from workflows.indonesia import ZONE_INFO, Zone, non_working_days, Override
+from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days
 
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 user_app = typer.Typer(no_args_is_help=True, help="User accounts.")
@@ -41,21 +41,48 @@ def db_upgrade() -> None:
 # ---------------------------------------------------------------------------------------- users
 @user_app.command("add")
 @command
-def user_add(name: str, role: str = typer.Option(...), region: str | None = None,
-             password: str | None = None, full_name: str | None = None,
-             email: str | None = None) -> None:
-    row = add_user(get_app().db, name, role, region, now=now(), password=password,
-                   full_name=full_name, email=email)
+def user_add(
+    name: str,
+    role: str = typer.Option(...),
+    region: str | None = None,
+    password: str | None = None,
+    full_name: str | None = None,
+    email: str | None = None,
+) -> None:
+    row = add_user(
+        get_app().db,
+        name,
+        role,
+        region,
+        now=now(),
+        password=password,
+        full_name=full_name,
+        email=email,
+    )
     typer.echo(f"user {row.username}: {row.role}" + (f" {row.region}" if row.region else ""))
 
 
 @user_app.command("list")
 @command
 def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
-    rows = [{"username": u.username, "role": u.role, "region": u.region, "active": u.active,
-             "suspended": u.suspended} for u in list_users(get_app().db)]
-    emit(rows, as_json, lambda rs: "\n".join(
-        f"{r['username']:<24} {r['role']:<15} {r['region'] or '-'}" for r in rs) or "(none)")
+    rows = [
+        {
+            "username": u.username,
+            "role": u.role,
+            "region": u.region,
+            "active": u.active,
+            "suspended": u.suspended,
+        }
+        for u in list_users(get_app().db)
+    ]
+    emit(
+        rows,
+        as_json,
+        lambda rs: (
+            "\n".join(f"{r['username']:<24} {r['role']:<15} {r['region'] or '-'}" for r in rs)
+            or "(none)"
+        ),
+    )
 
 
 # ------------------------------------------------------------------------------------- calendar
@@ -68,43 +95,67 @@ def _zone(zone: str) -> Any:
 
 @cal_app.command("deadline")
 @command
-def calendar_deadline(start: str, n: int = typer.Argument(..., min=0),
-                      zone: str = typer.Option("WIB", help="WIB, WITA or WIT"),
-                      as_json: bool = typer.Option(False, "--json")) -> None:
+def calendar_deadline(
+    start: str,
+    n: int = typer.Argument(..., min=0),
+    zone: str = typer.Option("WIB", help="WIB, WITA or WIT"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """The end of the N-th working day after START's local date in ZONE."""
     tz = _zone(zone)
     begin = parse_instant(start, "start", tz)
     due = get_app().service.calendar().deadline(begin, n, tz)
-    out = {"due_date": due.date().isoformat(), "due_at": due.isoformat(),
-           "zone": zone.upper(), "start_local": begin.astimezone(tz).isoformat(),
-           "working_days": n}
-    emit(out, as_json, lambda o: f"{o['due_date']}  (23:59:59 {o['zone']}; {n} hari kerja "
-                                 f"setelah {o['start_local'][:10]})")
+    out = {
+        "due_date": due.date().isoformat(),
+        "due_at": due.isoformat(),
+        "zone": zone.upper(),
+        "start_local": begin.astimezone(tz).isoformat(),
+        "working_days": n,
+    }
+    emit(
+        out,
+        as_json,
+        lambda o: (
+            f"{o['due_date']}  (23:59:59 {o['zone']}; {n} hari kerja "
+            f"setelah {o['start_local'][:10]})"
+        ),
+    )
 
 
 @cal_app.command("holidays")
 @command
-def calendar_holidays(year: int = typer.Argument(..., min=2004, max=2040),
-                      as_json: bool = typer.Option(False, "--json")) -> None:
+def calendar_holidays(
+    year: int = typer.Argument(..., min=2004, max=2040),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Every non-working day of YEAR that is not a plain weekend."""
     overrides = [Override(o.day, o.working, o.name) for o in list_overrides(get_app().db)]
-    rows = [{"date": d.date.isoformat(), "kind": str(d.kind), "name": d.name,
-             "estimated": d.estimated} for d in non_working_days([year], overrides)]
-    emit(rows, as_json, lambda rs: "\n".join(
-        f"{r['date']}  {r['kind']:<15} {r['name']}" + ("  (perkiraan)" if r["estimated"]
-                                                       else "") for r in rs))
+    rows = [
+        {"date": d.date.isoformat(), "kind": str(d.kind), "name": d.name, "estimated": d.estimated}
+        for d in non_working_days([year], overrides)
+    ]
+    emit(
+        rows,
+        as_json,
+        lambda rs: "\n".join(
+            f"{r['date']}  {r['kind']:<15} {r['name']}"
+            + ("  (perkiraan)" if r["estimated"] else "")
+            for r in rs
+        ),
+    )
 
 
 @override_app.command("add")
 @command
-def override_add(day: str, name: str = typer.Option(...), actor: str = typer.Option(...),
-                 working: bool = typer.Option(False, "--working",
-                                              help="make a listed holiday a working day"),
-                 decree: str | None = typer.Option(None, help="the decree, e.g. SKB 3 Menteri")
-                 ) -> None:
+def override_add(
+    day: str,
+    name: str = typer.Option(...),
+    actor: str = typer.Option(...),
+    working: bool = typer.Option(False, "--working", help="make a listed holiday a working day"),
+    decree: str | None = typer.Option(None, help="the decree, e.g. SKB 3 Menteri"),
+) -> None:
     d = _date(day)
-    add_override(get_app().db, d, working=working, name=name, actor=actor, now=now(),
-                 decree=decree)
+    add_override(get_app().db, d, working=working, name=name, actor=actor, now=now(), decree=decree)
     typer.echo(f"{d}: {'working day' if working else 'non-working day'} ({name})")
 
 
@@ -118,11 +169,26 @@ def override_remove(day: str, actor: str = typer.Option(...)) -> None:
 @override_app.command("list")
 @command
 def override_list(as_json: bool = typer.Option(False, "--json")) -> None:
-    rows = [{"date": o.day.isoformat(), "working": o.working, "name": o.name,
-             "decree": o.decree, "created_by": o.created_by} for o in list_overrides(get_app().db)]
-    emit(rows, as_json, lambda rs: "\n".join(
-        f"{r['date']}  {'kerja' if r['working'] else 'libur'}  {r['name']}" for r in rs)
-        or "(no overrides)")
+    rows = [
+        {
+            "date": o.day.isoformat(),
+            "working": o.working,
+            "name": o.name,
+            "decree": o.decree,
+            "created_by": o.created_by,
+        }
+        for o in list_overrides(get_app().db)
+    ]
+    emit(
+        rows,
+        as_json,
+        lambda rs: (
+            "\n".join(
+                f"{r['date']}  {'kerja' if r['working'] else 'libur'}  {r['name']}" for r in rs
+            )
+            or "(no overrides)"
+        ),
+    )
 
 
 def _date(value: str) -> date:
@@ -137,60 +203,97 @@ def _date(value: str) -> date:
 @command
 def workflow_list(as_json: bool = typer.Option(False, "--json")) -> None:
     reg = get_app().registry
-    rows = [{"name": n, "version": reg.get(n).version, "title": reg.get(n).title_en}
-            for n in reg.names()]
-    emit(rows, as_json, lambda rs: "\n".join(f"{r['name']} v{r['version']}  {r['title']}"
-                                             for r in rs))
+    rows = [
+        {"name": n, "version": reg.get(n).version, "title": reg.get(n).title_en}
+        for n in reg.names()
+    ]
+    emit(
+        rows,
+        as_json,
+        lambda rs: "\n".join(f"{r['name']} v{r['version']}  {r['title']}" for r in rs),
+    )
 
 
 @wf_app.command("show")
 @command
-def workflow_show(name: str, version: int | None = None,
-                  as_mermaid: bool = typer.Option(False, "--mermaid"),
-                  as_json: bool = typer.Option(False, "--json")) -> None:
+def workflow_show(
+    name: str,
+    version: int | None = None,
+    as_mermaid: bool = typer.Option(False, "--mermaid"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     d = get_app().registry.get(name, version)
     if as_mermaid:
         typer.echo(mermaid(d))
         return
-    out = {"name": d.name, "version": d.version, "levels": list(d.levels),
-           "states": [{"name": s.name, "level": s.level, "stage": s.stage, "closed": s.closed,
-                       "budget": str(d.stage_budgets[s.name]) if s.name in d.stage_budgets
-                       else None} for s in d.states],
-           "transitions": [{"event": t.trigger, "from": list(t.source), "to": t.dest,
-                            "records": t.event_type, "roles": sorted(t.roles),
-                            "guards": list(t.guards), "requires": list(t.required)}
-                           for t in d.transitions]}
+    out = {
+        "name": d.name,
+        "version": d.version,
+        "levels": list(d.levels),
+        "states": [
+            {
+                "name": s.name,
+                "level": s.level,
+                "stage": s.stage,
+                "closed": s.closed,
+                "budget": str(d.stage_budgets[s.name]) if s.name in d.stage_budgets else None,
+            }
+            for s in d.states
+        ],
+        "transitions": [
+            {
+                "event": t.trigger,
+                "from": list(t.source),
+                "to": t.dest,
+                "records": t.event_type,
+                "roles": sorted(t.roles),
+                "guards": list(t.guards),
+                "requires": list(t.required),
+            }
+            for t in d.transitions
+        ],
+    }
     emit(out, as_json, _workflow_text)
 
 
 def _workflow_text(o: dict[str, Any]) -> str:
     lines = [f"{o['name']} v{o['version']}  levels: {' -> '.join(o['levels'])}", "states:"]
-    lines += [f"  {s['name']:<28} {s['budget'] or ('closed' if s['closed'] else '')}"
-              for s in o["states"]]
+    lines += [
+        f"  {s['name']:<28} {s['budget'] or ('closed' if s['closed'] else '')}" for s in o["states"]
+    ]
     lines.append("transitions:")
-    lines += [f"  {t['event']:<20} {','.join(t['from'])[:60]:<60} -> {t['to']}"
-              for t in o["transitions"]]
+    lines += [
+        f"  {t['event']:<20} {','.join(t['from'])[:60]:<60} -> {t['to']}" for t in o["transitions"]
+    ]
     return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------- audit
 @audit_app.command("verify")
 @command
-def audit_verify(as_json: bool = typer.Option(False, "--json"),
-                 all_problems: bool = typer.Option(False, "--all",
-                                                   help="list every problem, not the first")
-                 ) -> None:
+def audit_verify(
+    as_json: bool = typer.Option(False, "--json"),
+    all_problems: bool = typer.Option(False, "--all", help="list every problem, not the first"),
+) -> None:
     """Check every hash chain, every projection against its replay, and the checkpoints."""
     report = audit_runner.verify(get_app().db, stop_at_first=not all_problems)
-    out = {"ok": report.ok, "cases": report.cases, "events": report.events,
-           "checkpoints": report.checkpoints,
-           "problems": [{"case_id": p.case_id, "version": p.version, "kind": p.kind,
-                         "detail": p.detail} for p in report.problems]}
+    out = {
+        "ok": report.ok,
+        "cases": report.cases,
+        "events": report.events,
+        "checkpoints": report.checkpoints,
+        "problems": [
+            {"case_id": p.case_id, "version": p.version, "kind": p.kind, "detail": p.detail}
+            for p in report.problems
+        ],
+    }
     if as_json:
         emit(out, True, str)
     elif report.ok:
-        typer.echo(f"ok: {report.cases} cases, {report.events} events, "
-                   f"{report.checkpoints} checkpoints verified")
+        typer.echo(
+            f"ok: {report.cases} cases, {report.events} events, "
+            f"{report.checkpoints} checkpoints verified"
+        )
     if not report.ok:
         if not as_json:
             for p in report.problems:
@@ -207,8 +310,10 @@ def audit_checkpoint() -> None:
     if not report.ok:
         fail(f"refusing to seal a store that does not verify: {report.problems[0]}")
     row = audit_runner.checkpoint(a.db, now())
-    typer.echo(f"checkpoint {row.id}: {row.case_count} cases, {row.event_count} events, "
-               f"digest {row.digest[:16]}")
+    typer.echo(
+        f"checkpoint {row.id}: {row.case_count} cases, {row.event_count} events, "
+        f"digest {row.digest[:16]}"
+    )
 
 
 # ----------------------------------------------------------------------------------------- demo
@@ -225,5 +330,12 @@ def demo(as_json: bool = typer.Option(False, "--json")) -> None:
     if not as_json:
         typer.echo(f"database: {a.settings.database_url}")
         typer.echo(f"demo data: {created}\n" if created else "demo data already loaded\n")
-    case_list(status="open", level=None, workflow=None, region=None, handler=None, limit=100,
-              as_json=as_json)
+    case_list(
+        status="open",
+        level=None,
+        workflow=None,
+        region=None,
+        handler=None,
+        limit=100,
+        as_json=as_json,
+    )

@@ -22,8 +22,9 @@ def local_date(state: CaseState, dt: datetime | None) -> str | None:
     return None if dt is None else dt.astimezone(case_zone(state)).date().isoformat()
 
 
-def case_view(app: App, state: CaseState, actor: str | None = None, *,
-              replayed: bool = False) -> dict[str, Any]:
+def case_view(
+    app: App, state: CaseState, actor: str | None = None, *, replayed: bool = False
+) -> dict[str, Any]:
     definition = app.registry.get(state.workflow, state.workflow_version)
     compiled = compile_workflow(definition)
     if actor is None:
@@ -31,16 +32,26 @@ def case_view(app: App, state: CaseState, actor: str | None = None, *,
     else:
         allowed = compiled.allowed_for(state, app.service.actor(actor))
     return {
-        "id": state.id, "workflow": state.workflow, "workflow_version": state.workflow_version,
-        "level": state.level, "state": state.state, "stage": state.stage,
-        "status": state.status, "region": state.region, "zone": zone_label(state.zone),
+        "id": state.id,
+        "workflow": state.workflow,
+        "workflow_version": state.workflow_version,
+        "level": state.level,
+        "state": state.state,
+        "stage": state.stage,
+        "status": state.status,
+        "region": state.region,
+        "zone": zone_label(state.zone),
         "stage_due": local_date(state, state.stage_due),
         "level_due": local_date(state, state.level_due),
-        "stage_due_at": _iso(state.stage_due), "level_due_at": _iso(state.level_due),
-        "handler": state.handler, "version": state.version,
+        "stage_due_at": _iso(state.stage_due),
+        "level_due_at": _iso(state.level_due),
+        "handler": state.handler,
+        "version": state.version,
         "allowed_events": [] if replayed else allowed,
-        "created_at": _iso(state.created_at), "updated_at": _iso(state.updated_at),
-        "closed_at": _iso(state.closed_at), "attrs": dict(state.attrs),
+        "created_at": _iso(state.created_at),
+        "updated_at": _iso(state.updated_at),
+        "closed_at": _iso(state.closed_at),
+        "attrs": dict(state.attrs),
     }
 
 
@@ -67,10 +78,19 @@ def case_text(v: dict[str, Any]) -> str:
 
 def event_view(c: ChainedEvent) -> dict[str, Any]:
     e = c.event
-    return {"version": e.version, "type": e.type, "trigger": e.trigger, "actor": e.actor,
-            "role": e.role, "occurred_at": e.occurred_at.isoformat(),
-            "recorded_at": e.recorded_at.isoformat(), "data": dict(e.data),
-            "changes": dict(e.changes), "note": e.note, "hash": c.hash}
+    return {
+        "version": e.version,
+        "type": e.type,
+        "trigger": e.trigger,
+        "actor": e.actor,
+        "role": e.role,
+        "occurred_at": e.occurred_at.isoformat(),
+        "recorded_at": e.recorded_at.isoformat(),
+        "data": dict(e.data),
+        "changes": dict(e.changes),
+        "note": e.note,
+        "hash": c.hash,
+    }
 
 
 def history_text(rows: list[dict[str, Any]]) -> str:
@@ -78,9 +98,11 @@ def history_text(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         ch = r["changes"]
         move = f" -> {ch['state']}" if "state" in ch else ""
-        note = f"  \"{r['note']}\"" if r["note"] else ""
-        out.append(f"v{r['version']:<3} {r['occurred_at'][:16]}  {r['type']:<22} "
-                   f"{r['actor']} ({r['role']}){move}{note}")
+        note = f'  "{r["note"]}"' if r["note"] else ""
+        out.append(
+            f"v{r['version']:<3} {r['occurred_at'][:16]}  {r['type']:<22} "
+            f"{r['actor']} ({r['role']}){move}{note}"
+        )
     return "\n".join(out)
 
 
@@ -95,23 +117,35 @@ def worklist_row(state: CaseState, now: datetime, cal: WorkingCalendar) -> dict[
         else:
             left = cal.working_days_between(today, due_day)
             flag = "due today" if left == 0 else f"{left} wd left"
-    return {"id": state.id, "type": state.attrs.get("type"), "level": state.level,
-            "stage": state.stage, "state": state.state, "status": state.status,
-            "region": state.region, "zone": zone_label(state.zone), "handler": state.handler,
-            "stage_due": local_date(state, state.stage_due),
-            "level_due": local_date(state, state.level_due), "flag": flag}
+    return {
+        "id": state.id,
+        "type": state.attrs.get("type"),
+        "level": state.level,
+        "stage": state.stage,
+        "state": state.state,
+        "status": state.status,
+        "region": state.region,
+        "zone": zone_label(state.zone),
+        "handler": state.handler,
+        "stage_due": local_date(state, state.stage_due),
+        "level_due": local_date(state, state.level_due),
+        "flag": flag,
+    }
 
 
 def worklist_text(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "(no cases)"
-    head = (f"{'case':<18} {'type':<21} {'level':<15} {'stage':<14} {'stage due':<11} "
-            f"{'level due':<11} {'zone':<5} {'handler':<16} status")
+    head = (
+        f"{'case':<18} {'type':<21} {'level':<15} {'stage':<14} {'stage due':<11} "
+        f"{'level due':<11} {'zone':<5} {'handler':<16} status"
+    )
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
             f"{r['id']:<18} {r['type'] or '-':<21} {r['level'] or '-':<15} "
             f"{r['stage'] or r['state']:<14} {r['stage_due'] or '-':<11} "
             f"{r['level_due'] or '-':<11} {r['zone']:<5} {r['handler'] or '(office)':<16} "
-            f"{r['flag']}")
+            f"{r['flag']}"
+        )
     return "\n".join(lines)

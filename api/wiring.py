@@ -24,19 +24,27 @@ class App:
 
 def calendar_factory(settings: Settings) -> Callable[[Sequence[CalendarDay]], WorkingCalendar]:
     def factory(days: Sequence[CalendarDay]) -> WorkingCalendar:
-        return build_calendar([Override(d.day, d.working, d.name) for d in days],
-                              settings.calendar_first_year, settings.calendar_last_year)
+        return build_calendar(
+            [Override(d.day, d.working, d.name) for d in days],
+            settings.calendar_first_year,
+            settings.calendar_last_year,
+        )
 
     return factory
 
 
-def build_app(settings: Settings | None = None, *,
-              clock: Callable[[], datetime] = utcnow) -> App:
+def build_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = utcnow) -> App:
     settings = settings or get_settings()
     settings.check()
     db = Database(settings.database_url)
-    registry = default_registry(ketua_kelompok_days=settings.ketua_kelompok_days,
-                                pendamping_days=settings.pendamping_days)
-    service = CaseService(db, registry, calendar_factory(settings), clock=clock,
-                          max_backdate=timedelta(days=settings.max_backdate_days))
+    registry = default_registry(
+        ketua_kelompok_days=settings.ketua_kelompok_days, pendamping_days=settings.pendamping_days
+    )
+    service = CaseService(
+        db,
+        registry,
+        calendar_factory(settings),
+        clock=clock,
+        max_backdate=timedelta(days=settings.max_backdate_days),
+    )
     return App(settings, db, registry, service)

@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.state import CaseState, Event, ReplayError, replay
@@ -18,18 +18,27 @@ GENESIS = "0" * 64
 
 
 def _instant(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def event_hash(prev_hash: str, ev: Event) -> str:
-    body = [prev_hash, ev.case_id, ev.version, ev.type, ev.payload(), ev.workflow,
-            ev.workflow_version, ev.actor, ev.role, _instant(ev.occurred_at),
-            _instant(ev.recorded_at)]
+    body = [
+        prev_hash,
+        ev.case_id,
+        ev.version,
+        ev.type,
+        ev.payload(),
+        ev.workflow,
+        ev.workflow_version,
+        ev.actor,
+        ev.role,
+        _instant(ev.occurred_at),
+        _instant(ev.recorded_at),
+    ]
     return hashlib.sha256(canonical(body).encode()).hexdigest()
 
 
@@ -59,14 +68,23 @@ def verify_chain(case_id: str, rows: Sequence[ChainedEvent]) -> Problem | None:
     for expected_version, row in enumerate(rows, start=1):
         ev = row.event
         if ev.version != expected_version:
-            return Problem(case_id, ev.version, "version_gap",
-                           f"expected version {expected_version}, found {ev.version}")
+            return Problem(
+                case_id,
+                ev.version,
+                "version_gap",
+                f"expected version {expected_version}, found {ev.version}",
+            )
         if row.prev_hash != prev:
-            return Problem(case_id, ev.version, "chain_broken",
-                           "previous-hash link does not match the event before it")
+            return Problem(
+                case_id,
+                ev.version,
+                "chain_broken",
+                "previous-hash link does not match the event before it",
+            )
         if event_hash(prev, ev) != row.hash:
-            return Problem(case_id, ev.version, "hash_mismatch",
-                           "the event's content does not match its hash")
+            return Problem(
+                case_id, ev.version, "hash_mismatch", "the event's content does not match its hash"
+            )
         prev = row.hash
     return None
 
@@ -82,8 +100,9 @@ def comparable(state: CaseState | None) -> dict[str, Any] | None:
     return out
 
 
-def verify_projection(case_id: str, rows: Sequence[ChainedEvent],
-                      projection: CaseState | None) -> Problem | None:
+def verify_projection(
+    case_id: str, rows: Sequence[ChainedEvent], projection: CaseState | None
+) -> Problem | None:
     try:
         replayed = replay(r.event for r in rows)
     except ReplayError as e:
@@ -96,8 +115,12 @@ def verify_projection(case_id: str, rows: Sequence[ChainedEvent],
     if a is None:
         return Problem(case_id, None, "events_missing", "a case row exists without events")
     fields = sorted(k for k in a if a.get(k) != b.get(k))
-    return Problem(case_id, replayed.version if replayed else None, "projection_mismatch",
-                   f"stored case differs from its replay in: {', '.join(fields)}")
+    return Problem(
+        case_id,
+        replayed.version if replayed else None,
+        "projection_mismatch",
+        f"stored case differs from its replay in: {', '.join(fields)}",
+    )
 
 
 def heads_digest(heads: Iterable[tuple[str, int, str]]) -> str:
@@ -108,8 +131,9 @@ def heads_digest(heads: Iterable[tuple[str, int, str]]) -> str:
     return h.hexdigest()
 
 
-def checkpoint_digest(prev_digest: str, last_event_id: int, event_count: int,
-                      case_count: int, heads: str) -> str:
+def checkpoint_digest(
+    prev_digest: str, last_event_id: int, event_count: int, case_count: int, heads: str
+) -> str:
     return hashlib.sha256(
         canonical([prev_digest, last_event_id, event_count, case_count, heads]).encode()
     ).hexdigest()

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Budget:
-    """How long a stage or level may take: working days, or calendar months (side-body referrals)."""
+    """How long a stage or level may take: working days, or calendar months (referrals)."""
 
     working_days: int = 0
     months: int = 0
@@ -85,7 +85,9 @@ class WorkflowDefinition:
     predicates: Mapping[str, PredicateFn] = field(default_factory=dict)
     effects: Mapping[str, EffectFn] = field(default_factory=dict)
     parsers: Mapping[str, ParseFn] = field(default_factory=dict)  # by trigger: validate data
-    notifications: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # event type -> templates
+    notifications: Mapping[str, tuple[str, ...]] = field(
+        default_factory=dict
+    )  # event type -> templates
     levels: tuple[str, ...] = ()  # escalation order, lowest first
     title_id: str = ""
     title_en: str = ""

@@ -46,14 +46,20 @@ class TransitionNotAllowed(EngineError):
 
     def __init__(self, event: str, state: str, allowed: Sequence[str]) -> None:
         allowed_txt = ", ".join(allowed) if allowed else "none"
-        super().__init__(f"event '{event}' is not allowed in state '{state}'; allowed: {allowed_txt}")
+        super().__init__(
+            f"event '{event}' is not allowed in state '{state}'; allowed: {allowed_txt}"
+        )
         self.event = event
         self.state = state
         self.allowed = list(allowed)
 
     def as_dict(self) -> dict[str, object]:
-        return {**super().as_dict(), "event": self.event, "state": self.state,
-                "allowed": self.allowed}
+        return {
+            **super().as_dict(),
+            "event": self.event,
+            "state": self.state,
+            "allowed": self.allowed,
+        }
 
 
 class GuardRejected(EngineError):
@@ -66,12 +72,15 @@ class GuardRejected(EngineError):
         self.reasons = list(reasons)
 
     def as_dict(self) -> dict[str, object]:
-        return {**super().as_dict(), "event": self.event,
-                "reasons": [r.as_dict() for r in self.reasons]}
+        return {
+            **super().as_dict(),
+            "event": self.event,
+            "reasons": [r.as_dict() for r in self.reasons],
+        }
 
 
 class NotPermitted(EngineError):
-    """The actor's role or region may not do this. Doors outside the region report it as not found."""
+    """The actor's role or region may not do this; outside the region, doors say not found."""
 
     code = "not_permitted"
 
@@ -92,8 +101,11 @@ class ConcurrencyConflict(EngineError):
         self.current = current
 
     def as_dict(self) -> dict[str, object]:
-        return {**super().as_dict(), "expected_version": self.expected,
-                "current_version": self.current}
+        return {
+            **super().as_dict(),
+            "expected_version": self.expected,
+            "current_version": self.current,
+        }
 
 
 class InvalidInput(EngineError):

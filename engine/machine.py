@@ -137,7 +137,7 @@ class CompiledWorkflow:
         return list(seen)
 
     def allowed_for(self, state: CaseState | None, actor: Actor) -> list[str]:
-        """Events this actor may attempt now (role and region; guards are checked on the attempt)."""
+        """Events this actor may attempt now (role and region; guards run on the attempt)."""
         if state is not None and not actor.covers(state.region):
             return []
         src = state.state if state else self.definition.initial
@@ -152,16 +152,23 @@ class CompiledWorkflow:
         d = self.definition
         actor = command.actor
         if state is not None and not actor.covers(state.region):
-            raise NotPermitted(f"case {state.id} is outside the region of {actor.username}",
-                               out_of_scope=True)
+            raise NotPermitted(
+                f"case {state.id} is outside the region of {actor.username}", out_of_scope=True
+            )
         self._check_time(state, command, env)
         src = state.state if state else d.initial
         if command.trigger not in self.triggers_from(src):
             raise TransitionNotAllowed(command.trigger, src, self.allowed_for(state, actor))
         parser = d.parsers.get(command.trigger)
         if parser is not None:
-            command = Command(command.trigger, actor, command.occurred_at, parser(command.data),
-                              command.note, command.case_id)
+            command = Command(
+                command.trigger,
+                actor,
+                command.occurred_at,
+                parser(command.data),
+                command.note,
+                command.case_id,
+            )
         chosen = self._route(Decision(d, state, command, env, src))
         if actor.role not in chosen.roles:
             raise NotPermitted(
@@ -181,11 +188,15 @@ class CompiledWorkflow:
         if at > env.now + CLOCK_SKEW:
             raise InvalidInput("at", f"{at.isoformat()} is in the future")
         if at < env.now - env.max_backdate:
-            raise InvalidInput("at", f"{at.isoformat()} is more than "
-                                     f"{env.max_backdate.days} days in the past")
+            raise InvalidInput(
+                "at", f"{at.isoformat()} is more than {env.max_backdate.days} days in the past"
+            )
         if state is not None and state.updated_at is not None and at < state.updated_at:
-            raise InvalidInput("at", f"{at.isoformat()} is before the case's last event "
-                                     f"({state.updated_at.isoformat()})")
+            raise InvalidInput(
+                "at",
+                f"{at.isoformat()} is before the case's last event "
+                f"({state.updated_at.isoformat()})",
+            )
 
     def _route(self, decision: Decision) -> TransitionDef:
         proxy = _Proxy(decision.source, decision)
@@ -195,8 +206,11 @@ class CompiledWorkflow:
         except MachineError:
             ok = False
         if not ok or proxy.chosen is None:
-            raise TransitionNotAllowed(decision.command.trigger, decision.source,
-                                       self.allowed_for(decision.state, decision.actor))
+            raise TransitionNotAllowed(
+                decision.command.trigger,
+                decision.source,
+                self.allowed_for(decision.state, decision.actor),
+            )
         return proxy.chosen
 
     def _check_guards(self, decision: Decision) -> list[Reason]:
@@ -206,8 +220,11 @@ class CompiledWorkflow:
         missing = [k for k in t.required if decision.data.get(k) in (None, "")]
         if missing:
             keys = ", ".join(missing)
-            reasons.append(Reason("missing_data", f"data wajib diisi: {keys}",
-                                  f"required data missing: {keys}"))
+            reasons.append(
+                Reason(
+                    "missing_data", f"data wajib diisi: {keys}", f"required data missing: {keys}"
+                )
+            )
         for name in t.guards:
             r = self.definition.guards[name](decision)
             if r is not None:
@@ -232,18 +249,29 @@ class CompiledWorkflow:
         if case_id is None:
             raise InvalidInput("case_id", "a new case needs an id from the service")
         return Event(
-            case_id=case_id, version=(st.version if st else 0) + 1, type=t.event_type,
-            trigger=t.trigger, workflow=st.workflow if st else d.name,
+            case_id=case_id,
+            version=(st.version if st else 0) + 1,
+            type=t.event_type,
+            trigger=t.trigger,
+            workflow=st.workflow if st else d.name,
             workflow_version=st.workflow_version if st else d.version,
-            actor=cmd.actor.username, role=cmd.actor.role, occurred_at=cmd.occurred_at,
-            recorded_at=decision.env.now, data=payload, changes=_jsonable(changes), note=cmd.note,
+            actor=cmd.actor.username,
+            role=cmd.actor.role,
+            occurred_at=cmd.occurred_at,
+            recorded_at=decision.env.now,
+            data=payload,
+            changes=_jsonable(changes),
+            note=cmd.note,
         )
 
     def _clock_changes(self, decision: Decision, t: TransitionDef) -> dict[str, Any]:
         d, st, at = decision.definition, decision.state, decision.at
         dest = self._states[t.dest]
-        out: dict[str, Any] = {"state": dest.name, "stage": dest.stage,
-                               "status": "closed" if dest.closed else "open"}
+        out: dict[str, Any] = {
+            "state": dest.name,
+            "stage": dest.stage,
+            "status": "closed" if dest.closed else "open",
+        }
         if dest.closed:
             out.update(stage_started_at=None, stage_due=None, level_due=None, closed_at=at)
             return out
@@ -285,10 +313,17 @@ def mermaid(definition: WorkflowDefinition) -> str:
 
     m = GraphMachine(
         states=[definition.initial, *(s.name for s in definition.states)],
-        transitions=[{"trigger": t.trigger, "source": list(t.source),
-                      "dest": t.source[0] if t.internal else t.dest}
-                     for t in definition.transitions],
-        initial=definition.initial, auto_transitions=False, graph_engine="mermaid",
+        transitions=[
+            {
+                "trigger": t.trigger,
+                "source": list(t.source),
+                "dest": t.source[0] if t.internal else t.dest,
+            }
+            for t in definition.transitions
+        ],
+        initial=definition.initial,
+        auto_transitions=False,
+        graph_engine="mermaid",
         title=f"{definition.name} v{definition.version}",
     )
     return str(m.get_graph().draw(None))

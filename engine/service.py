@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from engine.calendar import WorkingCalendar
 from engine.definition import WorkflowDefinition
 from engine.errors import CaseNotFound, ConcurrencyConflict, InvalidInput, NotFound
 from engine.machine import Command, Env, compile_workflow
-from engine.state import SYSTEM, Actor, CaseState, replay
+from engine.state import SYSTEM, Actor, CaseState, evolve, replay
 from engine.store import repository as repo
 from engine.store.db import Database
 from engine.store.tables import CalendarOverrideRow, UserRow
@@ -41,13 +41,19 @@ CalendarFactory = Callable[[Sequence[CalendarDay]], WorkingCalendar]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class CaseService:
-    def __init__(self, db: Database, workflows: WorkflowSource, calendar_factory: CalendarFactory,
-                 *, clock: Callable[[], datetime] = utcnow,
-                 max_backdate: timedelta = timedelta(days=60)) -> None:
+    def __init__(
+        self,
+        db: Database,
+        workflows: WorkflowSource,
+        calendar_factory: CalendarFactory,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        max_backdate: timedelta = timedelta(days=60),
+    ) -> None:
         self.db = db
         self.workflows = workflows
         self._calendar_factory = calendar_factory
@@ -56,21 +62,36 @@ class CaseService:
         self.max_backdate = max_backdate
 
     # -- commands --------------------------------------------------------------------------------
-    def open_case(self, workflow: str, data: Mapping[str, Any], actor: str, *,
-                  at: datetime | None = None, note: str | None = None) -> CaseState:
+    def open_case(
+        self,
+        workflow: str,
+        data: Mapping[str, Any],
+        actor: str,
+        *,
+        at: datetime | None = None,
+        note: str | None = None,
+    ) -> CaseState:
         definition = self.workflows.get(workflow)
         now = self.clock()
         with self.db.transaction() as s:
             who = self._actor(s, actor)
             at = at or now
-            key = f"{definition.id_prefix}-{at.astimezone(timezone.utc).year}"
+            key = f"{definition.id_prefix}-{at.astimezone(UTC).year}"
             case_id = f"{key}-{repo.next_case_number(s, key):06d}"
             cmd = Command(_trigger_for_creation(definition), who, at, dict(data), note, case_id)
             return self._decide_and_store(s, definition, None, cmd, now)
 
-    def apply(self, case_id: str, trigger: str, data: Mapping[str, Any], actor: str, *,
-              at: datetime | None = None, note: str | None = None,
-              expected_version: int | None = None) -> CaseState:
+    def apply(
+        self,
+        case_id: str,
+        trigger: str,
+        data: Mapping[str, Any],
+        actor: str,
+        *,
+        at: datetime | None = None,
+        note: str | None = None,
+        expected_version: int | None = None,
+    ) -> CaseState:
         now = self.clock()
         try:
             with self.db.transaction() as s:
@@ -87,8 +108,14 @@ class CaseService:
                 current = repo.current_version(s, case_id)
             raise ConcurrencyConflict(case_id, expected_version or current - 1, current) from None
 
-    def _decide_and_store(self, s: Session, definition: WorkflowDefinition,
-                          state: CaseState | None, cmd: Command, now: datetime) -> CaseState:
+    def _decide_and_store(
+        self,
+        s: Session,
+        definition: WorkflowDefinition,
+        state: CaseState | None,
+        cmd: Command,
+        now: datetime,
+    ) -> CaseState:
         env = Env(self._calendar(s), now, self.max_backdate, self._facts(s, cmd))
         events = compile_workflow(definition).decide(state, cmd, env)
         expected = state.version if state else 0
@@ -96,11 +123,11 @@ class CaseService:
         new_state = state
         outbox = []
         for ev in events:
-            from engine.state import evolve
-
             new_state = evolve(new_state, ev)
-            outbox += [repo.outbox_row(ev, template, "reporter", now)
-                       for template in definition.notifications.get(ev.type, ())]
+            outbox += [
+                repo.outbox_row(ev, template, "reporter", now)
+                for template in definition.notifications.get(ev.type, ())
+            ]
         assert new_state is not None
         repo.save_projection(s, new_state, expected)
         repo.add_outbox(s, outbox)
@@ -125,8 +152,14 @@ class CaseService:
             raise CaseNotFound(case_id)
         return events
 
-    def replay(self, case_id: str, as_of: datetime | None = None, *, basis: str = "recorded",
-               actor: str | None = None) -> CaseState | None:
+    def replay(
+        self,
+        case_id: str,
+        as_of: datetime | None = None,
+        *,
+        basis: str = "recorded",
+        actor: str | None = None,
+    ) -> CaseState | None:
         if basis not in ("recorded", "occurred"):
             raise InvalidInput("basis", "must be 'recorded' or 'occurred'")
         return replay((c.event for c in self.history(case_id, actor)), as_of=as_of, basis=basis)
@@ -177,8 +210,11 @@ class CaseService:
         return facts
 
     def _calendar(self, s: Session) -> WorkingCalendar:
-        rows = s.execute(sa.select(CalendarOverrideRow.day, CalendarOverrideRow.working,
-                                   CalendarOverrideRow.name)).all()
+        rows = s.execute(
+            sa.select(
+                CalendarOverrideRow.day, CalendarOverrideRow.working, CalendarOverrideRow.name
+            )
+        ).all()
         key = tuple(sorted((r.day, r.working) for r in rows))
         if self._calendar_cache is None or self._calendar_cache[0] != key:
             days = [CalendarDay(r.day, r.working, r.name) for r in rows]

@@ -46,8 +46,12 @@ class Event:
     note: str | None = None
 
     def payload(self) -> dict[str, Any]:
-        return {"trigger": self.trigger, "data": dict(self.data), "changes": dict(self.changes),
-                "note": self.note}
+        return {
+            "trigger": self.trigger,
+            "data": dict(self.data),
+            "changes": dict(self.changes),
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +87,12 @@ class ReplayError(EngineError):
 
 
 _SETTABLE = frozenset(f.name for f in fields(CaseState)) - {
-    "id", "workflow", "workflow_version", "version", "attrs", "updated_at"
+    "id",
+    "workflow",
+    "workflow_version",
+    "version",
+    "attrs",
+    "updated_at",
 }
 
 
@@ -104,21 +113,26 @@ def evolve(state: CaseState | None, event: Event) -> CaseState:
         if event.version != 1:
             raise ReplayError(f"case {event.case_id} starts at version {event.version}, not 1")
         return CaseState(
-            id=event.case_id, workflow=event.workflow, workflow_version=event.workflow_version,
-            version=1, attrs=dict(ch.get("attrs", {})), updated_at=event.occurred_at, **values,
+            id=event.case_id,
+            workflow=event.workflow,
+            workflow_version=event.workflow_version,
+            version=1,
+            attrs=dict(ch.get("attrs", {})),
+            updated_at=event.occurred_at,
+            **values,
         )
     if event.version != state.version + 1:
-        raise ReplayError(
-            f"case {state.id}: version {event.version} follows {state.version}"
-        )
+        raise ReplayError(f"case {state.id}: version {event.version} follows {state.version}")
     attrs = {**state.attrs, **ch["attrs"]} if "attrs" in ch else state.attrs
-    return replace(state, version=event.version, attrs=attrs, updated_at=event.occurred_at,
-                   **values)
+    return replace(
+        state, version=event.version, attrs=attrs, updated_at=event.occurred_at, **values
+    )
 
 
-def replay(events: Iterable[Event], *, as_of: datetime | None = None,
-           basis: str = "recorded") -> CaseState | None:
-    """Fold events in order; with `as_of`, stop at the first event recorded (or occurred) after it."""
+def replay(
+    events: Iterable[Event], *, as_of: datetime | None = None, basis: str = "recorded"
+) -> CaseState | None:
+    """Fold events in order; with `as_of`, stop at the first event recorded (or occurred) later."""
     state: CaseState | None = None
     for ev in events:
         if as_of is not None:

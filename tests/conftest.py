@@ -71,8 +71,14 @@ def app(db_url: str, clock: Clock) -> Iterator[App]:
 
 
 def complaint_data(**overrides: Any) -> dict[str, Any]:
-    data = {"type": "data_peserta", "channel": "surat", "level": "kabupaten",
-            "region": "3271011001", "summary": "Nama KPM salah di data peserta",
-            "reporter_name": "Ibu Siti", "reporter_contact": "siti@example.org"}
+    data = {
+        "type": "data_peserta",
+        "channel": "surat",
+        "level": "kabupaten",
+        "region": "3271011001",
+        "summary": "Nama KPM salah di data peserta",
+        "reporter_name": "Ibu Siti",
+        "reporter_contact": "siti@example.org",
+    }
     data.update(overrides)
     return data

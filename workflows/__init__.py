@@ -41,5 +41,10 @@ class Registry:
 def default_registry(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Registry:
     from workflows import complaint
 
-    return Registry([complaint.definition(ketua_kelompok_days=ketua_kelompok_days,
-                                          pendamping_days=pendamping_days)])
+    return Registry(
+        [
+            complaint.definition(
+                ketua_kelompok_days=ketua_kelompok_days, pendamping_days=pendamping_days
+            )
+        ]
+    )

@@ -19,18 +19,59 @@ from workflows.regions import UnknownRegion, get_region, normalize_region_code
 NAME = "complaint"
 LEVELS = ("ketua_kelompok", "pendamping", "kabupaten", "pusat")
 LEVEL_RANK = {lvl: i for i, lvl in enumerate(LEVELS)}
-# Tabel 2: document/analyse 5, identify parties 3, follow up 15, inform reporter 3 = 26 working days.
+# Tabel 2: document/analyse 5, identify parties 3, follow up 15, inform reporter 3 = 26.
 TABEL_2 = (("dokumentasi", 5), ("identifikasi", 3), ("tindak_lanjut", 15), ("pemberitahuan", 3))
-TYPES = ("data_peserta", "komitmen_verifikasi", "bukan_peserta", "pembayaran",
-         "ketersediaan_layanan", "teknis_administrasi", "kkn")
-CHANNELS = ("ketua_kelompok", "pendamping", "kantor_uppkh", "telepon", "faks", "email", "surat",
-            "formulir", "kotak_pengaduan", "kotak_pos", "sms", "web", "lapor",
-            # indirect sources, recorded by officers as complaints too
-            "pemantauan", "musyawarah_desa", "penelitian", "apip_aph", "dpr_dprd", "media_massa")
-REPORTER_KINDS = ("kpm", "masyarakat", "media", "lsm", "penyedia_layanan", "pendamping",
-                  "staf_pkh", "lainnya")
-SIDE_BODIES = ("tim_koordinasi_kabupaten", "tim_koordinasi_provinsi", "tim_koordinasi_pusat",
-               "dinas_teknis", "pt_pos", "bank", "sekolah", "puskesmas")
+TYPES = (
+    "data_peserta",
+    "komitmen_verifikasi",
+    "bukan_peserta",
+    "pembayaran",
+    "ketersediaan_layanan",
+    "teknis_administrasi",
+    "kkn",
+)
+CHANNELS = (
+    "ketua_kelompok",
+    "pendamping",
+    "kantor_uppkh",
+    "telepon",
+    "faks",
+    "email",
+    "surat",
+    "formulir",
+    "kotak_pengaduan",
+    "kotak_pos",
+    "sms",
+    "web",
+    "lapor",
+    # indirect sources, recorded by officers as complaints too
+    "pemantauan",
+    "musyawarah_desa",
+    "penelitian",
+    "apip_aph",
+    "dpr_dprd",
+    "media_massa",
+)
+REPORTER_KINDS = (
+    "kpm",
+    "masyarakat",
+    "media",
+    "lsm",
+    "penyedia_layanan",
+    "pendamping",
+    "staf_pkh",
+    "lainnya",
+)
+SIDE_BODIES = (
+    "tim_koordinasi_kabupaten",
+    "tim_koordinasi_provinsi",
+    "tim_koordinasi_pusat",
+    "dinas_teknis",
+    "pt_pos",
+    "bank",
+    "sekolah",
+    "puskesmas",
+)
 INFORMED_VIA = ("surat", "telepon", "email", "sms", "tatap_muka", "pertemuan_kelompok")
 REJECT_REASONS = ("bukan_pkh", "duplikat")
 MIN_REGION_DIGITS = {"ketua_kelompok": 6, "pendamping": 6, "kabupaten": 4, "pusat": 2}
@@ -58,8 +99,10 @@ def _states() -> tuple[StateDef, ...]:
         out += [StateDef(state_name(lvl, s), lvl, s) for s, _ in _stages(lvl)]
         if lvl in ("kabupaten", "pusat"):
             out.append(StateDef(state_name(lvl, "dirujuk"), lvl, "dirujuk"))
-    out += [StateDef("selesai", closed=True, label_id="selesai", label_en="resolved"),
-            StateDef("ditolak", closed=True, label_id="ditolak", label_en="rejected")]
+    out += [
+        StateDef("selesai", closed=True, label_id="selesai", label_en="resolved"),
+        StateDef("ditolak", closed=True, label_id="ditolak", label_en="rejected"),
+    ]
     return tuple(out)
 
 
@@ -75,8 +118,9 @@ def _handling_states(level: str) -> tuple[str, ...]:
 
 
 # ------------------------------------------------------------------------------------- parsing
-def _choice(data: Mapping[str, Any], key: str, options: tuple[str, ...],
-            default: str | None = None) -> str:
+def _choice(
+    data: Mapping[str, Any], key: str, options: tuple[str, ...], default: str | None = None
+) -> str:
     value = data.get(key, default)
     if value is None or value == "":
         raise InvalidInput(key, "is required")
@@ -97,8 +141,9 @@ def _flag(data: Mapping[str, Any], key: str) -> bool:
     raise InvalidInput(key, f"expected true or false, got '{v}'")
 
 
-def _text(data: Mapping[str, Any], key: str, *, required: bool = False,
-          limit: int = 500) -> str | None:
+def _text(
+    data: Mapping[str, Any], key: str, *, required: bool = False, limit: int = 500
+) -> str | None:
     v = data.get(key)
     if v is None or str(v).strip() == "":
         if required:
@@ -134,8 +179,12 @@ def parse_filing(data: Mapping[str, Any]) -> dict[str, Any]:
         "reporter_contact": _text(data, "reporter_contact", limit=200),
         "accused": _text(data, "accused", limit=100),
     }
-    out["form"] = _choice(data, "form", ("C-1", "c-1", "C-2", "c-2"),
-                          default="C-1" if out["reporter_kind"] == "kpm" else "C-2").upper()
+    out["form"] = _choice(
+        data,
+        "form",
+        ("C-1", "c-1", "C-2", "c-2"),
+        default="C-1" if out["reporter_kind"] == "kpm" else "C-2",
+    ).upper()
     if out["anonymous"] and (out["reporter_name"] or out["reporter_contact"]):
         raise InvalidInput("anonymous", "an anonymous complaint cannot carry a reporter name")
     if not out["anonymous"] and not out["reporter_name"]:
@@ -173,33 +222,45 @@ def parse_reclassify(data: Mapping[str, Any]) -> dict[str, Any]:
 def actor_covers_region(d: Decision) -> Reason | None:
     if d.actor.covers(d.data["region"]):
         return None
-    return R("region_out_of_scope", f"wilayah {d.data['region']} di luar wilayah kerja Anda",
-             f"region {d.data['region']} is outside your area")
+    return R(
+        "region_out_of_scope",
+        f"wilayah {d.data['region']} di luar wilayah kerja Anda",
+        f"region {d.data['region']} is outside your area",
+    )
 
 
 def actor_may_file_at_level(d: Decision) -> Reason | None:
     if d.actor.role == "pusat" or LEVEL_RANK[d.data["level"]] >= LEVEL_RANK.get(d.actor.role, 99):
         return None
-    return R("level_below_actor", f"petugas {d.actor.role} tidak dapat mencatat pengaduan di "
-             f"tingkat {d.data['level']}",
-             f"a {d.actor.role} officer cannot record a complaint at {d.data['level']} level")
+    return R(
+        "level_below_actor",
+        f"petugas {d.actor.role} tidak dapat mencatat pengaduan di tingkat {d.data['level']}",
+        f"a {d.actor.role} officer cannot record a complaint at {d.data['level']} level",
+    )
 
 
 def region_fits_level(d: Decision) -> Reason | None:
     need = MIN_REGION_DIGITS[d.data["level"]]
     if len(d.data["region"]) >= need:
         return None
-    return R("region_too_coarse", f"tingkat {d.data['level']} memerlukan kode wilayah minimal "
-             f"{need} digit", f"{d.data['level']} level needs a region code of at least "
-             f"{need} digits")
+    return R(
+        "region_too_coarse",
+        f"tingkat {d.data['level']} memerlukan kode wilayah minimal {need} digit",
+        f"{d.data['level']} level needs a region code of at least {need} digits",
+    )
 
 
 def pendamping_self_complaint_goes_to_pusat(d: Decision) -> Reason | None:
-    if d.data["reporter_kind"] == "pendamping" and d.data["about_self"] \
-            and d.data["level"] != "pusat":
-        return R("pendamping_self_to_pusat",
-                 "pengaduan pendamping tentang dirinya sendiri ditangani UPPKH Pusat",
-                 "a pendamping's complaint about its own situation is handled by pusat")
+    if (
+        d.data["reporter_kind"] == "pendamping"
+        and d.data["about_self"]
+        and d.data["level"] != "pusat"
+    ):
+        return R(
+            "pendamping_self_to_pusat",
+            "pengaduan pendamping tentang dirinya sendiri ditangani UPPKH Pusat",
+            "a pendamping's complaint about its own situation is handled by pusat",
+        )
     return None
 
 
@@ -210,39 +271,54 @@ def _subject(d: Decision) -> str | None:
 def actor_is_not_subject(d: Decision) -> Reason | None:
     subject = _subject(d)
     if subject and subject == d.actor.username:
-        return R("conflict_of_interest", "Anda tidak dapat menangani pengaduan tentang diri Anda",
-                 "nobody handles a complaint about themselves")
+        return R(
+            "conflict_of_interest",
+            "Anda tidak dapat menangani pengaduan tentang diri Anda",
+            "nobody handles a complaint about themselves",
+        )
     return None
 
 
 def actor_is_not_suspended(d: Decision) -> Reason | None:
     if d.env.facts.get("actor_suspended"):
-        return R("actor_suspended", "Anda sedang dibebastugaskan dan tidak dapat menangani kasus",
-                 "you are relieved of duty and cannot act on cases")
+        return R(
+            "actor_suspended",
+            "Anda sedang dibebastugaskan dan tidak dapat menangani kasus",
+            "you are relieved of duty and cannot act on cases",
+        )
     return None
 
 
 def reporter_informed(d: Decision) -> Reason | None:
     if d.attr("anonymous") or d.data.get("informed_via") in INFORMED_VIA:
         return None
-    return R("reporter_not_informed",
-             "pengaduan belum dapat ditutup sebelum pelapor diberi tahu (data informed_via: "
-             + "/".join(INFORMED_VIA) + ")",
-             "the complaint cannot close before the reporter is informed (data informed_via)")
+    return R(
+        "reporter_not_informed",
+        "pengaduan belum dapat ditutup sebelum pelapor diberi tahu (data informed_via: "
+        + "/".join(INFORMED_VIA)
+        + ")",
+        "the complaint cannot close before the reporter is informed (data informed_via)",
+    )
 
 
 def is_pembayaran(d: Decision) -> Reason | None:
     if d.attr("type") == "pembayaran":
         return None
-    return R("not_payment", "hanya untuk pengaduan pembayaran",
-             "only payment (pembayaran) complaints are recommended for PT Pos follow-up")
+    return R(
+        "not_payment",
+        "hanya untuk pengaduan pembayaran",
+        "only payment (pembayaran) complaints are recommended for PT Pos follow-up",
+    )
 
 
 def at_least_two_reporters(d: Decision) -> Reason | None:
     if int(d.attr("reporters", 1)) >= 2:
         return None
-    return R("too_few_reporters", "rekomendasi ke PT Pos memerlukan minimal 2 pelapor",
-             "a PT Pos recommendation needs at least two linked reporters")
+    return R(
+        "too_few_reporters",
+        "rekomendasi ke PT Pos memerlukan minimal 2 pelapor",
+        "a PT Pos recommendation needs at least two linked reporters",
+    )
 
 
 def duplicate_is_known(d: Decision) -> Reason | None:
@@ -250,11 +326,15 @@ def duplicate_is_known(d: Decision) -> Reason | None:
         return None
     other = d.data.get("duplicate_of")
     if not other:
-        return R("duplicate_of_missing", "sebutkan nomor kasus yang sama (duplicate_of)",
-                 "name the case this duplicates (duplicate_of)")
+        return R(
+            "duplicate_of_missing",
+            "sebutkan nomor kasus yang sama (duplicate_of)",
+            "name the case this duplicates (duplicate_of)",
+        )
     if other == (d.state.id if d.state else None) or not d.env.facts.get("duplicate_exists"):
-        return R("duplicate_of_unknown", f"kasus {other} tidak ditemukan",
-                 f"case {other} does not exist")
+        return R(
+            "duplicate_of_unknown", f"kasus {other} tidak ditemukan", f"case {other} does not exist"
+        )
     return None
 
 
@@ -275,16 +355,22 @@ def handler_is_eligible(d: Decision) -> Reason | None:
         reasons.append("is the subject of the complaint")
     if not reasons:
         return None
-    return R("handler_ineligible", f"{name} tidak dapat menangani kasus ini",
-             f"{name} cannot handle this case: {'; '.join(reasons)}")
+    return R(
+        "handler_ineligible",
+        f"{name} tidak dapat menangani kasus ini",
+        f"{name} cannot handle this case: {'; '.join(reasons)}",
+    )
 
 
 def extension_is_reasonable(d: Decision) -> Reason | None:
     n = d.data.get("working_days")
     if isinstance(n, int) and 1 <= n <= 26:
         return None
-    return R("extension_out_of_range", "perpanjangan harus 1 sampai 26 hari kerja",
-             "an extension must be 1 to 26 working days")
+    return R(
+        "extension_out_of_range",
+        "perpanjangan harus 1 sampai 26 hari kerja",
+        "an extension must be 1 to 26 working days",
+    )
 
 
 # --------------------------------------------------------------------------- predicates (route)
@@ -298,10 +384,14 @@ def on_filed(d: Decision) -> Effect:
     level = data.pop("level")
     region = data.pop("region")
     handler = d.actor.username if d.actor.role == level else None
-    attrs = {**data, "reporters": 1, "received_at": d.at.isoformat(), "entry_level": level,
-             "filed_by": d.actor.username}
-    return Effect(changes={"region": region, "handler": handler, "created_at": d.at},
-                  attrs=attrs)
+    attrs = {
+        **data,
+        "reporters": 1,
+        "received_at": d.at.isoformat(),
+        "entry_level": level,
+        "filed_by": d.actor.username,
+    }
+    return Effect(changes={"region": region, "handler": handler, "created_at": d.at}, attrs=attrs)
 
 
 def on_new_level(d: Decision) -> Effect:
@@ -331,9 +421,11 @@ def on_referred(d: Decision) -> Effect:
     budget = REFERRAL_SERVICE if d.attr("type") == "ketersediaan_layanan" else REFERRAL_DEFAULT
     due = due_at(d.env.calendar, d.at, budget, _zone(d))
     level_due = max(d.state.level_due, due) if d.state.level_due else due
-    return Effect(changes={"stage_due": due, "level_due": level_due},
-                  attrs={"referred_to": d.data["body"]},
-                  payload={"budget": str(budget)})
+    return Effect(
+        changes={"stage_due": due, "level_due": level_due},
+        attrs={"referred_to": d.data["body"]},
+        payload={"budget": str(budget)},
+    )
 
 
 def on_referral_returned(d: Decision) -> Effect:
@@ -350,14 +442,18 @@ def on_extended(d: Decision) -> Effect:
     cal, tz = d.env.calendar, _zone(d)
     level_due = cal.deadline(d.state.level_due, n, tz)
     stage_due = cal.deadline(d.state.stage_due, n, tz) if d.state.stage_due else None
-    return Effect(changes={"level_due": level_due, "stage_due": stage_due},
-                  attrs={"extensions": int(d.attr("extensions", 0)) + 1})
+    return Effect(
+        changes={"level_due": level_due, "stage_due": stage_due},
+        attrs={"extensions": int(d.attr("extensions", 0)) + 1},
+    )
 
 
 def on_closed(d: Decision) -> Effect:
     outcome = "rejected" if d.transition and d.transition.dest == "ditolak" else "resolved"
-    attrs: dict[str, Any] = {"outcome": outcome, "closed_at_level": d.state.level if d.state
-                             else None}
+    attrs: dict[str, Any] = {
+        "outcome": outcome,
+        "closed_at_level": d.state.level if d.state else None,
+    }
     for key in ("result", "reason", "duplicate_of", "informed_via"):
         if d.data.get(key):
             attrs[key] = d.data[key]
@@ -365,8 +461,10 @@ def on_closed(d: Decision) -> Effect:
 
 
 def on_reopened(d: Decision) -> Effect:
-    return Effect(changes={"handler": None},
-                  attrs={"reopened": int(d.attr("reopened", 0)) + 1, "outcome": None})
+    return Effect(
+        changes={"handler": None},
+        attrs={"reopened": int(d.attr("reopened", 0)) + 1, "outcome": None},
+    )
 
 
 # ------------------------------------------------------------------------------- definition
@@ -382,12 +480,25 @@ def _transitions() -> list[TransitionDef]:
     ts: list[TransitionDef] = []
     officer_roles = frozenset(LEVELS)
     for lvl in LEVELS:
-        ts.append(TransitionDef(
-            "file", ("baru",), state_name(lvl, _stages(lvl)[0][0]), "ComplaintFiled",
-            officer_roles, when=(f"enters_at_{lvl}",), effect="on_filed",
-            guards=("actor_covers_region", "actor_may_file_at_level", "region_fits_level",
-                    "pendamping_self_complaint_goes_to_pusat", "actor_is_not_subject",
-                    "actor_is_not_suspended")))
+        ts.append(
+            TransitionDef(
+                "file",
+                ("baru",),
+                state_name(lvl, _stages(lvl)[0][0]),
+                "ComplaintFiled",
+                officer_roles,
+                when=(f"enters_at_{lvl}",),
+                effect="on_filed",
+                guards=(
+                    "actor_covers_region",
+                    "actor_may_file_at_level",
+                    "region_fits_level",
+                    "pendamping_self_complaint_goes_to_pusat",
+                    "actor_is_not_subject",
+                    "actor_is_not_suspended",
+                ),
+            )
+        )
     handling_guards = ("actor_is_not_subject", "actor_is_not_suspended")
     for lvl in LEVELS:
         role = frozenset({lvl})
@@ -397,92 +508,240 @@ def _transitions() -> list[TransitionDef]:
             src = state_name(lvl, stage)
             if i + 1 < len(stages):
                 required = {"identifikasi": ("parties",), "tindak_lanjut": ("result",)}
-                ts.append(TransitionDef("advance", (src,), state_name(lvl, stages[i + 1][0]),
-                                        "StageAdvanced", role, guards=handling_guards,
-                                        required=required.get(stage, ())))
+                ts.append(
+                    TransitionDef(
+                        "advance",
+                        (src,),
+                        state_name(lvl, stages[i + 1][0]),
+                        "StageAdvanced",
+                        role,
+                        guards=handling_guards,
+                        required=required.get(stage, ()),
+                    )
+                )
             else:
-                ts.append(TransitionDef(
-                    "advance", (src,), "selesai", "CaseResolved", role,
-                    guards=(*handling_guards, "reporter_informed"), effect="on_closed",
-                    required=("result",) if stage == "penanganan" else ()))
+                ts.append(
+                    TransitionDef(
+                        "advance",
+                        (src,),
+                        "selesai",
+                        "CaseResolved",
+                        role,
+                        guards=(*handling_guards, "reporter_informed"),
+                        effect="on_closed",
+                        required=("result",) if stage == "penanganan" else (),
+                    )
+                )
         nxt = LEVELS[LEVEL_RANK[lvl] + 1] if lvl != "pusat" else None
         if nxt:
-            ts.append(TransitionDef("escalate", open_states(lvl), state_name(nxt, _stages(nxt)[0][0]),
-                                    "CaseEscalated", role | {"system"}, guards=handling_guards,
-                                    effect="on_new_level", required=("reason",)))
+            ts.append(
+                TransitionDef(
+                    "escalate",
+                    open_states(lvl),
+                    state_name(nxt, _stages(nxt)[0][0]),
+                    "CaseEscalated",
+                    role | {"system"},
+                    guards=handling_guards,
+                    effect="on_new_level",
+                    required=("reason",),
+                )
+            )
         if lvl in ("kabupaten", "pusat"):
-            ts.append(TransitionDef("refer", handling[1:3], state_name(lvl, "dirujuk"),
-                                    "CaseReferred", role, guards=handling_guards,
-                                    effect="on_referred", required=("body",)))
-            ts.append(TransitionDef("return_from_referral", (state_name(lvl, "dirujuk"),),
-                                    state_name(lvl, "tindak_lanjut"), "ReferralReturned", role,
-                                    guards=handling_guards, effect="on_referral_returned",
-                                    required=("outcome",)))
-        ts.append(TransitionDef("reject", open_states(lvl), "ditolak", "CaseRejected", role,
-                                guards=(*handling_guards, "duplicate_is_known",
-                                        "reporter_informed"),
-                                effect="on_closed", required=("reason",)))
-        ts.append(TransitionDef("reopen", ("selesai",), state_name(lvl, stages[0][0]),
-                                "CaseReopened", role, when=(f"at_level_{lvl}",),
-                                effect="on_reopened", required=("reason",)))
+            ts.append(
+                TransitionDef(
+                    "refer",
+                    handling[1:3],
+                    state_name(lvl, "dirujuk"),
+                    "CaseReferred",
+                    role,
+                    guards=handling_guards,
+                    effect="on_referred",
+                    required=("body",),
+                )
+            )
+            ts.append(
+                TransitionDef(
+                    "return_from_referral",
+                    (state_name(lvl, "dirujuk"),),
+                    state_name(lvl, "tindak_lanjut"),
+                    "ReferralReturned",
+                    role,
+                    guards=handling_guards,
+                    effect="on_referral_returned",
+                    required=("outcome",),
+                )
+            )
+        ts.append(
+            TransitionDef(
+                "reject",
+                open_states(lvl),
+                "ditolak",
+                "CaseRejected",
+                role,
+                guards=(*handling_guards, "duplicate_is_known", "reporter_informed"),
+                effect="on_closed",
+                required=("reason",),
+            )
+        )
+        ts.append(
+            TransitionDef(
+                "reopen",
+                ("selesai",),
+                state_name(lvl, stages[0][0]),
+                "CaseReopened",
+                role,
+                when=(f"at_level_{lvl}",),
+                effect="on_reopened",
+                required=("reason",),
+            )
+        )
         internal = open_states(lvl)
-        ts.append(TransitionDef("assign", internal, internal[0], "HandlerAssigned",
-                                role | {"system"}, guards=("handler_is_eligible",
-                                                           "actor_is_not_suspended"),
-                                effect="on_assigned", required=("handler",), internal=True))
-        ts.append(TransitionDef("reclassify", internal, internal[0], "ComplaintReclassified",
-                                role, guards=handling_guards, effect="on_reclassified",
-                                required=("type",), internal=True))
-        ts.append(TransitionDef("link_reporter", internal, internal[0], "ReporterLinked", role,
-                                guards=handling_guards, effect="on_reporter_linked",
-                                internal=True))
-    ts.append(TransitionDef("recommend_pt_pos", open_states("kabupaten"), "pusat_dokumentasi",
-                            "RecommendedToPusat", frozenset({"kabupaten"}),
-                            guards=("is_pembayaran", "at_least_two_reporters",
-                                    *handling_guards), effect="on_new_level"))
-    ts.append(TransitionDef("extend", open_states("pusat"), "pusat_dokumentasi", "LevelExtended",
-                            frozenset({"pusat"}), guards=("extension_is_reasonable",
-                                                          *handling_guards),
-                            effect="on_extended", required=("working_days", "reason"),
-                            internal=True))
+        ts.append(
+            TransitionDef(
+                "assign",
+                internal,
+                internal[0],
+                "HandlerAssigned",
+                role | {"system"},
+                guards=("handler_is_eligible", "actor_is_not_suspended"),
+                effect="on_assigned",
+                required=("handler",),
+                internal=True,
+            )
+        )
+        ts.append(
+            TransitionDef(
+                "reclassify",
+                internal,
+                internal[0],
+                "ComplaintReclassified",
+                role,
+                guards=handling_guards,
+                effect="on_reclassified",
+                required=("type",),
+                internal=True,
+            )
+        )
+        ts.append(
+            TransitionDef(
+                "link_reporter",
+                internal,
+                internal[0],
+                "ReporterLinked",
+                role,
+                guards=handling_guards,
+                effect="on_reporter_linked",
+                internal=True,
+            )
+        )
+    ts.append(
+        TransitionDef(
+            "recommend_pt_pos",
+            open_states("kabupaten"),
+            "pusat_dokumentasi",
+            "RecommendedToPusat",
+            frozenset({"kabupaten"}),
+            guards=("is_pembayaran", "at_least_two_reporters", *handling_guards),
+            effect="on_new_level",
+        )
+    )
+    ts.append(
+        TransitionDef(
+            "extend",
+            open_states("pusat"),
+            "pusat_dokumentasi",
+            "LevelExtended",
+            frozenset({"pusat"}),
+            guards=("extension_is_reasonable", *handling_guards),
+            effect="on_extended",
+            required=("working_days", "reason"),
+            internal=True,
+        )
+    )
     return ts
 
 
 def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> WorkflowDefinition:
-    stage_budgets = {state_name(lvl, s): Budget(working_days=n)
-                     for lvl in ("kabupaten", "pusat") for s, n in TABEL_2}
+    stage_budgets = {
+        state_name(lvl, s): Budget(working_days=n)
+        for lvl in ("kabupaten", "pusat")
+        for s, n in TABEL_2
+    }
     stage_budgets[state_name("ketua_kelompok", "penanganan")] = Budget(ketua_kelompok_days)
     stage_budgets[state_name("pendamping", "penanganan")] = Budget(pendamping_days)
     total = sum(n for _, n in TABEL_2)
-    guards = {g.__name__: g for g in (
-        actor_covers_region, actor_may_file_at_level, region_fits_level,
-        pendamping_self_complaint_goes_to_pusat, actor_is_not_subject, actor_is_not_suspended,
-        reporter_informed, is_pembayaran, at_least_two_reporters, duplicate_is_known,
-        handler_is_eligible, extension_is_reasonable)}
-    effects = {e.__name__: e for e in (
-        on_filed, on_new_level, on_assigned, on_reclassified, on_reporter_linked, on_referred,
-        on_referral_returned, on_extended, on_closed, on_reopened)}
+    guards = {
+        g.__name__: g
+        for g in (
+            actor_covers_region,
+            actor_may_file_at_level,
+            region_fits_level,
+            pendamping_self_complaint_goes_to_pusat,
+            actor_is_not_subject,
+            actor_is_not_suspended,
+            reporter_informed,
+            is_pembayaran,
+            at_least_two_reporters,
+            duplicate_is_known,
+            handler_is_eligible,
+            extension_is_reasonable,
+        )
+    }
+    effects = {
+        e.__name__: e
+        for e in (
+            on_filed,
+            on_new_level,
+            on_assigned,
+            on_reclassified,
+            on_reporter_linked,
+            on_referred,
+            on_referral_returned,
+            on_extended,
+            on_closed,
+            on_reopened,
+        )
+    }
     predicates = {f"enters_at_{lvl}": _enters_at(lvl) for lvl in LEVELS}
     predicates |= {f"at_level_{lvl}": _at_level_closed(lvl) for lvl in LEVELS}
     return WorkflowDefinition(
-        name=NAME, version=1, id_prefix="ADU", initial="baru", states=_states(),
-        transitions=tuple(_transitions()), stage_budgets=stage_budgets,
-        level_budgets={"ketua_kelompok": Budget(ketua_kelompok_days),
-                       "pendamping": Budget(pendamping_days),
-                       "kabupaten": Budget(total), "pusat": Budget(total)},
-        zone_for=zone_for, guards=guards, predicates=predicates, effects=effects,
-        parsers={"file": parse_filing, "reclassify": parse_reclassify, "extend": parse_extend,
-                 "refer": parse_simple(("body", SIDE_BODIES)),
-                 "reject": parse_simple(("reason", REJECT_REASONS)),
-                 "advance": parse_simple(("informed_via", INFORMED_VIA))},
-        notifications={"ComplaintFiled": ("acknowledgement",),
-                       "LevelExtended": ("extension_notice",),
-                       "CaseResolved": ("result_letter",), "CaseRejected": ("result_letter",)},
-        levels=LEVELS, title_id="Pengaduan", title_en="Complaint",
+        name=NAME,
+        version=1,
+        id_prefix="ADU",
+        initial="baru",
+        states=_states(),
+        transitions=tuple(_transitions()),
+        stage_budgets=stage_budgets,
+        level_budgets={
+            "ketua_kelompok": Budget(ketua_kelompok_days),
+            "pendamping": Budget(pendamping_days),
+            "kabupaten": Budget(total),
+            "pusat": Budget(total),
+        },
+        zone_for=zone_for,
+        guards=guards,
+        predicates=predicates,
+        effects=effects,
+        parsers={
+            "file": parse_filing,
+            "reclassify": parse_reclassify,
+            "extend": parse_extend,
+            "refer": parse_simple(("body", SIDE_BODIES)),
+            "reject": parse_simple(("reason", REJECT_REASONS)),
+            "advance": parse_simple(("informed_via", INFORMED_VIA)),
+        },
+        notifications={
+            "ComplaintFiled": ("acknowledgement",),
+            "LevelExtended": ("extension_notice",),
+            "CaseResolved": ("result_letter",),
+            "CaseRejected": ("result_letter",),
+        },
+        levels=LEVELS,
+        title_id="Pengaduan",
+        title_en="Complaint",
     )
 
 
 def _at_level_closed(level: str) -> Any:
     # a closed case keeps the level it was closed at
     return lambda d: d.state is not None and d.state.level == level
-

@@ -37,35 +37,84 @@ def load_demo(app: Any) -> str | None:
     def step(case_id: str, event: str, days_ago: float, actor: str, **data: Any) -> None:
         svc.apply(case_id, event, data, actor, at=_ago(now, days_ago))
 
-    a = file(2, "kab.bogor", type="pembayaran", level="kabupaten", region="3271011001",
-             summary="Bantuan tahap III belum diterima di kantor pos Batu Tulis")
+    a = file(
+        2,
+        "kab.bogor",
+        type="pembayaran",
+        level="kabupaten",
+        region="3271011001",
+        summary="Bantuan tahap III belum diterima di kantor pos Batu Tulis",
+    )
     step(a, "link_reporter", 1.9, "kab.bogor", reporter_name="Ibu Ani")
-    b = file(9, "kab.bogor", type="data_peserta", level="kabupaten", region="3271011003",
-             summary="Nama anak salah tulis di data peserta", anonymous=True,
-             reporter_name=None)
+    b = file(
+        9,
+        "kab.bogor",
+        type="data_peserta",
+        level="kabupaten",
+        region="3271011003",
+        summary="Nama anak salah tulis di data peserta",
+        anonymous=True,
+        reporter_name=None,
+    )
     step(b, "advance", 6, "kab.bogor")
-    file(20, "kab.makassar", type="komitmen_verifikasi", level="kabupaten", region="7371",
-         summary="Kehadiran sekolah tercatat tidak hadir padahal hadir", confidential=True)
-    d = file(40, "kab.jayapura", type="ketersediaan_layanan", level="kabupaten", region="9171",
-             summary="Puskesmas tanpa tenaga kesehatan selama dua bulan")
+    file(
+        20,
+        "kab.makassar",
+        type="komitmen_verifikasi",
+        level="kabupaten",
+        region="7371",
+        summary="Kehadiran sekolah tercatat tidak hadir padahal hadir",
+        confidential=True,
+    )
+    d = file(
+        40,
+        "kab.jayapura",
+        type="ketersediaan_layanan",
+        level="kabupaten",
+        region="9171",
+        summary="Puskesmas tanpa tenaga kesehatan selama dua bulan",
+    )
     step(d, "advance", 36, "kab.jayapura")
     step(d, "advance", 34, "kab.jayapura", parties="Dinas Kesehatan Kota Jayapura")
     step(d, "refer", 33, "kab.jayapura", body="dinas_teknis")
-    e = file(30, "kab.bogor", type="teknis_administrasi", level="kabupaten", region="3271",
-             summary="Pendamping jarang hadir di pertemuan kelompok")
+    e = file(
+        30,
+        "kab.bogor",
+        type="teknis_administrasi",
+        level="kabupaten",
+        region="3271",
+        summary="Pendamping jarang hadir di pertemuan kelompok",
+    )
     step(e, "escalate", 3, "kab.bogor", reason="menyangkut kinerja pendamping; ke pusat")
-    file(4, "pdp.bogor", type="data_peserta", level="pendamping", region="327101",
-         summary="KPM pindah alamat, minta pemutakhiran data")
-    file(15, "kk.batutulis", type="komitmen_verifikasi", level="ketua_kelompok",
-         region="3271011001", summary="Jadwal posyandu bentrok dengan pertemuan kelompok")
-    g = file(12, "kab.bogor", type="pembayaran", level="kabupaten", region="3271011002",
-             summary="Antrian panjang saat penyaluran")
+    file(
+        4,
+        "pdp.bogor",
+        type="data_peserta",
+        level="pendamping",
+        region="327101",
+        summary="KPM pindah alamat, minta pemutakhiran data",
+    )
+    file(
+        15,
+        "kk.batutulis",
+        type="komitmen_verifikasi",
+        level="ketua_kelompok",
+        region="3271011001",
+        summary="Jadwal posyandu bentrok dengan pertemuan kelompok",
+    )
+    g = file(
+        12,
+        "kab.bogor",
+        type="pembayaran",
+        level="kabupaten",
+        region="3271011002",
+        summary="Antrian panjang saat penyaluran",
+    )
     step(g, "advance", 11, "kab.bogor")
     step(g, "advance", 10, "kab.bogor", parties="PT Pos cabang Bogor")
     step(g, "advance", 5, "kab.bogor", result="Jadwal penyaluran dibagi per RW")
     step(g, "advance", 4, "kab.bogor", informed_via="surat")
-    return (f"{len(USERS)} users (password '{DEMO_PASSWORD}'), 8 complaints in WIB, WITA "
-            "and WIT")
+    return f"{len(USERS)} users (password '{DEMO_PASSWORD}'), 8 complaints in WIB, WITA and WIT"
 
 
 def _ago(now: datetime, days: float) -> datetime:

@@ -60,14 +60,18 @@ def verify(db: Database, *, stop_at_first: bool = True) -> VerifyReport:
             report.cases += 1
             report.events += len(rows)
             problem = verify_chain(case_id, rows) or verify_projection(
-                case_id, rows, projections.get(case_id))
+                case_id, rows, projections.get(case_id)
+            )
             if problem:
                 report.problems.append(problem)
                 if stop_at_first:
                     return report
         for case_id in sorted(set(projections) - seen):
-            report.problems.append(Problem(case_id, None, "events_missing",
-                                           "a case row exists but all its events are gone"))
+            report.problems.append(
+                Problem(
+                    case_id, None, "events_missing", "a case row exists but all its events are gone"
+                )
+            )
             if stop_at_first:
                 return report
         report.problems += _check_numbering(s, projections.keys() | seen)
@@ -85,9 +89,14 @@ def _check_numbering(s: Session, case_ids: set[str]) -> list[Problem]:
         present = {int(c.rsplit("-", 1)[1]) for c in case_ids if c.rsplit("-", 1)[0] == key}
         missing = sorted(set(range(1, last + 1)) - present)
         if missing:
-            problems.append(Problem(f"{key}-{missing[0]:06d}", None, "case_missing",
-                                    f"case number issued but the case is gone "
-                                    f"({len(missing)} missing under {key})"))
+            problems.append(
+                Problem(
+                    f"{key}-{missing[0]:06d}",
+                    None,
+                    "case_missing",
+                    f"case number issued but the case is gone ({len(missing)} missing under {key})",
+                )
+            )
     return problems
 
 
@@ -95,11 +104,16 @@ def _heads_upto(s: Session, last_event_id: int) -> tuple[int, int, str]:
     ev = repo.EV
     upto = ev.c.id <= last_event_id
     count = int(s.execute(sa.select(sa.func.count()).where(upto)).scalar_one())
-    latest = (sa.select(ev.c.case_id, sa.func.max(ev.c.version).label("v"))
-              .where(upto).group_by(ev.c.case_id).subquery())
+    latest = (
+        sa.select(ev.c.case_id, sa.func.max(ev.c.version).label("v"))
+        .where(upto)
+        .group_by(ev.c.case_id)
+        .subquery()
+    )
     heads = s.execute(
-        sa.select(ev.c.case_id, ev.c.version, ev.c.hash)
-        .join(latest, sa.and_(ev.c.case_id == latest.c.case_id, ev.c.version == latest.c.v))
+        sa.select(ev.c.case_id, ev.c.version, ev.c.hash).join(
+            latest, sa.and_(ev.c.case_id == latest.c.case_id, ev.c.version == latest.c.v)
+        )
     ).all()
     return count, len(heads), heads_digest((h.case_id, h.version, h.hash) for h in heads)
 
@@ -109,16 +123,29 @@ def _check_checkpoints(s: Session, report: VerifyReport) -> list[Problem]:
     for cp in s.execute(sa.select(CP).order_by(CP.c.id)):
         report.checkpoints += 1
         count, cases, digest = _heads_upto(s, cp.last_event_id)
-        expected = checkpoint_digest(prev, cp.last_event_id, cp.event_count, cp.case_count,
-                                     cp.heads_digest)
+        expected = checkpoint_digest(
+            prev, cp.last_event_id, cp.event_count, cp.case_count, cp.heads_digest
+        )
         if cp.prev_digest != prev or cp.digest != expected:
-            return [Problem(f"checkpoint {cp.id}", None, "checkpoint_tampered",
-                            "the checkpoint chain does not match")]
+            return [
+                Problem(
+                    f"checkpoint {cp.id}",
+                    None,
+                    "checkpoint_tampered",
+                    "the checkpoint chain does not match",
+                )
+            ]
         if (count, cases, digest) != (cp.event_count, cp.case_count, cp.heads_digest):
-            return [Problem(f"checkpoint {cp.id}", None, "history_changed",
-                            f"events up to #{cp.last_event_id} differ from the checkpoint taken "
-                            f"{cp.created_at:%Y-%m-%d %H:%M} UTC: {cp.case_count} cases / "
-                            f"{cp.event_count} events then, {cases} / {count} now")]
+            return [
+                Problem(
+                    f"checkpoint {cp.id}",
+                    None,
+                    "history_changed",
+                    f"events up to #{cp.last_event_id} differ from the checkpoint taken "
+                    f"{cp.created_at:%Y-%m-%d %H:%M} UTC: {cp.case_count} cases / "
+                    f"{cp.event_count} events then, {cases} / {count} now",
+                )
+            ]
         prev = cp.digest
     return []
 
@@ -130,9 +157,15 @@ def checkpoint(db: Database, now: datetime) -> AuditCheckpointRow:
         count, cases, digest = _heads_upto(s, last_id)
         prev_row = s.execute(sa.select(CP.c.digest).order_by(CP.c.id.desc()).limit(1)).first()
         prev = prev_row.digest if prev_row else GENESIS
-        row = AuditCheckpointRow(created_at=now, last_event_id=last_id, event_count=count,
-                                 case_count=cases, heads_digest=digest, prev_digest=prev,
-                                 digest=checkpoint_digest(prev, last_id, count, cases, digest))
+        row = AuditCheckpointRow(
+            created_at=now,
+            last_event_id=last_id,
+            event_count=count,
+            case_count=cases,
+            heads_digest=digest,
+            prev_digest=prev,
+            digest=checkpoint_digest(prev, last_id, count, cases, digest),
+        )
         s.add(row)
         s.flush()
         return row

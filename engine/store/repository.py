@@ -19,24 +19,51 @@ CASES = CaseRow.__table__  # type: ignore[attr-defined]
 OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
 COUNTERS = CaseCounterRow.__table__  # type: ignore[attr-defined]
 
-_STATE_COLUMNS = ("workflow", "workflow_version", "version", "state", "status", "region", "zone",
-                  "level", "stage", "handler", "stage_started_at", "stage_due",
-                  "level_started_at", "level_due", "created_at", "closed_at", "updated_at")
+_STATE_COLUMNS = (
+    "workflow",
+    "workflow_version",
+    "version",
+    "state",
+    "status",
+    "region",
+    "zone",
+    "level",
+    "stage",
+    "handler",
+    "stage_started_at",
+    "stage_due",
+    "level_started_at",
+    "level_due",
+    "created_at",
+    "closed_at",
+    "updated_at",
+)
 
 
 def event_from_row(row: Any) -> ChainedEvent:
     p = row.payload
-    ev = Event(case_id=row.case_id, version=row.version, type=row.event_type,
-               trigger=p.get("trigger", ""), workflow=row.workflow,
-               workflow_version=row.workflow_version, actor=row.actor, role=row.role,
-               occurred_at=row.occurred_at, recorded_at=row.recorded_at,
-               data=p.get("data", {}), changes=p.get("changes", {}), note=p.get("note"))
+    ev = Event(
+        case_id=row.case_id,
+        version=row.version,
+        type=row.event_type,
+        trigger=p.get("trigger", ""),
+        workflow=row.workflow,
+        workflow_version=row.workflow_version,
+        actor=row.actor,
+        role=row.role,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        data=p.get("data", {}),
+        changes=p.get("changes", {}),
+        note=p.get("note"),
+    )
     return ChainedEvent(row.id, ev, row.prev_hash, row.hash)
 
 
 def state_from_row(row: Any) -> CaseState:
-    return CaseState(id=row.id, attrs=dict(row.attrs or {}),
-                     **{c: getattr(row, c) for c in _STATE_COLUMNS})
+    return CaseState(
+        id=row.id, attrs=dict(row.attrs or {}), **{c: getattr(row, c) for c in _STATE_COLUMNS}
+    )
 
 
 def state_values(state: CaseState) -> dict[str, Any]:
@@ -96,11 +123,22 @@ def append(session: Session, events: Sequence[Event], expected: int) -> list[str
     rows, hashes = [], []
     for ev in events:
         h = event_hash(prev, ev)
-        rows.append({"case_id": ev.case_id, "version": ev.version, "event_type": ev.type,
-                     "payload": ev.payload(), "workflow": ev.workflow,
-                     "workflow_version": ev.workflow_version, "actor": ev.actor,
-                     "role": ev.role, "occurred_at": ev.occurred_at,
-                     "recorded_at": ev.recorded_at, "prev_hash": prev, "hash": h})
+        rows.append(
+            {
+                "case_id": ev.case_id,
+                "version": ev.version,
+                "event_type": ev.type,
+                "payload": ev.payload(),
+                "workflow": ev.workflow,
+                "workflow_version": ev.workflow_version,
+                "actor": ev.actor,
+                "role": ev.role,
+                "occurred_at": ev.occurred_at,
+                "recorded_at": ev.recorded_at,
+                "prev_hash": prev,
+                "hash": h,
+            }
+        )
         hashes.append(h)
         prev = h
     session.execute(sa.insert(EV), rows)
@@ -125,16 +163,31 @@ def add_outbox(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def outbox_row(ev: Event, template: str, recipient: str, now: datetime) -> dict[str, Any]:
-    return {"case_id": ev.case_id, "event_version": ev.version, "event_type": ev.type,
-            "template": template, "recipient": recipient,
-            "payload": {"language": "id"}, "status": "pending", "attempts": 0,
-            "created_at": now}
+    return {
+        "case_id": ev.case_id,
+        "event_version": ev.version,
+        "event_type": ev.type,
+        "template": template,
+        "recipient": recipient,
+        "payload": {"language": "id"},
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+    }
 
 
-def list_cases(session: Session, *, workflow: str | None = None, status: str | None = None,
-               level: str | None = None, state: str | None = None,
-               region_prefix: str | None = None, handler: str | None = None,
-               due_before: datetime | None = None, limit: int = 100) -> list[CaseState]:
+def list_cases(
+    session: Session,
+    *,
+    workflow: str | None = None,
+    status: str | None = None,
+    level: str | None = None,
+    state: str | None = None,
+    region_prefix: str | None = None,
+    handler: str | None = None,
+    due_before: datetime | None = None,
+    limit: int = 100,
+) -> list[CaseState]:
     q = sa.select(CASES)
     if workflow:
         q = q.where(CASES.c.workflow == workflow)

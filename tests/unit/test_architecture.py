@@ -8,8 +8,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PURE_CORE = ["engine/definition.py", "engine/machine.py", "engine/state.py", "engine/errors.py",
-             "engine/calendar.py", "engine/audit.py"]
+PURE_CORE = [
+    "engine/definition.py",
+    "engine/machine.py",
+    "engine/state.py",
+    "engine/errors.py",
+    "engine/calendar.py",
+    "engine/audit.py",
+]
 FORBIDDEN = {"sqlmodel", "sqlalchemy", "fastapi", "prefect", "jinja2", "alembic", "starlette"}
 CLOCK_CALLS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter"}
 

@@ -24,9 +24,15 @@ ACTORS = {
 }
 # Data that satisfies every required key, so only the table decides.
 FULL_DATA: dict[str, Any] = {
-    "parties": "Dinas Sosial", "result": "sudah diperbaiki", "informed_via": "surat",
-    "reason": "bukan_pkh", "body": "tim_koordinasi_kabupaten", "outcome": "selesai",
-    "working_days": 5, "handler": "other", "type": "pembayaran",
+    "parties": "Dinas Sosial",
+    "result": "sudah diperbaiki",
+    "informed_via": "surat",
+    "reason": "bukan_pkh",
+    "body": "tim_koordinasi_kabupaten",
+    "outcome": "selesai",
+    "working_days": 5,
+    "handler": "other",
+    "type": "pembayaran",
 }
 
 K, P = "kabupaten", "pusat"
@@ -49,7 +55,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("pendamping_penanganan", "advance"): "selesai",
     ("ketua_kelompok_penanganan", "escalate"): "pendamping_penanganan",
     ("pendamping_penanganan", "escalate"): "kabupaten_dokumentasi",
-    **_chain(K), **_chain(P),
+    **_chain(K),
+    **_chain(P),
     **{(f"{K}_{s}", "escalate"): "pusat_dokumentasi" for s in (*FOUR, "dirujuk")},
     **{(f"{K}_{s}", "recommend_pt_pos"): "pusat_dokumentasi" for s in (*FOUR, "dirujuk")},
 }
@@ -67,10 +74,19 @@ def state_at(name: str, **attrs: Any) -> CaseState:
     sd = DEF.state(name)
     level = sd.level or "kabupaten"
     return CaseState(
-        id="ADU-2026-000001", workflow="complaint", workflow_version=1, version=3, state=name,
-        status="closed" if sd.closed else "open", region="3271011001", zone="Asia/Jakarta",
-        level=level, stage=sd.stage, handler=None,
-        stage_due=NOW + timedelta(days=5), level_due=NOW + timedelta(days=30),
+        id="ADU-2026-000001",
+        workflow="complaint",
+        workflow_version=1,
+        version=3,
+        state=name,
+        status="closed" if sd.closed else "open",
+        region="3271011001",
+        zone="Asia/Jakarta",
+        level=level,
+        stage=sd.stage,
+        handler=None,
+        stage_due=NOW + timedelta(days=5),
+        level_due=NOW + timedelta(days=30),
         updated_at=NOW - timedelta(days=1),
         attrs={"type": "pembayaran", "reporters": 2, "anonymous": False, **attrs},
     )
@@ -81,10 +97,21 @@ def env(calendar: Any, **facts: Any) -> Env:
     return Env(calendar, NOW, facts={**base, **facts})
 
 
-def decide(calendar: Any, state: CaseState | None, trigger: str, actor: Actor,
-           data: dict[str, Any] | None = None, **facts: Any) -> CaseState:
-    cmd = Command(trigger, actor, NOW, data if data is not None else dict(FULL_DATA),
-                  case_id="ADU-2026-000001")
+def decide(
+    calendar: Any,
+    state: CaseState | None,
+    trigger: str,
+    actor: Actor,
+    data: dict[str, Any] | None = None,
+    **facts: Any,
+) -> CaseState:
+    cmd = Command(
+        trigger,
+        actor,
+        NOW,
+        data if data is not None else dict(FULL_DATA),
+        case_id="ADU-2026-000001",
+    )
     events = WF.decide(state, cmd, env(calendar, **facts))
     out = state
     for ev in events:
@@ -99,9 +126,9 @@ def actor_for(state: str) -> Actor:
 
 @pytest.mark.parametrize("source", [s.name for s in DEF.states])
 @pytest.mark.parametrize("trigger", TRIGGERS)
-def test_every_transition_is_allowed_or_refused_exactly_as_specified(calendar: Any,
-                                                                     source: str,
-                                                                     trigger: str) -> None:
+def test_every_transition_is_allowed_or_refused_exactly_as_specified(
+    calendar: Any, source: str, trigger: str
+) -> None:
     st = state_at(source)
     actor = actor_for(source)
     colleague = Actor("other", actor.role, actor.region)
@@ -120,14 +147,19 @@ def test_every_transition_is_allowed_or_refused_exactly_as_specified(calendar: A
 
 
 def test_the_specification_table_and_the_definition_list_the_same_moves() -> None:
-    declared = {(s, t.trigger) for t in DEF.transitions for s in t.source
-                if t.trigger not in ("file", "reopen")}
+    declared = {
+        (s, t.trigger)
+        for t in DEF.transitions
+        for s in t.source
+        if t.trigger not in ("file", "reopen")
+    }
     assert declared == set(EXPECTED)
 
 
 @pytest.mark.parametrize("level", complaint.LEVELS)
-def test_a_complaint_is_filed_at_the_first_stage_of_its_entry_level(calendar: Any,
-                                                                     level: str) -> None:
+def test_a_complaint_is_filed_at_the_first_stage_of_its_entry_level(
+    calendar: Any, level: str
+) -> None:
     from tests.conftest import complaint_data
 
     region = "3271011001"
@@ -165,8 +197,9 @@ def test_a_wita_office_gets_its_own_local_due_date(calendar: Any) -> None:
     st = evolve(None, ev)
     assert st.zone == "Asia/Makassar"
     assert st.stage_due.isoformat() == "2026-03-13T23:59:59+08:00"
-    cmd_wib = Command("file", ACTORS["kabupaten"], late, complaint_data(),
-                      case_id="ADU-2026-000003")
+    cmd_wib = Command(
+        "file", ACTORS["kabupaten"], late, complaint_data(), case_id="ADU-2026-000003"
+    )
     st_wib = evolve(None, WF.decide(None, cmd_wib, Env(calendar, late + timedelta(hours=1)))[0])
     assert st_wib.stage_due.isoformat() == "2026-03-13T23:59:59+07:00"
     late_fri = datetime(2026, 3, 5, 23, 30, tzinfo=WIB)  # Friday 00:30 in WITA
@@ -197,8 +230,13 @@ def test_nobody_handles_a_complaint_about_themselves(calendar: Any) -> None:
     with pytest.raises(GuardRejected, match="conflict_of_interest"):
         decide(calendar, st, "advance", ACTORS["kabupaten"], {})
     with pytest.raises(GuardRejected, match="handler_ineligible"):
-        decide(calendar, state_at("kabupaten_dokumentasi", accused="other"), "assign",
-               ACTORS["kabupaten"], {"handler": "other"})
+        decide(
+            calendar,
+            state_at("kabupaten_dokumentasi", accused="other"),
+            "assign",
+            ACTORS["kabupaten"],
+            {"handler": "other"},
+        )
 
 
 def test_a_pendamping_complaint_about_itself_must_go_to_pusat(calendar: Any) -> None:
@@ -212,12 +250,18 @@ def test_a_pendamping_complaint_about_itself_must_go_to_pusat(calendar: Any) -> 
 
 
 def test_a_complaint_cannot_close_before_the_reporter_is_informed_unless_anonymous(
-        calendar: Any) -> None:
+    calendar: Any,
+) -> None:
     st = state_at("kabupaten_pemberitahuan")
     with pytest.raises(GuardRejected, match="reporter_not_informed"):
         decide(calendar, st, "advance", ACTORS["kabupaten"], {})
-    closed = decide(calendar, state_at("kabupaten_pemberitahuan", anonymous=True), "advance",
-                    ACTORS["kabupaten"], {})
+    closed = decide(
+        calendar,
+        state_at("kabupaten_pemberitahuan", anonymous=True),
+        "advance",
+        ACTORS["kabupaten"],
+        {},
+    )
     assert closed.status == "closed" and closed.stage_due is None and closed.level_due is None
 
 
@@ -232,10 +276,22 @@ def test_a_duplicate_rejection_must_name_an_existing_case(calendar: Any) -> None
     with pytest.raises(GuardRejected, match="duplicate_of_missing"):
         decide(calendar, st, "reject", ACTORS["kabupaten"], data)
     with pytest.raises(GuardRejected, match="duplicate_of_unknown"):
-        decide(calendar, st, "reject", ACTORS["kabupaten"], {**data, "duplicate_of": "X"},
-               duplicate_exists=False)
-    done = decide(calendar, st, "reject", ACTORS["kabupaten"], {**data, "duplicate_of": "X"},
-                  duplicate_exists=True)
+        decide(
+            calendar,
+            st,
+            "reject",
+            ACTORS["kabupaten"],
+            {**data, "duplicate_of": "X"},
+            duplicate_exists=False,
+        )
+    done = decide(
+        calendar,
+        st,
+        "reject",
+        ACTORS["kabupaten"],
+        {**data, "duplicate_of": "X"},
+        duplicate_exists=True,
+    )
     assert done.state == "ditolak" and done.attrs["duplicate_of"] == "X"
 
 
@@ -257,8 +313,13 @@ def test_a_referral_for_service_availability_gets_three_months(calendar: Any) ->
 
 def test_pusat_extends_its_deadline_by_working_days(calendar: Any) -> None:
     st = state_at("pusat_tindak_lanjut")
-    st = CaseState(**{**st.as_dict(), "level": "pusat",
-                      "level_due": datetime(2026, 3, 17, 23, 59, 59, tzinfo=WIB)})
+    st = CaseState(
+        **{
+            **st.as_dict(),
+            "level": "pusat",
+            "level_due": datetime(2026, 3, 17, 23, 59, 59, tzinfo=WIB),
+        }
+    )
     out = decide(calendar, st, "extend", ACTORS["pusat"], {"working_days": "2", "reason": "x"})
     assert out.level_due.date().isoformat() == "2026-03-26"  # skips 18-24 March
     with pytest.raises(GuardRejected, match="extension_out_of_range"):
@@ -277,10 +338,17 @@ def test_roles_and_regions_limit_who_may_act(calendar: Any) -> None:
     assert WF.allowed_for(st, Actor("aud", "auditor", None)) == []
 
 
-@pytest.mark.parametrize("field,value", [
-    ("type", "bukan_tipe"), ("region", "3299"), ("level", "desa"), ("channel", "burung"),
-    ("summary", ""), ("reporter_name", None),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("type", "bukan_tipe"),
+        ("region", "3299"),
+        ("level", "desa"),
+        ("channel", "burung"),
+        ("summary", ""),
+        ("reporter_name", None),
+    ],
+)
 def test_bad_filing_data_names_the_field(calendar: Any, field: str, value: Any) -> None:
     from tests.conftest import complaint_data
 
@@ -292,8 +360,11 @@ def test_bad_filing_data_names_the_field(calendar: Any, field: str, value: Any) 
 def test_event_times_may_be_backdated_within_limits_but_not_in_the_future(calendar: Any) -> None:
     from tests.conftest import complaint_data
 
-    for at, ok in ((NOW - timedelta(days=10), True), (NOW + timedelta(hours=1), False),
-                   (NOW - timedelta(days=61), False)):
+    for at, ok in (
+        (NOW - timedelta(days=10), True),
+        (NOW + timedelta(hours=1), False),
+        (NOW - timedelta(days=61), False),
+    ):
         cmd = Command("file", ACTORS["kabupaten"], at, complaint_data(), case_id="ADU-X")
         if ok:
             WF.decide(None, cmd, Env(calendar, NOW))

@@ -5,11 +5,12 @@ Revises:
 Create Date: 2026-11-22
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import engine.store.tables
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import engine.store.tables
 
 revision = "0001"
 down_revision = None
