@@ -65,7 +65,7 @@ def db_url(tmp_path: Path) -> str:
 def app(db_url: str, clock: Clock) -> Iterator[App]:
     a = build_app(Settings(database_url=db_url), clock=clock)
     for name, role, region in OFFICERS:
-        add_user(a.db, name, role, region, now=clock(), password="password-123")
+        add_user(a.db, name, role, region, now=clock())
     yield a
     a.db.dispose()
 

@@ -1,0 +1,105 @@
+"""The service on a real SQLite file: one transaction per command, outbox, numbering, scoping."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from api.wiring import App
+from engine.errors import CaseNotFound, GuardRejected, InvalidInput, NotFound
+from engine.store import audit_runner
+from engine.store.repository import OUTBOX
+from tests.conftest import Clock, complaint_data
+
+
+def outbox(app: App) -> list[tuple[str, int, str]]:
+    with app.db.reading() as s:
+        rows = s.execute(
+            sa.select(OUTBOX.c.case_id, OUTBOX.c.event_version, OUTBOX.c.template).order_by(
+                OUTBOX.c.id
+            )
+        )
+        return [tuple(r) for r in rows]
+
+
+def test_filing_writes_the_event_the_case_row_and_the_acknowledgement_together(app: App) -> None:
+    state = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    assert state.id == "ADU-2026-000001"
+    assert outbox(app) == [(state.id, 1, "acknowledgement")]
+    assert len(app.service.history(state.id)) == 1
+
+
+def test_an_anonymous_complaint_and_a_refused_command_leave_no_trace_in_the_outbox(
+    app: App,
+) -> None:
+    state = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    before = outbox(app)
+    with pytest.raises(GuardRejected):
+        app.service.apply(state.id, "advance", {}, "kab.bogor")  # fine: dokumentasi needs none
+        app.service.apply(state.id, "advance", {}, "kab.bogor")  # identifikasi needs parties
+    assert outbox(app) == before
+    assert app.service.get(state.id).version == 2
+
+
+def test_a_refused_filing_consumes_no_case_number(app: App) -> None:
+    with pytest.raises(InvalidInput):
+        app.service.open_case("complaint", complaint_data(region="3299"), "kab.bogor")
+    with pytest.raises(GuardRejected):
+        app.service.open_case("complaint", complaint_data(region="3273"), "kab.bogor")
+    assert app.service.open_case("complaint", complaint_data(), "kab.bogor").id.endswith("01")
+
+
+def test_a_case_outside_the_officers_region_does_not_exist_for_it(app: App) -> None:
+    state = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    for call in (
+        lambda: app.service.get(state.id, "kab.bandung"),
+        lambda: app.service.history(state.id, "kab.bandung"),
+        lambda: app.service.apply(state.id, "advance", {}, "kab.bandung"),
+    ):
+        with pytest.raises(CaseNotFound):
+            call()
+    assert app.service.get(state.id, "pusat.spm").id == state.id
+
+
+def test_an_unknown_actor_is_refused(app: App) -> None:
+    with pytest.raises(NotFound, match="nobody"):
+        app.service.open_case("complaint", complaint_data(), "nobody")
+
+
+def test_replay_as_of_a_moment_shows_the_case_as_it_stood(app: App, clock: Clock) -> None:
+    t0 = clock()
+    state = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    clock.set(t0 + timedelta(days=1))
+    app.service.apply(state.id, "advance", {}, "kab.bogor")
+    then = app.service.replay(state.id, t0 + timedelta(hours=1))
+    assert then is not None and then.stage == "dokumentasi" and then.version == 1
+    assert app.service.replay(state.id, t0 - timedelta(hours=1)) is None
+    assert app.service.replay(state.id).stage == "identifikasi"
+
+
+def test_verify_names_a_case_whose_projection_was_edited(app: App, db_url: str) -> None:
+    state = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    assert audit_runner.verify(app.db).ok
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as con:
+        con.execute("UPDATE cases SET handler = 'someone' WHERE id = ?", (state.id,))
+    report = audit_runner.verify(app.db)
+    assert not report.ok
+    assert report.problems[0].case_id == state.id
+    assert report.problems[0].kind == "projection_mismatch"
+
+
+def test_verify_notices_a_whole_case_removed_after_a_checkpoint(
+    app: App, db_url: str, clock: Clock
+) -> None:
+    ids = [app.service.open_case("complaint", complaint_data(), "kab.bogor").id for _ in range(3)]
+    audit_runner.checkpoint(app.db, clock())
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as con:
+        con.execute("DELETE FROM case_events WHERE case_id = ?", (ids[2],))
+        con.execute("DELETE FROM cases WHERE id = ?", (ids[2],))
+        con.execute("UPDATE case_counters SET last = 2")  # even hiding the number
+    report = audit_runner.verify(app.db, stop_at_first=False)
+    assert not report.ok
+    assert {p.kind for p in report.problems} == {"history_changed"}
