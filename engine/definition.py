@@ -16,6 +16,7 @@ from engine.errors import Reason
 
 if TYPE_CHECKING:
     from engine.machine import Decision
+    from engine.state import CaseState
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,12 @@ class WorkflowDefinition:
     predicates: Mapping[str, PredicateFn] = field(default_factory=dict)
     effects: Mapping[str, EffectFn] = field(default_factory=dict)
     parsers: Mapping[str, ParseFn] = field(default_factory=dict)  # by trigger: validate data
-    notifications: Mapping[str, tuple[str, ...]] = field(
-        default_factory=dict
-    )  # event type -> templates
+    # event type -> templates
+    notifications: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # who receives a template for this case; () writes no outbox row (e.g. an anonymous reporter)
+    recipients: Callable[[CaseState, str], tuple[str, ...]] = field(
+        default=lambda _s, _t: ("reporter",)
+    )
     levels: tuple[str, ...] = ()  # escalation order, lowest first
     title_id: str = ""
     title_en: str = ""

@@ -125,8 +125,9 @@ class CaseService:
         for ev in events:
             new_state = evolve(new_state, ev)
             outbox += [
-                repo.outbox_row(ev, template, "reporter", now)
+                repo.outbox_row(ev, template, recipient, now)
                 for template in definition.notifications.get(ev.type, ())
+                for recipient in definition.recipients(new_state, template)
             ]
         assert new_state is not None
         repo.save_projection(s, new_state, expected)

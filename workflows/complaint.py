@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from engine.definition import Budget, Effect, StateDef, TransitionDef, WorkflowDefinition
 from engine.errors import InvalidInput, Reason
 from engine.machine import Decision, due_at
+from engine.state import CaseState
 from workflows.indonesia import PUSAT_ZONE, ZONE_INFO, zone_for_region
 from workflows.regions import UnknownRegion, get_region, normalize_region_code
 
@@ -472,6 +473,11 @@ REFERRAL_SERVICE = Budget(months=3)  # service availability: put right within 3 
 REFERRAL_DEFAULT = Budget(working_days=15)  # any other side body: one follow-up stage
 
 
+def recipients(state: CaseState, template: str) -> tuple[str, ...]:
+    """Letters go to the reporter; an anonymous reporter cannot be written to."""
+    return () if state.attrs.get("anonymous") else ("reporter",)
+
+
 def zone_for(level: str | None, region: str) -> ZoneInfo:
     return ZONE_INFO[PUSAT_ZONE if level == "pusat" else zone_for_region(region)]
 
@@ -736,6 +742,7 @@ def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Wo
             "CaseResolved": ("result_letter",),
             "CaseRejected": ("result_letter",),
         },
+        recipients=recipients,
         levels=LEVELS,
         title_id="Pengaduan",
         title_en="Complaint",

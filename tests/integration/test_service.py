@@ -32,9 +32,7 @@ def test_filing_writes_the_event_the_case_row_and_the_acknowledgement_together(a
     assert len(app.service.history(state.id)) == 1
 
 
-def test_an_anonymous_complaint_and_a_refused_command_leave_no_trace_in_the_outbox(
-    app: App,
-) -> None:
+def test_a_refused_command_leaves_no_trace_in_the_outbox(app: App) -> None:
     state = app.service.open_case("complaint", complaint_data(), "kab.bogor")
     before = outbox(app)
     with pytest.raises(GuardRejected):
@@ -42,6 +40,12 @@ def test_an_anonymous_complaint_and_a_refused_command_leave_no_trace_in_the_outb
         app.service.apply(state.id, "advance", {}, "kab.bogor")  # identifikasi needs parties
     assert outbox(app) == before
     assert app.service.get(state.id).version == 2
+
+
+def test_an_anonymous_reporter_gets_no_letter_in_the_outbox(app: App) -> None:
+    data = complaint_data(anonymous=True, reporter_name=None, reporter_contact=None)
+    app.service.open_case("complaint", data, "kab.bogor")
+    assert outbox(app) == []
 
 
 def test_a_refused_filing_consumes_no_case_number(app: App) -> None:
