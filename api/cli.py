@@ -66,7 +66,9 @@ def command(fn: F) -> F:
             if "no such table" in str(e) or "does not exist" in str(e):
                 fail("the database has no schema yet: run `pkh db upgrade`")
             fail(f"database error: {e.orig}")
-        except RuntimeError as e:
+        except typer.Exit:
+            raise
+        except RuntimeError as e:  # e.g. Settings.check() refusing a default secret
             fail(str(e))
 
     return wrapper  # type: ignore[return-value]
@@ -153,9 +155,14 @@ def complaint_file(
     }
     if form:
         data["form"] = form
-    state = a.service.open_case(
-        "complaint", data, actor, at=parse_instant(received, "received", zone), note=note
-    )
+    try:
+        state = a.service.open_case(
+            "complaint", data, actor, at=parse_instant(received, "received", zone), note=note
+        )
+    except InvalidInput as e:
+        if e.field == "at":  # the engine's name for the event time is --received here
+            raise InvalidInput("received", e.message) from None
+        raise
     emit(views.case_view(a, state, actor), as_json, views.case_text)
 
 

@@ -12,7 +12,6 @@ from api.cli import app, command, emit, fail, get_app, now, parse_instant
 from engine.errors import InvalidInput
 from engine.machine import mermaid
 from engine.store import audit_runner
-from engine.store.migrate import upgrade
 from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days
 
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
@@ -33,6 +32,8 @@ app.add_typer(audit_app, name="audit")
 @command
 def db_upgrade() -> None:
     """Apply every Alembic migration to the configured database."""
+    from engine.store.migrate import upgrade
+
     url = get_app().settings.database_url
     upgrade(url)
     typer.echo(f"database at head: {url}")
@@ -322,6 +323,7 @@ def audit_checkpoint() -> None:
 def demo(as_json: bool = typer.Option(False, "--json")) -> None:
     """Set up the database, load the demo dataset once, and print the worklist."""
     from api.cli import case_list
+    from engine.store.migrate import upgrade
     from workflows.demo import load_demo
 
     a = get_app()

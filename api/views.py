@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -56,7 +56,7 @@ def case_view(
 
 
 def _iso(dt: datetime | None) -> str | None:
-    return None if dt is None else dt.isoformat()
+    return None if dt is None else dt.astimezone(UTC).isoformat()
 
 
 def case_text(v: dict[str, Any]) -> str:

@@ -314,12 +314,11 @@ def mermaid(definition: WorkflowDefinition) -> str:
     m = GraphMachine(
         states=[definition.initial, *(s.name for s in definition.states)],
         transitions=[
-            {
-                "trigger": t.trigger,
-                "source": list(t.source),
-                "dest": t.source[0] if t.internal else t.dest,
-            }
+            {"trigger": t.trigger, "source": src, "dest": src}
+            if t.internal
+            else {"trigger": t.trigger, "source": src, "dest": t.dest}
             for t in definition.transitions
+            for src in t.source
         ],
         initial=definition.initial,
         auto_transitions=False,

@@ -40,6 +40,9 @@ class CalendarDay:
 CalendarFactory = Callable[[Sequence[CalendarDay]], WorkingCalendar]
 
 
+RETRIES = 5
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -92,21 +95,29 @@ class CaseService:
         note: str | None = None,
         expected_version: int | None = None,
     ) -> CaseState:
-        now = self.clock()
-        try:
-            with self.db.transaction() as s:
-                who = self._actor(s, actor)
-                state = self._visible(s, case_id, who)
-                if expected_version is not None and expected_version != state.version:
-                    raise ConcurrencyConflict(case_id, expected_version, state.version)
-                definition = self.workflows.get(state.workflow, state.workflow_version)
-                cmd = Command(trigger, who, at or now, dict(data), note)
-                return self._decide_and_store(s, definition, state, cmd, now)
-        except IntegrityError:
-            # Another writer appended the same version first: optimistic concurrency.
-            with self.db.reading() as s:
-                current = repo.current_version(s, case_id)
-            raise ConcurrencyConflict(case_id, expected_version or current - 1, current) from None
+        # Without an expected version the caller means "whatever is current": a lost race is
+        # retried on the new state. With one, a lost race is the caller's conflict to resolve.
+        attempts = 1 if expected_version is not None else RETRIES
+        for attempt in range(attempts):
+            now = self.clock()
+            try:
+                with self.db.transaction() as s:
+                    who = self._actor(s, actor)
+                    state = self._visible(s, case_id, who)
+                    if expected_version is not None and expected_version != state.version:
+                        raise ConcurrencyConflict(case_id, expected_version, state.version)
+                    definition = self.workflows.get(state.workflow, state.workflow_version)
+                    cmd = Command(trigger, who, at or now, dict(data), note)
+                    return self._decide_and_store(s, definition, state, cmd, now)
+            except IntegrityError:
+                # Another writer appended the same version first: optimistic concurrency.
+                with self.db.reading() as s:
+                    current = repo.current_version(s, case_id)
+                if attempt + 1 == attempts:
+                    raise ConcurrencyConflict(
+                        case_id, expected_version or current - 1, current
+                    ) from None
+        raise AssertionError("unreachable")
 
     def _decide_and_store(
         self,

@@ -1,0 +1,967 @@
+"""End to end through the real `pkh` command: a subprocess per call, a SQLite file per database.
+
+Every `pkh` call costs about a second (interpreter start and imports), so the schema and the
+officers are set up once (`pkh db upgrade`, `pkh user add ...`) and each test starts from a copy
+of that database; independent calls run side by side.
+
+The service refuses event times in the future or more than 60 days back from the real clock, so
+the CLI tests date their events relative to today and compute the expected due dates with their
+own working-day count over the project's list of non-working days. The hand-checked dates of
+March/April 2026 (the Nyepi / Idul Fitri block) are pinned in `test_the_views_of_a_complaint_...`
+through the `app` fixture, whose clock stands still on Monday 2 March 2026.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import complaint_data
+from workflows.indonesia import build_calendar, non_working_days
+
+WIB = timezone(timedelta(hours=7))
+CASE_ID = re.compile(r"ADU-\d{4}-\d{6}")
+
+USERS = [
+    ("admin", "admin", None),
+    ("kab.bogor", "kabupaten", "3271"),
+    ("kab.bandung", "kabupaten", "3273"),
+    ("pdp.bogor", "pendamping", "327101"),
+    ("pusat.spm", "pusat", None),
+]
+
+
+def _pkh_executable() -> str:
+    beside = Path(sys.executable).with_name("pkh")
+    found = str(beside) if beside.exists() else shutil.which("pkh")
+    if not found:
+        pytest.skip("the pkh command is not installed")
+    return found
+
+
+# ------------------------------------------------------------------------------------ helpers
+@dataclass
+class Pkh:
+    """Runs `pkh` against one SQLite file."""
+
+    db: Path
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PKH_")}
+        env["PKH_DATABASE_URL"] = f"sqlite:///{self.db}"
+        return subprocess.run(
+            [_pkh_executable(), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=self.db.parent,
+            timeout=120,
+        )
+
+    def ok(self, *args: str) -> subprocess.CompletedProcess[str]:
+        r = self.run(*args)
+        assert r.returncode == 0, f"pkh {' '.join(args)} -> {r.returncode}\n{r.stdout}{r.stderr}"
+        return r
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.ok(*args).stdout)
+
+    def all(self, calls: Iterable[Sequence[str]]) -> list[subprocess.CompletedProcess[str]]:
+        """Independent calls side by side, results in the order given."""
+        calls = list(calls)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            return list(pool.map(lambda args: self.run(*args), calls))
+
+    def json_all(self, *calls: Sequence[str]) -> list[Any]:
+        results = self.all(calls)
+        for args, r in zip(calls, results, strict=True):
+            assert r.returncode == 0, f"pkh {' '.join(args)} -> {r.returncode}\n{r.stderr}"
+        return [json.loads(r.stdout) for r in results]
+
+
+def copy_db(src: Path, dst: Path) -> Path:
+    with closing(sqlite3.connect(src)) as a, closing(sqlite3.connect(dst)) as b:
+        a.backup(b)
+    return dst
+
+
+def sql(db: Path, *statements: tuple[str, Sequence[Any]] | str) -> None:
+    with closing(sqlite3.connect(db)) as con:
+        for st in statements:
+            q, params = (st, ()) if isinstance(st, str) else st
+            con.execute(q, params)
+        con.commit()
+
+
+def query(db: Path, q: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(db)) as con:
+        return con.execute(q, params).fetchall()
+
+
+@cache
+def _non_working(years: tuple[int, ...]) -> frozenset[date]:
+    return frozenset(d.date for d in non_working_days(years, []))
+
+
+def wd(start: date, n: int) -> str:
+    """The n-th working day after `start` (n >= 1), counted here day by day, as YYYY-MM-DD."""
+    off = _non_working(tuple(range(start.year - 1, start.year + 3)))
+    d, left = start, n
+    while left > 0:
+        d += timedelta(days=1)
+        if d.weekday() < 5 and d not in off:
+            left -= 1
+    # the same answer from the project's calendar (a cross-check of the two ways of counting)
+    assert _calendar().add_working_days(start, n) == d
+    return d.isoformat()
+
+
+@cache
+def _calendar():  # type: ignore[no-untyped-def]
+    return build_calendar()
+
+
+def at(day: date, hour: int = 10) -> datetime:
+    """`hour` o'clock WIB on `day`."""
+    return datetime.combine(day, time(hour), tzinfo=WIB)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def subset(view: dict[str, Any], **expected: Any) -> None:
+    got = {k: view.get(k) for k in expected}
+    assert got == expected, f"case view differs:\n got      {got}\n expected {expected}"
+
+
+def one_line_error(r: subprocess.CompletedProcess[str]) -> str:
+    """Assert the refusal shape: non-zero exit, exactly one stderr line starting 'error:'."""
+    assert r.returncode != 0, f"expected a refusal, got exit 0:\n{r.stdout}"
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), f"stderr was:\n{r.stderr}"
+    return lines[0]
+
+
+FILE_ARGS = (
+    "complaint",
+    "file",
+    "--type",
+    "data_peserta",
+    "--channel",
+    "surat",
+    "--level",
+    "kabupaten",
+    "--region",
+    "3271011001",
+    "--summary",
+    "Nama KPM salah di data peserta",
+    "--reporter-name",
+    "Ibu Siti",
+    "--actor",
+    "kab.bogor",
+    "--json",
+)
+
+
+def file_complaint(pkh: Pkh, received: datetime) -> str:
+    filed = pkh.json(*FILE_ARGS, "--received", received.isoformat())
+    assert CASE_ID.fullmatch(filed["id"]), filed
+    return str(filed["id"])
+
+
+# ------------------------------------------------------------------------------------ fixtures
+@pytest.fixture(scope="session")
+def users_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated database with the officers, built once through the CLI."""
+    pkh = Pkh(tmp_path_factory.mktemp("template") / "pkh.db")
+    out = pkh.ok("db", "upgrade")
+    assert "database at head" in out.stdout
+    results = pkh.all(
+        ["user", "add", name, "--role", role, *(["--region", reg] if reg else [])]
+        for name, role, reg in USERS
+    )
+    for r in results:
+        assert r.returncode == 0, r.stderr
+    assert set(query(pkh.db, "SELECT username, role, region FROM users")) == set(USERS)
+    return pkh.db
+
+
+@pytest.fixture
+def pkh(users_db: Path, tmp_path: Path) -> Pkh:
+    return Pkh(copy_db(users_db, tmp_path / "pkh.db"))
+
+
+# ----------------------------------------------------------------- 1. a complaint, step by step
+def test_a_complaint_filed_at_kabupaten_escalated_to_pusat_and_closed_shows_right_due_dates_at_every_step(  # noqa: E501
+    pkh: Pkh,
+) -> None:
+    today = datetime.now(WIB).date()
+    base = today - timedelta(days=30)
+    # 20:30 UTC the evening before is 03:30 WIB on `base`: the office's local date counts.
+    received = datetime.combine(base - timedelta(days=1), time(20, 30), tzinfo=UTC)
+    case_id = file_complaint(pkh, received)
+
+    shown = pkh.json("case", "show", case_id, "--actor", "kab.bogor", "--json")
+    subset(
+        shown,
+        id=case_id,
+        level="kabupaten",
+        state="kabupaten_dokumentasi",
+        stage="dokumentasi",
+        status="open",
+        zone="WIB",
+        stage_due=wd(base, 5),
+        level_due=wd(base, 26),
+        handler="kab.bogor",
+        version=1,
+    )
+    assert {"advance", "escalate", "reject", "assign"} <= set(shown["allowed_events"])
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", shown["stage_due"])
+
+    def step(day: date, *args: str, actor: str) -> dict[str, Any]:
+        return pkh.json(
+            "case",
+            "advance",
+            case_id,
+            *args,
+            "--actor",
+            actor,
+            "--at",
+            at(day).isoformat(),
+            "--json",
+        )
+
+    # kabupaten: dokumentasi (5) -> identifikasi (3); the level clock keeps running
+    d1 = base + timedelta(days=2)
+    v = step(d1, "advance", actor="kab.bogor")
+    subset(
+        v,
+        level="kabupaten",
+        state="kabupaten_identifikasi",
+        stage="identifikasi",
+        status="open",
+        stage_due=wd(d1, 3),
+        level_due=wd(base, 26),
+        handler="kab.bogor",
+        version=2,
+    )
+
+    # escalate to pusat: a new level, so both clocks restart from the escalation day
+    d2 = base + timedelta(days=4)
+    v = step(d2, "escalate", "--data", "reason=perbaikan Master Database", actor="kab.bogor")
+    subset(
+        v,
+        level="pusat",
+        state="pusat_dokumentasi",
+        stage="dokumentasi",
+        status="open",
+        zone="WIB",
+        stage_due=wd(d2, 5),
+        level_due=wd(d2, 26),
+        handler=None,
+        version=3,
+    )
+    shown, kab_view = pkh.json_all(
+        ("case", "show", case_id, "--actor", "pusat.spm", "--json"),
+        ("case", "show", case_id, "--actor", "kab.bogor", "--json"),
+    )
+    same = (
+        "id",
+        "level",
+        "state",
+        "stage",
+        "status",
+        "region",
+        "zone",
+        "stage_due",
+        "level_due",
+        "handler",
+        "version",
+        "attrs",
+    )
+    assert {k: shown[k] for k in same} == {k: v[k] for k in same}
+    assert "advance" in shown["allowed_events"]
+    assert kab_view["allowed_events"] == []  # the case has left kabupaten's hands
+
+    # pusat walks Tabel 2: dokumentasi 5, identifikasi 3, tindak lanjut 15, pemberitahuan 3
+    d3 = base + timedelta(days=6)
+    v = step(d3, "advance", actor="pusat.spm")
+    subset(
+        v,
+        state="pusat_identifikasi",
+        stage="identifikasi",
+        stage_due=wd(d3, 3),
+        level_due=wd(d2, 26),
+        version=4,
+    )
+    d4 = base + timedelta(days=9)
+    v = step(d4, "advance", "--data", "parties=Dinas Sosial Kota Bogor", actor="pusat.spm")
+    subset(
+        v,
+        state="pusat_tindak_lanjut",
+        stage="tindak_lanjut",
+        stage_due=wd(d4, 15),
+        level_due=wd(d2, 26),
+        version=5,
+    )
+    d5 = base + timedelta(days=20)
+    v = step(d5, "advance", "--data", "result=data diperbaiki", actor="pusat.spm")
+    subset(
+        v,
+        state="pusat_pemberitahuan",
+        stage="pemberitahuan",
+        stage_due=wd(d5, 3),
+        level_due=wd(d2, 26),
+        version=6,
+    )
+    d6 = base + timedelta(days=23)
+    v = step(d6, "advance", "--data", "informed_via=surat", actor="pusat.spm")
+    subset(v, state="selesai", status="closed", stage_due=None, level_due=None, version=7)
+    assert datetime.fromisoformat(v["closed_at"]) == at(d6)
+    assert v["attrs"]["outcome"] == "resolved"
+    assert v["attrs"]["informed_via"] == "surat"
+
+    show, hist, verified = pkh.all(
+        [
+            ("case", "show", case_id, "--json"),
+            ("case", "history", case_id, "--json"),
+            ("audit", "verify"),
+        ]
+    )
+    shown, history = json.loads(show.stdout), json.loads(hist.stdout)
+    subset(shown, state="selesai", status="closed", stage_due=None, level_due=None, version=7)
+    assert [h["version"] for h in history] == list(range(1, 8))
+    assert [h["type"] for h in history] == [
+        "ComplaintFiled",
+        "StageAdvanced",
+        "CaseEscalated",
+        "StageAdvanced",
+        "StageAdvanced",
+        "StageAdvanced",
+        "CaseResolved",
+    ]
+    assert [h["actor"] for h in history] == ["kab.bogor"] * 3 + ["pusat.spm"] * 4
+
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith("ok: 1 cases, 7 events")
+
+
+def test_the_views_of_a_complaint_received_monday_2_march_2026_count_past_the_nyepi_and_idul_fitri_block(  # noqa: E501
+    app, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """Hand-checked dates. 2026: 18 Mar cuti Nyepi, 19 Nyepi, 20 cuti Idul Fitri, 21-22 Idul Fitri
+    (weekend), 23-24 cuti Idul Fitri; 3 Apr Good Friday. The CLI prints exactly `case_view`."""
+    from api.views import case_view
+
+    state = app.service.open_case("complaint", complaint_data(), "kab.bogor")  # Mon 2 Mar 09:00
+    v = case_view(app, state, "kab.bogor")
+    # 5 wd: 3,4,5,6,9 Mar. 26 wd: 3-6, 9-13, 16-17 Mar (11), 25-27, 30-31 Mar (16), 1-2 Apr (18),
+    # 6-10 Apr (23), 13-15 Apr (26).
+    subset(
+        v,
+        state="kabupaten_dokumentasi",
+        stage_due="2026-03-09",
+        level_due="2026-04-15",
+        handler="kab.bogor",
+        version=1,
+    )
+
+    clock.set(datetime(2026, 3, 4, 10, 0, tzinfo=WIB))  # Wednesday: identifikasi, 3 wd
+    v = case_view(app, app.service.apply(state.id, "advance", {}, "kab.bogor"), "kab.bogor")
+    subset(v, state="kabupaten_identifikasi", stage_due="2026-03-09", level_due="2026-04-15")
+
+    clock.set(datetime(2026, 3, 17, 10, 0, tzinfo=WIB))  # Tuesday before the block: escalate
+    st = app.service.apply(state.id, "escalate", {"reason": "perlu pusat"}, "kab.bogor")
+    v = case_view(app, st, "pusat.spm")
+    # 5 wd: 25,26,27,30,31 Mar. 26 wd: 25-27,30-31 Mar (5), 1-2 Apr (7), 6-10 (12), 13-17 (17),
+    # 20-24 (22), 27-30 Apr (26).
+    subset(
+        v,
+        level="pusat",
+        state="pusat_dokumentasi",
+        stage_due="2026-03-31",
+        level_due="2026-04-30",
+        handler=None,
+        version=3,
+    )
+
+
+def test_a_makassar_complaint_received_late_evening_in_jakarta_counts_from_the_wita_date(
+    app, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from api.views import case_view
+
+    # Monday 2 March 23:30 WIB is Tuesday 3 March 00:30 WITA, Makassar's own date.
+    clock.set(datetime(2026, 3, 2, 23, 45, tzinfo=WIB))
+    received = datetime(2026, 3, 2, 23, 30, tzinfo=WIB)
+    st = app.service.open_case(
+        "complaint", complaint_data(region="7371"), "kab.makassar", at=received
+    )
+    v = case_view(app, st, "kab.makassar")
+    # 5 wd after Tue 3 Mar: 4,5,6,9,10
+    subset(v, zone="WITA", stage_due="2026-03-10")
+    assert datetime.fromisoformat(v["stage_due_at"]) == datetime(
+        2026, 3, 10, 23, 59, 59, tzinfo=timezone(timedelta(hours=8))
+    )
+
+
+# ------------------------------------------------------------------------------- 2. tampering
+def _tamper_update_payload(db: Path, case_id: str) -> None:
+    sql(
+        db,
+        (
+            "UPDATE case_events SET payload = json_set(payload, '$.data.summary', "
+            "'Ringkasan diubah diam-diam') WHERE case_id = ? AND version = 1",
+            (case_id,),
+        ),
+    )
+
+
+def _tamper_delete_middle(db: Path, case_id: str) -> None:
+    sql(db, ("DELETE FROM case_events WHERE case_id = ? AND version = 2", (case_id,)))
+
+
+def _tamper_swap_versions(db: Path, case_id: str) -> None:
+    sql(
+        db,
+        ("UPDATE case_events SET version = -1 WHERE case_id = ? AND version = 2", (case_id,)),
+        ("UPDATE case_events SET version = 2 WHERE case_id = ? AND version = 3", (case_id,)),
+        ("UPDATE case_events SET version = 3 WHERE case_id = ? AND version = -1", (case_id,)),
+    )
+
+
+def _tamper_insert_copy(db: Path, case_id: str) -> None:
+    cols = (
+        "case_id, event_type, payload, workflow, workflow_version, actor, role, "
+        "occurred_at, recorded_at, prev_hash, hash"
+    )
+    sql(
+        db,
+        (
+            f"INSERT INTO case_events (version, {cols}) SELECT version + 1, {cols} "
+            "FROM case_events WHERE case_id = ? AND version = 3",
+            (case_id,),
+        ),
+    )
+
+
+def _delete_case(db: Path, case_id: str) -> None:
+    sql(
+        db,
+        ("DELETE FROM case_events WHERE case_id = ?", (case_id,)),
+        ("DELETE FROM outbox WHERE case_id = ?", (case_id,)),
+        ("DELETE FROM cases WHERE id = ?", (case_id,)),
+    )
+
+
+def _tamper_delete_case_after_checkpoint(db: Path, case_id: str) -> None:
+    _delete_case(db, case_id)  # the database was sealed with `pkh audit checkpoint` beforehand
+
+
+def _tamper_delete_newest_case_and_its_number_after_checkpoint(db: Path, case_id: str) -> None:
+    """The thorough forger also winds the case counter back: only the checkpoint can tell."""
+    newest = query(db, "SELECT max(id) FROM cases")[0][0]
+    _delete_case(db, newest)
+    key = newest.rsplit("-", 1)[0]
+    sql(db, ("UPDATE case_counters SET last = last - 1 WHERE key = ?", (key,)))
+
+
+SEALED = {
+    _tamper_delete_case_after_checkpoint,
+    _tamper_delete_newest_case_and_its_number_after_checkpoint,
+}
+
+
+@pytest.fixture(scope="module")
+def three_cases(users_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """Three complaints; the middle one has three events (filed, advanced, advanced).
+
+    Returns the database, a copy of it sealed by `pkh audit checkpoint`, and the middle id.
+    """
+    pkh = Pkh(copy_db(users_db, tmp_path_factory.mktemp("three") / "pkh.db"))
+    received = now_utc() - timedelta(hours=3)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        ids = sorted(pool.map(lambda _: file_complaint(pkh, received), range(3)))
+    assert len(set(ids)) == 3
+    middle = ids[1]
+    pkh.ok("case", "advance", middle, "advance", "--actor", "kab.bogor")
+    pkh.ok(
+        "case",
+        "advance",
+        middle,
+        "advance",
+        "--actor",
+        "kab.bogor",
+        "--data",
+        "parties=Dinas Sosial",
+    )
+    sealed = Pkh(copy_db(pkh.db, pkh.db.with_name("sealed.db")))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        verifying = pool.submit(pkh.run, "audit", "verify")
+        sealing_ = pool.submit(sealed.run, "audit", "checkpoint")
+    verified, sealing = verifying.result(), sealing_.result()
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith("ok: 3 cases, 5 events")
+    assert sealing.returncode == 0 and "3 cases, 5 events" in sealing.stdout, sealing.stderr
+    return pkh.db, sealed.db, middle
+
+
+TAMPERS = [
+    _tamper_update_payload,
+    _tamper_delete_middle,
+    _tamper_swap_versions,
+    _tamper_insert_copy,
+    _tamper_delete_case_after_checkpoint,
+    _tamper_delete_newest_case_and_its_number_after_checkpoint,
+]
+
+
+@pytest.fixture(scope="module")
+def tampered(
+    three_cases: tuple[Path, Path, str], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Each tampering applied to its own fresh copy; `pkh audit verify` run on all side by side."""
+    plain, sealed, case_id = three_cases
+    copies = []
+    for tamper in TAMPERS:
+        db = copy_db(
+            sealed if tamper in SEALED else plain,
+            tmp_path_factory.mktemp(tamper.__name__) / "pkh.db",
+        )
+        tamper(db, case_id)
+        copies.append(Pkh(db))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda p: p.run("audit", "verify"), copies))
+    return {t.__name__: r for t, r in zip(TAMPERS, results, strict=True)}
+
+
+@pytest.mark.parametrize("tamper", TAMPERS, ids=lambda f: f.__name__.removeprefix("_tamper_"))
+def test_audit_verify_fails_and_names_the_case_when_the_event_log_is_tampered_with(
+    tamper, three_cases, tampered
+) -> None:  # type: ignore[no-untyped-def]
+    case_id = three_cases[2]
+    r = tampered[tamper.__name__]
+    assert r.returncode != 0, f"tampering went unnoticed:\n{r.stdout}"
+    out = r.stdout + r.stderr
+    assert "TAMPERED" in r.stderr, out
+    if tamper is _tamper_delete_newest_case_and_its_number_after_checkpoint:
+        assert "checkpoint" in out, out  # no number is missing: the sealed heads tell
+    else:
+        assert case_id in out, out
+
+
+# ---------------------------------------------------------------------------- 3. bad input
+@dataclass(frozen=True)
+class Bad:
+    name: str
+    args: tuple[str, ...]
+    mentions: tuple[str, ...] = ()
+
+
+@pytest.fixture(scope="module")
+def refusals(users_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One case at kabupaten identifikasi (version 2); every bad command is run against it.
+
+    Snapshots of what the CLI shows and of every table are taken before and after.
+    """
+    pkh = Pkh(copy_db(users_db, tmp_path_factory.mktemp("bad") / "pkh.db"))
+    now = now_utc()
+    case_id = file_complaint(pkh, now - timedelta(hours=2))
+    pkh.ok("case", "advance", case_id, "advance", "--actor", "kab.bogor")
+    other = case_id[:-6] + "999999"
+    file_args = [a for a in FILE_ARGS if a != "--json"]
+
+    def filed(**opts: str) -> tuple[str, ...]:
+        args = list(file_args) + ["--received", (now - timedelta(hours=1)).isoformat()]
+        for k, val in opts.items():
+            i = args.index("--" + k.replace("_", "-"))
+            args[i + 1] = val
+        return tuple(args)
+
+    def advance(*extra: str, actor: str = "kab.bogor", case: str = case_id) -> tuple[str, ...]:
+        return ("case", "advance", case, *extra, "--actor", actor)
+
+    bad = [
+        Bad("unknown_type", filed(type="bantuan_lain"), ("type",)),
+        Bad("bad_region_code", filed(region="3299"), ("region", "3299")),
+        Bad(
+            "received_in_the_future",
+            filed(received=(now + timedelta(days=1)).isoformat()),
+            ("future",),
+        ),
+        Bad("received_without_zone", filed(received="2026-01-05T10:00:00"), ("offset",)),
+        Bad("unknown_actor_filing", filed(actor="siapa.saja"), ("siapa.saja",)),
+        Bad("unknown_event", advance("terbangkan"), ("terbangkan",)),
+        Bad(
+            "wrong_role",
+            advance("advance", "--data", "parties=x", actor="pdp.bogor"),
+            ("pendamping",),
+        ),
+        Bad(
+            "wrong_region",
+            advance("advance", "--data", "parties=x", actor="kab.bandung"),
+            (f"case not found: {case_id}",),
+        ),
+        Bad(
+            "no_such_case",
+            advance("advance", actor="kab.bandung", case=other),
+            (f"case not found: {other}",),
+        ),
+        Bad(
+            "stale_version",
+            advance("advance", "--data", "parties=x", "--if-version", "1"),
+            ("version 2",),
+        ),
+        Bad("missing_parties", advance("advance"), ("parties",)),
+        Bad(
+            "unknown_actor_advancing",
+            advance("advance", "--data", "parties=x", actor="siapa.saja"),
+            ("siapa.saja",),
+        ),
+    ]
+
+    def cli_view() -> dict[str, Any]:
+        show, hist, lst = pkh.all(
+            [
+                ("case", "show", case_id, "--json"),
+                ("case", "history", case_id, "--json"),
+                ("case", "list", "--status", "", "--json"),
+            ]
+        )
+        return {
+            "version": json.loads(show.stdout)["version"],
+            "history": len(json.loads(hist.stdout)),
+            "cases": len(json.loads(lst.stdout)),
+        }
+
+    def tables() -> dict[str, list[tuple[Any, ...]]]:
+        return {
+            t: query(pkh.db, f"SELECT * FROM {t} ORDER BY 1")
+            for t in (
+                "cases",
+                "case_events",
+                "case_counters",
+                "outbox",
+                "users",
+                "calendar_overrides",
+                "audit_checkpoints",
+            )
+        }
+
+    before = (cli_view(), tables())
+    results = dict(zip([b.name for b in bad], pkh.all(b.args for b in bad), strict=True))
+    after = (cli_view(), tables())
+    return {
+        "case_id": case_id,
+        "bad": {b.name: b for b in bad},
+        "results": results,
+        "before": before,
+        "after": after,
+    }
+
+
+BAD_NAMES = [
+    "unknown_type",
+    "bad_region_code",
+    "received_in_the_future",
+    "received_without_zone",
+    "unknown_actor_filing",
+    "unknown_event",
+    "wrong_role",
+    "wrong_region",
+    "no_such_case",
+    "stale_version",
+    "missing_parties",
+    "unknown_actor_advancing",
+]
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_bad_input_is_refused_with_one_clear_error_line_and_a_non_zero_exit(
+    name: str, refusals: dict[str, Any]
+) -> None:
+    bad, r = refusals["bad"][name], refusals["results"][name]
+    line = one_line_error(r)
+    for word in bad.mentions:
+        assert word in line, line
+    assert r.stdout == "", r.stdout
+
+
+def test_bad_input_changes_nothing(refusals: dict[str, Any]) -> None:
+    (view_before, tables_before), (view_after, tables_after) = refusals["before"], refusals["after"]
+    assert view_before == {"version": 2, "history": 2, "cases": 1}
+    assert view_after == view_before
+    assert tables_after == tables_before  # no event, case, case number or outbox row appeared
+
+
+def test_a_case_outside_the_officers_region_looks_exactly_like_a_case_that_does_not_exist(
+    refusals: dict[str, Any],
+) -> None:
+    case_id = refusals["case_id"]
+    hidden, missing = refusals["results"]["wrong_region"], refusals["results"]["no_such_case"]
+    other = case_id[:-6] + "999999"
+    assert hidden.returncode == missing.returncode != 0
+    assert hidden.stderr.replace(case_id, "ID") == missing.stderr.replace(other, "ID")
+
+
+def test_a_stale_if_version_names_the_current_version(refusals: dict[str, Any]) -> None:
+    line = one_line_error(refusals["results"]["stale_version"])
+    assert "version 2" in line and "not 1" in line, line
+
+
+# ------------------------------------------------------------------------------- 4. calendar
+ZONED_START = "2026-03-10T16:30:00+00:00"  # 23:30 WIB Tue 10 March, 01:30 WIT Wed 11 March
+CALENDAR_CALLS = {
+    "five": ("calendar", "deadline", "2026-03-17", "5"),
+    "one": ("calendar", "deadline", "2026-03-17", "1"),
+    "five_json": ("calendar", "deadline", "2026-03-17", "5", "--json"),
+    "wib": ("calendar", "deadline", ZONED_START, "1", "--zone", "WIB", "--json"),
+    "wit": ("calendar", "deadline", ZONED_START, "1", "--zone", "wit", "--json"),
+    "wita": ("calendar", "deadline", ZONED_START, "1", "--zone", "WITA", "--json"),
+    "holidays": ("calendar", "holidays", "2026", "--json"),
+}
+
+
+@pytest.fixture(scope="module")
+def calendar_out(users_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    pkh = Pkh(copy_db(users_db, tmp_path_factory.mktemp("cal") / "pkh.db"))
+    results = pkh.all(CALENDAR_CALLS.values())
+    for args, r in zip(CALENDAR_CALLS.values(), results, strict=True):
+        assert r.returncode == 0, f"pkh {' '.join(args)}: {r.stderr}"
+    return {name: r.stdout for name, r in zip(CALENDAR_CALLS, results, strict=True)}
+
+
+def test_calendar_deadline_counts_past_the_nyepi_and_idul_fitri_2026_block(
+    calendar_out: dict[str, str],
+) -> None:
+    # 18 cuti Nyepi, 19 Nyepi, 20 cuti, 21-22 weekend (Idul Fitri), 23-24 cuti bersama:
+    # the 1st working day after Tue 17 March is Wed 25, the 5th is Tue 31 March.
+    assert calendar_out["one"].split()[0] == "2026-03-25", calendar_out["one"]
+    assert calendar_out["five"].split()[0] == "2026-03-31", calendar_out["five"]
+    assert json.loads(calendar_out["five_json"]) == {
+        "due_date": "2026-03-31",
+        "due_at": "2026-03-31T23:59:59+07:00",
+        "zone": "WIB",
+        "start_local": "2026-03-17T12:00:00+07:00",
+        "working_days": 5,
+    }
+
+
+def test_calendar_deadline_counts_from_the_local_date_in_the_zone_asked_for(
+    calendar_out: dict[str, str],
+) -> None:
+    wib, wit, wita = (json.loads(calendar_out[z]) for z in ("wib", "wit", "wita"))
+    assert (wib["start_local"][:10], wib["due_date"]) == ("2026-03-10", "2026-03-11")
+    assert (wit["start_local"][:10], wit["due_date"]) == ("2026-03-11", "2026-03-12")
+    assert (wita["start_local"][:10], wita["due_date"]) == ("2026-03-11", "2026-03-12")
+    assert wib["due_at"] == "2026-03-11T23:59:59+07:00"
+    assert wit["due_at"] == "2026-03-12T23:59:59+09:00"
+    assert wit["zone"] == "WIT"
+
+
+def test_calendar_holidays_2026_lists_17_national_holidays_and_8_cuti_bersama(
+    calendar_out: dict[str, str],
+) -> None:
+    rows = json.loads(calendar_out["holidays"])
+    kinds = [r["kind"] for r in rows]
+    assert kinds.count("libur_nasional") == 17
+    assert kinds.count("cuti_bersama") == 8
+    assert len(rows) == 25
+    by_date = {r["date"]: r["kind"] for r in rows}
+    assert [d for d in by_date if d.startswith("2026-03-")] == [
+        "2026-03-18",
+        "2026-03-19",
+        "2026-03-20",
+        "2026-03-21",
+        "2026-03-22",
+        "2026-03-23",
+        "2026-03-24",
+    ]
+    assert by_date["2026-08-17"] == "libur_nasional"
+
+
+def test_a_calendar_override_added_by_an_admin_is_listed_and_moves_deadlines(pkh: Pkh) -> None:
+    before, refused = pkh.all(
+        [
+            ("calendar", "deadline", "2026-08-14", "1"),
+            ("calendar", "override", "add", "2026-08-18", "--name", "x", "--actor", "kab.bogor"),
+        ]
+    )
+    assert before.stdout.split()[0] == "2026-08-18"  # Fri 14 -> Mon 17 is Independence Day
+    one_line_error(refused)  # only an admin may change the calendar
+
+    pkh.ok(
+        "calendar",
+        "override",
+        "add",
+        "2026-08-18",
+        "--name",
+        "Cuti bersama tambahan",
+        "--actor",
+        "admin",
+    )
+    holidays, after = pkh.all(
+        [("calendar", "holidays", "2026", "--json"), ("calendar", "deadline", "2026-08-14", "1")]
+    )
+    rows = {r["date"]: r for r in json.loads(holidays.stdout)}
+    assert rows["2026-08-18"]["kind"] == "override"
+    assert rows["2026-08-18"]["name"] == "Cuti bersama tambahan"
+    assert len(rows) == 26
+    assert after.stdout.split()[0] == "2026-08-19"
+
+
+# --------------------------------------------------------------------------------- 5. replay
+@pytest.fixture(scope="module")
+def replayed(users_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A case filed, advanced and escalated days apart (occurred), seconds apart (recorded);
+    then every replay the tests look at, run side by side."""
+    pkh = Pkh(copy_db(users_db, tmp_path_factory.mktemp("replay") / "pkh.db"))
+    today = datetime.now(WIB).date()
+    t0, t1, t2 = (at(today - timedelta(days=n)) for n in (9, 6, 3))
+    case_id = file_complaint(pkh, t0)
+    pkh.ok("case", "advance", case_id, "advance", "--actor", "kab.bogor", "--at", t1.isoformat())
+    pkh.ok(
+        "case",
+        "advance",
+        case_id,
+        "escalate",
+        "--actor",
+        "kab.bogor",
+        "--data",
+        "reason=perlu pusat",
+        "--at",
+        t2.isoformat(),
+    )
+    history = pkh.json("case", "history", case_id, "--json")
+    r1, r2 = (datetime.fromisoformat(h["recorded_at"]) for h in history[:2])
+    recorded_between = r1 + (r2 - r1) / 2  # both recorded seconds ago, though days apart
+    occurred_between = t1 + (t2 - t1) / 2
+    calls = {
+        "occurred_between": ("--as-of", occurred_between.isoformat(), "--basis", "occurred"),
+        "latest": (),
+        "recorded_between": ("--as-of", recorded_between.isoformat()),
+        "recorded_between_on_occurred_basis": (
+            "--as-of",
+            recorded_between.isoformat(),
+            "--basis",
+            "occurred",
+        ),
+        "before_filing": ("--as-of", (t0 - timedelta(hours=1)).isoformat(), "--basis", "occurred"),
+    }
+    results = pkh.all(("case", "replay", case_id, *args, "--json") for args in calls.values())
+    return {
+        "id": case_id,
+        "times": (t0, t1, t2),
+        "recorded": (r1, r2),
+        "results": dict(zip(calls, results, strict=True)),
+    }
+
+
+def _replay(replayed: dict[str, Any], name: str) -> dict[str, Any]:
+    r = replayed["results"][name]
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)  # type: ignore[no-any-return]
+
+
+def test_case_replay_as_of_an_occurred_moment_between_two_steps_shows_the_state_then(
+    replayed: dict[str, Any],
+) -> None:
+    case_id, (t0, t1, t2) = replayed["id"], replayed["times"]
+    subset(
+        _replay(replayed, "occurred_between"),
+        id=case_id,
+        version=2,
+        level="kabupaten",
+        state="kabupaten_identifikasi",
+        stage="identifikasi",
+        status="open",
+        stage_due=wd(t1.date(), 3),
+        level_due=wd(t0.date(), 26),
+        handler="kab.bogor",
+        allowed_events=[],
+    )
+    subset(
+        _replay(replayed, "latest"),
+        version=3,
+        state="pusat_dokumentasi",
+        stage_due=wd(t2.date(), 5),
+        level_due=wd(t2.date(), 26),
+    )
+
+
+def test_case_replay_as_of_uses_recorded_time_by_default(replayed: dict[str, Any]) -> None:
+    r1, r2 = replayed["recorded"]
+    assert r1 < r2
+    subset(_replay(replayed, "recorded_between"), version=1, state="kabupaten_dokumentasi")
+    # on the occurred basis the same moment lies after every event (they occurred days ago)
+    subset(
+        _replay(replayed, "recorded_between_on_occurred_basis"),
+        version=3,
+        state="pusat_dokumentasi",
+    )
+
+
+def test_case_replay_before_the_case_existed_is_one_not_found_line_with_exit_3(
+    replayed: dict[str, Any],
+) -> None:
+    r = replayed["results"]["before_filing"]
+    line = one_line_error(r)
+    assert "did not exist yet" in line
+    assert r.returncode == 3
+
+
+# ------------------------------------------------------------------------------- 6. workflow
+def _mermaid_edges(text: str) -> dict[tuple[str, str], set[str]]:
+    edges: dict[tuple[str, str], set[str]] = {}
+    for line in text.splitlines():
+        m = re.fullmatch(r"\s*(\w+) --> (\w+)(?:: (.*))?", line)
+        if m:
+            edges.setdefault((m[1], m[2]), set()).update((m[3] or "").split(" | "))
+    return edges
+
+
+@pytest.fixture(scope="module")
+def mermaid_text(users_db: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    pkh = Pkh(copy_db(users_db, tmp_path_factory.mktemp("wf") / "pkh.db"))
+    return str(pkh.ok("workflow", "show", "complaint", "--mermaid").stdout)
+
+
+def test_workflow_show_complaint_mermaid_prints_a_state_diagram(mermaid_text: str) -> None:
+    assert "stateDiagram-v2" in [ln.strip() for ln in mermaid_text.splitlines()]
+    edges = _mermaid_edges(mermaid_text)
+    assert "advance" in edges[("kabupaten_dokumentasi", "kabupaten_identifikasi")]
+    assert "escalate" in edges[("kabupaten_dokumentasi", "pusat_dokumentasi")]
+    assert "advance" in edges[("pusat_pemberitahuan", "selesai")]
+    assert "reject" in edges[("pusat_identifikasi", "ditolak")]
+    assert "file" in edges[("baru", "kabupaten_dokumentasi")]
+
+
+def test_workflow_mermaid_draws_internal_events_as_loops_that_keep_the_state(
+    mermaid_text: str,
+) -> None:
+    """assign, reclassify, link_reporter and extend never move a case (internal transitions)."""
+    internal = {"assign", "reclassify", "link_reporter", "extend"}
+    moving = {
+        (a, b): ev & internal
+        for (a, b), ev in _mermaid_edges(mermaid_text).items()
+        if a != b and ev & internal
+    }
+    assert moving == {}, f"internal events drawn as moves: {moving}"
+    loops = _mermaid_edges(mermaid_text)
+    assert "link_reporter" in loops[("pusat_identifikasi", "pusat_identifikasi")]
