@@ -23,7 +23,7 @@ from engine.machine import Command, Env, compile_workflow
 from engine.state import SYSTEM, Actor, CaseState, evolve, replay
 from engine.store import repository as repo
 from engine.store.db import Database
-from engine.store.tables import CalendarOverrideRow, UserRow
+from engine.store.tables import CalendarOverrideRow, IdempotencyRow, UserRow
 
 
 class WorkflowSource(Protocol):
@@ -73,16 +73,33 @@ class CaseService:
         *,
         at: datetime | None = None,
         note: str | None = None,
+        once: Once | None = None,
     ) -> CaseState:
+        return self.open_case_once(workflow, data, actor, at=at, note=note, once=once).state
+
+    def open_case_once(
+        self,
+        workflow: str,
+        data: Mapping[str, Any],
+        actor: str,
+        *,
+        at: datetime | None = None,
+        note: str | None = None,
+        once: Once | None = None,
+    ) -> Outcome:
         definition = self.workflows.get(workflow)
         now = self.clock()
         with self.db.transaction() as s:
             who = self._actor(s, actor)
+            done = _replayed(s, who, once)
+            if done:
+                return done
             at = at or now
             key = f"{definition.id_prefix}-{at.astimezone(UTC).year}"
             case_id = f"{key}-{repo.next_case_number(s, key):06d}"
             cmd = Command(_trigger_for_creation(definition), who, at, dict(data), note, case_id)
-            return self._decide_and_store(s, definition, None, cmd, now)
+            state = self._decide_and_store(s, definition, None, cmd, now)
+            return _remember(s, who, once, state, now)
 
     def apply(
         self,
@@ -95,6 +112,22 @@ class CaseService:
         note: str | None = None,
         expected_version: int | None = None,
     ) -> CaseState:
+        return self.apply_once(
+            case_id, trigger, data, actor, at=at, note=note, expected_version=expected_version
+        ).state
+
+    def apply_once(
+        self,
+        case_id: str,
+        trigger: str,
+        data: Mapping[str, Any],
+        actor: str,
+        *,
+        at: datetime | None = None,
+        note: str | None = None,
+        expected_version: int | None = None,
+        once: Once | None = None,
+    ) -> Outcome:
         # Without an expected version the caller means "whatever is current": a lost race is
         # retried on the new state. With one, a lost race is the caller's conflict to resolve.
         attempts = 1 if expected_version is not None else RETRIES
@@ -103,14 +136,23 @@ class CaseService:
             try:
                 with self.db.transaction() as s:
                     who = self._actor(s, actor)
+                    done = _replayed(s, who, once)
+                    if done:
+                        return done
                     state = self._visible(s, case_id, who)
                     if expected_version is not None and expected_version != state.version:
                         raise ConcurrencyConflict(case_id, expected_version, state.version)
                     definition = self.workflows.get(state.workflow, state.workflow_version)
                     cmd = Command(trigger, who, at or now, dict(data), note)
-                    return self._decide_and_store(s, definition, state, cmd, now)
+                    new_state = self._decide_and_store(s, definition, state, cmd, now)
+                    return _remember(s, who, once, new_state, now)
             except IntegrityError:
-                # Another writer appended the same version first: optimistic concurrency.
+                # Another writer appended the same version (or used the same key) first.
+                if once is not None:
+                    with self.db.reading() as s:
+                        done = _replayed(s, self._actor(s, actor), once)
+                    if done:
+                        return done
                 with self.db.reading() as s:
                     current = repo.current_version(s, case_id)
                 if attempt + 1 == attempts:
@@ -232,6 +274,59 @@ class CaseService:
             days = [CalendarDay(r.day, r.working, r.name) for r in rows]
             self._calendar_cache = (key, self._calendar_factory(days))
         return self._calendar_cache[1]
+
+
+@dataclass(frozen=True)
+class Once:
+    """An idempotency key: the first response is kept and returned to every retry."""
+
+    key: str
+    fingerprint: str  # of the request; the same key with another request is refused
+    respond: Callable[[CaseState, Actor], dict[str, Any]]
+    status_code: int = 200
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: CaseState
+    status_code: int = 200
+    response: dict[str, Any] | None = None
+    replayed: bool = False
+
+
+def _replayed(s: Session, who: Actor, once: Once | None) -> Outcome | None:
+    if once is None:
+        return None
+    row = s.get(IdempotencyRow, (who.username, once.key))
+    if row is None:
+        return None
+    if row.fingerprint != once.fingerprint:
+        raise InvalidInput("Idempotency-Key", "was already used for a different request")
+    state = repo.load_case(s, row.case_id)
+    assert state is not None
+    return Outcome(state, row.status_code, dict(row.response), replayed=True)
+
+
+def _remember(
+    s: Session, who: Actor, once: Once | None, state: CaseState, now: datetime
+) -> Outcome:
+    if once is None:
+        return Outcome(state)
+    body = once.respond(state, who)
+    s.add(
+        IdempotencyRow(
+            username=who.username,
+            key=once.key,
+            fingerprint=once.fingerprint,
+            case_id=state.id,
+            version=state.version,
+            status_code=once.status_code,
+            response=body,
+            created_at=now,
+        )
+    )
+    s.flush()
+    return Outcome(state, once.status_code, body)
 
 
 def _trigger_for_creation(definition: WorkflowDefinition) -> str:

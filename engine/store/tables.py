@@ -152,3 +152,18 @@ class AuditCheckpointRow(SQLModel, table=True):
     heads_digest: str = Field(max_length=64)
     prev_digest: str = Field(max_length=64)
     digest: str = Field(max_length=64)
+
+
+class IdempotencyRow(SQLModel, table=True):
+    """A command's first response, kept so a retried request records nothing twice."""
+
+    __tablename__ = "idempotency_keys"
+
+    username: str = Field(primary_key=True, max_length=80)
+    key: str = Field(primary_key=True, max_length=200)
+    fingerprint: str = Field(max_length=64)
+    case_id: str = Field(max_length=40)
+    version: int
+    status_code: int
+    response: dict[str, Any] = Field(default_factory=dict, sa_type=JsonType)
+    created_at: datetime = _ts()
