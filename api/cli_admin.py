@@ -341,3 +341,14 @@ def demo(as_json: bool = typer.Option(False, "--json")) -> None:
         limit=100,
         as_json=as_json,
     )
+
+
+@app.command("serve")
+@command
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the HTTP API and officer pages under uvicorn (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from api.http import create_app
+
+    uvicorn.run(create_app(get_app()), host=host, port=port, log_level="info")

@@ -10,8 +10,10 @@ from api.wiring import App
 from engine.audit import ChainedEvent
 from engine.calendar import WorkingCalendar
 from engine.machine import compile_workflow
-from engine.state import CaseState
+from engine.state import Actor, CaseState
+from workflows import Registry
 from workflows.indonesia import zone_label
+from workflows.roles import masked, sees_reporter
 
 
 def case_zone(state: CaseState) -> ZoneInfo:
@@ -25,12 +27,21 @@ def local_date(state: CaseState, dt: datetime | None) -> str | None:
 def case_view(
     app: App, state: CaseState, actor: str | None = None, *, replayed: bool = False
 ) -> dict[str, Any]:
-    definition = app.registry.get(state.workflow, state.workflow_version)
-    compiled = compile_workflow(definition)
-    if actor is None:
+    """The CLI's view: `actor` is a username, or None for the local operator."""
+    who = app.service.actor(actor) if actor else None
+    return case_out(app.registry, state, who, replayed=replayed)
+
+
+def case_out(
+    registry: Registry, state: CaseState, who: Actor | None, *, replayed: bool = False
+) -> dict[str, Any]:
+    """A case as `who` may see it: allowed events for that user, reporter masked by the rules."""
+    compiled = compile_workflow(registry.get(state.workflow, state.workflow_version))
+    if who is None:
         allowed = compiled.triggers_from(state.state)
     else:
-        allowed = compiled.allowed_for(state, app.service.actor(actor))
+        allowed = compiled.allowed_for(state, who)
+    attrs = dict(state.attrs) if sees_reporter(who, state) else masked(state.attrs)
     return {
         "id": state.id,
         "workflow": state.workflow,
@@ -51,7 +62,7 @@ def case_view(
         "created_at": _iso(state.created_at),
         "updated_at": _iso(state.updated_at),
         "closed_at": _iso(state.closed_at),
-        "attrs": dict(state.attrs),
+        "attrs": attrs,
     }
 
 
@@ -76,8 +87,11 @@ def case_text(v: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def event_view(c: ChainedEvent) -> dict[str, Any]:
+def event_view(c: ChainedEvent, *, mask: bool = False) -> dict[str, Any]:
     e = c.event
+    data, changes = dict(e.data), dict(e.changes)
+    if mask:
+        data, changes = masked(data), masked(changes)
     return {
         "version": e.version,
         "type": e.type,
@@ -86,8 +100,8 @@ def event_view(c: ChainedEvent) -> dict[str, Any]:
         "role": e.role,
         "occurred_at": e.occurred_at.isoformat(),
         "recorded_at": e.recorded_at.isoformat(),
-        "data": dict(e.data),
-        "changes": dict(e.changes),
+        "data": data,
+        "changes": changes,
         "note": e.note,
         "hash": c.hash,
     }

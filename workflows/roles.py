@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from engine.errors import InvalidInput
+from engine.state import Actor, CaseState
 from workflows.regions import UnknownRegion, get_region, normalize_region_code
 
 ROLES = ("ketua_kelompok", "pendamping", "kabupaten", "provinsi", "pusat", "auditor", "admin")
@@ -43,3 +47,35 @@ def check_role_region(role: str, region: str | None) -> tuple[str, str | None]:
             f"{' or '.join(map(str, digits))} digits, got {code}",
         )
     return role, code
+
+
+# Who may see a confidential reporter: officers at the case's handling level or above, in
+# scope. Pendamping and ketua kelompok never do (the manual asks them to keep it secret), nor do
+# auditors or admins.
+LEVEL_RANK = {"ketua_kelompok": 0, "pendamping": 1, "kabupaten": 2, "pusat": 3}
+VIEWER_RANK = {"kabupaten": 2, "provinsi": 2.5, "pusat": 3}
+REPORTER_FIELDS = ("reporter_name", "reporter_contact")
+MASK = "*** (dirahasiakan)"
+
+
+def sees_reporter(actor: Actor | None, state: CaseState) -> bool:
+    """None means a trusted local operator (the CLI without --actor)."""
+    if actor is None or not state.attrs.get("confidential"):
+        return True
+    if actor.role not in VIEWER_RANK or not actor.covers(state.region):
+        return False
+    level = state.level or "pusat"
+    return VIEWER_RANK[actor.role] >= LEVEL_RANK.get(level, 3)
+
+
+def masked(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy with the reporter's identity replaced, at any depth of nested dicts."""
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        if k in REPORTER_FIELDS and v:
+            out[k] = MASK
+        elif isinstance(v, Mapping):
+            out[k] = masked(v)
+        else:
+            out[k] = v
+    return out

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from engine.audit import GENESIS, ChainedEvent, event_hash
 from engine.errors import ConcurrencyConflict
 from engine.state import CaseState, Event
-from engine.store.tables import CaseCounterRow, CaseEventRow, CaseRow, OutboxRow
+from engine.store.tables import CaseCounterRow, CaseEventRow, CaseRow, OutboxRow, UTCDateTime
 
 EV = CaseEventRow.__table__  # type: ignore[attr-defined]
 CASES = CaseRow.__table__  # type: ignore[attr-defined]
@@ -174,6 +175,73 @@ def outbox_row(ev: Event, template: str, recipient: str, now: datetime) -> dict[
         "attempts": 0,
         "created_at": now,
     }
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    workflow: str | None = None
+    status: str | None = None
+    level: str | None = None
+    state: str | None = None
+    region_prefix: str | None = None  # the caller's request
+    scope: str | None = None  # the actor's region: always applied
+    case_type: str | None = None
+    handler: str | None = None
+    due_before: datetime | None = None
+    overdue_at: datetime | None = None  # stage or level due before this instant, still open
+    text: str | None = None
+
+
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def _where(q: Any, f: CaseFilter) -> Any:
+    c = CASES.c
+    for col, value in (
+        (c.workflow, f.workflow),
+        (c.status, f.status),
+        (c.level, f.level),
+        (c.state, f.state),
+        (c.case_type, f.case_type),
+        (c.handler, f.handler),
+    ):
+        if value:
+            q = q.where(col == value)
+    for prefix in (f.region_prefix, f.scope):
+        if prefix:
+            q = q.where(c.region.startswith(prefix, autoescape=True))
+    if f.due_before is not None:
+        q = q.where(c.stage_due <= f.due_before)
+    if f.overdue_at is not None:
+        q = q.where(
+            c.status == "open", sa.or_(c.stage_due < f.overdue_at, c.level_due < f.overdue_at)
+        )
+    if f.text:
+        q = q.where(sa.func.lower(c.summary).contains(f.text.lower(), autoescape=True))
+    return q
+
+
+def search_cases(
+    session: Session, f: CaseFilter, *, limit: int = 50, after: tuple[datetime, str] | None = None
+) -> tuple[list[CaseState], int, tuple[datetime, str] | None]:
+    """A page of cases, soonest stage deadline first (keyset pagination), and the total."""
+    due = sa.func.coalesce(CASES.c.stage_due, FAR_FUTURE)
+    total = int(
+        session.execute(_where(sa.select(sa.func.count()).select_from(CASES), f)).scalar_one()
+    )
+    q = _where(sa.select(CASES), f)
+    if after is not None:
+        q = q.where(
+            sa.tuple_(due, CASES.c.id)
+            > sa.tuple_(sa.literal(after[0], UTCDateTime()), sa.literal(after[1]))
+        )
+    rows = session.execute(q.order_by(due, CASES.c.id).limit(limit + 1)).all()
+    states = [state_from_row(r) for r in rows[:limit]]
+    cursor = None
+    if len(rows) > limit:
+        last = states[-1]
+        cursor = (last.stage_due or FAR_FUTURE, last.id)
+    return states, total, cursor
 
 
 def list_cases(

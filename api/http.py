@@ -1,0 +1,153 @@
+"""The FastAPI application: wiring, dependencies, and the one place errors become responses."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2PasswordBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.security import InvalidToken, read_token
+from api.wiring import App, build_app
+from engine.errors import (
+    CaseNotFound,
+    ConcurrencyConflict,
+    EngineError,
+    GuardRejected,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    TransitionNotAllowed,
+)
+from engine.state import Actor
+
+log = logging.getLogger("pkh.api")
+TOKEN_TTL = timedelta(hours=8)
+oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+class Unauthenticated(EngineError):
+    code = "unauthenticated"
+
+
+def get_pkh(request: Request) -> App:
+    return request.app.state.pkh  # type: ignore[no-any-return]
+
+
+AppDep = Annotated[App, Depends(get_pkh)]
+
+
+def current_actor(
+    request: Request, app: AppDep, token: Annotated[str | None, Depends(oauth2)] = None
+) -> Actor:
+    """The signed-in user, from a bearer token (API) or the session cookie (pages)."""
+    token = token or request.cookies.get("pkh_session")
+    if not token:
+        raise Unauthenticated("not signed in")
+    try:
+        username = read_token(token, app.settings.secret_key, app.service.clock())
+    except InvalidToken as e:
+        raise Unauthenticated(f"invalid token: {e}") from None
+    try:
+        return app.service.actor(username)
+    except NotFound:
+        raise Unauthenticated("the account is no longer active") from None
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def require_role(*roles: str) -> Any:
+    def check(actor: CurrentActor) -> Actor:
+        if actor.role not in roles:
+            raise NotPermitted(f"this needs the role {' or '.join(roles)}")
+        return actor
+
+    return Depends(check)
+
+
+STATUS = {
+    CaseNotFound: 404,
+    NotFound: 404,
+    TransitionNotAllowed: 409,
+    ConcurrencyConflict: 409,
+    GuardRejected: 422,
+    InvalidInput: 422,
+    NotPermitted: 403,
+    Unauthenticated: 401,
+}
+
+
+def _engine_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, EngineError)
+    status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 422)
+    body = exc.as_dict()
+    if isinstance(exc, NotPermitted) and exc.out_of_scope:
+        status, body = 404, {"error": "case_not_found", "message": "case not found"}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+            "message": e.get("msg", "invalid"),
+        }
+        for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"field": "", "message": "invalid request"}
+    return JSONResponse(
+        {
+            "error": "invalid_input",
+            "field": first["field"],
+            "message": f"{first['field']}: {first['message']}",
+            "errors": errors,
+        },
+        status_code=422,
+    )
+
+
+def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        {"error": "http_error", "message": str(exc.detail)},
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return JSONResponse(
+        {"error": "internal_error", "message": "unexpected error; logged"}, status_code=500
+    )
+
+
+def create_app(pkh: App | None = None) -> FastAPI:
+    from api import routes_admin, routes_cases
+
+    app = FastAPI(
+        title="pkh-casework",
+        version="0.1.0",
+        description="PKH complaint and case handling: cases, transitions, audit.",
+    )
+    app.state.pkh = pkh or build_app()
+    app.add_exception_handler(EngineError, _engine_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+    app.include_router(routes_cases.router)
+    app.include_router(routes_admin.router)
+
+    @app.get("/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

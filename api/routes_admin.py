@@ -1,0 +1,232 @@
+"""Routes for workflows, the calendar and its overrides, users, and audit verification."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.admin import add_override, add_user, list_overrides, list_users, remove_override
+from api.http import AppDep, CurrentActor, require_role
+from engine.errors import InvalidInput
+from engine.machine import mermaid
+from engine.state import Actor
+from engine.store import audit_runner
+from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days
+
+router = APIRouter()
+AdminOnly = require_role("admin")
+Auditors = require_role("auditor", "admin", "pusat")
+
+
+@router.get("/workflows", tags=["workflows"])
+def workflows(app: AppDep, _actor: CurrentActor) -> list[dict[str, Any]]:
+    reg = app.registry
+    return [
+        {
+            "name": n,
+            "version": reg.get(n).version,
+            "title_id": reg.get(n).title_id,
+            "title_en": reg.get(n).title_en,
+        }
+        for n in reg.names()
+    ]
+
+
+@router.get(
+    "/workflows/{name}", tags=["workflows"], responses={404: {"description": "unknown workflow"}}
+)
+def workflow(
+    name: str, app: AppDep, _actor: CurrentActor, version: Annotated[int | None, Query(ge=1)] = None
+) -> dict[str, Any]:
+    d = app.registry.get(name, version)
+    return {
+        "name": d.name,
+        "version": d.version,
+        "levels": list(d.levels),
+        "states": [
+            {
+                "name": s.name,
+                "level": s.level,
+                "stage": s.stage,
+                "closed": s.closed,
+                "budget": str(d.stage_budgets[s.name]) if s.name in d.stage_budgets else None,
+            }
+            for s in d.states
+        ],
+        "transitions": [
+            {
+                "event": t.trigger,
+                "from": list(t.source),
+                "to": t.dest,
+                "records": t.event_type,
+                "roles": sorted(t.roles),
+                "guards": list(t.guards),
+                "requires": list(t.required),
+                "internal": t.internal,
+            }
+            for t in d.transitions
+        ],
+        "mermaid": mermaid(d),
+    }
+
+
+def _zone(zone: str) -> Any:
+    try:
+        return ZONE_INFO[Zone(zone.upper())]
+    except ValueError:
+        raise InvalidInput("zone", f"unknown zone '{zone}'; use WIB, WITA or WIT") from None
+
+
+@router.get("/calendar/deadline", tags=["calendar"])
+def deadline(
+    app: AppDep,
+    _actor: CurrentActor,
+    start: str,
+    n: Annotated[int, Query(ge=0, le=1000)],
+    zone: Annotated[str, Query(max_length=4)] = "WIB",
+) -> dict[str, Any]:
+    tz = _zone(zone)
+    try:
+        begin = (
+            datetime.combine(date.fromisoformat(start), time(12), tzinfo=tz)
+            if len(start) == 10
+            else datetime.fromisoformat(start)
+        )
+    except ValueError:
+        raise InvalidInput("start", f"'{start}' is not an ISO date or datetime") from None
+    if begin.tzinfo is None:
+        raise InvalidInput("start", "needs a time zone offset, e.g. +07:00")
+    due = app.service.calendar().deadline(begin, n, tz)
+    return {
+        "due_date": due.date().isoformat(),
+        "due_at": due.isoformat(),
+        "zone": zone.upper(),
+        "working_days": n,
+    }
+
+
+@router.get("/calendar/holidays", tags=["calendar"])
+def holidays(
+    app: AppDep, _actor: CurrentActor, year: Annotated[int, Query(ge=2004, le=2040)]
+) -> list[dict[str, Any]]:
+    overrides = [Override(o.day, o.working, o.name) for o in list_overrides(app.db)]
+    return [
+        {"date": d.date.isoformat(), "kind": str(d.kind), "name": d.name, "estimated": d.estimated}
+        for d in non_working_days([year], overrides)
+    ]
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    date: date
+    working: bool = False
+    name: str = Field(min_length=1, max_length=200)
+    decree: str | None = Field(None, max_length=200)
+
+
+def _override_out(o: Any) -> dict[str, Any]:
+    return {
+        "date": o.day.isoformat(),
+        "working": o.working,
+        "name": o.name,
+        "decree": o.decree,
+        "created_by": o.created_by,
+    }
+
+
+@router.get("/calendar/overrides", tags=["calendar"])
+def overrides(app: AppDep, _actor: CurrentActor) -> list[dict[str, Any]]:
+    return [_override_out(o) for o in list_overrides(app.db)]
+
+
+@router.put("/calendar/overrides", tags=["calendar"])
+def put_override(
+    body: OverrideIn, app: AppDep, actor: Annotated[Actor, AdminOnly]
+) -> dict[str, Any]:
+    row = add_override(
+        app.db,
+        body.date,
+        working=body.working,
+        name=body.name,
+        actor=actor.username,
+        now=app.service.clock(),
+        decree=body.decree,
+    )
+    return _override_out(row)
+
+
+@router.delete(
+    "/calendar/overrides/{day}",
+    status_code=204,
+    tags=["calendar"],
+    responses={404: {"description": "no override that day"}},
+)
+def delete_override(day: date, app: AppDep, actor: Annotated[Actor, AdminOnly]) -> Response:
+    remove_override(app.db, day, actor=actor.username)
+    return Response(status_code=204)
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=80)
+    role: str = Field(max_length=30)
+    region: str | None = Field(None, max_length=13)
+    password: str | None = Field(None, min_length=8, max_length=200)
+    full_name: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=200)
+
+
+def _user_out(u: Any) -> dict[str, Any]:
+    return {
+        "username": u.username,
+        "role": u.role,
+        "region": u.region,
+        "full_name": u.full_name,
+        "active": u.active,
+        "suspended": u.suspended,
+    }
+
+
+@router.get("/users", tags=["users"])
+def users(app: AppDep, _admin: Annotated[Actor, AdminOnly]) -> list[dict[str, Any]]:
+    return [_user_out(u) for u in list_users(app.db)]
+
+
+@router.post("/users", status_code=201, tags=["users"])
+def create_user(body: UserIn, app: AppDep, _admin: Annotated[Actor, AdminOnly]) -> dict[str, Any]:
+    row = add_user(
+        app.db,
+        body.username,
+        body.role,
+        body.region,
+        now=app.service.clock(),
+        password=body.password,
+        full_name=body.full_name,
+        email=body.email,
+    )
+    return _user_out(row)
+
+
+@router.get("/me", tags=["users"])
+def me(actor: CurrentActor) -> dict[str, Any]:
+    return {"username": actor.username, "role": actor.role, "region": actor.region}
+
+
+@router.get("/audit/verify", tags=["audit"])
+def verify(app: AppDep, _actor: Annotated[Actor, Auditors]) -> dict[str, Any]:
+    report = audit_runner.verify(app.db)
+    return {
+        "ok": report.ok,
+        "cases": report.cases,
+        "events": report.events,
+        "checkpoints": report.checkpoints,
+        "problems": [
+            {"case_id": p.case_id, "version": p.version, "kind": p.kind, "detail": p.detail}
+            for p in report.problems
+        ],
+    }

@@ -1,0 +1,219 @@
+"""Routes for signing in, filing complaints, reading and advancing cases, history and replay."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api.admin import verify_password
+from api.http import TOKEN_TTL, AppDep, CurrentActor, Unauthenticated
+from api.schemas import CaseOut, CasePage, ComplaintCreate, EventCreate, EventOut, Token
+from api.security import create_token
+from api.views import case_out, event_view
+from engine.errors import InvalidInput
+from engine.service import Once
+from engine.state import Actor, CaseState
+from engine.store.repository import CaseFilter, search_cases
+from engine.store.tables import UserRow
+from workflows.roles import sees_reporter
+
+router = APIRouter()
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such case in your region"},
+    409: {"description": "event not allowed now, or stale version"},
+    422: {"description": "invalid input or refused by a guard"},
+}
+
+
+@router.post(
+    "/auth/token",
+    response_model=Token,
+    tags=["auth"],
+    responses={401: {"description": "wrong username or password"}},
+)
+def login(app: AppDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+    with app.db.reading() as s:
+        row = s.get(UserRow, form.username)
+    if row is None or not row.active or not verify_password(form.password, row.password_hash):
+        raise Unauthenticated("wrong username or password")
+    token = create_token(row.username, app.settings.secret_key, app.service.clock(), TOKEN_TTL)
+    return Token(access_token=token, expires_in=int(TOKEN_TTL.total_seconds()))
+
+
+def _fingerprint(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _respond(app: Any) -> Any:
+    return lambda state, who: case_out(app.registry, state, who)
+
+
+@router.post(
+    "/complaints", status_code=201, response_model=CaseOut, tags=["cases"], responses=ERRORS
+)
+def file_complaint(
+    body: ComplaintCreate,
+    app: AppDep,
+    actor: CurrentActor,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Any:
+    data = body.model_dump(exclude={"received_at", "note"}, exclude_none=True)
+    once = None
+    if idempotency_key:
+        once = Once(
+            idempotency_key,
+            _fingerprint("complaint", data, body.received_at, body.note),
+            _respond(app),
+            201,
+        )
+    out = app.service.open_case_once(
+        "complaint", data, actor.username, at=body.received_at, note=body.note, once=once
+    )
+    response.headers["ETag"] = f'"{out.state.version}"'
+    response.headers["Location"] = f"/cases/{out.state.id}"
+    return out.response or case_out(app.registry, out.state, actor)
+
+
+def _cursor(value: str | None) -> tuple[datetime, str] | None:
+    if not value:
+        return None
+    try:
+        due, case_id = json.loads(base64.urlsafe_b64decode(value.encode()))
+        return datetime.fromisoformat(due), str(case_id)
+    except (ValueError, TypeError):
+        raise InvalidInput("cursor", "is not a cursor this API gave out") from None
+
+
+@router.get("/cases", response_model=CasePage, tags=["cases"])
+def list_cases(
+    app: AppDep,
+    actor: CurrentActor,
+    workflow: str | None = None,
+    state: str | None = None,
+    level: str | None = None,
+    region: Annotated[str | None, Query(max_length=10, pattern=r"^\d*$")] = None,
+    type: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
+    due_before: datetime | None = None,
+    overdue: bool = False,
+    mine: bool = False,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Any:
+    if due_before is not None and due_before.tzinfo is None:
+        raise InvalidInput("due_before", "needs a time zone offset")
+    f = CaseFilter(
+        workflow=workflow,
+        status=status,
+        level=level,
+        state=state,
+        region_prefix=region,
+        scope=actor.region,
+        case_type=type,
+        handler=actor.username if mine else None,
+        due_before=due_before,
+        overdue_at=app.service.clock() if overdue else None,
+        text=q,
+    )
+    with app.db.reading() as s:
+        states, total, nxt = search_cases(s, f, limit=limit, after=_cursor(cursor))
+    token = None
+    if nxt:
+        token = base64.urlsafe_b64encode(json.dumps([nxt[0].isoformat(), nxt[1]]).encode())
+    return {
+        "items": [case_out(app.registry, st, actor) for st in states],
+        "total": total,
+        "next_cursor": token.decode() if token else None,
+    }
+
+
+@router.get("/cases/{case_id}", response_model=CaseOut, tags=["cases"], responses=ERRORS)
+def get_case(case_id: str, app: AppDep, actor: CurrentActor, response: Response) -> Any:
+    state = app.service.get(case_id, actor.username)
+    response.headers["ETag"] = f'"{state.version}"'
+    return case_out(app.registry, state, actor)
+
+
+def _if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise InvalidInput("If-Match", f"'{value}' is not a case version")
+    return int(raw)
+
+
+@router.post("/cases/{case_id}/events", response_model=CaseOut, tags=["cases"], responses=ERRORS)
+def post_event(
+    case_id: str,
+    body: EventCreate,
+    app: AppDep,
+    actor: CurrentActor,
+    response: Response,
+    if_match: Annotated[str | None, Header(max_length=40)] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Any:
+    expected = _if_match(if_match)
+    once = None
+    if idempotency_key:
+        once = Once(
+            idempotency_key,
+            _fingerprint(case_id, body.event, body.data, body.note, body.at, expected),
+            _respond(app),
+        )
+    out = app.service.apply_once(
+        case_id,
+        body.event,
+        body.data,
+        actor.username,
+        at=body.at,
+        note=body.note,
+        expected_version=expected,
+        once=once,
+    )
+    response.headers["ETag"] = f'"{out.state.version}"'
+    return out.response or case_out(app.registry, out.state, actor)
+
+
+def _masked_history(app: Any, case_id: str, actor: Actor) -> tuple[CaseState, list[Any]]:
+    state = app.service.get(case_id, actor.username)
+    mask = not sees_reporter(actor, state)
+    return state, [event_view(c, mask=mask) for c in app.service.history(case_id, actor.username)]
+
+
+@router.get(
+    "/cases/{case_id}/history", response_model=list[EventOut], tags=["audit"], responses=ERRORS
+)
+def history(case_id: str, app: AppDep, actor: CurrentActor) -> Any:
+    return _masked_history(app, case_id, actor)[1]
+
+
+@router.get("/cases/{case_id}/replay", response_model=CaseOut, tags=["audit"], responses=ERRORS)
+def replay(
+    case_id: str,
+    app: AppDep,
+    actor: CurrentActor,
+    as_of: datetime | None = None,
+    basis: Annotated[str, Query(pattern="^(recorded|occurred)$")] = "recorded",
+) -> Any:
+    if as_of is not None and as_of.tzinfo is None:
+        raise InvalidInput("as_of", "needs a time zone offset")
+    state = app.service.replay(case_id, as_of, basis=basis, actor=actor.username)
+    if state is None:
+        raise InvalidInput("as_of", f"case {case_id} did not exist yet at {as_of}")
+    now = app.service.get(case_id, actor.username)
+    # Masking follows the case as it stands now: confidentiality never loosens looking back.
+    view = case_out(app.registry, state, actor, replayed=True)
+    if not sees_reporter(actor, now):
+        from workflows.roles import masked
+
+        view["attrs"] = masked(view["attrs"])
+    return view

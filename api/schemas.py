@@ -1,0 +1,99 @@
+"""Request and response models of the HTTP API (one family per resource)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from workflows.complaint import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
+
+ComplaintType = Literal[TYPES]  # type: ignore[valid-type]
+Channel = Literal[CHANNELS]  # type: ignore[valid-type]
+Level = Literal[LEVELS]  # type: ignore[valid-type]
+ReporterKind = Literal[REPORTER_KINDS]  # type: ignore[valid-type]
+Scalar = str | int | bool | None
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class ComplaintCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: ComplaintType
+    channel: Channel
+    level: Level
+    region: str = Field(min_length=2, max_length=13, description="Kemendagri code, e.g. 3271")
+    summary: str = Field(min_length=1, max_length=4000)
+    received_at: datetime | None = Field(None, description="ISO datetime with offset")
+    reporter_name: str | None = Field(None, max_length=200)
+    reporter_contact: str | None = Field(None, max_length=200)
+    reporter_kind: ReporterKind = "kpm"
+    anonymous: bool = False
+    confidential: bool = False
+    form: Literal["C-1", "C-2"] | None = None
+    accused: str | None = Field(None, max_length=100)
+    about_self: bool = False
+    note: str | None = Field(None, max_length=2000)
+
+
+class EventCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event: str = Field(min_length=1, max_length=60)
+    data: dict[str, Scalar] = Field(default_factory=dict, max_length=30)
+    note: str | None = Field(None, max_length=2000)
+    at: datetime | None = Field(None, description="when it happened (ISO, offset); default now")
+
+
+class CaseOut(BaseModel):
+    id: str
+    workflow: str
+    workflow_version: int
+    level: str | None
+    state: str
+    stage: str | None
+    status: str
+    region: str
+    zone: str
+    stage_due: str | None
+    level_due: str | None
+    stage_due_at: str | None
+    level_due_at: str | None
+    handler: str | None
+    version: int
+    allowed_events: list[str]
+    created_at: str | None
+    updated_at: str | None
+    closed_at: str | None
+    attrs: dict[str, Any]
+
+
+class CasePage(BaseModel):
+    items: list[CaseOut]
+    total: int
+    next_cursor: str | None = None
+
+
+class EventOut(BaseModel):
+    version: int
+    type: str
+    trigger: str
+    actor: str
+    role: str
+    occurred_at: str
+    recorded_at: str
+    data: dict[str, Any]
+    changes: dict[str, Any]
+    note: str | None
+    hash: str
+
+
+class Problem(BaseModel):
+    error: str
+    message: str
