@@ -210,8 +210,12 @@ def case_history(
     actor: str | None = typer.Option(None),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
+    from workflows.roles import sees_reporter
+
     a = get_app()
-    rows = [views.event_view(c) for c in a.service.history(case_id, actor)]
+    who = a.service.actor(actor) if actor else None
+    mask = who is not None and not sees_reporter(who, a.service.get(case_id, actor))
+    rows = [views.event_view(c, mask=mask) for c in a.service.history(case_id, actor)]
     emit(rows, as_json, views.history_text)
 
 

@@ -320,11 +320,16 @@ def audit_checkpoint() -> None:
 # ----------------------------------------------------------------------------------------- demo
 @app.command("demo")
 @command
-def demo(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Set up the database, load the demo dataset once, and print the worklist."""
+def demo(
+    serve_after: bool = typer.Option(True, "--serve/--no-serve", help="start the server after"),
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The main job: set up the database, load the demo data once, print the worklist, serve."""
     from api.cli import case_list
     from engine.store.migrate import upgrade
-    from workflows.demo import load_demo
+    from workflows.demo import DEMO_PASSWORD, USERS, load_demo
 
     a = get_app()
     upgrade(a.settings.database_url)
@@ -341,6 +346,11 @@ def demo(as_json: bool = typer.Option(False, "--json")) -> None:
         limit=100,
         as_json=as_json,
     )
+    if serve_after:
+        typer.echo(f"\nofficer pages: http://{host}:{port}/   API docs: http://{host}:{port}/docs")
+        names = ", ".join(name for name, _, _ in USERS)
+        typer.echo(f"demo logins (password {DEMO_PASSWORD}): {names}")
+        serve(host=host, port=port)
 
 
 @app.command("serve")

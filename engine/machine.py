@@ -289,6 +289,10 @@ class CompiledWorkflow:
             out["level_started_at"] = at
             out["level_due"] = due_at(decision.env.calendar, at, lb, zone) if lb else None
             out["closed_at"] = None
+        level_due = out["level_due"] if new_level else (st.level_due if st else None)
+        # A stage never outlasts its level: the level's budget is the hard limit.
+        if out["stage_due"] is not None and level_due is not None:
+            out["stage_due"] = min(out["stage_due"], level_due)
         return out
 
 

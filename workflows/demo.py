@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,8 @@ USERS = [
     ("kab.bogor", "kabupaten", "3271"),
     ("kab.makassar", "kabupaten", "7371"),
     ("kab.jayapura", "kabupaten", "9171"),
+    ("kab.denpasar", "kabupaten", "5171"),
+    ("kab.ambon", "kabupaten", "8171"),
     ("pdp.bogor", "pendamping", "327101"),
     ("kk.batutulis", "ketua_kelompok", "3271011001"),
     ("pusat.spm", "pusat", None),
@@ -114,7 +117,56 @@ def load_demo(app: Any) -> str | None:
     step(g, "advance", 10, "kab.bogor", parties="PT Pos cabang Bogor")
     step(g, "advance", 5, "kab.bogor", result="Jadwal penyaluran dibagi per RW")
     step(g, "advance", 4, "kab.bogor", informed_via="surat")
-    return f"{len(USERS)} users (password '{DEMO_PASSWORD}'), 8 complaints in WIB, WITA and WIT"
+    extra = _generated(app, now)
+    return (
+        f"{len(USERS)} users (password '{DEMO_PASSWORD}'), {8 + extra} complaints in WIB, "
+        "WITA and WIT"
+    )
+
+
+GENERATED_OFFICES = [
+    ("kab.bogor", "3271"),
+    ("kab.makassar", "7371"),
+    ("kab.jayapura", "9171"),
+    ("kab.denpasar", "5171"),
+    ("kab.ambon", "8171"),
+]
+SUMMARIES = {
+    "data_peserta": "Data anggota keluarga tidak sesuai KK",
+    "komitmen_verifikasi": "Kehadiran posyandu tidak tercatat",
+    "bukan_peserta": "Keluarga miskin belum terdaftar sebagai peserta",
+    "pembayaran": "Nominal bantuan berkurang tanpa penjelasan",
+    "ketersediaan_layanan": "Sekolah kekurangan guru kelas",
+    "teknis_administrasi": "Laporan bulanan pendamping terlambat",
+}
+NAMES = ["Ibu Rahma", "Ibu Yuliana", "Bapak Made", "Ibu Fransina", "Ibu Wati", "Bapak Yohanis"]
+
+
+def _generated(app: Any, now: datetime) -> int:
+    """Two dozen more complaints, deterministic, spread over offices, ages and stages."""
+    rng = random.Random(2026)
+    svc, count = app.service, 0
+    extra: list[dict[str, str]] = [{}, {"parties": "Dinas Sosial"}, {"result": "Ditindaklanjuti"}]
+    for i in range(24):
+        officer, region = GENERATED_OFFICES[i % len(GENERATED_OFFICES)]
+        ctype = rng.choice(sorted(SUMMARIES))
+        age = rng.uniform(1, 45)
+        data = {
+            "type": ctype,
+            "channel": rng.choice(["formulir", "telepon", "surat", "sms"]),
+            "level": "kabupaten",
+            "region": region,
+            "summary": SUMMARIES[ctype],
+            "reporter_kind": "kpm",
+            "reporter_name": rng.choice(NAMES),
+            "confidential": rng.random() < 0.2,
+        }
+        state = svc.open_case("complaint", data, officer, at=_ago(now, age))
+        count += 1
+        for k in range(rng.randint(0, 3)):
+            age = age * rng.uniform(0.5, 0.9)
+            state = svc.apply(state.id, "advance", extra[k], officer, at=_ago(now, age))
+    return count
 
 
 def _ago(now: datetime, days: float) -> datetime:

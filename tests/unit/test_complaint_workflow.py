@@ -371,3 +371,11 @@ def test_event_times_may_be_backdated_within_limits_but_not_in_the_future(calend
         else:
             with pytest.raises(InvalidInput, match="at"):
                 WF.decide(None, cmd, Env(calendar, NOW))
+
+
+def test_a_stage_started_late_never_outlasts_its_level(calendar: Any) -> None:
+    st = state_at("kabupaten_identifikasi")
+    st = CaseState(**{**st.as_dict(), "level_due": datetime(2026, 3, 4, 23, 59, 59, tzinfo=WIB)})
+    out = decide(calendar, st, "advance", ACTORS["kabupaten"], {"parties": "Dinas Sosial"})
+    # tindak_lanjut would get 15 working days, but the level ends on 4 March
+    assert out.stage_due == out.level_due == st.level_due
