@@ -139,7 +139,7 @@ class CaseService:
                     done = _replayed(s, who, once)
                     if done:
                         return done
-                    state = self._visible(s, case_id, who)
+                    state = self._visible(s, case_id, who, for_update=True)
                     if expected_version is not None and expected_version != state.version:
                         raise ConcurrencyConflict(case_id, expected_version, state.version)
                     definition = self.workflows.get(state.workflow, state.workflow_version)
@@ -241,8 +241,10 @@ class CaseService:
             raise NotFound(f"unknown or inactive user: {username}")
         return Actor(row.username, row.role, row.region)
 
-    def _visible(self, s: Session, case_id: str, who: Actor) -> CaseState:
-        state = repo.load_case(s, case_id)
+    def _visible(
+        self, s: Session, case_id: str, who: Actor, *, for_update: bool = False
+    ) -> CaseState:
+        state = repo.load_case(s, case_id, for_update=for_update)
         # Outside the actor's region a case does not exist, so existence does not leak.
         if state is None or not who.covers(state.region):
             raise CaseNotFound(case_id)

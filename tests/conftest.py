@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -54,16 +56,54 @@ def clock() -> Clock:
     return Clock(datetime(2026, 3, 2, 9, 0, tzinfo=WIB))  # Monday, 2 March 2026
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'pkh.db'}"
+POSTGRES_URL = os.environ.get(
+    "PKH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    """A fresh schema per test on the PostgreSQL server, dropped afterwards."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as e:  # noqa: BLE001 - any failure to connect means "no server here"
+        engine.dispose()
+        if os.environ.get("PKH_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL required (PKH_REQUIRE_POSTGRES=1) but unreachable: {e}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {type(e).__name__}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every integration test runs on the SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'pkh.db'}"
+        upgrade(url)
+        yield url
+        return
+    gen = _postgres_schema_url()
+    url = next(gen)
     upgrade(url)
-    return url
+    yield url
+    gen.close()
 
 
 @pytest.fixture
 def app(db_url: str, clock: Clock) -> Iterator[App]:
-    a = build_app(Settings(database_url=db_url), clock=clock)
+    a = build_app(Settings(database_url=db_url, secret_key="test-secret-key-123"), clock=clock)
     for name, role, region in OFFICERS:
         add_user(a.db, name, role, region, now=clock())
     yield a

@@ -75,8 +75,11 @@ def state_values(state: CaseState) -> dict[str, Any]:
     return values
 
 
-def load_case(session: Session, case_id: str) -> CaseState | None:
-    row = session.execute(sa.select(CASES).where(CASES.c.id == case_id)).first()
+def load_case(session: Session, case_id: str, *, for_update: bool = False) -> CaseState | None:
+    q = sa.select(CASES).where(CASES.c.id == case_id)
+    if for_update:  # PostgreSQL: writers of one case queue here (SQLite: BEGIN IMMEDIATE)
+        q = q.with_for_update()
+    row = session.execute(q).first()
     return state_from_row(row) if row else None
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,12 @@ from engine.errors import CaseNotFound, GuardRejected, InvalidInput, NotFound
 from engine.store import audit_runner
 from engine.store.repository import OUTBOX
 from tests.conftest import Clock, complaint_data
+
+
+def tamper(app: App, sql: str, **params: object) -> None:
+    """An edit made behind the engine's back, straight in the database."""
+    with app.db.write_engine.begin() as conn:
+        conn.execute(sa.text(sql), params)
 
 
 def outbox(app: App) -> list[tuple[str, int, str]]:
@@ -84,11 +89,10 @@ def test_replay_as_of_a_moment_shows_the_case_as_it_stood(app: App, clock: Clock
     assert app.service.replay(state.id).stage == "identifikasi"
 
 
-def test_verify_names_a_case_whose_projection_was_edited(app: App, db_url: str) -> None:
+def test_verify_names_a_case_whose_projection_was_edited(app: App) -> None:
     state = app.service.open_case("complaint", complaint_data(), "kab.bogor")
     assert audit_runner.verify(app.db).ok
-    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as con:
-        con.execute("UPDATE cases SET handler = 'someone' WHERE id = ?", (state.id,))
+    tamper(app, "UPDATE cases SET handler = 'someone' WHERE id = :id", id=state.id)
     report = audit_runner.verify(app.db)
     assert not report.ok
     assert report.problems[0].case_id == state.id
@@ -100,10 +104,9 @@ def test_verify_notices_a_whole_case_removed_after_a_checkpoint(
 ) -> None:
     ids = [app.service.open_case("complaint", complaint_data(), "kab.bogor").id for _ in range(3)]
     audit_runner.checkpoint(app.db, clock())
-    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as con:
-        con.execute("DELETE FROM case_events WHERE case_id = ?", (ids[2],))
-        con.execute("DELETE FROM cases WHERE id = ?", (ids[2],))
-        con.execute("UPDATE case_counters SET last = 2")  # even hiding the number
+    tamper(app, "DELETE FROM case_events WHERE case_id = :id", id=ids[2])
+    tamper(app, "DELETE FROM cases WHERE id = :id", id=ids[2])
+    tamper(app, "UPDATE case_counters SET last = 2")  # even hiding the number
     report = audit_runner.verify(app.db, stop_at_first=False)
     assert not report.ok
     assert {p.kind for p in report.problems} == {"history_changed"}
