@@ -268,7 +268,7 @@ def case_list(
 
 
 def main() -> None:
-    from api import cli_admin  # noqa: F401  (registers db, user, calendar, audit, workflow, demo)
+    from api import cli_admin, cli_flows  # noqa: F401  (register the other command groups)
 
     try:
         app()

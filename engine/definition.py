@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,21 @@ class Budget:
 
     def __str__(self) -> str:
         return f"{self.months} bulan" if self.months else f"{self.working_days} hari kerja"
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    """What the deadline sweep does for a workflow's open cases, declared as data."""
+
+    due_soon_days: int = 2  # remind once when the stage is due within this many working days
+    remind_due_today: bool = True
+    remind_overdue_daily: bool = True  # then once each working day while overdue
+    notify_supervisor: bool = True  # tell the level above once a stage is overdue
+    # working days of grace after a level deadline before `escalate_trigger` runs, by level;
+    # a level missing here is never escalated automatically
+    escalate_after: Mapping[str, int] = field(default_factory=dict)
+    escalate_trigger: str = "escalate"
+    office_hours: tuple[time, time] = (time(8, 0), time(16, 0))  # local, office's own zone
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,7 @@ class WorkflowDefinition:
         default=lambda _s, _t: ("reporter",)
     )
     levels: tuple[str, ...] = ()  # escalation order, lowest first
+    deadline_policy: DeadlinePolicy | None = None
     title_id: str = ""
     title_en: str = ""
 

@@ -10,7 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.definition import Budget, Effect, StateDef, TransitionDef, WorkflowDefinition
+from engine.definition import (
+    Budget,
+    DeadlinePolicy,
+    Effect,
+    StateDef,
+    TransitionDef,
+    WorkflowDefinition,
+)
 from engine.errors import InvalidInput, Reason
 from engine.machine import Decision, due_at
 from engine.state import CaseState
@@ -469,6 +476,15 @@ def on_reopened(d: Decision) -> Effect:
 
 
 # ------------------------------------------------------------------------------- definition
+# Escalate automatically once a level deadline has passed by this many working days. The manual
+# asks that what a level cannot settle be passed up "segera" (at once): ketua kelompok and
+# pendamping pass up the day after their deadline; kabupaten gets 3 working days of grace (one
+# Tabel 2 "inform the reporter" stage) before pusat takes the case; pusat has nobody above it and
+# sends an extension notice instead.
+DEADLINE_POLICY = DeadlinePolicy(
+    due_soon_days=2,
+    escalate_after={"ketua_kelompok": 0, "pendamping": 0, "kabupaten": 3},
+)
 REFERRAL_SERVICE = Budget(months=3)  # service availability: put right within 3 months
 REFERRAL_DEFAULT = Budget(working_days=15)  # any other side body: one follow-up stage
 
@@ -743,6 +759,7 @@ def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Wo
             "CaseRejected": ("result_letter",),
         },
         recipients=recipients,
+        deadline_policy=DEADLINE_POLICY,
         levels=LEVELS,
         title_id="Pengaduan",
         title_en="Complaint",

@@ -177,6 +177,7 @@ def outbox_row(ev: Event, template: str, recipient: str, now: datetime) -> dict[
         "status": "pending",
         "attempts": 0,
         "created_at": now,
+        "next_attempt_at": now,
     }
 
 

@@ -91,7 +91,7 @@ class CaseRow(SQLModel, table=True):
 
 class OutboxRow(SQLModel, table=True):
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_status", "status", "id"),)
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(max_length=40)
@@ -100,9 +100,12 @@ class OutboxRow(SQLModel, table=True):
     template: str = Field(max_length=60)
     recipient: str = Field(max_length=40)  # reporter | handler | supervisor | ...
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JsonType)
-    status: str = Field(default="pending", max_length=12)
+    status: str = Field(default="pending", max_length=12)  # pending|sent|dead|skipped
     attempts: int = 0
     created_at: datetime = _ts()
+    next_attempt_at: datetime | None = _ts(default=None)
+    channel: str | None = Field(default=None, max_length=20)
+    address: str | None = Field(default=None, max_length=200)
     sent_at: datetime | None = _ts(default=None)
     last_error: str | None = None
 
@@ -166,4 +169,15 @@ class IdempotencyRow(SQLModel, table=True):
     version: int
     status_code: int
     response: dict[str, Any] = Field(default_factory=dict, sa_type=JsonType)
+    created_at: datetime = _ts()
+
+
+class SweepMarkRow(SQLModel, table=True):
+    """What the deadline sweep already did for a stage instance, so it does it only once."""
+
+    __tablename__ = "sweep_marks"
+
+    case_id: str = Field(primary_key=True, max_length=40)
+    stage_key: str = Field(primary_key=True, max_length=120)
+    mark: str = Field(primary_key=True, max_length=40)
     created_at: datetime = _ts()

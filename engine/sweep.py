@@ -1,0 +1,107 @@
+"""The deadline sweep's decisions for one case: pure, from the case, its policy, the calendar, now.
+
+Marks name what was done for a stage instance ("due_soon", "overdue:2026-03-26", ...) so the
+runner can make every action happen once: a second sweep at the same moment does nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engine.calendar import WorkingCalendar
+from engine.definition import DeadlinePolicy
+from engine.state import CaseState
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str  # remind | notify_supervisor | escalate
+    mark: str
+    template: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def stage_key(state: CaseState) -> str:
+    started = state.stage_started_at.isoformat() if state.stage_started_at else "-"
+    return f"{state.state}@{started}"
+
+
+def in_office_hours(policy: DeadlinePolicy, calendar: WorkingCalendar, local: datetime) -> bool:
+    start, end = policy.office_hours
+    return calendar.is_working_day(local.date()) and start <= local.time() < end
+
+
+def plan(
+    state: CaseState, policy: DeadlinePolicy, calendar: WorkingCalendar, now: datetime
+) -> list[Action]:
+    """What the sweep should do for this case now (before checking what was already done)."""
+    if state.status != "open" or state.stage_due is None:
+        return []
+    tz = ZoneInfo(state.zone)
+    local = now.astimezone(tz)
+    if not in_office_hours(policy, calendar, local):
+        return []
+    today = local.date()
+    escalation = _escalation(state, policy, calendar, now, today, tz)
+    if escalation:
+        return [escalation]
+    due_day = state.stage_due.astimezone(tz).date()
+    common = {"stage_due": due_day.isoformat()}
+    if now > state.stage_due:
+        days = calendar.working_days_between(due_day, today)
+        actions = []
+        if policy.remind_overdue_daily:
+            actions.append(
+                Action(
+                    "remind",
+                    f"overdue:{today.isoformat()}",
+                    "reminder_overdue",
+                    {**common, "days_overdue": days},
+                )
+            )
+        if policy.notify_supervisor:
+            actions.append(
+                Action(
+                    "notify_supervisor",
+                    "supervisor",
+                    "supervisor_overdue",
+                    {**common, "days_overdue": days},
+                )
+            )
+        return actions
+    if due_day == today:
+        return (
+            [Action("remind", "due_today", "reminder_due_today", {**common, "days_left": 0})]
+            if policy.remind_due_today
+            else []
+        )
+    left = calendar.working_days_between(today, due_day)
+    if left <= policy.due_soon_days:
+        return [Action("remind", "due_soon", "reminder_due_soon", {**common, "days_left": left})]
+    return []
+
+
+def _escalation(
+    state: CaseState,
+    policy: DeadlinePolicy,
+    calendar: WorkingCalendar,
+    now: datetime,
+    today: Any,
+    tz: ZoneInfo,
+) -> Action | None:
+    grace = policy.escalate_after.get(state.level or "")
+    if grace is None or state.level_due is None or now <= state.level_due:
+        return None
+    level_day = state.level_due.astimezone(tz).date()
+    over = calendar.working_days_between(level_day, today)
+    if over <= grace:
+        return None
+    return Action(
+        "escalate",
+        "escalate",
+        None,
+        {"days_overdue": over, "grace": grace, "level_due": level_day.isoformat()},
+    )

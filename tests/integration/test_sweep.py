@@ -1,0 +1,93 @@
+"""The sweep over the store: each reminder once, supervisors told, escalation by `system`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+
+from api.wiring import App
+from engine.store.repository import OUTBOX
+from engine.sweeper import sweep
+from tests.conftest import Clock, complaint_data
+
+WIB = timezone(timedelta(hours=7))
+
+
+def messages(app: App) -> list[tuple[str, str, str]]:
+    with app.db.reading() as s:
+        rows = s.execute(
+            sa.select(OUTBOX.c.case_id, OUTBOX.c.template, OUTBOX.c.recipient)
+            .where(OUTBOX.c.event_type == "DeadlineSweep")
+            .order_by(OUTBOX.c.id)
+        )
+        return [tuple(r) for r in rows]
+
+
+def at(clock: Clock, iso: str) -> datetime:
+    clock.set(datetime.fromisoformat(iso))
+    return clock()
+
+
+def test_one_case_on_one_day_gets_one_reminder_and_a_second_run_changes_nothing(
+    app: App, clock: Clock
+) -> None:
+    # filed Monday 2 March 2026 at kabupaten: dokumentasi due Monday 9 March
+    case = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    first = sweep(app.service, at(clock, "2026-03-05T09:00:00+07:00"))  # 2 working days left
+    assert first.reminded == [case.id] and first.supervisor_notified == []
+    assert messages(app) == [(case.id, "reminder_due_soon", "user:kab.bogor")]
+    again = sweep(app.service, clock())
+    assert (again.reminded, again.messages) == ([], 0)
+    assert len(messages(app)) == 1
+
+
+def test_without_a_handler_every_officer_of_the_office_is_reminded_and_the_level_above_told(
+    app: App, clock: Clock
+) -> None:
+    case = app.service.open_case("complaint", complaint_data(), "pusat.spm")  # no kab handler
+    assert case.handler is None
+    report = sweep(app.service, at(clock, "2026-03-10T09:00:00+07:00"))  # one day overdue
+    assert report.reminded == [case.id] and report.supervisor_notified == [case.id]
+    assert set(messages(app)) == {
+        (case.id, "reminder_overdue", "user:kab.bogor"),
+        (case.id, "reminder_overdue", "user:kab.bogor2"),
+        (case.id, "supervisor_overdue", "user:pusat.spm"),
+        (case.id, "supervisor_overdue", "user:pusat.spm2"),
+    }
+    # next working day: a new overdue reminder, but the supervisor only once
+    nxt = sweep(app.service, at(clock, "2026-03-11T09:00:00+07:00"))
+    assert nxt.reminded == [case.id] and nxt.supervisor_notified == []
+
+
+def test_on_a_cuti_bersama_day_the_sweep_sends_nothing(app: App, clock: Clock) -> None:
+    app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    report = sweep(app.service, at(clock, "2026-03-20T10:00:00+07:00"))  # cuti bersama
+    assert (report.reminded, report.supervisor_notified, report.escalated) == ([], [], [])
+    assert report.examined == 1 and messages(app) == []
+
+
+def test_a_level_deadline_passed_beyond_its_grace_escalates_as_system(
+    app: App, clock: Clock
+) -> None:
+    case = app.service.open_case(
+        "complaint", complaint_data(level="pendamping", region="327101"), "pdp.bogor"
+    )
+    assert case.level_due.date().isoformat() == "2026-03-09"
+    report = sweep(app.service, at(clock, "2026-03-10T09:00:00+07:00"))
+    assert report.escalated == [case.id]
+    after = app.service.get(case.id)
+    assert after.level == "kabupaten" and after.handler is None
+    last = app.service.history(case.id)[-1].event
+    assert (last.type, last.actor, last.role) == ("CaseEscalated", "system", "system")
+    assert "eskalasi otomatis" in last.data["reason"]
+    assert sweep(app.service, clock()).escalated == []
+
+
+def test_the_sweep_can_be_split_by_province(app: App, clock: Clock) -> None:
+    bogor = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    mks = app.service.open_case("complaint", complaint_data(region="7371"), "kab.makassar")
+    now = at(clock, "2026-03-05T10:00:00+07:00")
+    west = sweep(app.service, now, provinces=["32"])
+    east = sweep(app.service, now, provinces=["73"])
+    assert (west.reminded, east.reminded) == ([bogor.id], [mks.id])
