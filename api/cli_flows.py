@@ -36,3 +36,61 @@ def sweep_once(
         return "\n".join(lines)
 
     emit(report, as_json, text)
+
+
+outbox_app = typer.Typer(
+    no_args_is_help=True, help="Outgoing messages: the queue and dead letters."
+)
+app.add_typer(outbox_app, name="outbox")
+
+
+@app.command("dispatch")
+@command
+def dispatch_once(
+    now: str | None = typer.Option(None, "--now", help="pretend it is this moment (ISO)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Deliver what is due in the outbox (SMTP if PKH_SMTP_HOST is set, else the log)."""
+    from notifications.dispatch import Dispatcher
+
+    a = get_app()
+    moment = parse_instant(now, "now") if now else a.service.clock()
+    report = Dispatcher(a.db, a.settings).run_once(moment).as_dict()
+    emit(report, as_json, lambda r: "  ".join(f"{k}: {len(v)}" for k, v in r.items()))
+
+
+@outbox_app.command("list")
+@command
+def outbox_list(
+    status: str | None = typer.Option(None, help="pending, sent, print, dead"),
+    limit: int = typer.Option(50, min=1, max=1000),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    from notifications.dispatch import list_outbox
+
+    rows = list_outbox(get_app().db, status, limit)
+    emit(
+        rows,
+        as_json,
+        lambda rs: (
+            "\n".join(
+                f"{r['id']:>6} {r['status']:<8} {r['attempts']} {r['case_id']:<18} "
+                f"{r['template']:<20} {r['recipient']:<22} {r['last_error'] or ''}"
+                for r in rs
+            )
+            or "(empty)"
+        ),
+    )
+
+
+@outbox_app.command("retry")
+@command
+def outbox_retry(
+    ids: list[int] = typer.Argument(None, help="message ids; default all dead"),
+) -> None:
+    """Put dead-lettered messages back in the queue."""
+    from notifications.dispatch import retry_dead
+
+    a = get_app()
+    n = retry_dead(a.db, a.service.clock(), ids or None)
+    typer.echo(f"{n} message(s) queued again")

@@ -17,6 +17,19 @@ class Settings(BaseSettings):
     ketua_kelompok_days: int = 20  # until the next monthly group meeting
     pendamping_days: int = 5
     max_backdate_days: int = 60  # how far back an officer may date a paper form
+    app_url: str = "http://127.0.0.1:8000"  # links in reminders
+    # outgoing messages (notifications/dispatch.py)
+    smtp_host: str | None = None  # unset: e-mails are written to the log channel instead
+    smtp_port: int = 25
+    smtp_from: str = "SPM-PKH <pengaduan-pkh@localhost>"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout: float = 10.0
+    webhook_url: str | None = None  # SMS/WhatsApp gateway
+    webhook_secret: str | None = None  # HMAC-SHA256 key for X-PKH-Signature
+    dispatch_max_attempts: int = 6  # then the message is dead-lettered for an admin to retry
+    dispatch_backoff_seconds: int = 60  # doubled after each failed attempt
     calendar_first_year: int = 2004
     calendar_last_year: int = 2040
 

@@ -1,0 +1,236 @@
+"""Drains the outbox: claim due messages, render them, deliver through a channel, record.
+
+A claim pushes `next_attempt_at` forward (a lease) in a short transaction, so nothing is held
+locked while a slow SMTP server answers; a crashed dispatcher's claims simply fall due again.
+Failures back off exponentially; after `max_attempts` a message is dead-lettered for an admin.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+from engine.settings import Settings
+from engine.store import repository as repo
+from engine.store.db import Database
+from engine.store.tables import UserRow
+from notifications.channels import (
+    DeliveryError,
+    LogChannel,
+    Outgoing,
+    SmtpChannel,
+    WebhookChannel,
+)
+from notifications.context import letter_context
+from notifications.render import render
+
+log = logging.getLogger("pkh.dispatch")
+OUT = repo.OUTBOX
+LEASE = timedelta(minutes=5)
+PHONE = re.compile(r"^\+?[0-9][0-9 -]{6,18}$")
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, msg: Outgoing) -> None: ...
+
+
+@dataclass
+class DispatchReport:
+    sent: list[int] = field(default_factory=list)
+    to_print: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    dead: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "to_print": self.to_print,
+            "retrying": self.retrying,
+            "dead": self.dead,
+        }
+
+
+def channels_from(settings: Settings) -> dict[str, Channel]:
+    out: dict[str, Channel] = {"log": LogChannel()}
+    if settings.smtp_host:
+        out["email"] = SmtpChannel(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout,
+        )
+    if settings.webhook_url and settings.webhook_secret:
+        out["sms"] = WebhookChannel(settings.webhook_url, settings.webhook_secret)
+    return out
+
+
+class Dispatcher:
+    def __init__(
+        self, db: Database, settings: Settings, channels: Mapping[str, Channel] | None = None
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.channels = dict(channels) if channels is not None else channels_from(settings)
+
+    def run_once(self, now: datetime, *, batch: int = 200) -> DispatchReport:
+        report = DispatchReport()
+        for row in self._claim(now, batch):
+            self._deliver(row, now, report)
+        return report
+
+    def _claim(self, now: datetime, batch: int) -> list[Any]:
+        with self.db.transaction() as s:
+            q = (
+                sa.select(OUT)
+                .where(OUT.c.status == "pending", OUT.c.next_attempt_at <= now)
+                .order_by(OUT.c.next_attempt_at, OUT.c.id)
+                .limit(batch)
+            )
+            if self.db.dialect == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+            rows = s.execute(q).all()
+            if rows:
+                s.execute(
+                    sa.update(OUT)
+                    .where(OUT.c.id.in_([r.id for r in rows]))
+                    .values(attempts=OUT.c.attempts + 1, next_attempt_at=now + LEASE)
+                )
+        return rows
+
+    def _deliver(self, row: Any, now: datetime, report: DispatchReport) -> None:
+        attempts = row.attempts + 1
+        try:
+            channel, address, outgoing = self._prepare(row, now)
+        except Exception as e:  # noqa: BLE001 - a message that cannot be rendered is dead now
+            log.warning("outbox %s cannot be prepared: %s", row.id, e)
+            self._finish(row.id, status="dead", error=f"prepare: {e}")
+            report.dead.append(row.id)
+            return
+        if channel is None:
+            self._finish(row.id, status="print", channel="letter", address=address)
+            report.to_print.append(row.id)
+            return
+        try:
+            self.channels[channel].send(outgoing)
+        except DeliveryError as e:
+            if attempts >= self.settings.dispatch_max_attempts:
+                self._finish(row.id, status="dead", error=str(e), channel=channel, address=address)
+                report.dead.append(row.id)
+            else:
+                delay = self.settings.dispatch_backoff_seconds * 2 ** (attempts - 1)
+                self._finish(
+                    row.id,
+                    status="pending",
+                    error=str(e),
+                    channel=channel,
+                    address=address,
+                    next_at=now + timedelta(seconds=delay),
+                )
+                report.retrying.append(row.id)
+            return
+        self._finish(row.id, status="sent", channel=channel, address=address, sent_at=now)
+        report.sent.append(row.id)
+
+    def _prepare(self, row: Any, now: datetime) -> tuple[str | None, str, Outgoing]:
+        with self.db.reading() as s:
+            state = repo.load_case(s, row.case_id)
+            user = None
+            if row.recipient.startswith("user:"):
+                user = s.get(UserRow, row.recipient.removeprefix("user:"))
+        if state is None:
+            raise LookupError(f"case {row.case_id} is gone")
+        payload = dict(row.payload or {})
+        lang = payload.get("language") or "id"
+        if user is not None:
+            name, address = user.full_name or user.username, user.email or ""
+        else:
+            name = str(state.attrs.get("reporter_name") or "")
+            address = str(state.attrs.get("reporter_contact") or "")
+        context = letter_context(
+            state,
+            template=row.template,
+            lang=lang,
+            recipient_name=name,
+            extra=payload.get("extra") or {},
+            today=now.date(),
+            app_url=self.settings.app_url,
+        )
+        outgoing = Outgoing(
+            f"pkh-outbox-{row.id}", address or "-", render(row.template, lang, context), lang
+        )
+        return self._route(address, user is not None), address or "-", outgoing
+
+    def _route(self, address: str, to_officer: bool) -> str | None:
+        """Which channel; None means a paper letter to print (a reporter with no address)."""
+        if "@" in address:
+            return "email" if "email" in self.channels else "log"
+        if PHONE.match(address):
+            return "sms" if "sms" in self.channels else "log"
+        return "log" if to_officer else None
+
+    def _finish(
+        self,
+        outbox_id: int,
+        *,
+        status: str,
+        error: str | None = None,
+        channel: str | None = None,
+        address: str | None = None,
+        sent_at: datetime | None = None,
+        next_at: datetime | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"status": status, "last_error": error}
+        if channel:
+            values.update(channel=channel, address=address)
+        if sent_at:
+            values["sent_at"] = sent_at
+        if next_at:
+            values["next_attempt_at"] = next_at
+        with self.db.transaction() as s:
+            s.execute(sa.update(OUT).where(OUT.c.id == outbox_id).values(**values))
+
+
+def retry_dead(db: Database, now: datetime, ids: list[int] | None = None) -> int:
+    """An admin puts dead-lettered messages back in the queue."""
+    with db.transaction() as s:
+        q = sa.update(OUT).where(OUT.c.status == "dead")
+        if ids:
+            q = q.where(OUT.c.id.in_(ids))
+        return int(
+            s.execute(
+                q.values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
+            ).rowcount
+        )
+
+
+def list_outbox(db: Database, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    with db.reading() as s:
+        q = sa.select(OUT).order_by(OUT.c.id.desc()).limit(limit)
+        if status:
+            q = q.where(OUT.c.status == status)
+        return [
+            {
+                "id": r.id,
+                "case_id": r.case_id,
+                "template": r.template,
+                "recipient": r.recipient,
+                "status": r.status,
+                "attempts": r.attempts,
+                "channel": r.channel,
+                "address": r.address,
+                "last_error": r.last_error,
+                "next_attempt_at": r.next_attempt_at.isoformat() if r.next_attempt_at else None,
+            }
+            for r in s.execute(q)
+        ]

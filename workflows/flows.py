@@ -1,0 +1,119 @@
+"""The Prefect flows that enforce deadlines: sweep (split by province), dispatch, schedules.
+
+Flows are doors like the API: they build the application from settings and call the engine's
+sweep and the notifications dispatcher, which hold all the logic and are tested directly.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from prefect import flow, get_run_logger, task
+
+
+def _app(database_url: str | None) -> Any:
+    from api.wiring import build_app
+    from engine.settings import Settings, get_settings
+
+    settings = get_settings()
+    if database_url:
+        settings = Settings(**{**settings.model_dump(), "database_url": database_url})
+    return build_app(settings)
+
+
+def _now(now: str | None) -> datetime:
+    return datetime.fromisoformat(now) if now else datetime.now(UTC)
+
+
+def open_provinces(app: Any) -> list[str]:
+    """Provinces with open cases: the unit of work handed to workers."""
+    from engine.store.repository import CASES
+
+    with app.db.reading() as s:
+        rows = s.execute(
+            sa.select(sa.func.substr(CASES.c.region, 1, 2))
+            .where(CASES.c.status == "open")
+            .distinct()
+        )
+        return sorted(r[0] for r in rows)
+
+
+@task(name="sweep-province", retries=2, retry_delay_seconds=10)
+def sweep_province(province: str, now: str, database_url: str | None = None) -> dict[str, Any]:
+    from engine.sweeper import sweep_province as run
+
+    app = _app(database_url)
+    try:
+        return run(app.service, datetime.fromisoformat(now), province).as_dict()
+    finally:
+        app.db.dispose()
+
+
+@flow(name="pkh-deadline-sweep", log_prints=True)
+def deadline_sweep(
+    now: str | None = None, provinces: list[str] | None = None, database_url: str | None = None
+) -> dict[str, Any]:
+    """Remind, notify supervisors and escalate, one task per province."""
+    moment = _now(now).isoformat()
+    app = _app(database_url)
+    try:
+        todo = provinces or open_provinces(app)
+    finally:
+        app.db.dispose()
+    futures = [sweep_province.submit(p, moment, database_url) for p in todo]
+    merged: dict[str, Any] = {
+        "now": moment,
+        "provinces": todo,
+        "examined": 0,
+        "reminded": [],
+        "supervisor_notified": [],
+        "escalated": [],
+        "failed": [],
+        "messages": 0,
+    }
+    for fut in futures:
+        part = fut.result()
+        for key in ("reminded", "supervisor_notified", "escalated", "failed"):
+            merged[key] += part[key]
+        merged["examined"] += part["examined"]
+        merged["messages"] += part["messages"]
+    get_run_logger().info(
+        "sweep %s: %d reminded, %d supervisors told, %d escalated",
+        moment,
+        len(merged["reminded"]),
+        len(merged["supervisor_notified"]),
+        len(merged["escalated"]),
+    )
+    return merged
+
+
+@flow(name="pkh-dispatch")
+def dispatch(now: str | None = None, database_url: str | None = None) -> dict[str, Any]:
+    """Deliver what is due in the outbox."""
+    from notifications.dispatch import Dispatcher
+
+    app = _app(database_url)
+    try:
+        report = Dispatcher(app.db, app.settings).run_once(_now(now)).as_dict()
+    finally:
+        app.db.dispose()
+    get_run_logger().info("dispatch: %s", {k: len(v) for k, v in report.items()})
+    return report
+
+
+def deployments() -> list[Any]:
+    """Sweep hourly while any office is open (06-15 WIB covers the office hours of WIB, WITA
+    and WIT) on weekdays; the sweep itself skips holidays and cuti bersama. Dispatch every
+    minute."""
+    return [
+        deadline_sweep.to_deployment(name="hourly", cron="0 6-15 * * 1-5", timezone="Asia/Jakarta"),
+        dispatch.to_deployment(name="every-minute", interval=60),
+    ]
+
+
+def serve_all() -> None:
+    from prefect import serve
+
+    serve(*deployments())
