@@ -94,3 +94,60 @@ def outbox_retry(
     a = get_app()
     n = retry_dead(a.db, a.service.clock(), ids or None)
     typer.echo(f"{n} message(s) queued again")
+
+
+@app.command("worker")
+@command
+def worker(port: int = typer.Option(4200, help="port of the local Prefect server")) -> None:
+    """Start a local Prefect server (SQLite under var/prefect) and serve the scheduled flows."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    home = Path("var/prefect").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    api_url = f"http://127.0.0.1:{port}/api"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": api_url,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{api_url}/health", timeout=2):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the Prefect server did not start") from None
+                time.sleep(1)
+        typer.echo(
+            f"Prefect server: http://127.0.0.1:{port}  (flows: sweep hourly 06-15 WIB on "
+            "weekdays, dispatch every minute)"
+        )
+        os.environ.update(env)
+        from workflows.flows import serve_all
+
+        serve_all()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

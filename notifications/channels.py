@@ -54,9 +54,9 @@ class SmtpChannel:
         email["Date"] = formatdate(localtime=False)
         # Receivers and archives drop repeats by Message-ID: the key makes a resend harmless.
         email["Message-ID"] = f"<{msg.key}@pkh-casework>"
-        email["Content-Language"] = msg.lang
         email.set_content(msg.rendered.text)
         email.add_alternative(msg.rendered.html, subtype="html")
+        email["Content-Language"] = msg.lang  # after the body: set_content drops Content-*
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:

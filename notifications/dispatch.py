@@ -163,7 +163,7 @@ class Dispatcher:
             lang=lang,
             recipient_name=name,
             extra=payload.get("extra") or {},
-            today=now.date(),
+            today=now,
             app_url=self.settings.app_url,
         )
         outgoing = Outgoing(

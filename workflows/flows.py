@@ -107,9 +107,13 @@ def deployments() -> list[Any]:
     """Sweep hourly while any office is open (06-15 WIB covers the office hours of WIB, WITA
     and WIT) on weekdays; the sweep itself skips holidays and cuti bersama. Dispatch every
     minute."""
+    from prefect.schedules import Cron, Interval
+
     return [
-        deadline_sweep.to_deployment(name="hourly", cron="0 6-15 * * 1-5", timezone="Asia/Jakarta"),
-        dispatch.to_deployment(name="every-minute", interval=60),
+        deadline_sweep.to_deployment(
+            name="hourly", schedules=[Cron("0 6-15 * * 1-5", timezone="Asia/Jakarta")]
+        ),
+        dispatch.to_deployment(name="every-minute", schedules=[Interval(60)]),
     ]
 
 

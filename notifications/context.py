@@ -1,0 +1,208 @@
+"""Builds the context a letter template needs from a case's state: pure, no database, no clock.
+
+Every key a template may use is always present, because templates render with StrictUndefined.
+Dates are shown in the handling office's own time zone (DOMAIN.md: a deadline ends at the end of
+the working day where the office is).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from engine.state import CaseState
+from notifications import labels as L
+from notifications.catalog import AUDIENCE, KKN_OUTCOMES, REPORTER_TEMPLATES, check
+from workflows.indonesia import zone_label
+from workflows.regions import UnknownRegion, region_name
+
+DEFAULT_APP_URL = "http://127.0.0.1:8000"
+EXTRA_DEFAULTS: dict[str, Any] = {
+    "days_left": 0,
+    "days_overdue": 0,
+    "working_days": None,
+    "new_due": None,
+    "handler": None,
+    "staff_name": None,
+    "outcome": None,
+    "reason": None,
+}
+
+
+def letter_context(
+    state: CaseState,
+    *,
+    template: str,
+    lang: str,
+    recipient_name: str,
+    extra: Mapping[str, Any] | None = None,
+    today: date,
+    app_url: str = DEFAULT_APP_URL,
+) -> dict[str, Any]:
+    check(template, lang)
+    tz = _zone(state.zone)
+    case = _case(state, lang, tz)
+    reporter = _reporter(state, lang, to_reporter=template in REPORTER_TEMPLATES)
+    recipient = (recipient_name or "").strip()
+    if not recipient:
+        recipient = reporter["name"] if AUDIENCE[template] == "reporter" else L.WITHHELD[lang]
+    return {
+        "case": case,
+        "reporter": reporter,
+        "recipient": {"name": recipient},
+        "office": office(state.level, state.region, lang),
+        "extra": _extra(template, extra, state, case, lang, tz),
+        "today": L.format_date(_day(today, tz), lang),
+        "app_url": app_url.rstrip("/"),
+        "lang": lang,
+    }
+
+
+# ------------------------------------------------------------------------------------- office
+def office_name(level: str | None, region: str) -> str:
+    """The UPPKH office that holds the case: 'UPPKH Pusat', 'UPPKH Kota Bogor', ...
+
+    A ketua kelompok has no office of its own; its letters go out under the UPPKH Kecamatan
+    (the pendamping) that supports the group.
+    """
+    if level == "pusat" or len(region) < 4:
+        return "UPPKH Pusat"
+    if level == "kabupaten" or len(region) < 6:
+        return f"UPPKH {_region_name(region[:4])}"
+    return f"UPPKH Kecamatan {_region_name(region[:6])}"
+
+
+def office(level: str | None, region: str, lang: str) -> dict[str, Any]:
+    """The handling office; `regional` is the UPPKH Kabupaten/Kota of the case's region, through
+    which UPPKH Pusat sends its notices to the reporter (seed 003, UPPKH-Pusat step d)."""
+    return {
+        "name": office_name(level, region),
+        "level": level,
+        "level_label": L.label(L.LEVELS, lang, level),
+        "regional": office_name("kabupaten", region) if len(region) >= 4 else None,
+    }
+
+
+# --------------------------------------------------------------------------------------- case
+def _case(state: CaseState, lang: str, tz: ZoneInfo | None) -> dict[str, Any]:
+    a = state.attrs
+    stage_key = state.stage or state.state
+    received = _parse(a.get("received_at")) or state.created_at
+    return {
+        "id": state.id,
+        "type": a.get("type"),
+        "type_label": L.label(L.TYPES, lang, a.get("type")),
+        "summary": a.get("summary") or "",
+        "channel": a.get("channel"),
+        "channel_label": L.label(L.CHANNELS, lang, a.get("channel")),
+        "level": state.level,
+        "level_label": L.label(L.LEVELS, lang, state.level),
+        "stage": state.stage,
+        "stage_label": L.label(L.STAGES, lang, stage_key),
+        "state": state.state,
+        "region": state.region,
+        "region_name": _region_name(state.region),
+        "zone": zone_label(state.zone),
+        "received_date": _date(received, lang, tz),
+        "stage_due": _date(state.stage_due, lang, tz),
+        "level_due": _date(state.level_due, lang, tz),
+        "status": state.status,
+        "status_label": L.label(L.STATUSES, lang, state.status),
+        "outcome": a.get("outcome"),
+        "outcome_label": L.label(L.OUTCOMES, lang, a.get("outcome")),
+        "result": a.get("result"),
+        "reason": a.get("reason"),
+        "reason_label": L.label(L.REASONS, lang, a.get("reason")),
+        "duplicate_of": a.get("duplicate_of"),
+        "handler": state.handler,
+        "referred_to": a.get("referred_to"),
+        "referred_to_label": L.label(L.SIDE_BODIES, lang, a.get("referred_to")),
+        "extensions": int(a.get("extensions", 0) or 0),
+    }
+
+
+def _reporter(state: CaseState, lang: str, *, to_reporter: bool) -> dict[str, Any]:
+    a = state.attrs
+    anonymous = bool(a.get("anonymous")) or not a.get("reporter_name")
+    confidential = bool(a.get("confidential"))
+    if not to_reporter:
+        # Officers and accused staff get no reporter identity, confidential or not.
+        return {
+            "name": L.WITHHELD[lang],
+            "contact": None,
+            "anonymous": anonymous,
+            "confidential": confidential,
+            "greeting": L.GREETING_ANONYMOUS[lang],
+        }
+    name = L.REPORTER_FALLBACK[lang] if anonymous else str(a["reporter_name"])
+    greeting = L.GREETING_ANONYMOUS[lang] if anonymous else L.GREETING[lang].format(name=name)
+    return {
+        "name": name,
+        "contact": a.get("reporter_contact"),
+        "anonymous": anonymous,
+        "confidential": confidential,
+        "greeting": greeting,
+    }
+
+
+def _extra(
+    template: str,
+    given: Mapping[str, Any] | None,
+    state: CaseState,
+    case: Mapping[str, Any],
+    lang: str,
+    tz: ZoneInfo | None,
+) -> dict[str, Any]:
+    out = {**EXTRA_DEFAULTS, **(given or {})}
+    if out["handler"] is None:
+        out["handler"] = state.handler
+    # After an extension the level due date is the new one; callers may also name it.
+    new_due = out["new_due"]
+    out["new_due"] = case["level_due"] if new_due is None else _date(new_due, lang, tz)
+    if template == "kkn_outcome" and out["outcome"] not in KKN_OUTCOMES:
+        raise ValueError(
+            f"kkn_outcome needs extra.outcome in {KKN_OUTCOMES}, got {out['outcome']!r}"
+        )
+    return out
+
+
+# -------------------------------------------------------------------------------------- dates
+def _zone(key: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _parse(value: Any) -> datetime | date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _day(value: date, tz: ZoneInfo | None) -> date:
+    if isinstance(value, datetime):
+        aware = value.tzinfo is not None and tz is not None
+        return value.astimezone(tz).date() if aware else value.date()
+    return value
+
+
+def _date(value: Any, lang: str, tz: ZoneInfo | None) -> str:
+    parsed = _parse(value)
+    if parsed is None:
+        return str(value) if value not in (None, "") else "-"
+    return L.format_date(_day(parsed, tz), lang)
+
+
+def _region_name(code: str) -> str:
+    try:
+        return region_name(code)
+    except UnknownRegion:
+        return code

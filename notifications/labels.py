@@ -1,0 +1,227 @@
+"""Indonesian and English labels for complaint types, levels, stages, reasons and dates in letters.
+
+Wording follows the Pedoman SPM-PKH (seed 003): Tabel 1 for the complaint types, Tabel 2 for the
+handling stages.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+Labels = dict[str, dict[str, str]]
+
+TYPES: Labels = {
+    "id": {
+        "data_peserta": "Data peserta PKH",
+        "komitmen_verifikasi": "Pemenuhan komitmen dan verifikasi",
+        "bukan_peserta": "Pengaduan bukan peserta PKH yang seharusnya mendapatkan bantuan",
+        "pembayaran": "Pembayaran (keterlambatan, antrean, perubahan jumlah bantuan)",
+        "ketersediaan_layanan": "Ketersediaan pelayanan pendidikan dan kesehatan",
+        "teknis_administrasi": "Teknis, administrasi, dan kinerja pelaksana PKH",
+        "kkn": "Penyimpangan / indikasi korupsi, kolusi dan nepotisme (KKN)",
+    },
+    "en": {
+        "data_peserta": "Participant data",
+        "komitmen_verifikasi": "Commitment fulfilment and verification",
+        "bukan_peserta": "Non-participant who should be covered (exclusion error)",
+        "pembayaran": "Payment (delays, queues, changed amount)",
+        "ketersediaan_layanan": "Availability of education and health services",
+        "teknis_administrasi": "Technical, administrative and staff performance",
+        "kkn": "Irregularities / suspected corruption, collusion and nepotism (KKN)",
+    },
+}
+
+LEVELS: Labels = {
+    "id": {
+        "ketua_kelompok": "Ketua Kelompok PKH",
+        "pendamping": "Pendamping PKH (UPPKH Kecamatan)",
+        "kabupaten": "UPPKH Kabupaten/Kota",
+        "pusat": "UPPKH Pusat",
+    },
+    "en": {
+        "ketua_kelompok": "KPM group leader (ketua kelompok)",
+        "pendamping": "PKH facilitator (pendamping, UPPKH Kecamatan)",
+        "kabupaten": "District unit (UPPKH Kabupaten/Kota)",
+        "pusat": "National unit (UPPKH Pusat)",
+    },
+}
+
+# Stages of Tabel 2, the single stage of the lower levels, referral, and the closed states.
+STAGES: Labels = {
+    "id": {
+        "dokumentasi": "Dokumentasi, analisis, dan klarifikasi pengaduan",
+        "identifikasi": "Mengidentifikasi pihak-pihak yang akan menindaklanjuti pengaduan",
+        "tindak_lanjut": "Menindaklanjuti pengaduan",
+        "pemberitahuan": "Menginformasikan kepada pelapor tentang hasil penyelidikan",
+        "penanganan": "Penanganan pengaduan",
+        "dirujuk": "Dirujuk kepada pihak terkait",
+        "selesai": "Selesai",
+        "ditolak": "Ditolak",
+    },
+    "en": {
+        "dokumentasi": "Documenting, analysing and clarifying the complaint",
+        "identifikasi": "Identifying the parties who will follow it up",
+        "tindak_lanjut": "Following up the complaint",
+        "pemberitahuan": "Informing the reporter of the result",
+        "penanganan": "Handling the complaint",
+        "dirujuk": "Referred to a related body",
+        "selesai": "Resolved",
+        "ditolak": "Rejected",
+    },
+}
+
+REASONS: Labels = {
+    "id": {
+        "bukan_pkh": "pengaduan tersebut bukan merupakan permasalahan PKH",
+        "duplikat": "pengaduan tersebut sama dengan pengaduan yang telah tercatat sebelumnya",
+    },
+    "en": {
+        "bukan_pkh": "the complaint is not a PKH matter",
+        "duplikat": "the complaint duplicates one already recorded",
+    },
+}
+
+CHANNELS: Labels = {
+    "id": {
+        "ketua_kelompok": "ketua kelompok",
+        "pendamping": "pendamping PKH",
+        "kantor_uppkh": "kantor UPPKH",
+        "telepon": "telepon",
+        "faks": "faksimile",
+        "email": "email",
+        "surat": "surat",
+        "formulir": "formulir pengaduan",
+        "kotak_pengaduan": "kotak pengaduan SPM-PKH",
+        "kotak_pos": "Kotak Pos SPM-PKH",
+        "sms": "SMS",
+        "web": "situs web",
+        "lapor": "SP4N-LAPOR!",
+        "pemantauan": "temuan pemantauan",
+        "musyawarah_desa": "musyawarah desa",
+        "penelitian": "hasil penelitian/kajian",
+        "apip_aph": "Aparat Pengawas Fungsional / Aparat Penegak Hukum",
+        "dpr_dprd": "DPR/DPRD",
+        "media_massa": "media massa",
+    },
+    "en": {
+        "ketua_kelompok": "the group leader (ketua kelompok)",
+        "pendamping": "the PKH facilitator (pendamping)",
+        "kantor_uppkh": "the UPPKH office",
+        "telepon": "telephone",
+        "faks": "fax",
+        "email": "e-mail",
+        "surat": "letter",
+        "formulir": "complaint form",
+        "kotak_pengaduan": "SPM-PKH complaint box",
+        "kotak_pos": "SPM-PKH post box",
+        "sms": "SMS",
+        "web": "website",
+        "lapor": "SP4N-LAPOR!",
+        "pemantauan": "monitoring findings",
+        "musyawarah_desa": "village meeting (musyawarah desa)",
+        "penelitian": "research findings",
+        "apip_aph": "oversight or law-enforcement bodies (APIP/APH)",
+        "dpr_dprd": "DPR/DPRD",
+        "media_massa": "mass media",
+    },
+}
+
+SIDE_BODIES: Labels = {
+    "id": {
+        "tim_koordinasi_kabupaten": "Tim Koordinasi PKH Kabupaten/Kota",
+        "tim_koordinasi_provinsi": "Tim Koordinasi PKH Provinsi",
+        "tim_koordinasi_pusat": "Tim Koordinasi Teknis Pusat",
+        "dinas_teknis": "dinas teknis terkait",
+        "pt_pos": "PT Pos Indonesia",
+        "bank": "bank penyalur",
+        "sekolah": "sekolah",
+        "puskesmas": "puskesmas",
+    },
+    "en": {
+        "tim_koordinasi_kabupaten": "the PKH District Coordination Team",
+        "tim_koordinasi_provinsi": "the PKH Provincial Coordination Team",
+        "tim_koordinasi_pusat": "the National Technical Coordination Team",
+        "dinas_teknis": "the technical agency concerned",
+        "pt_pos": "PT Pos Indonesia",
+        "bank": "the paying bank",
+        "sekolah": "the school",
+        "puskesmas": "the community health centre (puskesmas)",
+    },
+}
+
+STATUSES: Labels = {
+    "id": {"open": "dalam proses", "closed": "selesai"},
+    "en": {"open": "in process", "closed": "closed"},
+}
+
+OUTCOMES: Labels = {
+    "id": {"resolved": "selesai ditangani", "rejected": "tidak dapat ditindaklanjuti"},
+    "en": {"resolved": "resolved", "rejected": "rejected"},
+}
+
+MONTHS: dict[str, tuple[str, ...]] = {
+    "id": (
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+
+# Shown where a reporter gave no name (anonymous) or where the letter must not carry it.
+REPORTER_FALLBACK = {"id": "Bapak/Ibu Pelapor", "en": "Reporter"}
+GREETING = {"id": "Dengan hormat,", "en": "Dear {name},"}
+GREETING_ANONYMOUS = {"id": "Dengan hormat,", "en": "Dear reporter,"}
+WITHHELD = {"id": "(tidak dicantumkan)", "en": "(withheld)"}
+
+# Words of the printed page around a letter (render_letter_page).
+PAGE: Labels = {
+    "id": {
+        "unit": "Unit Pelaksana Program Keluarga Harapan (UPPKH)",
+        "number": "Nomor pengaduan",
+        "date": "Tanggal",
+        "subject": "Perihal",
+    },
+    "en": {
+        "unit": "PKH Implementation Unit (UPPKH)",
+        "number": "Complaint number",
+        "date": "Date",
+        "subject": "Subject",
+    },
+}
+
+
+def label(table: Labels, lang: str, key: str | None) -> str | None:
+    """The label of `key`, the key itself if the table lacks it, None for no key."""
+    if key is None or key == "":
+        return None
+    return table[lang].get(key, key)
+
+
+def format_date(day: date | None, lang: str) -> str:
+    """25 Maret 2026 / 25 March 2026; '-' for no date."""
+    if day is None:
+        return "-"
+    return f"{day.day} {MONTHS[lang][day.month - 1]} {day.year}"

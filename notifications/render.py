@@ -1,0 +1,96 @@
+"""Renders a notification template (subject, plain text, HTML, SMS) in Indonesian or English.
+
+Templates live in `notifications/templates/<lang>/<name>.{subject.txt,txt,html,sms.txt}`; files
+starting with `_` are shared layouts, not templates of their own. Only `.html` is autoescaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from notifications.catalog import LANGUAGES, TEMPLATES, UnknownTemplate, check
+from notifications.labels import PAGE
+
+__all__ = [
+    "LANGUAGES",
+    "TEMPLATES",
+    "Rendered",
+    "UnknownTemplate",
+    "render",
+    "render_letter_page",
+]
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    sms: str
+
+
+@cache
+def environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _render(path: str, context: Mapping[str, Any]) -> str:
+    return environment().get_template(path).render(dict(context))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _tidy(text: str) -> str:
+    """Trailing spaces off, at most one blank line in a row, one final newline."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _drop_blank_lines(html: str) -> str:
+    # Text inside HTML carries its line breaks as <br>, so blank source lines are only noise.
+    return "\n".join(line for line in html.splitlines() if line.strip()) + "\n"
+
+
+def render(template: str, lang: str, context: Mapping[str, Any]) -> Rendered:
+    check(template, lang)
+    base = f"{lang}/{template}"
+    return Rendered(
+        subject=_one_line(_render(f"{base}.subject.txt", context)),
+        text=_tidy(_render(f"{base}.txt", context)),
+        html=_drop_blank_lines(_render(f"{base}.html", context)),
+        sms=_one_line(_render(f"{base}.sms.txt", context)),
+    )
+
+
+def render_letter_page(template: str, lang: str, context: Mapping[str, Any]) -> str:
+    """A complete, printable A4 HTML page for a letter that goes out on paper."""
+    rendered = render(template, lang, context)
+    page = {
+        **context,
+        "subject": rendered.subject,
+        "body": Markup(rendered.html),  # already escaped when the letter body was rendered
+        "labels": PAGE[lang],
+    }
+    return _render("_page.html", page)

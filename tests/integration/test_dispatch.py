@@ -1,0 +1,136 @@
+"""Delivery through a real SMTP server on loopback (aiosmtpd): content, outage, dead letters."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from api.wiring import App
+from engine.store.repository import OUTBOX
+from engine.sweeper import sweep
+from notifications.dispatch import Dispatcher, retry_dead
+from tests.conftest import Clock, complaint_data
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Controller, Inbox]]:
+    inbox = Inbox()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    ctl.start()
+    yield ctl, inbox
+    ctl.stop(no_assert=True)
+
+
+def dispatcher(app: App, port: int, **overrides: Any) -> Dispatcher:
+    settings = app.settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_timeout": 2.0, **overrides}
+    )
+    return Dispatcher(app.db, settings)
+
+
+def statuses(app: App) -> list[tuple[str, str, int]]:
+    with app.db.reading() as s:
+        return [
+            tuple(r)
+            for r in s.execute(
+                sa.select(OUTBOX.c.template, OUTBOX.c.status, OUTBOX.c.attempts).order_by(
+                    OUTBOX.c.id
+                )
+            )
+        ]
+
+
+def test_the_acknowledgement_and_a_reminder_arrive_by_smtp_in_bahasa_indonesia(
+    app: App, clock: Clock, smtp: tuple[Controller, Inbox]
+) -> None:
+    ctl, inbox = smtp
+    with app.db.transaction() as s:
+        s.execute(
+            sa.text(
+                "UPDATE users SET email = 'kab.bogor@uppkh.example', "
+                "full_name = 'Budi Santoso' WHERE username = 'kab.bogor'"
+            )
+        )
+    case = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    clock.set(clock() + timedelta(days=3))  # Thursday 5 March: due soon
+    sweep(app.service, clock())
+    report = dispatcher(app, ctl.port).run_once(clock())
+    assert len(report.sent) == 2 and report.dead == []
+    ack, reminder = inbox.messages
+    assert ack["To"] == "siti@example.org" and reminder["To"] == "kab.bogor@uppkh.example"
+    for msg in (ack, reminder):
+        assert msg["Content-Language"] == "id"
+        assert msg["Message-ID"].startswith("<pkh-outbox-")
+        assert case.id in msg.get_body(("plain",)).get_content()
+        assert msg.get_body(("html",)) is not None
+    ack_text = ack.get_body(("plain",)).get_content()
+    assert "pengaduan" in ack_text.lower() and "Ibu Siti" in ack_text
+    reminder_text = reminder.get_body(("plain",)).get_content()
+    assert "Ibu Siti" not in reminder_text  # officers are not told who the reporter is
+    assert "9 Maret 2026" in reminder_text  # the stage due date, in Indonesian
+
+
+def test_across_an_smtp_outage_nothing_is_lost_and_nothing_is_sent_twice(
+    app: App, clock: Clock, smtp: tuple[Controller, Inbox]
+) -> None:
+    ctl, inbox = smtp
+    for _ in range(3):
+        app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    down = dispatcher(app, free_port())  # nothing listens there: the server is down
+    first = down.run_once(clock())
+    assert len(first.retrying) == 3 and inbox.messages == []
+    # still inside the back-off: not even attempted
+    assert down.run_once(clock() + timedelta(seconds=30)).retrying == []
+    second = down.run_once(clock() + timedelta(minutes=5, seconds=1))
+    assert len(second.retrying) == 3
+    up = dispatcher(app, ctl.port)
+    later = clock() + timedelta(minutes=30)
+    assert len(up.run_once(later).sent) == 3
+    assert up.run_once(later + timedelta(hours=1)).sent == []
+    assert len(inbox.messages) == 3
+    assert len({m["Message-ID"] for m in inbox.messages}) == 3
+    assert [s for _, s, _ in statuses(app)] == ["sent"] * 3
+
+
+def test_after_the_last_attempt_a_message_is_dead_lettered_until_an_admin_retries(
+    app: App, clock: Clock, smtp: tuple[Controller, Inbox]
+) -> None:
+    ctl, inbox = smtp
+    app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    down = dispatcher(app, free_port(), dispatch_max_attempts=2)
+    down.run_once(clock())
+    assert down.run_once(clock() + timedelta(hours=1)).dead != []
+    assert statuses(app) == [("acknowledgement", "dead", 2)]
+    assert dispatcher(app, ctl.port).run_once(clock() + timedelta(hours=2)).sent == []
+    assert retry_dead(app.db, clock() + timedelta(hours=2)) == 1
+    assert len(dispatcher(app, ctl.port).run_once(clock() + timedelta(hours=2)).sent) == 1
+    assert len(inbox.messages) == 1
+
+
+def test_a_reporter_without_an_address_gets_a_letter_to_print(app: App, clock: Clock) -> None:
+    app.service.open_case("complaint", complaint_data(reporter_contact=None), "kab.bogor")
+    report = Dispatcher(app.db, app.settings).run_once(clock())
+    assert len(report.to_print) == 1 and statuses(app) == [("acknowledgement", "print", 1)]

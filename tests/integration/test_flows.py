@@ -1,0 +1,65 @@
+"""The Prefect flows, run once under Prefect's test harness against the real store."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from api.wiring import App
+from tests.conftest import Clock, complaint_data
+
+
+@pytest.fixture(scope="module")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    home = tmp_path_factory.mktemp("prefect")
+    saved = dict(os.environ)
+    os.environ.update(
+        {
+            "PREFECT_HOME": str(home),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_LOGGING_TO_API_ENABLED": "false",
+            "PKH_SECRET_KEY": "test-secret-key-123",  # the flows build their own settings
+        }
+    )
+    from prefect.testing.utilities import prefect_test_harness
+
+    from engine.settings import get_settings
+
+    get_settings.cache_clear()
+
+    try:
+        with prefect_test_harness(server_startup_timeout=60):
+            yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+
+
+def test_the_sweep_flow_splits_by_province_and_reports_what_it_did(
+    prefect_harness: None, app: App, clock: Clock, db_url: str
+) -> None:
+    from workflows.flows import deadline_sweep, dispatch, open_provinces
+
+    bogor = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    mks = app.service.open_case("complaint", complaint_data(region="7371"), "kab.makassar")
+    assert open_provinces(app) == ["32", "73"]
+    result = deadline_sweep(now="2026-03-05T10:00:00+07:00", database_url=db_url)
+    assert result["provinces"] == ["32", "73"]
+    assert sorted(result["reminded"]) == sorted([bogor.id, mks.id])
+    again = deadline_sweep(now="2026-03-05T10:00:00+07:00", database_url=db_url)
+    assert again["reminded"] == [] and again["messages"] == 0
+    sent = dispatch(now="2026-03-05T10:01:00+07:00", database_url=db_url)
+    # acknowledgements (2) and reminders (2) go out; nobody has an address, so: log / print
+    assert len(sent["sent"]) + len(sent["to_print"]) == 4 and sent["dead"] == []
+
+
+def test_the_schedules_sweep_hourly_in_office_hours_and_dispatch_every_minute() -> None:
+    from workflows.flows import deployments
+
+    sweep, dispatch = deployments()
+    cron = sweep.schedules[0].schedule
+    assert (cron.cron, cron.timezone) == ("0 6-15 * * 1-5", "Asia/Jakarta")
+    assert dispatch.schedules[0].schedule.interval.total_seconds() == 60

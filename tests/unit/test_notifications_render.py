@@ -1,0 +1,425 @@
+"""Every notification renders in Indonesian and English from a real complaint's state, safely."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+
+from engine.machine import Command, Env, compile_workflow
+from engine.state import Actor, CaseState, evolve
+from notifications import labels
+from notifications.catalog import AUDIENCE, REPORTER_TEMPLATES
+from notifications.context import EXTRA_DEFAULTS, letter_context, office_name
+from notifications.render import (
+    LANGUAGES,
+    TEMPLATE_DIR,
+    TEMPLATES,
+    environment,
+    render,
+    render_letter_page,
+)
+from workflows import complaint
+
+WIB = timezone(timedelta(hours=7))
+FILED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=WIB)  # Monday
+TODAY = date(2026, 3, 11)
+WF = compile_workflow(complaint.definition())
+KAB = Actor("kab.bogor", "kabupaten", "3271")
+REPORTER = "Siti Aminah"
+CONTACT = "0812-3456-7890"
+OFFICER_TEMPLATES = [t for t in TEMPLATES if AUDIENCE[t] != "reporter"]
+EXTRA: dict[str, Any] = {
+    "days_left": 2,
+    "days_overdue": 3,
+    "working_days": 10,
+    "reason": "perlu koordinasi dengan Dinas Kesehatan",
+    "staff_name": "Budi Santoso",
+    "outcome": "not_guilty",
+}
+
+
+def _decide(
+    calendar: Any,
+    state: CaseState | None,
+    trigger: str,
+    data: dict[str, Any],
+    actor: Actor = KAB,
+    **facts: Any,
+) -> CaseState:
+    cmd = Command(trigger, actor, FILED_AT, data, case_id="ADU-2026-000042")
+    out = state
+    for ev in WF.decide(state, cmd, Env(calendar, FILED_AT, facts=facts)):
+        out = evolve(out, ev)
+    assert out is not None
+    return out
+
+
+def file_complaint(calendar: Any, **overrides: Any) -> CaseState:
+    data = {
+        "type": "data_peserta",
+        "channel": "kantor_uppkh",
+        "level": "kabupaten",
+        "region": "3271011001",
+        "summary": "Nama anak kedua salah tertulis di data peserta PKH.",
+        "reporter_name": REPORTER,
+        "reporter_contact": CONTACT,
+        "confidential": True,
+        **overrides,
+    }
+    if data.get("anonymous"):
+        data.pop("reporter_name", None)
+        data.pop("reporter_contact", None)
+    actor = (
+        KAB
+        if data["region"].startswith("3271")
+        else Actor("kab.x", "kabupaten", data["region"][:4])
+    )
+    return _decide(calendar, None, "file", data, actor)
+
+
+@pytest.fixture
+def case(calendar: Any) -> CaseState:
+    return file_complaint(calendar)
+
+
+def context_for(state: CaseState, template: str, lang: str, **extra: Any) -> dict[str, Any]:
+    recipient = REPORTER if template in REPORTER_TEMPLATES else "kab.bogor"
+    return letter_context(
+        state,
+        template=template,
+        lang=lang,
+        recipient_name=recipient,
+        extra={**EXTRA, **extra},
+        today=TODAY,
+    )
+
+
+def all_parts(template: str, lang: str, state: CaseState, **extra: Any) -> str:
+    r = render(template, lang, context_for(state, template, lang, **extra))
+    return "\n".join((r.subject, r.text, r.html, r.sms))
+
+
+# ------------------------------------------------------------------------------ every template
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_every_template_renders_in_both_languages(
+    case: CaseState, template: str, lang: str
+) -> None:
+    r = render(template, lang, context_for(case, template, lang))
+    assert r.subject and "\n" not in r.subject
+    assert case.id in r.subject and case.id in r.text and case.id in r.html
+    assert r.html.lstrip().startswith("<div") and "<html" not in r.html
+    assert "None" not in r.text and "None" not in r.html
+    assert "http" not in r.html or "/cases/ADU-2026-000042" in r.html
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_every_template_has_its_four_files(template: str, lang: str) -> None:
+    for suffix in (".subject.txt", ".txt", ".html", ".sms.txt"):
+        assert (TEMPLATE_DIR / lang / f"{template}{suffix}").is_file()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_the_sms_fits_in_one_message(case: CaseState, template: str, lang: str) -> None:
+    sms = render(template, lang, context_for(case, template, lang)).sms
+    assert 0 < len(sms) <= 160, sms
+    assert "\n" not in sms
+
+
+def test_html_e_mails_load_no_external_resources(case: CaseState) -> None:
+    for template in TEMPLATES:
+        for lang in LANGUAGES:
+            html = render(template, lang, context_for(case, template, lang)).html
+            assert "<img" not in html and "<link" not in html and "<script" not in html
+            assert 'style="' in html
+
+
+# ----------------------------------------------------------------------------- strictness
+def test_a_context_without_case_raises_undefined_error(case: CaseState) -> None:
+    ctx = context_for(case, "acknowledgement", "id")
+    del ctx["case"]
+    with pytest.raises(jinja2.UndefinedError):
+        render("acknowledgement", "id", ctx)
+
+
+def test_a_missing_nested_key_raises_too(case: CaseState) -> None:
+    ctx = context_for(case, "reminder_overdue", "en")
+    ctx["extra"] = {k: v for k, v in ctx["extra"].items() if k != "days_overdue"}
+    with pytest.raises(jinja2.UndefinedError):
+        render("reminder_overdue", "en", ctx)
+
+
+@pytest.mark.parametrize(
+    ("template", "lang", "words"),
+    [("no_such_letter", "id", "unknown notification template"), ("acknowledgement", "fr", "lang")],
+)
+def test_an_unknown_template_or_language_is_refused_clearly(
+    case: CaseState, template: str, lang: str, words: str
+) -> None:
+    ctx = context_for(case, "acknowledgement", "id")
+    with pytest.raises(ValueError, match=words):
+        render(template, lang, ctx)
+    with pytest.raises(ValueError, match=words):
+        letter_context(case, template=template, lang=lang, recipient_name="x", today=TODAY)
+
+
+def test_a_shared_layout_is_not_a_template(case: CaseState) -> None:
+    with pytest.raises(ValueError, match="unknown notification template"):
+        render("_letter", "id", context_for(case, "acknowledgement", "id"))
+
+
+def test_the_environment_is_built_once_and_escapes_only_html() -> None:
+    env = environment()
+    assert env is environment()
+    assert env.undefined is jinja2.StrictUndefined
+    assert env.autoescape("id/x.html") and not env.autoescape("id/x.txt")
+
+
+# -------------------------------------------------------------------------------- language
+def test_the_indonesian_acknowledgement_is_indonesian(case: CaseState) -> None:
+    r = render("acknowledgement", "id", context_for(case, "acknowledgement", "id"))
+    for words in (
+        "Nomor pengaduan",
+        "ADU-2026-000042",
+        "Dengan hormat,",
+        "Hormat kami,\nUPPKH Kota Bogor",
+        "Data peserta PKH",
+        "2 Maret 2026",
+        "26 (dua puluh enam) hari kerja",
+        "1 (satu) bulan",
+        "dirahasiakan",
+    ):
+        assert words in r.text, words
+    assert "pengaduan" in r.sms.lower() and "complaint" not in r.text.lower()
+
+
+def test_the_english_acknowledgement_is_english(case: CaseState) -> None:
+    r = render("acknowledgement", "en", context_for(case, "acknowledgement", "en"))
+    assert "complaint" in r.text and "complaint" in r.subject.lower()
+    assert "2 March 2026" in r.text and "Participant data" in r.text
+    assert f"Dear {REPORTER}," in r.text and "Dengan hormat" not in r.text
+
+
+def test_a_non_data_complaint_does_not_promise_the_pusat_month(calendar: Any) -> None:
+    state = file_complaint(calendar, type="pembayaran")
+    text = render("acknowledgement", "id", context_for(state, "acknowledgement", "id")).text
+    assert "1 (satu) bulan" not in text and "Pembayaran" in text
+
+
+# ------------------------------------------------------------------------------ escaping
+def test_html_escapes_the_reporters_text_and_plain_text_keeps_it(calendar: Any) -> None:
+    state = file_complaint(calendar, summary='<script>alert("x")</script> & <b>tebal</b>')
+    r = render("acknowledgement", "id", context_for(state, "acknowledgement", "id"))
+    assert "<script>" not in r.html and "&lt;script&gt;" in r.html
+    assert "&amp; &lt;b&gt;tebal" in r.html
+    assert '<script>alert("x")</script>' in r.text
+    page = render_letter_page("acknowledgement", "id", context_for(state, "acknowledgement", "id"))
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+# --------------------------------------------------------------------------- confidentiality
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("template", OFFICER_TEMPLATES)
+def test_officer_and_staff_messages_never_carry_the_reporters_identity(
+    calendar: Any, template: str, lang: str
+) -> None:
+    for confidential in (True, False):
+        state = file_complaint(calendar, confidential=confidential)
+        out = all_parts(template, lang, state)
+        out += render_letter_page(template, lang, context_for(state, template, lang))
+        assert REPORTER not in out and CONTACT not in out and "Aminah" not in out
+
+
+def test_a_confidential_reporter_still_sees_its_own_name(case: CaseState) -> None:
+    assert case.attrs["confidential"] is True
+    for lang in LANGUAGES:
+        assert (
+            REPORTER
+            in render("acknowledgement", lang, context_for(case, "acknowledgement", lang)).text
+        )
+
+
+def test_an_anonymous_reporter_is_addressed_generically(calendar: Any) -> None:
+    state = file_complaint(calendar, anonymous=True, confidential=False)
+    ctx = letter_context(
+        state, template="acknowledgement", lang="id", recipient_name="", today=TODAY
+    )
+    assert (
+        ctx["reporter"]["name"] == "Bapak/Ibu Pelapor"
+        and ctx["recipient"]["name"] == "Bapak/Ibu Pelapor"
+    )
+    en = letter_context(
+        state, template="acknowledgement", lang="en", recipient_name="", today=TODAY
+    )
+    assert "Dear reporter," in render("acknowledgement", "en", en).text
+
+
+# ---------------------------------------------------------------------------------- letters
+def test_the_result_letter_gives_the_result_and_the_recourse(
+    calendar: Any, case: CaseState
+) -> None:
+    at_last = replace(case, state="kabupaten_pemberitahuan", stage="pemberitahuan")
+    done = _decide(
+        calendar,
+        at_last,
+        "advance",
+        {"result": "Nama anak sudah diperbaiki.", "informed_via": "surat"},
+    )
+    assert done.state == "selesai"
+    text = render("result_letter", "id", context_for(done, "result_letter", "id")).text
+    assert "Nama anak sudah diperbaiki." in text and "selesai ditangani" in text
+    assert "dibuka kembali" in text and "UPPKH Pusat" in text and "SP4N-LAPOR!" in text
+    assert "Aparat Penegak Hukum" not in text
+
+
+def test_a_duplicate_rejection_names_the_other_case(calendar: Any, case: CaseState) -> None:
+    data = {"reason": "duplikat", "duplicate_of": "ADU-2026-000007", "informed_via": "surat"}
+    rejected = _decide(calendar, case, "reject", data, duplicate_exists=True)
+    assert rejected.state == "ditolak"
+    for lang, words in (("id", "tidak dapat kami tindak lanjuti"), ("en", "cannot take")):
+        r = render("result_letter", lang, context_for(rejected, "result_letter", lang))
+        assert words in r.text and "ADU-2026-000007" in r.text and "ADU-2026-000007" in r.sms
+
+
+def test_a_not_pkh_rejection_and_a_kkn_result_point_to_the_right_door(calendar: Any) -> None:
+    state = file_complaint(calendar, type="kkn", confidential=False)
+    data = {"reason": "bukan_pkh", "informed_via": "surat"}
+    rejected = _decide(calendar, state, "reject", data)
+    text = render("result_letter", "id", context_for(rejected, "result_letter", "id")).text
+    assert "bukan merupakan permasalahan PKH" in text
+    assert "Aparat Penegak Hukum (APH)" in text
+
+
+def test_the_extension_notice_gives_the_new_due_date_and_reason(case: CaseState) -> None:
+    ctx = context_for(case, "extension_notice", "id", new_due=date(2026, 5, 4))
+    r = render("extension_notice", "id", ctx)
+    assert "masih dalam proses" in r.text and "4 Mei 2026" in r.text
+    assert "Dinas Kesehatan" in r.text and "10 hari kerja" in r.text
+
+
+def test_a_pusat_extension_goes_out_through_the_regional_office(case: CaseState) -> None:
+    at_pusat = replace(case, level="pusat", state="pusat_tindak_lanjut", stage="tindak_lanjut")
+    r = render("extension_notice", "id", context_for(at_pusat, "extension_notice", "id"))
+    assert "Hormat kami,\nUPPKH Pusat" in r.text and "melalui UPPKH Kota Bogor" in r.text
+
+
+def test_reminders_link_to_the_case_and_count_working_days(case: CaseState) -> None:
+    r = render("reminder_overdue", "id", context_for(case, "reminder_overdue", "id"))
+    assert "http://127.0.0.1:8000/cases/ADU-2026-000042" in r.text
+    assert 'href="http://127.0.0.1:8000/cases/ADU-2026-000042"' in r.html
+    assert "3 hari kerja" in r.subject and "9 Maret 2026" in r.text and "WIB" in r.text
+    soon = render("reminder_due_soon", "en", context_for(case, "reminder_due_soon", "en"))
+    assert "2 working days" in soon.subject
+    sup = render("supervisor_overdue", "id", context_for(case, "supervisor_overdue", "id"))
+    assert "kab.bogor" in sup.text and "3 hari kerja" in sup.text
+
+
+@pytest.mark.parametrize(
+    ("outcome", "id_words", "en_words"),
+    [("guilty", "diberhentikan", "dismissed"), ("not_guilty", "dipulihkan", "restored")],
+)
+def test_the_kkn_outcome_letter_follows_the_outcome(
+    case: CaseState, outcome: str, id_words: str, en_words: str
+) -> None:
+    id_text = render("kkn_outcome", "id", context_for(case, "kkn_outcome", "id", outcome=outcome))
+    en_text = render("kkn_outcome", "en", context_for(case, "kkn_outcome", "en", outcome=outcome))
+    assert id_words in id_text.text and "Aparat Penegak Hukum" in id_text.text
+    assert en_words in en_text.text and "Budi Santoso" in en_text.text
+
+
+def test_the_kkn_outcome_needs_an_outcome(case: CaseState) -> None:
+    with pytest.raises(ValueError, match="outcome"):
+        context_for(case, "kkn_outcome", "id", outcome=None)
+
+
+def test_the_suspension_letter_addresses_the_staff_member(case: CaseState) -> None:
+    r = render("kkn_suspension", "id", context_for(case, "kkn_suspension", "id"))
+    assert "Budi Santoso" in r.text and "dibebastugaskan" in r.text and "11 Maret 2026" in r.text
+
+
+# ------------------------------------------------------------------------------ letter page
+def test_the_letter_page_is_a_printable_a4_page(case: CaseState) -> None:
+    page = render_letter_page("acknowledgement", "id", context_for(case, "acknowledgement", "id"))
+    assert page.lstrip().startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "@page" in page and "size: A4" in page and "@media print" in page
+    assert "Kementerian Sosial RI &mdash; Program Keluarga Harapan" in page
+    assert "UPPKH Kota Bogor" in page and "ADU-2026-000042" in page and "11 Maret 2026" in page
+    assert "Bersama ini kami sampaikan" in page and 'lang="id"' in page
+
+
+# ---------------------------------------------------------------------------------- context
+def test_the_context_has_every_key_with_local_dates(calendar: Any) -> None:
+    state = file_complaint(calendar, region="7371", confidential=False)
+    ctx = letter_context(
+        state, template="reminder_due_soon", lang="id", recipient_name="x", today=TODAY
+    )
+    assert set(ctx) == {
+        "case",
+        "reporter",
+        "recipient",
+        "office",
+        "extra",
+        "today",
+        "app_url",
+        "lang",
+    }
+    assert set(EXTRA_DEFAULTS) <= set(ctx["extra"])
+    c = ctx["case"]
+    for key in (
+        "id", "type", "type_label", "summary", "level", "level_label", "stage", "stage_label",
+        "state", "region", "region_name", "zone", "received_date", "stage_due", "level_due",
+        "status", "outcome", "result", "reason", "reason_label", "duplicate_of",
+    ):  # fmt: skip
+        assert key in c, key
+    assert c["zone"] == "WITA" and c["region_name"] == "Kota Makassar"
+    assert c["received_date"] == "2 Maret 2026" and c["stage_due"] == "9 Maret 2026"
+    assert ctx["office"]["name"] == "UPPKH Kota Makassar"
+    assert ctx["extra"]["handler"] == "kab.x" and ctx["extra"]["days_left"] == 0
+    en = letter_context(
+        state, template="acknowledgement", lang="en", recipient_name="x", today=TODAY
+    )
+    assert en["case"]["received_date"] == "2 March 2026" and en["today"] == "11 March 2026"
+
+
+def test_missing_dates_show_as_a_dash(case: CaseState) -> None:
+    bare = replace(case, stage_due=None, level_due=None)
+    ctx = context_for(bare, "reminder_due_today", "id")
+    assert ctx["case"]["stage_due"] == "-" and ctx["extra"]["new_due"] == "-"
+
+
+@pytest.mark.parametrize(
+    ("level", "region", "name"),
+    [
+        ("pusat", "3271011001", "UPPKH Pusat"),
+        ("kabupaten", "3271011001", "UPPKH Kota Bogor"),
+        ("kabupaten", "3201", "UPPKH Kabupaten Bogor"),
+        ("pendamping", "327101", "UPPKH Kecamatan Bogor Selatan"),
+        ("ketua_kelompok", "3271011001", "UPPKH Kecamatan Bogor Selatan"),
+    ],
+)
+def test_the_office_follows_the_level_and_region(level: str, region: str, name: str) -> None:
+    assert office_name(level, region) == name
+
+
+def test_labels_cover_every_value_of_the_complaint_workflow() -> None:
+    stages = {s.stage or s.name for s in complaint.definition().states}
+    for lang in LANGUAGES:
+        assert set(complaint.TYPES) <= set(labels.TYPES[lang])
+        assert set(complaint.LEVELS) <= set(labels.LEVELS[lang])
+        assert set(complaint.CHANNELS) <= set(labels.CHANNELS[lang])
+        assert set(complaint.REJECT_REASONS) <= set(labels.REASONS[lang])
+        assert set(complaint.SIDE_BODIES) <= set(labels.SIDE_BODIES[lang])
+        assert stages <= set(labels.STAGES[lang])
+        assert len(labels.MONTHS[lang]) == 12
+
+
+def test_templates_directory_holds_nothing_unexpected() -> None:
+    names = {p.name.split(".")[0] for p in Path(TEMPLATE_DIR).rglob("*.*")}
+    assert names - set(TEMPLATES) <= {"_letter", "_officer", "_page", "_macros"}
