@@ -15,6 +15,7 @@ PURE_CORE = [
     "engine/errors.py",
     "engine/calendar.py",
     "engine/audit.py",
+    "engine/sweep.py",
 ]
 FORBIDDEN = {"sqlmodel", "sqlalchemy", "fastapi", "prefect", "jinja2", "alembic", "starlette"}
 CLOCK_CALLS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter"}
