@@ -103,7 +103,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def app(db_url: str, clock: Clock) -> Iterator[App]:
-    a = build_app(Settings(database_url=db_url, secret_key="test-secret-key-123"), clock=clock)
+    a = build_app(Settings(database_url=db_url, secret_key="test-secret-key-0123456789abcdef0123"), clock=clock)
     for name, role, region in OFFICERS:
         add_user(a.db, name, role, region, now=clock())
     yield a

@@ -1,0 +1,374 @@
+"""UI strings of the officer pages in Bahasa Indonesia (default) and English, and value labels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from workflows.indonesia import zone_label
+
+LANGS = ("id", "en")
+DEFAULT_LANG = "id"
+
+# key: (Bahasa Indonesia, English)
+STRINGS: dict[str, tuple[str, str]] = {
+    "app": ("Pengaduan PKH", "PKH complaints"),
+    "worklist": ("Daftar kerja", "Worklist"),
+    "new_complaint": ("Pengaduan baru", "New complaint"),
+    "audit": ("Audit", "Audit"),
+    "calendar": ("Kalender kerja", "Working calendar"),
+    "logout": ("Keluar", "Sign out"),
+    "login": ("Masuk", "Sign in"),
+    "login_title": ("Masuk ke SPM-PKH", "Sign in to SPM-PKH"),
+    "username": ("Nama pengguna", "Username"),
+    "password": ("Kata sandi", "Password"),
+    "bad_login": ("Nama pengguna atau kata sandi salah.", "Wrong username or password."),
+    "signed_in_as": ("Masuk sebagai", "Signed in as"),
+    "overdue": ("Lewat tenggat", "Overdue"),
+    "due_today": ("Jatuh tempo hari ini", "Due today"),
+    "due_soon": ("Segera jatuh tempo", "Due soon"),
+    "on_track": ("Sesuai jadwal", "On track"),
+    "case": ("Kasus", "Case"),
+    "case_no": ("No. kasus", "Case no."),
+    "type": ("Jenis", "Type"),
+    "channel": ("Saluran", "Channel"),
+    "region": ("Wilayah", "Region"),
+    "summary": ("Ringkasan", "Summary"),
+    "level": ("Tingkat", "Level"),
+    "stage": ("Tahap", "Stage"),
+    "state": ("Status kasus", "State"),
+    "status": ("Keadaan", "Status"),
+    "handler": ("Petugas", "Handler"),
+    "office_queue": ("(antrian kantor)", "(office queue)"),
+    "stage_due": ("Tenggat tahap", "Stage due"),
+    "level_due": ("Tenggat tingkat", "Level due"),
+    "history": ("Riwayat", "History"),
+    "text_search": ("Cari ringkasan", "Search summary"),
+    "all": ("Semua", "All"),
+    "filter": ("Saring", "Filter"),
+    "reset": ("Atur ulang", "Reset"),
+    "mine_only": ("Hanya kasus saya", "My cases only"),
+    "no_cases": ("Tidak ada kasus terbuka.", "No open cases."),
+    "showing": ("Menampilkan {n} dari {total} kasus terbuka", "Showing {n} of {total} open cases"),
+    "wd_left": ("{n} hari kerja lagi", "{n} working days left"),
+    "wd_over": ("Lewat {n} hari kerja", "{n} working days overdue"),
+    "today": ("hari ini", "today"),
+    "reporter": ("Pelapor", "Reporter"),
+    "reporter_name": ("Nama pelapor", "Reporter's name"),
+    "reporter_contact": ("Kontak (telepon/alamat/e-mail)", "Contact (phone/address/e-mail)"),
+    "reporter_kind": ("Kategori pelapor", "Reporter category"),
+    "anonymous": ("Anonim (tanpa identitas)", "Anonymous (no identity)"),
+    "confidential": ("Identitas dirahasiakan", "Identity kept confidential"),
+    "about_self": (
+        "Pengaduan pendamping tentang dirinya sendiri",
+        "A pendamping's complaint about itself",
+    ),
+    "form": ("Formulir", "Form"),
+    "form_auto": ("otomatis (C-1 untuk KPM, C-2 lainnya)", "automatic (C-1 for KPM, else C-2)"),
+    "complaint": ("Pengaduan", "Complaint"),
+    "received_at": ("Diterima pada", "Received at"),
+    "zone": ("Zona waktu", "Time zone"),
+    "accused": ("Teradu (nama pengguna petugas, jika ada)", "Accused (officer username, if any)"),
+    "reporters": ("Jumlah pelapor", "Reporters"),
+    "referred_to": ("Dirujuk ke", "Referred to"),
+    "masked": ("*** (dirahasiakan)", "*** (confidential)"),
+    "yes": ("ya", "yes"),
+    "no": ("tidak", "no"),
+    "save": ("Simpan pengaduan", "Save complaint"),
+    "note": ("Catatan (opsional)", "Note (optional)"),
+    "occurred_at": ("Waktu kejadian (kosong = sekarang)", "When it happened (empty = now)"),
+    "actions": ("Langkah berikutnya", "Next steps"),
+    "no_actions": (
+        "Tidak ada langkah yang dapat Anda lakukan pada kasus ini.",
+        "There is nothing you can do on this case now.",
+    ),
+    "choose": ("— pilih —", "— choose —"),
+    "required": ("wajib", "required"),
+    "optional": ("opsional", "optional"),
+    "saved": ("Tersimpan: {what}.", "Saved: {what}."),
+    "error": ("Tidak dapat disimpan", "Could not be saved"),
+    "refused": ("Ditolak oleh aturan:", "Refused by the rules:"),
+    "conflict": (
+        "Kasus telah berubah sejak halaman ini dibuka (versi {current}, bukan {expected}). "
+        "Periksa riwayat lalu coba lagi.",
+        "The case changed since you opened this page (version {current}, not {expected}). "
+        "Check the history and try again.",
+    ),
+    "not_allowed": (
+        "Langkah ini tidak diizinkan pada status kasus sekarang.",
+        "This step is not allowed in the case's current state.",
+    ),
+    "reload": ("Muat ulang kasus", "Reload the case"),
+    "when": ("Waktu", "When"),
+    "event": ("Kejadian", "Event"),
+    "by": ("Oleh", "By"),
+    "details": ("Rincian", "Details"),
+    "recorded": ("dicatat", "recorded"),
+    "version": ("Versi", "Version"),
+    "facts": ("Data pengaduan", "Complaint facts"),
+    "countdown": ("Sisa waktu", "Time left"),
+    "closed_case": ("Kasus ditutup", "Case closed"),
+    "outcome": ("Hasil", "Outcome"),
+    "audit_title": ("Audit kasus", "Case audit"),
+    "audit_intro": (
+        "Lihat keadaan kasus pada suatu saat, bandingkan dengan sekarang, dan periksa rantai hash.",
+        "See a case as it stood at a moment, compare it with now, and check the hash chain.",
+    ),
+    "moment": ("Saat", "Moment"),
+    "basis": ("Dasar waktu", "Time basis"),
+    "basis_recorded": ("waktu pencatatan", "recorded time"),
+    "basis_occurred": ("waktu kejadian", "occurred time"),
+    "show": ("Tampilkan", "Show"),
+    "then": ("Saat itu", "Then"),
+    "now": ("Sekarang", "Now"),
+    "field": ("Isian", "Field"),
+    "changes_since": ("Perubahan sejak saat itu", "Changes since then"),
+    "no_changes": ("Tidak ada perubahan.", "No changes."),
+    "not_yet": ("Kasus belum ada pada saat itu.", "The case did not exist yet at that moment."),
+    "verify": ("Pemeriksaan rantai hash", "Hash-chain verification"),
+    "verify_ok": (
+        "Utuh: {cases} kasus, {events} kejadian, {checkpoints} titik periksa.",
+        "Intact: {cases} cases, {events} events, {checkpoints} checkpoints.",
+    ),
+    "verify_bad": ("DITEMUKAN MASALAH", "PROBLEMS FOUND"),
+    "outside_scope": ("di luar wilayah Anda", "outside your region"),
+    "holidays_of": ("Hari libur {year}", "Non-working days {year}"),
+    "date": ("Tanggal", "Date"),
+    "day": ("Hari", "Day"),
+    "kind": ("Jenis", "Kind"),
+    "name": ("Nama", "Name"),
+    "estimated": ("perkiraan", "estimated"),
+    "calendar_note": (
+        "Sabtu dan Minggu selalu libur. Tanggal bertanda perkiraan dihitung dan belum ditetapkan.",
+        "Saturdays and Sundays are always off. Estimated days are computed, not yet decreed.",
+    ),
+    "csrf_title": ("Formulir kedaluwarsa", "Form expired"),
+    "csrf_text": (
+        "Formulir ini tidak dapat diterima (token keamanan tidak cocok). "
+        "Buka kembali halamannya lalu kirim ulang.",
+        "This form could not be accepted (security token mismatch). "
+        "Open the page again and resubmit.",
+    ),
+    "not_found_title": ("Tidak ditemukan", "Not found"),
+    "not_found_text": (
+        "Kasus atau halaman ini tidak ada, atau di luar wilayah kerja Anda.",
+        "This case or page does not exist, or is outside your area.",
+    ),
+    "forbidden_title": ("Tidak diizinkan", "Not permitted"),
+    "forbidden_text": (
+        "Peran Anda tidak dapat membuka halaman ini.",
+        "Your role cannot open this page.",
+    ),
+    "bad_request_title": ("Permintaan tidak sah", "Bad request"),
+    "back": ("Kembali ke daftar kerja", "Back to the worklist"),
+    "c_form_hint": (
+        "Sesuai formulir C-1 (peserta/KPM) dan C-2 (bukan peserta).",
+        "Mirrors forms C-1 (participants/KPM) and C-2 (non-participants).",
+    ),
+    "duplicate_of": ("Duplikat dari (no. kasus)", "Duplicate of (case no.)"),
+    "parties": ("Pihak yang menindaklanjuti", "Parties who follow up"),
+    "result": ("Hasil penanganan", "Result of handling"),
+    "informed_via": ("Pelapor diberi tahu melalui", "Reporter informed via"),
+    "body": ("Lembaga rujukan", "Referred to"),
+    "reason": ("Alasan", "Reason"),
+    "working_days": ("Jumlah hari kerja (1-26)", "Working days (1-26)"),
+    "outcome_field": ("Hasil rujukan", "Referral outcome"),
+}
+
+DAYS = (
+    ("Senin", "Monday"),
+    ("Selasa", "Tuesday"),
+    ("Rabu", "Wednesday"),
+    ("Kamis", "Thursday"),
+    ("Jumat", "Friday"),
+    ("Sabtu", "Saturday"),
+    ("Minggu", "Sunday"),
+)
+MONTHS = (
+    ("Jan", "Jan"),
+    ("Feb", "Feb"),
+    ("Mar", "Mar"),
+    ("Apr", "Apr"),
+    ("Mei", "May"),
+    ("Jun", "Jun"),
+    ("Jul", "Jul"),
+    ("Agu", "Aug"),
+    ("Sep", "Sep"),
+    ("Okt", "Oct"),
+    ("Nov", "Nov"),
+    ("Des", "Dec"),
+)
+
+# Labels of programme values; a value missing here is shown as written (with spaces).
+LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "level": {
+        "ketua_kelompok": ("Ketua kelompok", "Group leader"),
+        "pendamping": ("Pendamping", "Pendamping"),
+        "kabupaten": ("Kabupaten/Kota", "District/City"),
+        "pusat": ("Pusat", "National"),
+    },
+    "stage": {
+        "dokumentasi": ("Dokumentasi", "Documentation"),
+        "identifikasi": ("Identifikasi", "Identification"),
+        "tindak_lanjut": ("Tindak lanjut", "Follow-up"),
+        "pemberitahuan": ("Pemberitahuan", "Informing"),
+        "penanganan": ("Penanganan", "Handling"),
+        "dirujuk": ("Dirujuk", "Referred"),
+    },
+    "status": {"open": ("terbuka", "open"), "closed": ("ditutup", "closed")},
+    "closed": {"selesai": ("Selesai", "Resolved"), "ditolak": ("Ditolak", "Rejected")},
+    "type": {
+        "data_peserta": ("Data peserta", "Participant data"),
+        "komitmen_verifikasi": ("Komitmen/verifikasi", "Commitment/verification"),
+        "bukan_peserta": ("Bukan peserta", "Non-participant"),
+        "pembayaran": ("Pembayaran", "Payment"),
+        "ketersediaan_layanan": ("Ketersediaan layanan", "Service availability"),
+        "teknis_administrasi": ("Teknis/administrasi", "Technical/administrative"),
+        "kkn": ("KKN", "Corruption (KKN)"),
+    },
+    "event": {
+        "advance": ("Lanjut ke tahap berikutnya", "Advance to the next stage"),
+        "escalate": ("Teruskan ke tingkat atas", "Escalate to the next level"),
+        "refer": ("Rujuk ke lembaga lain", "Refer to a side body"),
+        "return_from_referral": ("Kembali dari rujukan", "Back from referral"),
+        "reject": ("Tolak pengaduan", "Reject the complaint"),
+        "reopen": ("Buka kembali", "Reopen"),
+        "assign": ("Tugaskan petugas", "Assign a handler"),
+        "reclassify": ("Ubah jenis", "Reclassify"),
+        "link_reporter": ("Tambah pelapor", "Link another reporter"),
+        "recommend_pt_pos": ("Rekomendasi ke pusat (PT Pos)", "Recommend to pusat (PT Pos)"),
+        "extend": ("Perpanjang tenggat", "Extend the deadline"),
+    },
+    "event_type": {
+        "ComplaintFiled": ("Pengaduan dicatat", "Complaint filed"),
+        "StageAdvanced": ("Tahap maju", "Stage advanced"),
+        "CaseResolved": ("Kasus selesai", "Case resolved"),
+        "CaseEscalated": ("Diteruskan ke tingkat atas", "Escalated"),
+        "CaseReferred": ("Dirujuk", "Referred"),
+        "ReferralReturned": ("Kembali dari rujukan", "Back from referral"),
+        "CaseRejected": ("Ditolak", "Rejected"),
+        "CaseReopened": ("Dibuka kembali", "Reopened"),
+        "HandlerAssigned": ("Petugas ditugaskan", "Handler assigned"),
+        "ComplaintReclassified": ("Jenis diubah", "Reclassified"),
+        "ReporterLinked": ("Pelapor ditambahkan", "Reporter linked"),
+        "RecommendedToPusat": ("Direkomendasikan ke pusat", "Recommended to pusat"),
+        "LevelExtended": ("Tenggat diperpanjang", "Deadline extended"),
+    },
+    "reporter_kind": {
+        "kpm": ("KPM (peserta)", "KPM (participant)"),
+        "masyarakat": ("Masyarakat", "Public"),
+        "media": ("Media", "Media"),
+        "lsm": ("LSM", "NGO"),
+        "penyedia_layanan": ("Penyedia layanan", "Service provider"),
+        "pendamping": ("Pendamping", "Pendamping"),
+        "staf_pkh": ("Staf PKH", "PKH staff"),
+        "lainnya": ("Lainnya", "Other"),
+    },
+    "reason": {
+        "bukan_pkh": ("Bukan urusan PKH", "Not a PKH matter"),
+        "duplikat": ("Duplikat", "Duplicate"),
+    },
+    "informed_via": {
+        "surat": ("Surat", "Letter"),
+        "telepon": ("Telepon", "Phone"),
+        "email": ("E-mail", "E-mail"),
+        "sms": ("SMS", "SMS"),
+        "tatap_muka": ("Tatap muka", "In person"),
+        "pertemuan_kelompok": ("Pertemuan kelompok", "Group meeting"),
+    },
+    "body": {
+        "tim_koordinasi_kabupaten": ("Tim Koordinasi Kab/Kota", "District coordination team"),
+        "tim_koordinasi_provinsi": ("Tim Koordinasi Provinsi", "Provincial coordination team"),
+        "tim_koordinasi_pusat": ("Tim Koordinasi Pusat", "National coordination team"),
+        "dinas_teknis": ("Dinas teknis", "Technical agency"),
+        "pt_pos": ("PT Pos", "PT Pos"),
+        "bank": ("Bank penyalur", "Paying bank"),
+        "sekolah": ("Sekolah", "School"),
+        "puskesmas": ("Puskesmas", "Health centre"),
+    },
+    "channel": {
+        "ketua_kelompok": ("Ketua kelompok", "Group leader"),
+        "pendamping": ("Pendamping", "Pendamping"),
+        "kantor_uppkh": ("Kantor UPPKH", "UPPKH office"),
+        "telepon": ("Telepon", "Phone"),
+        "faks": ("Faks", "Fax"),
+        "email": ("E-mail", "E-mail"),
+        "surat": ("Surat", "Letter"),
+        "formulir": ("Formulir pengaduan", "Complaint form"),
+        "kotak_pengaduan": ("Kotak pengaduan", "Complaint box"),
+        "kotak_pos": ("Kotak pos SPM-PKH", "SPM-PKH post box"),
+        "sms": ("SMS", "SMS"),
+        "web": ("Situs web", "Website"),
+        "lapor": ("LAPOR!", "LAPOR!"),
+        "pemantauan": ("Hasil pemantauan", "Monitoring finding"),
+        "musyawarah_desa": ("Musyawarah desa", "Village meeting"),
+        "penelitian": ("Penelitian", "Research"),
+        "apip_aph": ("APIP/APH", "Oversight/law enforcement"),
+        "dpr_dprd": ("DPR/DPRD", "Parliament (DPR/DPRD)"),
+        "media_massa": ("Media massa", "Mass media"),
+    },
+    "role": {
+        "ketua_kelompok": ("Ketua kelompok", "Group leader"),
+        "pendamping": ("Pendamping", "Pendamping"),
+        "kabupaten": ("UPPKH Kab/Kota", "UPPKH district"),
+        "provinsi": ("Provinsi", "Province"),
+        "pusat": ("UPPKH Pusat", "UPPKH national"),
+        "auditor": ("Auditor", "Auditor"),
+        "admin": ("Admin", "Admin"),
+        "system": ("Sistem", "System"),
+    },
+    "day_kind": {
+        "libur_nasional": ("Libur nasional", "National holiday"),
+        "cuti_bersama": ("Cuti bersama", "Collective leave"),
+        "override": ("Keputusan tambahan", "Later decree"),
+    },
+}
+
+
+def text(key: str, lang: str, **values: object) -> str:
+    id_, en = STRINGS[key]
+    s = en if lang == "en" else id_
+    return s.format(**values) if values else s
+
+
+def label(kind: str, value: object, lang: str) -> str:
+    if value is None or value == "":
+        return "–"
+    if kind not in LABELS:
+        return str(value)
+    pair = LABELS[kind].get(str(value))
+    if pair is None:
+        return str(value).replace("_", " ")
+    return pair[1] if lang == "en" else pair[0]
+
+
+def translator(lang: str) -> Callable[..., str]:
+    return lambda key, **values: text(key, lang, **values)
+
+
+def day_text(d: date | datetime, lang: str, *, weekday: bool = False) -> str:
+    i = 1 if lang == "en" else 0
+    out = f"{d.day} {MONTHS[d.month - 1][i]} {d.year}"
+    return f"{DAYS[d.weekday()][i]}, {out}" if weekday else out
+
+
+def pick(lang: str | None) -> str:
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+FIELD_KEYS = {"outcome": "outcome_field", "received_at": "received_at", "at": "occurred_at"}
+
+
+def field_label(field: str, lang: str) -> str:
+    key = FIELD_KEYS.get(field, field)
+    return text(key, lang) if key in STRINGS else field.replace("_", " ")
+
+
+def when(value: datetime | str | None, zone: str, lang: str = DEFAULT_LANG) -> str:
+    """A moment as the office reads it: '20 Nov 2026 09:00 WIB' in the case's own zone."""
+    if value is None or value == "":
+        return "–"
+    dt = datetime.fromisoformat(value) if isinstance(value, str) else value
+    local = dt.astimezone(ZoneInfo(zone))
+    return f"{day_text(local, lang)} {local:%H:%M} {zone_label(zone)}"

@@ -1,0 +1,293 @@
+"""What the officer pages show: deadlines as flags, event forms, timelines, audit comparisons.
+
+Plain functions over the service's values, so the routes in `api.pages` stay thin.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from api.admin import hash_password, list_users, verify_password
+from api.i18n import field_label, label, text
+from api.views import case_out, case_zone
+from api.wiring import App
+from engine.calendar import WorkingCalendar
+from engine.definition import WorkflowDefinition
+from engine.errors import (
+    ConcurrencyConflict,
+    EngineError,
+    GuardRejected,
+    InvalidInput,
+    NotPermitted,
+    TransitionNotAllowed,
+)
+from engine.state import Actor, CaseState
+from engine.store import audit_runner
+from engine.store.tables import UserRow
+from workflows.complaint import INFORMED_VIA, LEVELS, REJECT_REASONS, SIDE_BODIES, TYPES
+from workflows.indonesia import ZONE_INFO, Zone, zone_for_region
+from workflows.regions import UnknownRegion, region_name
+from workflows.roles import masked, sees_reporter
+
+SEVERITY = {"ok": 0, "soon": 1, "today": 2, "overdue": 3}
+CHOICES = {"informed_via": INFORMED_VIA, "body": SIDE_BODIES, "type": TYPES}
+LONG_TEXT = frozenset({"parties", "result", "outcome", "reason"})
+EXTRA_FIELDS = {"link_reporter": ("reporter_name", "reporter_contact")}
+DIFF_FIELDS = ("state", "level", "stage", "status", "handler", "stage_due", "level_due", "version")
+
+
+def region_label(code: str) -> str:
+    try:
+        return region_name(code)
+    except UnknownRegion:
+        return ""
+
+
+def deadline(
+    state: CaseState, due: datetime | None, now: datetime, cal: WorkingCalendar
+) -> dict[str, Any] | None:
+    """A due moment as a flag and a working-day count, counted in the case's own zone."""
+    if due is None or state.status != "open":
+        return None
+    zone = case_zone(state)
+    today, day = now.astimezone(zone).date(), due.astimezone(zone).date()
+    if due < now:
+        return {"flag": "overdue", "days": cal.working_days_between(day, today), "date": day}
+    left = cal.working_days_between(today, day)
+    return {
+        "flag": "today" if left == 0 else "soon" if left <= 2 else "ok",
+        "days": left,
+        "date": day,
+    }
+
+
+def worklist_item(state: CaseState, now: datetime, cal: WorkingCalendar) -> dict[str, Any]:
+    stage, level = (
+        deadline(state, state.stage_due, now, cal),
+        deadline(state, state.level_due, now, cal),
+    )
+    flags = [d["flag"] for d in (stage, level) if d]
+    return {
+        "case": state,
+        "stage_due": stage,
+        "level_due": level,
+        "flag": max(flags, key=SEVERITY.__getitem__, default="ok"),
+        "region_name": region_label(state.region),
+    }
+
+
+def sort_key(row: dict[str, Any], key: str, reverse: bool) -> tuple[Any, ...]:
+    state = row["case"]
+    if key == "id":
+        return (state.id,)
+    due = getattr(state, key)
+    # Cases without a deadline stay at the bottom whichever way the list is sorted.
+    return (
+        (due is not None) if reverse else (due is None),
+        due.timestamp() if due else 0,
+        state.id,
+    )
+
+
+def sort_link(filters: dict[str, str], key: str) -> str:
+    new = f"-{key}" if filters["sort"] == key else key
+    return "/?" + urlencode({k: v for k, v in {**filters, "sort": new}.items() if v})
+
+
+def _handlers(app: App, state: CaseState) -> list[tuple[str, str]]:
+    return [
+        (u.username, f"{u.username} ({u.full_name})" if u.full_name else u.username)
+        for u in list_users(app.db)
+        if u.active
+        and not u.suspended
+        and u.role == state.level
+        and Actor(u.username, u.role, u.region).covers(state.region)
+        and u.username != state.attrs.get("accused")
+    ]
+
+
+def _field(app: App, state: CaseState, event: str, key: str, required: bool, lang: str) -> Any:
+    options: list[tuple[str, str]] | None = None
+    if key == "handler":
+        options = _handlers(app, state)
+    elif key == "reason" and event == "reject":
+        options = [(v, label("reason", v, lang)) for v in REJECT_REASONS]
+    elif key in CHOICES:
+        values = [v for v in CHOICES[key] if not (key == "type" and v == state.attrs.get("type"))]
+        options = [(v, label(key, v, lang)) for v in values]
+    kind = "select" if options is not None else "text"
+    if key == "working_days":
+        kind = "number"
+    elif key in LONG_TEXT and options is None:
+        kind = "textarea"
+    return {"name": key, "kind": kind, "options": options or [], "required": required}
+
+
+def event_form(
+    app: App, definition: WorkflowDefinition, state: CaseState, actor: Actor, event: str, lang: str
+) -> dict[str, Any]:
+    """The inputs an event needs here: its transitions' required data plus what guards check."""
+    needed: dict[str, bool] = {}
+    for t in definition.transitions:
+        if t.trigger != event or state.state not in t.source or actor.role not in t.roles:
+            continue
+        needed |= {k: True for k in t.required}
+        if "reporter_informed" in t.guards and not state.attrs.get("anonymous"):
+            needed.setdefault("informed_via", True)
+        if "duplicate_is_known" in t.guards:
+            needed.setdefault("duplicate_of", False)
+    for key in EXTRA_FIELDS.get(event, ()):
+        needed.setdefault(key, False)
+    fields = [_field(app, state, event, k, req, lang) for k, req in needed.items()]
+    return {"event": event, "fields": fields}
+
+
+def timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """History rows with the move each made, and whether it was recorded well after the fact."""
+    out, current = [], None
+    for e in history:
+        to = e["changes"].get("state")
+        moved = to is not None and to != current
+        lag = datetime.fromisoformat(e["recorded_at"]) - datetime.fromisoformat(e["occurred_at"])
+        late = lag > timedelta(minutes=10)
+        out.append(
+            {**e, "from": current if moved else None, "to": to if moved else None, "late": late}
+        )
+        current = to or current
+    return out
+
+
+def state_label(definition: WorkflowDefinition, name: str, lang: str) -> str:
+    try:
+        s = definition.state(name)
+    except KeyError:
+        return name
+    if s.closed:
+        return label("closed", name, lang)
+    return f"{label('level', s.level, lang)} · {label('stage', s.stage, lang)}"
+
+
+def parse_local(raw: str, zone: ZoneInfo, field: str) -> datetime:
+    """A datetime-local input read in `zone` (an explicit offset wins)."""
+    try:
+        dt = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(field, f"'{raw}' is not a date and time") from None
+    if not 2000 <= dt.year <= 2100:  # far years overflow when moved between zones
+        raise InvalidInput(field, f"'{raw}' is outside the years 2000-2100")
+    return dt if dt.tzinfo else dt.replace(tzinfo=zone)
+
+
+def complaint_defaults(actor: Actor, now: datetime) -> dict[str, str]:
+    zone = zone_for_region(actor.region) if actor.region else Zone.WIB
+    return {
+        "level": actor.role if actor.role in LEVELS else "",
+        "region": actor.region or "",
+        "zone": zone.value,
+        "received_at": f"{now.astimezone(ZONE_INFO[zone]):%Y-%m-%dT%H:%M}",
+        "reporter_kind": "kpm",
+    }
+
+
+FILING_TEXT = (
+    "type",
+    "channel",
+    "level",
+    "region",
+    "summary",
+    "reporter_kind",
+    "form",
+    "reporter_name",
+    "reporter_contact",
+    "accused",
+)
+FILING_FLAGS = ("anonymous", "confidential", "about_self")
+
+
+def filing_data(values: dict[str, str]) -> dict[str, Any]:
+    """Forms C-1/C-2 as the workflow's filing data: blanks left out, checkboxes as booleans."""
+    data: dict[str, Any] = {k: values[k] for k in FILING_TEXT if values.get(k)}
+    return data | {f: bool(values.get(f)) for f in FILING_FLAGS}
+
+
+def _visible(app: App, actor: Actor, case_id: str) -> bool:
+    if actor.region is None:
+        return True
+    try:
+        app.service.get(case_id, actor.username)
+    except EngineError:
+        return False
+    return True
+
+
+def audit_case(app: App, actor: Actor, form: dict[str, str]) -> dict[str, Any]:
+    """The case as it stood at a moment, what changed since, and the store's verification."""
+    svc, case_id = app.service, form["case_id"]
+    now_state = svc.get(case_id, actor.username)
+    try:
+        zone = ZONE_INFO[Zone(form["zone"])]
+    except ValueError:
+        raise InvalidInput("zone", "use WIB, WITA or WIT") from None
+    as_of = parse_local(form["at"], zone, "at") if form["at"] else svc.clock()
+    basis = form["basis"] if form["basis"] in ("recorded", "occurred") else "recorded"
+    then_state = svc.replay(case_id, as_of, basis=basis, actor=actor.username)
+    now = case_out(app.registry, now_state, actor)
+    then = case_out(app.registry, then_state, actor, replayed=True) if then_state else None
+    changes: list[tuple[str, Any, Any]] = []
+    if then is not None:
+        # Masking follows the case as it stands now: confidentiality never loosens looking back.
+        if not sees_reporter(actor, now_state):
+            then["attrs"] = masked(then["attrs"])
+        changes = [(k, then[k], now[k]) for k in DIFF_FIELDS if then[k] != now[k]]
+        keys = sorted(set(then["attrs"]) | set(now["attrs"]))
+        changes += [
+            (k, then["attrs"].get(k), now["attrs"].get(k))
+            for k in keys
+            if then["attrs"].get(k) != now["attrs"].get(k)
+        ]
+    report = audit_runner.verify(app.db)
+    problems = [p for p in report.problems if _visible(app, actor, p.case_id)]
+    return {
+        "as_of": as_of,
+        "then": then,
+        "now": now,
+        "changes": changes,
+        "report": report,
+        "problems": problems,
+        "hidden": len(report.problems) - len(problems),
+        "zone": now_state.zone,
+    }
+
+
+def engine_error(e: EngineError, lang: str) -> tuple[int, dict[str, Any]]:
+    """What the officer reads when the engine refuses, and the page's status code."""
+    if isinstance(e, GuardRejected):
+        reasons = [r.en if lang == "en" else r.id for r in e.reasons]
+        return 422, {"message": text("refused", lang), "reasons": reasons, "reload": False}
+    if isinstance(e, ConcurrencyConflict):
+        message = text("conflict", lang, current=e.current, expected=e.expected)
+        return 409, {"message": message, "reasons": [], "reload": True}
+    if isinstance(e, TransitionNotAllowed):
+        return 409, {"message": text("not_allowed", lang), "reasons": [str(e)], "reload": True}
+    if isinstance(e, InvalidInput):
+        field = field_label(e.field, lang)
+        return 422, {"message": f"{field}: {e.message}", "reasons": [], "reload": False}
+    status = 403 if isinstance(e, NotPermitted) else 422
+    return status, {"message": str(e), "reasons": [], "reload": False}
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def password_ok(row: UserRow | None, password: str) -> bool:
+    """Checks a sign-in; an unknown user costs as much time as a known one."""
+    if row is None or not row.active or not row.password_hash:
+        if not _DUMMY_HASH:
+            _DUMMY_HASH.append(hash_password(secrets.token_hex(16)))
+        verify_password(password or "x", _DUMMY_HASH[0])
+        return False
+    return verify_password(password, row.password_hash)

@@ -1,0 +1,452 @@
+"""The officer pages: server-rendered HTML over the same service as the JSON API.
+
+Every POST form carries a double-submit CSRF token (cookie `pkh_csrf` + hidden field). Errors a
+page can meet (not signed in, bad token, engine refusals) are turned into pages here, by the
+router's own route class, so the JSON API's error handlers never answer a browser.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from api import page_views as pv
+from api.admin import list_overrides
+from api.http import TOKEN_TTL, AppDep, Unauthenticated, current_actor
+from api.i18n import day_text, field_label, label, pick, text, translator, when
+from api.security import create_token
+from api.views import case_out, event_view
+from api.wiring import App
+from engine.errors import CaseNotFound, EngineError, InvalidInput, NotFound, NotPermitted
+from engine.state import Actor
+from engine.store.repository import CaseFilter, search_cases
+from engine.store.tables import UserRow
+from workflows.complaint import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
+from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days, zone_label
+from workflows.roles import MASK, sees_reporter
+
+SESSION_COOKIE, CSRF_COOKIE, LANG_COOKIE = "pkh_session", "pkh_csrf", "lang"
+AUDITORS = ("auditor", "pusat", "admin")
+# Not /cases/{id}: the JSON API answers there, and its router is included first.
+CASE_PAGE = "/cases/{case_id}/view"
+WORKLIST_LIMIT = 300
+HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; "
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+}
+ENV = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+class CsrfRejected(Exception):
+    pass
+
+
+@dataclass
+class Ctx:
+    request: Request
+    app: App
+    lang: str
+    csrf: str
+    fresh_csrf: bool
+    actor: Actor | None = None
+
+    @property
+    def me(self) -> Actor:
+        assert self.actor is not None
+        return self.actor
+
+
+def case_url(case_id: str) -> str:
+    return CASE_PAGE.format(case_id=quote(case_id, safe=""))
+
+
+def _https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def render(ctx: Ctx, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+    lang = ctx.lang
+    html = ENV.get_template(name).render(
+        t=translator(lang),
+        lab=lambda kind, value: label(kind, value, lang),
+        day=lambda d, weekday=False: day_text(d, lang, weekday=weekday),
+        when=lambda value, zone: when(value, zone, lang),
+        zone_label=zone_label,
+        field_label=lambda field: field_label(field, lang),
+        mask=MASK,
+        lang=lang,
+        actor=ctx.actor,
+        csrf=ctx.csrf,
+        here=str(ctx.request.url.path)
+        + (f"?{ctx.request.url.query}" if ctx.request.url.query else ""),
+        case_url=case_url,
+        auditors=AUDITORS,
+        officers=LEVELS,
+        **values,
+    )
+    response = HTMLResponse(html, status_code=status, headers=HEADERS)
+    if ctx.fresh_csrf:
+        response.set_cookie(
+            CSRF_COOKIE, ctx.csrf, httponly=True, samesite="lax", secure=_https(ctx.request)
+        )
+    return response
+
+
+def _context(request: Request) -> Ctx:
+    token = request.cookies.get(CSRF_COOKIE) or ""
+    fresh = len(token) < 32
+    return Ctx(
+        request,
+        request.app.state.pkh,
+        pick(request.cookies.get(LANG_COOKIE)),
+        secrets.token_urlsafe(32) if fresh else token,
+        fresh,
+    )
+
+
+def context(request: Request, _app: AppDep) -> Ctx:
+    return _context(request)
+
+
+def signed_in(ctx: Annotated[Ctx, Depends(context)]) -> Ctx:
+    try:
+        ctx.actor = current_actor(ctx.request, ctx.app, None)
+    except Unauthenticated:
+        url = ctx.request.url
+        raise LoginRequired(url.path + (f"?{url.query}" if url.query else "")) from None
+    return ctx
+
+
+async def posted(request: Request) -> dict[str, str]:
+    """The form's fields, once its CSRF token matched the cookie's."""
+    form = await request.form()
+    data = {k: v for k, v in form.items() if isinstance(v, str)}
+    sent, cookie = data.pop("csrf", ""), request.cookies.get(CSRF_COOKIE, "")
+    if not (sent and cookie and hmac.compare_digest(sent.encode(), cookie.encode())):
+        raise CsrfRejected()
+    return data
+
+
+Page = Annotated[Ctx, Depends(signed_in)]
+Anyone = Annotated[Ctx, Depends(context)]
+Form = Annotated[dict[str, str], Depends(posted)]
+
+
+def problem_page(request: Request, status: int, key: str, detail: str = "") -> HTMLResponse:
+    ctx = _context(request)
+    try:
+        ctx.actor = current_actor(request, ctx.app, None)
+    except EngineError:
+        ctx.actor = None
+    return render(ctx, "problem.html", status, key=key, detail=detail)
+
+
+def _problem_of(e: EngineError) -> tuple[int, str, str]:
+    if isinstance(e, CaseNotFound | NotFound) or (isinstance(e, NotPermitted) and e.out_of_scope):
+        return 404, "not_found", ""
+    if isinstance(e, NotPermitted):
+        return 403, "forbidden", str(e)
+    return 400, "bad_request", str(e)
+
+
+class PageRoute(APIRoute):
+    """Turns what a page can meet into a page: login redirect, 403 on a bad token, 404..."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        inner = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await inner(request)
+            except LoginRequired as e:
+                return RedirectResponse(f"/login?next={quote(e.next_path)}", status_code=303)
+            except CsrfRejected:
+                return problem_page(request, 403, "csrf")
+            except RequestValidationError as e:
+                detail = "; ".join(str(x.get("msg", "")) for x in e.errors())
+                return problem_page(request, 400, "bad_request", detail)
+            except EngineError as e:
+                return problem_page(request, *_problem_of(e))
+
+        return handler
+
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def _safe_next(value: str | None) -> str:
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return "/"
+    return value
+
+
+# ------------------------------------------------------------------------- sign in, language
+@router.get("/login")
+def login_page(ctx: Anyone, next: str = "/") -> HTMLResponse:
+    return render(ctx, "login.html", next=_safe_next(next), error=False, username="")
+
+
+@router.post("/login")
+def login(form: Form, ctx: Anyone) -> Response:
+    username = form.get("username", "").strip()
+    with ctx.app.db.reading() as s:
+        row = s.get(UserRow, username) if username else None
+    nxt = _safe_next(form.get("next"))
+    if not pv.password_ok(row, form.get("password", "")):
+        return render(ctx, "login.html", 401, next=nxt, error=True, username=username)
+    assert row is not None
+    app = ctx.app
+    token = create_token(row.username, app.settings.secret_key, app.service.clock(), TOKEN_TTL)
+    response = RedirectResponse(nxt, status_code=303)
+    secure = _https(ctx.request)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(TOKEN_TTL.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+    )
+    # A new CSRF token per session: one planted before sign-in is worth nothing after it.
+    response.set_cookie(
+        CSRF_COOKIE, secrets.token_urlsafe(32), httponly=True, samesite="lax", secure=secure
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(_form: Form) -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(CSRF_COOKIE)
+    return response
+
+
+@router.get("/lang/{code}")
+def set_language(code: str, next: str = "/") -> Response:
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(LANG_COOKIE, pick(code), max_age=365 * 86400, samesite="lax")
+    return response
+
+
+# ------------------------------------------------------------------------------- worklist
+SORTS: dict[str, tuple[str, bool]] = {
+    "due": ("stage_due", False),
+    "-due": ("stage_due", True),
+    "level_due": ("level_due", False),
+    "-level_due": ("level_due", True),
+    "id": ("id", False),
+}
+
+
+@router.get("/")
+def worklist(
+    ctx: Page,
+    level: str = "",
+    type: str = "",
+    q: str = "",
+    sort: str = "due",
+    mine: str = "",
+) -> HTMLResponse:
+    app, me = ctx.app, ctx.me
+    f = CaseFilter(
+        status="open",
+        scope=me.region,
+        level=level or None,
+        case_type=type or None,
+        text=q.strip()[:200] or None,
+        handler=me.username if mine else None,
+    )
+    with app.db.reading() as s:
+        states, total, _ = search_cases(s, f, limit=WORKLIST_LIMIT)
+    now, cal = app.service.clock(), app.service.calendar()
+    rows = [pv.worklist_item(st, now, cal) for st in states]
+    sort = sort if sort in SORTS else "due"
+    key, reverse = SORTS[sort]
+    rows.sort(key=lambda r: pv.sort_key(r, key, reverse), reverse=reverse)
+    counts = Counter(r["flag"] for r in rows)
+    filters = {"level": level, "type": type, "q": q, "sort": sort, "mine": mine}
+    return render(
+        ctx,
+        "worklist.html",
+        rows=rows,
+        total=total,
+        counts=counts,
+        filters=filters,
+        levels=LEVELS,
+        types=TYPES,
+        sort_link=lambda key: pv.sort_link(filters, key),
+    )
+
+
+# ------------------------------------------------------------------------------- case page
+def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLResponse:
+    app, me = ctx.app, ctx.me
+    state = app.service.get(case_id, me.username)
+    view = case_out(app.registry, state, me)
+    mask = not sees_reporter(me, state)
+    history = [event_view(c, mask=mask) for c in app.service.history(case_id, me.username)]
+    definition = app.registry.get(state.workflow, state.workflow_version)
+    now, cal = app.service.clock(), app.service.calendar()
+    values: dict[str, Any] = {"error": None, "failed": None, "done": None}
+    values.update(extra)
+    return render(
+        ctx,
+        "case.html",
+        status,
+        case=view,
+        zone=state.zone,
+        region_name=pv.region_label(state.region),
+        stage_due=pv.deadline(state, state.stage_due, now, cal),
+        level_due=pv.deadline(state, state.level_due, now, cal),
+        forms=[
+            pv.event_form(app, definition, state, me, e, ctx.lang) for e in view["allowed_events"]
+        ],
+        timeline=pv.timeline(history),
+        state_label=lambda name: pv.state_label(definition, name, ctx.lang),
+        **values,
+    )
+
+
+@router.get(CASE_PAGE)
+def show_case(case_id: str, ctx: Page, done: str = "") -> HTMLResponse:
+    return case_page(ctx, case_id, done=done or None)
+
+
+@router.post(CASE_PAGE)
+def post_event(case_id: str, form: Form, ctx: Page) -> Response:
+    app, me = ctx.app, ctx.me
+    event = form.pop("event", "")
+    note = form.pop("note", "").strip() or None
+    at_raw = form.pop("at", "").strip()
+    data = {k[2:]: v.strip() for k, v in form.items() if k.startswith("f_") and v.strip()}
+    try:
+        version = form.get("version", "")
+        if not version.isdigit():
+            raise InvalidInput("version", "the form has no case version; reload the page")
+        state = app.service.get(case_id, me.username)
+        at = pv.parse_local(at_raw, ZoneInfo(state.zone), "at") if at_raw else None
+        app.service.apply(
+            case_id, event, data, me.username, at=at, note=note, expected_version=int(version)
+        )
+    except EngineError as e:
+        if isinstance(e, CaseNotFound) or (isinstance(e, NotPermitted) and e.out_of_scope):
+            raise
+        status, error = pv.engine_error(e, ctx.lang)
+        failed = {"event": event, "values": data, "note": note or "", "at": at_raw}
+        return case_page(ctx, case_id, status, error=error, failed=failed)
+    return RedirectResponse(f"{case_url(case_id)}?done={quote(event)}", status_code=303)
+
+
+# --------------------------------------------------------------------------- new complaint
+def _require(ctx: Ctx, roles: tuple[str, ...]) -> None:
+    if ctx.me.role not in roles:
+        raise NotPermitted(f"this page needs the role {' or '.join(roles)}")
+
+
+def _complaint_page(
+    ctx: Ctx, values: dict[str, str], status: int = 200, error: Any = None
+) -> HTMLResponse:
+    return render(
+        ctx,
+        "complaint_new.html",
+        status,
+        v=values,
+        error=error,
+        types=TYPES,
+        channels=CHANNELS,
+        levels=LEVELS,
+        kinds=REPORTER_KINDS,
+        zones=[z.value for z in Zone],
+    )
+
+
+@router.get("/complaints/new")
+def new_complaint(ctx: Page) -> HTMLResponse:
+    _require(ctx, LEVELS)
+    return _complaint_page(ctx, pv.complaint_defaults(ctx.me, ctx.app.service.clock()))
+
+
+@router.post("/complaints/new")
+def file_complaint(form: Form, ctx: Page) -> Response:
+    _require(ctx, LEVELS)
+    values = {k: v.strip() for k, v in form.items()}
+    try:
+        zone = ZONE_INFO[Zone(values.get("zone") or "WIB")]
+        raw = values.get("received_at", "")
+        at = pv.parse_local(raw, zone, "received_at") if raw else None
+        data = pv.filing_data(values)
+        state = ctx.app.service.open_case(
+            "complaint", data, ctx.me.username, at=at, note=values.get("note") or None
+        )
+    except (EngineError, ValueError) as e:
+        if not isinstance(e, EngineError):
+            e = InvalidInput("zone", str(e))
+        elif isinstance(e, InvalidInput) and e.field == "at":  # the engine's name for it
+            e = InvalidInput("received_at", e.message)
+        status, error = pv.engine_error(e, ctx.lang)
+        return _complaint_page(ctx, values, status, error)
+    return RedirectResponse(f"{case_url(state.id)}?done=file", status_code=303)
+
+
+# ------------------------------------------------------------------------- audit, calendar
+@router.get("/audit")
+def audit(
+    ctx: Page, case_id: str = "", at: str = "", zone: str = "WIB", basis: str = "recorded"
+) -> HTMLResponse:
+    _require(ctx, AUDITORS)
+    form = {"case_id": case_id.strip(), "at": at, "zone": zone, "basis": basis}
+    result, error = None, None
+    if form["case_id"]:
+        try:
+            result = pv.audit_case(ctx.app, ctx.me, form)
+        except EngineError as e:
+            error = pv.engine_error(e, ctx.lang)[1] if not isinstance(e, CaseNotFound) else None
+            error = error or {"message": text("not_found_text", ctx.lang), "reasons": []}
+    return render(
+        ctx,
+        "audit.html",
+        form=form,
+        result=result,
+        error=error,
+        zones=[z.value for z in Zone],
+    )
+
+
+@router.get("/calendar")
+def calendar(ctx: Page, year: int | None = None) -> HTMLResponse:
+    year = year or ctx.app.service.clock().astimezone(ZONE_INFO[Zone.WIB]).year
+    if not 2004 <= year <= 2040:
+        raise InvalidInput("year", "the working calendar covers 2004 to 2040")
+    overrides = [Override(o.day, o.working, o.name) for o in list_overrides(ctx.app.db)]
+    days = non_working_days([year], overrides)
+    today = ctx.app.service.clock().astimezone(ZONE_INFO[Zone.WIB]).date()
+    return render(ctx, "calendar.html", year=year, days=days, today=today)

@@ -1,0 +1,398 @@
+"""The officer pages end to end: FastAPI's client on a SQLite file, then a real Chromium.
+
+The client tests use the shared `app` fixture, whose clock stands on Monday 2 March 2026 09:00
+WIB and moves only when a test moves it. The browser test serves the real app with uvicorn on a
+free local port and drives Debian's Chromium (`/usr/bin/chromium`) through Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from api.admin import add_user
+from api.http import TOKEN_TTL, create_app
+from api.security import create_token
+from api.wiring import App, build_app
+from engine.settings import Settings
+from engine.store.migrate import upgrade
+from tests.conftest import WIB, Clock, complaint_data
+
+PASSWORD = "rahasia-uji-123"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+# ------------------------------------------------------------------------------- helpers
+@pytest.fixture
+def web(app: App) -> Iterator[TestClient]:
+    with TestClient(create_app(app)) as client:
+        yield client
+
+
+def sign_in(client: TestClient, app: App, username: str) -> None:
+    token = create_token(username, app.settings.secret_key, app.service.clock(), TOKEN_TTL)
+    client.cookies.set("pkh_session", token)
+
+
+def csrf_from(client: TestClient, path: str) -> str:
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def file_case(app: App, actor: str = "kab.bogor", **overrides: Any) -> str:
+    return str(app.service.open_case("complaint", complaint_data(**overrides), actor).id)
+
+
+def row_class(html: str, case_id: str) -> str:
+    found = re.search(rf'<tr class="(\w*)" data-case="{case_id}">', html)
+    assert found, f"{case_id} is not on the worklist"
+    return found.group(1)
+
+
+# ------------------------------------------------------------------------- signing in
+def test_the_login_page_speaks_indonesian_by_default_and_english_on_request(
+    web: TestClient,
+) -> None:
+    page = web.get("/login")
+    assert page.status_code == 200
+    assert '<html lang="id">' in page.text
+    assert "Masuk ke SPM-PKH" in page.text and "Kata sandi" in page.text
+
+    switched = web.get("/lang/en?next=/login")
+    assert switched.url.path == "/login"
+    assert '<html lang="en">' in switched.text
+    assert "Sign in to SPM-PKH" in switched.text and "Password" in switched.text
+
+
+def test_pages_redirect_to_login_until_signed_in(web: TestClient) -> None:
+    for path in ("/", "/cases/ADU-2026-000001/view", "/complaints/new", "/audit", "/calendar"):
+        r = web.get(path, follow_redirects=False)
+        assert r.status_code == 303, path
+        assert r.headers["location"].startswith("/login?next=")
+
+
+def test_a_wrong_password_shows_an_error_and_the_right_one_opens_a_session(
+    web: TestClient, app: App, clock: Clock
+) -> None:
+    add_user(app.db, "petugas.bogor", "kabupaten", "3271", now=clock(), password=PASSWORD)
+    token = csrf_from(web, "/login")
+    form = {"csrf": token, "username": "petugas.bogor", "next": "/calendar"}
+
+    wrong = web.post("/login", data={**form, "password": "salah-salah"})
+    assert wrong.status_code == 401
+    assert "Nama pengguna atau kata sandi salah." in wrong.text
+    assert 'value="petugas.bogor"' in wrong.text  # the username is kept
+    assert "pkh_session" not in web.cookies
+
+    right = web.post("/login", data={**form, "password": PASSWORD}, follow_redirects=False)
+    assert right.status_code == 303 and right.headers["location"] == "/calendar"
+    session = next(h for h in right.headers.get_list("set-cookie") if "pkh_session=" in h)
+    assert "HttpOnly" in session and "samesite=lax" in session.lower()
+    assert web.get("/").status_code == 200
+
+    out = web.post("/logout", data={"csrf": csrf_from(web, "/")}, follow_redirects=False)
+    assert out.status_code == 303 and "pkh_session" not in web.cookies
+    assert web.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(web: TestClient, app: App) -> None:
+    csrf_from(web, "/login")  # the browser holds a token cookie, but the form omits it
+    refused = web.post("/login", data={"username": "kab.bogor", "password": "x" * 10})
+    assert refused.status_code == 403
+    assert "Formulir kedaluwarsa" in refused.text
+
+    case_id = file_case(app)
+    sign_in(web, app, "kab.bogor")
+    for token in ("", "forged-token-of-the-right-length-123456"):
+        r = web.post(
+            f"/cases/{case_id}/view",
+            data={"csrf": token, "event": "advance", "version": "1"},
+        )
+        assert r.status_code == 403
+    assert app.service.get(case_id).version == 1
+
+
+# ------------------------------------------------------------------------- the case page
+def test_an_officer_of_another_region_gets_not_found(web: TestClient, app: App) -> None:
+    case_id = file_case(app, summary="Rahasia wilayah Bogor")
+    sign_in(web, app, "kab.bandung")
+    page = web.get(f"/cases/{case_id}/view")
+    assert page.status_code == 404
+    assert "Tidak ditemukan" in page.text and "Rahasia wilayah Bogor" not in page.text
+    token = csrf_from(web, "/")
+    post = web.post(
+        f"/cases/{case_id}/view", data={"csrf": token, "event": "advance", "version": "1"}
+    )
+    assert post.status_code == 404
+    assert case_id not in web.get("/").text
+
+
+def test_a_confidential_reporter_is_never_shown_to_pendamping_or_auditor(
+    web: TestClient, app: App
+) -> None:
+    case_id = file_case(
+        app, confidential=True, reporter_name="Ibu Rahasia", reporter_contact="0812-RAHASIA"
+    )
+    app.service.apply(case_id, "link_reporter", {"reporter_name": "Pak Tersembunyi"}, "kab.bogor")
+    secrets = ("Ibu Rahasia", "0812-RAHASIA", "Pak Tersembunyi")
+
+    for viewer in ("pdp.bogor", "auditor"):
+        sign_in(web, app, viewer)
+        page = web.get(f"/cases/{case_id}/view")
+        assert page.status_code == 200
+        assert "dirahasiakan" in page.text
+        assert not [s for s in secrets if s in page.text], viewer
+    audit = web.get(f"/audit?case_id={case_id}&at=2026-03-02T09:00&zone=WIB")
+    assert audit.status_code == 200 and not [s for s in secrets if s in audit.text]
+
+    sign_in(web, app, "kab.bogor")  # the handling office does see the reporter
+    assert all(s in web.get(f"/cases/{case_id}/view").text for s in secrets)
+
+
+def test_the_case_page_offers_a_form_for_each_allowed_event_with_its_inputs(
+    web: TestClient, app: App
+) -> None:
+    case_id = file_case(app)
+    app.service.apply(case_id, "advance", {}, "kab.bogor")  # now in identifikasi
+    sign_in(web, app, "kab.bogor")
+    page = web.get(f"/cases/{case_id}/view").text
+    events = set(re.findall(r'name="event" value="(\w+)"', page))
+    assert events == {
+        "advance",
+        "escalate",
+        "refer",
+        "reject",
+        "assign",
+        "reclassify",
+        "link_reporter",
+        "recommend_pt_pos",
+    }
+    assert 'name="f_parties"' in page  # leaving identifikasi needs the parties
+    assert 'value="dinas_teknis"' in page  # refer: the side bodies to choose from
+    assert 'value="duplikat"' in page and 'name="f_informed_via"' in page  # reject
+    assert 'name="version" value="2"' in page
+
+    sign_in(web, app, "pdp.bogor")  # sees the case, may do nothing at kabupaten level
+    assert 'name="event"' not in web.get(f"/cases/{case_id}/view").text
+
+
+def test_posting_events_advances_or_explains_the_refusal(web: TestClient, app: App) -> None:
+    case_id = file_case(app)
+    sign_in(web, app, "kab.bogor")
+    token = csrf_from(web, f"/cases/{case_id}/view")
+    url = f"/cases/{case_id}/view"
+
+    ok = web.post(
+        url,
+        data={"csrf": token, "event": "advance", "version": "1", "note": "sudah dicek"},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303 and ok.headers["location"] == f"{url}?done=advance"
+    page = web.get(ok.headers["location"]).text
+    assert "Tersimpan" in page and "Identifikasi" in page and "sudah dicek" in page
+
+    missing = web.post(url, data={"csrf": token, "event": "advance", "version": "2"})
+    assert missing.status_code == 422
+    assert "Ditolak oleh aturan" in missing.text and "parties" in missing.text
+
+    stale = web.post(
+        url, data={"csrf": token, "event": "advance", "version": "1", "f_parties": "Dinsos"}
+    )
+    assert stale.status_code == 409
+    assert "Kasus telah berubah" in stale.text and ">Dinsos</textarea>" in stale.text
+    assert app.service.get(case_id).version == 2
+
+
+def test_a_new_complaint_is_filed_from_the_form_or_kept_with_the_error(
+    web: TestClient, app: App
+) -> None:
+    sign_in(web, app, "kab.bogor")
+    token = csrf_from(web, "/complaints/new")
+    form = {
+        "csrf": token,
+        "reporter_name": "Ibu Siti",
+        "reporter_kind": "kpm",
+        "type": "pembayaran",
+        "channel": "surat",
+        "level": "kabupaten",
+        "region": "9999",
+        "received_at": "2026-03-02T08:30",
+        "zone": "WIB",
+        "summary": "Bantuan belum diterima",
+    }
+    bad = web.post("/complaints/new", data=form)
+    assert bad.status_code == 422
+    assert "Wilayah" in bad.text and "Bantuan belum diterima" in bad.text
+
+    good = web.post("/complaints/new", data={**form, "region": "3271011001"})
+    assert good.status_code == 200 and good.url.path.endswith("/view")
+    case = app.service.get(good.url.path.split("/")[2])
+    assert case.attrs["reporter_name"] == "Ibu Siti"
+    assert case.created_at == datetime(2026, 3, 2, 8, 30, tzinfo=WIB)
+
+
+# ------------------------------------------------------------------- worklist, audit, calendar
+def test_the_worklist_flags_overdue_due_today_and_due_soon(
+    web: TestClient, app: App, clock: Clock
+) -> None:
+    filed = {}
+    for name, day in (("overdue", 2), ("today", 5), ("soon", 9), ("ok", 11)):
+        clock.set(datetime(2026, 3, day, 9, 0, tzinfo=WIB))
+        filed[name] = file_case(app, summary=f"kasus {name}")
+    clock.set(datetime(2026, 3, 12, 10, 0, tzinfo=WIB))  # Thursday
+    sign_in(web, app, "kab.bogor")
+    page = web.get("/").text
+    for flag, case_id in filed.items():
+        assert row_class(page, case_id) == flag
+    assert "Lewat 3 hari kerja" in page  # due Monday 9 March: 10, 11, 12 March since
+
+    order = re.findall(r'data-case="([^"]+)"', web.get("/?sort=-due").text)
+    assert order == [filed["ok"], filed["soon"], filed["today"], filed["overdue"]]
+    only = web.get("/?q=kasus+soon").text
+    assert re.findall(r'data-case="([^"]+)"', only) == [filed["soon"]]
+
+
+def test_the_audit_page_replays_a_case_and_verifies_the_store(
+    web: TestClient, app: App, clock: Clock
+) -> None:
+    case_id = file_case(app)
+    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=WIB))
+    app.service.apply(case_id, "advance", {}, "kab.bogor")
+    sign_in(web, app, "auditor")
+    page = web.get(f"/audit?case_id={case_id}&at=2026-03-02T12:00&zone=WIB").text
+    assert "kabupaten_dokumentasi" in page and "kabupaten_identifikasi" in page
+    assert "Perubahan sejak saat itu" in page and "Utuh: 1 kasus, 2 kejadian" in page
+
+    assert web.get("/complaints/new").status_code == 403  # auditors change nothing
+    sign_in(web, app, "kab.bogor")
+    assert web.get("/audit").status_code == 403
+
+
+def test_the_calendar_lists_the_years_non_working_days(web: TestClient, app: App) -> None:
+    sign_in(web, app, "kab.bogor")
+    page = web.get("/calendar?year=2026").text
+    assert "Hari libur 2026" in page and "19 Mar 2026" in page  # Nyepi
+    assert web.get("/calendar?year=1999").status_code == 400
+
+
+def test_odd_input_gets_a_page_never_a_server_error(web: TestClient, app: App) -> None:
+    case_id = file_case(app)
+    sign_in(web, app, "pusat.spm")
+    odd = "'; DROP TABLE cases; --<script>"
+    gets = [
+        f"/?level={odd}&type={odd}&q={odd * 20}&sort={odd}&mine=1",
+        f"/cases/{odd}/view",
+        f"/audit?case_id={odd}",
+        f"/audit?case_id={case_id}&at=0001-01-01T00:00&zone=WIT",
+        f"/audit?case_id={case_id}&at=9999-12-31T23:59&zone=WIB&basis={odd}",
+        f"/audit?case_id={case_id}&at={odd}&zone={odd}",
+        f"/calendar?year={odd}",
+        "/calendar?year=99999",
+        f"/lang/{odd}?next=//evil.example",
+    ]
+    for path in gets:
+        r = web.get(path)
+        assert r.status_code < 500, path
+        assert "<script>" not in r.text, path
+    token = csrf_from(web, "/")
+    posts = [
+        {"event": odd, "version": "1"},
+        {"event": "advance", "version": odd},
+        {"event": "extend", "version": "1", "f_working_days": odd, "at": "0001-01-01T00:00"},
+    ]
+    for data in posts:
+        r = web.post(f"/cases/{case_id}/view", data={"csrf": token, **data})
+        assert 400 <= r.status_code < 500 and "Tidak dapat disimpan" in r.text, data
+    assert app.service.get(case_id).version == 1
+
+
+# ------------------------------------------------------------------------------ a browser
+def _serve(pkh: App) -> tuple[str, uvicorn.Server, threading.Thread]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(pkh), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'pkh.db'}"
+    upgrade(url)
+    # The real clock: the browser files the complaint "now".
+    pkh = build_app(Settings(database_url=url, secret_key="browser-test-secret-key-0123456789"))
+    add_user(pkh.db, "kab.bogor", "kabupaten", "3271", now=pkh.service.clock(), password=PASSWORD)
+    base, server, thread = _serve(pkh)
+    yield base
+    server.should_exit = True
+    thread.join(timeout=10)
+    pkh.db.dispose()
+
+
+@pytest.mark.slow
+def test_an_officer_files_and_advances_a_complaint_in_a_real_browser(live_server: str) -> None:
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
+        if os.environ.get("PKH_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"PKH_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{live_server}/")
+            page.fill("#username", "kab.bogor")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            expect(page.locator("h1")).to_have_text("Daftar kerja")
+
+            page.click("text=Pengaduan baru")
+            page.fill("#reporter_name", "Ibu Siti")
+            page.select_option("#type", "pembayaran")
+            page.select_option("#channel", "surat")
+            page.fill("#region", "3271011001")
+            page.fill("#summary", "Bantuan tahap II belum diterima")
+            page.click("text=Simpan pengaduan")
+            expect(page.locator("h1")).to_contain_text("ADU-")
+            expect(page.locator(".stage-due .badge")).to_have_text("5 hari kerja lagi")
+
+            page.click("summary:has-text('Lanjut ke tahap berikutnya')")
+            page.click("#do-advance button[type=submit]")
+            expect(page.locator(".alert.done")).to_be_visible()
+            expect(page.locator("dl.facts").first).to_contain_text("Identifikasi")
+            rows = page.locator("section.timeline tbody tr")
+            expect(rows).to_have_count(2)
+            expect(rows.nth(0)).to_contain_text("Pengaduan dicatat")
+            expect(rows.nth(1)).to_contain_text("Tahap maju")
+            expect(rows.nth(1)).to_contain_text("Identifikasi")
+        finally:
+            browser.close()
