@@ -160,7 +160,7 @@ def complaint_file(
             "complaint", data, actor, at=parse_instant(received, "received", zone), note=note
         )
     except InvalidInput as e:
-        if e.field == "at":  # the engine's name for the event time is --received here
+        if e.field == "received_at":  # the option is called --received here
             raise InvalidInput("received", e.message) from None
         raise
     emit(views.case_view(a, state, actor), as_json, views.case_text)

@@ -108,6 +108,9 @@ class WorkflowDefinition:
         default=lambda _s, _t: ("reporter",)
     )
     levels: tuple[str, ...] = ()  # escalation order, lowest first
+    # guards that read only the case and the actor: offered events are filtered by them
+    static_guards: frozenset[str] = frozenset()
+    creation_time_field: str = "at"  # how doors name the creation event's time
     deadline_policy: DeadlinePolicy | None = None
     title_id: str = ""
     title_en: str = ""

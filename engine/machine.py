@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar as _cal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -81,6 +81,9 @@ class _Proxy:
         self.chosen: TransitionDef | None = None
 
 
+_NO_ENV = Env(WorkingCalendar(()), datetime.min.replace(tzinfo=UTC))  # static guards need none
+
+
 def add_months(d: date, months: int) -> date:
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
@@ -110,6 +113,7 @@ class CompiledWorkflow:
             auto_transitions=False,
             send_event=True,
         )
+        self._roles = frozenset(r for t in definition.transitions for r in t.roles)
         self._by_source: dict[str, list[TransitionDef]] = {}
         for t in definition.transitions:
             for s in t.source:
@@ -137,15 +141,28 @@ class CompiledWorkflow:
         return list(seen)
 
     def allowed_for(self, state: CaseState | None, actor: Actor) -> list[str]:
-        """Events this actor may attempt now (role and region; guards run on the attempt)."""
+        """Events this actor may attempt now: role, region, and the guards that depend only on
+        the case and the actor (the others run on the attempt, with the command's data)."""
         if state is not None and not actor.covers(state.region):
             return []
         src = state.state if state else self.definition.initial
         seen: dict[str, None] = {}
         for t in self._by_source.get(src, ()):
-            if actor.role in t.roles:
-                seen.setdefault(t.trigger)
+            if (
+                actor.role in t.roles
+                and t.trigger not in seen
+                and self._statically_ok(state, actor, t)
+            ):
+                seen[t.trigger] = None
         return list(seen)
+
+    def _statically_ok(self, state: CaseState | None, actor: Actor, t: TransitionDef) -> bool:
+        static = [g for g in t.guards if g in self.definition.static_guards]
+        if not static or state is None:
+            return True
+        cmd = Command(t.trigger, actor, state.updated_at or datetime.min, {})
+        decision = Decision(self.definition, state, cmd, _NO_ENV, state.state, t)
+        return all(self.definition.guards[g](decision) is None for g in static)
 
     # -- deciding --------------------------------------------------------------------------------
     def decide(self, state: CaseState | None, command: Command, env: Env) -> list[Event]:
@@ -155,6 +172,9 @@ class CompiledWorkflow:
             raise NotPermitted(
                 f"case {state.id} is outside the region of {actor.username}", out_of_scope=True
             )
+        if actor.role not in self._roles:
+            # e.g. an auditor: it may read everything in scope and change nothing
+            raise NotPermitted(f"role '{actor.role}' cannot act on {d.name} cases")
         self._check_time(state, command, env)
         src = state.state if state else d.initial
         if command.trigger not in self.triggers_from(src):
@@ -183,17 +203,18 @@ class CompiledWorkflow:
 
     def _check_time(self, state: CaseState | None, cmd: Command, env: Env) -> None:
         at = cmd.occurred_at
+        field = self.definition.creation_time_field if state is None else "at"
         if at.tzinfo is None:
-            raise InvalidInput("at", "time must carry a time zone offset")
+            raise InvalidInput(field, "time must carry a time zone offset")
         if at > env.now + CLOCK_SKEW:
-            raise InvalidInput("at", f"{at.isoformat()} is in the future")
+            raise InvalidInput(field, f"{at.isoformat()} is in the future")
         if at < env.now - env.max_backdate:
             raise InvalidInput(
-                "at", f"{at.isoformat()} is more than {env.max_backdate.days} days in the past"
+                field, f"{at.isoformat()} is more than {env.max_backdate.days} days in the past"
             )
         if state is not None and state.updated_at is not None and at < state.updated_at:
             raise InvalidInput(
-                "at",
+                field,
                 f"{at.isoformat()} is before the case's last event "
                 f"({state.updated_at.isoformat()})",
             )

@@ -760,6 +760,10 @@ def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Wo
         },
         recipients=recipients,
         deadline_policy=DEADLINE_POLICY,
+        static_guards=frozenset(
+            {"is_pembayaran", "at_least_two_reporters", "actor_is_not_subject"}
+        ),
+        creation_time_field="received_at",
         levels=LEVELS,
         title_id="Pengaduan",
         title_en="Complaint",
