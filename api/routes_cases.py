@@ -16,7 +16,7 @@ from api.http import TOKEN_TTL, AppDep, CurrentActor, Unauthenticated
 from api.schemas import CaseOut, CasePage, ComplaintCreate, EventCreate, EventOut, Token
 from api.security import create_token
 from api.views import case_out, event_view
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, instant
 from engine.service import Once
 from engine.state import Actor, CaseState
 from engine.store.repository import CaseFilter, search_cases
@@ -65,6 +65,7 @@ def file_complaint(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Any:
     data = body.model_dump(exclude={"received_at", "note"}, exclude_none=True)
+    received = instant(body.received_at, "received_at") if body.received_at else None
     once = None
     if idempotency_key:
         once = Once(
@@ -74,9 +75,9 @@ def file_complaint(
             201,
         )
     out = app.service.open_case_once(
-        "complaint", data, actor.username, at=body.received_at, note=body.note, once=once
+        "complaint", data, actor.username, at=received, note=body.note, once=once
     )
-    response.headers["ETag"] = f'"{out.state.version}"'
+    response.headers["ETag"] = f'"{(out.response or {}).get("version", out.state.version)}"'
     response.headers["Location"] = f"/cases/{out.state.id}"
     return out.response or case_out(app.registry, out.state, actor)
 
@@ -86,7 +87,7 @@ def _cursor(value: str | None) -> tuple[datetime, str] | None:
         return None
     try:
         due, case_id = json.loads(base64.urlsafe_b64decode(value.encode()))
-        return datetime.fromisoformat(due), str(case_id)
+        return instant(datetime.fromisoformat(due), "cursor"), str(case_id)
     except (ValueError, TypeError):
         raise InvalidInput("cursor", "is not a cursor this API gave out") from None
 
@@ -108,8 +109,8 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Any:
-    if due_before is not None and due_before.tzinfo is None:
-        raise InvalidInput("due_before", "needs a time zone offset")
+    if due_before is not None:
+        due_before = instant(due_before, "due_before")
     f = CaseFilter(
         workflow=workflow,
         status=status,
@@ -174,12 +175,12 @@ def post_event(
         body.event,
         body.data,
         actor.username,
-        at=body.at,
+        at=instant(body.at, "at") if body.at else None,
         note=body.note,
         expected_version=expected,
         once=once,
     )
-    response.headers["ETag"] = f'"{out.state.version}"'
+    response.headers["ETag"] = f'"{(out.response or {}).get("version", out.state.version)}"'
     return out.response or case_out(app.registry, out.state, actor)
 
 
@@ -204,8 +205,8 @@ def replay(
     as_of: datetime | None = None,
     basis: Annotated[str, Query(pattern="^(recorded|occurred)$")] = "recorded",
 ) -> Any:
-    if as_of is not None and as_of.tzinfo is None:
-        raise InvalidInput("as_of", "needs a time zone offset")
+    if as_of is not None:
+        as_of = instant(as_of, "as_of")
     state = app.service.replay(case_id, as_of, basis=basis, actor=actor.username)
     if state is None:
         raise InvalidInput("as_of", f"case {case_id} did not exist yet at {as_of}")

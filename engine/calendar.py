@@ -129,7 +129,11 @@ class WorkingCalendar:
         """End (23:59:59 local) of the n-th working day after `start`'s local date in `tz`."""
         if start.tzinfo is None or start.utcoffset() is None:
             raise ValueError(f"start must be timezone-aware: {start!r}")
-        due = self.add_working_days(start.astimezone(tz).date(), n)
+        try:
+            local = start.astimezone(tz).date()
+        except OverflowError:
+            raise self._out_of_range(start) from None
+        due = self.add_working_days(local, n)
         return datetime.combine(due, _END_OF_DAY, tzinfo=tz)
 
     def add_working_days_bulk(self, dates: np.ndarray, n: np.ndarray | int) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -120,3 +121,13 @@ class InvalidInput(EngineError):
 
     def as_dict(self) -> dict[str, object]:
         return {**super().as_dict(), "field": self.field}
+
+
+def instant(value: datetime, field: str) -> datetime:
+    """An input instant as UTC: it must carry a zone and lie where UTC can hold it."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(field, "needs a time zone offset, e.g. +07:00")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(field, f"{value.isoformat()} is out of range") from None

@@ -17,7 +17,14 @@ from transitions import Machine, MachineError
 
 from engine.calendar import WorkingCalendar
 from engine.definition import Budget, TransitionDef, WorkflowDefinition
-from engine.errors import GuardRejected, InvalidInput, NotPermitted, Reason, TransitionNotAllowed
+from engine.errors import (
+    GuardRejected,
+    InvalidInput,
+    NotPermitted,
+    Reason,
+    TransitionNotAllowed,
+    instant,
+)
 from engine.state import Actor, CaseState, Event
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -202,10 +209,8 @@ class CompiledWorkflow:
         return [self._event(decision)]
 
     def _check_time(self, state: CaseState | None, cmd: Command, env: Env) -> None:
-        at = cmd.occurred_at
         field = self.definition.creation_time_field if state is None else "at"
-        if at.tzinfo is None:
-            raise InvalidInput(field, "time must carry a time zone offset")
+        at = instant(cmd.occurred_at, field)
         if at > env.now + CLOCK_SKEW:
             raise InvalidInput(field, f"{at.isoformat()} is in the future")
         if at < env.now - env.max_backdate:

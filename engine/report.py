@@ -14,7 +14,8 @@ the office that acted (`zone_of(level, region)`), falls in it. Definitions:
   (reopened in between) counts once, for its last close; counted at the level it closed at.
 - overdue: open at the end of the month with the stage or level deadline of the stage in progress
   already passed, or closed in the month after its level deadline (counted once); counted at the
-  level of that stage or close.
+  level of that stage or close. For a month still running, "the end" is `as_of`, when the facts
+  were read: a deadline still to come is not counted as passed.
 - time to close: working days from the local creation date to the local date of the (last) close
   in the month, counted like deadlines (a < d <= b): closed the day it was filed is 0. Median as
   usual (the mean of the two middle values for an even count); the 90th percentile by nearest
@@ -33,7 +34,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from engine.calendar import WorkingCalendar
@@ -44,6 +45,7 @@ ZoneLookup = Callable[[str | None, str], tzinfo]  # (level, region) -> the offic
 DIMENSIONS = ("total", "type", "provinsi", "kabupaten", "channel", "level")
 ALL = "all"  # the key of the `total` row, and the `level` of an SLA row over every level
 NONE = "-"  # the key for a missing value (no channel, a region coarser than a kabupaten, ...)
+_TICK = timedelta(microseconds=1)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -214,10 +216,16 @@ class MonthlyReport:
     sla: tuple[SlaRow, ...]
     recurring: tuple[Recurring, ...]
     cases: int  # facts examined
+    as_of: datetime | None = None  # when the facts were read (see `partial`)
     _index: dict[tuple[str, str], CountRow] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._index.update({(r.dimension, r.key): r for r in self.counts})
+
+    @property
+    def partial(self) -> bool:
+        """Read before the month ended (in the zone `as_of` carries): a month still running."""
+        return self.as_of is not None and self.as_of < self.month.end(self.as_of.tzinfo or UTC)
 
     def count(self, dimension: str, key: str = ALL) -> CountRow:
         return self._index.get((dimension, key)) or CountRow(dimension, key)
@@ -245,6 +253,8 @@ class MonthlyReport:
             "month": str(self.month),
             "scope": self.scope,
             "cases_examined": self.cases,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "partial": self.partial,
             "counts": [
                 {
                     "dimension": r.dimension,
@@ -335,11 +345,13 @@ def _keys(f: CaseFacts, level: str | None) -> list[tuple[str, str]]:
     ]
 
 
-def _in_progress_at_end(f: CaseFacts, month: Month, zone_of: ZoneLookup) -> StageRecord | None:
+def _in_progress_at_end(
+    f: CaseFacts, end_of: Callable[[str | None], datetime]
+) -> StageRecord | None:
     """The stage instance running when the month ended (the latest, if zones overlap)."""
     found = None
     for r in f.stages:
-        end = month.end(zone_of(r.level, f.region))
+        end = end_of(r.level)
         if r.started_at < end and (r.left_at is None or r.left_at >= end):
             found = r
     return found
@@ -364,9 +376,12 @@ def build_monthly_report(
     stage_budgets: Sequence[tuple[str, int]] = (),
     levels: Sequence[str] = (),
     scope: str | None = None,
+    as_of: datetime | None = None,
 ) -> MonthlyReport:
     """The report for `month`. `stage_budgets` (e.g. Tabel 2) lists the stages whose SLA rows
-    always appear, in that order, with their budgets; `levels` orders the level rows."""
+    always appear, in that order, with their budgets; `levels` orders the level rows. `as_of`
+    (when the facts were read) stands in for the month's end while the month is still running,
+    so a deadline that has not come yet is not counted as passed."""
     month = Month.of(month)
     tally: dict[tuple[str, str], _Tally] = defaultdict(_Tally)
     sla: dict[tuple[str, str], _Sla] = defaultdict(_Sla)
@@ -375,6 +390,12 @@ def build_monthly_report(
     for f in facts:
         n += 1
         entry_zone = zone_of(f.entry_level, f.region)
+
+        def end_of(level: str | None, f: CaseFacts = f) -> datetime:
+            end = month.end(zone_of(level, f.region))
+            # what happened at `as_of` itself is in the facts: the cut falls just after it
+            return min(end, as_of + _TICK) if as_of is not None else end
+
         # received
         if month.contains(f.created_at, entry_zone):
             for k in _keys(f, f.entry_level):
@@ -394,8 +415,8 @@ def build_monthly_report(
                 tally[k].closed += 1
                 tally[k].days.append(days)
         # overdue at month end, or closed late in the month
-        running = _in_progress_at_end(f, month, zone_of)
-        end = month.end(zone_of(running.level, f.region)) if running is not None else None
+        running = _in_progress_at_end(f, end_of)
+        end = end_of(running.level) if running is not None else None
         overdue_level: str | None = None
         overdue = False
         if running is not None and end is not None and _overdue_at(running, end):
@@ -427,6 +448,7 @@ def build_monthly_report(
         sla=tuple(_sla_rows(sla, stage_budgets, levels)),
         recurring=tuple(_recurring(by_type)),
         cases=n,
+        as_of=as_of,
     )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from engine.audit import ChainedEvent
 from engine.calendar import WorkingCalendar
 from engine.definition import WorkflowDefinition
-from engine.errors import CaseNotFound, ConcurrencyConflict, InvalidInput, NotFound
+from engine.errors import CaseNotFound, ConcurrencyConflict, InvalidInput, NotFound, instant
 from engine.machine import Command, Env, compile_workflow
 from engine.state import SYSTEM, Actor, CaseState, evolve, replay
 from engine.store import repository as repo
@@ -94,8 +94,8 @@ class CaseService:
             done = _replayed(s, who, once)
             if done:
                 return done
-            at = at or now
-            key = f"{definition.id_prefix}-{at.astimezone(UTC).year}"
+            at = instant(at, definition.creation_time_field) if at else now
+            key = f"{definition.id_prefix}-{at.year}"
             case_id = f"{key}-{repo.next_case_number(s, key):06d}"
             cmd = Command(_trigger_for_creation(definition), who, at, dict(data), note, case_id)
             state = self._decide_and_store(s, definition, None, cmd, now)

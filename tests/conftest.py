@@ -18,6 +18,7 @@ from engine.store.migrate import upgrade
 from workflows.indonesia import build_calendar
 
 WIB = timezone(timedelta(hours=7))
+TEST_SECRET = "test-secret-key-0123456789abcdef0123"  # 32+ bytes, as HS256 wants
 
 OFFICERS = [
     ("admin", "admin", None),
@@ -103,7 +104,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def app(db_url: str, clock: Clock) -> Iterator[App]:
-    a = build_app(Settings(database_url=db_url, secret_key="test-secret-key-0123456789abcdef0123"), clock=clock)
+    a = build_app(
+        Settings(database_url=db_url, secret_key="test-secret-key-0123456789abcdef0123"),
+        clock=clock,
+    )
     for name, role, region in OFFICERS:
         add_user(a.db, name, role, region, now=clock())
     yield a

@@ -187,8 +187,7 @@ def test_the_case_page_offers_a_form_for_each_allowed_event_with_its_inputs(
         "assign",
         "reclassify",
         "link_reporter",
-        "recommend_pt_pos",
-    }
+    }  # no PT Pos recommendation: that is for payment complaints with two reporters only
     assert 'name="f_parties"' in page  # leaving identifikasi needs the parties
     assert 'value="dinas_teknis"' in page  # refer: the side bodies to choose from
     assert 'value="duplikat"' in page and 'name="f_informed_via"' in page  # reject

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from api.wiring import App
-from tests.conftest import Clock, complaint_data
+from tests.conftest import TEST_SECRET, Clock, complaint_data
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             "PREFECT_HOME": str(home),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_LOGGING_TO_API_ENABLED": "false",
-            "PKH_SECRET_KEY": "test-secret-key-0123456789abcdef0123",  # the flows build their own settings
+            "PKH_SECRET_KEY": TEST_SECRET,  # the flows build their own settings
         }
     )
     from prefect.testing.utilities import prefect_test_harness
