@@ -106,10 +106,13 @@ def dispatch(now: str | None = None, database_url: str | None = None) -> dict[st
 def deployments() -> list[Any]:
     """Sweep hourly while any office is open (06-15 WIB covers the office hours of WIB, WITA
     and WIT) on weekdays; the sweep itself skips holidays and cuti bersama. Dispatch every
-    minute."""
+    minute; the monthly report at 07:00 WIB on the 1st."""
     from prefect.schedules import Cron, Interval
 
+    from workflows.report_flow import deployment as report_deployment
+
     return [
+        report_deployment(),
         deadline_sweep.to_deployment(
             name="hourly", schedules=[Cron("0 6-15 * * 1-5", timezone="Asia/Jakarta")]
         ),

@@ -236,6 +236,13 @@ def advancing(who: Who | None) -> int | frozenset[int]:
     return 200 if who.role == "kabupaten" else 403
 
 
+def reporting(who: Who | None) -> int:
+    """The monthly report: supervisors and auditors, each within its own region."""
+    if who is None:
+        return 401
+    return 200 if who.role in ("pusat", "admin", "auditor", "provinsi", "kabupaten") else 403
+
+
 def auditing(who: Who | None) -> int:
     """Verification covers the whole store: national auditors, pusat and admin only."""
     if who is None:
@@ -416,6 +423,7 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/users"): Row(_post_user, admin_only(201), check=_post_user_check),
     ("GET", "/me"): Row(_get("/me"), signed_in(200), check=_me_check),
     ("GET", "/audit/verify"): Row(_get("/audit/verify"), auditing),
+    ("GET", "/reports/monthly"): Row(_get("/reports/monthly", month="2026-03"), reporting),
     ("GET", "/health"): Row(_get("/health"), lambda who: 200),
 }
 

@@ -16,6 +16,7 @@ PURE_CORE = [
     "engine/calendar.py",
     "engine/audit.py",
     "engine/sweep.py",
+    "engine/report.py",
 ]
 FORBIDDEN = {"sqlmodel", "sqlalchemy", "fastapi", "prefect", "jinja2", "alembic", "starlette"}
 CLOCK_CALLS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter"}
