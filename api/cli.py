@@ -268,7 +268,7 @@ def case_list(
 
 
 def main() -> None:
-    from api import cli_admin, cli_flows, cli_report  # noqa: F401  (the other command groups)
+    from api import cli_admin, cli_flows, cli_report, cli_staff  # noqa: F401  (other groups)
 
     try:
         app()

@@ -12,6 +12,8 @@ from engine.settings import Settings, get_settings
 from engine.store.db import Database
 from workflows import Registry, default_registry
 from workflows.indonesia import Override, build_calendar
+from workflows.staff import REACTIONS as STAFF_REACTIONS
+from workflows.staff import staff_facts
 
 
 @dataclass
@@ -46,5 +48,7 @@ def build_app(settings: Settings | None = None, *, clock: Callable[[], datetime]
         calendar_factory(settings),
         clock=clock,
         max_backdate=timedelta(days=settings.max_backdate_days),
+        facts_provider=staff_facts,
+        reactions=STAFF_REACTIONS,
     )
     return App(settings, db, registry, service)

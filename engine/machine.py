@@ -28,6 +28,18 @@ from engine.errors import (
 from engine.state import Actor, CaseState, Event
 
 CLOCK_SKEW = timedelta(minutes=5)
+# The engine's own guard, on every transition of every workflow: a person relieved of duty
+# (dibebastugaskan) cannot act on any case until reinstated.
+SUSPENDED = Reason(
+    "actor_suspended",
+    "Anda sedang dibebastugaskan dan tidak dapat menangani kasus apa pun",
+    "you are relieved of duty and cannot act on any case",
+)
+CONFLICT = Reason(
+    "conflict_of_interest",
+    "Anda tidak dapat menangani pengaduan tentang diri Anda",
+    "nobody handles a complaint about themselves",
+)
 
 
 @dataclass(frozen=True)
@@ -183,6 +195,12 @@ class CompiledWorkflow:
             # e.g. an auditor: it may read everything in scope and change nothing
             raise NotPermitted(f"role '{actor.role}' cannot act on {d.name} cases")
         self._check_time(state, command, env)
+        if env.facts.get("actor_suspended") and actor.role != "system":
+            # said first and plainly, whatever else the attempt would have met
+            reasons = [SUSPENDED]
+            if env.facts.get("subject_user") == actor.username:
+                reasons.append(CONFLICT)
+            raise GuardRejected(command.trigger, reasons)
         src = state.state if state else d.initial
         if command.trigger not in self.triggers_from(src):
             raise TransitionNotAllowed(command.trigger, src, self.allowed_for(state, actor))

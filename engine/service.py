@@ -20,7 +20,7 @@ from engine.calendar import WorkingCalendar
 from engine.definition import WorkflowDefinition
 from engine.errors import CaseNotFound, ConcurrencyConflict, InvalidInput, NotFound, instant
 from engine.machine import Command, Env, compile_workflow
-from engine.state import SYSTEM, Actor, CaseState, evolve, replay
+from engine.state import SYSTEM, Actor, CaseState, Event, evolve, replay
 from engine.store import repository as repo
 from engine.store.db import Database
 from engine.store.tables import CalendarOverrideRow, IdempotencyRow, UserRow
@@ -40,6 +40,32 @@ class CalendarDay:
 CalendarFactory = Callable[[Sequence[CalendarDay]], WorkingCalendar]
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """A command another case must take in the same transaction (a process-manager step)."""
+
+    trigger: str
+    data: Mapping[str, Any]
+    case_id: str | None = None  # an existing case...
+    workflow: str | None = None  # ...or a new case of this workflow
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ReactionContext:
+    """What a reaction may look at: the open transaction (read-only use) and the moment."""
+
+    session: Session
+    now: datetime
+
+
+# (workflow, event type) -> functions returning follow-ups; they run as the `system` actor
+ReactionFn = Callable[[ReactionContext, CaseState, Event], Sequence[FollowUp]]
+# extra facts for decisions, looked up in the command's transaction (e.g. suspensions)
+FactsProvider = Callable[[Session, Command, CaseState | None], Mapping[str, Any]]
+MAX_REACTION_DEPTH = 3
+
+
 RETRIES = 5
 
 
@@ -56,8 +82,12 @@ class CaseService:
         *,
         clock: Callable[[], datetime] = utcnow,
         max_backdate: timedelta = timedelta(days=60),
+        facts_provider: FactsProvider | None = None,
+        reactions: Mapping[tuple[str, str], Sequence[ReactionFn]] | None = None,
     ) -> None:
         self.db = db
+        self.facts_provider = facts_provider
+        self.reactions = dict(reactions or {})
         self.workflows = workflows
         self._calendar_factory = calendar_factory
         self._calendar_cache: tuple[tuple[Any, ...], WorkingCalendar] | None = None
@@ -95,10 +125,7 @@ class CaseService:
             if done:
                 return done
             at = instant(at, definition.creation_time_field) if at else now
-            key = f"{definition.id_prefix}-{at.year}"
-            case_id = f"{key}-{repo.next_case_number(s, key):06d}"
-            cmd = Command(_trigger_for_creation(definition), who, at, dict(data), note, case_id)
-            state = self._decide_and_store(s, definition, None, cmd, now)
+            state = self._open_in(s, definition, data, who, at, note, now)
             return _remember(s, who, once, state, now)
 
     def apply(
@@ -161,6 +188,22 @@ class CaseService:
                     ) from None
         raise AssertionError("unreachable")
 
+    def _open_in(
+        self,
+        s: Session,
+        definition: WorkflowDefinition,
+        data: Mapping[str, Any],
+        who: Actor,
+        at: datetime,
+        note: str | None,
+        now: datetime,
+        depth: int = 0,
+    ) -> CaseState:
+        key = f"{definition.id_prefix}-{at.year}"
+        case_id = f"{key}-{repo.next_case_number(s, key):06d}"
+        cmd = Command(_trigger_for_creation(definition), who, at, dict(data), note, case_id)
+        return self._decide_and_store(s, definition, None, cmd, now, depth)
+
     def _decide_and_store(
         self,
         s: Session,
@@ -168,8 +211,9 @@ class CaseService:
         state: CaseState | None,
         cmd: Command,
         now: datetime,
+        depth: int = 0,
     ) -> CaseState:
-        env = Env(self._calendar(s), now, self.max_backdate, self._facts(s, cmd))
+        env = Env(self._calendar(s), now, self.max_backdate, self._facts(s, cmd, state))
         events = compile_workflow(definition).decide(state, cmd, env)
         expected = state.version if state else 0
         repo.append(s, events, expected)
@@ -185,7 +229,39 @@ class CaseService:
         assert new_state is not None
         repo.save_projection(s, new_state, expected)
         repo.add_outbox(s, outbox)
+        self._react(s, new_state, events, cmd.occurred_at, now, depth)
         return new_state
+
+    def _react(
+        self,
+        s: Session,
+        state: CaseState,
+        events: Sequence[Event],
+        at: datetime,
+        now: datetime,
+        depth: int,
+    ) -> None:
+        """Run the reactions to these events in the same transaction, as the system actor."""
+        ctx = ReactionContext(s, now)
+        for ev in events:
+            for react in self.reactions.get((state.workflow, ev.type), ()):
+                for step in react(ctx, state, ev):
+                    if depth >= MAX_REACTION_DEPTH:
+                        raise RuntimeError(f"reactions nest deeper than {MAX_REACTION_DEPTH}")
+                    self._follow(s, step, at, now, depth + 1)
+
+    def _follow(self, s: Session, step: FollowUp, at: datetime, now: datetime, depth: int) -> None:
+        if step.case_id is None:
+            definition = self.workflows.get(str(step.workflow))
+            self._open_in(s, definition, step.data, SYSTEM, at, step.note, now, depth)
+            return
+        other = repo.load_case(s, step.case_id, for_update=True)
+        if other is None:
+            raise CaseNotFound(step.case_id)
+        definition = self.workflows.get(other.workflow, other.workflow_version)
+        when = max(at, other.updated_at) if other.updated_at else at
+        cmd = Command(step.trigger, SYSTEM, when, dict(step.data), step.note)
+        self._decide_and_store(s, definition, other, cmd, now, depth)
 
     # -- reads -----------------------------------------------------------------------------------
     def get(self, case_id: str, actor: str | None = None) -> CaseState:
@@ -250,7 +326,7 @@ class CaseService:
             raise CaseNotFound(case_id)
         return state
 
-    def _facts(self, s: Session, cmd: Command) -> dict[str, Any]:
+    def _facts(self, s: Session, cmd: Command, state: CaseState | None) -> dict[str, Any]:
         facts: dict[str, Any] = {}
         me = s.get(UserRow, cmd.actor.username)
         facts["actor_suspended"] = bool(me and me.suspended)
@@ -263,6 +339,13 @@ class CaseService:
         other = cmd.data.get("duplicate_of")
         if other:
             facts["duplicate_exists"] = repo.load_case(s, str(other)) is not None
+        if self.facts_provider is not None:
+            provided = dict(self.facts_provider(s, cmd, state))
+            # a suspension known to either source counts
+            for key in ("actor_suspended", "handler_suspended"):
+                if facts.get(key):
+                    provided.pop(key, None)
+            facts.update(provided)
         return facts
 
     def _calendar(self, s: Session) -> WorkingCalendar:

@@ -16,6 +16,7 @@ AUDIENCE: dict[str, str] = {
     "supervisor_overdue": "officer",
     "kkn_suspension": "staff",
     "kkn_outcome": "reporter",
+    "discipline_letter": "staff",
 }
 TEMPLATES: tuple[str, ...] = tuple(AUDIENCE)
 REPORTER_TEMPLATES: frozenset[str] = frozenset(t for t, a in AUDIENCE.items() if a == "reporter")

@@ -28,6 +28,10 @@ EXTRA_DEFAULTS: dict[str, Any] = {
     "staff_name": None,
     "outcome": None,
     "reason": None,
+    "complaint_id": None,
+    "sanction": None,
+    "sanction_label": None,
+    "reason_label": None,
 }
 
 
@@ -91,7 +95,8 @@ def _case(state: CaseState, lang: str, tz: ZoneInfo | None) -> dict[str, Any]:
     stage_key = state.stage or state.state
     received = _parse(a.get("received_at")) or state.created_at
     return {
-        "id": state.id,
+        # letters about a KKN or discipline case cite the complaint the reporter knows
+        "id": a.get("complaint_id") or state.id,
         "type": a.get("type"),
         "type_label": L.label(L.TYPES, lang, a.get("type")),
         "summary": a.get("summary") or "",

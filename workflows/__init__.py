@@ -39,12 +39,14 @@ class Registry:
 
 
 def default_registry(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Registry:
-    from workflows import complaint
+    from workflows import complaint, discipline, kkn
 
     return Registry(
         [
             complaint.definition(
                 ketua_kelompok_days=ketua_kelompok_days, pendamping_days=pendamping_days
-            )
+            ),
+            kkn.definition(),
+            discipline.definition(),
         ]
     )

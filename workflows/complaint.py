@@ -277,22 +277,13 @@ def _subject(d: Decision) -> str | None:
 
 
 def actor_is_not_subject(d: Decision) -> Reason | None:
-    subject = _subject(d)
+    # the accused is named as staff (linked to a user account) or directly by username
+    subject = d.env.facts.get("subject_user") or _subject(d)
     if subject and subject == d.actor.username:
         return R(
             "conflict_of_interest",
             "Anda tidak dapat menangani pengaduan tentang diri Anda",
             "nobody handles a complaint about themselves",
-        )
-    return None
-
-
-def actor_is_not_suspended(d: Decision) -> Reason | None:
-    if d.env.facts.get("actor_suspended"):
-        return R(
-            "actor_suspended",
-            "Anda sedang dibebastugaskan dan tidak dapat menangani kasus",
-            "you are relieved of duty and cannot act on cases",
         )
     return None
 
@@ -398,6 +389,7 @@ def on_filed(d: Decision) -> Effect:
         "received_at": d.at.isoformat(),
         "entry_level": level,
         "filed_by": d.actor.username,
+        "subject": data.get("accused"),  # who the complaint is about, if anyone
     }
     return Effect(changes={"region": region, "handler": handler, "created_at": d.at}, attrs=attrs)
 
@@ -409,6 +401,10 @@ def on_new_level(d: Decision) -> Effect:
 
 def on_assigned(d: Decision) -> Effect:
     return Effect(changes={"handler": d.data["handler"]})
+
+
+def on_released(d: Decision) -> Effect:
+    return Effect(changes={"handler": None}, attrs={"released": d.data.get("reason")})
 
 
 def on_reclassified(d: Decision) -> Effect:
@@ -517,11 +513,10 @@ def _transitions() -> list[TransitionDef]:
                     "region_fits_level",
                     "pendamping_self_complaint_goes_to_pusat",
                     "actor_is_not_subject",
-                    "actor_is_not_suspended",
                 ),
             )
         )
-    handling_guards = ("actor_is_not_subject", "actor_is_not_suspended")
+    handling_guards = ("actor_is_not_subject",)
     for lvl in LEVELS:
         role = frozenset({lvl})
         stages = _stages(lvl)
@@ -625,10 +620,23 @@ def _transitions() -> list[TransitionDef]:
                 internal[0],
                 "HandlerAssigned",
                 role | {"system"},
-                guards=("handler_is_eligible", "actor_is_not_suspended"),
+                guards=("handler_is_eligible",),
                 effect="on_assigned",
                 required=("handler",),
                 internal=True,
+            )
+        )
+        ts.append(
+            TransitionDef(
+                "release",
+                internal,
+                internal[0],
+                "HandlerReleased",
+                role | {"system"},
+                effect="on_released",
+                required=("reason",),
+                internal=True,
+                label="back to the office queue",
             )
         )
         ts.append(
@@ -700,7 +708,6 @@ def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Wo
             region_fits_level,
             pendamping_self_complaint_goes_to_pusat,
             actor_is_not_subject,
-            actor_is_not_suspended,
             reporter_informed,
             is_pembayaran,
             at_least_two_reporters,
@@ -715,6 +722,7 @@ def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Wo
             on_filed,
             on_new_level,
             on_assigned,
+            on_released,
             on_reclassified,
             on_reporter_linked,
             on_referred,

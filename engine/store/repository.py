@@ -72,6 +72,7 @@ def state_values(state: CaseState) -> dict[str, Any]:
     values["attrs"] = dict(state.attrs)
     values["case_type"] = state.attrs.get("type")
     values["summary"] = state.attrs.get("summary")
+    values["subject"] = state.attrs.get("subject")
     return values
 
 
@@ -173,7 +174,7 @@ def outbox_row(ev: Event, template: str, recipient: str, now: datetime) -> dict[
         "event_type": ev.type,
         "template": template,
         "recipient": recipient,
-        "payload": {"language": "id"},
+        "payload": {"language": "id", "extra": dict(ev.data)},
         "status": "pending",
         "attempts": 0,
         "created_at": now,

@@ -64,6 +64,7 @@ class CaseRow(SQLModel, table=True):
         sa.Index("ix_cases_workflow_state", "workflow", "state"),
         sa.Index("ix_cases_region", "region"),
         sa.Index("ix_cases_handler", "handler"),
+        sa.Index("ix_cases_subject", "subject", "workflow"),
     )
 
     id: str = Field(primary_key=True, max_length=40)
@@ -85,6 +86,7 @@ class CaseRow(SQLModel, table=True):
     closed_at: datetime | None = _ts(default=None)
     updated_at: datetime | None = _ts(default=None)
     case_type: str | None = Field(default=None, max_length=40)
+    subject: str | None = Field(default=None, max_length=100)  # who the case is about
     summary: str | None = Field(default=None)
     attrs: dict[str, Any] = Field(default_factory=dict, sa_type=JsonType)
 
@@ -180,4 +182,20 @@ class SweepMarkRow(SQLModel, table=True):
     case_id: str = Field(primary_key=True, max_length=40)
     stage_key: str = Field(primary_key=True, max_length=120)
     mark: str = Field(primary_key=True, max_length=40)
+    created_at: datetime = _ts()
+
+
+class StaffRow(SQLModel, table=True):
+    """PKH human resources (SDM): pendamping, asisten, operators, coordinators, supervisors.
+
+    Their status (active, suspended, dismissed) is not stored: it follows from their KKN and
+    discipline cases, so it is always what the event log says.
+    """
+
+    __tablename__ = "staff"
+
+    name: str = Field(primary_key=True, max_length=100)
+    position: str = Field(max_length=30)
+    region: str = Field(max_length=10)
+    username: str | None = Field(default=None, max_length=80, index=True)
     created_at: datetime = _ts()

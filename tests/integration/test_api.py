@@ -467,6 +467,7 @@ TRIGGER_DATA: dict[str, dict[str, Any]] = {
     "reject": {"reason": "bukan_pkh", "informed_via": "surat"},
     "reopen": {"reason": "pelapor keberatan"},
     "assign": {"handler": "kab.bogor2"},
+    "release": {"reason": "kembali ke antrean kantor"},
     "reclassify": {"type": "pembayaran"},
     "link_reporter": {},
     "recommend_pt_pos": {},

@@ -63,7 +63,7 @@ EXPECTED: dict[tuple[str, str], str] = {
 OPEN = [s.name for s in DEF.states if not s.closed]
 for s in OPEN:
     EXPECTED[(s, "reject")] = "ditolak"
-    for internal in ("assign", "reclassify", "link_reporter"):
+    for internal in ("assign", "release", "reclassify", "link_reporter"):
         EXPECTED[(s, internal)] = s
 for s in (f"{P}_{x}" for x in (*FOUR, "dirujuk")):
     EXPECTED[(s, "extend")] = s

@@ -1,0 +1,142 @@
+"""The KKN story end to end on the store: suspension in the same transaction, reassignment,
+no action while suspended, reinstatement, a second allegation; then replay and verify."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from api.admin import add_user
+from api.wiring import App
+from engine.errors import GuardRejected, InvalidInput
+from engine.store import audit_runner
+from engine.store.repository import OUTBOX
+from tests.conftest import Clock, complaint_data
+from workflows.staff import add_staff, get_staff
+
+
+@pytest.fixture
+def staffed(app: App, clock: Clock) -> App:
+    add_user(app.db, "pdp.andi", "pendamping", "327101", now=clock())
+    add_user(app.db, "koord.bogor", "kabupaten", "3271", now=clock())
+    add_staff(app.db, "Andi", "pendamping", "327101", username="pdp.andi", now=clock())
+    add_staff(
+        app.db, "Koordinator Bogor", "koordinator", "3271", username="koord.bogor", now=clock()
+    )
+    add_staff(app.db, "Budi", "operator", "3271", username="kab.bogor2", now=clock())
+    return app
+
+
+def kkn_against(app: App, name: str, actor: str = "kab.bogor") -> str:
+    data = complaint_data(type="kkn", accused=name, summary="Pungutan liar saat penyaluran")
+    return app.service.open_case("complaint", data, actor).id
+
+
+def test_the_whole_kkn_story_replays_and_verifies(staffed: App, clock: Clock) -> None:
+    app = staffed
+    # Andi handles a pendamping-level case, Budi a kabupaten-level case
+    own = app.service.open_case(
+        "complaint", complaint_data(level="pendamping", region="327101"), "pdp.andi"
+    )
+    assert get_staff(app.db, "Andi").status == "active"
+
+    # 1. a KKN complaint names Andi: suspended in the same transaction
+    complaint = kkn_against(app, "Andi")
+    andi = get_staff(app.db, "Andi")
+    assert andi.status == "suspended"
+    kkn_id = andi.cases[0]["id"]
+    kkn = app.service.get(kkn_id)
+    assert kkn.attrs["complaint_id"] == complaint and kkn.region == "327101"
+    first = app.service.history(kkn_id)[0].event
+    assert (first.type, first.actor) == ("StaffSuspended", "system")
+
+    # 2. Andi's open case goes back to the office queue, recorded as a system event
+    assert app.service.get(own.id).handler is None
+    released = app.service.history(own.id)[-1].event
+    assert (released.type, released.actor) == ("HandlerReleased", "system")
+    assert "Andi" in released.data["reason"]
+
+    # 3. Andi can act on nothing, the complaint about Andi included, and is told why
+    for case_id in (own.id, complaint):
+        with pytest.raises(GuardRejected) as err:
+            app.service.apply(case_id, "advance", {"result": "x"}, "pdp.andi")
+        assert err.value.reasons[0].key == "actor_suspended"
+    with pytest.raises(GuardRejected, match="handler_ineligible"):
+        app.service.apply(own.id, "assign", {"handler": "pdp.andi"}, "pdp.bogor")
+
+    # 4. found not guilty: reinstated, and can act again at once
+    clock.set(clock() + timedelta(days=2))
+    app.service.apply(kkn_id, "find_not_guilty", {}, "pusat.spm")
+    assert get_staff(app.db, "Andi").status == "active"
+    app.service.apply(own.id, "assign", {"handler": "pdp.andi"}, "pdp.bogor")
+    app.service.apply(own.id, "advance", {"result": "selesai", "informed_via": "surat"}, "pdp.andi")
+
+    # 5. a second allegation suspends Andi again, in a new KKN case
+    clock.set(clock() + timedelta(days=1))
+    kkn_against(app, "Andi")
+    andi = get_staff(app.db, "Andi")
+    assert andi.status == "suspended"
+    assert [c["state"] for c in andi.cases] == ["reinstated", "suspended"]
+
+    report = audit_runner.verify(app.db)
+    assert report.ok, report.problems
+
+
+def test_a_suspended_kabupaten_officers_cases_go_to_the_coordinator(staffed: App) -> None:
+    app = staffed
+    case = app.service.open_case("complaint", complaint_data(), "kab.bogor2")  # Budi's
+    assert case.handler == "kab.bogor2"
+    kkn_against(app, "Budi")
+    assert app.service.get(case.id).handler == "koord.bogor"
+    last = app.service.history(case.id)[-1].event
+    assert (last.type, last.actor, last.data["handler"]) == (
+        "HandlerAssigned",
+        "system",
+        "koord.bogor",
+    )
+
+
+def test_guilty_means_dismissed_and_referred_and_the_reporter_gets_the_outcome(
+    staffed: App,
+) -> None:
+    app = staffed
+    kkn_against(app, "Andi")
+    kkn_id = get_staff(app.db, "Andi").cases[0]["id"]
+    with pytest.raises(GuardRejected, match="referred_to"):
+        app.service.apply(kkn_id, "find_guilty", {}, "pusat.spm")
+    with pytest.raises(InvalidInput, match="referred_to"):
+        app.service.apply(kkn_id, "find_guilty", {"referred_to": "tetangga"}, "pusat.spm")
+    app.service.apply(kkn_id, "find_guilty", {"referred_to": "kejaksaan"}, "pusat.spm")
+    assert get_staff(app.db, "Andi").status == "dismissed"
+    assert app.service.get(kkn_id).attrs["referred_to"] == "kejaksaan"
+    with app.db.reading() as s:
+        letters = s.execute(
+            sa.select(OUTBOX.c.template, OUTBOX.c.recipient)
+            .where(OUTBOX.c.case_id == kkn_id)
+            .order_by(OUTBOX.c.id)
+        ).all()
+    assert [tuple(r) for r in letters] == [
+        ("kkn_suspension", "user:pdp.andi"),
+        ("kkn_outcome", "reporter"),
+    ]
+
+
+def test_a_kkn_complaint_about_someone_who_is_not_staff_suspends_nobody(staffed: App) -> None:
+    app = staffed
+    kkn_against(app, "Kepala Desa X")
+    assert get_staff(app.db, "Andi").status == "active"
+    with app.db.reading() as s:
+        kinds = s.execute(sa.text("SELECT workflow FROM cases")).scalars().all()
+    assert kinds == ["complaint"]
+
+
+def test_reclassifying_a_complaint_as_kkn_suspends_the_named_staff(staffed: App) -> None:
+    app = staffed
+    case = app.service.open_case(
+        "complaint", complaint_data(type="teknis_administrasi", accused="Andi"), "kab.bogor"
+    )
+    assert get_staff(app.db, "Andi").status == "active"
+    app.service.apply(case.id, "reclassify", {"type": "kkn"}, "kab.bogor")
+    assert get_staff(app.db, "Andi").status == "suspended"

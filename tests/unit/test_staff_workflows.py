@@ -1,0 +1,171 @@
+"""Every allowed and forbidden transition of the KKN and discipline workflows, in memory."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from engine.errors import GuardRejected, NotPermitted, TransitionNotAllowed
+from engine.machine import Command, Env, compile_workflow
+from engine.state import Actor, CaseState, evolve
+from workflows import discipline, kkn
+from workflows.indonesia import build_calendar
+
+WIB = timezone(timedelta(hours=7))
+NOW = datetime(2026, 3, 2, 9, tzinfo=WIB)
+PUSAT = Actor("pst", "pusat", None)
+KAB = Actor("kab", "kabupaten", "3271")
+
+CALENDAR = build_calendar()  # cached per process
+KKN = kkn.definition()
+DSP = discipline.definition()
+KKN_EXPECTED = {
+    ("suspended", "find_guilty"): "dismissed",
+    ("suspended", "find_not_guilty"): "reinstated",
+    ("reinstated", "reopen"): "suspended",
+}
+DSP_EXPECTED = {
+    ("tercatat", "warn"): "teguran_lisan",
+    **{(s, "warn"): "teguran_lisan" for s in ("teguran_lisan",)},
+    **{(s, "warn"): s for s in ("sp1", "sp2", "sp3")},
+    ("teguran_lisan", "issue_sp1"): "sp1",
+    ("sp1", "issue_sp2"): "sp2",
+    **{(s, "issue_sp3"): "sp3" for s in ("tercatat", "teguran_lisan", "sp1", "sp2")},
+    **{(s, "terminate"): "terminated" for s in discipline.OPEN},
+    **{(s, "assess_performance"): s for s in discipline.OPEN},
+}
+DATA = {
+    "referred_to": "kejaksaan",
+    "reason": "tidak puas",
+    "operational": "5,5,5,5,5",
+    "behavioural": "5,5,5,5,5",
+}
+DSP_DATA = {
+    "warn": {"reason": "late"},
+    "issue_sp1": {},
+    "issue_sp2": {"reason": "negligence"},
+    "issue_sp3": {"reason": "data_markup"},
+    "terminate": {"reason": "resignation"},
+    "assess_performance": {"operational": "5,5,5", "behavioural": "5,5,5"},
+}
+
+
+def state(definition: Any, name: str, **attrs: Any) -> CaseState:
+    closed = definition.state(name).closed
+    return CaseState(
+        id="X-2026-000001",
+        workflow=definition.name,
+        workflow_version=1,
+        version=2,
+        state=name,
+        status="closed" if closed else "open",
+        region="327101",
+        zone="Asia/Jakarta",
+        updated_at=NOW - timedelta(days=1),
+        attrs={"staff": "Andi", "subject": "Andi", "oral_warnings": 3, **attrs},
+    )
+
+
+def decide(
+    definition: Any,
+    st: CaseState | None,
+    trigger: str,
+    actor: Actor,
+    data: dict[str, Any],
+    **facts: Any,
+) -> CaseState:
+    cmd = Command(trigger, actor, NOW, data, case_id="X-2026-000001")
+    out = st
+    for ev in compile_workflow(definition).decide(st, cmd, Env(CALENDAR, NOW, facts=facts)):
+        out = evolve(out, ev)
+    assert out is not None
+    return out
+
+
+def _table(definition: Any, expected: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
+    triggers = sorted({t.trigger for t in definition.transitions} - {"suspend", "open_record"})
+    return [(s.name, t) for s in definition.states for t in triggers]
+
+
+@pytest.mark.parametrize("source,trigger", _table(KKN, KKN_EXPECTED))
+def test_every_kkn_transition_is_allowed_or_refused_as_specified(source: str, trigger: str) -> None:
+    expected = KKN_EXPECTED.get((source, trigger))
+    if expected is None:
+        with pytest.raises(TransitionNotAllowed):
+            decide(KKN, state(KKN, source), trigger, PUSAT, dict(DATA))
+    else:
+        assert decide(KKN, state(KKN, source), trigger, PUSAT, dict(DATA)).state == expected
+
+
+@pytest.mark.parametrize("source,trigger", _table(DSP, DSP_EXPECTED))
+def test_every_discipline_transition_is_allowed_or_refused_as_specified(
+    source: str, trigger: str
+) -> None:
+    expected = DSP_EXPECTED.get((source, trigger))
+    st = state(DSP, source, termination_proposed=True)
+    if expected is None:
+        with pytest.raises(TransitionNotAllowed):
+            decide(DSP, st, trigger, KAB, dict(DSP_DATA[trigger]))
+    else:
+        assert decide(DSP, st, trigger, KAB, dict(DSP_DATA[trigger])).state == expected
+
+
+def test_the_specification_tables_list_every_declared_move() -> None:
+    for definition, expected in ((KKN, KKN_EXPECTED), (DSP, DSP_EXPECTED)):
+        declared = {(s, t.trigger) for t in definition.transitions for s in t.source if s != "baru"}
+        assert declared == set(expected)
+
+
+def test_a_suspension_opens_at_once_as_system() -> None:
+    data = {
+        "staff": "Andi",
+        "region": "327101",
+        "complaint_id": "ADU-2026-000001",
+        "staff_user": "pdp.andi",
+    }
+    st = decide(KKN, None, "suspend", Actor("system", "system"), data)
+    assert (st.state, st.status, st.attrs["subject"]) == ("suspended", "open", "Andi")
+
+
+def test_nobody_decides_their_own_case_and_auditors_decide_nothing() -> None:
+    with pytest.raises(GuardRejected, match="conflict_of_interest"):
+        decide(KKN, state(KKN, "suspended"), "find_not_guilty", PUSAT, {}, subject_user="pst")
+    with pytest.raises(NotPermitted):
+        decide(KKN, state(KKN, "suspended"), "find_not_guilty", Actor("a", "auditor"), {})
+
+
+def test_sp1_needs_more_than_two_oral_warnings() -> None:
+    st = state(DSP, "teguran_lisan", oral_warnings=2)
+    with pytest.raises(GuardRejected, match="too_few_oral_warnings"):
+        decide(DSP, st, "issue_sp1", KAB, {})
+    third = decide(DSP, st, "warn", KAB, {"reason": "missed_meeting"})
+    assert third.attrs["oral_warnings"] == 3
+    assert decide(DSP, third, "issue_sp1", KAB, {}).state == "sp1"
+
+
+def test_a_yearly_score_below_26_proposes_termination() -> None:
+    st = state(DSP, "tercatat")
+    with pytest.raises(GuardRejected, match="no_low_score"):
+        decide(DSP, st, "terminate", KAB, {"reason": "performance_below_26"})
+    low = decide(
+        DSP, st, "assess_performance", KAB, {"operational": "2,2,3,2,2", "behavioural": "3,2,2,3,2"}
+    )
+    assert low.attrs["performance"]["total"] == 23 and low.attrs["termination_proposed"]
+    assert (
+        decide(DSP, low, "terminate", KAB, {"reason": "performance_below_26"}).state == "terminated"
+    )
+    fine = decide(
+        DSP, st, "assess_performance", KAB, {"operational": "4,4,4,4,4", "behavioural": "4,4,4"}
+    )
+    assert not fine.attrs["termination_proposed"]
+
+
+def test_termination_after_sp3_needs_an_sp3() -> None:
+    with pytest.raises(GuardRejected, match="no_sp3_yet"):
+        decide(DSP, state(DSP, "sp2"), "terminate", KAB, {"reason": "after_sp3"})
+    assert (
+        decide(DSP, state(DSP, "sp3"), "terminate", KAB, {"reason": "after_sp3"}).state
+        == "terminated"
+    )

@@ -1,0 +1,172 @@
+"""KKN suspension: staff accused of corruption are relieved of duty at once, then dismissed
+(and referred to the authorities) or reinstated; new information reopens the investigation.
+
+One case per staff member and allegation. It is opened by the `system` actor in the same
+transaction as the complaint that names them (workflows/staff.py has the reaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engine.definition import Effect, StateDef, TransitionDef, WorkflowDefinition
+from engine.errors import InvalidInput
+from engine.machine import Decision
+from engine.state import CaseState
+from workflows.complaint import actor_is_not_subject, parse_region
+from workflows.indonesia import ZONE_INFO, zone_for_region
+
+NAME = "kkn"
+DECIDERS = frozenset({"kabupaten", "pusat"})
+# APH (aparat penegak hukum) in general, or a named body
+AUTHORITIES = ("aph", "kepolisian", "kejaksaan", "kpk", "apip")
+
+
+def parse_suspension(data: Mapping[str, Any]) -> dict[str, Any]:
+    staff = str(data.get("staff") or "").strip()
+    if not staff:
+        raise InvalidInput("staff", "is required")
+    return {**data, "staff": staff, "region": parse_region(data.get("region"))}
+
+
+def parse_guilty(data: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(data)
+    body = str(data.get("referred_to") or "").strip().lower()
+    if body and body not in AUTHORITIES:
+        raise InvalidInput(
+            "referred_to", f"unknown authority '{body}'; expected one of: {', '.join(AUTHORITIES)}"
+        )
+    if body:
+        out["referred_to"] = body
+    return out
+
+
+def on_suspended(d: Decision) -> Effect:
+    attrs = {
+        k: d.data.get(k)
+        for k in (
+            "staff",
+            "complaint_id",
+            "reporter_name",
+            "reporter_contact",
+            "anonymous",
+            "confidential",
+            "staff_user",
+        )
+    }
+    attrs["subject"] = d.data["staff"]
+    attrs["suspensions"] = 1
+    return Effect(
+        changes={"region": d.data["region"], "handler": None, "created_at": d.at},
+        attrs=attrs,
+        payload={"staff_name": d.data["staff"]},
+    )
+
+
+def on_decided(d: Decision) -> Effect:
+    guilty = d.transition is not None and d.transition.dest == "dismissed"
+    outcome = "guilty" if guilty else "not_guilty"
+    attrs = {"outcome": outcome, "referred_to": d.data.get("referred_to") if guilty else None}
+    return Effect(
+        attrs=attrs,
+        payload={
+            "outcome": outcome,
+            "staff_name": d.attr("staff"),
+            "complaint_id": d.attr("complaint_id"),
+        },
+    )
+
+
+def on_reopened(d: Decision) -> Effect:
+    return Effect(
+        attrs={"outcome": None, "suspensions": int(d.attr("suspensions", 1)) + 1},
+        payload={"staff_name": d.attr("staff"), "complaint_id": d.attr("complaint_id")},
+    )
+
+
+def recipients(state: CaseState, template: str) -> tuple[str, ...]:
+    staff_user = state.attrs.get("staff_user")
+    to_staff = (f"user:{staff_user}",) if staff_user else ()
+    reporter = () if state.attrs.get("anonymous") else ("reporter",)
+    if template == "kkn_suspension":
+        return to_staff
+    return reporter  # the outcome letter with the reporter's recourse
+
+
+def zone_for(level: str | None, region: str) -> ZoneInfo:
+    return ZONE_INFO[zone_for_region(region)]
+
+
+def definition() -> WorkflowDefinition:
+    states = (
+        StateDef("suspended", label_id="dibebastugaskan", label_en="relieved of duty"),
+        StateDef("dismissed", closed=True, label_id="diberhentikan", label_en="dismissed"),
+        StateDef("reinstated", closed=True, label_id="dipulihkan", label_en="reinstated"),
+    )
+    conflict = ("actor_is_not_subject",)
+    transitions = (
+        TransitionDef(
+            "suspend",
+            ("baru",),
+            "suspended",
+            "StaffSuspended",
+            frozenset({"system", "kabupaten", "pusat"}),
+            effect="on_suspended",
+            required=("staff", "region"),
+        ),
+        TransitionDef(
+            "find_guilty",
+            ("suspended",),
+            "dismissed",
+            "StaffDismissed",
+            DECIDERS,
+            guards=conflict,
+            effect="on_decided",
+            required=("referred_to",),
+        ),
+        TransitionDef(
+            "find_not_guilty",
+            ("suspended",),
+            "reinstated",
+            "StaffReinstated",
+            DECIDERS,
+            guards=conflict,
+            effect="on_decided",
+        ),
+        TransitionDef(
+            "reopen",
+            ("reinstated",),
+            "suspended",
+            "InvestigationReopened",
+            DECIDERS | {"system"},
+            guards=conflict,
+            effect="on_reopened",
+            required=("reason",),
+        ),
+    )
+    return WorkflowDefinition(
+        name=NAME,
+        version=1,
+        id_prefix="KKN",
+        initial="baru",
+        states=states,
+        transitions=transitions,
+        stage_budgets={},
+        level_budgets={},
+        zone_for=zone_for,
+        guards={"actor_is_not_subject": actor_is_not_subject},
+        effects={f.__name__: f for f in (on_suspended, on_decided, on_reopened)},
+        parsers={"suspend": parse_suspension, "find_guilty": parse_guilty},
+        notifications={
+            "StaffSuspended": ("kkn_suspension",),
+            "InvestigationReopened": ("kkn_suspension",),
+            "StaffDismissed": ("kkn_outcome",),
+            "StaffReinstated": ("kkn_outcome",),
+        },
+        recipients=recipients,
+        static_guards=frozenset({"actor_is_not_subject"}),
+        title_id="Pembebastugasan KKN",
+        title_en="KKN suspension",
+    )

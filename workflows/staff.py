@@ -1,0 +1,225 @@
+"""PKH staff (SDM) records, their derived status, and how suspensions reach every workflow.
+
+Status is not stored: a person is suspended while a KKN case about them is in `suspended`, and
+dismissed once a KKN case ends in `dismissed` or a discipline case in `terminated`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engine.errors import InvalidInput, NotFound
+from engine.machine import Command
+from engine.service import FollowUp, ReactionContext
+from engine.state import CaseState, Event
+from engine.store import repository as repo
+from engine.store.db import Database
+from engine.store.tables import StaffRow, UserRow
+from workflows.regions import UnknownRegion, get_region, normalize_region_code
+
+# pendamping sosial, asisten pendamping, administrator pangkalan data (operator), koordinator
+# (kabupaten/kota, wilayah), supervisor
+POSITIONS = ("pendamping", "asisten", "operator", "koordinator", "supervisor")
+STAFF = repo.CASES.c
+
+
+@dataclass(frozen=True)
+class Staff:
+    name: str
+    position: str
+    region: str
+    username: str | None
+    status: str  # active | suspended | dismissed
+    cases: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "position": self.position,
+            "region": self.region,
+            "user": self.username,
+            "status": self.status,
+            "cases": self.cases,
+        }
+
+
+def add_staff(
+    db: Database, name: str, position: str, region: str, *, username: str | None, now: datetime
+) -> StaffRow:
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("name", "use 1-100 characters")
+    position = (position or "").strip().lower()
+    if position not in POSITIONS:
+        raise InvalidInput(
+            "position", f"unknown position '{position}'; expected one of: {', '.join(POSITIONS)}"
+        )
+    try:
+        code = get_region(normalize_region_code(region)).code
+    except UnknownRegion as e:
+        raise InvalidInput("region", str(e)) from None
+    with db.transaction() as s:
+        if s.get(StaffRow, name) is not None:
+            raise InvalidInput("name", f"staff member {name} already exists")
+        if username is not None:
+            if s.get(UserRow, username) is None:
+                raise InvalidInput("user", f"unknown user {username}")
+            taken = s.execute(sa.select(StaffRow.name).where(StaffRow.username == username))
+            if taken.first():
+                raise InvalidInput("user", f"user {username} is already linked to a staff record")
+        row = StaffRow(name=name, position=position, region=code, username=username, created_at=now)
+        s.add(row)
+        return row
+
+
+def _cases_about(s: Session, name: str) -> list[Any]:
+    return list(
+        s.execute(
+            sa.select(STAFF.id, STAFF.workflow, STAFF.state, STAFF.status)
+            .where(STAFF.subject == name, STAFF.workflow.in_(("kkn", "discipline")))
+            .order_by(STAFF.id)
+        )
+    )
+
+
+def status_of(rows: Sequence[Any]) -> str:
+    states = {(r.workflow, r.state) for r in rows}
+    if ("kkn", "dismissed") in states or ("discipline", "terminated") in states:
+        return "dismissed"
+    if ("kkn", "suspended") in states:
+        return "suspended"
+    return "active"
+
+
+def get_staff(db: Database, name: str) -> Staff:
+    with db.reading() as s:
+        row = s.get(StaffRow, name)
+        if row is None:
+            raise NotFound(f"unknown staff member: {name}")
+        cases = _cases_about(s, name)
+    return Staff(
+        row.name,
+        row.position,
+        row.region,
+        row.username,
+        status_of(cases),
+        [{"id": c.id, "workflow": c.workflow, "state": c.state} for c in cases],
+    )
+
+
+def list_staff(db: Database, region: str | None = None) -> list[Staff]:
+    with db.reading() as s:
+        q = sa.select(StaffRow.name).order_by(StaffRow.name)
+        if region:
+            q = q.where(StaffRow.region.startswith(region, autoescape=True))
+        names = [r.name for r in s.execute(q)]
+    return [get_staff(db, n) for n in names]
+
+
+def _suspended_user(s: Session, username: str | None) -> bool:
+    if not username:
+        return False
+    names = [
+        r.name for r in s.execute(sa.select(StaffRow.name).where(StaffRow.username == username))
+    ]
+    return bool(names) and any(status_of(_cases_about(s, n)) != "active" for n in names)
+
+
+def staff_facts(s: Session, cmd: Command, state: CaseState | None) -> Mapping[str, Any]:
+    """Suspension and conflict-of-interest facts for any decision (see engine.service)."""
+    facts: dict[str, Any] = {"actor_suspended": _suspended_user(s, cmd.actor.username)}
+    handler = cmd.data.get("handler")
+    if handler:
+        facts["handler_suspended"] = _suspended_user(s, str(handler))
+    subject = cmd.data.get("accused") if state is None else state.attrs.get("subject")
+    if subject:
+        row = s.get(StaffRow, str(subject))
+        if row is not None and row.username:
+            facts["subject_user"] = row.username
+    return facts
+
+
+# --------------------------------------------------------------------------------- reactions
+def kkn_complaint_suspends_staff(
+    ctx: ReactionContext, state: CaseState, ev: Event
+) -> list[FollowUp]:
+    """A corruption complaint naming PKH staff relieves them of duty at once (DOMAIN.md)."""
+    if state.attrs.get("type") != "kkn" or not state.attrs.get("subject"):
+        return []
+    if ev.type == "ComplaintReclassified" and state.attrs.get("previous_type") == "kkn":
+        return []
+    staff = ctx.session.get(StaffRow, str(state.attrs["subject"]))
+    if staff is None:
+        return []  # not PKH staff (e.g. a village official): nobody to relieve of duty
+    data = {
+        "staff": staff.name,
+        "staff_user": staff.username,
+        "complaint_id": state.id,
+        "region": staff.region,
+        "reporter_name": state.attrs.get("reporter_name"),
+        "reporter_contact": state.attrs.get("reporter_contact"),
+        "anonymous": bool(state.attrs.get("anonymous")),
+        "confidential": bool(state.attrs.get("confidential")),
+    }
+    return [
+        FollowUp(
+            "suspend", data, workflow="kkn", note=f"dibebastugaskan karena pengaduan KKN {state.id}"
+        )
+    ]
+
+
+def suspension_reassigns_cases(ctx: ReactionContext, state: CaseState, ev: Event) -> list[FollowUp]:
+    """The suspended person's open cases go to the kabupaten coordinator (or the office)."""
+    staff = ctx.session.get(StaffRow, str(state.attrs.get("staff")))
+    if staff is None or not staff.username:
+        return []
+    handled = ctx.session.execute(
+        sa.select(STAFF.id, STAFF.region, STAFF.level).where(
+            STAFF.handler == staff.username, STAFF.status == "open"
+        )
+    ).all()
+    steps = []
+    reason = f"{staff.name} dibebastugaskan ({state.id})"
+    for case in handled:
+        # the coordinator can take kabupaten-level cases; others go back to their office queue
+        coordinator = (
+            _coordinator(ctx.session, case.region[:4], staff.username)
+            if case.level == "kabupaten"
+            else None
+        )
+        if coordinator:
+            steps.append(FollowUp("assign", {"handler": coordinator}, case_id=case.id, note=reason))
+        else:
+            steps.append(FollowUp("release", {"reason": reason}, case_id=case.id, note=reason))
+    return steps
+
+
+def _coordinator(s: Session, kabupaten: str, not_user: str) -> str | None:
+    rows = s.execute(
+        sa.select(StaffRow.name, StaffRow.username)
+        .where(
+            StaffRow.position == "koordinator",
+            StaffRow.region.startswith(kabupaten),
+            StaffRow.username.is_not(None),
+            StaffRow.username != not_user,
+        )
+        .order_by(StaffRow.name)
+    ).all()
+    for r in rows:
+        user = s.get(UserRow, r.username)
+        if user and user.active and user.role == "kabupaten" and not _suspended_user(s, r.username):
+            return str(r.username)
+    return None
+
+
+REACTIONS = {
+    ("complaint", "ComplaintFiled"): [kkn_complaint_suspends_staff],
+    ("complaint", "ComplaintReclassified"): [kkn_complaint_suspends_staff],
+    ("kkn", "StaffSuspended"): [suspension_reassigns_cases],
+}
