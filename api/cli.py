@@ -117,7 +117,9 @@ def complaint_file(
     channel: str = typer.Option(..., help="how it arrived: surat, telepon, pendamping, ..."),
     level: str = typer.Option(..., help="ketua_kelompok, pendamping, kabupaten or pusat"),
     region: str = typer.Option(..., help="Kemendagri region code, e.g. 3271"),
-    received: str = typer.Option(..., help="when it was received: ISO datetime or date"),
+    received: str | None = typer.Option(
+        None, help="when it was received: ISO datetime or date (default: now)"
+    ),
     summary: str = typer.Option(...),
     actor: str = typer.Option(..., help="the officer recording it"),
     reporter_name: str | None = typer.Option(None),
@@ -137,7 +139,7 @@ def complaint_file(
 
     a = get_app()
     zone = None
-    if len(received) == 10:
+    if received and len(received) == 10:
         zone = zone_for(level, parse_region(region)) if level else None
     data = {
         "type": type_,
@@ -157,7 +159,11 @@ def complaint_file(
         data["form"] = form
     try:
         state = a.service.open_case(
-            "complaint", data, actor, at=parse_instant(received, "received", zone), note=note
+            "complaint",
+            data,
+            actor,
+            at=parse_instant(received, "received", zone) if received else None,
+            note=note,
         )
     except InvalidInput as e:
         if e.field == "received_at":  # the option is called --received here

@@ -131,7 +131,7 @@ def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(pkh: App | None = None) -> FastAPI:
-    from api import pages, routes_admin, routes_cases, routes_reports
+    from api import pages, routes_admin, routes_cases, routes_reports, routes_staff
 
     app = FastAPI(
         title="pkh-casework",
@@ -146,6 +146,7 @@ def create_app(pkh: App | None = None) -> FastAPI:
     app.include_router(routes_cases.router)
     app.include_router(routes_admin.router)
     app.include_router(routes_reports.router)
+    app.include_router(routes_staff.router)
     app.include_router(pages.router)
 
     @app.get("/health", tags=["meta"])

@@ -965,3 +965,80 @@ def test_workflow_mermaid_draws_internal_events_as_loops_that_keep_the_state(
     assert moving == {}, f"internal events drawn as moves: {moving}"
     loops = _mermaid_edges(mermaid_text)
     assert "link_reporter" in loops[("pusat_identifikasi", "pusat_identifikasi")]
+
+
+# ------------------------------------------------------------------- the KKN story, by command
+def test_the_kkn_story_through_the_staff_commands(pkh: Pkh) -> None:
+    received = now_utc() - timedelta(days=2)
+    pkh.ok("user", "add", "pdp.andi", "--role", "pendamping", "--region", "327101")
+    pkh.ok(
+        "staff",
+        "add",
+        "Andi",
+        "--position",
+        "pendamping",
+        "--region",
+        "327101",
+        "--user",
+        "pdp.andi",
+    )
+    own = pkh.json(
+        "complaint",
+        "file",
+        "--type",
+        "data_peserta",
+        "--channel",
+        "pendamping",
+        "--level",
+        "pendamping",
+        "--region",
+        "327101",
+        "--summary",
+        "pindah alamat",
+        "--reporter-name",
+        "Ibu Ani",
+        "--actor",
+        "pdp.andi",
+        "--received",
+        received.isoformat(),
+        "--json",
+    )
+    assert own["handler"] == "pdp.andi"
+    assert pkh.json("staff", "show", "Andi", "--json")["status"] == "active"
+
+    # 1-2. the KKN complaint suspends Andi at once, and Andi's case is released
+    kkn = pkh.json(
+        *FILE_ARGS[:3],
+        "kkn",
+        *FILE_ARGS[4:],
+        "--accused",
+        "Andi",
+        "--received",
+        (received + timedelta(hours=1)).isoformat(),
+    )
+    assert pkh.json("staff", "show", "Andi", "--json")["status"] == "suspended"
+    assert pkh.json("case", "show", own["id"], "--json")["handler"] is None
+
+    # 3. Andi can act on nothing, and is told why
+    for case_id in (own["id"], kkn["id"]):
+        line = one_line_error(
+            pkh.run(
+                "case", "advance", case_id, "advance", "--actor", "pdp.andi", "--data", "result=x"
+            )
+        )
+        assert "actor_suspended" in line
+
+    # 4. not guilty: reinstated and can act again
+    pkh.ok("staff", "decide", "Andi", "--outcome", "not_guilty", "--actor", "pusat.spm")
+    assert pkh.json("staff", "show", "Andi", "--json")["status"] == "active"
+    pkh.ok(
+        "case", "advance", own["id"], "assign", "--actor", "pdp.bogor", "--data", "handler=pdp.andi"
+    )
+    assert pkh.json("case", "show", own["id"], "--json")["handler"] == "pdp.andi"
+
+    # 5. a second allegation suspends Andi again; then guilty: dismissed
+    pkh.ok(*FILE_ARGS[:3], "kkn", *FILE_ARGS[4:], "--accused", "Andi")
+    assert pkh.json("staff", "show", "Andi", "--json")["status"] == "suspended"
+    pkh.ok("staff", "decide", "Andi", "--outcome", "guilty", "--actor", "pusat.spm")
+    assert pkh.json("staff", "show", "Andi", "--json")["status"] == "dismissed"
+    assert "ok:" in pkh.ok("audit", "verify").stdout

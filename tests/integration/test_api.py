@@ -33,6 +33,7 @@ from engine.store.migrate import upgrade
 from engine.store.repository import CASES, EV
 from engine.store.tables import UserRow
 from tests.conftest import OFFICERS, WIB, Clock, complaint_data
+from workflows.staff import add_staff
 
 CASE_REGION = "3271011001"  # Kelurahan Batutulis, Kota Bogor (Jawa Barat), WIB
 DOCS = {"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
@@ -379,6 +380,29 @@ def _get(path: str, **params: Any) -> Callable[[World, Who | None], httpx.Respon
     return call
 
 
+def _fresh_staff(w: World, *, suspended: bool = False) -> str:
+    name = f"Staf {next(w.serial)}"
+    add_staff(w.app.db, name, "pendamping", "3271011001", username=None, now=w.app.service.clock())
+    if suspended:
+        data = complaint_data(type="kkn", accused=name, summary="dugaan pungli")
+        w.app.service.open_case("complaint", data, "kab.bogor")
+    return name
+
+
+def staff_handling(who: Who | None) -> int:
+    """KKN decisions and discipline: kabupaten and pusat officers, in scope."""
+    if who is None:
+        return 401
+    if who.scope == "out":
+        return 404
+    return 200 if who.role in ("kabupaten", "pusat") else 403
+
+
+def _post_staff(w: World, who: Who | None) -> httpx.Response:
+    body = {"name": f"Staf baru {next(w.serial)}", "position": "operator", "region": "3271"}
+    return w.client.post("/staff", json=body, headers=w.h(who))
+
+
 ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/auth/token"): Row(
         _login, lambda who: 401 if who is None else 200, check=_login_check
@@ -423,6 +447,28 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/users"): Row(_post_user, admin_only(201), check=_post_user_check),
     ("GET", "/me"): Row(_get("/me"), signed_in(200), check=_me_check),
     ("GET", "/audit/verify"): Row(_get("/audit/verify"), auditing),
+    ("GET", "/staff"): Row(_get("/staff"), signed_in(200)),
+    ("POST", "/staff"): Row(_post_staff, admin_only(201)),
+    ("GET", "/staff/{name}"): Row(
+        lambda w, who: w.client.get(f"/staff/{_fresh_staff(w)}", headers=w.h(who)),
+        case_scoped(200),
+    ),
+    ("POST", "/staff/{name}/decision"): Row(
+        lambda w, who: w.client.post(
+            f"/staff/{_fresh_staff(w, suspended=True)}/decision",
+            json={"outcome": "not_guilty"},
+            headers=w.h(who),
+        ),
+        staff_handling,
+    ),
+    ("POST", "/staff/{name}/discipline"): Row(
+        lambda w, who: w.client.post(
+            f"/staff/{_fresh_staff(w)}/discipline",
+            json={"event": "warn", "data": {"reason": "late"}},
+            headers=w.h(who),
+        ),
+        staff_handling,
+    ),
     ("GET", "/reports/monthly"): Row(_get("/reports/monthly", month="2026-03"), reporting),
     ("GET", "/health"): Row(_get("/health"), lambda who: 200),
 }

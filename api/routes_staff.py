@@ -1,0 +1,131 @@
+"""Routes for staff (SDM) records, KKN outcomes and discipline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.http import AppDep, CurrentActor, require_role
+from api.schemas import CaseOut, Scalar
+from api.views import case_out
+from engine.errors import NotFound, instant
+from engine.state import Actor
+from engine.store.repository import CASES
+from workflows.staff import POSITIONS, add_staff, get_staff, list_staff
+
+router = APIRouter(tags=["staff"])
+AdminOnly = require_role("admin")
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such staff member"}}
+
+
+class StaffIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    position: Literal[POSITIONS]  # type: ignore[valid-type]
+    region: str = Field(min_length=2, max_length=13)
+    user: str | None = Field(None, max_length=80)
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["guilty", "not_guilty"]
+    referred_to: str = Field("aph", max_length=20)
+    case_id: str | None = Field(None, max_length=40)
+    note: str | None = Field(None, max_length=2000)
+    at: datetime | None = None
+
+
+class DisciplineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event: str = Field(min_length=1, max_length=60)
+    data: dict[str, Scalar] = Field(default_factory=dict, max_length=30)
+    note: str | None = Field(None, max_length=2000)
+    at: datetime | None = None
+
+
+def _visible(app: Any, name: str, actor: Actor) -> Any:
+    staff = get_staff(app.db, name)
+    if not actor.covers(staff.region):
+        raise NotFound(f"unknown staff member: {name}")  # outside your region it is not there
+    return staff
+
+
+@router.get("/staff")
+def staff_list(app: AppDep, actor: CurrentActor) -> list[dict[str, Any]]:
+    return [s.as_dict() for s in list_staff(app.db, actor.region)]
+
+
+@router.get("/staff/{name}", responses=NOT_FOUND)
+def staff_one(name: str, app: AppDep, actor: CurrentActor) -> dict[str, Any]:
+    return _visible(app, name, actor).as_dict()
+
+
+@router.post("/staff", status_code=201)
+def staff_create(body: StaffIn, app: AppDep, _admin: Annotated[Actor, AdminOnly]) -> dict[str, Any]:
+    add_staff(
+        app.db, body.name, body.position, body.region, username=body.user, now=app.service.clock()
+    )
+    return get_staff(app.db, body.name).as_dict()
+
+
+def _case_about(app: Any, name: str, workflow: str, state: str | None) -> str | None:
+    with app.db.reading() as s:
+        q = sa.select(CASES.c.id).where(CASES.c.subject == name, CASES.c.workflow == workflow)
+        q = q.where(CASES.c.state == state) if state else q.where(CASES.c.status == "open")
+        row = s.execute(q.order_by(CASES.c.id)).first()
+    return row.id if row else None
+
+
+@router.post(
+    "/staff/{name}/decision",
+    response_model=CaseOut,
+    responses={
+        **NOT_FOUND,
+        409: {"description": "no investigation in progress"},
+        422: {"description": "invalid input or refused"},
+    },
+)
+def staff_decision(name: str, body: DecisionIn, app: AppDep, actor: CurrentActor) -> Any:
+    """The outcome of a KKN investigation: dismissed (and referred) or reinstated."""
+    _visible(app, name, actor)
+    case_id = body.case_id or _case_about(app, name, "kkn", "suspended")
+    if case_id is None:
+        raise NotFound(f"{name} has no KKN investigation in progress")
+    trigger = "find_guilty" if body.outcome == "guilty" else "find_not_guilty"
+    data = {"referred_to": body.referred_to} if body.outcome == "guilty" else {}
+    at = instant(body.at, "at") if body.at else None
+    state = app.service.apply(case_id, trigger, data, actor.username, at=at, note=body.note)
+    return case_out(app.registry, state, actor)
+
+
+@router.post(
+    "/staff/{name}/discipline",
+    response_model=CaseOut,
+    responses={
+        **NOT_FOUND,
+        409: {"description": "event not allowed now"},
+        422: {"description": "invalid input or refused"},
+    },
+)
+def staff_discipline(name: str, body: DisciplineIn, app: AppDep, actor: CurrentActor) -> Any:
+    """A sanction on the staff member's discipline case, opened on first use."""
+    staff = _visible(app, name, actor)
+    at = instant(body.at, "at") if body.at else None
+    case_id = _case_about(app, name, "discipline", None)
+    if case_id is None:
+        opened = app.service.open_case(
+            "discipline",
+            {"staff": name, "region": staff.region, "staff_user": staff.username},
+            actor.username,
+            at=at,
+        )
+        case_id = opened.id
+    state = app.service.apply(case_id, body.event, body.data, actor.username, at=at, note=body.note)
+    return case_out(app.registry, state, actor)
