@@ -185,6 +185,7 @@ def test_the_case_page_offers_a_form_for_each_allowed_event_with_its_inputs(
         "refer",
         "reject",
         "assign",
+        "release",
         "reclassify",
         "link_reporter",
     }  # no PT Pos recommendation: that is for payment complaints with two reporters only
