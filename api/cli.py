@@ -128,7 +128,8 @@ def complaint_file(
     reporter_kind: str = typer.Option("kpm", help="kpm, masyarakat, media, lsm, pendamping, ..."),
     reporter_contact: str | None = typer.Option(None, help="e-mail or phone for letters"),
     form: str | None = typer.Option(None, help="C-1 (KPM) or C-2 (others); default by kind"),
-    accused: str | None = typer.Option(None, help="username of the staff member complained of"),
+    accused: str | None = typer.Option(None, help="the staff member (or person) complained of"),
+    household: str | None = typer.Option(None, help="the KPM case (data complaints)"),
     about_self: bool = typer.Option(
         False, "--about-self", help="a pendamping complaining about its own situation"
     ),
@@ -153,6 +154,7 @@ def complaint_file(
         "reporter_kind": reporter_kind,
         "reporter_contact": reporter_contact,
         "accused": accused,
+        "household": household,
         "about_self": about_self,
     }
     if form:
@@ -274,7 +276,7 @@ def case_list(
 
 
 def main() -> None:
-    from api import cli_admin, cli_flows, cli_report, cli_staff  # noqa: F401  (other groups)
+    from api import cli_admin, cli_flows, cli_kpm, cli_report, cli_staff  # noqa: F401
 
     try:
         app()

@@ -38,6 +38,7 @@ class ComplaintCreate(BaseModel):
     confidential: bool = False
     form: Literal["C-1", "C-2"] | None = None
     accused: str | None = Field(None, max_length=100)
+    household: str | None = Field(None, max_length=40, description="KPM case it concerns")
     about_self: bool = False
     note: str | None = Field(None, max_length=2000)
 

@@ -39,7 +39,7 @@ class Registry:
 
 
 def default_registry(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Registry:
-    from workflows import complaint, discipline, kkn
+    from workflows import complaint, discipline, kkn, kpm
 
     return Registry(
         [
@@ -48,5 +48,6 @@ def default_registry(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5)
             ),
             kkn.definition(),
             discipline.definition(),
+            kpm.definition(),
         ]
     )

@@ -186,6 +186,7 @@ def parse_filing(data: Mapping[str, Any]) -> dict[str, Any]:
         "reporter_name": _text(data, "reporter_name", limit=200),
         "reporter_contact": _text(data, "reporter_contact", limit=200),
         "accused": _text(data, "accused", limit=100),
+        "household": _text(data, "household", limit=40),  # a KPM case (KPM-...) it concerns
     }
     out["form"] = _choice(
         data,
@@ -193,6 +194,10 @@ def parse_filing(data: Mapping[str, Any]) -> dict[str, Any]:
         ("C-1", "c-1", "C-2", "c-2"),
         default="C-1" if out["reporter_kind"] == "kpm" else "C-2",
     ).upper()
+    if out["household"] and out["type"] not in ("data_peserta", "komitmen_verifikasi"):
+        raise InvalidInput(
+            "household", "only data_peserta and komitmen_verifikasi complaints link to a household"
+        )
     if out["anonymous"] and (out["reporter_name"] or out["reporter_contact"]):
         raise InvalidInput("anonymous", "an anonymous complaint cannot carry a reporter name")
     if not out["anonymous"] and not out["reporter_name"]:

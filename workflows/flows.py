@@ -109,10 +109,12 @@ def deployments() -> list[Any]:
     minute; the monthly report at 07:00 WIB on the 1st."""
     from prefect.schedules import Cron, Interval
 
+    from workflows.kpm_flow import deployment as kpm_deployment
     from workflows.report_flow import deployment as report_deployment
 
     return [
         report_deployment(),
+        kpm_deployment(),
         deadline_sweep.to_deployment(
             name="hourly", schedules=[Cron("0 6-15 * * 1-5", timezone="Asia/Jakarta")]
         ),

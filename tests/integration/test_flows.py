@@ -59,7 +59,8 @@ def test_the_sweep_flow_splits_by_province_and_reports_what_it_did(
 def test_the_schedules_sweep_hourly_in_office_hours_and_dispatch_every_minute() -> None:
     from workflows.flows import deployments
 
-    report, sweep, dispatch = deployments()
+    report, kpm, sweep, dispatch = deployments()
+    assert kpm.schedules[0].schedule.cron == "0 5 * * *"
     assert report.schedules[0].schedule.cron == "0 7 1 * *"
     cron = sweep.schedules[0].schedule
     assert (cron.cron, cron.timezone) == ("0 6-15 * * 1-5", "Asia/Jakarta")

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
+import engine.store.kpm_tables  # noqa: F401
 import engine.store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config

@@ -1,0 +1,302 @@
+"""The KPM register on SQLite and PostgreSQL: bulk import, rerun, verification, data control."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from api.wiring import App
+from bench.gen_kpm import generate
+from engine.store import audit_runner
+from engine.store.repository import EV
+from tests.conftest import Clock, complaint_data
+from workflows import kpm_store as store
+from workflows.kpm_codes import COLUMNS
+from workflows.kpm_flow import control_once
+from workflows.kpm_import import import_file
+from workflows.kpm_verify import verify_file
+
+WIB = timezone(timedelta(hours=7))
+
+
+@pytest.fixture(autouse=True)
+def kpm_registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Until `workflows.default_registry` lists the kpm workflow, the tests add it."""
+    import api.wiring
+    import workflows
+    from workflows import complaint, kpm
+
+    if "kpm" in workflows.default_registry().names():
+        return
+
+    def registry(**kw: Any) -> workflows.Registry:
+        return workflows.Registry([complaint.definition(**kw), kpm.definition()])
+
+    monkeypatch.setattr(api.wiring, "default_registry", registry)
+
+
+def counts(app: App) -> tuple[dict[str, Any], int]:
+    with app.db.reading() as s:
+        events = int(s.execute(sa.select(sa.func.count()).select_from(EV)).scalar_one())
+        return store.stats(s), events
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def person(no_kk: str, nik: str, born: str, sex: int, hub: int, komponen: int, **kw: Any) -> dict:
+    row = {
+        "no_kk": no_kk,
+        "nik": nik,
+        "nama": f"Anggota {nik[-4:]}",
+        "jenis_kelamin": sex,
+        "tempat_lahir": "Bogor",
+        "tanggal_lahir": born,
+        "hubungan_keluarga": hub,
+        "nama_ibu_kandung": "Siti",
+        "kode_wilayah": "3271011001",
+        "komponen": komponen,
+        "jenjang_sekolah": "",
+        "kelas": "",
+    }
+    row.update(kw)
+    return row
+
+
+KK1, KK2 = "3271010101200001", "3271010202200002"
+SMA = {"jenjang_sekolah": 3, "kelas": 12}
+
+
+def two_households() -> list[dict[str, Any]]:
+    """Household 1's rows are split by household 2's: the extract need not be sorted."""
+    return [
+        person(KK1, "3271010101800001", "1980-01-01", 1, 1, 9),
+        person(KK2, "3271010202750001", "1975-02-02", 1, 1, 9),
+        person(KK2, "3271010303080002", "2008-03-03", 1, 3, 6, **SMA),
+        person(KK1, "3271014505850002", "1985-05-05", 2, 2, 1),
+    ]
+
+
+def test_a_generated_extract_imports_with_exactly_its_bad_rows_rejected_and_reruns_idempotently(
+    app: App, clock: Clock, tmp_path: Path
+) -> None:
+    g = generate(tmp_path / "kpm.csv", 400, seed=5, bad=0.06, as_of=clock().date())
+    assert g.bad, "the generator made bad rows"
+    first = import_file(app, g.path).as_dict()
+    assert {r["line"] for r in first["rejected"]} == set(g.bad)
+    assert first["accepted_members"] == g.good_rows
+    assert first["accepted_members"] + len(first["rejected"]) == first["rows"] == g.rows
+    assert first["accepted_households"] == first["new_households"] == g.households
+    by_kind = {g.bad[r["line"]]: r["reason"] for r in first["rejected"]}
+    expected_field = {
+        "nik_malformed": "nik:",
+        "nik_disagrees": "nik:",
+        "nik_duplicate": "nik:",
+        "region": "kode_wilayah:",
+        "date": "tanggal_lahir:",
+        "code": "komponen:",
+    }
+    for kind, reason in by_kind.items():
+        assert reason.startswith(expected_field[kind]), (kind, reason)
+    stats, events = counts(app)
+    assert (stats["households"], stats["members"]) == (g.households, g.good_rows)
+    assert stats["by_state"] == {"calon": g.households} and events == g.households
+
+    again = import_file(app, g.path).as_dict()
+    assert counts(app) == (stats, events)
+    assert again["rejected"] == first["rejected"]
+    assert again["accepted_members"] == first["accepted_members"]
+    assert (again["new_households"], again["unchanged_members"]) == (0, g.good_rows)
+    assert audit_runner.verify(app.db).ok
+
+
+def test_an_excel_extract_imports_like_the_csv(app: App, clock: Clock, tmp_path: Path) -> None:
+    g = generate(tmp_path / "kpm.xlsx", 60, seed=9, bad=0.1, as_of=clock().date())
+    report = import_file(app, g.path).as_dict()
+    assert {r["line"] for r in report["rejected"]} == set(g.bad)
+    assert report["accepted_members"] == g.good_rows
+    assert counts(app)[0]["members"] == g.good_rows
+    assert audit_runner.verify(app.db).ok
+
+
+def test_a_household_split_in_the_file_is_one_household_and_a_changed_rerun_is_explicit(
+    app: App, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "a.csv", two_households())
+    report = import_file(app, path).as_dict()
+    assert (report["new_households"], report["accepted_members"], report["rejected"]) == (2, 4, [])
+    with app.db.reading() as s:
+        kk1 = store.resolve(s, KK1)
+    assert list(app.service.get(kk1).attrs["anggota"]) == ["01", "02"]
+
+    changed = two_households()
+    changed[0]["nama"] = "Budi Santoso"  # differs from the register
+    changed.append(person(KK1, "3271010404200003", "2020-04-04", 1, 3, 2))  # a new member
+    changed.append(person(KK2, "3271010101800001", "1980-01-01", 1, 7, 9))  # NIK of KK1's head
+    changed.append(person(KK1, "3271010505900004", "1990-05-05", 1, 1, 9))  # a second head
+    report = import_file(app, write_csv(tmp_path / "b.csv", changed)).as_dict()
+    reasons = {r["line"]: r["reason"] for r in report["rejected"]}
+    assert reasons[2].startswith("nama: differs from member 01 of " + kk1)
+    assert "used in household no_kk " + KK1 in reasons[7]
+    assert reasons[8] == f"hubungan_keluarga: {kk1} already has a kepala keluarga"
+    assert (report["added_members"], report["unchanged_members"]) == (1, 3)
+    state = app.service.get(kk1)
+    assert state.attrs["anggota"]["03"]["nik"] == "3271010404200003" and state.version == 2
+    assert counts(app)[0]["members"] == 5
+    assert audit_runner.verify(app.db).ok
+
+
+def test_a_file_with_missing_columns_is_refused_naming_them(app: App, tmp_path: Path) -> None:
+    from engine.errors import InvalidInput
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("no_kk;nik;nama\n1;2;3\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as err:
+        import_file(app, bad)
+    assert err.value.field == "file" and "jenis_kelamin" in err.value.message
+    latin = write_csv(tmp_path / "latin.csv", two_households())
+    latin.write_bytes(latin.read_bytes().replace(b"Bogor", "Bogör".encode("latin-1")))
+    with pytest.raises(InvalidInput) as err:
+        import_file(app, latin)
+    assert err.value.field == "file" and "utf-8" in err.value.message.lower()
+    assert counts(app)[0]["households"] == 0  # nothing half-imported
+
+
+def household_at_peserta(app: App, tmp_path: Path) -> str:
+    import_file(app, write_csv(tmp_path / "hh.csv", two_households()))
+    with app.db.reading() as s:
+        case_id = store.resolve(s, KK2)
+    store.apply(app, case_id, "pertemuan_awal", {}, "pdp.bogor")
+    store.apply(app, case_id, "validasi", {"hasil": "eligible"}, "pdp.bogor")
+    sk = {"nomor_sk": "SK-7/2026", "tanggal_sk": "2026-03-01"}
+    return store.apply(app, case_id, "tetapkan", sk, "pusat.spm").id
+
+
+def test_monthly_verification_files_set_compliance_and_rerun_idempotently(
+    app: App, tmp_path: Path
+) -> None:
+    case_id = household_at_peserta(app, tmp_path)
+    code = app.service.get(case_id).attrs["kode_peserta"]
+    rows = [("periode", "kode_anggota", "nik", "hadir")]
+    for month in ("2025-12", "2026-01", "2026-02"):
+        rows.append((month, f"{code}02", "", "0"))
+    rows.append(("2026-02", "", "3271010101800001", "1"))  # KK1 is only calon: refused
+    rows.append(("2026-02", "", "3271019999990001", "1"))  # nobody's NIK
+    path = tmp_path / "verifikasi.csv"
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    report = verify_file(app, path).as_dict()
+    reasons = {r["line"]: r["reason"] for r in report["rejected"]}
+    assert sorted(reasons) == [5, 6]
+    assert "not allowed" in reasons[5] and reasons[6].startswith("nik:")
+    state = app.service.get(case_id)
+    assert state.state == "penangguhan" and state.attrs["bulan_tidak_patuh"] == 3
+    again = verify_file(app, path).as_dict()
+    assert again["unchanged_households"] == 1 and app.service.get(case_id).version == state.version
+    assert audit_runner.verify(app.db).ok
+
+
+def test_data_control_graduates_a_household_alamiah_when_its_last_component_ends(
+    app: App, clock: Clock, tmp_path: Path
+) -> None:
+    case_id = household_at_peserta(app, tmp_path)
+    clock.set(datetime(2026, 7, 15, 6, 0, tzinfo=WIB))
+    result = control_once(app, clock().date())
+    assert result["graduasi_alamiah"] == 1 and result["failed"] == []
+    state = app.service.get(case_id)
+    assert (state.state, state.attrs["alasan_keluar"]) == ("graduasi_alamiah", "graduasi_alamiah")
+    assert control_once(app, clock().date())["kontrol_data"] == 0  # nothing left to move
+    assert audit_runner.verify(app.db).ok
+
+
+def test_a_pusat_approved_correction_applies_from_the_next_payment_period(
+    app: App, clock: Clock, tmp_path: Path
+) -> None:
+    case_id = household_at_peserta(app, tmp_path)
+    complaint = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    app.service.apply(complaint.id, "escalate", {"reason": "koreksi data pusat"}, "kab.bogor")
+    fix = {"pengaduan": complaint.id, "anggota": json.dumps({"02": {"nama": "Andi Saputra"}})}
+    state = store.apply(app, case_id, "koreksi", fix, "pusat.spm")
+    assert state.attrs["koreksi_tertunda"][0]["berlaku_mulai"] == "2026-04"
+    assert control_once(app, clock().date())["koreksi_berlaku"] == 0
+    clock.set(datetime(2026, 4, 1, 6, 0, tzinfo=WIB))
+    assert control_once(app, clock().date())["koreksi_berlaku"] == 1
+    assert app.service.get(case_id).attrs["anggota"]["02"]["nama"] == "Andi Saputra"
+    assert audit_runner.verify(app.db).ok
+
+
+@pytest.fixture
+def cli(app: App, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    import api.cli
+    import api.cli_kpm  # noqa: F401  (registers `pkh kpm`)
+
+    monkeypatch.setattr(api.cli, "_APP", app)
+    yield CliRunner()
+
+
+def test_the_cli_imports_with_a_json_report_and_counts_the_register(
+    cli: CliRunner, app: App, clock: Clock, tmp_path: Path
+) -> None:
+    from api.cli import app as typer_app
+
+    g = generate(tmp_path / "kpm.csv", 50, seed=2, bad=0.1, as_of=clock().date())
+    out = cli.invoke(typer_app, ["kpm", "import", g.path, "--json"])
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.stdout)
+    assert report["accepted_members"] == g.good_rows
+    assert report["accepted_households"] == g.households
+    assert sorted(r["line"] for r in report["rejected"]) == sorted(g.bad)
+    assert all(set(r) == {"line", "reason"} for r in report["rejected"])
+    stats = json.loads(cli.invoke(typer_app, ["kpm", "stats", "--json"]).stdout)
+    assert (stats["households"], stats["members"]) == (g.households, g.good_rows)
+    shown = cli.invoke(typer_app, ["kpm", "show", "KPM-2026-000001", "--json"])
+    assert json.loads(shown.stdout)["members"][0]["kode_anggota"].endswith("01")
+    missing = cli.invoke(typer_app, ["kpm", "import", str(tmp_path / "none.csv")])
+    assert missing.exit_code == 2
+
+
+def test_the_validation_deadline_is_swept_like_a_complaint(
+    app: App, clock: Clock, tmp_path: Path
+) -> None:
+    from engine.sweeper import sweep
+
+    import_file(app, write_csv(tmp_path / "hh.csv", two_households()))
+    with app.db.reading() as s:
+        case_id = store.resolve(s, KK1)
+    state = store.apply(app, case_id, "pertemuan_awal", {}, "pdp.bogor")
+    assert state.stage_due is not None  # 10 working days: Monday 16 March 2026
+    clock.set(datetime(2026, 3, 13, 10, 0, tzinfo=WIB))  # due within 2 working days
+    report = sweep(app.service, clock())
+    assert report.reminded == [case_id]
+    assert sweep(app.service, clock()).reminded == []
+
+
+def test_the_cli_records_a_data_update_that_adds_a_member(
+    cli: CliRunner, app: App, tmp_path: Path
+) -> None:
+    from api.cli import app as typer_app
+
+    import_file(app, write_csv(tmp_path / "hh.csv", two_households()))
+    baby = person(KK1, "3271010102260004", "2026-02-01", 1, 3, 2)
+    baby = {k: v for k, v in baby.items() if k not in ("no_kk", "kode_wilayah")}
+    args = ["kpm", "advance", KK1, "pemutakhiran", "--actor", "kab.bogor"]
+    out = cli.invoke(typer_app, [*args, "--data", f"tambah={json.dumps([baby])}", "--json"])
+    assert out.exit_code == 0, out.output
+    assert [m["nik"] for m in json.loads(out.stdout)["members"]][-1] == baby["nik"]
+    again = cli.invoke(typer_app, [*args, "--data", f"tambah={json.dumps([baby])}"])
+    assert again.exit_code == 6 and "member_data_invalid" in again.output  # same NIK twice
+    assert counts(app)[0]["members"] == 5
+    assert audit_runner.verify(app.db).ok

@@ -1,0 +1,417 @@
+"""The KPM household lifecycle as data: calon -> validasi -> peserta -> verification -> exits.
+
+DOMAIN.md "KPM lifecycle" and seed 002 (data administration). One case per household (keluarga,
+keyed by its no_kk); the members live in the case's `attrs["anggota"]`, keyed by member number.
+Every change of members is an event whose effect computes the new members from the old ones and
+the event's data, so the routing (stay, graduasi alamiah, exit by death) is a pure decision.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from datetime import date
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engine.definition import Budget, DeadlinePolicy, Effect, StateDef
+from engine.definition import WorkflowDefinition as Definition
+from engine.errors import Reason
+from engine.machine import Decision
+from workflows import kpm_codes as C
+from workflows import kpm_parse as P
+from workflows import kpm_rules as K
+from workflows.indonesia import ZONE_INFO, zone_for_region
+
+NAME = "kpm"
+LEVELS = ("pendamping", "kabupaten", "pusat")
+PARTICIPATING = ("peserta", "penangguhan", "transisi")
+OPEN = ("calon", "validasi", "eligible", *PARTICIPATING)
+STATES = (
+    StateDef("calon", "pendamping", "calon", label_id="calon peserta", label_en="candidate"),
+    StateDef("validasi", "pendamping", "validasi", label_id="validasi", label_en="validation"),
+    StateDef("eligible", "pusat", "penetapan", label_id="eligible", label_en="eligible"),
+    StateDef("peserta", "pendamping", "peserta", label_id="peserta", label_en="participant"),
+    StateDef("penangguhan", "kabupaten", "penangguhan", label_id="bantuan ditangguhkan"),
+    StateDef("transisi", "pendamping", "transisi", label_id="transisi", label_en="transition"),
+    StateDef("non_eligible", closed=True, label_id="tidak eligible", label_en="not eligible"),
+    StateDef("graduasi_mandiri", closed=True, label_id="graduasi sejahtera mandiri"),
+    StateDef("graduasi_alamiah", closed=True, label_id="graduasi alamiah"),
+    StateDef("dihentikan", closed=True, label_id="kepesertaan dihentikan"),
+    StateDef("keluar", closed=True, label_id="keluar", label_en="left the programme"),
+)
+# Who does what. The data administrators (operator kabupaten, pusat) and the `system` actor of
+# the import and the flows register and update data; the pendamping meets and validates.
+DATA = frozenset({"kabupaten", "pusat", "system"})
+FIELD = frozenset({"pendamping", "kabupaten"})
+# Triggers that change members; from a participating state they may end participation.
+MEMBER_TRIGGERS = {
+    "pemutakhiran": ("DataUpdated", FIELD | DATA),
+    "anggota_meninggal": ("MemberDied", FIELD | {"system"}),
+    "kontrol_data": ("DataControlled", frozenset({"system"})),
+    "koreksi_berlaku": ("CorrectionApplied", frozenset({"system"})),
+}
+
+
+def R(key: str, id_: str, en: str) -> Reason:  # noqa: N802 - reads as a table row
+    return Reason(key, id_, en)
+
+
+def zone_for(level: str | None, region: str) -> ZoneInfo:
+    return _province_zone(region[:2])  # a household's office is where it lives
+
+
+@cache
+def _province_zone(province: str) -> ZoneInfo:
+    return ZONE_INFO[zone_for_region(province)]
+
+
+def day_of(d: Decision) -> date:
+    where = d.state.region if d.state else str(d.data["region"])
+    return d.at.astimezone(zone_for(None, where)).date()
+
+
+# ------------------------------------------------------------------------------ members (pure)
+def _stamped(fields: Mapping[str, Any], day: date) -> dict[str, Any]:
+    """Bookkeeping data control needs: the school year a kelas is for, when a pregnancy began."""
+    out = dict(fields)
+    if fields.get("kelas") is not None:
+        out["tahun_ajaran"] = K.school_year(day)
+    elif "kelas" in fields:
+        out["tahun_ajaran"] = None
+    if fields.get("komponen") == C.BUMIL:
+        out["sejak"] = day.isoformat()
+    elif "komponen" in fields:
+        out["sejak"] = None
+    return out
+
+
+_memo = threading.local()  # the last (command, state, result) of this thread
+
+
+def members_after(d: Decision) -> dict[str, dict[str, Any]]:
+    """The household's members once this command's event applies (pure). Routing, guards and
+    the effect of one decision all ask, so the last answer is kept (per thread)."""
+    last = getattr(_memo, "last", None)
+    if last is not None and last[0] is d.command and last[1] is d.state:
+        return last[2]  # type: ignore[no-any-return]
+    result = _members_after(d)
+    _memo.last = (d.command, d.state, result)
+    return result
+
+
+def _members_after(d: Decision) -> dict[str, dict[str, Any]]:
+    members, data, day = d.attr("anggota", {}), d.data, day_of(d)
+    trigger = d.command.trigger
+    if trigger == "daftar":
+        return {no: K.compact(_stamped(m, day)) for no, m in K.numbered(data["anggota"]).items()}
+    if trigger in ("pemutakhiran", "koreksi"):
+        changes = {no: _stamped(f, day) for no, f in data.get("anggota", {}).items()}
+        out = K.apply_moves(members, changes)
+        added = K.numbered(data.get("tambah", []), K.next_number(members))
+        out |= {no: K.compact(_stamped(m, day)) for no, m in added.items()}
+        return {no: m for no, m in out.items() if no not in data.get("hapus", {})}
+    if trigger == "anggota_meninggal":
+        no = data["nomor_anggota"]
+        return K.apply_moves(members, {no: {"komponen": C.MENINGGAL, "meninggal": data["tanggal"]}})
+    if trigger == "kontrol_data":
+        return K.apply_moves(members, K.control(members, P.iso_date(data["tanggal"])))
+    if trigger == "koreksi_berlaku":
+        due, _ = K.due_corrections(d.attr("koreksi_tertunda", []), P.iso_date(data["tanggal"]))
+        out = dict(members)
+        for c in due:
+            out = K.apply_moves(out, {no: _stamped(f, day) for no, f in c["anggota"].items()})
+        return out
+    return dict(members)
+
+
+# ------------------------------------------------------------------------------ guards (pure)
+def actor_covers_region(d: Decision) -> Reason | None:
+    if d.actor.covers(d.data["region"]):
+        return None
+    return R(
+        "region_out_of_scope",
+        f"wilayah {d.data['region']} di luar wilayah kerja Anda",
+        f"region {d.data['region']} is outside your area",
+    )
+
+
+def members_are_valid(d: Decision) -> Reason | None:
+    """New and changed members are checked as of the event's date; the household keeps one
+    kepala keluarga (exactly one at registration) and no NIK twice."""
+    before = d.attr("anggota", {})
+    named = [*d.data.get("anggota", {}), *d.data.get("hapus", {})] if d.state else []
+    unknown = sorted(no for no in named if no not in before)
+    if unknown:
+        return R("member_unknown", f"anggota {unknown} tidak ada", f"no member {unknown}")
+    after = members_after(d)
+    changed = {no: m for no, m in after.items() if before.get(no) != m}
+    problems = K.member_problems(changed, day_of(d))
+    heads = K.living_heads(after)
+    if heads > 1 or (d.command.trigger == "daftar" and heads != 1):
+        problems.insert(0, f"hubungan_keluarga: needs one kepala keluarga (1), has {heads}")
+    niks = [m["nik"] for m in after.values()]
+    if len(niks) != len(set(niks)):
+        problems.append("nik: the same NIK appears twice in the household")
+    if not problems:
+        return None
+    text = "; ".join(problems)
+    return R("member_data_invalid", f"data anggota tidak sah: {text}", f"invalid members: {text}")
+
+
+def new_niks_are_free(d: Decision) -> Reason | None:
+    """A NIK new to the household must have been checked against every other household by the
+    door (the import, `pkh kpm`), which passes the NIKs it found free as a fact."""
+    known = {m["nik"] for m in d.attr("anggota", {}).values()}
+    free = set(d.env.facts.get("free_niks", ()))
+    unchecked = sorted(m["nik"] for m in members_after(d).values() if m["nik"] not in known | free)
+    if not unchecked:
+        return None
+    return R(
+        "nik_not_checked",
+        f"NIK baru {unchecked} belum diperiksa keunikannya; catat melalui pkh kpm / impor",
+        f"new NIKs {unchecked} were not checked for uniqueness; record them through the KPM "
+        "import or `pkh kpm` commands",
+    )
+
+
+def has_eligible_member(d: Decision) -> Reason | None:
+    if K.eligible_members(d.attr("anggota", {})):
+        return None
+    return R(
+        "no_eligible_member",
+        "tidak ada anggota dengan komponen PKH",
+        "no member is in an eligible component",
+    )
+
+
+def kyc_complete(d: Decision) -> Reason | None:
+    gaps = K.kyc_gaps(d.attr("anggota", {}))
+    if not gaps:
+        return None
+    text = "; ".join(f"{no}: {', '.join(f)}" for no, f in gaps.items())
+    return R("kyc_incomplete", f"data KYC belum lengkap ({text})", f"KYC incomplete ({text})")
+
+
+def period_is_new(d: Decision) -> Reason | None:
+    last, p = (d.attr("verifikasi_terakhir") or {}).get("periode"), d.data["periode"]
+    if last is not None and p <= last:
+        return R(
+            "period_already_verified",
+            f"periode {p} sudah diverifikasi (terakhir {last})",
+            f"period {p} is not after the last verified period {last}",
+        )
+    if p > K.period_of(day_of(d)):
+        return R("period_in_future", f"periode {p} belum tiba", f"period {p} is in the future")
+    return None
+
+
+def verified_members_exist(d: Decision) -> Reason | None:
+    members = d.attr("anggota", {})
+    unknown = sorted(no for no in d.data["hadir"] if no not in members)
+    if unknown:
+        return R("member_unknown", f"anggota {unknown} tidak ada", f"no member {unknown}")
+    if not any(C.is_eligible(members[no]) for no in d.data["hadir"]):
+        return R(
+            "nothing_to_verify",
+            "tidak ada anggota berkomponen yang diverifikasi",
+            "no member with an eligible component was verified",
+        )
+    return None
+
+
+def member_is_alive(d: Decision) -> Reason | None:
+    m = d.attr("anggota", {}).get(d.data["nomor_anggota"])
+    if m is not None and m.get("komponen") != C.MENINGGAL:
+        return None
+    no = d.data["nomor_anggota"]
+    return R("member_unknown", f"anggota {no} tidak ada/telah meninggal", f"no living member {no}")
+
+
+def control_changes_something(d: Decision) -> Reason | None:
+    if K.control(d.attr("anggota", {}), P.iso_date(d.data["tanggal"])):
+        return None
+    return R("nothing_to_control", "tidak ada perubahan komponen", "no component changes")
+
+
+def corrections_are_due(d: Decision) -> Reason | None:
+    due, _ = K.due_corrections(d.attr("koreksi_tertunda", []), P.iso_date(d.data["tanggal"]))
+    if due:
+        return None
+    return R("no_correction_due", "tidak ada koreksi yang berlaku", "no correction is due")
+
+
+def correction_is_approved(d: Decision) -> Reason | None:
+    """A correction applies what pusat approved on a data or verification complaint."""
+    c = d.env.facts.get("pengaduan") or {}
+    problems = []
+    if not c:
+        problems.append("unknown complaint")
+    else:
+        if c.get("type") not in ("data_peserta", "komitmen_verifikasi"):
+            problems.append(f"complaint type {c.get('type')} is not data_peserta/komitmen")
+        if c.get("level") != "pusat":
+            problems.append("the complaint is not at pusat")
+        if c.get("household") not in (None, d.state.id if d.state else None):
+            problems.append(f"the complaint is about household {c.get('household')}")
+    if not problems:
+        return None
+    text = "; ".join(problems)
+    return R("correction_not_approved", f"koreksi tidak sah: {text}", f"not approvable: {text}")
+
+
+GUARDS = (
+    actor_covers_region,
+    members_are_valid,
+    new_niks_are_free,
+    has_eligible_member,
+    kyc_complete,
+    period_is_new,
+    verified_members_exist,
+    member_is_alive,
+    control_changes_something,
+    corrections_are_due,
+    correction_is_approved,
+)
+
+
+# ---------------------------------------------------------------------------------- effects
+def on_registered(d: Decision) -> Effect:
+    attrs = {
+        "no_kk": d.data["no_kk"],
+        "kode_peserta": d.data["kode_peserta"],
+        "anggota": members_after(d),
+        "terdaftar": day_of(d).isoformat(),
+    }
+    return Effect(changes={"region": d.data["region"], "created_at": d.at}, attrs=attrs)
+
+
+def on_members_changed(d: Decision) -> Effect:
+    attrs: dict[str, Any] = {"anggota": members_after(d)}
+    payload: dict[str, Any] = {}
+    trigger = d.command.trigger
+    if trigger == "kontrol_data":
+        payload["perubahan"] = K.control(d.attr("anggota", {}), P.iso_date(d.data["tanggal"]))
+    if trigger == "koreksi_berlaku":
+        due, waiting = K.due_corrections(
+            d.attr("koreksi_tertunda", []), P.iso_date(d.data["tanggal"])
+        )
+        attrs["koreksi_tertunda"] = waiting
+        payload["koreksi"] = due
+    if d.transition is not None and d.transition.dest in ("keluar", "graduasi_alamiah"):
+        attrs["alasan_keluar"] = K.exit_after(d.attr("anggota", {}), attrs["anggota"])
+    return Effect(attrs=attrs, payload=payload)
+
+
+def on_recorded(*keys: str, prefix: str = "") -> Callable[[Decision], Effect]:
+    def effect(d: Decision) -> Effect:
+        return Effect(attrs={prefix + k: d.data.get(k) for k in keys})
+
+    return effect
+
+
+def on_first_meeting(d: Decision) -> Effect:
+    return Effect(attrs={"pertemuan_awal": day_of(d).isoformat()})
+
+
+def on_established(d: Decision) -> Effect:
+    return Effect(
+        attrs={
+            "nomor_sk": d.data["nomor_sk"],
+            "tanggal_sk": d.data["tanggal_sk"],
+            "kepatuhan": None,
+            "bulan_tidak_patuh": 0,
+            "bulan_patuh": 0,
+        }
+    )
+
+
+def on_verified(d: Decision) -> Effect:
+    attrs = K.compliance_after(d.state.attrs if d.state else {}, d.data["hadir"])
+    attrs["verifikasi_terakhir"] = {"periode": d.data["periode"], "hadir": d.data["hadir"]}
+    dest = d.transition.dest if d.transition else None
+    if dest == "dihentikan":
+        attrs["alasan_keluar"] = "tidak_memenuhi_komitmen"
+    return Effect(attrs=attrs)
+
+
+def on_exit(d: Decision) -> Effect:
+    reason = d.data.get("alasan") or (d.transition.trigger if d.transition else None)
+    return Effect(attrs={"alasan_keluar": reason})
+
+
+def correction_effect(payment: K.PaymentSchedule) -> Callable[[Decision], Effect]:
+    def on_correction(d: Decision) -> Effect:
+        start = K.next_payment_period(day_of(d), payment)
+        entry = {"pengaduan": d.data["pengaduan"], "anggota": d.data["anggota"]}
+        pending = [*d.attr("koreksi_tertunda", []), {**entry, "berlaku_mulai": start}]
+        linked = sorted({*d.attr("pengaduan", []), d.data["pengaduan"]})
+        return Effect(
+            attrs={"koreksi_tertunda": pending, "pengaduan": linked},
+            payload={"berlaku_mulai": start},
+        )
+
+    return on_correction
+
+
+# ------------------------------------------------------------------------------- definition
+def definition(
+    *,
+    validation_days: int = 10,
+    policy: K.CompliancePolicy = K.CompliancePolicy(),
+    payment: K.PaymentSchedule = K.PaymentSchedule(),
+) -> Definition:
+    """`validation_days`: working days after the first meeting to validate (this project's
+    default; the seeds give none); `policy`: what repeated non-compliance does."""
+    from workflows.kpm_transitions import predicates, transitions
+
+    effects = {
+        "on_registered": on_registered,
+        "on_members_changed": on_members_changed,
+        "on_first_meeting": on_first_meeting,
+        "on_validated": on_recorded("hasil", "alasan", prefix="validasi_"),
+        "on_established": on_established,
+        "on_verified": on_verified,
+        "on_reinstated": on_recorded("alasan", prefix="pulih_"),
+        "on_exit": on_exit,
+        "on_recertified": on_recorded("hasil", prefix="resertifikasi_"),
+        "on_correction": correction_effect(payment),
+    }
+    return Definition(
+        name=NAME,
+        version=1,
+        id_prefix="KPM",
+        initial="baru",
+        states=STATES,
+        transitions=transitions(),
+        stage_budgets={"validasi": Budget(working_days=validation_days)},
+        level_budgets={},
+        zone_for=zone_for,
+        guards={g.__name__: g for g in GUARDS},
+        predicates=predicates(policy),
+        effects=effects,
+        parsers={
+            "daftar": P.registration,
+            "validasi": P.validation,
+            "tetapkan": P.decree,
+            "verifikasi_komitmen": P.verification,
+            "pemutakhiran": P.data_update,
+            "kontrol_data": P.on_date,
+            "koreksi_berlaku": P.on_date,
+            "anggota_meninggal": P.death,
+            "resertifikasi": P.recertification,
+            "tidak_layak": P.exit_reason,
+            "koreksi": P.correction,
+            "pindah": P.free_text("tujuan", "alasan"),
+            "graduasi_mandiri": P.free_text("alasan"),
+            "pulihkan": P.free_text("alasan"),
+            "hentikan": P.free_text("alasan"),
+        },
+        recipients=lambda _s, _t: (),
+        levels=LEVELS,
+        deadline_policy=DeadlinePolicy(due_soon_days=2, escalate_after={}),
+        creation_time_field="at",
+        title_id="Keluarga Penerima Manfaat",
+        title_en="Beneficiary household (KPM)",
+    )

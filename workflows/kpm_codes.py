@@ -1,0 +1,343 @@
+"""KPM master codes, NIK and the programme's identifiers: parse, check, and name the bad field.
+
+Master codes from seed 002 (Kode Data Master, Direktorat JSK 2018) and DOMAIN.md: komponen
+(kategori), hubungan keluarga, jenis kelamin, jenjang sekolah and kelas. Age rules from
+Permensos No 1 Tahun 2018 (PKH): early childhood is 0-6 years, the education component covers
+children under 21, lansia start at 60.
+
+The NIK's first six digits are the Dukcapil code of the issuing kecamatan. They normally equal the
+Kemendagri code, but a NIK keeps the code of the kecamatan that issued it even after regions are
+split or renumbered, so an older NIK may name a kecamatan the 2025 reference no longer lists.
+Rejecting those would reject real people: we check the six digits' shape and that the province
+part is a known province (and that the kabupaten and kecamatan parts are not 00).
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+from collections.abc import Mapping
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from engine.errors import InvalidInput
+from workflows.regions import iter_regions
+
+KOMPONEN: Mapping[int, str] = {
+    1: "BUMIL",  # ibu hamil
+    2: "ANAK USIA DINI",
+    # 3 = TIDAK DIGUNAKAN (APRAS): unused, so rejected
+    4: "SD",
+    5: "SMP",
+    6: "SMA",
+    7: "MAHASISWA",
+    8: "LANSIA",
+    9: "NON KATEGORI",
+    10: "MENINGGAL DUNIA",
+    11: "DISABILITAS",
+}
+# Components that make a household eligible for PKH benefits. 7 (university) carries no PKH
+# benefit, 9 is "none" and 10 "deceased".
+ELIGIBLE_KOMPONEN = frozenset({1, 2, 4, 5, 6, 8, 11})
+HUBUNGAN: Mapping[int, str] = {
+    1: "KEPALA KELUARGA",
+    2: "SUAMI/ISTRI",
+    3: "ANAK",
+    4: "CUCU",
+    5: "ORANG TUA",
+    6: "MENANTU",
+    7: "FAMILI LAIN",
+    8: "MERTUA",
+}
+JENIS_KELAMIN: Mapping[int, str] = {1: "LAKI-LAKI", 2: "PEREMPUAN"}
+JENJANG_SEKOLAH: Mapping[int, str] = {1: "SD", 2: "SMP", 3: "SMA"}
+# Seed 002's kelas line is cut off ("SD = 1-6 SMP = 7-10 SMA ="); we use the national school
+# structure: SD 1-6, SMP 7-9, SMA/SMK/MA 10-12.
+KELAS: Mapping[int, range] = {1: range(1, 7), 2: range(7, 10), 3: range(10, 13)}
+ANY_KELAS: Mapping[int, str] = {k: str(k) for k in range(1, 13)}
+SCHOOL_KOMPONEN: Mapping[int, int] = {4: 1, 5: 2, 6: 3}  # komponen -> jenjang it needs
+KEPALA_KELUARGA = 1
+PEREMPUAN = 2
+BUMIL, USIA_DINI, SD, SMP, SMA, LANSIA, NON_KATEGORI, MENINGGAL = 1, 2, 4, 5, 6, 8, 9, 10
+USIA_DINI_MAX_AGE = 6  # 0-6 years
+SCHOOL_MAX_AGE = 21  # education component: children under 21
+LANSIA_AGE = 60
+MAX_AGE = 120
+
+COLUMNS = (
+    "no_kk",
+    "nik",
+    "nama",
+    "jenis_kelamin",
+    "tempat_lahir",
+    "tanggal_lahir",
+    "hubungan_keluarga",
+    "nama_ibu_kandung",
+    "kode_wilayah",
+    "komponen",
+    "jenjang_sekolah",
+    "kelas",
+)
+MEMBER_FIELDS = tuple(c for c in COLUMNS if c not in ("no_kk", "kode_wilayah"))
+KYC_FIELDS = ("nik", "tempat_lahir", "tanggal_lahir", "nama_ibu_kandung")
+
+
+# ------------------------------------------------------------------------------------ values
+def text(value: Any, field: str, *, required: bool = True, limit: int = 200) -> str | None:
+    s = value.strip() if type(value) is str else "" if value is None else str(value).strip()
+    if not s:
+        if required:
+            raise InvalidInput(field, "is required")
+        return None
+    if len(s) > limit:
+        raise InvalidInput(field, f"is longer than {limit} characters")
+    return s
+
+
+def digits(value: Any, field: str, length: int) -> str:
+    """A fixed-length identifier kept as text; a number from a spreadsheet cell is refused when it
+    may have lost digits (Excel keeps 15 significant digits)."""
+    if type(value) is str and len(value) == length and value.isdigit() and value.isascii():
+        return value
+    if isinstance(value, float):
+        raise InvalidInput(
+            field, "stored as a number in the spreadsheet (digits may be lost); store it as text"
+        )
+    s = str(value if value is not None else "").strip().removeprefix("'")
+    if len(s) != length or not (s.isascii() and s.isdigit()):
+        raise InvalidInput(field, f"must be {length} digits, got '{s}'")
+    return s
+
+
+def code(value: Any, field: str, table: Mapping[int, str], *, required: bool = True) -> int | None:
+    """A master code: an int, an integral float from a spreadsheet, or digits as text."""
+    if type(value) is int and value in table:
+        return value
+    if type(value) is str:
+        found = _by_text(table).get(value.strip())
+        if found is not None:
+            return found
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidInput(field, "is required")
+        return None
+    n: int | None = None
+    if isinstance(value, bool):
+        n = None
+    elif isinstance(value, int):
+        n = value
+    elif isinstance(value, float) and value.is_integer():
+        n = int(value)
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        n = int(value.strip())
+    if n is None or n not in table:
+        extra = " (3 is unused)" if n == 3 and field == "komponen" else ""
+        known = ", ".join(f"{k} {v}" if v != str(k) else str(k) for k, v in table.items())
+        raise InvalidInput(field, f"unknown code '{value}'{extra}; expected one of: {known}")
+    return n
+
+
+_TEXT_CODES: dict[int, tuple[Mapping[int, str], dict[str, int]]] = {}
+
+
+def _by_text(table: Mapping[int, str]) -> dict[str, int]:
+    """'1', '01' -> 1 for a code table (the module's tables, cached by identity)."""
+    entry = _TEXT_CODES.get(id(table))
+    if entry is None or entry[0] is not table:
+        entry = (table, {f: k for k in table for f in (str(k), f"{k:02d}")})
+        if len(_TEXT_CODES) < 64:
+            _TEXT_CODES[id(table)] = entry
+    return entry[1]
+
+
+def parse_date(value: Any, field: str) -> date:
+    """ISO 2026-03-17, or DD-MM-YYYY / DD/MM/YYYY as Indonesian extracts write it, or a cell."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    s = "" if value is None else str(value).strip()
+    if len(s) == 10 and s[4] == "-" and s[7] == "-":
+        try:
+            return date.fromisoformat(s)
+        except ValueError:
+            pass  # e.g. 2026-02-30, or digits that are not a date: reported below
+    if not s:
+        raise InvalidInput(field, "is required")
+    parts = s.replace("/", "-").split("-")
+    if len(parts) == 3 and all(p.isascii() and p.isdigit() for p in parts):
+        if len(parts[0]) == 4:
+            y, m, d = parts
+        elif len(parts[2]) == 4:
+            d, m, y = parts
+        else:
+            y = m = d = ""
+        if y:
+            try:
+                return date(int(y), int(m), int(d))
+            except ValueError:
+                raise InvalidInput(field, f"impossible date '{s}'") from None
+    raise InvalidInput(field, f"'{s}' is not a date (YYYY-MM-DD or DD-MM-YYYY)")
+
+
+def age_on(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+# --------------------------------------------------------------------------------------- NIK
+@cache
+def provinces() -> frozenset[str]:
+    return frozenset(r.code for r in iter_regions(1))
+
+
+def parse_nik(value: Any, field: str = "nik") -> str:
+    """A well-formed NIK: 16 digits, a known province, a possible DDMM (+40 on the day for women),
+    and a serial other than 0000. Agreement with the person is checked by `check_nik_agrees`."""
+    nik = digits(value, field, 16)
+    if nik[:2] not in provinces():
+        raise InvalidInput(field, f"'{nik}' starts with {nik[:2]}, which is not a province code")
+    if nik[2:4] == "00" or nik[4:6] == "00":
+        raise InvalidInput(field, f"'{nik}' has no kabupaten/kecamatan part (00)")
+    day, month = int(nik[6:8]), int(nik[8:10])
+    day = day - 40 if day > 40 else day
+    if not 1 <= month <= 12 or not 1 <= day <= _cal.monthrange(2000, month)[1]:
+        raise InvalidInput(field, f"'{nik}' has no possible birth date in digits 7-12")
+    if nik[12:] == "0000":
+        raise InvalidInput(field, f"'{nik}' has serial 0000")
+    return nik
+
+
+def nik_birth(nik: str) -> tuple[int, int, int, int]:
+    """(day, month, two-digit year, sex code) as the NIK states them."""
+    day = int(nik[6:8])
+    sex = PEREMPUAN if day > 40 else 1
+    return (day - 40 if day > 40 else day), int(nik[8:10]), int(nik[10:12]), sex
+
+
+def check_nik_agrees(nik: str, born: date, sex: int) -> None:
+    day, month, yy, nik_sex = nik_birth(nik)
+    if (day, month, yy) != (born.day, born.month, born.year % 100):
+        raise InvalidInput(
+            "nik",
+            f"'{nik}' states birth date {day:02d}-{month:02d}-{yy:02d}, "
+            f"but tanggal_lahir is {born.isoformat()}",
+        )
+    if nik_sex != sex:
+        raise InvalidInput(
+            "nik",
+            f"'{nik}' is a {JENIS_KELAMIN[nik_sex].lower()}'s NIK (day "
+            f"{'+40' if nik_sex == PEREMPUAN else 'without +40'}), "
+            f"but jenis_kelamin is {sex} ({JENIS_KELAMIN[sex]})",
+        )
+
+
+# ------------------------------------------------------------------------------------ member
+def parse_member(row: Mapping[str, Any], as_of: date) -> dict[str, Any]:
+    """One member's row as a normalised dict (MEMBER_FIELDS), or InvalidInput naming the field."""
+    member = normalize_member(row)
+    check_member(member, as_of)
+    return member
+
+
+def normalize_member(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The checks that need no date: shapes, master codes, and the NIK agreeing with the person.
+
+    KYC fields other than the NIK and birth date may be blank: an extract is often incomplete; a
+    blank is recorded as such and blocks the decree (penetapan) until a data update fills it.
+    """
+    nik = parse_nik(row.get("nik"))
+    born = parse_date(row.get("tanggal_lahir"), "tanggal_lahir")
+    sex = code(row.get("jenis_kelamin"), "jenis_kelamin", JENIS_KELAMIN)
+    assert sex is not None
+    check_nik_agrees(nik, born, sex)
+    member = {
+        "nik": nik,
+        "nama": text(row.get("nama"), "nama"),
+        "jenis_kelamin": sex,
+        "tempat_lahir": text(row.get("tempat_lahir"), "tempat_lahir", required=False),
+        "tanggal_lahir": born.isoformat(),
+        "hubungan_keluarga": code(row.get("hubungan_keluarga"), "hubungan_keluarga", HUBUNGAN),
+        "nama_ibu_kandung": text(row.get("nama_ibu_kandung"), "nama_ibu_kandung", required=False),
+        "komponen": code(row.get("komponen"), "komponen", KOMPONEN),
+        "jenjang_sekolah": code(
+            row.get("jenjang_sekolah"), "jenjang_sekolah", JENJANG_SEKOLAH, required=False
+        ),
+        "kelas": _kelas(row.get("kelas")),
+    }
+    return {k: v for k, v in member.items() if v is not None}  # a blank field is left out
+
+
+def _kelas(value: Any) -> int | None:
+    return code(value, "kelas", ANY_KELAS, required=False)
+
+
+def check_member(m: Mapping[str, Any], as_of: date) -> None:
+    """The member as of a date: a possible age, and a component that fits sex, age and school."""
+    born = date.fromisoformat(m["tanggal_lahir"])
+    if born > as_of:
+        raise InvalidInput("tanggal_lahir", f"{born.isoformat()} is in the future")
+    age = age_on(born, as_of)
+    if age > MAX_AGE:
+        raise InvalidInput("tanggal_lahir", f"{born.isoformat()} is over {MAX_AGE} years ago")
+    komponen, jenjang, kelas = m["komponen"], m.get("jenjang_sekolah"), m.get("kelas")
+    label = f"{komponen} ({KOMPONEN[komponen]})"
+    if komponen == BUMIL and m["jenis_kelamin"] != PEREMPUAN:
+        raise InvalidInput("komponen", f"{label} needs jenis_kelamin 2 (PEREMPUAN)")
+    if komponen == USIA_DINI and age > USIA_DINI_MAX_AGE:
+        raise InvalidInput("komponen", f"{label} is for ages 0-6; the member is {age}")
+    if komponen == LANSIA and age < LANSIA_AGE:
+        raise InvalidInput("komponen", f"{label} starts at {LANSIA_AGE}; the member is {age}")
+    need = SCHOOL_KOMPONEN.get(komponen)
+    if need is not None:
+        if jenjang != need:
+            raise InvalidInput(
+                "jenjang_sekolah", f"komponen {label} needs jenjang_sekolah {need}, got {jenjang}"
+            )
+        if kelas is None:
+            raise InvalidInput("kelas", f"komponen {label} needs a kelas")
+        if age >= SCHOOL_MAX_AGE:
+            raise InvalidInput("komponen", f"{label} is for children under 21; member is {age}")
+    if kelas is not None and jenjang is None:
+        raise InvalidInput("jenjang_sekolah", "is required when kelas is given")
+    if jenjang is not None and kelas is not None and kelas not in KELAS[jenjang]:
+        r = KELAS[jenjang]
+        raise InvalidInput(
+            "kelas", f"{kelas} is not a {JENJANG_SEKOLAH[jenjang]} class ({r[0]}-{r[-1]})"
+        )
+
+
+def kyc_missing(m: Mapping[str, Any]) -> list[str]:
+    return [f for f in KYC_FIELDS if not m.get(f)]
+
+
+def is_eligible(m: Mapping[str, Any]) -> bool:
+    return m.get("komponen") in ELIGIBLE_KOMPONEN
+
+
+# ------------------------------------------------------------------------------ identifiers
+PARTICIPANT_CODE_LENGTH = 13  # kecamatan (6) + year (2) + sequence (5)
+SEQUENCE_DIGITS = 5
+
+
+def participant_code(region: str, year: int, sequence: int) -> str:
+    """Kode peserta: region + year + sequence (seed 002). The seed's example uses the 7-digit BPS
+    kecamatan code (3271010 16 00001); we use the Kemendagri kecamatan code (6 digits)."""
+    if len(region) < 6:
+        raise InvalidInput("kode_wilayah", f"needs a kecamatan or desa code, got '{region}'")
+    if not 1 <= sequence < 10**SEQUENCE_DIGITS:
+        raise InvalidInput("sequence", f"{sequence} does not fit {SEQUENCE_DIGITS} digits")
+    return f"{region[:6]}{year % 100:02d}{sequence:0{SEQUENCE_DIGITS}d}"
+
+
+def member_code(participant: str, member_no: str | int) -> str:
+    """Kode anggota: participant code + member number (2 digits)."""
+    return f"{participant}{int(member_no):02d}"
+
+
+def split_member_code(value: Any, field: str = "kode_anggota") -> tuple[str, str]:
+    s = digits(value, field, PARTICIPANT_CODE_LENGTH + 2)
+    return s[:PARTICIPANT_CODE_LENGTH], s[PARTICIPANT_CODE_LENGTH:]
+
+
+def member_no(n: int) -> str:
+    return f"{n:02d}"

@@ -1,0 +1,193 @@
+"""Reading extracts: CSV or Excel rows as they stream, and grouping rows by a key off the heap.
+
+A DTKS/BDT extract has one row per member; a household's rows need not be next to each other.
+`Staging` spills parsed rows to a temporary SQLite file and reads them back grouped by key, in the
+order each key first appeared, so memory stays bounded whatever the file's size or order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InvalidInput
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass
+class Table:
+    """A file's header and its data rows as (line, values); `position()` says how far it got."""
+
+    header: list[str]
+    rows: Iterator[tuple[int, Sequence[Any]]]
+    size: int  # total units for a progress bar (bytes of a CSV, rows of a sheet)
+    position: Callable[[], int]
+    close: Callable[[], None]
+
+
+def open_table(path: str | Path, required: Sequence[str]) -> Table:
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidInput("file", f"{p} does not exist")
+    table = _excel(p) if p.suffix.lower() in EXCEL_SUFFIXES else _csv(p)
+    missing = [c for c in required if c not in table.header]
+    if missing:
+        table.close()
+        raise InvalidInput("file", f"{p.name} lacks the columns: {', '.join(missing)}")
+    return table
+
+
+def _csv(p: Path) -> Table:
+    raw = p.open("rb")
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    try:
+        first = text.readline()
+    except UnicodeDecodeError as e:
+        text.close()
+        raise InvalidInput("file", f"{p.name} is not UTF-8 text: {e}") from None
+    # Indonesian spreadsheets often export with ';' (the decimal separator is ',').
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    header = [h.strip().lower() for h in next(csv.reader([first], delimiter=delimiter), [])]
+    reader = csv.reader(text, delimiter=delimiter)
+
+    def rows() -> Iterator[tuple[int, Sequence[Any]]]:
+        last = 0  # physical lines read after the header; a quoted field may span lines
+        try:
+            for values in reader:
+                start, last = last + 2, reader.line_num  # line 1 is the header
+                if values and any(v.strip() for v in values):
+                    yield start, values
+        except (UnicodeDecodeError, csv.Error) as e:
+            raise InvalidInput("file", f"{p.name} near line {last + 2}: {e}") from None
+
+    return Table(header, rows(), p.stat().st_size, raw.tell, text.close)
+
+
+def _excel(p: Path) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(p, read_only=True, data_only=True)
+    except Exception as e:  # noqa: BLE001 - any unreadable workbook is the caller's bad input
+        raise InvalidInput("file", f"{p.name} is not a readable Excel workbook: {e}") from None
+    ws = wb.worksheets[0]
+    it = ws.iter_rows(values_only=True)
+    header = [str(h or "").strip().lower() for h in next(it, ())]
+    done = [1]
+
+    def rows() -> Iterator[tuple[int, Sequence[Any]]]:
+        for line, values in enumerate(it, start=2):
+            done[0] = line
+            if any(v is not None and str(v).strip() for v in values):
+                yield line, values
+
+    return Table(header, rows(), ws.max_row or 0, lambda: done[0], wb.close)
+
+
+def as_record(header: Sequence[str], values: Sequence[Any]) -> dict[str, Any] | str:
+    """A row as {column: value}, or why it cannot be one."""
+    if len(values) > len(header) and any(str(v or "").strip() for v in values[len(header) :]):
+        return f"row: has {len(values)} fields, the header has {len(header)}"
+    padded = list(values) + [None] * (len(header) - len(values))
+    return dict(zip(header, padded, strict=False))
+
+
+class Staging:
+    """Rows spilled to disk and read back grouped by key, keys in order of first appearance."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="pkh-staging-", dir=directory)
+        self._db = sqlite3.connect(Path(self._dir.name) / "rows.db")
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("CREATE TABLE r (k TEXT NOT NULL, line INTEGER NOT NULL, v TEXT)")
+        self._pending: list[tuple[str, int, str]] = []
+        self.count = 0
+
+    def add(self, key: str, line: int, value: Any) -> None:
+        self._pending.append((key, line, json.dumps(value, separators=(",", ":"))))
+        self.count += 1
+        if len(self._pending) >= 10_000:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._db.executemany("INSERT INTO r VALUES (?, ?, ?)", self._pending)
+        self._pending.clear()
+
+    def groups(self) -> Iterator[tuple[str, list[tuple[int, Any]]]]:
+        self._flush()
+        self._db.execute("CREATE TABLE f AS SELECT k, MIN(line) AS first FROM r GROUP BY k")
+        self._db.execute("CREATE INDEX ix_r ON r (k, line)")
+        cur = self._db.execute(
+            "SELECT r.k, r.line, r.v FROM f JOIN r ON r.k = f.k ORDER BY f.first, r.line"
+        )
+        key: str | None = None
+        bucket: list[tuple[int, Any]] = []
+        for k, line, v in cur:
+            if k != key:
+                if key is not None:
+                    yield key, bucket
+                key, bucket = k, []
+            bucket.append((line, json.loads(v)))
+        if key is not None:
+            yield key, bucket
+
+    def close(self) -> None:
+        self._db.close()
+        self._dir.cleanup()
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def progress_bar(enabled: bool) -> Any:
+    """A rich progress bar on stderr, or a stand-in that draws nothing."""
+    if not enabled:
+        return _NoProgress()
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+
+
+class _NoProgress:
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, *_a: Any, **_k: Any) -> int:
+        return 0
+
+    def update(self, *_a: Any, **_k: Any) -> None:
+        return None
+
+    def advance(self, *_a: Any, **_k: Any) -> None:
+        return None

@@ -1,0 +1,150 @@
+"""Data control (kontrol data) as a Prefect flow: one task per province with open households.
+
+What each household needs is decided by a pure function (`plan`, over `kpm_rules.control` and
+`kpm_rules.due_corrections`); the flow applies it as events by the `system` actor, in batches,
+through the same bulk path as the import. The events' own effects move the members and decide,
+purely, whether the household graduates alamiah (no eligible component left) or exits.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from prefect import flow, task
+
+from engine.bulk import Bulk, Item, load_for_update
+from engine.errors import EngineError
+from engine.state import SYSTEM, CaseState
+from engine.store import repository as repo
+from workflows import kpm_rules as K
+from workflows import kpm_store as store
+from workflows.flows import _app
+
+PAGE = 2000
+STEPS = ("kontrol_data", "koreksi_berlaku")
+
+
+def plan(state: CaseState, on: date) -> list[str]:
+    """The data-control events this household needs on this date (pure)."""
+    if state.workflow != "kpm" or state.status != "open":
+        return []
+    todo = []
+    if K.control(state.attrs.get("anggota", {}), on):
+        todo.append("kontrol_data")
+    due, _ = K.due_corrections(state.attrs.get("koreksi_tertunda", []), on)
+    if due:
+        todo.append("koreksi_berlaku")
+    return todo
+
+
+def _pages(app: Any, province: str | None) -> Any:
+    """Open KPM households in id order, a page at a time (bounded memory)."""
+    c = repo.CASES.c
+    after = ""
+    while True:
+        q = sa.select(repo.CASES).where(c.workflow == "kpm", c.status == "open", c.id > after)
+        if province:
+            q = q.where(c.region.startswith(province, autoescape=True))
+        with app.db.reading() as s:
+            page = [repo.state_from_row(r) for r in s.execute(q.order_by(c.id).limit(PAGE))]
+        if not page:
+            return
+        yield page
+        after = page[-1].id
+
+
+def control_once(app: Any, on: date, provinces: list[str] | None = None) -> dict[str, Any]:
+    """Run data control for `on` over the open households (of these provinces)."""
+    now = app.service.clock()
+    bulk = Bulk(app.registry, app.service.calendar(), now, app.settings.max_backdate_days)
+    result: dict[str, Any] = {"on": on.isoformat(), "examined": 0, "failed": []}
+    result |= {step: 0 for step in STEPS} | {"graduasi_alamiah": 0, "keluar": 0}
+    for province in [*provinces] if provinces else [None]:
+        for page in _pages(app, province):
+            result["examined"] += len(page)
+            todo = {st.id: plan(st, on) for st in page}
+            for step in STEPS:
+                chosen = [st for st in page if step in todo[st.id]]
+                if chosen:
+                    _apply(app, bulk, step, chosen, on, now, result)
+    return result
+
+
+def _apply(
+    app: Any,
+    bulk: Bulk,
+    step: str,
+    states: list[CaseState],
+    on: date,
+    now: Any,
+    result: dict[str, Any],
+) -> None:
+    items = [
+        Item(step, {"tanggal": on.isoformat()}, SYSTEM, now, st.id, note="kontrol data")
+        for st in states
+    ]
+    with app.db.transaction() as s:
+        before = load_for_update(s, [st.id for st in states])
+        done = []
+        for item, res in zip(items, bulk.apply(s, items), strict=True):
+            if isinstance(res, EngineError):
+                result["failed"].append({"case_id": item.case_id, "step": step, "error": str(res)})
+                continue
+            done.append((before[res.id], res))
+            result[step] += 1
+            if res.state in ("graduasi_alamiah", "keluar"):
+                result[res.state] += 1
+        store.index_changed(s, done)
+
+
+@task(name="kpm-control-province", retries=2, retry_delay_seconds=10)
+def control_province(province: str, on: str, database_url: str | None = None) -> dict[str, Any]:
+    app = _app(database_url)
+    try:
+        return control_once(app, date.fromisoformat(on), [province])
+    finally:
+        app.db.dispose()
+
+
+def open_kpm_provinces(app: Any) -> list[str]:
+    c = repo.CASES.c
+    with app.db.reading() as s:
+        rows = s.execute(
+            sa.select(sa.func.substr(c.region, 1, 2))
+            .where(c.workflow == "kpm", c.status == "open")
+            .distinct()
+        )
+        return sorted(r[0] for r in rows)
+
+
+@flow(name="pkh-kpm-data-control", log_prints=True)
+def kpm_data_control(
+    on: str | None = None, provinces: list[str] | None = None, database_url: str | None = None
+) -> dict[str, Any]:
+    """Move members between components (age, school year), apply due corrections."""
+    app = _app(database_url)
+    try:
+        day = date.fromisoformat(on) if on else app.service.clock().date()
+        todo = provinces or open_kpm_provinces(app)
+    finally:
+        app.db.dispose()
+    futures = [control_province.submit(p, day.isoformat(), database_url) for p in todo]
+    merged: dict[str, Any] = {"on": day.isoformat(), "provinces": todo, "failed": []}
+    for fut in futures:
+        for key, value in fut.result().items():
+            if isinstance(value, int):
+                merged[key] = merged.get(key, 0) + value
+            elif key == "failed":
+                merged["failed"] += value
+    return merged
+
+
+def deployment() -> Any:
+    """Every day at 05:00 WIB, before offices open: birthdays and the school year move members."""
+    from prefect.schedules import Cron
+
+    return kpm_data_control.to_deployment(
+        name="daily", schedules=[Cron("0 5 * * *", timezone="Asia/Jakarta")]
+    )

@@ -1,0 +1,341 @@
+"""Bulk import of a DTKS/BDT extract: one row per member, grouped into households by no_kk.
+
+Every row ends up accepted or in the rejected report with its line and reason (`field: message`);
+nothing is accepted silently wrong. A household is one `kpm` case opened in state `calon` by the
+workflow's own `daftar` decision; batches of households commit together with their index rows.
+
+Rerunning a file changes nothing: a household is known by its no_kk and a member by its NIK.
+A row identical to the registered member is accepted as unchanged. A row with a NIK new to a
+known household adds the member through a data update (pemutakhiran) event. A row that differs
+from the registered member is rejected with the differences: the register is never overwritten
+by an extract, since the register may be newer (data updates, data control); record changes as
+pemutakhiran. A member missing from a rerun file is not removed (a file may be partial).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine.bulk import Bulk, Item, load_for_update
+from engine.errors import EngineError, InvalidInput
+from engine.state import Actor, CaseState
+from workflows import kpm_codes as C
+from workflows import kpm_parse as P
+from workflows import kpm_rules as K
+from workflows import kpm_store as store
+from workflows.kpm import zone_for
+from workflows.kpm_files import Staging, as_record, open_table, progress_bar
+
+Rows = list[tuple[int, Any]]  # (line, [region, member])
+
+
+@dataclass
+class ImportReport:
+    file: str
+    rows: int = 0
+    accepted_members: int = 0  # rows whose member is in the register as the row states
+    accepted_households: int = 0  # households with at least one accepted row
+    new_households: int = 0
+    new_members: int = 0  # in new households
+    added_members: int = 0  # new members of known households
+    unchanged_members: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rejected.append({"line": line, "reason": reason})
+
+    def merge(self, other: ImportReport) -> None:
+        for k in ("accepted_members", "accepted_households", "new_households", "new_members"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+        self.added_members += other.added_members
+        self.unchanged_members += other.unchanged_members
+        self.rejected += other.rejected
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k != "rejected"}
+        out["rejected"] = sorted(self.rejected, key=lambda r: r["line"])
+        return out
+
+
+def parse_row(record: dict[str, Any], now: datetime) -> tuple[str, str, dict[str, Any]]:
+    """(no_kk, region, member) of one row, or InvalidInput naming the field."""
+    no_kk = C.digits(record.get("no_kk"), "no_kk", 16)
+    region = P.region(record.get("kode_wilayah"))
+    as_of = now.astimezone(zone_for(None, region)).date()
+    return no_kk, region, C.parse_member(record, as_of)
+
+
+def _parsed(table: Any, now: datetime) -> Iterator[tuple[int, Any]]:
+    """Each row as (line, (no_kk, region, member)) or (line, 'field: reason')."""
+    for line, values in table.rows:
+        record = as_record(table.header, values)
+        try:
+            if isinstance(record, str):
+                raise InvalidInput(*record.split(": ", 1))
+            yield line, parse_row(record, now)
+        except InvalidInput as e:
+            yield line, str(e)
+
+
+def import_file(
+    app: Any,
+    path: str | Path,
+    *,
+    actor: str = "system",
+    batch_rows: int = 20_000,
+    progress: bool = False,
+) -> ImportReport:
+    service = app.service
+    who = service.actor(actor)
+    now = service.clock()
+    bulk = Bulk(app.registry, service.calendar(), now, app.settings.max_backdate_days)
+    report = ImportReport(file=str(path))
+    table = open_table(path, C.COLUMNS)
+    with Staging() as stage, progress_bar(progress) as bar:
+        reading = bar.add_task("membaca / reading", total=table.size or None)
+        try:
+            for line, parsed in _parsed(table, now):
+                report.rows += 1
+                if isinstance(parsed, str):
+                    report.reject(line, parsed)
+                else:
+                    no_kk, region, member = parsed
+                    stage.add(no_kk, line, [region, member])
+                if report.rows % 5000 == 0:
+                    bar.update(reading, completed=table.position())
+            bar.update(reading, completed=table.size)
+        finally:
+            table.close()
+        importing = bar.add_task("mengimpor / importing", total=stage.count)
+        batch: list[tuple[str, Rows]] = []
+        size = 0
+        for no_kk, rows in stage.groups():
+            batch.append((no_kk, rows))
+            size += len(rows)
+            if size >= batch_rows:
+                report.merge(_commit_batch(app, bulk, who, batch, now))
+                bar.advance(importing, size)
+                batch, size = [], 0
+        if batch:
+            report.merge(_commit_batch(app, bulk, who, batch, now))
+            bar.advance(importing, size)
+    return report
+
+
+def _commit_batch(
+    app: Any, bulk: Bulk, who: Actor, batch: list[tuple[str, Rows]], now: datetime
+) -> ImportReport:
+    """One transaction; a concurrent import that took a no_kk or NIK first means: redo once."""
+    for attempt in range(2):
+        out = ImportReport(file="")
+        try:
+            with app.db.transaction() as s:
+                _Batch(s, bulk, who, now, out).run(batch)
+            return out
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+class _Batch:
+    def __init__(self, s: Session, bulk: Bulk, who: Actor, now: datetime, out: ImportReport):
+        self.s, self.bulk, self.who, self.now, self.out = s, bulk, who, now, out
+        self.accepted: Counter[str] = Counter()  # no_kk -> accepted rows
+
+    def run(self, batch: list[tuple[str, Rows]]) -> None:
+        known = store.households_by_kk(self.s, (kk for kk, _ in batch))
+        held = store.members_by_nik(self.s, (r[1][1]["nik"] for _, rows in batch for r in rows))
+        claimed: dict[str, tuple[str, int]] = {}  # NIK -> (no_kk, line) in this batch
+        new: list[tuple[str, str, Rows]] = []
+        old: list[tuple[Any, Rows]] = []
+        for no_kk, rows in batch:
+            h = known.get(no_kk)
+            keep = self._screen(no_kk, rows, h, held, claimed)
+            if h is None:
+                keep = self._one_head(keep)
+                if keep:
+                    new.append((no_kk, keep[0][1][0], keep))
+            elif keep:
+                old.append((h, keep))
+        self._create(new)
+        self._extend(old)
+        self.out.accepted_households += len(self.accepted)
+
+    def _screen(
+        self, no_kk: str, rows: Rows, h: Any, held: dict[str, tuple[str, str]], claimed: dict
+    ) -> Rows:
+        """Row checks against the household, the batch and the register."""
+        keep: Rows = []
+        home = h.region if h is not None else rows[0][1][0]
+        for line, (region, member) in rows:
+            nik = member["nik"]
+            owner = held.get(nik)
+            other = claimed.get(nik)
+            if region != home:
+                why = f"kode_wilayah: {region} differs from the household's {home}"
+                if h is not None:
+                    why += f" ({h.case_id}); a move is recorded as pindah"
+            elif other is not None and other[0] == no_kk:
+                why = f"nik: {nik} appears twice in household no_kk {no_kk} (line {other[1]})"
+            elif other is not None:
+                why = f"nik: {nik} is already used in household no_kk {other[0]} (line {other[1]})"
+            elif owner is not None and (h is None or owner[0] != h.case_id):
+                why = f"nik: {nik} is already used in another household ({owner[0]})"
+            else:
+                claimed[nik] = (no_kk, line)
+                keep.append((line, [region, member]))
+                continue
+            self.out.reject(line, why)
+        return keep
+
+    def _one_head(self, rows: Rows) -> Rows:
+        heads = [line for line, (_, m) in rows if m["hubungan_keluarga"] == C.KEPALA_KELUARGA]
+        if not heads:
+            for line, _ in rows:
+                self.out.reject(line, "hubungan_keluarga: the household has no kepala keluarga (1)")
+            return []
+        for line in heads[1:]:
+            self.out.reject(
+                line, f"hubungan_keluarga: a second kepala keluarga (the first is line {heads[0]})"
+            )
+        return [r for r in rows if r[0] not in heads[1:]]
+
+    def _create(self, new: list[tuple[str, str, Rows]]) -> None:
+        if not new:
+            return
+        by_key: dict[str, list[int]] = {}
+        for i, (_, region, _) in enumerate(new):
+            key = f"{region[:6]}{self._year(region) % 100:02d}"
+            by_key.setdefault(key, []).append(i)
+        codes: dict[int, str] = {}
+        firsts = store.reserve_participant_numbers(self.s, {k: len(v) for k, v in by_key.items()})
+        for key, idx in by_key.items():
+            for n, i in enumerate(idx):
+                codes[i] = C.participant_code(new[i][1], self._year(new[i][1]), firsts[key] + n)
+        items = [
+            Item(
+                "daftar",
+                {
+                    "no_kk": no_kk,
+                    "region": region,
+                    "kode_peserta": codes[i],
+                    "anggota": [m for _, (_, m) in rows],
+                },
+                self.who,
+                self.now,
+                note="impor DTKS/BDT",
+                facts={"free_niks": [m["nik"] for _, (_, m) in rows]},
+            )
+            for i, (no_kk, region, rows) in enumerate(new)
+        ]
+        results = self.bulk.open_cases(self.s, "kpm", items)
+        created = []
+        for (no_kk, _, rows), result in zip(new, results, strict=True):
+            if isinstance(result, EngineError):
+                self._reject_all(rows, result)
+                continue
+            created.append(result)
+            self.out.new_households += 1
+            self.out.new_members += len(rows)
+            self._accept(no_kk, len(rows))
+        store.index_new(self.s, created)
+
+    def _year(self, region: str) -> int:
+        return self.now.astimezone(zone_for(None, region)).year
+
+    def _extend(self, old: list[tuple[Any, Rows]]) -> None:
+        if not old:
+            return
+        states = load_for_update(self.s, [h.case_id for h, _ in old])
+        items, pending = [], []
+        for h, rows in old:
+            state = states[h.case_id]
+            additions = self._compare(h.no_kk, state, rows)
+            if not additions:
+                continue
+            if state.status == "closed":
+                for line, _ in additions:
+                    self.out.reject(line, f"no_kk: household {state.id} is closed ({state.state})")
+                continue
+            additions = self._no_second_head(state, additions)
+            if not additions:
+                continue
+            members = [m for _, (_, m) in additions]
+            items.append(
+                Item(
+                    "pemutakhiran",
+                    {"tambah": members},
+                    self.who,
+                    self.now,
+                    state.id,
+                    note="impor DTKS/BDT: anggota baru",
+                    facts={"free_niks": [m["nik"] for m in members]},
+                )
+            )
+            pending.append((h.no_kk, state, additions))
+        results = self.bulk.apply(self.s, items)
+        changed: list[tuple[CaseState, CaseState]] = []
+        for (no_kk, state, rows), result in zip(pending, results, strict=True):
+            if isinstance(result, EngineError):
+                self._reject_all(rows, result)
+                continue
+            changed.append((state, result))
+            self.out.added_members += len(rows)
+            self._accept(no_kk, len(rows))
+        store.index_changed(self.s, changed)
+
+    def _no_second_head(self, state: CaseState, rows: Rows) -> Rows:
+        if not K.living_heads(state.attrs.get("anggota", {})):
+            return rows
+        keep: Rows = []
+        for line, (region, member) in rows:
+            if member["hubungan_keluarga"] == C.KEPALA_KELUARGA:
+                self.out.reject(
+                    line, f"hubungan_keluarga: {state.id} already has a kepala keluarga"
+                )
+            else:
+                keep.append((line, [region, member]))
+        return keep
+
+    def _compare(self, no_kk: str, state: CaseState, rows: Rows) -> Rows:
+        """Accept rows equal to the registered members; reject differing ones; return new ones."""
+        by_nik = {m["nik"]: (no, m) for no, m in state.attrs.get("anggota", {}).items()}
+        additions: Rows = []
+        for line, (region, member) in rows:
+            found = by_nik.get(member["nik"])
+            if found is None:
+                additions.append((line, [region, member]))
+                continue
+            no, current = found
+            diff = [
+                f"{f} ({current.get(f)} -> {member.get(f)})"
+                for f in C.MEMBER_FIELDS
+                if current.get(f) != member.get(f)
+            ]
+            if diff:
+                self.out.reject(
+                    line,
+                    f"{diff[0].split(' ')[0]}: differs from member {no} of {state.id} in "
+                    f"{', '.join(diff)}; record changes as pemutakhiran",
+                )
+            else:
+                self.out.unchanged_members += 1
+                self._accept(no_kk, 1)
+        return additions
+
+    def _accept(self, no_kk: str, n: int) -> None:
+        self.accepted[no_kk] += n
+        self.out.accepted_members += n
+
+    def _reject_all(self, rows: Sequence[tuple[int, Any]], error: EngineError) -> None:
+        for line, _ in rows:
+            self.out.reject(line, f"household: {error}")

@@ -1,0 +1,232 @@
+"""Parsers of the KPM workflow's command data: shapes and codes, each error naming its field.
+
+Doors send Python values (the import, the flows) or text (`pkh case advance --data k=v`); nested
+values may come as JSON text. Checks that need the household or a date run as guards instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from engine.errors import InvalidInput
+from workflows import kpm_codes as C
+from workflows.regions import UnknownRegion, get_region, normalize_region_code
+
+NON_ELIGIBLE_REASONS = (
+    "tidak_ditemukan",  # not found at the address
+    "tidak_ada_komponen",  # no member in an eligible component
+    "mampu",  # not poor
+    "menolak",  # declined to take part
+    "pindah",
+    "meninggal",
+    "data_ganda",  # duplicate of another household
+)
+EXIT_REASONS = ("data_tidak_sesuai", "bukan_sasaran", "data_ganda", "lainnya")
+RESERTIFIKASI = ("tetap", "membaik")  # still poor: stays; better off: transisi
+VALIDATION_RESULTS = ("eligible", "non_eligible")
+REMOVAL_REASONS = ("pindah_kk", "menikah", "data_ganda", "lainnya")
+
+Parser = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+def nested(data: Mapping[str, Any], key: str, kind: type) -> Any:
+    value = data.get(key)
+    if value in (None, ""):
+        return kind()
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise InvalidInput(key, "is not valid JSON") from None
+    if not isinstance(value, kind):
+        raise InvalidInput(key, f"must be a JSON {'object' if kind is dict else 'list'}")
+    return value
+
+
+def choice(data: Mapping[str, Any], key: str, options: tuple[str, ...]) -> str:
+    value = str(data.get(key) or "").strip().lower()
+    if not value:
+        raise InvalidInput(key, "is required")
+    if value not in options:
+        raise InvalidInput(key, f"unknown value '{value}'; expected one of: {', '.join(options)}")
+    return value
+
+
+def period(value: Any, field: str = "periode") -> str:
+    s = str(value or "").strip()
+    try:
+        y, m = s.split("-")
+        if len(y) == 4 and len(m) == 2 and 1 <= int(m) <= 12:
+            return s
+    except ValueError:
+        pass
+    raise InvalidInput(field, f"'{s}' is not a month (YYYY-MM)")
+
+
+def region(value: Any) -> str:
+    try:
+        code = get_region(normalize_region_code(str(value or ""))).code
+    except UnknownRegion as e:
+        raise InvalidInput("kode_wilayah", str(e)) from None
+    if len(code) != 10:
+        raise InvalidInput("kode_wilayah", f"needs a desa/kelurahan code (10 digits), got {code}")
+    return code
+
+
+def member_number(value: Any, field: str) -> str:
+    s = str(value or "").strip()
+    if not (s.isascii() and s.isdigit() and 1 <= int(s) <= 99):
+        raise InvalidInput(field, f"'{s}' is not a member number (01-99)")
+    return C.member_no(int(s))
+
+
+def _members(rows: list[Any], field: str) -> list[dict[str, Any]]:
+    out = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise InvalidInput(f"{field}[{i}]", "must be an object of member fields")
+        try:
+            out.append(C.normalize_member(row))
+        except InvalidInput as e:
+            raise InvalidInput(f"{field}[{i}].{e.field}", e.message) from None
+    return out
+
+
+FIELD_PARSERS: Mapping[str, Callable[[Any], Any]] = {
+    "nama": lambda v: C.text(v, "nama"),
+    "tempat_lahir": lambda v: C.text(v, "tempat_lahir", required=False),
+    "nama_ibu_kandung": lambda v: C.text(v, "nama_ibu_kandung", required=False),
+    "tanggal_lahir": lambda v: C.parse_date(v, "tanggal_lahir").isoformat(),
+    "jenis_kelamin": lambda v: C.code(v, "jenis_kelamin", C.JENIS_KELAMIN),
+    "hubungan_keluarga": lambda v: C.code(v, "hubungan_keluarga", C.HUBUNGAN),
+    "komponen": lambda v: C.code(v, "komponen", C.KOMPONEN),
+    "jenjang_sekolah": lambda v: C.code(v, "jenjang_sekolah", C.JENJANG_SEKOLAH, required=False),
+    "kelas": lambda v: C.code(v, "kelas", C.ANY_KELAS, required=False),
+    "nik": lambda v: C.parse_nik(v),
+}
+
+
+def member_changes(data: Mapping[str, Any], key: str = "anggota") -> dict[str, dict[str, Any]]:
+    """{member number: {field: value}} with every field known and normalised."""
+    out: dict[str, dict[str, Any]] = {}
+    for no, fields in nested(data, key, dict).items():
+        num = member_number(no, key)
+        if not isinstance(fields, Mapping) or not fields:
+            raise InvalidInput(f"{key}.{num}", "must be an object of changed fields")
+        out[num] = {}
+        for f, v in fields.items():
+            if f not in FIELD_PARSERS:
+                raise InvalidInput(f"{key}.{num}.{f}", "is not a member field")
+            try:
+                out[num][f] = FIELD_PARSERS[f](v)
+            except InvalidInput as e:
+                raise InvalidInput(f"{key}.{num}.{e.field}", e.message) from None
+    return out
+
+
+# ---------------------------------------------------------------------------------- commands
+def registration(data: Mapping[str, Any]) -> dict[str, Any]:
+    code = C.digits(data.get("kode_peserta"), "kode_peserta", C.PARTICIPANT_CODE_LENGTH)
+    where = region(data.get("region") or data.get("kode_wilayah"))
+    if code[:6] != where[:6]:
+        raise InvalidInput("kode_peserta", f"{code} does not start with the kecamatan {where[:6]}")
+    members = _members(nested(data, "anggota", list), "anggota")
+    if not members:
+        raise InvalidInput("anggota", "a household needs at least one member")
+    return {
+        "no_kk": C.digits(data.get("no_kk"), "no_kk", 16),
+        "region": where,
+        "kode_peserta": code,
+        "anggota": members,
+    }
+
+
+def validation(data: Mapping[str, Any]) -> dict[str, Any]:
+    out = {"hasil": choice(data, "hasil", VALIDATION_RESULTS)}
+    if out["hasil"] == "non_eligible":
+        out["alasan"] = choice(data, "alasan", NON_ELIGIBLE_REASONS)
+    return out
+
+
+def decree(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "nomor_sk": C.text(data.get("nomor_sk"), "nomor_sk"),
+        "tanggal_sk": C.parse_date(data.get("tanggal_sk"), "tanggal_sk").isoformat(),
+    }
+
+
+def verification(data: Mapping[str, Any]) -> dict[str, Any]:
+    hadir: dict[str, bool] = {}
+    for no, v in nested(data, "hadir", dict).items():
+        num = member_number(no, "hadir")
+        if isinstance(v, bool):
+            hadir[num] = v
+        elif str(v).strip().lower() in ("1", "ya", "true", "hadir"):
+            hadir[num] = True
+        elif str(v).strip().lower() in ("0", "tidak", "false", "tidak_hadir"):
+            hadir[num] = False
+        else:
+            raise InvalidInput(f"hadir.{num}", f"'{v}' is not 1 (attended) or 0 (did not)")
+    if not hadir:
+        raise InvalidInput("hadir", "lists no member")
+    return {"periode": period(data.get("periode")), "hadir": hadir}
+
+
+def data_update(data: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    changes = member_changes(data)
+    added = _members(nested(data, "tambah", list), "tambah")
+    removed = {
+        member_number(no, "hapus"): choice({"hapus": r}, "hapus", REMOVAL_REASONS)
+        for no, r in nested(data, "hapus", dict).items()
+    }
+    if changes:
+        out["anggota"] = changes
+    if added:
+        out["tambah"] = added
+    if removed:
+        out["hapus"] = removed
+    if not out:
+        raise InvalidInput("anggota", "a data update changes, adds (tambah) or removes (hapus)")
+    return out
+
+
+def on_date(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"tanggal": C.parse_date(data.get("tanggal"), "tanggal").isoformat()}
+
+
+def death(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "nomor_anggota": member_number(data.get("nomor_anggota"), "nomor_anggota"),
+        "tanggal": C.parse_date(data.get("tanggal"), "tanggal").isoformat(),
+    }
+
+
+def recertification(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"hasil": choice(data, "hasil", RESERTIFIKASI)}
+
+
+def exit_reason(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {**data, "alasan": choice(data, "alasan", EXIT_REASONS)}
+
+
+def correction(data: Mapping[str, Any]) -> dict[str, Any]:
+    changes = member_changes(data)
+    if not changes:
+        raise InvalidInput("anggota", "a correction changes at least one member field")
+    pengaduan = C.text(data.get("pengaduan"), "pengaduan", limit=40)
+    return {"pengaduan": pengaduan, "anggota": changes}
+
+
+def free_text(*keys: str) -> Parser:
+    def parse(data: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: C.text(data.get(k), k, required=False, limit=500) for k in keys if data.get(k)}
+
+    return parse
+
+
+def iso_date(value: str) -> date:
+    return date.fromisoformat(value)

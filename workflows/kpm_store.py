@@ -1,0 +1,239 @@
+"""The KPM register's storage side: lookups by no_kk, NIK and code; participant numbers; the
+index written with the events; and single KPM commands that keep the index in step.
+
+The index tables (engine/store/kpm_tables.py) are derived from the KPM cases: every function
+here that records events updates them in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from engine.bulk import Bulk, Item
+from engine.errors import CaseNotFound, EngineError
+from engine.state import CaseState
+from engine.store import repository as repo
+from engine.store.kpm_tables import COUNTERS, HOUSEHOLDS, MEMBERS
+from workflows import kpm_codes as C
+from workflows.kpm_parse import nested
+
+CHUNK = 500
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(values), CHUNK):
+        yield values[i : i + CHUNK]
+
+
+def households_by_kk(s: Session, no_kks: Iterable[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for chunk in _chunks(sorted(set(no_kks))):
+        q = sa.select(HOUSEHOLDS).where(HOUSEHOLDS.c.no_kk.in_(chunk))
+        out.update((r.no_kk, r) for r in s.execute(q))
+    return out
+
+
+def households_by_code(s: Session, codes: Iterable[str]) -> dict[str, str]:
+    """kode peserta -> case id."""
+    out: dict[str, str] = {}
+    for chunk in _chunks(sorted(set(codes))):
+        q = sa.select(HOUSEHOLDS.c.kode_peserta, HOUSEHOLDS.c.case_id).where(
+            HOUSEHOLDS.c.kode_peserta.in_(chunk)
+        )
+        out.update((r.kode_peserta, r.case_id) for r in s.execute(q))
+    return out
+
+
+def members_by_nik(s: Session, niks: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """NIK -> (case id, member number) for the NIKs the register already holds."""
+    out: dict[str, tuple[str, str]] = {}
+    for chunk in _chunks(sorted(set(niks))):
+        q = sa.select(MEMBERS.c.nik, MEMBERS.c.case_id, MEMBERS.c.member_no).where(
+            MEMBERS.c.nik.in_(chunk)
+        )
+        out.update((r.nik, (r.case_id, r.member_no)) for r in s.execute(q))
+    return out
+
+
+def reserve_participant_numbers(s: Session, wanted: Mapping[str, int]) -> dict[str, int]:
+    """For each key (kecamatan + yy), the first of `n` new sequence numbers of participant codes.
+
+    One locking read and one write for all keys: a batch touches thousands of kecamatan."""
+    keys = sorted(wanted)
+    last: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        q = sa.select(COUNTERS.c.key, COUNTERS.c.last).where(COUNTERS.c.key.in_(chunk))
+        last.update((r.key, r.last) for r in s.execute(q.with_for_update()))
+    fresh = [{"key": k, "last": wanted[k]} for k in keys if k not in last]
+    if fresh:
+        s.execute(sa.insert(COUNTERS), fresh)
+    moved = [{"k": k, "v": last[k] + wanted[k]} for k in keys if k in last]
+    if moved:
+        s.execute(
+            COUNTERS.update()
+            .where(COUNTERS.c.key == sa.bindparam("k"))
+            .values(last=sa.bindparam("v")),
+            moved,
+        )
+    return {k: last.get(k, 0) + 1 for k in keys}
+
+
+def _member_rows(state: CaseState) -> list[dict[str, str]]:
+    return [
+        {"nik": m["nik"], "case_id": state.id, "member_no": no}
+        for no, m in state.attrs.get("anggota", {}).items()
+    ]
+
+
+def index_new(s: Session, states: Sequence[CaseState]) -> None:
+    if not states:
+        return
+    s.execute(
+        sa.insert(HOUSEHOLDS),
+        [
+            {
+                "no_kk": st.attrs["no_kk"],
+                "case_id": st.id,
+                "kode_peserta": st.attrs["kode_peserta"],
+                "region": st.region,
+            }
+            for st in states
+        ],
+    )
+    s.execute(sa.insert(MEMBERS), [r for st in states for r in _member_rows(st)])
+
+
+def index_changed(s: Session, pairs: Sequence[tuple[CaseState, CaseState]]) -> None:
+    """Bring the member index in step with each (before, after) pair of a case."""
+    gone: list[str] = []
+    added: list[dict[str, str]] = []
+    for before, after in pairs:
+        old = {(r["nik"], r["member_no"]) for r in _member_rows(before)}
+        new = {(r["nik"], r["member_no"]) for r in _member_rows(after)}
+        gone += [nik for nik, _ in old - new]
+        added += [{"nik": n, "case_id": after.id, "member_no": no} for n, no in new - old]
+    for chunk in _chunks(gone):
+        s.execute(sa.delete(MEMBERS).where(MEMBERS.c.nik.in_(chunk)))
+    if added:
+        s.execute(sa.insert(MEMBERS), added)
+
+
+def free_niks(s: Session, niks: Iterable[str], case_id: str | None = None) -> list[str]:
+    """The NIKs no other household holds: the fact the workflow's `new_niks_are_free` needs."""
+    wanted = sorted(set(niks))
+    held = members_by_nik(s, wanted)
+    return [n for n in wanted if n not in held or held[n][0] == case_id]
+
+
+def resolve(s: Session, code: str) -> str:
+    """A household's case id from its case id, kode peserta, kode anggota, no_kk or NIK."""
+    code = code.strip()
+    h = HOUSEHOLDS.c
+    if code.upper().startswith("KPM-"):
+        return code.upper()
+    queries = {
+        C.PARTICIPANT_CODE_LENGTH: sa.select(h.case_id).where(h.kode_peserta == code),
+        C.PARTICIPANT_CODE_LENGTH + 2: sa.select(h.case_id).where(
+            h.kode_peserta == code[: C.PARTICIPANT_CODE_LENGTH]
+        ),
+    }
+    q = queries.get(len(code))
+    found = s.execute(q).scalar() if q is not None else None
+    if found is None and len(code) == 16:
+        found = s.execute(sa.select(h.case_id).where(h.no_kk == code)).scalar()
+        found = (
+            found or s.execute(sa.select(MEMBERS.c.case_id).where(MEMBERS.c.nik == code)).scalar()
+        )
+    if found is None:
+        raise CaseNotFound(code)
+    return str(found)
+
+
+def stats(s: Session) -> dict[str, Any]:
+    households = int(s.execute(sa.select(sa.func.count()).select_from(HOUSEHOLDS)).scalar_one())
+    members = int(s.execute(sa.select(sa.func.count()).select_from(MEMBERS)).scalar_one())
+    c = repo.CASES.c
+    by_state = {
+        r.state: int(r.n)
+        for r in s.execute(
+            sa.select(c.state, sa.func.count().label("n"))
+            .where(c.workflow == "kpm")
+            .group_by(c.state)
+            .order_by(c.state)
+        )
+    }
+    return {"households": households, "members": members, "by_state": by_state}
+
+
+def rebuild_index(s: Session) -> dict[str, int]:
+    """Rebuild the index tables from the KPM cases (their projections, which verify replays)."""
+    s.execute(sa.delete(MEMBERS))
+    s.execute(sa.delete(HOUSEHOLDS))
+    states = []
+    for row in s.execute(sa.select(repo.CASES).where(repo.CASES.c.workflow == "kpm")):
+        states.append(repo.state_from_row(row))
+        if len(states) >= 1000:
+            index_new(s, states)
+            states = []
+    index_new(s, states)
+    return stats(s)
+
+
+# ----------------------------------------------------------------------------- one command
+def complaint_fact(s: Session, complaint_id: str | None) -> dict[str, Any]:
+    """What a correction's guard needs to know of the complaint behind it."""
+    state = repo.load_case(s, complaint_id) if complaint_id else None
+    if state is None or state.workflow != "complaint":
+        return {}
+    return {
+        "type": state.attrs.get("type"),
+        "level": state.level,
+        "household": state.attrs.get("household"),
+    }
+
+
+def new_niks_in(data: Mapping[str, Any]) -> list[str]:
+    """NIKs a command's data brings (new members, changed NIKs), as the parsers will read it."""
+    try:
+        added = nested(data, "tambah", list)
+        changes = nested(data, "anggota", dict)
+    except EngineError:
+        return []  # the parser names the bad field when the command is decided
+    niks = [m.get("nik") for m in added if isinstance(m, Mapping)]
+    niks += [f.get("nik") for f in changes.values() if isinstance(f, Mapping)]
+    return [str(n).strip() for n in niks if n]
+
+
+def apply(
+    app: Any,
+    case_id: str,
+    trigger: str,
+    data: Mapping[str, Any],
+    actor: str,
+    *,
+    at: datetime | None = None,
+    note: str | None = None,
+) -> CaseState:
+    """One KPM command with the facts only the register knows, keeping the index in step."""
+    service = app.service
+    who = service.actor(actor)
+    calendar = service.calendar()
+    now = service.clock()
+    with app.db.transaction() as s:
+        facts: dict[str, Any] = {"free_niks": free_niks(s, new_niks_in(data), case_id)}
+        if trigger == "koreksi":
+            facts["pengaduan"] = complaint_fact(s, str(data.get("pengaduan") or ""))
+        before = repo.load_case(s, case_id, for_update=True)
+        bulk = Bulk(app.registry, calendar, now, app.settings.max_backdate_days)
+        item = Item(trigger, dict(data), who, at or now, case_id, note, facts)
+        [result] = bulk.apply(s, [item])
+        if isinstance(result, EngineError):
+            raise result
+        assert before is not None
+        index_changed(s, [(before, result)])
+        return result
