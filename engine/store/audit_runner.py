@@ -52,7 +52,9 @@ def _grouped(session: Session) -> Iterator[tuple[str, list[ChainedEvent]]]:
 
 def verify(db: Database, *, stop_at_first: bool = True) -> VerifyReport:
     report = VerifyReport()
-    with db.reading() as s:
+    with db.reading(
+        snapshot=True
+    ) as s:  # a writer committing meanwhile must not look like tampering
         projections = {r.id: repo.state_from_row(r) for r in s.execute(sa.select(repo.CASES))}
         seen: set[str] = set()
         for case_id, rows in _grouped(s):
@@ -153,6 +155,10 @@ def _check_checkpoints(s: Session, report: VerifyReport) -> list[Problem]:
 def checkpoint(db: Database, now: datetime) -> AuditCheckpointRow:
     """Seal every case head as it stands now; later deletions of whole cases are then visible."""
     with db.transaction() as s:
+        if db.dialect == "postgresql":
+            # Event ids are handed out at insert, not at commit: wait for writers in flight, or
+            # an id below the seal could still appear after it (SQLite writers are serial).
+            s.execute(sa.text("LOCK TABLE case_events IN SHARE MODE"))
         last_id = int(s.execute(sa.select(sa.func.max(repo.EV.c.id))).scalar() or 0)
         count, cases, digest = _heads_upto(s, last_id)
         prev_row = s.execute(sa.select(CP.c.digest).order_by(CP.c.id.desc()).limit(1)).first()

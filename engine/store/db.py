@@ -57,9 +57,14 @@ class Database:
             yield session
 
     @contextmanager
-    def reading(self) -> Iterator[Session]:
-        with Session(self.read_engine, expire_on_commit=False) as session, session.begin():
-            yield session
+    def reading(self, *, snapshot: bool = False) -> Iterator[Session]:
+        """A read transaction. `snapshot`: every query sees one moment (PostgreSQL: REPEATABLE
+        READ; SQLite's WAL readers see one moment from their first read anyway)."""
+        with Session(self.read_engine, expire_on_commit=False) as session:
+            if snapshot and self.dialect == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            with session.begin_nested() if session.in_transaction() else session.begin():
+                yield session
 
     def dispose(self) -> None:
         self.write_engine.dispose()
