@@ -276,7 +276,7 @@ def case_list(
 
 
 def main() -> None:
-    from api import cli_admin, cli_flows, cli_kpm, cli_report, cli_staff  # noqa: F401
+    from api import cli_admin, cli_backup, cli_flows, cli_kpm, cli_report, cli_staff  # noqa: F401
 
     try:
         app()

@@ -149,6 +149,10 @@ def create_app(pkh: App | None = None) -> FastAPI:
     app.include_router(routes_staff.router)
     app.include_router(pages.router)
 
+    from api.guard import InputGuard
+
+    app.add_middleware(InputGuard)
+
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:
         return {"status": "ok"}

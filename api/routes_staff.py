@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.http import AppDep, CurrentActor, require_role
-from api.schemas import CaseOut, Scalar
+from api.schemas import CaseOut, DataKey, Scalar
 from api.views import case_out
 from engine.errors import NotFound, instant
 from engine.state import Actor
@@ -45,7 +45,7 @@ class DisciplineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event: str = Field(min_length=1, max_length=60)
-    data: dict[str, Scalar] = Field(default_factory=dict, max_length=30)
+    data: dict[DataKey, Scalar] = Field(default_factory=dict, max_length=30)
     note: str | None = Field(None, max_length=2000)
     at: datetime | None = None
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from workflows.complaint import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
 
@@ -13,7 +13,8 @@ ComplaintType = Literal[TYPES]  # type: ignore[valid-type]
 Channel = Literal[CHANNELS]  # type: ignore[valid-type]
 Level = Literal[LEVELS]  # type: ignore[valid-type]
 ReporterKind = Literal[REPORTER_KINDS]  # type: ignore[valid-type]
-Scalar = str | int | bool | None
+Scalar = Annotated[str, StringConstraints(max_length=4000)] | int | bool | None
+DataKey = Annotated[str, StringConstraints(min_length=1, max_length=60)]
 
 
 class Token(BaseModel):
@@ -47,7 +48,7 @@ class EventCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event: str = Field(min_length=1, max_length=60)
-    data: dict[str, Scalar] = Field(default_factory=dict, max_length=30)
+    data: dict[DataKey, Scalar] = Field(default_factory=dict, max_length=30)
     note: str | None = Field(None, max_length=2000)
     at: datetime | None = Field(None, description="when it happened (ISO, offset); default now")
 

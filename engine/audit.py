@@ -42,12 +42,16 @@ def event_hash(prev_hash: str, ev: Event) -> str:
     return hashlib.sha256(canonical(body).encode()).hexdigest()
 
 
+PAYLOAD_KEYS = frozenset({"trigger", "data", "changes", "note"})
+
+
 @dataclass(frozen=True, slots=True)
 class ChainedEvent:
     seq: int
     event: Event
     prev_hash: str
     hash: str
+    stored_keys: frozenset[str] = PAYLOAD_KEYS  # the payload's keys as stored
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ def verify_chain(case_id: str, rows: Sequence[ChainedEvent]) -> Problem | None:
                 "chain_broken",
                 "previous-hash link does not match the event before it",
             )
-        if event_hash(prev, ev) != row.hash:
+        if row.stored_keys != PAYLOAD_KEYS or event_hash(prev, ev) != row.hash:
             return Problem(
                 case_id, ev.version, "hash_mismatch", "the event's content does not match its hash"
             )
@@ -105,8 +109,9 @@ def verify_projection(
 ) -> Problem | None:
     try:
         replayed = replay(r.event for r in rows)
-    except ReplayError as e:
-        return Problem(case_id, None, "replay_failed", str(e))
+    except (ReplayError, TypeError, ValueError, KeyError) as e:
+        # a forged or damaged event that cannot even be folded is tampering too
+        return Problem(case_id, None, "replay_failed", f"{type(e).__name__}: {e}")
     a, b = comparable(replayed), comparable(projection)
     if a == b:
         return None

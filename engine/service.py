@@ -159,7 +159,6 @@ class CaseService:
         # retried on the new state. With one, a lost race is the caller's conflict to resolve.
         attempts = 1 if expected_version is not None else RETRIES
         for attempt in range(attempts):
-            now = self.clock()
             try:
                 with self.db.transaction() as s:
                     who = self._actor(s, actor)
@@ -167,6 +166,9 @@ class CaseService:
                     if done:
                         return done
                     state = self._visible(s, case_id, who, for_update=True)
+                    # "now" is read once this case is ours: a writer that won the race
+                    # earlier cannot leave us with a time before its event
+                    now = self.clock()
                     if expected_version is not None and expected_version != state.version:
                         raise ConcurrencyConflict(case_id, expected_version, state.version)
                     definition = self.workflows.get(state.workflow, state.workflow_version)

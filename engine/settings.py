@@ -39,8 +39,12 @@ class Settings(BaseSettings):
 
     def check(self) -> None:
         """Refuse to run a shared deployment with the default secret."""
-        if not self.embedded and self.secret_key == DEFAULT_SECRET:
-            raise RuntimeError("PKH_SECRET_KEY must be set when PKH_DATABASE_URL is not SQLite")
+        weak = self.secret_key == DEFAULT_SECRET or len(self.secret_key.strip()) < 32
+        if not self.embedded and weak:
+            raise RuntimeError(
+                "PKH_SECRET_KEY must be set to a random string of 32 characters or more when "
+                "PKH_DATABASE_URL is not SQLite"
+            )
 
 
 @lru_cache(maxsize=1)

@@ -94,6 +94,8 @@ def _excel(p: Path) -> Table:
 
 def as_record(header: Sequence[str], values: Sequence[Any]) -> dict[str, Any] | str:
     """A row as {column: value}, or why it cannot be one."""
+    if any("\x00" in str(v) for v in values if v is not None):
+        return "row: contains a NUL character"
     if len(values) > len(header) and any(str(v or "").strip() for v in values[len(header) :]):
         return f"row: has {len(values)} fields, the header has {len(header)}"
     padded = list(values) + [None] * (len(header) - len(values))

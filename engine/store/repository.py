@@ -58,7 +58,7 @@ def event_from_row(row: Any) -> ChainedEvent:
         changes=p.get("changes", {}),
         note=p.get("note"),
     )
-    return ChainedEvent(row.id, ev, row.prev_hash, row.hash)
+    return ChainedEvent(row.id, ev, row.prev_hash, row.hash, frozenset(p))
 
 
 def state_from_row(row: Any) -> CaseState:

@@ -545,7 +545,7 @@ def kill_loop(
         outbox = check_outbox(app)
         done += 1
     cases, events = counts(app)
-    assert cases >= 10 and events >= 2 * cases, (cases, events)  # it did real work
+    assert events > cases >= 5, (cases, events)  # it did real work
     return {
         "backend": app.db.dialect,
         "kills": done,
