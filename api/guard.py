@@ -8,10 +8,12 @@ field of this system needs it.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 MAX_BODY = 1_000_000  # bytes
-NUL_MARKS = (b"\x00", b"%00", b"\\u0000")
+# \u0000 that is itself an escape (an even number of backslashes before it, none counts)
+JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 async def _answer(send: Any, status: int, error: str, message: str) -> None:
@@ -63,7 +65,8 @@ class InputGuard:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        if any(m in body for m in NUL_MARKS):
+        form = b"form-urlencoded" in dict(scope.get("headers") or []).get(b"content-type", b"")
+        if b"\x00" in body or JSON_NUL.search(body) or (form and b"%00" in body):
             await _answer(send, 422, "invalid_input", "NUL characters are not accepted")
             return
         sent = False

@@ -26,7 +26,7 @@ from api.wiring import App
 from engine.report import ALL, SlaRow
 from engine.store.report_source import iter_case_facts, stage_records
 from notifications.report import build_report, read_csv_sections, render, to_csv, to_html
-from tests.conftest import WIB, Clock, complaint_data
+from tests.conftest import TEST_SECRET, WIB, Clock, complaint_data
 
 
 def _at(clock: Clock, month: int, day: int, hour: int = 9) -> None:
@@ -246,7 +246,7 @@ def test_the_flow_writes_csv_and_html_for_the_previous_month(
     from engine.settings import get_settings
     from workflows.report_flow import deployment, monthly_report
 
-    monkeypatch.setenv("PKH_SECRET_KEY", "test-secret-key-123")
+    monkeypatch.setenv("PKH_SECRET_KEY", TEST_SECRET)
     get_settings.cache_clear()
     try:
         result = monthly_report.fn(month="2026-03", database_url=db_url, out_dir=str(tmp_path))

@@ -49,10 +49,10 @@ def test_a_writer_without_if_match_that_waited_for_the_case_is_not_refused(db_ur
 
     That is what happens whenever A waits on B's lock (BEGIN IMMEDIATE on SQLite, the row lock
     on PostgreSQL) after reading the clock. A named no version and no time: "whatever is
-    current, now". It must succeed after B; today it is refused with "at: ... is before the
-    case's last event", because CaseService.apply_once takes `now` before its transaction
-    (engine/service.py). The test lets B try to commit whenever A reads the clock: if A holds
-    the case by then, B waits for A (up to a second here) and both succeed in turn either way.
+    current, now". It must succeed after B. Regression (issue 7): it was refused with "at: ...
+    is before the case's last event", as CaseService.apply_once took `now` before its
+    transaction (engine/service.py). The test lets B try to commit whenever A reads the clock:
+    if A holds the case by then, B waits for A (up to a second) and both succeed in turn.
     """
     a, b = officers_app(db_url), make_app(db_url)
     try:

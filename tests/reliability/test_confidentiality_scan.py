@@ -421,3 +421,27 @@ def test_no_response_or_export_shows_a_confidential_reporter_to_an_unauthorised_
         f"the scan cannot see what it looks for: {controls}"
     )
     assert letter_counts.get("dispatched_to_officers", 0) > 0, letter_counts
+
+
+def test_a_replayed_idempotent_answer_is_masked_like_a_fresh_one(world: World) -> None:
+    """The stored first answer of an Idempotency-Key is served again on a retry. Once the case
+    has moved to pusat, every answer to the kabupaten officer masks the reporter (the masking
+    test in tests/integration/test_api.py), but the replayed filing still carries the name.
+    Proposed fix (api/routes_cases.py file_complaint / post_event): when `out.replayed` and
+    `not sees_reporter(actor, out.state)`, answer the stored body with `masked(attrs)`."""
+    w, r = world, reporter(7, "Handayaniputri")
+    h = {"Authorization": f"Bearer {w.token('kab.bogor')}", "Idempotency-Key": "rahasia-7"}
+    body = filing(confidential=True, reporter_name=r.name, reporter_contact=r.contact)
+    first = w.client.post("/complaints", json=body, headers=h)
+    assert first.status_code == 201 and r.name in first.text  # allowed at kabupaten, then
+    case_id = first.json()["id"]
+    moved = w.client.post(
+        f"/cases/{case_id}/events",
+        json={"event": "escalate", "data": {"reason": "kewenangan pusat"}},
+        headers={"Authorization": h["Authorization"]},
+    )
+    assert moved.status_code == 200 and r.name not in moved.text
+    again = w.client.post("/complaints", json=body, headers=h)
+    assert again.status_code == 201 and again.json()["id"] == case_id
+    leaked = [s for s in r.secrets if s in again.text]
+    assert not leaked, f"the replayed answer shows {leaked} to kab.bogor, case now at pusat"

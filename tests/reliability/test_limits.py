@@ -107,10 +107,9 @@ def _unbounded(spec: dict[str, Any], schema: dict[str, Any], where: str) -> list
 
 
 def test_every_string_a_json_body_may_carry_has_a_maximum_length(sqlite_app: App) -> None:
-    """Today the values of `data` (events, discipline) are unbounded: api/schemas.py Scalar.
-
-    `POST /cases/{id}/events {"event": "escalate", "data": {"reason": <1 MB>}}` is accepted and
-    the megabyte is in the append-only log for ever (see the next test).
+    """Regression (issue 7): the values of `data` (events, discipline) were unbounded
+    (api/schemas.py Scalar), so `{"event": "escalate", "data": {"reason": <1 MB>}}` was accepted
+    and the megabyte kept in the append-only log for ever (see the next test).
     """
     spec = create_app(sqlite_app).openapi()
     found = []
@@ -278,9 +277,9 @@ def test_a_5_mb_json_body_is_413_or_422_never_5xx_and_writes_nothing(sqlite_app:
 
 
 def test_a_body_over_1_mb_is_refused_with_413_before_it_is_read(sqlite_app: App) -> None:
-    """Today there is no body-size limit: the server reads (and parses) whatever it is sent,
-    100 MB as readily as 1 KB. Proposed fix: a small ASGI middleware in api/http.py that answers
-    413 when Content-Length exceeds 1 MB, and stops a chunked body once 1 MB has arrived."""
+    """Regression (issue 7): there was no body-size limit, the server read and parsed whatever
+    it was sent. Now an ASGI guard (api/guard.py) answers 413 when Content-Length exceeds the
+    limit, and stops a chunked body once the limit has arrived."""
     c = client(sqlite_app)
     body = b'{"summary": "' + b"x" * (2 * MB) + b'"}'
     r = c.post(
@@ -309,10 +308,8 @@ NUL = "a\x00b"
 
 
 def test_text_with_a_nul_character_is_4xx_never_5xx(app: App, quiet: None) -> None:
-    """PostgreSQL cannot store NUL in text or JSONB: today every such input is a 500 there
-    (psycopg.DataError from the INSERT or the WHERE). Proposed fix: refuse NUL at the edge
-    (a validator on every request string, or map sqlalchemy.exc.DataError to 422 in
-    api/http.py), and in the engine's text parsers for the CLI and imports."""
+    """Regression (issue 7): PostgreSQL cannot store NUL in text or JSONB, and every such input
+    was a 500 there (psycopg.DataError from the INSERT or the WHERE). Refused at the edge now."""
     c = client(app)
     kab, admin = auth(app, "kab.bogor"), auth(app, "admin")
     case_id = app.service.open_case("complaint", complaint_data(), "kab.bogor").id
@@ -364,6 +361,21 @@ def test_text_with_a_nul_character_is_4xx_never_5xx(app: App, quiet: None) -> No
     )
     server_errors = [a for a in answers if a[3] >= 500]
     assert not server_errors, "\n".join(map(str, server_errors))
+
+
+def test_text_that_only_looks_like_a_nul_escape_is_stored_as_sent(sqlite_app: App) -> None:
+    """A literal backslash-u0000 or a percent-encoded %00 inside free text is text, not NUL.
+
+    api/guard.py scans the raw JSON body for the bytes `\\u0000` and `%00`, so a summary that
+    quotes a URL such as `http://x/a%00b` or a Windows path `C:\\u0000` is refused with 422.
+    Proposed fix: look for `%00` in the path and query only, and for NUL in the decoded JSON
+    strings (a `\\u0000` preceded by an odd number of backslashes), not in the raw bytes.
+    """
+    c, h = client(sqlite_app), auth(sqlite_app, "kab.bogor")
+    for summary in ("tautan http://contoh.id/a%00b rusak", "berkas C:\\u0000 (teks biasa)"):
+        r = c.post("/complaints", json=complaint_data(summary=summary), headers=h)
+        assert r.status_code == 201, (summary, r.status_code, r.text[:120])
+        assert r.json()["attrs"]["summary"] == summary
 
 
 # ============================================================================ CSV (KPM import)
@@ -547,9 +559,9 @@ def test_passwords_are_stored_as_argon2_hashes_only(sqlite_app: App, sqlite_url:
 def test_a_default_or_weak_secret_is_refused_outside_sqlite(
     secret: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The default is refused today; an empty, 1-byte or blank one is accepted (engine/
-    settings.py check() compares with the default only): anyone can then sign tokens. Proposed
-    fix: refuse a secret_key with fewer than 32 bytes of non-blank text outside SQLite."""
+    """Regression (issue 7): only the default was refused; an empty, 1-byte or blank secret was
+    accepted (engine/settings.py check() compared with the default only) and anyone could then
+    sign tokens."""
     monkeypatch.delenv("PKH_SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="PKH_SECRET_KEY"):
         app = build_app(Settings(database_url=POSTGRES_URL, secret_key=secret))

@@ -450,8 +450,8 @@ def test_verify_reports_a_forged_first_event_of_a_new_case_instead_of_crashing(
 ) -> None:
     """A new case whose first event is not a filing (its hash computed right) must be reported.
 
-    Today verify raises TypeError from CaseState(...) in engine/state.py evolve(): `pkh audit
-    verify` dies with a traceback and GET /audit/verify answers 500.
+    Regression (issue 7): verify raised TypeError from CaseState(...) in engine/state.py
+    evolve(), so `pkh audit verify` died with a traceback and GET /audit/verify answered 500.
     """
     case_id = sqlite_app.service.open_case("complaint", filing(), "kab.bogor").id
     sqlite_app.service.apply(case_id, "advance", {}, "kab.bogor")
@@ -468,9 +468,9 @@ def test_verify_reports_a_forged_first_event_of_a_new_case_instead_of_crashing(
 def test_a_key_added_to_an_events_stored_payload_is_detected(sqlite_app: App) -> None:
     """The stored payload must be what was hashed.
 
-    Today verify rebuilds the payload from the keys it knows (trigger, data, changes, note:
-    engine/store/repository.py event_from_row) and hashes that, so anything else written into
-    the stored JSON passes verify unseen.
+    Regression (issue 7): verify rebuilt the payload from the keys it knows (trigger, data,
+    changes, note: engine/store/repository.py event_from_row) and hashed that, so anything else
+    written into the stored JSON passed verify unseen.
     """
     case_id = sqlite_app.service.open_case("complaint", filing(), "kab.bogor").id
     with sqlite_app.db.write_engine.begin() as conn:
