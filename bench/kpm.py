@@ -24,7 +24,7 @@ import random
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +55,16 @@ def generate(path: Path, rows: int, seed: int = 8) -> int:
     households = written = 0
 
     def born_at(age_lo: int, age_hi: int) -> date:
-        # keep clear of birthdays near today so the age is the same in every zone
+        """A birth date in the past giving an age in [age_lo, age_hi] today, kept clear of
+        birthdays near today (so the age is the same in every zone and tomorrow)."""
         while True:
-            b = date(
-                today.year - rng.randint(age_lo, age_hi), rng.randint(1, 12), rng.randint(1, 28)
-            )
-            if abs((b.replace(year=today.year) - today).days) > 3:
+            b = today - timedelta(days=rng.randint(age_lo * 366 + 5, age_hi * 365 + 360))
+            if b.month == 2 and b.day == 29:
+                continue
+            if (
+                age_lo <= _age(b, today) <= age_hi
+                and abs((b.replace(year=today.year) - today).days) > 3
+            ):
                 return b
 
     def nik(kec: str, born: date, sex: int) -> str:
@@ -227,7 +231,8 @@ def run(ctx: Context) -> list[Figure]:
         if r["rejected"] or r["accepted_members"] != rows:
             f = _skip(
                 f"import_file accepted {r['accepted_members']} of {rows} valid rows, rejected "
-                f"{r['rejected']} (e.g. {r['rejected_sample'][:2]}); not a valid measurement"
+                f"{r['rejected']} (e.g. {r['rejected_sample'][:2]}) in {r['seconds']:.0f} s; "
+                "not a valid measurement"
             )
             return f
         times.append(r["seconds"])
