@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +22,7 @@ from engine.machine import Command, Env, compile_workflow
 from engine.state import SYSTEM, Actor, CaseState, Event, evolve, replay
 from engine.store import repository as repo
 from engine.store.db import Database
-from engine.store.tables import CalendarOverrideRow, IdempotencyRow, UserRow
+from engine.store.tables import IdempotencyRow
 
 
 class WorkflowSource(Protocol):
@@ -314,7 +313,7 @@ class CaseService:
     def _actor(self, s: Session, username: str) -> Actor:
         if username == SYSTEM.username:
             return SYSTEM
-        row = s.get(UserRow, username)
+        row = repo.user_row(s, username)
         if row is None or not row.active:
             raise NotFound(f"unknown or inactive user: {username}")
         return Actor(row.username, row.role, row.region)
@@ -330,11 +329,11 @@ class CaseService:
 
     def _facts(self, s: Session, cmd: Command, state: CaseState | None) -> dict[str, Any]:
         facts: dict[str, Any] = {}
-        me = s.get(UserRow, cmd.actor.username)
+        me = repo.user_row(s, cmd.actor.username)
         facts["actor_suspended"] = bool(me and me.suspended)
         handler = cmd.data.get("handler")
         if handler:
-            row = s.get(UserRow, str(handler))
+            row = repo.user_row(s, str(handler))
             if row is not None and row.active:
                 facts["handler_user"] = Actor(row.username, row.role, row.region)
                 facts["handler_suspended"] = row.suspended
@@ -351,11 +350,7 @@ class CaseService:
         return facts
 
     def _calendar(self, s: Session) -> WorkingCalendar:
-        rows = s.execute(
-            sa.select(
-                CalendarOverrideRow.day, CalendarOverrideRow.working, CalendarOverrideRow.name
-            )
-        ).all()
+        rows = repo.calendar_overrides(s)
         key = tuple(sorted((r.day, r.working) for r in rows))
         if self._calendar_cache is None or self._calendar_cache[0] != key:
             days = [CalendarDay(r.day, r.working, r.name) for r in rows]

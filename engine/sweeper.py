@@ -12,16 +12,19 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from engine.errors import EngineError
 from engine.service import CaseService
-from engine.state import SYSTEM, Actor, CaseState
+from engine.state import SYSTEM, CaseState
 from engine.store import repository as repo
-from engine.store.tables import SweepMarkRow, UserRow
+from engine.store.tables import SweepMarkRow
 from engine.sweep import Action, plan, stage_key
 
 MARKS = SweepMarkRow.__table__  # type: ignore[attr-defined]
+USERS = repo.USERS
 
 
 @dataclass
@@ -75,20 +78,30 @@ def candidates(
 
 
 class Offices:
-    """Officers by role, for 'every officer of the handling office' and the level above."""
+    """Officers by role, for 'every officer of the handling office' and the level above.
+    Indexed by role and region code, so finding the officers covering a case looks up the
+    case region's prefixes instead of testing every officer (514 kabupaten offices)."""
 
     def __init__(self, s: Session) -> None:
         rows = s.execute(
-            sa.select(UserRow.username, UserRow.role, UserRow.region).where(
-                UserRow.active.is_(True), UserRow.suspended.is_(False)
+            sa.select(USERS.c.username, USERS.c.role, USERS.c.region).where(
+                USERS.c.active.is_(True), USERS.c.suspended.is_(False)
             )
         ).all()
-        self._by_role: dict[str, list[Actor]] = {}
+        self._index: dict[tuple[str, str | None], list[str]] = {}
+        lengths = set()
         for r in rows:
-            self._by_role.setdefault(r.role, []).append(Actor(r.username, r.role, r.region))
+            self._index.setdefault((r.role, r.region), []).append(r.username)
+            if r.region:
+                lengths.add(len(r.region))
+        self._lengths = sorted(lengths)
 
     def officers(self, role: str | None, region: str) -> list[str]:
-        return sorted(a.username for a in self._by_role.get(role or "", []) if a.covers(region))
+        found = list(self._index.get((role or "", None), ()))
+        for n in self._lengths:
+            if n <= len(region):
+                found += self._index.get((role or "", region[:n]), ())
+        return sorted(found)
 
 
 def sweep(
@@ -101,6 +114,11 @@ def sweep(
 
 
 def sweep_province(service: CaseService, now: datetime, province: str | None) -> SweepReport:
+    """Plan every candidate (pure), then act: escalations one command each, reminders and
+    supervisor notices in transactions of up to BATCH cases. Marks already recorded are read
+    once up front, so a sweep with nothing new to do writes nothing and opens no transaction;
+    each mark is still claimed with an insert that skips conflicts, so two sweeps racing on
+    one province still send each message once."""
     report = SweepReport(now=now.isoformat())
     cal = service.calendar()
     for name in _workflows(service):
@@ -108,11 +126,14 @@ def sweep_province(service: CaseService, now: datetime, province: str | None) ->
         policy = definition.deadline_policy
         if policy is None:
             continue
+        horizon = _horizon(now, policy.due_soon_days, service)
         with service.db.reading() as s:
-            found = candidates(s, name, _horizon(now, policy.due_soon_days, service), province)
+            found = candidates(s, name, horizon, province)
+            done = _recorded_marks(s, name, horizon, province)
             offices = Offices(s)
         report.examined += len(found)
         levels = list(definition.levels)
+        todo: list[_Notice] = []
         for state in found:
             actions = plan(state, policy, cal, now)
             if not actions:
@@ -120,13 +141,39 @@ def sweep_province(service: CaseService, now: datetime, province: str | None) ->
             if actions[0].kind == "escalate":
                 _escalate(service, state, actions[0], now, report, policy.escalate_trigger)
                 continue
+            key = stage_key(state)
             above = (
                 levels[levels.index(state.level) + 1]
                 if state.level in levels and levels.index(state.level) + 1 < len(levels)
                 else None
             )
-            _notify(service, state, actions, offices, above, now, report)
+            for action in actions:
+                if (state.id, key, action.mark) in done:
+                    continue
+                if action.kind == "remind":
+                    to = (
+                        [state.handler]
+                        if state.handler
+                        else offices.officers(state.level, state.region)
+                    )
+                else:
+                    to = offices.officers(above, state.region) if above else []
+                if to:
+                    todo.append(_Notice(state, key, action, to))
+        for i in range(0, len(todo), BATCH):
+            _notify(service, todo[i : i + BATCH], now, report)
     return report
+
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class _Notice:
+    state: CaseState
+    key: str
+    action: Action
+    to: list[str]
 
 
 def _workflows(service: CaseService) -> list[str]:
@@ -162,45 +209,51 @@ def _escalate(
 
 
 def _notify(
-    service: CaseService,
-    state: CaseState,
-    actions: list[Action],
-    offices: Offices,
-    above: str | None,
-    now: datetime,
-    report: SweepReport,
+    service: CaseService, notices: list[_Notice], now: datetime, report: SweepReport
 ) -> None:
-    key = stage_key(state)
+    """One transaction: claim the marks; queue the messages of the marks this sweep won."""
     with service.db.transaction() as s:
-        for action in actions:
-            if action.kind == "remind":
-                to = (
-                    [state.handler]
-                    if state.handler
-                    else offices.officers(state.level, state.region)
-                )
-            else:
-                to = offices.officers(above, state.region) if above else []
-            if not to or not _claim(s, state.id, key, action.mark, now):
-                continue
-            repo.add_outbox(s, [_message(state, action, user, now) for user in to])
-            report.messages += len(to)
-            target = report.reminded if action.kind == "remind" else report.supervisor_notified
-            if state.id not in target:
-                target.append(state.id)
+        won = _claim(s, notices, now)
+        for n in notices:
+            if (n.state.id, n.key, n.action.mark) not in won:
+                continue  # another sweep did it since we looked
+            repo.add_outbox(s, [_message(n.state, n.action, user, now) for user in n.to])
+            report.messages += len(n.to)
+            target = report.reminded if n.action.kind == "remind" else report.supervisor_notified
+            if n.state.id not in target:
+                target.append(n.state.id)
 
 
-def _claim(s: Session, case_id: str, key: str, mark: str, now: datetime) -> bool:
-    """Record the mark; False if this stage instance already has it (done before)."""
-    exists = s.execute(
-        sa.select(MARKS.c.mark).where(
-            MARKS.c.case_id == case_id, MARKS.c.stage_key == key, MARKS.c.mark == mark
-        )
-    ).first()
-    if exists:
-        return False
-    s.execute(sa.insert(MARKS).values(case_id=case_id, stage_key=key, mark=mark, created_at=now))
-    return True
+def _recorded_marks(
+    s: Session, workflow: str, horizon: datetime, province: str | None
+) -> set[tuple[str, str, str]]:
+    """The marks already recorded for the candidates (the same filter as `candidates`)."""
+    c = repo.CASES.c
+    q = (
+        sa.select(MARKS.c.case_id, MARKS.c.stage_key, MARKS.c.mark)
+        .join(repo.CASES, c.id == MARKS.c.case_id)
+        .where(c.status == "open", c.workflow == workflow, c.stage_due <= horizon)
+    )
+    if province:
+        q = q.where(c.region.startswith(province, autoescape=True))
+    return {(r.case_id, r.stage_key, r.mark) for r in s.execute(q)}
+
+
+def _claim(s: Session, notices: list[_Notice], now: datetime) -> set[tuple[str, str, str]]:
+    """Record the marks; return those this call recorded (a mark already there, put there by a
+    sweep running at the same time, is skipped and not returned)."""
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(MARKS)
+        .on_conflict_do_nothing()
+        .returning(MARKS.c.case_id, MARKS.c.stage_key, MARKS.c.mark)
+    )
+    rows = [
+        {"case_id": n.state.id, "stage_key": n.key, "mark": n.action.mark, "created_at": now}
+        for n in notices
+    ]
+    unique = list({(r["case_id"], r["stage_key"], r["mark"]): r for r in rows}.values())
+    return {(r.case_id, r.stage_key, r.mark) for r in s.execute(stmt, unique)}
 
 
 def _message(state: CaseState, action: Action, user: str, now: datetime) -> dict[str, Any]:

@@ -27,6 +27,16 @@ from workflows.regions import UnknownRegion, get_region, normalize_region_code
 # (kabupaten/kota, wilayah), supervisor
 POSITIONS = ("pendamping", "asisten", "operator", "koordinator", "supervisor")
 STAFF = repo.CASES.c
+_STAFF_TABLE = StaffRow.__table__  # type: ignore[attr-defined]
+# asked on every command (is the actor, or the handler named, suspended?): built once
+_NAMES_OF_USER = sa.select(_STAFF_TABLE.c.name).where(
+    _STAFF_TABLE.c.username == sa.bindparam("b_user")
+)
+_CASES_ABOUT = (
+    sa.select(STAFF.id, STAFF.workflow, STAFF.state, STAFF.status)
+    .where(STAFF.subject == sa.bindparam("b_name"), STAFF.workflow.in_(("kkn", "discipline")))
+    .order_by(STAFF.id)
+)
 
 
 @dataclass(frozen=True)
@@ -79,13 +89,7 @@ def add_staff(
 
 
 def _cases_about(s: Session, name: str) -> list[Any]:
-    return list(
-        s.execute(
-            sa.select(STAFF.id, STAFF.workflow, STAFF.state, STAFF.status)
-            .where(STAFF.subject == name, STAFF.workflow.in_(("kkn", "discipline")))
-            .order_by(STAFF.id)
-        )
-    )
+    return list(s.execute(_CASES_ABOUT, {"b_name": name}))
 
 
 def status_of(rows: Sequence[Any]) -> str:
@@ -125,9 +129,7 @@ def list_staff(db: Database, region: str | None = None) -> list[Staff]:
 def _suspended_user(s: Session, username: str | None) -> bool:
     if not username:
         return False
-    names = [
-        r.name for r in s.execute(sa.select(StaffRow.name).where(StaffRow.username == username))
-    ]
+    names = [r.name for r in s.execute(_NAMES_OF_USER, {"b_user": username})]
     return bool(names) and any(status_of(_cases_about(s, n)) != "active" for n in names)
 
 

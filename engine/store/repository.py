@@ -13,12 +13,51 @@ from sqlalchemy.orm import Session
 from engine.audit import GENESIS, ChainedEvent, event_hash
 from engine.errors import ConcurrencyConflict
 from engine.state import CaseState, Event
-from engine.store.tables import CaseCounterRow, CaseEventRow, CaseRow, OutboxRow, UTCDateTime
+from engine.store.tables import (
+    CalendarOverrideRow,
+    CaseCounterRow,
+    CaseEventRow,
+    CaseRow,
+    OutboxRow,
+    UserRow,
+    UTCDateTime,
+)
 
 EV = CaseEventRow.__table__  # type: ignore[attr-defined]
 CASES = CaseRow.__table__  # type: ignore[attr-defined]
 OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
 COUNTERS = CaseCounterRow.__table__  # type: ignore[attr-defined]
+USERS = UserRow.__table__  # type: ignore[attr-defined]
+OVERRIDES = CalendarOverrideRow.__table__  # type: ignore[attr-defined]
+
+# The statements of the write path, built once: SQLAlchemy memoizes a statement object's cache
+# key, so reusing these (values as bound parameters) skips rebuilding and re-keying a
+# statement on every command (bench: transitions_sqlite).
+_HEAD_HASH = (
+    sa.select(EV.c.hash)
+    .where(EV.c.case_id == CASES.c.id, EV.c.version == CASES.c.version)
+    .scalar_subquery()
+    .label("head_hash")
+)
+_LOAD_CASE = sa.select(CASES, _HEAD_HASH).where(CASES.c.id == sa.bindparam("b_id"))
+_LOAD_CASE_FOR_UPDATE = _LOAD_CASE.with_for_update()
+_PREV_HASH = sa.select(EV.c.hash).where(
+    EV.c.case_id == sa.bindparam("b_case"), EV.c.version == sa.bindparam("b_version")
+)
+_INSERT_EVENTS = sa.insert(EV)
+_INSERT_CASE = sa.insert(CASES)
+_UPDATE_CASE = sa.update(CASES).where(
+    CASES.c.id == sa.bindparam("b_id"), CASES.c.version == sa.bindparam("b_expected")
+)
+_INSERT_OUTBOX = sa.insert(OUTBOX)
+_NEXT_NUMBER = sa.text(
+    "INSERT INTO case_counters (key, last) VALUES (:k, 1) "
+    "ON CONFLICT (key) DO UPDATE SET last = case_counters.last + 1 RETURNING last"
+)
+_USER = sa.select(
+    USERS.c.username, USERS.c.role, USERS.c.region, USERS.c.active, USERS.c.suspended
+).where(USERS.c.username == sa.bindparam("b_name"))
+_OVERRIDES = sa.select(OVERRIDES.c.day, OVERRIDES.c.working, OVERRIDES.c.name)
 
 _STATE_COLUMNS = (
     "workflow",
@@ -77,11 +116,43 @@ def state_values(state: CaseState) -> dict[str, Any]:
 
 
 def load_case(session: Session, case_id: str, *, for_update: bool = False) -> CaseState | None:
-    q = sa.select(CASES).where(CASES.c.id == case_id)
-    if for_update:  # PostgreSQL: writers of one case queue here (SQLite: BEGIN IMMEDIATE)
-        q = q.with_for_update()
-    row = session.execute(q).first()
-    return state_from_row(row) if row else None
+    # for_update: on PostgreSQL writers of one case queue here (SQLite: BEGIN IMMEDIATE)
+    q = _LOAD_CASE_FOR_UPDATE if for_update else _LOAD_CASE
+    row = _run(session, q, {"b_id": case_id}).first()
+    if row is None:
+        return None
+    if row.head_hash is not None:  # NULL if a concurrent writer's event is not visible yet
+        _heads(session)[(row.id, row.version)] = row.head_hash
+    return state_from_row(row)
+
+
+def _run(session: Session, stmt: Any, params: Any = None) -> Any:
+    """Execute a Core statement on the session's connection (skipping the ORM layer, which
+    these statements do not need), after flushing any ORM objects pending in this unit."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection().execute(stmt, params)
+
+
+def _heads(session: Session) -> dict[tuple[str, int], str]:
+    """Hash of the last event of each case this unit of work has read or written, by version:
+    the link the next event chains to."""
+    heads: dict[tuple[str, int], str] = session.info.setdefault("heads", {})
+    return heads
+
+
+def user_row(session: Session, username: str) -> Any:
+    """(username, role, region, active, suspended) of one user, or None. Read once per unit of
+    work: a command asks about its actor more than once."""
+    seen = session.info.setdefault("users", {})
+    if username not in seen:
+        seen[username] = _run(session, _USER, {"b_name": username}).first()
+    return seen[username]
+
+
+def calendar_overrides(session: Session) -> list[Any]:
+    """Every (day, working, name) override of the calendar."""
+    return list(_run(session, _OVERRIDES))
 
 
 def load_events(session: Session, case_id: str) -> list[ChainedEvent]:
@@ -105,11 +176,7 @@ def current_version(session: Session, case_id: str) -> int:
 
 
 def next_case_number(session: Session, key: str) -> int:
-    stmt = sa.text(
-        "INSERT INTO case_counters (key, last) VALUES (:k, 1) "
-        "ON CONFLICT (key) DO UPDATE SET last = case_counters.last + 1 RETURNING last"
-    )
-    return int(session.execute(stmt, {"k": key}).scalar_one())
+    return int(_run(session, _NEXT_NUMBER, {"k": key}).scalar_one())
 
 
 def append(session: Session, events: Sequence[Event], expected: int) -> list[str]:
@@ -118,13 +185,16 @@ def append(session: Session, events: Sequence[Event], expected: int) -> list[str
         return []
     case_id = events[0].case_id
     prev = GENESIS
+    heads = _heads(session)
     if expected > 0:
-        prev_row = session.execute(
-            sa.select(EV.c.hash).where(EV.c.case_id == case_id, EV.c.version == expected)
-        ).first()
-        if prev_row is None:
-            raise ConcurrencyConflict(case_id, expected, current_version(session, case_id))
-        prev = prev_row.hash
+        known = heads.get((case_id, expected))
+        if known is not None:
+            prev = known
+        else:
+            prev_row = _run(session, _PREV_HASH, {"b_case": case_id, "b_version": expected}).first()
+            if prev_row is None:
+                raise ConcurrencyConflict(case_id, expected, current_version(session, case_id))
+            prev = prev_row.hash
     rows, hashes = [], []
     for ev in events:
         h = event_hash(prev, ev)
@@ -146,25 +216,24 @@ def append(session: Session, events: Sequence[Event], expected: int) -> list[str
         )
         hashes.append(h)
         prev = h
-    session.execute(sa.insert(EV), rows)
+    _run(session, _INSERT_EVENTS, rows)
+    heads[(case_id, events[-1].version)] = hashes[-1]
     return hashes
 
 
 def save_projection(session: Session, state: CaseState, expected: int) -> None:
     values = state_values(state)
     if expected == 0:
-        session.execute(sa.insert(CASES).values(id=state.id, **values))
+        _run(session, _INSERT_CASE, {"id": state.id, **values})
         return
-    result = session.execute(
-        sa.update(CASES).where(CASES.c.id == state.id, CASES.c.version == expected).values(**values)
-    )
+    result = _run(session, _UPDATE_CASE, {"b_id": state.id, "b_expected": expected, **values})
     if result.rowcount != 1:
         raise ConcurrencyConflict(state.id, expected, current_version(session, state.id))
 
 
 def add_outbox(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(sa.insert(OUTBOX), rows)
+        _run(session, _INSERT_OUTBOX, rows)
 
 
 def outbox_row(ev: Event, template: str, recipient: str, now: datetime) -> dict[str, Any]:
@@ -229,18 +298,29 @@ def _where(q: Any, f: CaseFilter) -> Any:
 def search_cases(
     session: Session, f: CaseFilter, *, limit: int = 50, after: tuple[datetime, str] | None = None
 ) -> tuple[list[CaseState], int, tuple[datetime, str] | None]:
-    """A page of cases, soonest stage deadline first (keyset pagination), and the total."""
-    due = sa.func.coalesce(CASES.c.stage_due, FAR_FUTURE)
+    """A page of cases, soonest stage deadline first, then those without one (keyset
+    pagination on (stage_due, id); a case without a deadline carries FAR_FUTURE in its
+    cursor), and the total. Each part is one range of ix_cases_open_stage_due (status,
+    stage_due, id) read in order, so a page costs the same on page 1 and page 1,000."""
+    c = CASES.c
     total = int(
         session.execute(_where(sa.select(sa.func.count()).select_from(CASES), f)).scalar_one()
     )
-    q = _where(sa.select(CASES), f)
-    if after is not None:
-        q = q.where(
-            sa.tuple_(due, CASES.c.id)
-            > sa.tuple_(sa.literal(after[0], UTCDateTime()), sa.literal(after[1]))
-        )
-    rows = session.execute(q.order_by(due, CASES.c.id).limit(limit + 1)).all()
+    base = _where(sa.select(CASES), f)
+    rows: list[Any] = []
+    if after is None or after[0] < FAR_FUTURE:
+        q = base.where(c.stage_due.is_not(None))
+        if after is not None:
+            q = q.where(
+                sa.tuple_(c.stage_due, c.id)
+                > sa.tuple_(sa.literal(after[0], UTCDateTime()), sa.literal(after[1]))
+            )
+        rows = list(session.execute(q.order_by(c.stage_due, c.id).limit(limit + 1)))
+    if len(rows) <= limit:
+        q = base.where(c.stage_due.is_(None))
+        if after is not None and after[0] >= FAR_FUTURE:
+            q = q.where(c.id > after[1])
+        rows += session.execute(q.order_by(c.id).limit(limit + 1 - len(rows)))
     states = [state_from_row(r) for r in rows[:limit]]
     cursor = None
     if len(rows) > limit:

@@ -59,7 +59,7 @@ class CaseEventRow(SQLModel, table=True):
 class CaseRow(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
-        sa.Index("ix_cases_open_stage_due", "status", "stage_due"),
+        sa.Index("ix_cases_open_stage_due", "status", "stage_due", "id"),
         sa.Index("ix_cases_open_level_due", "status", "level_due"),
         sa.Index("ix_cases_workflow_state", "workflow", "state"),
         sa.Index("ix_cases_region", "region"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 
 from api.wiring import App
@@ -91,3 +92,46 @@ def test_the_sweep_can_be_split_by_province(app: App, clock: Clock) -> None:
     west = sweep(app.service, now, provinces=["32"])
     east = sweep(app.service, now, provinces=["73"])
     assert (west.reminded, east.reminded) == ([bogor.id], [mks.id])
+
+
+def test_many_cases_across_batches_each_reminded_once(
+    app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.sweeper
+
+    monkeypatch.setattr(engine.sweeper, "BATCH", 4)  # 11 cases: batches of 4, 4 and 3
+    ids = [app.service.open_case("complaint", complaint_data(), "kab.bogor").id for _ in range(11)]
+    report = sweep(app.service, at(clock, "2026-03-05T09:00:00+07:00"))
+    assert sorted(report.reminded) == sorted(ids) and report.messages == 11
+    assert sorted(m[0] for m in messages(app)) == sorted(ids)
+    assert sweep(app.service, clock()).messages == 0
+
+
+def test_two_sweeps_racing_on_one_province_send_each_message_once(
+    app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both read the recorded marks before either writes (made certain here by hiding the marks
+    from the read): the claim, an insert that skips conflicts, decides who sends."""
+    import threading
+
+    import engine.sweeper
+
+    monkeypatch.setattr(engine.sweeper, "_recorded_marks", lambda *a: set())
+    ids = [app.service.open_case("complaint", complaint_data(), "kab.bogor").id for _ in range(30)]
+    now = at(clock, "2026-03-05T09:00:00+07:00")
+    barrier = threading.Barrier(2)
+    reports = []
+
+    def run() -> None:
+        barrier.wait()
+        reports.append(sweep(app.service, now, provinces=["32"]))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(reports[0].reminded + reports[1].reminded) == sorted(ids)
+    assert reports[0].messages + reports[1].messages == 30
+    assert sorted(m[0] for m in messages(app)) == sorted(ids)  # each case once, no duplicate
+    assert sweep(app.service, now).messages == 0  # and a third, later, finds nothing new
