@@ -6,6 +6,7 @@ happen once, in one transaction per case. Escalations are commands by the `syste
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -36,6 +37,13 @@ class SweepReport:
     escalated: list[str] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
     messages: int = 0
+    _noted: set[tuple[str, str]] = field(default_factory=set, repr=False)
+
+    def note(self, what: str, case_id: str) -> None:
+        """Add the case to the list `what` (reminded, supervisor_notified) once."""
+        if (what, case_id) not in self._noted:
+            self._noted.add((what, case_id))
+            getattr(self, what).append(case_id)
 
     def merge(self, other: SweepReport) -> None:
         self.examined += other.examined
@@ -68,13 +76,19 @@ def _horizon(now: datetime, days: int, service: CaseService) -> datetime:
 def candidates(
     s: Session, workflow: str, horizon: datetime, province: str | None
 ) -> list[CaseState]:
+    """Open cases whose stage is due before the horizon (a range of the due index). The case
+    attributes are not loaded: planning and notices need only the projection's columns."""
     c = repo.CASES.c
-    q = sa.select(repo.CASES).where(
+    q = sa.select(*(c[name] for name in _PLAN_COLUMNS)).where(
         c.status == "open", c.workflow == workflow, c.stage_due <= horizon
     )
     if province:
         q = q.where(c.region.startswith(province, autoescape=True))
-    return [repo.state_from_row(r) for r in s.execute(q.order_by(c.stage_due, c.id))]
+    return [CaseState(*r) for r in s.execute(q.order_by(c.stage_due, c.id))]
+
+
+# CaseState's fields in order, up to the attributes
+_PLAN_COLUMNS = [f.name for f in dataclasses.fields(CaseState) if f.name != "attrs"]
 
 
 class Offices:
@@ -214,14 +228,16 @@ def _notify(
     """One transaction: claim the marks; queue the messages of the marks this sweep won."""
     with service.db.transaction() as s:
         won = _claim(s, notices, now)
+        outbox = []
         for n in notices:
             if (n.state.id, n.key, n.action.mark) not in won:
                 continue  # another sweep did it since we looked
-            repo.add_outbox(s, [_message(n.state, n.action, user, now) for user in n.to])
+            outbox += [_message(n.state, n.action, user, now) for user in n.to]
             report.messages += len(n.to)
-            target = report.reminded if n.action.kind == "remind" else report.supervisor_notified
-            if n.state.id not in target:
-                target.append(n.state.id)
+            report.note(
+                "reminded" if n.action.kind == "remind" else "supervisor_notified", n.state.id
+            )
+        repo.add_outbox(s, outbox)
 
 
 def _recorded_marks(
