@@ -355,10 +355,24 @@ def demo(
 
 @app.command("serve")
 @command
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the HTTP API and officer pages under uvicorn (OpenAPI docs at /docs)."""
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Run the HTTP API and officer pages under uvicorn (OpenAPI docs at /docs). --workers N
+    starts N processes sharing the port (PostgreSQL; on SQLite one writer works at a time)."""
     import uvicorn
 
     from api.http import create_app
 
-    uvicorn.run(create_app(get_app()), host=host, port=port, log_level="info")
+    if workers < 1:
+        raise InvalidInput("workers", "must be at least 1")
+    if workers == 1:
+        uvicorn.run(create_app(get_app()), host=host, port=port, log_level="info")
+        return
+    get_app()  # settings are checked here, once, before any worker starts
+    uvicorn.run(
+        "api.http:app_from_settings",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )

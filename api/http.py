@@ -158,3 +158,12 @@ def create_app(pkh: App | None = None) -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+def app_from_settings() -> FastAPI:
+    """The application built from the environment's settings (PKH_*): the factory each uvicorn
+    worker process calls when `pkh serve --workers N` runs several."""
+    from api.wiring import build_app
+    from engine.settings import get_settings
+
+    return create_app(build_app(get_settings()))

@@ -7,6 +7,7 @@ sweep and the notifications dispatcher, which hold all the logic and are tested 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -126,3 +127,54 @@ def serve_all() -> None:
     from prefect import serve
 
     serve(*deployments())
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def deploy_to_pool(pool: str, *, source: str | None = None, schedules: bool = True) -> list[str]:
+    """Register every deployment of `deployments()` with the Prefect server at PREFECT_API_URL,
+    for the workers of the work pool `pool` (type process). Their code is the checkout at
+    `source` (default: this one), which must exist at the same path on every worker machine;
+    a worker runs each flow run as a subprocess with that directory as working directory.
+    `schedules=False` registers them without their schedules (runs only when asked)."""
+    from prefect import deploy
+    from prefect.flows import Flow
+
+    root = Path(source).resolve() if source else ROOT
+    found = []
+    for d in deployments():
+        path, func = str(d.entrypoint).rsplit(":", 1)
+        entry = f"{Path(path).resolve().relative_to(ROOT).as_posix()}:{func}"
+        remote = Flow.from_source(str(root), entry)
+        found.append(
+            remote.to_deployment(
+                name=d.name,
+                schedules=list(d.schedules or []) if schedules else None,
+                description=d.description,
+            )
+        )
+    deploy(*found, work_pool_name=pool, print_next_steps_message=False)
+    return [f"{d.flow_name}/{d.name}" for d in found]
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m workflows.flows",
+        description="Deploy the pkh flows to a Prefect work pool (process workers).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    dep = sub.add_parser("deploy", help="register the deployments with the Prefect server")
+    dep.add_argument("--pool", required=True, help="work pool name (type process)")
+    dep.add_argument("--source", help="checkout directory on the worker machines")
+    dep.add_argument("--no-schedules", action="store_true", help="register without schedules")
+    args = parser.parse_args(argv)
+    names = deploy_to_pool(args.pool, source=args.source, schedules=not args.no_schedules)
+    print("\n".join(names))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
