@@ -32,7 +32,7 @@ from api.views import case_out, event_view
 from api.wiring import App
 from engine.errors import CaseNotFound, EngineError, InvalidInput, NotFound, NotPermitted
 from engine.state import Actor
-from engine.store.repository import CaseFilter, search_cases
+from engine.store.repository import COUNT_CAP, CaseFilter, search_cases
 from engine.store.tables import UserRow
 from workflows.complaint import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
 from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days, zone_label
@@ -298,7 +298,7 @@ def worklist(
         ctx,
         "worklist.html",
         rows=rows,
-        total=total,
+        total=f"{COUNT_CAP:,}+".replace(",", ".") if total > COUNT_CAP else total,
         counts=counts,
         filters=filters,
         levels=LEVELS,

@@ -19,7 +19,7 @@ from api.views import case_out, event_view
 from engine.errors import InvalidInput, instant
 from engine.service import Once
 from engine.state import Actor, CaseState
-from engine.store.repository import CaseFilter, search_cases
+from engine.store.repository import COUNT_CAP, CaseFilter, search_cases
 from engine.store.tables import UserRow
 from workflows.roles import masked, sees_reporter
 
@@ -140,7 +140,8 @@ def list_cases(
         token = base64.urlsafe_b64encode(json.dumps([nxt[0].isoformat(), nxt[1]]).encode())
     return {
         "items": [case_out(app.registry, st, actor) for st in states],
-        "total": total,
+        "total": min(total, COUNT_CAP),
+        "total_capped": total > COUNT_CAP,
         "next_cursor": token.decode() if token else None,
     }
 

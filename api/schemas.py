@@ -78,7 +78,10 @@ class CaseOut(BaseModel):
 
 class CasePage(BaseModel):
     items: list[CaseOut]
-    total: int
+    total: int = Field(description="matching cases, counted up to 10,000")
+    total_capped: bool = Field(
+        False, description="true: more than `total` cases match (the count stops at 10,000)"
+    )
     next_cursor: str | None = None
 
 

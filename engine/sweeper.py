@@ -83,7 +83,7 @@ def candidates(
         c.status == "open", c.workflow == workflow, c.stage_due <= horizon
     )
     if province:
-        q = q.where(c.region.startswith(province, autoescape=True))
+        q = q.where(repo.region_within(c.region, province))
     return [CaseState(*r) for r in s.execute(q.order_by(c.stage_due, c.id))]
 
 
@@ -251,7 +251,7 @@ def _recorded_marks(
         .where(c.status == "open", c.workflow == workflow, c.stage_due <= horizon)
     )
     if province:
-        q = q.where(c.region.startswith(province, autoescape=True))
+        q = q.where(repo.region_within(c.region, province))
     return {(r.case_id, r.stage_key, r.mark) for r in s.execute(q)}
 
 

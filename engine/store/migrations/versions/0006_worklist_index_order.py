@@ -1,4 +1,5 @@
-"""the due index carries the case id, so worklist pages and the sweep read in index order
+"""worklist indexes: the due index carries the case id (pages read in index order), and
+(status, region) serves an office's worklist and its count
 
 Revision ID: 0006
 Revises: 0005
@@ -20,9 +21,12 @@ def upgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index("ix_cases_open_stage_due")
         batch_op.create_index("ix_cases_open_stage_due", ["status", "stage_due", "id"])
+        # an office sees the open cases of its region: equality on status, a range of region
+        batch_op.create_index("ix_cases_status_region", ["status", "region"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_status_region")
         batch_op.drop_index("ix_cases_open_stage_due")
         batch_op.create_index("ix_cases_open_stage_due", ["status", "stage_due"])
