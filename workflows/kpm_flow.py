@@ -46,7 +46,7 @@ def _pages(app: Any, province: str | None) -> Any:
     while True:
         q = sa.select(repo.CASES).where(c.workflow == "kpm", c.status == "open", c.id > after)
         if province:
-            q = q.where(c.region.startswith(province, autoescape=True))
+            q = q.where(repo.region_within(c.region, province))
         with app.db.reading() as s:
             page = [repo.state_from_row(r) for r in s.execute(q.order_by(c.id).limit(PAGE))]
         if not page:
