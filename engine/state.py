@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -96,6 +96,9 @@ _SETTABLE = frozenset(f.name for f in fields(CaseState)) - {
 }
 
 
+_FIELDS = tuple(f.name for f in fields(CaseState))
+
+
 def _convert(key: str, value: Any) -> Any:
     if key in DATETIME_FIELDS and isinstance(value, str):
         return datetime.fromisoformat(value)
@@ -104,40 +107,65 @@ def _convert(key: str, value: Any) -> Any:
 
 def evolve(state: CaseState | None, event: Event) -> CaseState:
     """Apply one event. Creation events carry every required field in their changes."""
-    ch = event.changes
-    unknown = set(ch) - _SETTABLE - {"attrs"}
-    if unknown:
-        raise ReplayError(f"event {event.case_id}#{event.version} sets unknown fields {unknown}")
-    values = {k: _convert(k, v) for k, v in ch.items() if k != "attrs"}
     if state is None:
-        if event.version != 1:
-            raise ReplayError(f"case {event.case_id} starts at version {event.version}, not 1")
-        return CaseState(
-            id=event.case_id,
-            workflow=event.workflow,
-            workflow_version=event.workflow_version,
-            version=1,
-            attrs=dict(ch.get("attrs", {})),
-            updated_at=event.occurred_at,
-            **values,
-        )
-    if event.version != state.version + 1:
-        raise ReplayError(f"case {state.id}: version {event.version} follows {state.version}")
-    attrs = {**state.attrs, **ch["attrs"]} if "attrs" in ch else state.attrs
-    return replace(
-        state, version=event.version, attrs=attrs, updated_at=event.occurred_at, **values
-    )
+        return CaseState(**_start(event))
+    values = {n: getattr(state, n) for n in _FIELDS}
+    _step(values, event)
+    return CaseState(**values)
 
 
 def replay(
     events: Iterable[Event], *, as_of: datetime | None = None, basis: str = "recorded"
 ) -> CaseState | None:
-    """Fold events in order; with `as_of`, stop at the first event recorded (or occurred) later."""
-    state: CaseState | None = None
+    """Fold events in order; with `as_of`, stop at the first event recorded (or occurred) later.
+    The fold runs over one dict and builds the state once at the end (the same steps as
+    `evolve`, without constructing a frozen state per event)."""
+    values: dict[str, Any] | None = None
     for ev in events:
         if as_of is not None:
             moment = ev.recorded_at if basis == "recorded" else ev.occurred_at
             if moment > as_of:
                 break
-        state = evolve(state, ev)
-    return state
+        if values is None:
+            values = _start(ev)
+        else:
+            _step(values, ev)
+    return None if values is None else CaseState(**values)
+
+
+def _changes(event: Event) -> dict[str, Any]:
+    ch = event.changes
+    unknown = set(ch) - _SETTABLE - {"attrs"}
+    if unknown:
+        raise ReplayError(f"event {event.case_id}#{event.version} sets unknown fields {unknown}")
+    return {k: _convert(k, v) for k, v in ch.items() if k != "attrs"}
+
+
+def _start(event: Event) -> dict[str, Any]:
+    """The state's fields after a creation event."""
+    values = _changes(event)
+    if event.version != 1:
+        raise ReplayError(f"case {event.case_id} starts at version {event.version}, not 1")
+    values.update(
+        id=event.case_id,
+        workflow=event.workflow,
+        workflow_version=event.workflow_version,
+        version=1,
+        attrs=dict(event.changes.get("attrs", {})),
+        updated_at=event.occurred_at,
+    )
+    return values
+
+
+def _step(values: dict[str, Any], event: Event) -> None:
+    """Apply a later event to the state's fields, in place."""
+    changes = _changes(event)
+    if event.version != values["version"] + 1:
+        raise ReplayError(
+            f"case {values['id']}: version {event.version} follows {values['version']}"
+        )
+    if "attrs" in event.changes:
+        values["attrs"] = {**values["attrs"], **event.changes["attrs"]}
+    values.update(changes)
+    values["version"] = event.version
+    values["updated_at"] = event.occurred_at
