@@ -9,6 +9,7 @@ import typer
 
 from api.admin import add_override, add_user, list_overrides, list_users, remove_override
 from api.cli import app, command, emit, fail, get_app, now, parse_instant
+from api.views import workflow_view
 from engine.errors import InvalidInput
 from engine.machine import mermaid
 from engine.store import audit_runner
@@ -227,33 +228,7 @@ def workflow_show(
     if as_mermaid:
         typer.echo(mermaid(d))
         return
-    out = {
-        "name": d.name,
-        "version": d.version,
-        "levels": list(d.levels),
-        "states": [
-            {
-                "name": s.name,
-                "level": s.level,
-                "stage": s.stage,
-                "closed": s.closed,
-                "budget": str(d.stage_budgets[s.name]) if s.name in d.stage_budgets else None,
-            }
-            for s in d.states
-        ],
-        "transitions": [
-            {
-                "event": t.trigger,
-                "from": list(t.source),
-                "to": t.dest,
-                "records": t.event_type,
-                "roles": sorted(t.roles),
-                "guards": list(t.guards),
-                "requires": list(t.required),
-            }
-            for t in d.transitions
-        ],
-    }
+    out = workflow_view(d)
     emit(out, as_json, _workflow_text)
 
 

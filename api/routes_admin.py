@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.admin import add_override, add_user, list_overrides, list_users, remove_override
 from api.http import AppDep, CurrentActor, require_role
+from api.views import workflow_view
 from engine.calendar import CalendarRangeError
 from engine.errors import InvalidInput, NotPermitted, instant
 from engine.machine import mermaid
@@ -43,35 +44,7 @@ def workflow(
     name: str, app: AppDep, _actor: CurrentActor, version: Annotated[int | None, Query(ge=1)] = None
 ) -> dict[str, Any]:
     d = app.registry.get(name, version)
-    return {
-        "name": d.name,
-        "version": d.version,
-        "levels": list(d.levels),
-        "states": [
-            {
-                "name": s.name,
-                "level": s.level,
-                "stage": s.stage,
-                "closed": s.closed,
-                "budget": str(d.stage_budgets[s.name]) if s.name in d.stage_budgets else None,
-            }
-            for s in d.states
-        ],
-        "transitions": [
-            {
-                "event": t.trigger,
-                "from": list(t.source),
-                "to": t.dest,
-                "records": t.event_type,
-                "roles": sorted(t.roles),
-                "guards": list(t.guards),
-                "requires": list(t.required),
-                "internal": t.internal,
-            }
-            for t in d.transitions
-        ],
-        "mermaid": mermaid(d),
-    }
+    return {**workflow_view(d), "mermaid": mermaid(d)}
 
 
 def _zone(zone: str) -> Any:

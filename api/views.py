@@ -9,11 +9,45 @@ from zoneinfo import ZoneInfo
 from api.wiring import App
 from engine.audit import ChainedEvent
 from engine.calendar import WorkingCalendar
+from engine.definition import WorkflowDefinition
 from engine.machine import compile_workflow
 from engine.state import Actor, CaseState
 from workflows import Registry
 from workflows.indonesia import zone_label
 from workflows.roles import masked, sees_reporter
+
+
+def workflow_view(d: WorkflowDefinition) -> dict[str, Any]:
+    """A workflow definition as data: levels, states with budgets, transitions with guards
+    (the API's GET /workflows/{name} and `pkh workflow show`)."""
+    return {
+        "name": d.name,
+        "version": d.version,
+        "levels": list(d.levels),
+        "states": [
+            {
+                "name": s.name,
+                "level": s.level,
+                "stage": s.stage,
+                "closed": s.closed,
+                "budget": str(d.stage_budgets[s.name]) if s.name in d.stage_budgets else None,
+            }
+            for s in d.states
+        ],
+        "transitions": [
+            {
+                "event": t.trigger,
+                "from": list(t.source),
+                "to": t.dest,
+                "records": t.event_type,
+                "roles": sorted(t.roles),
+                "guards": list(t.guards),
+                "requires": list(t.required),
+                "internal": t.internal,
+            }
+            for t in d.transitions
+        ],
+    }
 
 
 def case_zone(state: CaseState) -> ZoneInfo:

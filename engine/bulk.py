@@ -191,22 +191,7 @@ def _insert_events(s: Session, events: Sequence[Event], heads: dict[str, str]) -
     for ev in events:
         before = prev.get(ev.case_id, GENESIS)
         h = event_hash(before, ev)
-        rows.append(
-            {
-                "case_id": ev.case_id,
-                "version": ev.version,
-                "event_type": ev.type,
-                "payload": ev.payload(),
-                "workflow": ev.workflow,
-                "workflow_version": ev.workflow_version,
-                "actor": ev.actor,
-                "role": ev.role,
-                "occurred_at": ev.occurred_at,
-                "recorded_at": ev.recorded_at,
-                "prev_hash": before,
-                "hash": h,
-            }
-        )
+        rows.append(repo.event_row(ev, before, h))
         prev[ev.case_id] = h
     if rows:
         s.execute(sa.insert(repo.EV), rows)

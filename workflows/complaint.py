@@ -21,6 +21,7 @@ from engine.definition import (
 from engine.errors import InvalidInput, Reason
 from engine.machine import Decision, due_at
 from engine.state import CaseState
+from workflows.guards import R, actor_covers_region
 from workflows.indonesia import PUSAT_ZONE, ZONE_INFO, zone_for_region
 from workflows.regions import UnknownRegion, get_region, normalize_region_code
 
@@ -84,10 +85,6 @@ INFORMED_VIA = ("surat", "telepon", "email", "sms", "tatap_muka", "pertemuan_kel
 REJECT_REASONS = ("bukan_pkh", "duplikat")
 MIN_REGION_DIGITS = {"ketua_kelompok": 6, "pendamping": 6, "kabupaten": 4, "pusat": 2}
 MAX_SUMMARY = 4000
-
-
-def R(key: str, id_: str, en: str) -> Reason:  # noqa: N802 - reads as a table row
-    return Reason(key, id_, en)
 
 
 # ---------------------------------------------------------------------------------------- states
@@ -232,16 +229,6 @@ def parse_reclassify(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- guards (pure)
-def actor_covers_region(d: Decision) -> Reason | None:
-    if d.actor.covers(d.data["region"]):
-        return None
-    return R(
-        "region_out_of_scope",
-        f"wilayah {d.data['region']} di luar wilayah kerja Anda",
-        f"region {d.data['region']} is outside your area",
-    )
-
-
 def actor_may_file_at_level(d: Decision) -> Reason | None:
     if d.actor.role == "pusat" or LEVEL_RANK[d.data["level"]] >= LEVEL_RANK.get(d.actor.role, 99):
         return None

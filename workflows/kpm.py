@@ -22,6 +22,7 @@ from engine.machine import Decision
 from workflows import kpm_codes as C
 from workflows import kpm_parse as P
 from workflows import kpm_rules as K
+from workflows.guards import R, actor_covers_region
 from workflows.indonesia import ZONE_INFO, zone_for_region
 
 NAME = "kpm"
@@ -52,10 +53,6 @@ MEMBER_TRIGGERS = {
     "kontrol_data": ("DataControlled", frozenset({"system"})),
     "koreksi_berlaku": ("CorrectionApplied", frozenset({"system"})),
 }
-
-
-def R(key: str, id_: str, en: str) -> Reason:  # noqa: N802 - reads as a table row
-    return Reason(key, id_, en)
 
 
 def zone_for(level: str | None, region: str) -> ZoneInfo:
@@ -127,16 +124,6 @@ def _members_after(d: Decision) -> dict[str, dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------ guards (pure)
-def actor_covers_region(d: Decision) -> Reason | None:
-    if d.actor.covers(d.data["region"]):
-        return None
-    return R(
-        "region_out_of_scope",
-        f"wilayah {d.data['region']} di luar wilayah kerja Anda",
-        f"region {d.data['region']} is outside your area",
-    )
-
-
 def members_are_valid(d: Decision) -> Reason | None:
     """New and changed members are checked as of the event's date; the household keeps one
     kepala keluarga (exactly one at registration) and no NIK twice."""

@@ -187,6 +187,24 @@ def next_case_number(session: Session, key: str) -> int:
     return int(_run(session, _NEXT_NUMBER, {"k": key}).scalar_one())
 
 
+def event_row(ev: Event, prev_hash: str, hash_: str) -> dict[str, Any]:
+    """The case_events row of one chained event (the service's and the bulk path's)."""
+    return {
+        "case_id": ev.case_id,
+        "version": ev.version,
+        "event_type": ev.type,
+        "payload": ev.payload(),
+        "workflow": ev.workflow,
+        "workflow_version": ev.workflow_version,
+        "actor": ev.actor,
+        "role": ev.role,
+        "occurred_at": ev.occurred_at,
+        "recorded_at": ev.recorded_at,
+        "prev_hash": prev_hash,
+        "hash": hash_,
+    }
+
+
 def append(session: Session, events: Sequence[Event], expected: int) -> list[str]:
     """Insert events after version `expected`, chaining their hashes. Returns the new hashes."""
     if not events:
@@ -206,22 +224,7 @@ def append(session: Session, events: Sequence[Event], expected: int) -> list[str
     rows, hashes = [], []
     for ev in events:
         h = event_hash(prev, ev)
-        rows.append(
-            {
-                "case_id": ev.case_id,
-                "version": ev.version,
-                "event_type": ev.type,
-                "payload": ev.payload(),
-                "workflow": ev.workflow,
-                "workflow_version": ev.workflow_version,
-                "actor": ev.actor,
-                "role": ev.role,
-                "occurred_at": ev.occurred_at,
-                "recorded_at": ev.recorded_at,
-                "prev_hash": prev,
-                "hash": h,
-            }
-        )
+        rows.append(event_row(ev, prev, h))
         hashes.append(h)
         prev = h
     _run(session, _INSERT_EVENTS, rows)
