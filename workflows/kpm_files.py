@@ -56,17 +56,23 @@ def _csv(p: Path) -> Table:
     # Indonesian spreadsheets often export with ';' (the decimal separator is ',').
     delimiter = ";" if first.count(";") > first.count(",") else ","
     header = [h.strip().lower() for h in next(csv.reader([first], delimiter=delimiter), [])]
-    reader = csv.reader(text, delimiter=delimiter)
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
-        last = 0  # physical lines read after the header; a quoted field may span lines
+        # One record per physical line: each line is parsed on its own, so a quote opened and
+        # never closed spoils only its own line (rejected for its columns, with its number)
+        # instead of swallowing the rest of the file into one field. KPM exports carry no
+        # line breaks inside fields.
+        line = 1
         try:
-            for values in reader:
-                start, last = last + 2, reader.line_num  # line 1 is the header
+            for line, physical in enumerate(text, start=2):  # noqa: B007 - used in the error
+                try:
+                    values = next(csv.reader((physical,), delimiter=delimiter), [])
+                except csv.Error as e:  # a NUL byte, a field over the size limit: not a CSV
+                    raise InvalidInput("file", f"{p.name} line {line}: {e}") from None
                 if values and any(v.strip() for v in values):
-                    yield start, values
-        except (UnicodeDecodeError, csv.Error) as e:
-            raise InvalidInput("file", f"{p.name} near line {last + 2}: {e}") from None
+                    yield line, values
+        except UnicodeDecodeError as e:
+            raise InvalidInput("file", f"{p.name} near line {line + 1}: {e}") from None
 
     return Table(header, rows(), p.stat().st_size, raw.tell, text.close)
 

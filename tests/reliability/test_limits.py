@@ -471,19 +471,12 @@ def test_malformed_csv_rows_are_each_rejected_with_their_line_and_the_rest_impor
     assert audit_runner.verify(app.db).ok
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: csv.reader reads an unterminated quote to "
-    "the end of the file; the KPM reader needs a per-line fallback (issue 6 note)",
-)
 def test_an_unterminated_quote_does_not_swallow_the_rows_after_it(
     sqlite_app: App, tmp_path: Path
 ) -> None:
-    """Today a field opened with a quote and never closed takes every following line into it:
-    those rows are neither accepted nor rejected (the report counts them as one row, rejected
-    for an unrelated field). Proposed fix: workflows/kpm_files.py _csv(): read with
-    csv.reader(..., strict=True) and refuse the file naming the line, or reject a row whose
-    field spans lines."""
+    """A field opened with a quote and never closed used to take every following line into it
+    (those rows were neither accepted nor rejected). Each line is now parsed on its own: the
+    broken line is rejected with its number and the lines after it are imported."""
     kpm_import = _kpm_import()
     lines = [
         _csv_line(_member(1)),
@@ -493,13 +486,11 @@ def test_an_unterminated_quote_does_not_swallow_the_rows_after_it(
     ]
     path = tmp_path / "kpm.csv"
     path.write_text(HEADER + "".join(lines), encoding="utf-8", newline="")
-    try:
-        report = kpm_import.import_file(sqlite_app, path).as_dict()
-    except Exception as e:  # noqa: BLE001 - refusing the whole file, naming the line, is fine
-        assert "3" in str(e), e
-        return
+    report = kpm_import.import_file(sqlite_app, path).as_dict()
     lines_seen = report["accepted_members"] + len(report["rejected"])
     assert lines_seen == 4, f"4 data lines, {lines_seen} accounted for: {report}"
+    assert [r["line"] for r in report["rejected"]] == [3], report["rejected"]
+    assert report["accepted_members"] == 3
 
 
 @pytest.mark.parametrize(
