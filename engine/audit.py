@@ -18,7 +18,14 @@ GENESIS = "0" * 64
 
 
 def _instant(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The instant in UTC as 'YYYY-MM-DDTHH:MM:SS.ffffffZ' (part of every event's hash).
+    isoformat gives the same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ") for years 1000-9999
+    at a fraction of the cost (strftime was 15% of audit verify); other years keep strftime,
+    whose unpadded year the stored hashes were computed with."""
+    u = dt if dt.tzinfo is UTC else dt.astimezone(UTC)
+    if u.year >= 1000:
+        return u.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return u.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def canonical(value: Any) -> str:
