@@ -35,7 +35,9 @@ class Unauthenticated(EngineError):
     code = "unauthenticated"
 
 
-def get_pkh(request: Request) -> App:
+async def get_pkh(request: Request) -> App:
+    # async: no I/O here, so no trip through the thread pool (FastAPI runs sync dependencies
+    # in worker threads, one hop each)
     return request.app.state.pkh  # type: ignore[no-any-return]
 
 
@@ -63,7 +65,7 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
 def require_role(*roles: str) -> Any:
-    def check(actor: CurrentActor) -> Actor:
+    async def check(actor: CurrentActor) -> Actor:
         if actor.role not in roles:
             raise NotPermitted(f"this needs the role {' or '.join(roles)}")
         return actor
