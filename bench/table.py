@@ -34,7 +34,10 @@ def table(
     main: dict[str, Any], other: dict[str, Any] | None = None, names: tuple[str, str] = ("", "")
 ) -> str:
     head = f"| figure | {names[0] or 'value'} |" + (f" {names[1]} |" if other is not None else "")
-    lines = [head + " baseline (same run as the first) | goal |", "|---|---|" + ("---|" if other else "")]
+    lines = [
+        head + " baseline (same run as the first) | goal |",
+        "|---|---|" + ("---|" if other else ""),
+    ]
     lines[1] += "---|---|"
     for name, f in main.items():
         row = [f"`{name}`", _cell(f)]
