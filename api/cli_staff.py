@@ -113,13 +113,16 @@ def staff_discipline(
     staff = get_staff(a.db, name)
     when = parse_instant(at, "at") if at else None
     case_id = _open_case(name, "discipline")
-    if case_id is None:
-        opened = a.service.open_case(
+    if case_id is None:  # opened with its first sanction, in one transaction
+        state = a.service.open_and_apply(
             "discipline",
             {"staff": name, "region": staff.region, "staff_user": staff.username},
             actor,
+            event,
+            parse_data(data),
             at=when,
+            note=note,
         )
-        case_id = opened.id
-    state = a.service.apply(case_id, event, parse_data(data), actor, at=when, note=note)
+    else:
+        state = a.service.apply(case_id, event, parse_data(data), actor, at=when, note=note)
     emit(views.case_view(a, state, actor), as_json, views.case_text)

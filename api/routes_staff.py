@@ -119,13 +119,18 @@ def staff_discipline(name: str, body: DisciplineIn, app: AppDep, actor: CurrentA
     staff = _visible(app, name, actor)
     at = instant(body.at, "at") if body.at else None
     case_id = _case_about(app, name, "discipline", None)
-    if case_id is None:
-        opened = app.service.open_case(
+    if case_id is None:  # opened with its first sanction, in one transaction
+        state = app.service.open_and_apply(
             "discipline",
             {"staff": name, "region": staff.region, "staff_user": staff.username},
             actor.username,
+            body.event,
+            body.data,
             at=at,
+            note=body.note,
         )
-        case_id = opened.id
-    state = app.service.apply(case_id, body.event, body.data, actor.username, at=at, note=body.note)
+    else:
+        state = app.service.apply(
+            case_id, body.event, body.data, actor.username, at=at, note=body.note
+        )
     return case_out(app.registry, state, actor)

@@ -127,6 +127,28 @@ class CaseService:
             state = self._open_in(s, definition, data, who, at, note, now)
             return _remember(s, who, once, state, now)
 
+    def open_and_apply(
+        self,
+        workflow: str,
+        data: Mapping[str, Any],
+        actor: str,
+        trigger: str,
+        event_data: Mapping[str, Any],
+        *,
+        at: datetime | None = None,
+        note: str | None = None,
+    ) -> CaseState:
+        """Open a case and apply its first command in one transaction: both happen or neither
+        (a refused first sanction leaves no empty discipline record, no used case number)."""
+        definition = self.workflows.get(workflow)
+        now = self.clock()
+        with self.db.transaction() as s:
+            who = self._actor(s, actor)
+            opened_at = instant(at, definition.creation_time_field) if at else now
+            state = self._open_in(s, definition, data, who, opened_at, None, now)
+            cmd = Command(trigger, who, at or now, dict(event_data), note)
+            return self._decide_and_store(s, definition, state, cmd, now)
+
     def apply(
         self,
         case_id: str,

@@ -110,3 +110,34 @@ def test_verify_notices_a_whole_case_removed_after_a_checkpoint(
     report = audit_runner.verify(app.db, stop_at_first=False)
     assert not report.ok
     assert {p.kind for p in report.problems} == {"history_changed"}
+
+
+def test_a_case_opened_with_a_refused_first_command_leaves_nothing_behind(
+    app: App, clock: Clock
+) -> None:
+    """Discipline: the record is opened with its first sanction in one transaction. A refused
+    first sanction (SP-2 before any SP-1) leaves no empty record and uses no case number."""
+    from engine.errors import EngineError
+    from engine.store.repository import CASES
+    from workflows.staff import add_staff
+
+    add_staff(app.db, "Staf Satu", "pendamping", "3271011001", username=None, now=clock())
+    opening = {"staff": "Staf Satu", "region": "3271011001", "staff_user": None}
+
+    def discipline_cases() -> list[tuple[str, int]]:
+        with app.db.reading() as s:
+            q = sa.select(CASES.c.id, CASES.c.version).where(CASES.c.workflow == "discipline")
+            return [tuple(r) for r in s.execute(q)]
+
+    with pytest.raises(EngineError):
+        app.service.open_and_apply(
+            "discipline", opening, "kab.bogor", "issue_sp2", {"reason": "late"}
+        )
+    assert discipline_cases() == []
+    state = app.service.open_and_apply(
+        "discipline", opening, "kab.bogor", "warn", {"reason": "late"}
+    )
+    assert state.version == 2 and state.state == "teguran_lisan"
+    assert discipline_cases() == [(state.id, 2)]
+    assert state.id.endswith("-000001")  # the refused attempt used no number
+    assert audit_runner.verify(app.db).ok
