@@ -172,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
                     for n in GROUPS[g][2]
                 ]
             log(f"== {g} done in {time.monotonic() - t:.0f} s")
+            if a.out:  # after every group, so a run cut short keeps what it measured
+                _write(a.out, figs)
             if prof is not None and prof.exists():
                 from bench.profiling import WITHIN, summarize
 
@@ -192,8 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     print(table(figs))
     print(f"\n{len(figs)} figures in {time.monotonic() - started:.0f} s")
     if a.out:
-        a.out.write_text(
-            json.dumps({f.name: f.as_json() for f in figs}, indent=2, default=str) + "\n"
-        )
+        _write(a.out, figs)
         log(f"wrote {a.out}")
     return 0
+
+
+def _write(path: Path, figs: list[Figure]) -> None:
+    path.write_text(json.dumps({f.name: f.as_json() for f in figs}, indent=2, default=str) + "\n")
