@@ -20,6 +20,7 @@ from engine.service import FollowUp, ReactionContext
 from engine.state import CaseState, Event
 from engine.store import repository as repo
 from engine.store.db import Database
+from engine.store.prepared import Prepared
 from engine.store.tables import StaffRow, UserRow
 from workflows.regions import UnknownRegion, get_region, normalize_region_code
 
@@ -29,8 +30,9 @@ POSITIONS = ("pendamping", "asisten", "operator", "koordinator", "supervisor")
 STAFF = repo.CASES.c
 _STAFF_TABLE = StaffRow.__table__  # type: ignore[attr-defined]
 # asked on every command (is the actor, or the handler named, suspended?): built once
-_NAMES_OF_USER = sa.select(_STAFF_TABLE.c.name).where(
-    _STAFF_TABLE.c.username == sa.bindparam("b_user")
+# asked on every command (staff_facts): run as a prepared write-path statement
+_NAMES_OF_USER = Prepared(
+    sa.select(_STAFF_TABLE.c.name).where(_STAFF_TABLE.c.username == sa.bindparam("b_user"))
 )
 _CASES_ABOUT = (
     sa.select(STAFF.id, STAFF.workflow, STAFF.state, STAFF.status)
@@ -129,7 +131,7 @@ def list_staff(db: Database, region: str | None = None) -> list[Staff]:
 def _suspended_user(s: Session, username: str | None) -> bool:
     if not username:
         return False
-    names = [r.name for r in s.execute(_NAMES_OF_USER, {"b_user": username})]
+    names = [r.name for r in _NAMES_OF_USER.run(s, {"b_user": username})]
     return bool(names) and any(status_of(_cases_about(s, n)) != "active" for n in names)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from engine.audit import GENESIS, ChainedEvent, event_hash
 from engine.errors import ConcurrencyConflict
 from engine.state import CaseState, Event
+from engine.store.prepared import Prepared
 from engine.store.tables import (
     CalendarOverrideRow,
     CaseCounterRow,
@@ -30,34 +31,42 @@ COUNTERS = CaseCounterRow.__table__  # type: ignore[attr-defined]
 USERS = UserRow.__table__  # type: ignore[attr-defined]
 OVERRIDES = CalendarOverrideRow.__table__  # type: ignore[attr-defined]
 
-# The statements of the write path, built once: SQLAlchemy memoizes a statement object's cache
-# key, so reusing these (values as bound parameters) skips rebuilding and re-keying a
-# statement on every command (bench: transitions_sqlite).
+# The statements of the write path, built once and run on the DBAPI cursor with SQLAlchemy's
+# compiled SQL and type processors (engine.store.prepared; bench: transitions_sqlite).
 _HEAD_HASH = (
     sa.select(EV.c.hash)
     .where(EV.c.case_id == CASES.c.id, EV.c.version == CASES.c.version)
     .scalar_subquery()
     .label("head_hash")
 )
-_LOAD_CASE = sa.select(CASES, _HEAD_HASH).where(CASES.c.id == sa.bindparam("b_id"))
-_LOAD_CASE_FOR_UPDATE = _LOAD_CASE.with_for_update()
-_PREV_HASH = sa.select(EV.c.hash).where(
-    EV.c.case_id == sa.bindparam("b_case"), EV.c.version == sa.bindparam("b_version")
+_LOAD_CASE_STMT = sa.select(CASES, _HEAD_HASH).where(CASES.c.id == sa.bindparam("b_id"))
+_LOAD_CASE = Prepared(_LOAD_CASE_STMT)
+_LOAD_CASE_FOR_UPDATE = Prepared(_LOAD_CASE_STMT.with_for_update())
+_PREV_HASH = Prepared(
+    sa.select(EV.c.hash).where(
+        EV.c.case_id == sa.bindparam("b_case"), EV.c.version == sa.bindparam("b_version")
+    )
 )
-_INSERT_EVENTS = sa.insert(EV)
-_INSERT_CASE = sa.insert(CASES)
-_UPDATE_CASE = sa.update(CASES).where(
-    CASES.c.id == sa.bindparam("b_id"), CASES.c.version == sa.bindparam("b_expected")
+_INSERT_EVENTS = Prepared(sa.insert(EV))
+_INSERT_CASE = Prepared(sa.insert(CASES))
+_UPDATE_CASE = Prepared(
+    sa.update(CASES).where(
+        CASES.c.id == sa.bindparam("b_id"), CASES.c.version == sa.bindparam("b_expected")
+    )
 )
-_INSERT_OUTBOX = sa.insert(OUTBOX)
-_NEXT_NUMBER = sa.text(
-    "INSERT INTO case_counters (key, last) VALUES (:k, 1) "
-    "ON CONFLICT (key) DO UPDATE SET last = case_counters.last + 1 RETURNING last"
+_INSERT_OUTBOX = Prepared(sa.insert(OUTBOX))
+_NEXT_NUMBER = Prepared(
+    sa.text(
+        "INSERT INTO case_counters (key, last) VALUES (:k, 1) "
+        "ON CONFLICT (key) DO UPDATE SET last = case_counters.last + 1 RETURNING last"
+    )
 )
-_USER = sa.select(
-    USERS.c.username, USERS.c.role, USERS.c.region, USERS.c.active, USERS.c.suspended
-).where(USERS.c.username == sa.bindparam("b_name"))
-_OVERRIDES = sa.select(OVERRIDES.c.day, OVERRIDES.c.working, OVERRIDES.c.name)
+_USER = Prepared(
+    sa.select(
+        USERS.c.username, USERS.c.role, USERS.c.region, USERS.c.active, USERS.c.suspended
+    ).where(USERS.c.username == sa.bindparam("b_name"))
+)
+_OVERRIDES = Prepared(sa.select(OVERRIDES.c.day, OVERRIDES.c.working, OVERRIDES.c.name))
 
 _STATE_COLUMNS = (
     "workflow",
@@ -134,12 +143,10 @@ def load_case(session: Session, case_id: str, *, for_update: bool = False) -> Ca
     return state_from_row(row)
 
 
-def _run(session: Session, stmt: Any, params: Any = None) -> Any:
-    """Execute a Core statement on the session's connection (skipping the ORM layer, which
-    these statements do not need), after flushing any ORM objects pending in this unit."""
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    return session.connection().execute(stmt, params)
+def _run(session: Session, stmt: Prepared, params: Any = None) -> Any:
+    """Run a prebuilt write-path statement on the session's connection (engine.store.prepared),
+    after flushing any ORM objects pending in this unit of work."""
+    return stmt.run(session, params)
 
 
 def _heads(session: Session) -> dict[tuple[str, int], str]:
