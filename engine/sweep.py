@@ -7,7 +7,7 @@ runner can make every action happen once: a second sweep at the same moment does
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -82,6 +82,29 @@ def plan(
     if left <= policy.due_soon_days:
         return [Action("remind", "due_soon", "reminder_due_soon", {**common, "days_left": left})]
     return []
+
+
+def quiet_until(
+    state: CaseState, policy: DeadlinePolicy, calendar: WorkingCalendar, now: datetime
+) -> datetime | None:
+    """Until when this case, unchanged, needs nothing of the sweep that `plan(state, now)` does
+    not already ask for: for every `now'` in [now, until), the marks of `plan(state, now')` are
+    among those of `plan(state, now)` (tests/unit/test_sweep_plan.py checks it). None outside
+    office hours (the office opening changes the plan at once).
+
+    `plan` depends on the moment only through the local date (reminder marks, day counts,
+    office days), the time of day (office hours: outside them the plan is empty, which asks
+    for nothing new) and the comparisons with the stage and level deadlines. So the answer is
+    the next local midnight or the next of those deadlines, whichever comes first."""
+    tz = ZoneInfo(state.zone)
+    local = now.astimezone(tz)
+    if not in_office_hours(policy, calendar, local):
+        return None
+    until = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=tz)
+    for instant in (state.stage_due, state.level_due):
+        if instant is not None and now <= instant < until:
+            until = instant
+    return until
 
 
 def _escalation(

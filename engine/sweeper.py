@@ -7,6 +7,7 @@ happen once, in one transaction per case. Escalations are commands by the `syste
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -21,10 +22,11 @@ from engine.errors import EngineError
 from engine.service import CaseService
 from engine.state import SYSTEM, CaseState
 from engine.store import repository as repo
-from engine.store.tables import SweepMarkRow
-from engine.sweep import Action, plan, stage_key
+from engine.store.tables import SweepMarkRow, SweepQuietRow
+from engine.sweep import Action, plan, quiet_until, stage_key
 
 MARKS = SweepMarkRow.__table__  # type: ignore[attr-defined]
+QUIET = SweepQuietRow.__table__  # type: ignore[attr-defined]
 USERS = repo.USERS
 
 
@@ -73,17 +75,48 @@ def _horizon(now: datetime, days: int, service: CaseService) -> datetime:
     return datetime.combine(last, time(23, 59, 59), tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class Quiet:
+    """Leave out the cases found quiet at their current version under this basis (see
+    engine.sweep.quiet_until and SweepQuietRow)."""
+
+    now: datetime
+    basis: str
+
+
+def _open_due(workflow: str, horizon: datetime, province: str | None, quiet: Quiet | None) -> Any:
+    """The filter of the candidates: open, this workflow, stage due before the horizon (a
+    range of the due index), in the province, not quiet."""
+    c = repo.CASES.c
+    where = [c.status == "open", c.workflow == workflow, c.stage_due <= horizon]
+    if province:
+        where.append(repo.region_within(c.region, province))
+    if quiet is not None:
+        q = QUIET.c
+        where.append(
+            ~sa.exists().where(
+                q.case_id == c.id,
+                q.version == c.version,
+                q.basis == quiet.basis,
+                q.until > quiet.now,
+            )
+        )
+    return sa.and_(*where)
+
+
 def candidates(
-    s: Session, workflow: str, horizon: datetime, province: str | None
+    s: Session,
+    workflow: str,
+    horizon: datetime,
+    province: str | None,
+    quiet: Quiet | None = None,
 ) -> list[CaseState]:
-    """Open cases whose stage is due before the horizon (a range of the due index). The case
+    """Open cases whose stage is due before the horizon, less the quiet ones. The case
     attributes are not loaded: planning and notices need only the projection's columns."""
     c = repo.CASES.c
     q = sa.select(*(c[name] for name in _PLAN_COLUMNS)).where(
-        c.status == "open", c.workflow == workflow, c.stage_due <= horizon
+        _open_due(workflow, horizon, province, quiet)
     )
-    if province:
-        q = q.where(repo.region_within(c.region, province))
     return [CaseState(*r) for r in s.execute(q.order_by(c.stage_due, c.id))]
 
 
@@ -130,9 +163,14 @@ def sweep(
 def sweep_province(service: CaseService, now: datetime, province: str | None) -> SweepReport:
     """Plan every candidate (pure), then act: escalations one command each, reminders and
     supervisor notices in transactions of up to BATCH cases. Marks already recorded are read
-    once up front, so a sweep with nothing new to do writes nothing and opens no transaction;
-    each mark is still claimed with an insert that skips conflicts, so two sweeps racing on
-    one province still send each message once."""
+    once up front, so a sweep with nothing new to do writes nothing; each mark is still
+    claimed with an insert that skips conflicts, so two sweeps racing on one province still
+    send each message once.
+
+    A case whose every planned action is done is recorded as quiet until the plan can next
+    ask for something new (engine.sweep.quiet_until: the next local midnight or deadline),
+    and later sweeps leave it out of their candidates until then or until it changes: a
+    sweep repeated within the hour reads only what changed (bench sweep_idle)."""
     report = SweepReport(now=now.isoformat())
     cal = service.calendar()
     for name in _workflows(service):
@@ -142,17 +180,17 @@ def sweep_province(service: CaseService, now: datetime, province: str | None) ->
             continue
         horizon = _horizon(now, policy.due_soon_days, service)
         with service.db.reading() as s:
-            found = candidates(s, name, horizon, province)
-            done = _recorded_marks(s, name, horizon, province)
-            offices = Offices(s)
+            quiet = Quiet(now, _basis(policy, s))
+            found = candidates(s, name, horizon, province, quiet)
+            done = _recorded_marks(s, name, horizon, province, quiet) if found else set()
+            offices = Offices(s) if found else None
         report.examined += len(found)
         levels = list(definition.levels)
         todo: list[_Notice] = []
+        settled: list[dict[str, Any]] = []
         for state in found:
             actions = plan(state, policy, cal, now)
-            if not actions:
-                continue
-            if actions[0].kind == "escalate":
+            if actions and actions[0].kind == "escalate":
                 _escalate(service, state, actions[0], now, report, policy.escalate_trigger)
                 continue
             key = stage_key(state)
@@ -161,21 +199,38 @@ def sweep_province(service: CaseService, now: datetime, province: str | None) ->
                 if state.level in levels and levels.index(state.level) + 1 < len(levels)
                 else None
             )
+            unhandled = False
             for action in actions:
                 if (state.id, key, action.mark) in done:
                     continue
+                assert offices is not None
                 if action.kind == "remind":
                     to = (
                         [state.handler]
                         if state.handler
                         else offices.officers(state.level, state.region)
                     )
+                elif above is None:
+                    continue  # the top level has no supervisor to tell
                 else:
-                    to = offices.officers(above, state.region) if above else []
+                    to = offices.officers(above, state.region)
                 if to:
                     todo.append(_Notice(state, key, action, to))
+                else:
+                    unhandled = True  # no one to tell yet: look again next sweep
+            until = None if unhandled else quiet_until(state, policy, cal, now)
+            if until is not None:
+                settled.append(
+                    {
+                        "case_id": state.id,
+                        "version": state.version,
+                        "basis": quiet.basis,
+                        "until": until,
+                    }
+                )
         for i in range(0, len(todo), BATCH):
             _notify(service, todo[i : i + BATCH], now, report)
+        _settle(service, settled, now)
     return report
 
 
@@ -241,18 +296,41 @@ def _notify(
 
 
 def _recorded_marks(
-    s: Session, workflow: str, horizon: datetime, province: str | None
+    s: Session, workflow: str, horizon: datetime, province: str | None, quiet: Quiet | None
 ) -> set[tuple[str, str, str]]:
     """The marks already recorded for the candidates (the same filter as `candidates`)."""
     c = repo.CASES.c
     q = (
         sa.select(MARKS.c.case_id, MARKS.c.stage_key, MARKS.c.mark)
         .join(repo.CASES, c.id == MARKS.c.case_id)
-        .where(c.status == "open", c.workflow == workflow, c.stage_due <= horizon)
+        .where(_open_due(workflow, horizon, province, quiet))
     )
-    if province:
-        q = q.where(repo.region_within(c.region, province))
     return {(r.case_id, r.stage_key, r.mark) for r in s.execute(q)}
+
+
+def _basis(policy: Any, s: Session) -> str:
+    """What a quiet case was judged under: the deadline policy and the calendar overrides.
+    Changing either makes every quiet row stale at once (they no longer match)."""
+    overrides = sorted((str(r.day), bool(r.working)) for r in repo.calendar_overrides(s))
+    return hashlib.sha256(repr((policy, overrides)).encode()).hexdigest()[:16]
+
+
+def _settle(service: CaseService, quiet: list[dict[str, Any]], now: datetime) -> None:
+    """Record the quiet cases (replacing what an earlier sweep recorded for them) and forget
+    quiet rows that ended more than a day ago (closed cases leave theirs behind)."""
+    if not quiet:
+        return
+    insert = pg_insert if service.db.dialect == "postgresql" else sqlite_insert
+    stmt = insert(QUIET)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[QUIET.c.case_id],
+        set_={k: stmt.excluded[k] for k in ("version", "basis", "until")},
+    )
+    for i in range(0, len(quiet), BATCH):
+        with service.db.transaction() as s:
+            s.execute(upsert, quiet[i : i + BATCH])
+    with service.db.transaction() as s:
+        s.execute(sa.delete(QUIET).where(QUIET.c.until < now - timedelta(days=1)))
 
 
 def _claim(s: Session, notices: list[_Notice], now: datetime) -> set[tuple[str, str, str]]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
+from api.admin import add_override, add_user
 from api.wiring import App
-from engine.store.repository import OUTBOX
+from engine.store.repository import OUTBOX, USERS
 from engine.sweeper import sweep
 from tests.conftest import Clock, complaint_data
 
@@ -135,3 +136,48 @@ def test_two_sweeps_racing_on_one_province_send_each_message_once(
     assert reports[0].messages + reports[1].messages == 30
     assert sorted(m[0] for m in messages(app)) == sorted(ids)  # each case once, no duplicate
     assert sweep(app.service, now).messages == 0  # and a third, later, finds nothing new
+
+
+# -- quiet cases: a handled case is left out until the plan can ask for something new ----------
+def test_a_handled_case_is_left_out_until_it_changes_or_its_quiet_ends(
+    app: App, clock: Clock
+) -> None:
+    case = app.service.open_case("complaint", complaint_data(), "pusat.spm")  # no kab handler
+    first = sweep(app.service, at(clock, "2026-03-10T09:00:00+07:00"))  # one day overdue
+    assert first.examined == 1 and first.reminded == [case.id]
+    later = sweep(app.service, at(clock, "2026-03-10T14:00:00+07:00"))  # same day
+    assert (later.examined, later.messages) == (0, 0)
+    # a change to the case (a new version) brings it back at once
+    app.service.apply(case.id, "assign", {"handler": "kab.bogor"}, "kab.bogor2")
+    changed = sweep(app.service, at(clock, "2026-03-10T15:00:00+07:00"))
+    assert changed.examined == 1 and changed.messages == 0  # same stage, marks already there
+    assert sweep(app.service, clock()).examined == 0
+    # the next working day the quiet has ended: the day's overdue reminder goes out
+    nxt = sweep(app.service, at(clock, "2026-03-11T09:00:00+07:00"))
+    assert nxt.examined == 1 and nxt.reminded == [case.id]
+    assert messages(app)[-1] == (case.id, "reminder_overdue", "user:kab.bogor")
+
+
+def test_a_calendar_change_ends_every_quiet_at_once(app: App, clock: Clock) -> None:
+    app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    now = at(clock, "2026-03-05T09:00:00+07:00")
+    assert sweep(app.service, now).examined == 1
+    assert sweep(app.service, now).examined == 0
+    add_override(
+        app.db, date(2026, 4, 1), working=False, name="Libur daerah", actor="admin", now=now
+    )
+    assert sweep(app.service, now).examined == 1  # judged again under the new calendar
+
+
+def test_a_case_with_no_one_to_tell_is_not_left_out(app: App, clock: Clock) -> None:
+    # Bandung's office has one officer; while they are away the reminder waits, not the case
+    case = app.service.open_case("complaint", complaint_data(region="3273"), "pusat.spm")
+    with app.db.transaction() as s:
+        s.execute(sa.update(USERS).where(USERS.c.username == "kab.bandung").values(active=False))
+    now = at(clock, "2026-03-10T09:00:00+07:00")
+    first = sweep(app.service, now)
+    assert first.reminded == [] and first.supervisor_notified == [case.id]
+    add_user(app.db, "kab.bandung2", "kabupaten", "3273", now=now)
+    again = sweep(app.service, at(clock, "2026-03-10T10:00:00+07:00"))
+    assert again.reminded == [case.id]
+    assert (case.id, "reminder_overdue", "user:kab.bandung2") in messages(app)

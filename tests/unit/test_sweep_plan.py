@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from engine.state import CaseState
-from engine.sweep import plan
+from engine.sweep import plan, quiet_until
 from workflows.complaint import DEADLINE_POLICY
+from workflows.indonesia import build_calendar
 
 WIB = timezone(timedelta(hours=7))
 
@@ -100,3 +104,78 @@ def test_office_hours_are_the_offices_own(calendar: Any) -> None:
     )
     assert plan(wib, DEADLINE_POLICY, calendar, early) == []
     assert [a.mark for a in plan(wit, DEADLINE_POLICY, calendar, early)] == ["due_today"]
+
+
+# -- quiet_until: how long a handled case can be left out of the sweep --------------------------
+ZONES = ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]
+LEVELS = ["ketua_kelompok", "pendamping", "kabupaten", "pusat"]
+CAL = build_calendar()
+
+
+def _marks(state: CaseState, moment: datetime) -> set[str]:
+    return {a.mark for a in plan(state, DEADLINE_POLICY, CAL, moment)}
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    now=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)),
+    zone=st.sampled_from(ZONES),
+    level=st.sampled_from(LEVELS),
+    stage_offset=st.integers(min_value=-30 * 24 * 60, max_value=30 * 24 * 60),
+    level_offset=st.integers(min_value=-30 * 24 * 60, max_value=30 * 24 * 60),
+    fractions=st.lists(st.floats(min_value=0, max_value=1, exclude_max=True), max_size=5),
+)
+def test_a_quiet_case_needs_nothing_new_until_its_quiet_ends(
+    now: datetime,
+    zone: str,
+    level: str,
+    stage_offset: int,
+    level_offset: int,
+    fractions: list[float],
+) -> None:
+    moment = now.replace(tzinfo=ZoneInfo(zone))
+    state = CaseState(
+        **{
+            **case("2026-03-25", "2026-04-15", level=level).as_dict(),
+            "zone": zone,
+            "stage_due": moment + timedelta(minutes=stage_offset),
+            "level_due": moment + timedelta(minutes=level_offset),
+        }
+    )
+    until = quiet_until(state, DEADLINE_POLICY, CAL, moment)
+    assume(until is not None)
+    assert until is not None and until > moment
+    assert until <= moment + timedelta(days=1)
+    before = _marks(state, moment)
+    later = [moment + (until - moment) * f for f in fractions] + [until - timedelta(microseconds=1)]
+    for m in later:
+        assert _marks(state, m) <= before, m
+
+
+def test_an_overdue_case_is_quiet_until_midnight_then_reminded_again() -> None:
+    state = case("2026-03-25", "2026-04-15")
+    ten = datetime(2026, 3, 26, 10, tzinfo=WIB)
+    until = quiet_until(state, DEADLINE_POLICY, CAL, ten)
+    assert until == datetime(2026, 3, 27, 0, tzinfo=WIB)
+    assert _marks(state, datetime(2026, 3, 27, 9, tzinfo=WIB)) == {
+        "overdue:2026-03-27",
+        "supervisor",
+    }
+
+
+def test_a_case_due_later_today_is_quiet_only_until_its_deadline() -> None:
+    state = CaseState(
+        **{
+            **case("2026-03-25", "2026-04-15").as_dict(),
+            "stage_due": datetime(2026, 3, 25, 12, tzinfo=WIB),
+        }
+    )
+    assert quiet_until(state, DEADLINE_POLICY, CAL, datetime(2026, 3, 25, 10, tzinfo=WIB)) == (
+        datetime(2026, 3, 25, 12, tzinfo=WIB)
+    )
+
+
+def test_outside_office_hours_nothing_is_quiet() -> None:
+    state = case("2026-03-25", "2026-04-15")
+    assert quiet_until(state, DEADLINE_POLICY, CAL, datetime(2026, 3, 26, 6, tzinfo=WIB)) is None
+    assert quiet_until(state, DEADLINE_POLICY, CAL, datetime(2026, 3, 21, 10, tzinfo=WIB)) is None
