@@ -90,7 +90,8 @@ def quiet_until(
     """Until when this case, unchanged, needs nothing of the sweep that `plan(state, now)` does
     not already ask for: for every `now'` in [now, until), the marks of `plan(state, now')` are
     among those of `plan(state, now)` (tests/unit/test_sweep_plan.py checks it). None outside
-    office hours (the office opening changes the plan at once).
+    office hours (the office opening changes the plan at once) and when a deadline falls at
+    this very instant.
 
     `plan` depends on the moment only through the local date (reminder marks, day counts,
     office days), the time of day (office hours: outside them the plan is empty, which asks
@@ -104,7 +105,7 @@ def quiet_until(
     for instant in (state.stage_due, state.level_due):
         if instant is not None and now <= instant < until:
             until = instant
-    return until
+    return until if until > now else None  # a deadline at this very instant: nothing to promise
 
 
 def _escalation(

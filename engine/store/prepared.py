@@ -20,8 +20,9 @@ missing parameter: a value is never silently dropped).
 
 from __future__ import annotations
 
+import itertools
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 _Processor = Callable[[Any], Any] | None
+_names = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -39,13 +41,19 @@ class _Plan:
     positional: bool
 
 
+@dataclass(frozen=True)
+class _Rows:
+    make: Callable[[Sequence[Any]], Any]  # a named tuple from a row's values
+    procs: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column index, result processor)
+
+
 class Prepared:
     """A Core statement (select, insert, update, text) to run through `run(session, params)`."""
 
     def __init__(self, stmt: Any) -> None:
         self.stmt = stmt
         self._plans: dict[tuple[str, tuple[str, ...] | None], _Plan] = {}
-        self._rows: dict[str, tuple[Any, tuple[_Processor, ...]]] = {}
+        self._rows: dict[str, _Rows] = {}
 
     def __repr__(self) -> str:
         return f"Prepared({self.stmt})"
@@ -66,19 +74,19 @@ class Prepared:
         binds = tuple(_bind_processor(compiled.binds[n].type, dialect) for n in names)
         return _Plan(compiled.string, names, binds, positional)
 
-    def _result(
-        self, dialect: Any, description: Sequence[Any]
-    ) -> tuple[Any, tuple[_Processor, ...]]:
+    def _result(self, dialect: Any, description: Sequence[Any]) -> _Rows:
         known = self._rows.get(dialect.name)
         if known is None:
             columns = _selected(self.stmt)
             fields = [d[0] for d in description]
-            types = [columns.get(f) for f in fields]
-            procs = tuple(
-                t.dialect_impl(dialect).result_processor(dialect, d[1]) if t is not None else None
-                for t, d in zip(types, description, strict=True)
-            )
-            known = self._rows[dialect.name] = (namedtuple("Row", fields, rename=True), procs)  # type: ignore[misc]  # noqa: PYI024
+            procs = []
+            for i, d in enumerate(description):
+                t = columns.get(d[0])
+                p = t.dialect_impl(dialect).result_processor(dialect, d[1]) if t else None
+                if p is not None:
+                    procs.append((i, p))
+            row_type = namedtuple("Row", fields, rename=True)  # type: ignore[misc]  # noqa: PYI024
+            known = self._rows[dialect.name] = _Rows(row_type._make, tuple(procs))
         return known
 
     # -- running ---------------------------------------------------------------------------------
@@ -86,8 +94,12 @@ class Prepared:
         self,
         session: Session,
         params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+        *,
+        stream: bool = False,
     ) -> Result:
-        """Execute with one set of parameters (a mapping) or many (a list: executemany)."""
+        """Execute with one set of parameters (a mapping) or many (a list: executemany).
+        `stream`: the rows are to be read with `Result.stream` (on PostgreSQL a server-side
+        cursor, so a million rows are not held in memory; SQLite cursors step lazily anyway)."""
         if session.new or session.dirty or session.deleted:
             session.flush()
         conn = session.connection()
@@ -96,7 +108,11 @@ class Prepared:
         first: Mapping[str, Any] = (params[0] if params else {}) if many else (params or {})  # type: ignore[index, assignment]
         keys = tuple(first) if isinstance(self.stmt, sa.Insert | sa.Update) else None
         plan = self._plan(dialect, keys)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        dbapi = conn.connection.dbapi_connection
+        if stream and dialect.name == "postgresql":
+            cursor = dbapi.cursor(name=f"pkh_stream_{next(_names)}")  # type: ignore[union-attr]
+        else:
+            cursor = dbapi.cursor()  # type: ignore[union-attr]
         values = [_bind(plan, p) for p in params] if many else _bind(plan, first)  # type: ignore[union-attr]
         try:
             if many:
@@ -131,8 +147,18 @@ class Result:
             cursor.close()
 
     def _make(self, raw: Sequence[Any]) -> Any:
-        row_type, procs = self._prepared._result(self._dialect, self._cursor.description)
-        return row_type(*(p(v) if p is not None else v for p, v in zip(procs, raw, strict=True)))
+        return self._convert([raw])[0]
+
+    def _convert(self, raws: Sequence[Sequence[Any]]) -> list[Any]:
+        rows = self._prepared._result(self._dialect, self._cursor.description)
+        make, procs = rows.make, rows.procs
+        out = []
+        for raw in raws:
+            values = list(raw)
+            for i, p in procs:
+                values[i] = p(values[i])
+            out.append(make(values))
+        return out
 
     def first(self) -> Any:
         raw = self._cursor.fetchone()
@@ -149,10 +175,21 @@ class Result:
             raise LookupError("no row returned")
         return row[0]
 
+    def stream(self, size: int = 2000) -> Iterator[Any]:
+        """The rows, fetched `size` at a time."""
+        try:
+            while True:
+                batch = self._cursor.fetchmany(size)
+                if not batch:
+                    return
+                yield from self._convert(batch)
+        finally:
+            self._cursor.close()
+
     def __iter__(self) -> Any:
         if self._cursor.description is None:
             return iter(())
-        rows = [self._make(r) for r in self._cursor.fetchall()]
+        rows = self._convert(self._cursor.fetchall())
         self._cursor.close()
         return iter(rows)
 

@@ -31,8 +31,9 @@ COUNTERS = CaseCounterRow.__table__  # type: ignore[attr-defined]
 USERS = UserRow.__table__  # type: ignore[attr-defined]
 OVERRIDES = CalendarOverrideRow.__table__  # type: ignore[attr-defined]
 
-# The statements of the write path, built once and run on the DBAPI cursor with SQLAlchemy's
-# compiled SQL and type processors (engine.store.prepared; bench: transitions_sqlite).
+# The statements of the write path and of replay and verify, built once and run on the DBAPI
+# cursor with SQLAlchemy's compiled SQL and type processors (engine.store.prepared; bench:
+# transitions_sqlite, replay_100_events_ms, verify_events_per_s).
 _HEAD_HASH = (
     sa.select(EV.c.hash)
     .where(EV.c.case_id == CASES.c.id, EV.c.version == CASES.c.version)
@@ -61,6 +62,10 @@ _NEXT_NUMBER = Prepared(
         "ON CONFLICT (key) DO UPDATE SET last = case_counters.last + 1 RETURNING last"
     )
 )
+_EVENTS_OF = Prepared(
+    sa.select(EV).where(EV.c.case_id == sa.bindparam("b_case")).order_by(EV.c.version)
+)
+_ALL_EVENTS = Prepared(sa.select(EV).order_by(EV.c.case_id, EV.c.version))
 _USER = Prepared(
     sa.select(
         USERS.c.username, USERS.c.role, USERS.c.region, USERS.c.active, USERS.c.suspended
@@ -171,18 +176,12 @@ def calendar_overrides(session: Session) -> list[Any]:
 
 
 def load_events(session: Session, case_id: str) -> list[ChainedEvent]:
-    rows = session.execute(
-        sa.select(EV).where(EV.c.case_id == case_id).order_by(EV.c.version)
-    ).all()
-    return [event_from_row(r) for r in rows]
+    return [event_from_row(r) for r in _run(session, _EVENTS_OF, {"b_case": case_id})]
 
 
 def iter_all_events(session: Session, batch: int = 5000) -> Iterator[Any]:
     """Every event row in (case, version) order, streamed."""
-    result = session.execute(
-        sa.select(EV).order_by(EV.c.case_id, EV.c.version).execution_options(yield_per=batch)
-    )
-    yield from result
+    yield from _ALL_EVENTS.run(session, stream=True).stream(batch)
 
 
 def current_version(session: Session, case_id: str) -> int:

@@ -179,3 +179,9 @@ def test_outside_office_hours_nothing_is_quiet() -> None:
     state = case("2026-03-25", "2026-04-15")
     assert quiet_until(state, DEADLINE_POLICY, CAL, datetime(2026, 3, 26, 6, tzinfo=WIB)) is None
     assert quiet_until(state, DEADLINE_POLICY, CAL, datetime(2026, 3, 21, 10, tzinfo=WIB)) is None
+
+
+def test_a_deadline_at_this_very_instant_promises_no_quiet() -> None:
+    moment = datetime(2026, 3, 25, 10, tzinfo=WIB)
+    state = CaseState(**{**case("2026-03-25", "2026-04-15").as_dict(), "stage_due": moment})
+    assert quiet_until(state, DEADLINE_POLICY, CAL, moment) is None
