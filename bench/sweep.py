@@ -53,6 +53,7 @@ def _make_db(
 def _reset(path: Path) -> None:
     con = raw_sqlite(path)
     con.execute("DELETE FROM sweep_marks")
+    con.execute("DELETE FROM sweep_quiet")
     con.execute("DELETE FROM outbox")
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
