@@ -43,7 +43,7 @@ def table(
         row = [f"`{name}`", _cell(f)]
         if other is not None:
             row.append(_cell(other.get(name)))
-        what = re.split(r"[:(,]", f.get("baseline_what") or "", maxsplit=1)[0].strip()
+        what = re.split(r"[:(]|, ", f.get("baseline_what") or "", maxsplit=1)[0].strip()
         base = f"{_num(f.get('baseline'))} ({what})" if what else _num(f.get("baseline"))
         row += [base, f.get("goal", "")]
         lines.append("| " + " | ".join(row) + " |")
