@@ -26,6 +26,7 @@ def sweep_once(
     def text(r: dict) -> str:  # type: ignore[type-arg]
         lines = [
             f"sweep at {r['now']}: {r['examined']} cases examined, {r['messages']} messages queued"
+            " (cases handled earlier and unchanged since wait for their next day or deadline)"
         ]
         for key in ("reminded", "supervisor_notified", "escalated"):
             lines.append(
