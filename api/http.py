@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -135,12 +138,21 @@ def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
 def create_app(pkh: App | None = None) -> FastAPI:
     from api import pages, routes_admin, routes_cases, routes_reports, routes_staff
 
+    pkh = pkh or build_app()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # the thread pool FastAPI runs sync routes and dependencies in (see Settings.api_threads)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = pkh.settings.api_threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="pkh-casework",
         version="0.1.0",
         description="PKH complaint and case handling: cases, transitions, audit.",
     )
-    app.state.pkh = pkh or build_app()
+    app.state.pkh = pkh
     app.add_exception_handler(EngineError, _engine_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

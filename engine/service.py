@@ -89,7 +89,8 @@ class CaseService:
         self.reactions = dict(reactions or {})
         self.workflows = workflows
         self._calendar_factory = calendar_factory
-        self._calendar_cache: tuple[tuple[Any, ...], WorkingCalendar] | None = None
+        # (store token, overrides, calendar): see _calendar
+        self._calendar_cache: tuple[str | None, tuple[Any, ...], WorkingCalendar] | None = None
         self.clock = clock
         self.max_backdate = max_backdate
 
@@ -372,12 +373,21 @@ class CaseService:
         return facts
 
     def _calendar(self, s: Session) -> WorkingCalendar:
+        """The working calendar under the overrides this unit of work sees. Kept while the
+        store's calendar token is the one it was built under (the token came with the
+        actor's row); otherwise the overrides are read, and the calendar rebuilt only if they
+        differ from those it was built from."""
+        token = repo.calendar_token(s)
+        cached = self._calendar_cache
+        if cached is not None and token is not None and cached[0] == token:
+            return cached[2]
         rows = repo.calendar_overrides(s)
         key = tuple(sorted((r.day, r.working) for r in rows))
-        if self._calendar_cache is None or self._calendar_cache[0] != key:
+        if cached is None or cached[1] != key:
             days = [CalendarDay(r.day, r.working, r.name) for r in rows]
-            self._calendar_cache = (key, self._calendar_factory(days))
-        return self._calendar_cache[1]
+            cached = (token, key, self._calendar_factory(days))
+        self._calendar_cache = (token, cached[1], cached[2])
+        return cached[2]
 
 
 @dataclass(frozen=True)

