@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from api import views
@@ -70,6 +71,14 @@ def command(fn: F) -> F:
             raise
         except RuntimeError as e:  # e.g. Settings.check() refusing a default secret
             fail(str(e))
+        except ValidationError as e:
+            if e.title != "Settings":
+                raise
+            # a PKH_* variable that does not parse: name it, no traceback
+            fail(
+                "configuration: "
+                + "; ".join(f"PKH_{str(err['loc'][0]).upper()}: {err['msg']}" for err in e.errors())
+            )
 
     return wrapper  # type: ignore[return-value]
 

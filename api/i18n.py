@@ -128,11 +128,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "not_yet": ("Kasus belum ada pada saat itu.", "The case did not exist yet at that moment."),
     "verify": ("Pemeriksaan rantai hash", "Hash-chain verification"),
     "verify_ok": (
-        "Utuh: {cases} kasus, {events} kejadian, {checkpoints} titik periksa.",
-        "Intact: {cases} cases, {events} events, {checkpoints} checkpoints.",
+        "Utuh: rantai hash {events} kejadian kasus ini benar, dan keadaan tersimpannya sama "
+        "dengan hasil pemutaran ulang kejadiannya.",
+        "Intact: the hash chain of this case's {events} events holds, and its stored state is "
+        "what replaying them gives.",
+    ),
+    "verify_whole": (
+        "Pemeriksaan seluruh penyimpanan (semua kasus, nomor kasus, titik periksa): "
+        "pkh audit verify atau GET /audit/verify.",
+        "The whole store (every case, case numbers, checkpoints): pkh audit verify or "
+        "GET /audit/verify.",
     ),
     "verify_bad": ("DITEMUKAN MASALAH", "PROBLEMS FOUND"),
-    "outside_scope": ("di luar wilayah Anda", "outside your region"),
     "holidays_of": ("Hari libur {year}", "Non-working days {year}"),
     "date": ("Tanggal", "Date"),
     "day": ("Hari", "Day"),

@@ -1042,3 +1042,17 @@ def test_the_kkn_story_through_the_staff_commands(pkh: Pkh) -> None:
     pkh.ok("staff", "decide", "Andi", "--outcome", "guilty", "--actor", "pusat.spm")
     assert pkh.json("staff", "show", "Andi", "--json")["status"] == "dismissed"
     assert "ok:" in pkh.ok("audit", "verify").stdout
+
+
+def test_a_setting_that_does_not_parse_is_named_without_a_traceback(pkh: Pkh) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PKH_")}
+    env |= {"PKH_DATABASE_URL": f"sqlite:///{pkh.db}", "PKH_API_THREADS": "0"}
+    env["PKH_SMTP_PORT"] = "dua lima"
+    r = subprocess.run(
+        [_pkh_executable(), "case", "list"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr + r.stdout
+    assert "configuration: " in r.stderr
+    assert "PKH_API_THREADS: Input should be greater than or equal to 1" in r.stderr
+    assert "PKH_SMTP_PORT: Input should be a valid integer" in r.stderr

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import uvicorn
 from fastapi.testclient import TestClient
 
@@ -274,7 +275,7 @@ def test_the_worklist_flags_overdue_due_today_and_due_soon(
     assert re.findall(r'data-case="([^"]+)"', only) == [filed["soon"]]
 
 
-def test_the_audit_page_replays_a_case_and_verifies_the_store(
+def test_the_audit_page_replays_a_case_and_verifies_its_chain(
     web: TestClient, app: App, clock: Clock
 ) -> None:
     case_id = file_case(app)
@@ -283,7 +284,16 @@ def test_the_audit_page_replays_a_case_and_verifies_the_store(
     sign_in(web, app, "auditor")
     page = web.get(f"/audit?case_id={case_id}&at=2026-03-02T12:00&zone=WIB").text
     assert "kabupaten_dokumentasi" in page and "kabupaten_identifikasi" in page
-    assert "Perubahan sejak saat itu" in page and "Utuh: 1 kasus, 2 kejadian" in page
+    assert "Perubahan sejak saat itu" in page and "Utuh: rantai hash 2 kejadian" in page
+
+    # another case's tampering is the whole store's verify, not this case's page
+    other = file_case(app)
+    with app.db.write_engine.begin() as conn:
+        conn.execute(sa.text("UPDATE cases SET handler = 'siapa' WHERE id = :id"), {"id": other})
+    page = web.get(f"/audit?case_id={case_id}&zone=WIB").text
+    assert "Utuh: rantai hash 2 kejadian" in page and "pkh audit verify" in page
+    page = web.get(f"/audit?case_id={other}&zone=WIB").text
+    assert "DITEMUKAN MASALAH" in page and "projection_mismatch" in page
 
     assert web.get("/complaints/new").status_code == 403  # auditors change nothing
     sign_in(web, app, "kab.bogor")

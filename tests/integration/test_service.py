@@ -99,6 +99,25 @@ def test_verify_names_a_case_whose_projection_was_edited(app: App) -> None:
     assert report.problems[0].kind == "projection_mismatch"
 
 
+def test_verify_case_checks_that_case_only(app: App) -> None:
+    a, b = (app.service.open_case("complaint", complaint_data(), "kab.bogor") for _ in range(2))
+    app.service.apply(a.id, "advance", {}, "kab.bogor")
+    ok = audit_runner.verify_case(app.db, a.id)
+    assert ok.ok and (ok.cases, ok.events) == (1, 2)
+    tamper(
+        app,
+        "UPDATE case_events SET actor = 'someone' WHERE case_id = :id AND version = 1",
+        id=b.id,
+    )
+    assert audit_runner.verify_case(app.db, a.id).ok
+    bad = audit_runner.verify_case(app.db, b.id)
+    assert [(p.case_id, p.version, p.kind) for p in bad.problems] == [(b.id, 1, "hash_mismatch")]
+    tamper(app, "DELETE FROM case_events WHERE case_id = :id", id=a.id)
+    gone = audit_runner.verify_case(app.db, a.id)
+    assert [p.kind for p in gone.problems] == ["events_missing"]
+    assert audit_runner.verify_case(app.db, "ADU-2026-999999").ok  # nothing stored, nothing wrong
+
+
 def test_verify_notices_a_whole_case_removed_after_a_checkpoint(
     app: App, db_url: str, clock: Clock
 ) -> None:
