@@ -65,7 +65,10 @@ def command(fn: F) -> F:
             fail(str(e), EXIT_CODES.get(e.code, 1))
         except (OperationalError, ProgrammingError) as e:
             if "no such table" in str(e) or "does not exist" in str(e):
-                fail("the database has no schema yet: run `pkh db upgrade`")
+                fail(
+                    "the database schema is missing or older than this version of pkh: "
+                    "run `pkh db upgrade`"
+                )
             fail(f"database error: {e.orig}")
         except typer.Exit:
             raise

@@ -336,9 +336,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     import uvicorn
 
     from api.http import create_app
+    from engine.store.migrate import require_head
 
     if workers < 1:
         raise InvalidInput("workers", "must be at least 1")
+    require_head(get_app().settings.database_url)
     if workers == 1:
         uvicorn.run(create_app(get_app()), host=host, port=port, log_level="info")
         return

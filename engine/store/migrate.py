@@ -35,3 +35,23 @@ def current(url: str) -> str | None:
             return MigrationContext.configure(conn).get_current_revision()
     finally:
         engine.dispose()
+
+
+def head() -> str:
+    """The revision this code's migrations end at."""
+    from alembic.script import ScriptDirectory
+
+    found = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert found is not None
+    return found
+
+
+def require_head(url: str) -> None:
+    """Refuse to serve a database whose schema is not the one this code writes: every request
+    would otherwise fail on the first missing table or column."""
+    at, want = current(url), head()
+    if at != want:
+        where = "has no schema yet" if at is None else f"is at schema revision {at}"
+        raise RuntimeError(
+            f"the database {where}; this version of pkh needs {want}: run `pkh db upgrade`"
+        )

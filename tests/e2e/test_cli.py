@@ -1056,3 +1056,32 @@ def test_a_setting_that_does_not_parse_is_named_without_a_traceback(pkh: Pkh) ->
     assert "configuration: " in r.stderr
     assert "PKH_API_THREADS: Input should be greater than or equal to 1" in r.stderr
     assert "PKH_SMTP_PORT: Input should be a valid integer" in r.stderr
+
+
+def test_serve_refuses_a_database_whose_schema_is_behind(tmp_path: Path) -> None:
+    from engine.store.migrate import head, upgrade
+
+    old = tmp_path / "old.db"
+    upgrade(f"sqlite:///{old}", "0007")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PKH_")}
+    for db, says in ((old, "is at schema revision 0007"), (tmp_path / "new.db", "no schema yet")):
+        env["PKH_DATABASE_URL"] = f"sqlite:///{db}"
+        r = subprocess.run(
+            [_pkh_executable(), "serve", "--port", "1"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert says in r.stderr and f"needs {head()}: run `pkh db upgrade`" in r.stderr
+    # a command on the old schema says what to do, too
+    env["PKH_DATABASE_URL"] = f"sqlite:///{old}"
+    r = subprocess.run(
+        [_pkh_executable(), "case", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert r.returncode == 1 and "run `pkh db upgrade`" in r.stderr, r.stderr
