@@ -366,23 +366,28 @@ def _searches(shape: tuple[Any, ...]) -> _Search:
         sa.bindparam("p_cap")
     )
     count = sa.select(sa.func.count()).select_from(counted.subquery())
-    base = _where(sa.select(CASES), shape)
+    ids = _where(sa.select(c.id), shape)
     after = sa.tuple_(c.stage_due, c.id) > sa.tuple_(
         sa.bindparam("p_after_due", type_=UTCDateTime()), sa.bindparam("p_after_id")
     )
-    dated = base.where(c.stage_due.is_not(None))
-    undated = (
-        base.where(c.stage_due.is_(None), c.id > sa.bindparam("p_after_id"))
-        .order_by(c.id)
-        .limit(sa.bindparam("p_limit"))
-    )
+    dated = ids.where(c.stage_due.is_not(None)).order_by(c.stage_due, c.id)
+    undated = ids.where(c.stage_due.is_(None), c.id > sa.bindparam("p_after_id")).order_by(c.id)
     known = _SEARCHES[shape] = _Search(
         Prepared(count),
-        Prepared(dated.order_by(c.stage_due, c.id).limit(sa.bindparam("p_limit"))),
-        Prepared(dated.where(after).order_by(c.stage_due, c.id).limit(sa.bindparam("p_limit"))),
-        Prepared(undated),
+        Prepared(_rows_of(dated)),
+        Prepared(_rows_of(dated.where(after))),
+        Prepared(_rows_of(undated)),
     )
     return known
+
+
+def _rows_of(ids: Any) -> Any:
+    """The rows of the page that `ids` picks: the page is chosen inside an index (the ids, in
+    order, limited), and only its rows are read (a "deferred join"; search_cases puts them
+    back in order). An office's page sorted whole rows of every open case of the office;
+    now it sorts index entries."""
+    page = ids.limit(sa.bindparam("p_limit")).subquery("page")
+    return sa.select(CASES).join(page, CASES.c.id == page.c.id)
 
 
 def _values(f: CaseFilter) -> dict[str, Any]:
@@ -409,7 +414,8 @@ def search_cases(
     cursor), and the total, counted up to COUNT_CAP + 1 (above COUNT_CAP means "10,000+":
     an exact count of millions of open cases would cost more than the page itself).
     Each part of the page is one range of an index read in order (ix_cases_open_stage_due),
-    or for an office one range of ix_cases_status_region, so page 1,000 costs as page 1."""
+    so page 1,000 costs as page 1; for an office, one range of ix_cases_status_region_due
+    (sorted entries of the office's cases, then the page's rows)."""
     search = _searches(_shape(f))
     values = _values(f)
     total = int(search.count.run(session, {**values, "p_cap": COUNT_CAP + 1}).scalar_one())
@@ -423,17 +429,29 @@ def search_cases(
                 {**values, "p_after_due": after[0], "p_after_id": after[1], "p_limit": limit + 1},
             )
         )
+    rows.sort(key=_due_order)
     if len(rows) <= limit:
         last = after[1] if after is not None and after[0] >= FAR_FUTURE else ""
-        rows += search.undated.run(
-            session, {**values, "p_after_id": last, "p_limit": limit + 1 - len(rows)}
+        undated = list(
+            search.undated.run(
+                session, {**values, "p_after_id": last, "p_limit": limit + 1 - len(rows)}
+            )
         )
+        rows += sorted(undated, key=_id_order)
     states = [state_from_row(r) for r in rows[:limit]]
     cursor = None
     if len(rows) > limit:
         last_state = states[-1]
         cursor = (last_state.stage_due or FAR_FUTURE, last_state.id)
     return states, total, cursor
+
+
+def _due_order(row: Any) -> tuple[datetime, str]:
+    return (row.stage_due, row.id)
+
+
+def _id_order(row: Any) -> str:
+    return row.id  # type: ignore[no-any-return]
 
 
 def list_cases(

@@ -95,7 +95,7 @@ class CaseRow(SQLModel, table=True):
         sa.Index("ix_cases_open_level_due", "status", "level_due"),
         sa.Index("ix_cases_workflow_state", "workflow", "state"),
         sa.Index("ix_cases_region", "region"),
-        sa.Index("ix_cases_status_region", "status", "region"),
+        sa.Index("ix_cases_status_region_due", "status", "region", "stage_due", "id"),
         sa.Index("ix_cases_handler", "handler"),
         sa.Index("ix_cases_subject", "subject", "workflow"),
     )
