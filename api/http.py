@@ -47,21 +47,30 @@ async def get_pkh(request: Request) -> App:
 AppDep = Annotated[App, Depends(get_pkh)]
 
 
-def current_actor(
+async def token_user(
     request: Request, app: AppDep, token: Annotated[str | None, Depends(oauth2)] = None
-) -> Actor:
-    """The signed-in user, from a bearer token (API) or the session cookie (pages)."""
+) -> str:
+    """The username a valid bearer token (API) or session cookie (pages) was issued to; the
+    account itself is not read here (async: a signature check, no I/O)."""
     token = token or request.cookies.get("pkh_session")
     if not token:
         raise Unauthenticated("not signed in")
     try:
-        username = read_token(token, app.settings.secret_key, app.service.clock())
+        return read_token(token, app.settings.secret_key, app.service.clock())
     except InvalidToken as e:
         raise Unauthenticated(f"invalid token: {e}") from None
+
+
+TokenUser = Annotated[str, Depends(token_user)]
+NO_LONGER_ACTIVE = "the account is no longer active"
+
+
+def current_actor(app: AppDep, username: TokenUser) -> Actor:
+    """The signed-in user, read from the store: an account made inactive is refused at once."""
     try:
         return app.service.actor(username)
     except NotFound:
-        raise Unauthenticated("the account is no longer active") from None
+        raise Unauthenticated(NO_LONGER_ACTIVE) from None
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

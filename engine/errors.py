@@ -42,6 +42,10 @@ class NotFound(EngineError):
     code = "not_found"
 
 
+class UnknownActor(NotFound):
+    """The acting user does not exist or is no longer active."""
+
+
 class TransitionNotAllowed(EngineError):
     code = "transition_not_allowed"
 

@@ -7,7 +7,7 @@ the clock is injected so tests and the sweep can run at any moment.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from engine.audit import ChainedEvent
 from engine.calendar import WorkingCalendar
 from engine.definition import WorkflowDefinition
-from engine.errors import CaseNotFound, ConcurrencyConflict, InvalidInput, NotFound, instant
+from engine.errors import (
+    CaseNotFound,
+    ConcurrencyConflict,
+    InvalidInput,
+    NotFound,
+    UnknownActor,
+    instant,
+)
 from engine.machine import Command, Env, compile_workflow
 from engine.state import SYSTEM, Actor, CaseState, Event, evolve, replay
 from engine.store import repository as repo
@@ -186,7 +193,7 @@ class CaseService:
                     who = self._actor(s, actor)
                     done = _replayed(s, who, once)
                     if done:
-                        return done
+                        return replace(done, actor=who)
                     state = self._visible(s, case_id, who, for_update=True)
                     # "now" is read once this case is ours: a writer that won the race
                     # earlier cannot leave us with a time before its event
@@ -196,14 +203,15 @@ class CaseService:
                     definition = self.workflows.get(state.workflow, state.workflow_version)
                     cmd = Command(trigger, who, at or now, dict(data), note)
                     new_state = self._decide_and_store(s, definition, state, cmd, now)
-                    return _remember(s, who, once, new_state, now)
+                    return replace(_remember(s, who, once, new_state, now), actor=who)
             except IntegrityError:
                 # Another writer appended the same version (or used the same key) first.
                 if once is not None:
                     with self.db.reading() as s:
-                        done = _replayed(s, self._actor(s, actor), once)
+                        who = self._actor(s, actor)
+                        done = _replayed(s, who, once)
                     if done:
-                        return done
+                        return replace(done, actor=who)
                 with self.db.reading() as s:
                     current = repo.current_version(s, case_id)
                 if attempt + 1 == attempts:
@@ -338,7 +346,7 @@ class CaseService:
             return SYSTEM
         row = repo.user_row(s, username)
         if row is None or not row.active:
-            raise NotFound(f"unknown or inactive user: {username}")
+            raise UnknownActor(f"unknown or inactive user: {username}")
         return Actor(row.username, row.role, row.region)
 
     def _visible(
@@ -406,6 +414,7 @@ class Outcome:
     status_code: int = 200
     response: dict[str, Any] | None = None
     replayed: bool = False
+    actor: Actor | None = None  # who acted, as read in the command's own transaction
 
 
 def _replayed(s: Session, who: Actor, once: Once | None) -> Outcome | None:

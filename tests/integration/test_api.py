@@ -1194,6 +1194,31 @@ def test_a_token_signed_with_another_secret_or_for_a_gone_user_is_401(
     assert client.get("/me", headers=h).status_code == 401
 
 
+def test_an_account_made_inactive_is_refused_at_once_and_its_command_leaves_nothing(
+    app: App,
+) -> None:
+    """POST /cases/{id}/events reads the account inside the command's transaction (not
+    before it): an inactive account is still 401, and nothing is written."""
+    client = client_for(app)
+    case_id = file_case(app)
+    h = auth(app, "kab.bogor")
+    body = {"event": "advance", "data": {}}
+    assert client.post(f"/cases/{case_id}/events", json=body, headers=h).status_code == 200
+    with app.db.transaction() as s:
+        row = s.get(UserRow, "kab.bogor")
+        assert row is not None
+        row.active = False
+    before = event_count(app, case_id)
+    for headers in (h, {**h, "Idempotency-Key": "k-1"}):
+        r = client.post(f"/cases/{case_id}/events", json=body, headers=headers)
+        assert r.status_code == 401, r.text
+        assert r.json()["message"] == "the account is no longer active"
+    assert client.get(f"/cases/{case_id}", headers=h).status_code == 401
+    ghost = {"Authorization": f"Bearer {token(app, 'nobody')}"}
+    assert client.post(f"/cases/{case_id}/events", json=body, headers=ghost).status_code == 401
+    assert event_count(app, case_id) == before
+
+
 def test_login_with_a_password_returns_a_working_bearer_token(app: App, clock: Clock) -> None:
     add_user(app.db, "kab.login", "kabupaten", "3271", now=clock(), password="rahasia-123")
     client = client_for(app)
