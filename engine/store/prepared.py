@@ -15,8 +15,8 @@ conversions, and only skips the machinery:
 
 What is skipped: SQLAlchemy's execution context, its after-execution events and echo logging
 (`before_cursor_execute` listeners are still called, with no context) and Python-side column
-defaults (a statement that would need one fails naming the
-missing parameter: a value is never silently dropped).
+defaults (a statement that would need one fails naming the missing parameter: a value is never
+silently dropped).
 """
 
 from __future__ import annotations

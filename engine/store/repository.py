@@ -124,12 +124,17 @@ def event_from_row(row: Any) -> ChainedEvent:
     return ChainedEvent(row.id, ev, row.prev_hash, row.hash, frozenset(p))
 
 
+def prefix_bounds(prefix: str) -> tuple[str, str]:
+    """[lower, upper) of the codes that start with `prefix`."""
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 def region_within(col: Any, prefix: str) -> Any:
     """`col` starts with `prefix`, written as a range so an index serves it (a LIKE is not
     served by an index on SQLite, nor on PostgreSQL outside the C collation). Region codes
     are digit strings, for which code-point and collation order agree."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return sa.and_(col >= prefix, col < upper)
+    lower, upper = prefix_bounds(prefix)
+    return sa.and_(col >= lower, col < upper)
 
 
 def state_from_row(row: Any) -> CaseState:
@@ -394,8 +399,7 @@ def _values(f: CaseFilter) -> dict[str, Any]:
     values: dict[str, Any] = {f"f_{n}": getattr(f, n) for n in _FILTER_COLUMNS if getattr(f, n)}
     for name, prefix in (("region", f.region_prefix), ("scope", f.scope)):
         if prefix:
-            values[f"f_{name}_lo"] = prefix
-            values[f"f_{name}_hi"] = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+            values[f"f_{name}_lo"], values[f"f_{name}_hi"] = prefix_bounds(prefix)
     if f.due_before is not None:
         values["f_due_before"] = f.due_before
     if f.overdue_at is not None:
