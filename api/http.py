@@ -47,11 +47,7 @@ async def get_pkh(request: Request) -> App:
 AppDep = Annotated[App, Depends(get_pkh)]
 
 
-async def token_user(
-    request: Request, app: AppDep, token: Annotated[str | None, Depends(oauth2)] = None
-) -> str:
-    """The username a valid bearer token (API) or session cookie (pages) was issued to; the
-    account itself is not read here (async: a signature check, no I/O)."""
+def _username(request: Request, app: App, token: str | None) -> str:
     token = token or request.cookies.get("pkh_session")
     if not token:
         raise Unauthenticated("not signed in")
@@ -61,12 +57,25 @@ async def token_user(
         raise Unauthenticated(f"invalid token: {e}") from None
 
 
+async def token_user(
+    request: Request, app: AppDep, token: Annotated[str | None, Depends(oauth2)] = None
+) -> str:
+    """The username a valid bearer token (API) or session cookie (pages) was issued to; the
+    account itself is not read here (async: a signature check, no I/O). For routes whose
+    command reads the account in its own transaction."""
+    return _username(request, app, token)
+
+
 TokenUser = Annotated[str, Depends(token_user)]
 NO_LONGER_ACTIVE = "the account is no longer active"
 
 
-def current_actor(app: AppDep, username: TokenUser) -> Actor:
-    """The signed-in user, read from the store: an account made inactive is refused at once."""
+def current_actor(
+    request: Request, app: AppDep, token: Annotated[str | None, Depends(oauth2)] = None
+) -> Actor:
+    """The signed-in user, from a bearer token (API) or the session cookie (pages), read from
+    the store: an account made inactive is refused at once."""
+    username = _username(request, app, token)
     try:
         return app.service.actor(username)
     except NotFound:
