@@ -10,9 +10,12 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from engine.state import CaseState, Event, ReplayError, replay
+
+_string = encode_basestring  # json's own string encoder (C), as json.dumps(ensure_ascii=False)
 
 GENESIS = "0" * 64
 
@@ -21,10 +24,11 @@ def _instant(dt: datetime) -> str:
     """The instant in UTC as 'YYYY-MM-DDTHH:MM:SS.ffffffZ' (part of every event's hash).
     isoformat gives the same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ") for years 1000-9999
     at a fraction of the cost (strftime was 15% of audit verify); other years keep strftime,
-    whose unpadded year the stored hashes were computed with."""
+    whose unpadded year the stored hashes were computed with. An instant in UTC formats as
+    '...+00:00'; that suffix is cut instead of building a naive copy first."""
     u = dt if dt.tzinfo is UTC else dt.astimezone(UTC)
     if u.year >= 1000:
-        return u.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        return u.isoformat(timespec="microseconds")[:-6] + "Z"
     return u.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -32,21 +36,71 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def _item(value: Any) -> str:
+    """canonical(value), the common cases without the encoder's set-up."""
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if kind is int:
+        return int.__repr__(value)
+    return canonical(value)
+
+
+def payload_text(ev: Event) -> str:
+    """The event's payload in canonical JSON: the text that is hashed and the text stored."""
+    return canonical(ev.payload())
+
+
+def _body(prev_hash: str, ev: Event, payload: str) -> str:
+    """canonical([prev_hash, case_id, version, type, payload, workflow, workflow_version,
+    actor, role, occurred_at, recorded_at]) with the payload's canonical text given: a JSON
+    array with "," between items is the items' own texts joined, so the payload is encoded
+    once for the hash and for storage (`chain`), and audit verify can hash the stored text
+    without decoding and encoding it again."""
+    return "".join(
+        (
+            "[",
+            _item(prev_hash),
+            ",",
+            _item(ev.case_id),
+            ",",
+            _item(ev.version),
+            ",",
+            _item(ev.type),
+            ",",
+            payload,
+            ",",
+            _item(ev.workflow),
+            ",",
+            _item(ev.workflow_version),
+            ",",
+            _item(ev.actor),
+            ",",
+            _item(ev.role),
+            ",",
+            _string(_instant(ev.occurred_at)),
+            ",",
+            _string(_instant(ev.recorded_at)),
+            "]",
+        )
+    )
+
+
+def _digest(prev_hash: str, ev: Event, payload: str) -> str:
+    return hashlib.sha256(_body(prev_hash, ev, payload).encode()).hexdigest()
+
+
 def event_hash(prev_hash: str, ev: Event) -> str:
-    body = [
-        prev_hash,
-        ev.case_id,
-        ev.version,
-        ev.type,
-        ev.payload(),
-        ev.workflow,
-        ev.workflow_version,
-        ev.actor,
-        ev.role,
-        _instant(ev.occurred_at),
-        _instant(ev.recorded_at),
-    ]
-    return hashlib.sha256(canonical(body).encode()).hexdigest()
+    """SHA-256 of canonical([prev_hash, case_id, version, type, payload, workflow,
+    workflow_version, actor, role, occurred_at, recorded_at]) (instants as `_instant`)."""
+    return _digest(prev_hash, ev, payload_text(ev))
+
+
+def chain(prev_hash: str, ev: Event) -> tuple[str, str]:
+    """(payload text, hash) of an event appended after `prev_hash`: the payload is encoded
+    once, and the text stored is the text hashed."""
+    payload = payload_text(ev)
+    return payload, _digest(prev_hash, ev, payload)
 
 
 PAYLOAD_KEYS = frozenset({"trigger", "data", "changes", "note"})
@@ -59,6 +113,10 @@ class ChainedEvent:
     prev_hash: str
     hash: str
     stored_keys: frozenset[str] = PAYLOAD_KEYS  # the payload's keys as stored
+    # The payload's text as the store holds it, where it keeps the text written (SQLite; a
+    # PostgreSQL jsonb column keeps its own form): what was hashed, for events written since
+    # the payload is stored in canonical form.
+    stored_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,12 +150,24 @@ def verify_chain(case_id: str, rows: Sequence[ChainedEvent]) -> Problem | None:
                 "chain_broken",
                 "previous-hash link does not match the event before it",
             )
-        if row.stored_keys != PAYLOAD_KEYS or event_hash(prev, ev) != row.hash:
+        if row.stored_keys != PAYLOAD_KEYS or not _hash_holds(prev, row):
             return Problem(
                 case_id, ev.version, "hash_mismatch", "the event's content does not match its hash"
             )
         prev = row.hash
     return None
+
+
+def _hash_holds(prev: str, row: ChainedEvent) -> bool:
+    """The event's hash matches its content. First over the payload's stored text (no JSON
+    encoding): if that digest matches, the stored text is the canonical text hashed when the
+    event was written (SHA-256 is collision resistant; the text is one whole JSON value, since
+    it was decoded into the event), so the stored event is the one written. Otherwise, e.g.
+    the text was re-encoded by the store or written before payloads were stored canonically,
+    over the canonical encoding of the decoded payload, which is what decides."""
+    if row.stored_text is not None and _digest(prev, row.event, row.stored_text) == row.hash:
+        return True
+    return event_hash(prev, row.event) == row.hash
 
 
 def comparable(state: CaseState | None) -> dict[str, Any] | None:
@@ -119,6 +189,11 @@ def verify_projection(
     except (ReplayError, TypeError, ValueError, KeyError) as e:
         # a forged or damaged event that cannot even be folded is tampering too
         return Problem(case_id, None, "replay_failed", f"{type(e).__name__}: {e}")
+    if replayed == projection:
+        # Equal values are equal in the JSON-normalized form below too (instants that are
+        # equal have the same text; JSON values that are equal stay equal through
+        # canonical()): the normalization is needed only to name what differs.
+        return None
     a, b = comparable(replayed), comparable(projection)
     if a == b:
         return None

@@ -2,7 +2,7 @@
 
 Each command is decided exactly as `CaseService` decides it (the shared machine, guards, effects,
 the same Env), and what it records is what the service records: events hash-chained with
-`engine.audit.event_hash`, the projection row, outbox rows, and gapless case numbers from the
+`engine.audit.chain`, the projection row, outbox rows, and gapless case numbers from the
 same `case_counters` row. Only the writing is batched: one multi-row insert or update per table
 for the whole batch, inside the caller's transaction, so `audit_runner.verify` holds.
 
@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.audit import GENESIS, event_hash
+from engine.audit import GENESIS, chain
 from engine.calendar import WorkingCalendar
 from engine.definition import WorkflowDefinition
 from engine.errors import (
@@ -190,8 +190,8 @@ def _insert_events(s: Session, events: Sequence[Event], heads: dict[str, str]) -
     prev = dict(heads)
     for ev in events:
         before = prev.get(ev.case_id, GENESIS)
-        h = event_hash(before, ev)
-        rows.append(repo.event_row(ev, before, h))
+        payload, h = chain(before, ev)
+        rows.append(repo.event_row(ev, before, h, payload))
         prev[ev.case_id] = h
     if rows:
         s.execute(sa.insert(repo.EV), rows)

@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from engine.store.prepared import use_connection
+from engine.store.tables import json_serializer
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> sa.Engine:
@@ -26,6 +27,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> sa.Engine:
         # Connection closes inside one), so the pool's extra rollback on every return is
         # not needed: it cost ~0.1 ms per read (bench api_worklist_p99_ms: two reads a request).
         pool_reset_on_return=None,
+        json_serializer=json_serializer,
     )
 
     @event.listens_for(engine, "connect")
@@ -63,7 +65,9 @@ class Database:
             self.write_engine = _sqlite_engine(url, immediate=True)
             self.read_engine = _sqlite_engine(url, immediate=False)
         else:
-            self.write_engine = sa.create_engine(url, pool_pre_ping=True)
+            self.write_engine = sa.create_engine(
+                url, pool_pre_ping=True, json_serializer=json_serializer
+            )
             self.read_engine = self.write_engine
 
     @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.audit import GENESIS, ChainedEvent, event_hash
+from engine.audit import GENESIS, ChainedEvent, chain
 from engine.errors import ConcurrencyConflict
 from engine.state import CaseState, Event
 from engine.store.prepared import Prepared
@@ -20,6 +21,7 @@ from engine.store.tables import (
     CaseCounterRow,
     CaseEventRow,
     CaseRow,
+    EncodedJson,
     OutboxRow,
     UserRow,
     UTCDateTime,
@@ -64,10 +66,16 @@ _NEXT_NUMBER = Prepared(
         "ON CONFLICT (key) DO UPDATE SET last = case_counters.last + 1 RETURNING last"
     )
 )
+# Events are read with the payload's text as stored where the store keeps text (SQLite), so
+# audit verify can hash that text (`ChainedEvent.stored_text`); `event_from_row` decodes it.
+# PostgreSQL's driver hands a jsonb value back decoded.
+_EVENT_COLUMNS = [
+    sa.type_coerce(c, sa.Text).label(c.name) if c.name == "payload" else c for c in EV.c
+]
 _EVENTS_OF = Prepared(
-    sa.select(EV).where(EV.c.case_id == sa.bindparam("b_case")).order_by(EV.c.version)
+    sa.select(*_EVENT_COLUMNS).where(EV.c.case_id == sa.bindparam("b_case")).order_by(EV.c.version)
 )
-_ALL_EVENTS = Prepared(sa.select(EV).order_by(EV.c.case_id, EV.c.version))
+_ALL_EVENTS = Prepared(sa.select(*_EVENT_COLUMNS).order_by(EV.c.case_id, EV.c.version))
 _CALENDAR_TOKEN = sa.select(EPOCH.c.token).where(EPOCH.c.id == 1).scalar_subquery()
 # the calendar's token comes with the actor's row: one statement fewer per command
 _USER = Prepared(
@@ -106,6 +114,9 @@ _STATE_COLUMNS = (
 
 def event_from_row(row: Any) -> ChainedEvent:
     p = row.payload
+    text = None
+    if type(p) is str:
+        text, p = p, json.loads(p)
     ev = Event(
         case_id=row.case_id,
         version=row.version,
@@ -121,7 +132,7 @@ def event_from_row(row: Any) -> ChainedEvent:
         changes=p.get("changes", {}),
         note=p.get("note"),
     )
-    return ChainedEvent(row.id, ev, row.prev_hash, row.hash, frozenset(p))
+    return ChainedEvent(row.id, ev, row.prev_hash, row.hash, frozenset(p), text)
 
 
 def prefix_bounds(prefix: str) -> tuple[str, str]:
@@ -219,13 +230,14 @@ def next_case_number(session: Session, key: str) -> int:
     return int(_run(session, _NEXT_NUMBER, {"k": key}).scalar_one())
 
 
-def event_row(ev: Event, prev_hash: str, hash_: str) -> dict[str, Any]:
-    """The case_events row of one chained event (the service's and the bulk path's)."""
+def event_row(ev: Event, prev_hash: str, hash_: str, payload: str) -> dict[str, Any]:
+    """The case_events row of one chained event (the service's and the bulk path's); `payload`
+    is the canonical text that was hashed (`engine.audit.chain`), stored as it is."""
     return {
         "case_id": ev.case_id,
         "version": ev.version,
         "event_type": ev.type,
-        "payload": ev.payload(),
+        "payload": EncodedJson(payload),
         "workflow": ev.workflow,
         "workflow_version": ev.workflow_version,
         "actor": ev.actor,
@@ -255,8 +267,8 @@ def append(session: Session, events: Sequence[Event], expected: int) -> list[str
             prev = prev_row.hash
     rows, hashes = [], []
     for ev in events:
-        h = event_hash(prev, ev)
-        rows.append(event_row(ev, prev, h))
+        payload, h = chain(prev, ev)
+        rows.append(event_row(ev, prev, h, payload))
         hashes.append(h)
         prev = h
     _run(session, _INSERT_EVENTS, rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -63,6 +64,29 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 
 
 JsonType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class EncodedJson:
+    """A JSON column's value already encoded by the caller (an event's payload in canonical
+    form: the text that was hashed), stored as it is instead of being encoded again. Only the
+    engines of `engine.store.db` know it (`json_serializer`); any other serializer refuses it
+    (json.dumps: "not JSON serializable"), so it is never stored as a quoted string."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"EncodedJson({self.text!r})"
+
+
+def json_serializer(value: Any) -> str:
+    """The engines' JSON encoder: SQLAlchemy's default (json.dumps) for every value but an
+    `EncodedJson`, whose text is stored as given."""
+    if type(value) is EncodedJson:
+        return value.text
+    return json.dumps(value)
 
 
 def _ts(**kw: Any) -> Any:

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.audit import _instant
+from engine.audit import (
+    GENESIS,
+    ChainedEvent,
+    _instant,
+    canonical,
+    chain,
+    event_hash,
+    verify_chain,
+)
+from engine.state import Event
+from engine.store.repository import event_from_row
 
 zones = st.integers(min_value=-12 * 60, max_value=14 * 60).map(
     lambda m: timezone(timedelta(minutes=m))
@@ -26,3 +40,98 @@ def test_instant_text_of_a_utc_value() -> None:
     assert _instant(datetime(2026, 3, 2, 2, 0, tzinfo=UTC)) == "2026-03-02T02:00:00.000000Z"
     wib = timezone(timedelta(hours=7))
     assert _instant(datetime(2026, 3, 2, 9, 0, 0, 5, tzinfo=wib)) == "2026-03-02T02:00:00.000005Z"
+
+
+# -- the event hash: the canonical body, built from its parts ------------------------------------
+texts = st.text(max_size=12)  # any code point: quotes, backslashes, control characters, emoji
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | texts,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
+    max_leaves=8,
+)
+instants = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)).map(
+    lambda d: d.replace(tzinfo=UTC)
+)
+events = st.builds(
+    Event,
+    case_id=texts,
+    version=st.integers(min_value=1, max_value=10**6),
+    type=texts,
+    trigger=texts,
+    workflow=texts,
+    workflow_version=st.integers(min_value=1, max_value=99),
+    actor=texts,
+    role=texts,
+    occurred_at=instants,
+    recorded_at=instants,
+    data=st.dictionaries(texts, values, max_size=4),
+    changes=st.dictionaries(texts, values, max_size=4),
+    note=st.none() | texts,
+)
+
+
+def _reference_hash(prev: str, ev: Event) -> str:
+    """The hash as it was first defined: SHA-256 of the canonical JSON of the whole body."""
+    body = [
+        prev,
+        ev.case_id,
+        ev.version,
+        ev.type,
+        ev.payload(),
+        ev.workflow,
+        ev.workflow_version,
+        ev.actor,
+        ev.role,
+        _instant(ev.occurred_at),
+        _instant(ev.recorded_at),
+    ]
+    return hashlib.sha256(canonical(body).encode()).hexdigest()
+
+
+@given(st.text(max_size=64), events)
+def test_event_hash_is_the_canonical_body_hash(prev: str, ev: Event) -> None:
+    """Stored chains were hashed over canonical(body); the body assembled from its parts (the
+    payload encoded once) must give the same hash for every event."""
+    payload, digest = chain(prev, ev)
+    assert digest == event_hash(prev, ev) == _reference_hash(prev, ev)
+    assert payload == canonical(ev.payload())
+    assert json.loads(payload) == json.loads(canonical(ev.payload()))
+
+
+def _stored(ev: Event, prev: str, digest: str, text: str) -> ChainedEvent:
+    """The event as the store hands it back: decoded from its stored text."""
+    row = SimpleNamespace(
+        id=1,
+        case_id=ev.case_id,
+        version=ev.version,
+        event_type=ev.type,
+        payload=text,
+        workflow=ev.workflow,
+        workflow_version=ev.workflow_version,
+        actor=ev.actor,
+        role=ev.role,
+        occurred_at=ev.occurred_at,
+        recorded_at=ev.recorded_at,
+        prev_hash=prev,
+        hash=digest,
+    )
+    return event_from_row(row)
+
+
+@given(events, texts)
+def test_a_stored_payload_is_checked_by_its_text_or_its_content(ev: Event, extra: str) -> None:
+    ev = dataclasses.replace(ev, version=1)
+    payload, digest = chain(GENESIS, ev)
+    stored = _stored(ev, GENESIS, digest, payload)
+    assert stored.stored_text == payload and stored.event == ev
+    assert verify_chain(ev.case_id, [stored]) is None
+    # the same content in another JSON form (a store that re-encodes it, or a row written
+    # before payloads were stored in canonical form): decided on the decoded content, valid
+    other = json.dumps(json.loads(payload), indent=1, ensure_ascii=True)
+    assert verify_chain(ev.case_id, [_stored(ev, GENESIS, digest, other)]) is None
+    # changed content, by text: the hash does not hold either way
+    changed = json.loads(payload)
+    changed["note"] = (changed["note"] or "") + extra + "x"
+    for text in (canonical(changed), json.dumps(changed)):
+        problem = verify_chain(ev.case_id, [_stored(ev, GENESIS, digest, text)])
+        assert problem is not None and problem.kind == "hash_mismatch"
