@@ -96,10 +96,7 @@ class Bulk:
             _set_counter(s, key, n - 1)
         created = [r for r in results if isinstance(r, CaseState)]
         _insert_events(s, events, {})
-        if created:
-            s.execute(
-                sa.insert(repo.CASES), [{"id": c.id, **repo.state_values(c)} for c in created]
-            )
+        repo.insert_projections(s, created)
         _outbox(s, definition, events, created, self.now)
         return results
 
@@ -193,8 +190,7 @@ def _insert_events(s: Session, events: Sequence[Event], heads: dict[str, str]) -
         payload, h = chain(before, ev)
         rows.append(repo.event_row(ev, before, h, payload))
         prev[ev.case_id] = h
-    if rows:
-        s.execute(sa.insert(repo.EV), rows)
+    repo.insert_events(s, rows)
 
 
 def _update_projections(s: Session, updates: Sequence[tuple[int, CaseState]]) -> None:

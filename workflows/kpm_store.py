@@ -19,6 +19,7 @@ from engine.errors import CaseNotFound, EngineError
 from engine.state import CaseState
 from engine.store import repository as repo
 from engine.store.kpm_tables import COUNTERS, HOUSEHOLDS, MEMBERS
+from engine.store.prepared import Prepared
 from workflows import kpm_codes as C
 from workflows.kpm_parse import nested
 
@@ -90,11 +91,15 @@ def _member_rows(state: CaseState) -> list[dict[str, str]]:
     ]
 
 
+_INSERT_HOUSEHOLDS = Prepared(sa.insert(HOUSEHOLDS))
+_INSERT_MEMBERS = Prepared(sa.insert(MEMBERS))
+
+
 def index_new(s: Session, states: Sequence[CaseState]) -> None:
     if not states:
         return
-    s.execute(
-        sa.insert(HOUSEHOLDS),
+    _INSERT_HOUSEHOLDS.run(
+        s,
         [
             {
                 "no_kk": st.attrs["no_kk"],
@@ -105,7 +110,9 @@ def index_new(s: Session, states: Sequence[CaseState]) -> None:
             for st in states
         ],
     )
-    s.execute(sa.insert(MEMBERS), [r for st in states for r in _member_rows(st)])
+    members = [r for st in states for r in _member_rows(st)]
+    if members:
+        _INSERT_MEMBERS.run(s, members)
 
 
 def index_changed(s: Session, pairs: Sequence[tuple[CaseState, CaseState]]) -> None:

@@ -276,6 +276,18 @@ def append(session: Session, events: Sequence[Event], expected: int) -> list[str
     return hashes
 
 
+def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Many `event_row`s in one executemany (the bulk path)."""
+    if rows:
+        _run(session, _INSERT_EVENTS, rows)
+
+
+def insert_projections(session: Session, states: Sequence[CaseState]) -> None:
+    """The projection rows of new cases in one executemany (the bulk path)."""
+    if states:
+        _run(session, _INSERT_CASE, [{"id": st.id, **state_values(st)} for st in states])
+
+
 def save_projection(session: Session, state: CaseState, expected: int) -> None:
     values = state_values(state)
     if expected == 0:
