@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,7 @@ from engine.errors import InvalidInput
 from engine.machine import mermaid
 from engine.store import audit_runner
 from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days
+from workflows.kpm_files import progress_bar
 
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 user_app = typer.Typer(no_args_is_help=True, help="User accounts.")
@@ -250,9 +252,21 @@ def _workflow_text(o: dict[str, Any]) -> str:
 def audit_verify(
     as_json: bool = typer.Option(False, "--json"),
     all_problems: bool = typer.Option(False, "--all", help="list every problem, not the first"),
+    progress: bool | None = typer.Option(
+        None, "--progress/--no-progress", help="a progress bar on stderr (default: on a terminal)"
+    ),
 ) -> None:
     """Check every hash chain, every projection against its replay, and the checkpoints."""
-    report = audit_runner.verify(get_app().db, stop_at_first=not all_problems)
+    shown = sys.stderr.isatty() if progress is None else progress
+    with progress_bar(shown) as bar:
+        task = bar.add_task("memeriksa / verifying", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = audit_runner.verify(
+            get_app().db, stop_at_first=not all_problems, progress=advance if shown else None
+        )
     out = {
         "ok": report.ok,
         "cases": report.cases,

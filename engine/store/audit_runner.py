@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -53,13 +53,23 @@ def _grouped(session: Session) -> Iterator[tuple[str, list[ChainedEvent]]]:
 CHUNK = 2000  # cases verified per projection lookup
 
 
-def verify(db: Database, *, stop_at_first: bool = True) -> VerifyReport:
+def verify(
+    db: Database,
+    *,
+    stop_at_first: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> VerifyReport:
     """Every chain, every projection against its replay, numbering and checkpoints, in one
     snapshot (a writer committing meanwhile must not look like tampering). Streams: events in
     (case, version) order, projections fetched for CHUNK cases at a time, so memory does not
-    grow with the number of cases."""
+    grow with the number of cases. `progress(events verified, events in the snapshot)` is
+    called after every CHUNK cases (a national store takes minutes)."""
     report = VerifyReport()
     with db.reading(snapshot=True) as s:
+        total = 0
+        if progress is not None:
+            total = int(s.execute(sa.select(sa.func.count()).select_from(repo.EV)).scalar_one())
+            progress(0, total)
         for chunk in _chunks(_grouped(s), CHUNK):
             ids = [case_id for case_id, _ in chunk]
             projections = {
@@ -76,6 +86,8 @@ def verify(db: Database, *, stop_at_first: bool = True) -> VerifyReport:
                     report.problems.append(problem)
                     if stop_at_first:
                         return report
+            if progress is not None:
+                progress(report.events, total)
         ev, cases = repo.EV, repo.CASES
         without_events = (
             sa.select(cases.c.id)

@@ -115,8 +115,10 @@ _STATE_COLUMNS = (
 def event_from_row(row: Any) -> ChainedEvent:
     p = row.payload
     text = None
-    if type(p) is str:
+    if type(p) is str:  # SQLite: the text as stored
         text, p = p, json.loads(p)
+    elif isinstance(p, bytes):  # a payload some tool stored as a BLOB: decoded, no text kept
+        p = json.loads(p)
     ev = Event(
         case_id=row.case_id,
         version=row.version,

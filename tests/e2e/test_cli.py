@@ -1044,6 +1044,17 @@ def test_the_kkn_story_through_the_staff_commands(pkh: Pkh) -> None:
     assert "ok:" in pkh.ok("audit", "verify").stdout
 
 
+def test_audit_verify_can_show_its_progress(pkh: Pkh) -> None:
+    """A national store takes minutes to verify: --progress draws a bar on stderr (by default
+    only on a terminal, so scripts and pipes get the result alone)."""
+    file_complaint(pkh, datetime.now(UTC) - timedelta(hours=1))
+    shown = pkh.ok("audit", "verify", "--progress")
+    assert "ok: 1 cases, 1 events" in shown.stdout
+    assert "verifying" in shown.stderr and "1/1" in shown.stderr
+    quiet = pkh.ok("audit", "verify")
+    assert "ok: 1 cases" in quiet.stdout and "verifying" not in quiet.stderr
+
+
 def test_a_setting_that_does_not_parse_is_named_without_a_traceback(pkh: Pkh) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PKH_")}
     env |= {"PKH_DATABASE_URL": f"sqlite:///{pkh.db}", "PKH_API_THREADS": "0"}

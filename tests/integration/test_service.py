@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from api.wiring import App
+from engine.audit import canonical
 from engine.errors import CaseNotFound, GuardRejected, InvalidInput, NotFound
 from engine.store import audit_runner
-from engine.store.repository import OUTBOX
+from engine.store.repository import CASES, OUTBOX
 from tests.conftest import Clock, complaint_data
 
 
@@ -116,6 +118,63 @@ def test_verify_case_checks_that_case_only(app: App) -> None:
     gone = audit_runner.verify_case(app.db, a.id)
     assert [p.kind for p in gone.problems] == ["events_missing"]
     assert audit_runner.verify_case(app.db, "ADU-2026-999999").ok  # nothing stored, nothing wrong
+
+
+def test_payloads_are_stored_as_hashed_and_verified_by_content(app: App) -> None:
+    """The payload is stored in the canonical text that was hashed (SQLite keeps it as
+    written). Verify accepts the same content in another JSON form (a store or a tool that
+    re-encodes it, rows written before) and still catches changed content."""
+    state = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    app.service.apply(state.id, "advance", {}, "kab.bogor", note="dicek")
+    events = app.service.history(state.id)
+    if app.db.dialect == "sqlite":
+        with app.db.write_engine.connect() as conn:
+            texts = conn.execute(
+                sa.text("SELECT payload FROM case_events WHERE case_id = :id ORDER BY version"),
+                {"id": state.id},
+            ).scalars()
+            stored = list(texts)
+        assert stored == [canonical(e.event.payload()) for e in events]
+        assert [e.stored_text for e in events] == stored
+    assert audit_runner.verify(app.db).ok
+    payload = events[1].event.payload()
+    spaced = json.dumps(payload, indent=2, ensure_ascii=True)
+    value = "CAST(:p AS jsonb)" if app.db.dialect == "postgresql" else ":p"
+    sql = f"UPDATE case_events SET payload = {value} WHERE case_id = :id AND version = 2"
+    tamper(app, sql, p=spaced, id=state.id)
+    assert audit_runner.verify(app.db).ok, "the same content in another form is not tampering"
+    tamper(app, sql, p=json.dumps({**payload, "note": "diubah"}), id=state.id)
+    bad = audit_runner.verify(app.db)
+    assert [(p.case_id, p.version, p.kind) for p in bad.problems] == [
+        (state.id, 2, "hash_mismatch")
+    ]
+
+
+def test_verify_notices_a_stored_number_that_changed_type(app: App) -> None:
+    """2 == 2.0 == True in Python; in the stored state they are different values."""
+    state = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    state = app.service.apply(state.id, "link_reporter", {}, "kab.bogor")
+    assert state.attrs["reporters"] == 2 and audit_runner.verify(app.db).ok
+    for changed in (2.0, True):
+        with app.db.write_engine.begin() as conn:
+            conn.execute(
+                sa.update(CASES)
+                .where(CASES.c.id == state.id)
+                .values(attrs={**state.attrs, "reporters": changed})
+            )
+        bad = audit_runner.verify(app.db)
+        assert [(p.case_id, p.kind) for p in bad.problems] == [(state.id, "projection_mismatch")]
+        assert "attrs" in bad.problems[0].detail
+
+
+def test_verify_reports_its_progress_over_the_snapshot(app: App, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(audit_runner, "CHUNK", 2)  # cases per step
+    ids = [app.service.open_case("complaint", complaint_data(), "kab.bogor").id for _ in range(5)]
+    app.service.apply(ids[0], "advance", {}, "kab.bogor")
+    seen: list[tuple[int, int]] = []
+    report = audit_runner.verify(app.db, progress=lambda done, total: seen.append((done, total)))
+    assert report.ok and report.events == 6
+    assert seen == [(0, 6), (3, 6), (5, 6), (6, 6)]
 
 
 def test_verify_notices_a_whole_case_removed_after_a_checkpoint(

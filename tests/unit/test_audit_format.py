@@ -98,7 +98,7 @@ def test_event_hash_is_the_canonical_body_hash(prev: str, ev: Event) -> None:
     assert json.loads(payload) == json.loads(canonical(ev.payload()))
 
 
-def _stored(ev: Event, prev: str, digest: str, text: str) -> ChainedEvent:
+def _stored(ev: Event, prev: str, digest: str, text: str | bytes) -> ChainedEvent:
     """The event as the store hands it back: decoded from its stored text."""
     row = SimpleNamespace(
         id=1,
@@ -129,6 +129,10 @@ def test_a_stored_payload_is_checked_by_its_text_or_its_content(ev: Event, extra
     # before payloads were stored in canonical form): decided on the decoded content, valid
     other = json.dumps(json.loads(payload), indent=1, ensure_ascii=True)
     assert verify_chain(ev.case_id, [_stored(ev, GENESIS, digest, other)]) is None
+    # stored as a BLOB by some tool: decoded as before, checked on its content
+    blob = _stored(ev, GENESIS, digest, payload.encode())
+    assert blob.stored_text is None and blob.event == ev
+    assert verify_chain(ev.case_id, [blob]) is None
     # changed content, by text: the hash does not hold either way
     changed = json.loads(payload)
     changed["note"] = (changed["note"] or "") + extra + "x"
