@@ -21,7 +21,7 @@ from engine.audit import (
     verify_chain,
 )
 from engine.state import Event
-from engine.store.repository import event_from_row
+from engine.store.repository import event_from_row, event_row
 
 zones = st.integers(min_value=-12 * 60, max_value=14 * 60).map(
     lambda m: timezone(timedelta(minutes=m))
@@ -100,22 +100,9 @@ def test_event_hash_is_the_canonical_body_hash(prev: str, ev: Event) -> None:
 
 def _stored(ev: Event, prev: str, digest: str, text: str | bytes) -> ChainedEvent:
     """The event as the store hands it back: decoded from its stored text."""
-    row = SimpleNamespace(
-        id=1,
-        case_id=ev.case_id,
-        version=ev.version,
-        event_type=ev.type,
-        payload=text,
-        workflow=ev.workflow,
-        workflow_version=ev.workflow_version,
-        actor=ev.actor,
-        role=ev.role,
-        occurred_at=ev.occurred_at,
-        recorded_at=ev.recorded_at,
-        prev_hash=prev,
-        hash=digest,
-    )
-    return event_from_row(row)
+    # the row the store writes (`event_row`), with the payload as the store hands it back
+    row = {**event_row(ev, prev, digest, ""), "payload": text}
+    return event_from_row(SimpleNamespace(id=1, **row))
 
 
 @given(events, texts)
