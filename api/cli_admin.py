@@ -272,10 +272,7 @@ def audit_verify(
         "cases": report.cases,
         "events": report.events,
         "checkpoints": report.checkpoints,
-        "problems": [
-            {"case_id": p.case_id, "version": p.version, "kind": p.kind, "detail": p.detail}
-            for p in report.problems
-        ],
+        "problems": [p.as_dict() for p in report.problems],
     }
     if as_json:
         emit(out, True, str)

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.security import InvalidToken, read_token
 from api.wiring import App, build_app
 from engine.errors import (
+    AlreadyRunning,
     CaseNotFound,
     ConcurrencyConflict,
     EngineError,
@@ -94,11 +95,15 @@ def require_role(*roles: str) -> Any:
     return Depends(check)
 
 
+AUDITOR_ROLES = ("auditor", "pusat", "admin")
+Auditors = require_role(*AUDITOR_ROLES)
+
 STATUS = {
     CaseNotFound: 404,
     NotFound: 404,
     TransitionNotAllowed: 409,
     ConcurrencyConflict: 409,
+    AlreadyRunning: 409,
     GuardRejected: 422,
     InvalidInput: 422,
     NotPermitted: 403,

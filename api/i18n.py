@@ -134,11 +134,30 @@ STRINGS: dict[str, tuple[str, str]] = {
         "what replaying them gives.",
     ),
     "verify_whole": (
-        "Pemeriksaan seluruh penyimpanan (semua kasus, nomor kasus, titik periksa): "
-        "pkh audit verify atau GET /audit/verify.",
-        "The whole store (every case, case numbers, checkpoints): pkh audit verify or "
-        "GET /audit/verify.",
+        "Pemeriksaan seluruh penyimpanan (semua kasus, nomor kasus, titik periksa): bagian "
+        "di bawah (auditor nasional), pkh audit verify, atau POST /audit/runs.",
+        "The whole store (every case, case numbers, checkpoints): the section below (national "
+        "auditors), pkh audit verify, or POST /audit/runs.",
     ),
+    "whole_title": ("Pemeriksaan seluruh penyimpanan", "Whole-store verification"),
+    "whole_intro": (
+        "Semua rantai hash, semua kasus tersimpan terhadap pemutaran ulang kejadiannya, nomor "
+        "kasus, dan titik periksa. Berjalan di latar belakang; pada penyimpanan nasional "
+        "memakan beberapa menit.",
+        "Every hash chain, every stored case against the replay of its events, case numbers "
+        "and checkpoints. Runs in the background; minutes on a national store.",
+    ),
+    "whole_none": ("Belum pernah dijalankan.", "Never run yet."),
+    "whole_last": ("Pemeriksaan terakhir", "Last verification"),
+    "whole_start": ("Mulai pemeriksaan", "Start verification"),
+    "whole_started": (
+        "Pemeriksaan dimulai. Muat ulang halaman ini untuk melihat kemajuannya.",
+        "Verification started. Reload this page to see its progress.",
+    ),
+    "whole_progress": ("Kemajuan", "Progress"),
+    "whole_events": ("{done} dari {total} kejadian", "{done} of {total} events"),
+    "whole_problems": ("Masalah", "Problems"),
+    "whole_more": ("dan {n} lainnya", "and {n} more"),
     "verify_bad": ("DITEMUKAN MASALAH", "PROBLEMS FOUND"),
     "holidays_of": ("Hari libur {year}", "Non-working days {year}"),
     "date": ("Tanggal", "Date"),
@@ -224,6 +243,13 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "dirujuk": ("Dirujuk", "Referred"),
     },
     "status": {"open": ("terbuka", "open"), "closed": ("ditutup", "closed")},
+    "run_status": {
+        "running": ("sedang berjalan", "running"),
+        "ok": ("utuh", "intact"),
+        "failed": ("DITEMUKAN MASALAH", "PROBLEMS FOUND"),
+        "error": ("tidak dapat diselesaikan", "could not finish"),
+        "interrupted": ("terputus", "interrupted"),
+    },
     "closed": {"selesai": ("Selesai", "Resolved"), "ditolak": ("Ditolak", "Rejected")},
     "type": {
         "data_peserta": ("Data peserta", "Participant data"),

@@ -239,8 +239,8 @@ def audit_case(app: App, actor: Actor, form: dict[str, str]) -> dict[str, Any]:
             for k in keys
             if then["attrs"].get(k) != now["attrs"].get(k)
         ]
-    # this case's chain and stored state; the whole store is `pkh audit verify` / GET
-    # /audit/verify (minutes on a national store: not something to run per page view)
+    # this case's chain and stored state; the whole store is a background run (POST
+    # /audit/runs, the page's own section, `pkh audit verify`): minutes on a national store
     report = audit_runner.verify_case(app.db, case_id)
     return {
         "as_of": as_of,

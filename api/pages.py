@@ -25,13 +25,21 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from api import page_views as pv
 from api.admin import list_overrides
-from api.http import TOKEN_TTL, AppDep, Unauthenticated, current_actor
+from api.http import AUDITOR_ROLES, TOKEN_TTL, AppDep, Unauthenticated, current_actor
 from api.i18n import day_text, field_label, label, pick, text, translator, when
 from api.security import create_token
 from api.views import case_out, event_view
 from api.wiring import App
-from engine.errors import CaseNotFound, EngineError, InvalidInput, NotFound, NotPermitted
+from engine.errors import (
+    AlreadyRunning,
+    CaseNotFound,
+    EngineError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+)
 from engine.state import Actor
+from engine.store import audit_runs
 from engine.store.repository import COUNT_CAP, CaseFilter, search_cases
 from engine.store.tables import UserRow
 from workflows.complaint import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
@@ -39,7 +47,7 @@ from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days, zon
 from workflows.roles import MASK, sees_reporter
 
 SESSION_COOKIE, CSRF_COOKIE, LANG_COOKIE = "pkh_session", "pkh_csrf", "lang"
-AUDITORS = ("auditor", "pusat", "admin")
+AUDITORS = AUDITOR_ROLES
 # Not /cases/{id}: the JSON API answers there, and its router is included first.
 CASE_PAGE = "/cases/{case_id}/view"
 WORKLIST_LIMIT = 300
@@ -420,10 +428,41 @@ def file_complaint(form: Form, ctx: Page) -> Response:
 # ------------------------------------------------------------------------- audit, calendar
 @router.get("/audit")
 def audit(
-    ctx: Page, case_id: str = "", at: str = "", zone: str = "WIB", basis: str = "recorded"
+    ctx: Page,
+    case_id: str = "",
+    at: str = "",
+    zone: str = "WIB",
+    basis: str = "recorded",
+    started: str = "",
 ) -> HTMLResponse:
     _require(ctx, AUDITORS)
     form = {"case_id": case_id.strip(), "at": at, "zone": zone, "basis": basis}
+    return _audit_page(ctx, form, started=bool(started))
+
+
+@router.post("/audit/whole")
+def start_whole_verify(form: Form, ctx: Page) -> Response:
+    """A national auditor starts a whole-store verification (the API's POST /audit/runs)."""
+    _require(ctx, AUDITORS)
+    if ctx.me.region is not None:
+        raise NotPermitted("verification covers every region: national auditors, pusat, admin")
+    try:
+        audit_runs.launch(ctx.app.db, ctx.me.username, ctx.app.service.clock)
+    except AlreadyRunning as e:
+        blank = {"case_id": "", "at": "", "zone": "WIB", "basis": "recorded"}
+        error = {"message": str(e), "reasons": [], "reload": False}
+        return _audit_page(ctx, blank, status=409, whole_error=error)
+    return RedirectResponse("/audit?started=1", status_code=303)
+
+
+def _audit_page(
+    ctx: Ctx,
+    form: dict[str, str],
+    *,
+    status: int = 200,
+    started: bool = False,
+    whole_error: dict[str, Any] | None = None,
+) -> HTMLResponse:
     result, error = None, None
     if form["case_id"]:
         try:
@@ -431,13 +470,20 @@ def audit(
         except EngineError as e:
             error = pv.engine_error(e, ctx.lang)[1] if not isinstance(e, CaseNotFound) else None
             error = error or {"message": text("not_found_text", ctx.lang), "reasons": []}
+    national = ctx.me.region is None  # the whole store names cases of every region
+    last = audit_runs.recent(ctx.app.db, ctx.app.service.clock(), 1) if national else []
     return render(
         ctx,
         "audit.html",
+        status,
         form=form,
         result=result,
         error=error,
         zones=[z.value for z in Zone],
+        national=national,
+        last_run=last[0] if last else None,
+        started=started,
+        whole_error=whole_error,
     )
 
 

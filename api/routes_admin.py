@@ -5,22 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.admin import add_override, add_user, list_overrides, list_users, remove_override
-from api.http import AppDep, CurrentActor, require_role
+from api.http import AppDep, Auditors, CurrentActor, require_role
 from api.views import workflow_view
 from engine.calendar import CalendarRangeError
 from engine.errors import InvalidInput, NotPermitted, instant
 from engine.machine import mermaid
 from engine.state import Actor
-from engine.store import audit_runner
+from engine.store import audit_runs
 from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days
 
 router = APIRouter()
 AdminOnly = require_role("admin")
-Auditors = require_role("auditor", "admin", "pusat")
 
 
 @router.get("/workflows", tags=["workflows"])
@@ -192,19 +191,46 @@ def me(actor: CurrentActor) -> dict[str, Any]:
     return {"username": actor.username, "role": actor.role, "region": actor.region}
 
 
-@router.get("/audit/verify", tags=["audit"])
-def verify(app: AppDep, actor: Annotated[Actor, Auditors]) -> dict[str, Any]:
+def _national(actor: Actor) -> None:
     if actor.region is not None:
         # the chains and checkpoints cover the whole store, so the answer names cases anywhere
         raise NotPermitted("verification covers every region: national auditors, pusat, admin")
-    report = audit_runner.verify(app.db)
-    return {
-        "ok": report.ok,
-        "cases": report.cases,
-        "events": report.events,
-        "checkpoints": report.checkpoints,
-        "problems": [
-            {"case_id": p.case_id, "version": p.version, "kind": p.kind, "detail": p.detail}
-            for p in report.problems
-        ],
-    }
+
+
+@router.post(
+    "/audit/runs",
+    status_code=202,
+    tags=["audit"],
+    responses={409: {"description": "a verification is already running (its run_id given)"}},
+)
+def start_audit_run(
+    app: AppDep, actor: Annotated[Actor, Auditors], response: Response
+) -> dict[str, Any]:
+    """Start verifying the whole store (every chain, every stored case against its replay,
+    case numbering, checkpoints) in the background; read its progress and result at the URL
+    in Location. One run at a time."""
+    _national(actor)
+    run = audit_runs.launch(app.db, actor.username, app.service.clock)
+    response.headers["Location"] = f"/audit/runs/{run.id}"
+    return run.as_dict()
+
+
+@router.get("/audit/runs", tags=["audit"])
+def list_audit_runs(
+    app: AppDep,
+    actor: Annotated[Actor, Auditors],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[dict[str, Any]]:
+    """The latest whole-store verifications, newest first, from the API or the nightly flow."""
+    _national(actor)
+    return [r.as_dict() for r in audit_runs.recent(app.db, app.service.clock(), limit)]
+
+
+@router.get("/audit/runs/{run_id}", tags=["audit"], responses={404: {"description": "no such run"}})
+def get_audit_run(
+    run_id: Annotated[int, Path(ge=1, le=2**62)], app: AppDep, actor: Annotated[Actor, Auditors]
+) -> dict[str, Any]:
+    """One verification: `running` with events_done of events_total, then `ok`, `failed`
+    (problems found), `error` (could not finish) or `interrupted` (its process stopped)."""
+    _national(actor)
+    return audit_runs.get(app.db, run_id, app.service.clock()).as_dict()

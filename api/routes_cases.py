@@ -16,6 +16,7 @@ from api.http import (
     NO_LONGER_ACTIVE,
     TOKEN_TTL,
     AppDep,
+    Auditors,
     CurrentActor,
     TokenUser,
     Unauthenticated,
@@ -26,6 +27,7 @@ from api.views import case_out, event_view
 from engine.errors import InvalidInput, UnknownActor, instant
 from engine.service import Once
 from engine.state import Actor, CaseState
+from engine.store import audit_runner
 from engine.store.repository import COUNT_CAP, CaseFilter, search_cases
 from engine.store.tables import UserRow
 from workflows.roles import masked, sees_reporter
@@ -241,3 +243,17 @@ def replay(
 
         view["attrs"] = masked(view["attrs"])
     return view
+
+
+@router.get("/cases/{case_id}/verify", tags=["audit"], responses=ERRORS)
+def verify_case(case_id: str, app: AppDep, actor: Annotated[Actor, Auditors]) -> dict[str, Any]:
+    """This case's hash chain, and its stored state against the replay of its events, in one
+    snapshot (auditors, within their region). The whole store: POST /audit/runs."""
+    app.service.get(case_id, actor.username)  # not found, or outside the auditor's region
+    report = audit_runner.verify_case(app.db, case_id)
+    return {
+        "case_id": case_id,
+        "ok": report.ok,
+        "events": report.events,
+        "problems": [p.as_dict() for p in report.problems],
+    }

@@ -126,6 +126,14 @@ class Problem:
     kind: str
     detail: str
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "version": self.version,
+            "kind": self.kind,
+            "detail": self.detail,
+        }
+
     def __str__(self) -> str:
         where = f"{self.case_id}" + (f" version {self.version}" if self.version else "")
         return f"{where}: {self.kind}: {self.detail}"

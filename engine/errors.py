@@ -113,6 +113,19 @@ class ConcurrencyConflict(EngineError):
         }
 
 
+class AlreadyRunning(EngineError):
+    """A job that runs one at a time (a whole-store audit verification) is under way."""
+
+    code = "already_running"
+
+    def __init__(self, message: str, *, run_id: int) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "run_id": self.run_id}
+
+
 class InvalidInput(EngineError):
     """A value is malformed or unknown; names the field."""
 

@@ -104,10 +104,43 @@ def dispatch(now: str | None = None, database_url: str | None = None) -> dict[st
     return report
 
 
+@flow(name="pkh-audit-verify")
+def audit_verify(database_url: str | None = None) -> dict[str, Any]:
+    """Verify the whole store (chains, stored cases against their replay, numbering,
+    checkpoints), recorded as an audit run started by `prefect` (GET /audit/runs shows it).
+    Problems found, or a run that could not finish, fail the flow run: Prefect's own
+    notifications and automations then see it."""
+    from engine.store import audit_runs
+
+    app = _app(database_url)
+    try:
+        started = audit_runs.start(app.db, "prefect", app.service.clock())
+        run = audit_runs.execute(app.db, started.id, app.service.clock)
+    finally:
+        app.db.dispose()
+    get_run_logger().info(
+        "audit run %d: %s, %d cases, %d events, %d problems",
+        run.id,
+        run.status,
+        run.cases,
+        run.events_done,
+        run.problem_count,
+    )
+    if run.status != "ok":
+        first = run.problems[0] if run.problems else {}
+        raise RuntimeError(
+            f"audit run {run.id}: {run.status}: {run.problem_count} problems"
+            + (f"; first: {first['case_id']}: {first['kind']}: {first['detail']}" if first else "")
+            + (f"; {run.error}" if run.error else "")
+        )
+    return run.as_dict()
+
+
 def deployments() -> list[Any]:
     """Sweep hourly while any office is open (06-15 WIB covers the office hours of WIB, WITA
     and WIT) on weekdays; the sweep itself skips holidays and cuti bersama. Dispatch every
-    minute; the monthly report at 07:00 WIB on the 1st."""
+    minute; the monthly report at 07:00 WIB on the 1st; the whole-store audit verification
+    nightly at 01:00 WIB, when nobody is filing."""
     from prefect.schedules import Cron, Interval
 
     from workflows.kpm_flow import deployment as kpm_deployment
@@ -120,6 +153,9 @@ def deployments() -> list[Any]:
             name="hourly", schedules=[Cron("0 6-15 * * 1-5", timezone="Asia/Jakarta")]
         ),
         dispatch.to_deployment(name="every-minute", schedules=[Interval(60)]),
+        audit_verify.to_deployment(
+            name="nightly", schedules=[Cron("0 1 * * *", timezone="Asia/Jakarta")]
+        ),
     ]
 
 

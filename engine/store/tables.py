@@ -228,6 +228,37 @@ class AuditCheckpointRow(SQLModel, table=True):
     digest: str = Field(max_length=64)
 
 
+class AuditRunRow(SQLModel, table=True):
+    """One whole-store audit verification (engine.store.audit_runs): who asked, how far it got
+    and what it found. At most one row is `running` at a time (a partial unique index); a
+    running row whose `updated_at` (its heartbeat) is old belongs to a process that died."""
+
+    __tablename__ = "audit_runs"
+    __table_args__ = (
+        sa.Index(
+            "ux_audit_runs_running",
+            "status",
+            unique=True,
+            sqlite_where=sa.text("status = 'running'"),
+            postgresql_where=sa.text("status = 'running'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(max_length=12)  # running, ok, failed, error, interrupted
+    started_by: str = Field(max_length=80)
+    started_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    events_total: int = 0
+    events_done: int = 0
+    cases: int = 0
+    checkpoints: int = 0
+    problem_count: int = 0
+    problems: list[dict[str, Any]] = Field(default_factory=list, sa_type=JsonType)  # the first
+    error: str | None = Field(default=None, max_length=500)
+
+
 class IdempotencyRow(SQLModel, table=True):
     """A command's first response, kept so a retried request records nothing twice."""
 

@@ -300,6 +300,47 @@ def test_the_audit_page_replays_a_case_and_verifies_its_chain(
     assert web.get("/audit").status_code == 403
 
 
+def test_a_national_auditor_starts_a_whole_store_verification_from_the_audit_page(
+    web: TestClient, app: App, clock: Clock
+) -> None:
+    from engine.store import audit_runs
+
+    case_id = file_case(app)
+    sign_in(web, app, "auditor")
+    page = web.get("/audit").text
+    assert "Pemeriksaan seluruh penyimpanan" in page and "Belum pernah dijalankan." in page
+    token = csrf_from(web, "/audit")
+    r = web.post("/audit/whole", data={"csrf": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/audit?started=1"
+    assert "Pemeriksaan dimulai" in web.get("/audit?started=1").text
+    deadline = time.monotonic() + 30
+    while not audit_runs.recent(app.db, clock())[0].finished:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    page = web.get("/audit").text
+    assert "utuh" in page and "1 dari 1 kejadian" in page and "Mulai pemeriksaan" in page
+
+    with app.db.write_engine.begin() as conn:  # tampered, then verified again
+        conn.execute(sa.text("UPDATE cases SET handler = 'siapa' WHERE id = :id"), {"id": case_id})
+    run = audit_runs.start(app.db, "pusat.spm", clock())
+    page = web.get("/audit").text
+    assert "sedang berjalan" in page and "Mulai pemeriksaan" not in page
+    refused = web.post("/audit/whole", data={"csrf": token}, follow_redirects=False)
+    assert refused.status_code == 409 and f"audit run {run.id}" in refused.text
+    audit_runs.execute(app.db, run.id, clock)
+    page = web.get("/audit").text
+    assert "DITEMUKAN MASALAH" in page and case_id in page and "projection_mismatch" in page
+
+    add_user(app.db, "aud.bogor", "auditor", "3271", now=clock())
+    sign_in(web, app, "aud.bogor")  # a regional auditor: one case at a time, in its region
+    assert "Pemeriksaan seluruh penyimpanan" not in web.get("/audit").text
+    token = csrf_from(web, "/audit")
+    assert web.post("/audit/whole", data={"csrf": token}).status_code == 403
+    web.cookies.set("lang", "en")
+    sign_in(web, app, "auditor")
+    assert "Whole-store verification" in web.get("/audit").text
+
+
 def test_the_calendar_lists_the_years_non_working_days(web: TestClient, app: App) -> None:
     sign_in(web, app, "kab.bogor")
     page = web.get("/calendar?year=2026").text

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -29,6 +30,7 @@ from api.http import TOKEN_TTL, create_app
 from api.security import create_token
 from api.wiring import App, build_app
 from engine.settings import Settings
+from engine.store import audit_runs
 from engine.store.migrate import upgrade
 from engine.store.repository import CASES, EV
 from engine.store.tables import UserRow
@@ -252,6 +254,20 @@ def auditing(who: Who | None) -> int:
     return 200 if who.role in ("auditor", "admin", "pusat") and national else 403
 
 
+def case_auditing(who: Who | None) -> int:
+    """One case's verification: auditors, pusat and admin, within their region."""
+    if who is None:
+        return 401
+    if who.role not in ("auditor", "admin", "pusat"):
+        return 403
+    return 404 if who.scope == "out" else 200
+
+
+def starting_a_run(who: Who | None) -> int:
+    status = auditing(who)
+    return 202 if status == 200 else status
+
+
 # -- per-row side-effect checks ------------------------------------------------------------------
 def _login(w: World, who: Who | None) -> httpx.Response:
     if who is None:  # the anonymous cell: a wrong password
@@ -403,6 +419,37 @@ def _post_staff(w: World, who: Who | None) -> httpx.Response:
     return w.client.post("/staff", json=body, headers=w.h(who))
 
 
+def finished_runs(w: World, _who: Who | None = None, timeout: float = 30.0) -> list[Any]:
+    """The audit runs, once none is running (a run started by an earlier cell may still be)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = audit_runs.recent(w.app.db, w.app.service.clock(), 100)
+        if all(r.finished for r in runs):
+            return runs
+        assert time.monotonic() < deadline, f"an audit run is still running: {runs[0]}"
+        time.sleep(0.02)
+
+
+def _start_run_check(w: World, who: Who | None, r: httpx.Response, before: list[Any]) -> None:
+    after = finished_runs(w)
+    if r.status_code != 202:
+        assert len(after) == len(before), "a refused start recorded a run"
+        return
+    assert r.headers["location"] == f"/audit/runs/{r.json()['id']}"
+    assert len(after) == len(before) + 1
+    done = after[0]
+    assert (done.id, done.status, done.started_by) == (r.json()["id"], "ok", who and who.username)
+
+
+def _get_run(w: World, who: Who | None) -> httpx.Response:
+    runs = finished_runs(w)
+    if not runs:
+        started = audit_runs.start(w.app.db, "auditor", w.app.service.clock())
+        audit_runs.execute(w.app.db, started.id, w.app.service.clock)
+        runs = finished_runs(w)
+    return w.client.get(f"/audit/runs/{runs[0].id}", headers=w.h(who))
+
+
 ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/auth/token"): Row(
         _login, lambda who: 401 if who is None else 200, check=_login_check
@@ -446,7 +493,21 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("GET", "/users"): Row(_get("/users"), admin_only(200)),
     ("POST", "/users"): Row(_post_user, admin_only(201), check=_post_user_check),
     ("GET", "/me"): Row(_get("/me"), signed_in(200), check=_me_check),
-    ("GET", "/audit/verify"): Row(_get("/audit/verify"), auditing),
+    ("POST", "/audit/runs"): Row(
+        lambda w, who: w.client.post("/audit/runs", headers=w.h(who)),
+        starting_a_run,
+        before=finished_runs,
+        check=_start_run_check,
+    ),
+    ("GET", "/audit/runs"): Row(_get("/audit/runs"), auditing),
+    ("GET", "/audit/runs/{run_id}"): Row(_get_run, auditing),
+    ("GET", "/cases/{case_id}/verify"): Row(
+        _get("/cases/{case}/verify"),
+        case_auditing,
+        check=lambda w, who, r, b: (
+            _not_found_like_missing(w, who, r, b) if r.status_code == 404 else None
+        ),
+    ),
     ("GET", "/staff"): Row(_get("/staff"), signed_in(200)),
     ("POST", "/staff"): Row(_post_staff, admin_only(201)),
     ("GET", "/staff/{name}"): Row(

@@ -57,11 +57,38 @@ def test_the_sweep_flow_splits_by_province_and_reports_what_it_did(
 
 
 def test_the_schedules_sweep_hourly_in_office_hours_and_dispatch_every_minute() -> None:
+    """And the monthly report, KPM data control, and the nightly audit verification."""
     from workflows.flows import deployments
 
-    report, kpm, sweep, dispatch = deployments()
+    report, kpm, sweep, dispatch, audit = deployments()
     assert kpm.schedules[0].schedule.cron == "0 5 * * *"
     assert report.schedules[0].schedule.cron == "0 7 1 * *"
     cron = sweep.schedules[0].schedule
     assert (cron.cron, cron.timezone) == ("0 6-15 * * 1-5", "Asia/Jakarta")
     assert dispatch.schedules[0].schedule.interval.total_seconds() == 60
+    nightly = audit.schedules[0].schedule
+    assert (nightly.cron, nightly.timezone) == ("0 1 * * *", "Asia/Jakarta")
+
+
+def test_the_audit_flow_records_its_run_and_fails_on_tampering(
+    prefect_harness: None, app: App, db_url: str
+) -> None:
+    import sqlalchemy as sa
+
+    from engine.store import audit_runs
+    from engine.store.repository import CASES
+    from workflows.flows import audit_verify
+
+    case = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    result = audit_verify(database_url=db_url)
+    assert (result["status"], result["cases"], result["events_done"]) == ("ok", 1, 1)
+    with app.db.transaction() as s:
+        s.execute(sa.update(CASES).where(CASES.c.id == case.id).values(level="pusat"))
+    with pytest.raises(RuntimeError, match=f"failed: 1 problems; first: {case.id}"):
+        audit_verify(database_url=db_url)
+    runs = audit_runs.recent(app.db, app.service.clock())
+    assert [(r.status, r.started_by, r.problem_count) for r in runs] == [
+        ("failed", "prefect", 1),
+        ("ok", "prefect", 0),
+    ]
+    assert runs[0].problems[0]["kind"] == "projection_mismatch"

@@ -171,10 +171,13 @@ def test_verify_reports_its_progress_over_the_snapshot(app: App, monkeypatch) ->
     monkeypatch.setattr(audit_runner, "CHUNK", 2)  # cases per step
     ids = [app.service.open_case("complaint", complaint_data(), "kab.bogor").id for _ in range(5)]
     app.service.apply(ids[0], "advance", {}, "kab.bogor")
+    audit_runner.checkpoint(app.db, app.service.clock())
+    audit_runner.checkpoint(app.db, app.service.clock())
     seen: list[tuple[int, int]] = []
     report = audit_runner.verify(app.db, progress=lambda done, total: seen.append((done, total)))
-    assert report.ok and report.events == 6
-    assert seen == [(0, 6), (3, 6), (5, 6), (6, 6)]
+    assert report.ok and report.events == 6 and report.checkpoints == 2
+    # every 2 cases, then after the numbering check and after each checkpoint (a heartbeat)
+    assert seen == [(0, 6), (3, 6), (5, 6), (6, 6), (6, 6), (6, 6), (6, 6)]
 
 
 def test_verify_notices_a_whole_case_removed_after_a_checkpoint(
