@@ -57,6 +57,22 @@ def login(app: AppDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) ->
     return Token(access_token=token, expires_in=int(TOKEN_TTL.total_seconds()))
 
 
+CASE: TypeAdapter[CaseOut] = TypeAdapter(CaseOut)
+CASE_PAGE: TypeAdapter[CasePage] = TypeAdapter(CasePage)
+
+
+def _json(
+    adapter: TypeAdapter[Any], value: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """`value` checked against the route's response model and encoded here, in the route's
+    own worker thread. Left to FastAPI, a sync route's response is validated in a second
+    worker thread, and a sync dependency (the signed-in account) takes a third: under 50
+    concurrent clients those hops cost more than the work (bench api_worklist_p99_ms,
+    api_post_events_per_s). The hot routes take `TokenUser` and read the account themselves."""
+    body = adapter.dump_json(adapter.validate_python(value))
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
 def _fingerprint(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -112,9 +128,6 @@ def _cursor(value: str | None) -> tuple[datetime, str] | None:
         raise InvalidInput("cursor", "is not a cursor this API gave out") from None
 
 
-CASE_PAGE: TypeAdapter[CasePage] = TypeAdapter(CasePage)
-
-
 @router.get("/cases", response_model=CasePage, tags=["cases"])
 def list_cases(
     app: AppDep,
@@ -132,10 +145,7 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Any:
-    """The worklist. The one hot read of the API: the account is read here rather than in a
-    dependency, and the page is validated and encoded here rather than by FastAPI, which
-    would run each step in a worker thread of its own (three thread hops per request: under
-    50 concurrent clients they cost more than the page; bench api_worklist_p99_ms)."""
+    """The worklist (see `_json`: one worker-thread hop per request, not three)."""
     actor = active_actor(app, username)
     if due_before is not None:
         due_before = instant(due_before, "due_before")
@@ -163,15 +173,14 @@ def list_cases(
         "total_capped": total > COUNT_CAP,
         "next_cursor": token.decode() if token else None,
     }
-    body = CASE_PAGE.dump_json(CASE_PAGE.validate_python(page))
-    return Response(body, media_type="application/json")
+    return _json(CASE_PAGE, page)
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut, tags=["cases"], responses=ERRORS)
-def get_case(case_id: str, app: AppDep, actor: CurrentActor, response: Response) -> Any:
+def get_case(case_id: str, app: AppDep, username: TokenUser) -> Any:
+    actor = active_actor(app, username)
     state = app.service.get(case_id, actor.username)
-    response.headers["ETag"] = f'"{state.version}"'
-    return case_out(app.registry, state, actor)
+    return _json(CASE, case_out(app.registry, state, actor), headers={"ETag": f'"{state.version}"'})
 
 
 def _if_match(value: str | None) -> int | None:
@@ -189,7 +198,6 @@ def post_event(
     body: EventCreate,
     app: AppDep,
     username: TokenUser,
-    response: Response,
     if_match: Annotated[str | None, Header(max_length=40)] = None,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Any:
@@ -217,8 +225,8 @@ def post_event(
     except UnknownActor:
         raise Unauthenticated(NO_LONGER_ACTIVE) from None
     assert out.actor is not None
-    response.headers["ETag"] = f'"{(out.response or {}).get("version", out.state.version)}"'
-    return _answer(out, app, out.actor)
+    etag = f'"{(out.response or {}).get("version", out.state.version)}"'
+    return _json(CASE, _answer(out, app, out.actor), headers={"ETag": etag})
 
 
 def _masked_history(app: Any, case_id: str, actor: Actor) -> tuple[CaseState, list[Any]]:
