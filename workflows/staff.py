@@ -129,7 +129,7 @@ def list_staff(db: Database, region: str | None = None) -> list[Staff]:
 
 
 def _suspended_user(s: Session, username: str | None) -> bool:
-    if not username:
+    if not username or repo.known_not_staff(s, username):  # its account row says so
         return False
     names = [r.name for r in _NAMES_OF_USER.run(s, {"b_user": username})]
     return bool(names) and any(status_of(_cases_about(s, n)) != "active" for n in names)

@@ -23,6 +23,7 @@ from engine.store.tables import (
     CaseRow,
     EncodedJson,
     OutboxRow,
+    StaffRow,
     UserRow,
     UTCDateTime,
 )
@@ -78,6 +79,7 @@ _EVENTS_OF = Prepared(
 _ALL_EVENTS = Prepared(sa.select(*_EVENT_COLUMNS).order_by(EV.c.case_id, EV.c.version))
 _CALENDAR_TOKEN = sa.select(EPOCH.c.token).where(EPOCH.c.id == 1).scalar_subquery()
 # the calendar's token comes with the actor's row: one statement fewer per command
+_STAFF_USERS = StaffRow.__table__  # type: ignore[attr-defined]
 _USER = Prepared(
     sa.select(
         USERS.c.username,
@@ -86,6 +88,9 @@ _USER = Prepared(
         USERS.c.active,
         USERS.c.suspended,
         _CALENDAR_TOKEN.label("calendar_token"),
+        # whether any staff record names this account: a command asks whether its actor is a
+        # suspended staff member (workflows.staff), and most actors are not staff at all
+        sa.exists().where(_STAFF_USERS.c.username == USERS.c.username).label("is_staff"),
     ).where(USERS.c.username == sa.bindparam("b_name"))
 )
 _TOKEN = Prepared(sa.select(_CALENDAR_TOKEN.label("calendar_token")))
@@ -198,6 +203,13 @@ def user_row(session: Session, username: str) -> Any:
         if row is not None:
             session.info["calendar_token"] = row.calendar_token
     return seen[username]
+
+
+def known_not_staff(session: Session, username: str) -> bool:
+    """True when this unit of work has read the account `username` (`user_row`) and no staff
+    record names it: then it cannot be a suspended staff member, and nothing need be read."""
+    row = session.info.get("users", {}).get(username)
+    return row is not None and not row.is_staff
 
 
 def calendar_token(session: Session) -> str | None:
