@@ -109,13 +109,18 @@ def audit_verify(database_url: str | None = None) -> dict[str, Any]:
     """Verify the whole store (chains, stored cases against their replay, numbering,
     checkpoints), recorded as an audit run started by `prefect` (GET /audit/runs shows it).
     Problems found, or a run that could not finish, fail the flow run: Prefect's own
-    notifications and automations then see it."""
+    notifications and automations then see it. While another run (an auditor's) is under way
+    the flow skips: that run is the night's check."""
+    from engine.errors import AlreadyRunning
     from engine.store import audit_runs
 
     app = _app(database_url)
     try:
         started = audit_runs.start(app.db, "prefect", app.service.clock())
         run = audit_runs.execute(app.db, started.id, app.service.clock)
+    except AlreadyRunning as e:  # an auditor's run is under way: it is tonight's check
+        get_run_logger().info("skipped: %s", e)
+        return {"skipped": str(e), "running": e.run_id}
     finally:
         app.db.dispose()
     get_run_logger().info(

@@ -118,9 +118,15 @@ def start(db: Database, started_by: str, now: datetime) -> Run:
             if running is not None:
                 if _alive(running, now):
                     raise _already(running)
+                # only if it is still the silent run read above: a result it wrote meanwhile
+                # (PostgreSQL, READ COMMITTED) is kept
                 s.execute(
                     RUNS.update()
-                    .where(RUNS.c.id == running.id)
+                    .where(
+                        RUNS.c.id == running.id,
+                        RUNS.c.status == "running",
+                        RUNS.c.updated_at == running.updated_at,
+                    )
                     .values(
                         status="interrupted",
                         finished_at=running.updated_at,
@@ -178,7 +184,17 @@ def execute(
         if time.monotonic() - last[0] < BEAT:
             return
         last[0] = time.monotonic()
-        _update(db, run_id, updated_at=clock(), events_done=done, events_total=total)
+        try:  # a heartbeat that cannot be written (a writer holding the lock) loses nothing
+            _update(
+                db,
+                run_id,
+                running_only=True,
+                updated_at=clock(),
+                events_done=done,
+                events_total=total,
+            )
+        except Exception:
+            log.warning("audit run %s: progress not recorded", run_id, exc_info=True)
 
     try:
         report = audit_runner.verify(db, stop_at_first=False, progress=beat)
@@ -198,6 +214,7 @@ def execute(
             db,
             run_id,
             status="ok" if report.ok else "failed",
+            error=None,  # if it was taken for interrupted meanwhile, this is what it found
             updated_at=clock(),
             finished_at=clock(),
             events_done=report.events,
@@ -217,9 +234,13 @@ def _total(db: Database, run_id: int) -> int:
         )
 
 
-def _update(db: Database, run_id: int, **values: Any) -> None:
+def _update(db: Database, run_id: int, *, running_only: bool = False, **values: Any) -> None:
+    """Write `values` to the run; `running_only`: unless it was recorded as interrupted."""
+    stmt = RUNS.update().where(RUNS.c.id == run_id)
+    if running_only:
+        stmt = stmt.where(RUNS.c.status == "running")
     with db.transaction() as s:
-        s.execute(RUNS.update().where(RUNS.c.id == run_id).values(**values))
+        s.execute(stmt.values(**values))
 
 
 def get(db: Database, run_id: int, now: datetime) -> Run:

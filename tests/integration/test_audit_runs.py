@@ -98,6 +98,34 @@ def test_a_silent_run_reads_as_interrupted_and_does_not_block_the_next(
     assert audit_runs.get(app.db, fresh.id, clock()).status == "running"
 
 
+def test_a_run_taken_for_interrupted_still_records_what_it_found(app: App, clock: Clock) -> None:
+    app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    slow = audit_runs.start(app.db, "auditor", clock())
+    clock.set(clock() + audit_runs.STALE + timedelta(seconds=1))
+    audit_runs.start(app.db, "pusat.spm", clock())  # records `slow` as interrupted
+    done = audit_runs.execute(app.db, slow.id, clock)  # ... which was only slow
+    assert (done.status, done.error, done.events_done) == ("ok", None, 1)
+
+
+def test_a_heartbeat_that_cannot_be_written_does_not_end_the_run(
+    app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(3):
+        app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    monkeypatch.setattr(audit_runner, "CHUNK", 1)
+    monkeypatch.setattr(audit_runs, "BEAT", 0.0)
+    real = audit_runs._update
+
+    def update(db, run_id, *, running_only=False, **values):  # type: ignore[no-untyped-def]
+        if running_only:  # the progress writes only: the store is busy
+            raise sa.exc.OperationalError("UPDATE audit_runs", {}, Exception("database is locked"))
+        real(db, run_id, running_only=running_only, **values)
+
+    monkeypatch.setattr(audit_runs, "_update", update)
+    run = audit_runs.execute(app.db, audit_runs.start(app.db, "auditor", clock()).id, clock)
+    assert (run.status, run.cases, run.events_done) == ("ok", 3, 3)
+
+
 def test_a_run_writes_its_progress_as_it_goes(
     app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

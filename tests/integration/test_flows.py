@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -92,3 +93,8 @@ def test_the_audit_flow_records_its_run_and_fails_on_tampering(
         ("ok", "prefect", 0),
     ]
     assert runs[0].problems[0]["kind"] == "projection_mismatch"
+    # the flow runs on the real clock; an auditor's run started just now is under way
+    auditors = audit_runs.start(app.db, "auditor", datetime.now(UTC))
+    skipped = audit_verify(database_url=db_url)
+    assert skipped["running"] == auditors.id and "started by auditor" in skipped["skipped"]
+    assert len(audit_runs.recent(app.db, app.service.clock())) == 3
