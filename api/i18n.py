@@ -154,6 +154,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Pemeriksaan dimulai. Muat ulang halaman ini untuk melihat kemajuannya.",
         "Verification started. Reload this page to see its progress.",
     ),
+    "whole_running": (
+        "Pemeriksaan #{id} masih berjalan; tunggu sampai selesai.",
+        "Verification #{id} is still running; wait for it to finish.",
+    ),
     "whole_progress": ("Kemajuan", "Progress"),
     "whole_events": ("{done} dari {total} kejadian", "{done} of {total} events"),
     "whole_problems": ("Masalah", "Problems"),

@@ -450,7 +450,7 @@ def start_whole_verify(form: Form, ctx: Page) -> Response:
         audit_runs.launch(ctx.app.db, ctx.me.username, ctx.app.service.clock)
     except AlreadyRunning as e:
         blank = {"case_id": "", "at": "", "zone": "WIB", "basis": "recorded"}
-        error = {"message": str(e), "reasons": [], "reload": False}
+        error = {"message": text("whole_running", ctx.lang, id=e.run_id)}
         return _audit_page(ctx, blank, status=409, whole_error=error)
     return RedirectResponse("/audit?started=1", status_code=303)
 

@@ -326,7 +326,8 @@ def test_a_national_auditor_starts_a_whole_store_verification_from_the_audit_pag
     page = web.get("/audit").text
     assert "sedang berjalan" in page and "Mulai pemeriksaan" not in page
     refused = web.post("/audit/whole", data={"csrf": token}, follow_redirects=False)
-    assert refused.status_code == 409 and f"audit run {run.id}" in refused.text
+    assert refused.status_code == 409
+    assert f"Pemeriksaan #{run.id} masih berjalan" in refused.text
     audit_runs.execute(app.db, run.id, clock)
     page = web.get("/audit").text
     assert "DITEMUKAN MASALAH" in page and case_id in page and "projection_mismatch" in page
