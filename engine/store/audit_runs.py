@@ -177,8 +177,10 @@ def execute(
     then its result. Never raises for a failure of the verification itself: that is recorded
     as status `error` (and logged), so a background thread leaves no run `running`."""
     last = [0.0]
+    events_total = [0]  # the snapshot's event count, as verify reported it
 
     def beat(done: int, total: int) -> None:
+        events_total[0] = total
         if progress is not None:
             progress(done, total)
         if time.monotonic() - last[0] < BEAT:
@@ -218,20 +220,13 @@ def execute(
             updated_at=clock(),
             finished_at=clock(),
             events_done=report.events,
-            events_total=max(report.events, _total(db, run_id)),
+            events_total=max(report.events, events_total[0]),
             cases=report.cases,
             checkpoints=report.checkpoints,
             problem_count=len(report.problems),
             problems=problems,
         )
     return get(db, run_id, clock())
-
-
-def _total(db: Database, run_id: int) -> int:
-    with db.reading() as s:
-        return int(
-            s.execute(sa.select(RUNS.c.events_total).where(RUNS.c.id == run_id)).scalar() or 0
-        )
 
 
 def _update(db: Database, run_id: int, *, running_only: bool = False, **values: Any) -> None:
