@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -73,6 +73,7 @@ MAX_REACTION_DEPTH = 3
 
 
 RETRIES = 5
+_UNREAD = object()  # see CaseService._read_as
 
 
 def utcnow() -> datetime:
@@ -190,11 +191,14 @@ class CaseService:
         for attempt in range(attempts):
             try:
                 with self.db.transaction() as s:
+                    # the case and the actor's account in one statement where it can be
+                    # (`_actor` then answers from the unit of work)
+                    read = self._read_as(s, case_id, actor, for_update=True)
                     who = self._actor(s, actor)
                     done = _replayed(s, who, once)
                     if done:
                         return replace(done, actor=who)
-                    state = self._visible(s, case_id, who, for_update=True)
+                    state = self._visible(s, case_id, who, for_update=True, read=read)
                     # "now" is read once this case is ours: a writer that won the race
                     # earlier cannot leave us with a time before its event
                     now = self.clock()
@@ -349,10 +353,29 @@ class CaseService:
             raise UnknownActor(f"unknown or inactive user: {username}")
         return Actor(row.username, row.role, row.region)
 
+    def _read_as(
+        self, s: Session, case_id: str, username: str, *, for_update: bool = False
+    ) -> CaseState | None | object:
+        """The case, read with the account `username` (`repo.load_case_as`) for `_actor` and
+        `_visible` to use; `_UNREAD` for the system actor, which has no account."""
+        if username == SYSTEM.username:
+            return _UNREAD
+        return repo.load_case_as(s, case_id, username, for_update=for_update)
+
     def _visible(
-        self, s: Session, case_id: str, who: Actor, *, for_update: bool = False
+        self,
+        s: Session,
+        case_id: str,
+        who: Actor,
+        *,
+        for_update: bool = False,
+        read: CaseState | None | object = _UNREAD,
     ) -> CaseState:
-        state = repo.load_case(s, case_id, for_update=for_update)
+        state = (
+            repo.load_case(s, case_id, for_update=for_update)
+            if read is _UNREAD
+            else cast(CaseState | None, read)
+        )
         # Outside the actor's region a case does not exist, so existence does not leak.
         if state is None or not who.covers(state.region):
             raise CaseNotFound(case_id)

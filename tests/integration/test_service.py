@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from api.wiring import App
 from engine.audit import canonical
-from engine.errors import CaseNotFound, GuardRejected, InvalidInput, NotFound
+from engine.errors import (
+    CaseNotFound,
+    GuardRejected,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    UnknownActor,
+)
 from engine.store import audit_runner
 from engine.store.repository import CASES, OUTBOX
 from tests.conftest import Clock, complaint_data
@@ -222,3 +230,51 @@ def test_a_case_opened_with_a_refused_first_command_leaves_nothing_behind(
     assert discipline_cases() == [(state.id, 2)]
     assert state.id.endswith("-000001")  # the refused attempt used no number
     assert audit_runner.verify(app.db).ok
+
+
+def _statements(app: App) -> Any:
+    sent: list[str] = []
+
+    def capture(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        sent.append(" ".join(statement.split()).upper())
+
+    return sent, capture
+
+
+def test_a_command_on_a_case_reads_the_case_and_its_actor_in_one_statement(app: App) -> None:
+    """Advancing a case: one read (the case with the actor's account and the calendar's
+    token), the event, the projection; nothing else (each statement is a round trip on
+    PostgreSQL: bench transitions_postgres_8clients)."""
+    state = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    sent, capture = _statements(app)
+    sa.event.listen(app.db.write_engine, "before_cursor_execute", capture)
+    try:
+        after = app.service.apply(state.id, "advance", {}, "kab.bogor")
+    finally:
+        sa.event.remove(app.db.write_engine, "before_cursor_execute", capture)
+    assert after.version == 2
+    kinds = [s.split()[0] for s in sent if s not in ("BEGIN", "BEGIN IMMEDIATE", "COMMIT")]
+    assert kinds == ["SELECT", "INSERT", "UPDATE"], sent
+    assert "FROM CASES LEFT OUTER JOIN USERS" in sent[-3] and "CALENDAR_EPOCH" in sent[-3]
+
+
+def test_who_may_act_is_checked_before_the_case_with_the_combined_read(app: App) -> None:
+    """The case and the account come in one statement; the answers stay as before: an unknown
+    or inactive account is refused whether or not the case exists (so a stranger learns
+    nothing of which case ids exist), a known one gets 'not found' for a case it cannot see."""
+    state = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    for case_id in (state.id, "PGD-2026-999999"):
+        with pytest.raises(UnknownActor, match="nobody"):
+            app.service.apply(case_id, "advance", {}, "nobody")
+    with app.db.write_engine.begin() as conn:
+        conn.execute(sa.text("UPDATE users SET active = false WHERE username = 'kab.bogor2'"))
+    with pytest.raises(UnknownActor, match="kab.bogor2"):
+        app.service.apply(state.id, "advance", {}, "kab.bogor2")
+    with pytest.raises(CaseNotFound):
+        app.service.apply("PGD-2026-999999", "advance", {}, "kab.bogor")
+    with pytest.raises(CaseNotFound):
+        app.service.apply(state.id, "advance", {}, "kab.bandung")
+    assert app.service.get(state.id).version == 1  # nothing was written
+    # the system actor has no account: its commands read the case alone and reach the decision
+    with pytest.raises(NotPermitted, match="role 'system' may not 'advance'"):
+        app.service.apply(state.id, "advance", {}, "system")
