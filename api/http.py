@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.security import InvalidToken, read_token
@@ -157,6 +158,23 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _storage_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    """The database could not be reached or answer in time (a lost or refused PostgreSQL
+    connection, SQLite busy past its timeout). The request may be sent again; a command sent
+    again with the same Idempotency-Key is applied at most once (a connection lost during the
+    commit leaves its outcome unknown to this process)."""
+    log.warning("storage unavailable: %s", str(exc).splitlines()[0] if str(exc) else exc)
+    return JSONResponse(
+        {
+            "error": "storage_unavailable",
+            "message": "the database is unavailable for a moment; try again "
+            "(with the same Idempotency-Key for a command)",
+        },
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
+
+
 def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return JSONResponse(
@@ -185,6 +203,7 @@ def create_app(pkh: App | None = None) -> FastAPI:
     app.add_exception_handler(EngineError, _engine_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _storage_unavailable)
     app.add_exception_handler(Exception, _unexpected)
     app.include_router(routes_cases.router)
     app.include_router(routes_admin.router)

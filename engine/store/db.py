@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -52,6 +53,43 @@ def _sqlite_engine(url: str, *, immediate: bool) -> sa.Engine:
     return engine
 
 
+# A pooled PostgreSQL connection idle longer than this is pinged before use (a restarted
+# server, a firewall or `idle_session_timeout` may have dropped it meanwhile); see
+# _postgres_engine.
+PING_AFTER_IDLE_S = 5.0
+
+
+def _postgres_engine(url: str) -> sa.Engine:
+    """SQLAlchemy's `pool_pre_ping` pings on every checkout: one more round trip for every
+    transaction, a fifth of a command's time with one client (bench:
+    transitions_postgres_8clients). A connection back in use within PING_AFTER_IDLE_S of its
+    last use is not pinged; one that sat idle longer is, and is replaced if the ping fails. A
+    connection that breaks in use anyway is discarded, not pooled again
+    (`engine.store.prepared` and SQLAlchemy both invalidate it), so the next command gets a
+    new one."""
+    engine = sa.create_engine(url, json_serializer=json_serializer)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["pkh_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("pkh_idle_since")
+        if since is None or time.monotonic() - since <= PING_AFTER_IDLE_S:
+            return  # new, or in use a moment ago
+        dialect = engine.dialect
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as e:
+            if dialect.is_disconnect(e, dbapi_conn, None):
+                # the pool replaces this connection and tries again
+                raise sa.exc.DisconnectionError(str(e)) from e
+            raise
+
+    return engine
+
+
 class Database:
     """The two doors into storage: write transactions (one per command) and reads."""
 
@@ -65,9 +103,7 @@ class Database:
             self.write_engine = _sqlite_engine(url, immediate=True)
             self.read_engine = _sqlite_engine(url, immediate=False)
         else:
-            self.write_engine = sa.create_engine(
-                url, pool_pre_ping=True, json_serializer=json_serializer
-            )
+            self.write_engine = _postgres_engine(url)
             self.read_engine = self.write_engine
 
     @contextmanager

@@ -21,6 +21,7 @@ silently dropped).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -168,7 +169,13 @@ class Prepared:
         except dialect.loaded_dbapi.Error as e:
             if kept is not None:
                 kept.pop(self, None)
-            cursor.close()
+            # a connection the server dropped is discarded, not pooled again (as SQLAlchemy's
+            # own execution does): the next unit of work gets a new one
+            gone = dialect.is_disconnect(e, pooled.dbapi_connection, cursor)
+            with contextlib.suppress(dialect.loaded_dbapi.Error):
+                cursor.close()
+            if gone:
+                conn.invalidate(e)
             # the driver's error as SQLAlchemy raises it (IntegrityError, OperationalError...),
             # so callers catch the same exceptions whichever way a statement ran
             raise sa.exc.DBAPIError.instance(
@@ -177,6 +184,7 @@ class Prepared:
                 e,
                 dialect.loaded_dbapi.Error,
                 hide_parameters=True,
+                connection_invalidated=gone,
                 dialect=dialect,
                 ismulti=many,
             ) from e
