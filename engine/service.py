@@ -263,7 +263,7 @@ class CaseService:
                 for recipient in definition.recipients(new_state, template)
             ]
         assert new_state is not None
-        repo.save_projection(s, new_state, expected)
+        repo.save_projection(s, new_state, expected, before=state)
         repo.add_outbox(s, outbox)
         self._react(s, new_state, events, cmd.occurred_at, now, depth)
         return new_state

@@ -355,11 +355,31 @@ def insert_projections(session: Session, states: Sequence[CaseState]) -> None:
         _run(session, _INSERT_CASE, [{"id": st.id, **state_values(st)} for st in states])
 
 
-def save_projection(session: Session, state: CaseState, expected: int) -> None:
-    values = state_values(state)
+def changed_values(before: CaseState, after: CaseState) -> dict[str, Any]:
+    """The projection columns that differ between two states of one case (`state_values`
+    of those only): an update writes these. A command changes a handful (version, stage,
+    deadlines, updated_at). The attrs (encoded as JSON) are written when `after` holds
+    another mapping than `before`: `evolve` keeps the same one unless an event sets attrs.
+    Identity, not equality: 2 == 2.0 == True, and the stored JSON must be the replay's."""
+    values = {c: v for c in _STATE_COLUMNS if (v := getattr(after, c)) != getattr(before, c)}
+    if after.attrs is not before.attrs:
+        values["attrs"] = dict(after.attrs)
+        values["case_type"] = after.attrs.get("type")
+        values["summary"] = after.attrs.get("summary")
+        values["subject"] = after.attrs.get("subject")
+    return values
+
+
+def save_projection(
+    session: Session, state: CaseState, expected: int, before: CaseState | None = None
+) -> None:
+    """Insert the projection of a new case (`expected` 0), or update the row at version
+    `expected`: every column, or with `before` (the state as read in this transaction, the
+    row as stored) only those that changed."""
     if expected == 0:
-        _run(session, _INSERT_CASE, {"id": state.id, **values})
+        _run(session, _INSERT_CASE, {"id": state.id, **state_values(state)})
         return
+    values = changed_values(before, state) if before is not None else state_values(state)
     result = _run(session, _UPDATE_CASE, {"b_id": state.id, "b_expected": expected, **values})
     if result.rowcount != 1:
         raise ConcurrencyConflict(state.id, expected, current_version(session, state.id))
