@@ -178,8 +178,10 @@ def list_cases(
 
 @router.get("/cases/{case_id}", response_model=CaseOut, tags=["cases"], responses=ERRORS)
 def get_case(case_id: str, app: AppDep, username: TokenUser) -> Any:
-    actor = active_actor(app, username)
-    state = app.service.get(case_id, actor.username)
+    try:  # the account and the case in one read
+        actor, state = app.service.get_as(case_id, username)
+    except UnknownActor:
+        raise Unauthenticated(NO_LONGER_ACTIVE) from None
     return _json(CASE, case_out(app.registry, state, actor), headers={"ETag": f'"{state.version}"'})
 
 

@@ -309,6 +309,14 @@ class CaseService:
                 return state
             return self._visible(s, case_id, self._actor(s, actor))
 
+    def get_as(self, case_id: str, actor: str) -> tuple[Actor, CaseState]:
+        """The account `actor` (UnknownActor if unknown or inactive) and the case as it may
+        see it, in one read: one statement where the case exists."""
+        with self.db.reading() as s:
+            read = self._read_as(s, case_id, actor)
+            who = self._actor(s, actor)
+            return who, self._visible(s, case_id, who, read=read)
+
     def history(self, case_id: str, actor: str | None = None) -> list[ChainedEvent]:
         with self.db.reading() as s:
             if actor is not None:

@@ -1277,6 +1277,8 @@ def test_an_account_made_inactive_is_refused_at_once_and_its_command_leaves_noth
     assert client.get(f"/cases/{case_id}", headers=h).status_code == 401
     ghost = {"Authorization": f"Bearer {token(app, 'nobody')}"}
     assert client.post(f"/cases/{case_id}/events", json=body, headers=ghost).status_code == 401
+    for path in (f"/cases/{case_id}", "/cases/PGD-2026-999999"):  # 401 before any 404
+        assert client.get(path, headers=ghost).status_code == 401
     assert event_count(app, case_id) == before
 
 

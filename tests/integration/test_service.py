@@ -278,3 +278,15 @@ def test_who_may_act_is_checked_before_the_case_with_the_combined_read(app: App)
     # the system actor has no account: its commands read the case alone and reach the decision
     with pytest.raises(NotPermitted, match="role 'system' may not 'advance'"):
         app.service.apply(state.id, "advance", {}, "system")
+
+
+def test_get_as_reads_the_account_and_the_case_together(app: App) -> None:
+    state = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    who, seen = app.service.get_as(state.id, "kab.bogor")
+    assert (who.username, who.role, who.region) == ("kab.bogor", "kabupaten", "3271")
+    assert seen == app.service.get(state.id)
+    with pytest.raises(CaseNotFound):
+        app.service.get_as(state.id, "kab.bandung")  # another region: not there for it
+    for case_id in (state.id, "PGD-2026-999999"):
+        with pytest.raises(UnknownActor):
+            app.service.get_as(case_id, "nobody")
