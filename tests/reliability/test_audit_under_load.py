@@ -70,11 +70,11 @@ def test_a_checkpoint_does_not_seal_past_an_uncommitted_event(
     slow_thread: list[Any] = [None]  # writer A's thread
     real = repo.save_projection
 
-    def paused(session: Any, state: Any, expected: int) -> None:
+    def paused(session: Any, state: Any, expected: int, before: Any = None) -> None:
         if threading.current_thread() is slow_thread[0]:
             inserted.set()  # A's event row exists, uncommitted
             release.wait(30)
-        real(session, state, expected)
+        real(session, state, expected, before)
 
     monkeypatch.setattr(repo, "save_projection", paused)
     a_app, b_app = make_app(postgres_url), make_app(postgres_url)
