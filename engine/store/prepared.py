@@ -1,6 +1,7 @@
 """Statements of the write path run on the DBAPI cursor, compiled by SQLAlchemy once.
 
-A command runs about six statements. Through `Connection.execute` each one costs ~55 us of
+A command runs three to five statements (an advance: the case with its actor's account, the
+event, the projection). Through `Connection.execute` each one costs ~55 us of
 SQLAlchemy's per-execution machinery (execution context, parameter and result processing,
 events) on top of ~7 us in the driver (bench: transitions_sqlite; SQLAlchemy was half of a
 command's time). `Prepared` keeps SQLAlchemy as the author of the SQL and of the value
