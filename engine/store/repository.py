@@ -78,29 +78,11 @@ _EVENTS_OF = Prepared(
 )
 _ALL_EVENTS = Prepared(sa.select(*_EVENT_COLUMNS).order_by(EV.c.case_id, EV.c.version))
 _CALENDAR_TOKEN = sa.select(EPOCH.c.token).where(EPOCH.c.id == 1).scalar_subquery()
-# the calendar's token comes with the actor's row: one statement fewer per command
 _STAFF_USERS = StaffRow.__table__  # type: ignore[attr-defined]
-_USER = Prepared(
-    sa.select(
-        USERS.c.username,
-        USERS.c.role,
-        USERS.c.region,
-        USERS.c.active,
-        USERS.c.suspended,
-        _CALENDAR_TOKEN.label("calendar_token"),
-        # whether any staff record names this account: a command asks whether its actor is a
-        # suspended staff member (workflows.staff), and most actors are not staff at all
-        sa.exists().where(_STAFF_USERS.c.username == USERS.c.username).label("is_staff"),
-    ).where(USERS.c.username == sa.bindparam("b_name"))
-)
-_TOKEN = Prepared(sa.select(_CALENDAR_TOKEN.label("calendar_token")))
-# A command's first read: its case and its actor's account in one statement (one round trip
-# fewer on PostgreSQL; bench: transitions_postgres_8clients). The account's columns come
-# prefixed `u_` and are NULL when no account has that name.
 
 
 class UserRead(NamedTuple):
-    """An account as `_USER` reads it."""
+    """An account as a command reads it (`_USER`, or `_CASE_AND_USER` with its case)."""
 
     username: str
     role: str
@@ -112,14 +94,27 @@ class UserRead(NamedTuple):
 
 
 _USER_FIELDS = UserRead._fields
+
+
+def _user_columns(prefix: str = "") -> list[Any]:
+    """The UserRead columns, labelled with `prefix`. The calendar's token comes with the
+    actor's row (one statement fewer per command), and whether any staff record names the
+    account: a command asks whether its actor is a suspended staff member (workflows.staff),
+    and most actors are not staff at all."""
+    return [
+        *(USERS.c[n].label(f"{prefix}{n}") for n in _USER_FIELDS[:5]),
+        _CALENDAR_TOKEN.label(f"{prefix}calendar_token"),
+        sa.exists().where(_STAFF_USERS.c.username == USERS.c.username).label(f"{prefix}is_staff"),
+    ]
+
+
+_USER = Prepared(sa.select(*_user_columns()).where(USERS.c.username == sa.bindparam("b_name")))
+_TOKEN = Prepared(sa.select(_CALENDAR_TOKEN.label("calendar_token")))
+# A command's first read: its case and its actor's account in one statement (one round trip
+# fewer on PostgreSQL; bench: transitions_postgres_8clients). The account's columns come
+# prefixed `u_` and are NULL when no account has that name.
 _CASE_AND_USER_STMT = (
-    sa.select(
-        CASES,
-        _HEAD_HASH,
-        *(USERS.c[n].label(f"u_{n}") for n in _USER_FIELDS[:5]),
-        _CALENDAR_TOKEN.label("u_calendar_token"),
-        sa.exists().where(_STAFF_USERS.c.username == USERS.c.username).label("u_is_staff"),
-    )
+    sa.select(CASES, _HEAD_HASH, *_user_columns("u_"))
     .select_from(CASES.outerjoin(USERS, USERS.c.username == sa.bindparam("b_name")))
     .where(CASES.c.id == sa.bindparam("b_id"))
 )
