@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # served the worklist at 1.5x the rate of anyio's default 40, with half the p99 (bench
     # api_worklist_p99_ms). Raise it when requests mostly wait on a remote database.
     api_threads: int = Field(default=8, ge=1, le=1000)
+    # Processes of a whole-store audit verify (engine.store.audit_runner.verify); unset: one
+    # per CPU. 1 verifies in the calling process.
+    audit_workers: int | None = Field(default=None, ge=1, le=256)
     calendar_first_year: int = 2004
     calendar_last_year: int = 2040
 

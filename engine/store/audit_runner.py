@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import multiprocessing
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,6 +28,7 @@ from engine.store import repository as repo
 from engine.store.db import Database
 from engine.store.tables import AuditCheckpointRow
 
+log = logging.getLogger("pkh.audit")
 CP = AuditCheckpointRow.__table__  # type: ignore[attr-defined]
 
 
@@ -37,10 +44,12 @@ class VerifyReport:
         return not self.problems
 
 
-def _grouped(session: Session) -> Iterator[tuple[str, list[ChainedEvent]]]:
+def _grouped(
+    session: Session, lo: str | None = None, hi: str | None = None
+) -> Iterator[tuple[str, list[ChainedEvent]]]:
     current: str | None = None
     bucket: list[ChainedEvent] = []
-    for row in repo.iter_all_events(session):
+    for row in repo.iter_all_events(session, lo=lo, hi=hi):
         if row.case_id != current:
             if current is not None:
                 yield current, bucket
@@ -51,6 +60,21 @@ def _grouped(session: Session) -> Iterator[tuple[str, list[ChainedEvent]]]:
 
 
 CHUNK = 2000  # cases verified per projection lookup
+# Parallel verify (`workers` > 1): the store is cut into parts of at most PART_CASES cases by
+# case id, at least PARTS_PER_WORKER parts a worker (so a slow part does not leave the others
+# idle at the end); below PARALLEL_FROM events one process does it all (starting the worker
+# processes costs about a second).
+PARALLEL_FROM = 50_000
+PART_CASES = 20_000
+PARTS_PER_WORKER = 4
+WORKER_NICE = 5  # worker processes yield the CPU to the API's requests and the writers
+
+
+def default_workers() -> int:
+    """PKH_AUDIT_WORKERS, else one worker process per CPU."""
+    from engine.settings import get_settings
+
+    return get_settings().audit_workers or os.cpu_count() or 1
 
 
 def verify(
@@ -58,37 +82,42 @@ def verify(
     *,
     stop_at_first: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+    parallel_from: int | None = None,
 ) -> VerifyReport:
-    """Every chain, every projection against its replay, numbering and checkpoints, in one
-    snapshot (a writer committing meanwhile must not look like tampering). Streams: events in
-    (case, version) order, projections fetched for CHUNK cases at a time, so memory does not
-    grow with the number of cases. `progress(events verified, events in the snapshot)` is
-    called after every CHUNK cases and after each of the store-wide checks at the end (a
-    national store takes minutes)."""
+    """Every chain, every projection against its replay, numbering and checkpoints. Streams:
+    events in (case, version) order, projections fetched for CHUNK cases at a time, so memory
+    does not grow with the number of cases. `progress(events verified, events in the
+    snapshot)` is called as the cases are verified and after each of the store-wide checks at
+    the end (a national store takes minutes).
+
+    Each case is verified in one snapshot (a writer committing meanwhile must not look like
+    tampering). With `workers` > 1 (default: `default_workers()`) and at least
+    `parallel_from` events (default PARALLEL_FROM), the cases are verified by that many
+    processes, each over its own parts of the case-id range in a snapshot of its own, and the
+    store-wide checks (cases without events, numbering, checkpoints) here in one snapshot:
+    every check still reads one moment. The verification runs at a lower CPU priority
+    (WORKER_NICE) in those processes, and outside this process's GIL: an API serving
+    requests while an audit runs keeps serving them. Problems are reported in case-id order
+    either way; with `stop_at_first`, one problem (the parts still queued are dropped)."""
     report = VerifyReport()
+    n_workers = default_workers() if workers is None else workers
+    threshold = PARALLEL_FROM if parallel_from is None else parallel_from
     with db.reading(snapshot=True) as s:
-        total = 0
+        total = int(s.execute(sa.select(sa.func.count()).select_from(repo.EV)).scalar_one())
         if progress is not None:
-            total = int(s.execute(sa.select(sa.func.count()).select_from(repo.EV)).scalar_one())
             progress(0, total)
-        for chunk in _chunks(_grouped(s), CHUNK):
-            ids = [case_id for case_id, _ in chunk]
-            projections = {
-                r.id: repo.state_from_row(r)
-                for r in s.execute(sa.select(repo.CASES).where(repo.CASES.c.id.in_(ids)))
-            }
-            for case_id, rows in chunk:
-                report.cases += 1
-                report.events += len(rows)
-                problem = verify_chain(case_id, rows) or verify_projection(
-                    case_id, rows, projections.get(case_id)
-                )
-                if problem:
-                    report.problems.append(problem)
-                    if stop_at_first:
-                        return report
-            if progress is not None:
-                progress(report.events, total)
+        if n_workers > 1 and total >= threshold and _shareable(db.url):
+            _verify_parallel(s, db.url, report, n_workers, stop_at_first, progress, total)
+        else:
+
+            def on_chunk() -> None:
+                if progress is not None:
+                    progress(report.events, total)
+
+            _verify_cases(s, report, stop_at_first, on_chunk)
+        if stop_at_first and report.problems:
+            return report
         ev, cases = repo.EV, repo.CASES
         without_events = (
             sa.select(cases.c.id)
@@ -111,6 +140,138 @@ def verify(
     if stop_at_first:
         report.problems = report.problems[:1]
     return report
+
+
+def _verify_cases(
+    s: Session,
+    report: VerifyReport,
+    stop_at_first: bool,
+    on_chunk: Callable[[], None] | None = None,
+    lo: str | None = None,
+    hi: str | None = None,
+) -> None:
+    """Chains and projections of the cases with ids in [lo, hi) (open where None), into
+    `report`; `on_chunk` after every CHUNK cases."""
+    for chunk in _chunks(_grouped(s, lo, hi), CHUNK):
+        ids = [case_id for case_id, _ in chunk]
+        projections = {
+            r.id: repo.state_from_row(r)
+            for r in s.execute(sa.select(repo.CASES).where(repo.CASES.c.id.in_(ids)))
+        }
+        for case_id, rows in chunk:
+            report.cases += 1
+            report.events += len(rows)
+            problem = verify_chain(case_id, rows) or verify_projection(
+                case_id, rows, projections.get(case_id)
+            )
+            if problem:
+                report.problems.append(problem)
+                if stop_at_first:
+                    return
+        if on_chunk is not None:
+            on_chunk()
+
+
+def _shareable(url: str) -> bool:
+    """Whether other processes can open the store at `url` (not an in-memory SQLite)."""
+    u = sa.engine.make_url(url)
+    return u.get_backend_name() != "sqlite" or u.database not in (None, "", ":memory:")
+
+
+def _parts(s: Session, n_workers: int) -> list[tuple[str | None, str | None]]:
+    """[lo, hi) case-id ranges that together cover every id, each of at most PART_CASES
+    cases, at least PARTS_PER_WORKER per worker (events of a case without a row fall into
+    whichever range holds its id)."""
+    cases = int(s.execute(sa.select(sa.func.count()).select_from(repo.CASES)).scalar_one())
+    parts = max(n_workers * PARTS_PER_WORKER, -(-cases // PART_CASES))
+    every = max(1, -(-cases // parts))
+    bounds: list[str | None] = [None, *repo.case_id_bounds(s, every), None]
+    return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+
+_worker_dbs: dict[str, Database] = {}
+
+
+def _worker_start() -> None:
+    with contextlib.suppress(OSError):  # not permitted here: the usual priority then
+        os.nice(WORKER_NICE)
+
+
+def _verify_part(
+    url: str, lo: str | None, hi: str | None, stop_at_first: bool
+) -> tuple[int, int, list[Problem]]:
+    """One part, in a worker process: (cases, events, problems)."""
+    db = _worker_dbs.get(url)
+    if db is None:
+        db = _worker_dbs[url] = Database(url)
+    part = VerifyReport()
+    with db.reading(snapshot=True) as s:
+        _verify_cases(s, part, stop_at_first, None, lo, hi)
+    return part.cases, part.events, part.problems
+
+
+def _verify_parallel(
+    s: Session,
+    url: str,
+    report: VerifyReport,
+    n_workers: int,
+    stop_at_first: bool,
+    progress: Callable[[int, int], None] | None,
+    total: int,
+) -> None:
+    parts = _parts(s, n_workers)
+    done: dict[int, tuple[int, int, list[Problem]]] = {}
+    events_done = 0
+
+    def finished(i: int, result: tuple[int, int, list[Problem]]) -> bool:
+        """Record part i; whether to stop (stop_at_first and it found a problem)."""
+        nonlocal events_done
+        done[i] = result
+        events_done += result[1]
+        if progress is not None:
+            progress(events_done, total)
+        return stop_at_first and bool(result[2])
+
+    stopped = False
+    # spawn: a fresh interpreter, not a fork of a process running threads (the API, Prefect)
+    pool = ProcessPoolExecutor(
+        max_workers=min(n_workers, len(parts)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_start,
+    )
+    try:
+        futures = {
+            pool.submit(_verify_part, url, lo, hi, stop_at_first): i
+            for i, (lo, hi) in enumerate(parts)
+        }
+        for future in as_completed(futures):
+            if finished(futures[future], future.result()):
+                stopped = True
+                break
+    except BrokenProcessPool:
+        # A worker died (killed, out of memory, or a caller's script without the
+        # `if __name__ == "__main__":` guard that spawned processes need): nothing is lost,
+        # the parts not done are verified here, in this snapshot.
+        log.warning(
+            "audit verify: a worker process stopped; verifying the rest here", exc_info=True
+        )
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    for i, (lo, hi) in enumerate(parts):
+        if stopped:
+            break
+        if i not in done:
+            part = VerifyReport()
+            _verify_cases(s, part, stop_at_first, None, lo, hi)
+            stopped = finished(i, (part.cases, part.events, part.problems))
+    for i in sorted(done):  # in case-id order, as one process would have found them
+        cases, events, problems = done[i]
+        report.cases += cases
+        report.events += events
+        report.problems += problems
+        if stop_at_first and problems:
+            report.problems = report.problems[:1]
+            return
 
 
 def verify_case(db: Database, case_id: str) -> VerifyReport:

@@ -77,6 +77,13 @@ _EVENTS_OF = Prepared(
     sa.select(*_EVENT_COLUMNS).where(EV.c.case_id == sa.bindparam("b_case")).order_by(EV.c.version)
 )
 _ALL_EVENTS = Prepared(sa.select(*_EVENT_COLUMNS).order_by(EV.c.case_id, EV.c.version))
+# The events of the cases with ids in [b_lo, b_hi), or from b_lo on: one part of a parallel
+# audit verify (engine.store.audit_runner), served by the (case_id, version) index.
+_EVENTS_FROM = sa.select(*_EVENT_COLUMNS).where(EV.c.case_id >= sa.bindparam("b_lo"))
+_EVENTS_IN = Prepared(
+    _EVENTS_FROM.where(EV.c.case_id < sa.bindparam("b_hi")).order_by(EV.c.case_id, EV.c.version)
+)
+_EVENTS_FROM_ON = Prepared(_EVENTS_FROM.order_by(EV.c.case_id, EV.c.version))
 _CALENDAR_TOKEN = sa.select(EPOCH.c.token).where(EPOCH.c.id == 1).scalar_subquery()
 _STAFF_USERS = StaffRow.__table__  # type: ignore[attr-defined]
 
@@ -278,9 +285,28 @@ def load_events(session: Session, case_id: str) -> list[ChainedEvent]:
     return [event_from_row(r) for r in _run(session, _EVENTS_OF, {"b_case": case_id})]
 
 
-def iter_all_events(session: Session, batch: int = 5000) -> Iterator[Any]:
-    """Every event row in (case, version) order, streamed."""
-    yield from _ALL_EVENTS.run(session, stream=True).stream(batch)
+def iter_all_events(
+    session: Session, batch: int = 5000, *, lo: str | None = None, hi: str | None = None
+) -> Iterator[Any]:
+    """Every event row in (case, version) order, streamed; with `lo`/`hi`, only the cases
+    with ids in [lo, hi) (either bound may be left open)."""
+    if lo is None and hi is None:
+        result = _ALL_EVENTS.run(session, stream=True)
+    elif hi is None:
+        result = _EVENTS_FROM_ON.run(session, {"b_lo": lo}, stream=True)
+    else:
+        result = _EVENTS_IN.run(session, {"b_lo": lo or "", "b_hi": hi}, stream=True)
+    yield from result.stream(batch)
+
+
+def case_id_bounds(session: Session, every: int) -> list[str]:
+    """Every `every`-th case id in id order (the bounds that cut the store into parts of
+    `every` cases), counted in the database: only the bounds come back."""
+    numbered = sa.select(
+        CASES.c.id, sa.func.row_number().over(order_by=CASES.c.id).label("n")
+    ).subquery()
+    q = sa.select(numbered.c.id).where(numbered.c.n % every == 0).order_by(numbered.c.id)
+    return list(session.execute(q).scalars())
 
 
 def current_version(session: Session, case_id: str) -> int:

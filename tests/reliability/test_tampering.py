@@ -479,3 +479,130 @@ def test_a_key_added_to_an_events_stored_payload_is_detected(sqlite_app: App) ->
         conn.execute(sa.update(EV).where(EV.c.id == row.id).values(payload=payload))
     report = audit_runner.verify(sqlite_app.db)
     assert not report.ok and report.problems[0].case_id == case_id, "the edit passed verify"
+
+
+# ------------------------------------------------------------------------ parallel verify
+PARALLEL_TRIALS = 8  # each starts two worker processes twice (~1 s a start)
+
+
+def _parity(db: Database, t: Tamper) -> None:
+    """The worker processes report what one process reports, in the same order."""
+    one = audit_runner.verify(db, stop_at_first=False, workers=1)
+    calls: list[tuple[int, int]] = []
+    every = audit_runner.verify(
+        db,
+        stop_at_first=False,
+        workers=2,
+        parallel_from=0,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    first = audit_runner.verify(db, workers=2, parallel_from=0)
+    where = f"{t.kind}:{t.detail} on {sorted(t.cases)}"
+    assert not one.ok, f"{where} not detected"
+    assert [p.as_dict() for p in every.problems] == [p.as_dict() for p in one.problems], where
+    assert (every.cases, every.events, every.checkpoints) == (
+        one.cases,
+        one.events,
+        one.checkpoints,
+    ), where
+    assert len(first.problems) == 1 and first.problems[0] in one.problems, where
+    dones = [d for d, _ in calls]
+    assert dones == sorted(dones) and calls[-1] == (one.events, one.events), calls
+
+
+def test_parallel_verify_reports_what_one_process_reports_under_random_tampering(
+    sqlite_app: App, sqlite_url: str, tmp_path: Path
+) -> None:
+    """verify(workers=2) cuts the store into parts by case id (8 parts here: 2 cases each)
+    verified in two spawned processes; every problem, its order and the counts must be those
+    of the one-process verify, and stop-at-first must name one of them."""
+    seed(sqlite_app)
+    sqlite_app.db.dispose()
+    seeded = Path(sqlite_url.removeprefix("sqlite:///"))
+    pristine = sqlite3.connect(":memory:")
+    with sqlite3.connect(seeded) as src:
+        src.backup(pristine)
+    work = tmp_path / "work.db"
+    db = Database(f"sqlite:///{work}")
+    rng = random.Random(20261123)
+    try:
+        target = sqlite3.connect(work)
+        pristine.backup(target)
+        target.close()
+        clean = audit_runner.verify(db, stop_at_first=False, workers=2, parallel_from=0)
+        assert clean.ok and clean.cases == 14 and clean.checkpoints == 1, clean.problems
+        for n in range(PARALLEL_TRIALS):
+            target = sqlite3.connect(work)
+            pristine.backup(target)
+            target.close()
+            kind = list(KINDS)[n % len(KINDS)]
+            with db.write_engine.begin() as conn:
+                t = KINDS[kind](conn, rng, _rows(conn))
+            _parity(db, t)
+    finally:
+        db.dispose()
+        pristine.close()
+
+
+@pytest.mark.postgres
+def test_parallel_verify_on_postgresql_reports_what_one_process_reports(
+    postgres_app: App,
+) -> None:
+    """The workers open their own connections (each its own REPEATABLE READ snapshot), so the
+    tampering is committed, and undone after each trial by writing the events back."""
+    seed(postgres_app)
+    db = postgres_app.db
+    with db.write_engine.connect() as conn:
+        pristine = [dict(r._mapping) for r in _rows(conn)]
+    rng = random.Random(78)
+    for kind in KINDS:
+        with db.write_engine.begin() as conn:
+            t = KINDS[kind](conn, rng, _rows(conn))
+        _parity(db, t)
+        with db.write_engine.begin() as conn:
+            conn.execute(sa.delete(EV))
+            conn.execute(sa.insert(EV), pristine)
+    assert audit_runner.verify(db, stop_at_first=False, workers=2, parallel_from=0).ok
+
+
+UNGUARDED = """
+import json, sys
+from engine.store.audit_runner import verify
+from engine.store.db import Database
+
+report = verify(Database(sys.argv[1]), stop_at_first=False, workers=2, parallel_from=0)
+print(json.dumps({"ok": report.ok, "cases": report.cases, "events": report.events}))
+"""
+
+
+def test_parallel_verify_finishes_in_process_when_its_workers_cannot_start(
+    sqlite_app: App, sqlite_url: str, tmp_path: Path
+) -> None:
+    """A script without the `if __name__ == "__main__":` guard: each spawned worker re-runs
+    it and dies at once. verify says so on stderr and verifies every part itself."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    seed(sqlite_app)
+    sqlite_app.db.dispose()
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run(
+        [sys.executable, str(script), sqlite_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    )
+    db = Database(sqlite_url)
+    one = audit_runner.verify(db, workers=1)
+    db.dispose()
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"ok": True, "cases": one.cases, "events": one.events}, out.stderr
+    assert "a worker process stopped; verifying the rest here" in out.stderr
