@@ -231,3 +231,29 @@ def test_the_api_verifies_one_case(app: App, clock: Clock) -> None:
     assert missing.status_code == 404
     officer = client.get(f"/cases/{good.id}/verify", headers=auth(app, "kab.bogor"))
     assert officer.status_code == 403
+
+
+def test_a_run_by_worker_processes_records_what_one_process_finds(
+    app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API's background run on a store big enough for worker processes (the threshold
+    lowered here): spawned from this process's thread, they find the same problems."""
+    ids = [app.service.open_case("complaint", complaint_data(), "kab.bogor").id for _ in range(5)]
+    _tamper_level(app, ids[1])
+    _tamper_level(app, ids[4])
+    one = audit_runner.verify(app.db, stop_at_first=False, workers=1)
+    monkeypatch.setattr(audit_runner, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(audit_runner, "default_workers", lambda: 2)
+    parallel_runs: list[str] = []
+    real = audit_runner._verify_parallel
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        parallel_runs.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(audit_runner, "_verify_parallel", spy)
+    run = audit_runs.execute(app.db, audit_runs.start(app.db, "auditor", clock()).id, clock)
+    assert parallel_runs == [app.db.url]
+    assert (run.status, run.cases, run.events_done, run.problem_count) == ("failed", 5, 5, 2)
+    assert run.problems == [p.as_dict() for p in one.problems]
+    assert [p["case_id"] for p in run.problems] == [ids[1], ids[4]]
