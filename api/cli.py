@@ -50,6 +50,7 @@ EXIT_CODES = {
     "version_conflict": 5,
     "guard_rejected": 6,
     "not_permitted": 7,
+    "already_running": 8,
     "invalid_input": 2,
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from datetime import date
 from typing import Any
@@ -11,9 +12,10 @@ import typer
 from api.admin import add_override, add_user, list_overrides, list_users, remove_override
 from api.cli import app, command, emit, fail, get_app, now, parse_instant
 from api.views import workflow_view
+from engine.audit import Problem
 from engine.errors import InvalidInput
 from engine.machine import mermaid
-from engine.store import audit_runner
+from engine.store import audit_runner, audit_runs
 from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days
 from workflows.kpm_files import progress_bar
 
@@ -255,36 +257,76 @@ def audit_verify(
     progress: bool | None = typer.Option(
         None, "--progress/--no-progress", help="a progress bar on stderr (default: on a terminal)"
     ),
+    record: bool = typer.Option(
+        True,
+        "--record/--no-record",
+        help="record the run in the audit runs, as the API and the nightly flow do "
+        "(--no-record: only read the store, e.g. a copy on read-only media)",
+    ),
 ) -> None:
     """Check every hash chain, every projection against its replay, and the checkpoints."""
+    a = get_app()
     shown = sys.stderr.isatty() if progress is None else progress
+    run_id: int | None = None
     with progress_bar(shown) as bar:
         task = bar.add_task("memeriksa / verifying", total=None)
 
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        report = audit_runner.verify(
-            get_app().db, stop_at_first=not all_problems, progress=advance if shown else None
-        )
+        if record:
+            # the whole store, every problem: what the run records (the first is shown)
+            who = f"cli:{getpass.getuser()}"
+            run = audit_runs.start(a.db, who, a.service.clock())
+            run = audit_runs.execute(
+                a.db, run.id, a.service.clock, progress=advance if shown else None
+            )
+            if run.status == "error":
+                fail(f"audit run {run.id} could not finish: {run.error}")
+            run_id = run.id
+            ok, cases, events, checkpoints = (
+                run.status == "ok",
+                run.cases,
+                run.events_done,
+                run.checkpoints,
+            )
+            problems = [Problem(**p) for p in run.problems]
+            count = run.problem_count
+        else:
+            report = audit_runner.verify(
+                a.db, stop_at_first=not all_problems, progress=advance if shown else None
+            )
+            ok, cases, events, checkpoints = (
+                report.ok,
+                report.cases,
+                report.events,
+                report.checkpoints,
+            )
+            problems, count = report.problems, len(report.problems)
+    if not all_problems:
+        problems = problems[:1]
     out = {
-        "ok": report.ok,
-        "cases": report.cases,
-        "events": report.events,
-        "checkpoints": report.checkpoints,
-        "problems": [p.as_dict() for p in report.problems],
+        "ok": ok,
+        "run_id": run_id,
+        "cases": cases,
+        "events": events,
+        "checkpoints": checkpoints,
+        "problem_count": count,
+        "problems": [p.as_dict() for p in problems],
     }
     if as_json:
         emit(out, True, str)
-    elif report.ok:
+    elif ok:
+        recorded = f" (audit run {run_id})" if run_id is not None else ""
         typer.echo(
-            f"ok: {report.cases} cases, {report.events} events, "
-            f"{report.checkpoints} checkpoints verified"
+            f"ok: {cases} cases, {events} events, {checkpoints} checkpoints verified{recorded}"
         )
-    if not report.ok:
+    if not ok:
         if not as_json:
-            for p in report.problems:
+            for p in problems:
                 typer.echo(f"TAMPERED: {p}", err=True)
+            if count > len(problems):
+                typer.echo(f"{count} problems in all (--all lists them)", err=True)
         raise typer.Exit(1)
 
 

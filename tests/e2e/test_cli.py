@@ -1055,6 +1055,53 @@ def test_audit_verify_can_show_its_progress(pkh: Pkh) -> None:
     assert "ok: 1 cases" in quiet.stdout and "verifying" not in quiet.stderr
 
 
+def test_audit_verify_records_its_run_as_the_api_and_the_nightly_flow_do(pkh: Pkh) -> None:
+    """The last verification is known whoever ran it: `pkh audit verify` records a run (who:
+    cli:<OS user>), in full, and shows the first problem; --no-record only reads."""
+    import getpass
+
+    from engine.store import audit_runs
+    from engine.store.db import Database
+
+    received = datetime.now(UTC) - timedelta(hours=1)
+    ids = [file_complaint(pkh, received) for _ in range(2)]
+    first = pkh.json("audit", "verify", "--json")
+    assert (first["ok"], first["run_id"], first["cases"], first["problem_count"]) == (
+        True,
+        1,
+        2,
+        0,
+    ), first
+    db = Database(f"sqlite:///{pkh.db}")
+    try:
+        runs = audit_runs.recent(db, datetime.now(UTC))
+        who = f"cli:{getpass.getuser()}"
+        assert [(r.id, r.status, r.started_by, r.cases, r.events_done) for r in runs] == [
+            (1, "ok", who, 2, 2)
+        ]
+        assert "(audit run" not in pkh.ok("audit", "verify", "--no-record").stdout
+        assert len(audit_runs.recent(db, datetime.now(UTC))) == 1
+
+        with closing(sqlite3.connect(pkh.db)) as con, con:  # both projections altered
+            con.execute("UPDATE cases SET level = 'pusat'")
+        r = pkh.run("audit", "verify")
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert r.stderr.count("TAMPERED") == 1 and ids[0] in r.stderr, r.stderr
+        assert "2 problems in all (--all lists them)" in r.stderr
+        assert pkh.run("audit", "verify", "--all").stderr.count("TAMPERED") == 2
+        latest = audit_runs.recent(db, datetime.now(UTC))[0]
+        assert (latest.status, latest.problem_count) == ("failed", 2)
+        assert [p["case_id"] for p in latest.problems] == ids
+
+        audit_runs.start(db, "auditor", datetime.now(UTC))  # one is running now
+        busy = pkh.run("audit", "verify")
+        assert busy.returncode == 8, busy.stdout + busy.stderr  # not 1: nothing was found
+        assert "started by auditor" in busy.stderr and "still running" in busy.stderr
+        assert pkh.run("audit", "verify", "--no-record").returncode == 1  # reading still works
+    finally:
+        db.dispose()
+
+
 def test_a_setting_that_does_not_parse_is_named_without_a_traceback(pkh: Pkh) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PKH_")}
     env |= {"PKH_DATABASE_URL": f"sqlite:///{pkh.db}", "PKH_API_THREADS": "0"}
