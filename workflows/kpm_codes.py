@@ -232,6 +232,15 @@ def check_nik_agrees(nik: str, born: date, sex: int) -> None:
 
 
 # ------------------------------------------------------------------------------------ member
+class Member(dict[str, Any]):
+    """A member as `normalize_member` returns it: every value in its canonical form. Parsers
+    take one as it is instead of normalising it again (the import normalises each row once,
+    then the workflow's registration parser would do it a second time). Only
+    `normalize_member` makes one; treat it as read-only."""
+
+    __slots__ = ()
+
+
 def parse_member(row: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     """One member's row as a normalised dict (MEMBER_FIELDS), or InvalidInput naming the field."""
     member = normalize_member(row)
@@ -239,7 +248,7 @@ def parse_member(row: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     return member
 
 
-def normalize_member(row: Mapping[str, Any]) -> dict[str, Any]:
+def normalize_member(row: Mapping[str, Any]) -> Member:
     """The checks that need no date: shapes, master codes, and the NIK agreeing with the person.
 
     KYC fields other than the NIK and birth date may be blank: an extract is often incomplete; a
@@ -264,7 +273,7 @@ def normalize_member(row: Mapping[str, Any]) -> dict[str, Any]:
         ),
         "kelas": _kelas(row.get("kelas")),
     }
-    return {k: v for k, v in member.items() if v is not None}  # a blank field is left out
+    return Member({k: v for k, v in member.items() if v is not None})  # a blank is left out
 
 
 def _kelas(value: Any) -> int | None:

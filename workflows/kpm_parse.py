@@ -86,6 +86,9 @@ def member_number(value: Any, field: str) -> str:
 def _members(rows: list[Any], field: str) -> list[dict[str, Any]]:
     out = []
     for i, row in enumerate(rows):
+        if type(row) is C.Member:  # normalised already (the import's rows)
+            out.append(row)
+            continue
         if not isinstance(row, Mapping):
             raise InvalidInput(f"{field}[{i}]", "must be an object of member fields")
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -96,6 +97,7 @@ def test_a_generated_extract_imports_with_exactly_its_bad_rows_rejected_and_reru
     g = generate(tmp_path / "kpm.csv", 400, seed=5, bad=0.06, as_of=clock().date())
     assert g.bad, "the generator made bad rows"
     first = import_file(app, g.path).as_dict()
+    assert gc.isenabled()  # paused for the import only
     assert {r["line"] for r in first["rejected"]} == set(g.bad)
     assert first["accepted_members"] == g.good_rows
     assert first["accepted_members"] + len(first["rejected"]) == first["rows"] == g.rows
@@ -159,6 +161,24 @@ def test_a_household_split_in_the_file_is_one_household_and_a_changed_rerun_is_e
     assert audit_runner.verify(app.db).ok
 
 
+def test_staged_rows_come_back_grouped_by_key_in_order_of_first_appearance() -> None:
+    from workflows.kpm_files import Staging
+
+    rows = [("b", 2, ("3271011001", {"nama": "Ani", "kelas": None, "x": 1.5}))]
+    rows += [("a", 3, ("3271011002", {"nama": "Budi"})), ("b", 4, ["r", [1, 2]])]
+    rows += [(f"k{i % 7}", 5 + i, {"i": i}) for i in range(25_000)]  # several flushes
+    with Staging() as stage:
+        for key, line, value in rows:
+            stage.add(key, line, value)
+        assert stage.count == len(rows)
+        groups = list(stage.groups())
+    expected: dict[str, list[tuple[int, Any]]] = {}
+    for key, line, value in rows:
+        expected.setdefault(key, []).append((line, value))
+    assert [k for k, _ in groups] == list(expected)  # b, a, k0 ... k6
+    assert dict(groups) == expected  # every value as it went in, lines ascending
+
+
 def test_a_file_with_missing_columns_is_refused_naming_them(app: App, tmp_path: Path) -> None:
     from engine.errors import InvalidInput
 
@@ -173,6 +193,7 @@ def test_a_file_with_missing_columns_is_refused_naming_them(app: App, tmp_path: 
         import_file(app, latin)
     assert err.value.field == "file" and "utf-8" in err.value.message.lower()
     assert counts(app)[0]["households"] == 0  # nothing half-imported
+    assert gc.isenabled()  # the collector paused for the import runs again after a failure
 
 
 def household_at_peserta(app: App, tmp_path: Path) -> str:

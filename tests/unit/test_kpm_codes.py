@@ -171,3 +171,23 @@ def test_participant_and_member_codes_follow_region_year_sequence() -> None:
     assert err.value.field == "kode_anggota"
     with pytest.raises(InvalidInput):
         C.participant_code("3271", 2026, 1)
+
+
+def test_the_registration_parser_takes_a_normalised_member_as_is_and_normalises_the_rest() -> None:
+    from workflows import kpm_parse as P
+
+    household = {
+        "kode_peserta": "3271010000001",
+        "region": "3271011001",
+        "no_kk": "3271010101010001",
+    }
+    member = C.normalize_member(row())
+    assert type(member) is C.Member
+    taken = P.registration({**household, "anggota": [member]})
+    assert taken["anggota"][0] is member  # the import's rows are not normalised twice
+    raw = P.registration({**household, "anggota": [row()]})
+    assert raw["anggota"] == taken["anggota"]  # a plain dict comes out the same, normalised
+    assert type(raw["anggota"][0]) is C.Member
+    with pytest.raises(InvalidInput) as err:  # and a plain dict is still checked
+        P.registration({**household, "anggota": [member, row(nik="3271O14505850002")]})
+    assert err.value.field == "anggota[1].nik"
