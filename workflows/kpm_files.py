@@ -157,6 +157,8 @@ class Staging:
         self.count = 0
 
     def add(self, key: str, line: int, value: Any) -> None:
+        """One row; `line` is unique to it (its line in the file) and rows come in line order:
+        a key's group is found by the line it first appeared on."""
         first = self._first.setdefault(key, line)
         self._pending.append((first, line, key, marshal.dumps(value)))
         self.count += 1

@@ -84,7 +84,7 @@ def member_number(value: Any, field: str) -> str:
 
 
 def _members(rows: list[Any], field: str) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for i, row in enumerate(rows):
         if type(row) is C.Member:  # normalised already (the import's rows)
             out.append(row)
