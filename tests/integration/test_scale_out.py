@@ -17,8 +17,9 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from pathlib import Path
@@ -256,28 +257,33 @@ def test_api_workers_and_a_prefect_worker_sweep_two_provinces_in_parallel(
 
         # -- two provinces at once ----------------------------------------------------------
         moment = _sweep_moment(pkh_url).isoformat()
-        runner = subprocess.run(
-            [sys.executable, "-c", _RUN_BOTH, moment, pkh_url, *OFFICES],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert runner.returncode == 0, (
-            runner.stdout + runner.stderr + worker_log.read_text(errors="replace")[-4000:]
-        )
-        runs = [_parse(line) for line in runner.stdout.splitlines() if line.startswith("RUN ")]
+        with _cases_held(pkh_url) as waiting:
+            # the case table is locked: each sweep, once running, waits at its first read of
+            # the cases; both waiting at once is the proof that they run at the same time
+            runner = subprocess.Popen(
+                [sys.executable, "-c", _RUN_BOTH, moment, pkh_url, *OFFICES],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            deadline = time.monotonic() + 240
+            while waiting() < 2 and runner.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+            both_waited = waiting()
+        out, err = runner.communicate(timeout=600)
+        assert runner.returncode == 0, out + err + worker_log.read_text(errors="replace")[-4000:]
+        assert both_waited == 2, worker_log.read_text(errors="replace")[-4000:]
+        runs = [_parse(line) for line in out.splitlines() if line.startswith("RUN ")]
     finally:
         for p in reversed(procs):
             _stop(p)
 
     assert [r["state"] for r in runs] == ["COMPLETED", "COMPLETED"], runs
-    # in parallel: the worker launched each run (PENDING) before the other ended. Whether the
-    # two RUNNING spans also overlap is up to the OS: a flow process takes 1-3 s to start on a
-    # loaded 2-core machine, as long as a run of six cases lasts (~1.5 s), so it is not asserted.
-    a, b = ({k: datetime.fromisoformat(r[k]) for k in ("submitted", "end")} for r in runs)
-    assert a["submitted"] < b["end"] and b["submitted"] < a["end"], runs
+    # in parallel: each run started before the other ended (both were held at the lock)
+    a, b = ({k: datetime.fromisoformat(r[k]) for k in ("start", "end")} for r in runs)
+    assert a["start"] < b["end"] and b["start"] < a["end"], runs
     # each run swept its own province, and every case there was reminded and its
     # supervisors told (one working day overdue)
     for r in runs:
@@ -296,6 +302,28 @@ def test_api_workers_and_a_prefect_worker_sweep_two_provinces_in_parallel(
     reminded = sorted(r.case_id for r in rows if r.template == "reminder_overdue")
     assert reminded == sorted(ids["32"] + ids["73"])  # each case once, no duplicates
     assert {r.recipient for r in rows if r.template == "supervisor_overdue"} == {"user:pusat.spm"}
+
+
+@contextmanager
+def _cases_held(url: str) -> Iterator[Callable[[], int]]:
+    """The case table locked (ACCESS EXCLUSIVE) until the block ends; yields a function that
+    counts the sessions waiting for it."""
+    eng = sa.create_engine(url)
+    try:
+        with eng.connect() as holder, eng.connect() as looker:
+            holder.exec_driver_sql("LOCK TABLE cases IN ACCESS EXCLUSIVE MODE")
+            oid = holder.exec_driver_sql("SELECT 'cases'::regclass::oid").scalar_one()
+
+            def waiting() -> int:
+                q = "SELECT count(*) FROM pg_locks WHERE relation = %(oid)s AND NOT granted"
+                n = looker.exec_driver_sql(q, {"oid": oid}).scalar_one()
+                looker.rollback()
+                return int(n)
+
+            yield waiting
+            holder.rollback()
+    finally:
+        eng.dispose()
 
 
 def _parse(line: str) -> dict[str, Any]:
@@ -327,11 +355,8 @@ async def main():
             await asyncio.sleep(1)
         for r in runs:
             result = await r.state.aresult(raise_on_failure=False) if r.state else None
-            states = await client.read_flow_run_states(r.id)
-            pending = [s.timestamp for s in states if s.type.value == "PENDING"]
             print("RUN " + json.dumps({
                 "state": r.state.type.value if r.state else None,
-                "submitted": min(pending).isoformat() if pending else None,
                 "start": r.start_time.isoformat() if r.start_time else None,
                 "end": r.end_time.isoformat() if r.end_time else None,
                 "provinces": (result or {}).get("provinces") if isinstance(result, dict) else None,
