@@ -32,6 +32,21 @@ def _report_text(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _exit_if_rejected(r: dict[str, Any]) -> None:
+    """Exit 1 when rows were rejected: a script (or `set -e`) must not take a partly imported
+    file for a whole one. The rows that passed are committed and stay; the report on stdout
+    lists the others. Fixed rows are taken by importing the file again (what is already
+    registered is unchanged by a rerun)."""
+    rejected = len(r["rejected"])
+    if rejected:
+        typer.echo(
+            f"error: {rejected} of {r['rows']} rows rejected (the report lists them; the other "
+            "rows are imported): fix those rows and import the file again",
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
 @kpm_app.command("import")
 @command
 def kpm_import(
@@ -41,13 +56,15 @@ def kpm_import(
     progress: bool | None = typer.Option(None, "--progress/--no-progress"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Import a DTKS/BDT extract; rerunning the same file changes nothing."""
+    """Import a DTKS/BDT extract; rerunning the same file changes nothing. Exits 1 when rows
+    were rejected (the others are imported)."""
     from workflows.kpm_import import import_file
 
     report = import_file(
         get_app(), file, actor=actor, batch_rows=batch_rows, progress=_progress(progress)
-    )
-    emit(report.as_dict(), as_json, _report_text)
+    ).as_dict()
+    emit(report, as_json, _report_text)
+    _exit_if_rejected(report)
 
 
 @kpm_app.command("verify-month")
@@ -58,11 +75,13 @@ def kpm_verify_month(
     progress: bool | None = typer.Option(None, "--progress/--no-progress"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Import a monthly commitment verification file."""
+    """Import a monthly commitment verification file. Exits 1 when rows were rejected (the
+    others are recorded)."""
     from workflows.kpm_verify import verify_file
 
-    report = verify_file(get_app(), file, actor=actor, progress=_progress(progress))
-    emit(report.as_dict(), as_json, _report_text)
+    report = verify_file(get_app(), file, actor=actor, progress=_progress(progress)).as_dict()
+    emit(report, as_json, _report_text)
+    _exit_if_rejected(report)
 
 
 @kpm_app.command("stats")

@@ -230,6 +230,32 @@ def test_monthly_verification_files_set_compliance_and_rerun_idempotently(
     assert audit_runner.verify(app.db).ok
 
 
+def test_the_cli_verify_month_exits_1_when_rows_are_rejected_and_0_when_none_are(
+    cli: CliRunner, app: App, tmp_path: Path
+) -> None:
+    from api.cli import app as typer_app
+
+    case_id = household_at_peserta(app, tmp_path)
+    code = app.service.get(case_id).attrs["kode_peserta"]
+    good = [("periode", "kode_anggota", "nik", "hadir"), ("2026-01", f"{code}02", "", "1")]
+    path = tmp_path / "verifikasi.csv"
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows([*good, ("2026-01", "", "3271019999990001", "1")])
+    before = app.service.get(case_id).version
+    out = cli.invoke(typer_app, ["kpm", "verify-month", str(path), "--json"])
+    assert out.exit_code == 1, out.output
+    assert out.stderr.startswith("error: 1 of 2 rows rejected")
+    report = json.loads(out.stdout)
+    assert [r["line"] for r in report["rejected"]] == [3]
+    assert report["accepted_members"] == 1  # the good row is recorded all the same
+    assert app.service.get(case_id).version == before + 1
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows(good)
+    again = cli.invoke(typer_app, ["kpm", "verify-month", str(path)])
+    assert again.exit_code == 0, again.output
+    assert again.stderr == ""
+
+
 def test_data_control_graduates_a_household_alamiah_when_its_last_component_ends(
     app: App, clock: Clock, tmp_path: Path
 ) -> None:
@@ -275,7 +301,9 @@ def test_the_cli_imports_with_a_json_report_and_counts_the_register(
 
     g = generate(tmp_path / "kpm.csv", 50, seed=2, bad=0.1, as_of=clock().date())
     out = cli.invoke(typer_app, ["kpm", "import", g.path, "--json"])
-    assert out.exit_code == 0, out.output
+    # rows were rejected: the report on stdout, one line on stderr, exit 1 (the rest imported)
+    assert out.exit_code == 1, out.output
+    assert out.stderr.startswith(f"error: {len(g.bad)} of {g.rows} rows rejected")
     report = json.loads(out.stdout)
     assert report["accepted_members"] == g.good_rows
     assert report["accepted_households"] == g.households
@@ -287,6 +315,19 @@ def test_the_cli_imports_with_a_json_report_and_counts_the_register(
     assert json.loads(shown.stdout)["members"][0]["kode_anggota"].endswith("01")
     missing = cli.invoke(typer_app, ["kpm", "import", str(tmp_path / "none.csv")])
     assert missing.exit_code == 2
+    # the same file again: the good rows are unchanged and the bad ones still refused (exit 1);
+    # only the good rows: exit 0
+    again = cli.invoke(typer_app, ["kpm", "import", g.path, "--json"])
+    assert again.exit_code == 1
+    assert json.loads(again.stdout)["unchanged_members"] == g.good_rows
+    lines = Path(g.path).read_text(encoding="utf-8").splitlines(keepends=True)
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "".join(x for n, x in enumerate(lines, 1) if n not in set(g.bad)), encoding="utf-8"
+    )
+    clean = cli.invoke(typer_app, ["kpm", "import", str(good)])
+    assert clean.exit_code == 0, clean.output
+    assert "rejected: 0" in clean.stdout and clean.stderr == ""
 
 
 def test_the_validation_deadline_is_swept_like_a_complaint(
