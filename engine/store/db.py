@@ -115,13 +115,23 @@ class Database:
         100 ms: under 50 concurrent requests most of the time went to sleeping, not writing
         (bench api_post_events_per_s). Other processes still meet the busy timeout. The
         writing connection is kept between units of work (`_writer_connection`); the session
-        joins its transaction, which commits when the unit ends without an error."""
+        joins its transaction, which commits when the unit ends without an error.
+
+        On PostgreSQL the unit takes a pooled connection, begins on it and lets the session
+        join (as on SQLite, without the lock): the session's own begin/commit/close machinery
+        cost ~15% of a command's client-side instructions (callgrind, an advance: 1.98M ->
+        1.67M instructions; bench transitions_postgres_8clients)."""
         if self.dialect != "sqlite":
             with (
-                Session(self.write_engine, expire_on_commit=False) as session,
-                session.begin(),
+                self.write_engine.connect() as conn,
+                conn.begin(),
+                Session(
+                    bind=conn, expire_on_commit=False, join_transaction_mode="rollback_only"
+                ) as session,
             ):
+                use_connection(session, conn)
                 yield session
+                session.flush()
             return
         with self._writer:
             conn = self._writer_connection()
