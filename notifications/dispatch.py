@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from engine.settings import Settings
+from engine.state import CaseState, replay
 from engine.store import repository as repo
 from engine.store.db import Database
 from engine.store.tables import UserRow
@@ -144,19 +145,21 @@ class Dispatcher:
 
     def _prepare(self, row: Any, now: datetime) -> tuple[str | None, str, Outgoing]:
         with self.db.reading() as s:
-            state = repo.load_case(s, row.case_id)
+            current = repo.load_case(s, row.case_id)
+            state = _as_queued(s, current, row.event_version)
             user = None
             if row.recipient.startswith("user:"):
                 user = s.get(UserRow, row.recipient.removeprefix("user:"))
-        if state is None:
+        if current is None or state is None:
             raise LookupError(f"case {row.case_id} is gone")
         payload = dict(row.payload or {})
         lang = payload.get("language") or "id"
         if user is not None:
             name, address = user.full_name or user.username, user.email or ""
         else:
-            name = str(state.attrs.get("reporter_name") or "")
-            address = str(state.attrs.get("reporter_contact") or "")
+            # delivered to the reporter's address as it is now (a corrected contact counts)
+            name = str(current.attrs.get("reporter_name") or "")
+            address = str(current.attrs.get("reporter_contact") or "")
         context = letter_context(
             state,
             template=row.template,
@@ -199,6 +202,19 @@ class Dispatcher:
             values["next_attempt_at"] = next_at
         with self.db.transaction() as s:
             s.execute(sa.update(OUT).where(OUT.c.id == outbox_id).values(**values))
+
+
+def _as_queued(s: Any, current: CaseState | None, version: int) -> CaseState | None:
+    """The case as it stood when the message was queued (the version of the event, or of the
+    sweep, that queued it): a letter tells what was decided then (the office, the deadline),
+    not what the case has become by the time the dispatcher gets to it (escalated, referred,
+    closed). Replayed from the event log; the current state when nothing happened since."""
+    if current is None or current.version == version:
+        return current
+    events = [c.event for c in repo.load_events(s, current.id) if c.event.version <= version]
+    if not events or events[-1].version != version:
+        raise LookupError(f"case {current.id} has no event version {version}")
+    return replay(events)
 
 
 def retry_dead(db: Database, now: datetime, ids: list[int] | None = None) -> int:

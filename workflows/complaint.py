@@ -444,6 +444,9 @@ def on_extended(d: Decision) -> Effect:
     )
 
 
+STAGE_RECORDS = ("parties", "result")
+
+
 def on_closed(d: Decision) -> Effect:
     outcome = "rejected" if d.transition and d.transition.dest == "ditolak" else "resolved"
     attrs: dict[str, Any] = {
@@ -456,10 +459,17 @@ def on_closed(d: Decision) -> Effect:
     return Effect(attrs=attrs)
 
 
+def on_stage_recorded(d: Decision) -> Effect:
+    """What a stage establishes stays on the case: the parties identified (identifikasi) and
+    the result of the follow-up (tindak_lanjut), which the result letter tells the reporter."""
+    return Effect(attrs={k: d.data[k] for k in STAGE_RECORDS if d.data.get(k)})
+
+
 def on_reopened(d: Decision) -> Effect:
+    # the earlier result was not the last word: a rejection after reopening must not quote it
     return Effect(
         changes={"handler": None},
-        attrs={"reopened": int(d.attr("reopened", 0)) + 1, "outcome": None},
+        attrs={"reopened": int(d.attr("reopened", 0)) + 1, "outcome": None, "result": None},
     )
 
 
@@ -525,6 +535,7 @@ def _transitions() -> list[TransitionDef]:
                         "StageAdvanced",
                         role,
                         guards=handling_guards,
+                        effect="on_stage_recorded" if stage in required else None,
                         required=required.get(stage, ()),
                     )
                 )
@@ -721,6 +732,7 @@ def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Wo
             on_referral_returned,
             on_extended,
             on_closed,
+            on_stage_recorded,
             on_reopened,
         )
     }

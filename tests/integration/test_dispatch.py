@@ -8,6 +8,7 @@ from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from api.wiring import App
 from engine.store.repository import OUTBOX
 from engine.sweeper import sweep
 from notifications.dispatch import Dispatcher, retry_dead
+from notifications.labels import format_date
 from tests.conftest import Clock, complaint_data
 
 
@@ -134,3 +136,29 @@ def test_a_reporter_without_an_address_gets_a_letter_to_print(app: App, clock: C
     app.service.open_case("complaint", complaint_data(reporter_contact=None), "kab.bogor")
     report = Dispatcher(app.db, app.settings).run_once(clock())
     assert len(report.to_print) == 1 and statuses(app) == [("acknowledgement", "print", 1)]
+
+
+def test_a_letter_tells_the_case_as_it_stood_when_queued_and_the_result_reaches_the_reporter(
+    app: App, clock: Clock, smtp: tuple[Controller, Inbox]
+) -> None:
+    """The acknowledgement is dispatched only after the case went up to pusat and closed: it
+    still names the office and deadline of the filing; the result letter quotes the result
+    recorded at the follow-up stage (not given again when closing)."""
+    ctl, inbox = smtp
+    svc = app.service
+    case = svc.open_case("complaint", complaint_data(), "kab.bogor")
+    filed_due = case.level_due
+    svc.apply(case.id, "escalate", {"reason": "perlu koreksi pusat"}, "kab.bogor")
+    for data in ({}, {"parties": "Dinas Dukcapil"}, {"result": "Nama KPM diperbaiki pusat"}):
+        svc.apply(case.id, "advance", data, "pusat.spm")
+    closed = svc.apply(case.id, "advance", {"informed_via": "surat"}, "pusat.spm")
+    assert closed.state == "selesai" and closed.attrs["result"] == "Nama KPM diperbaiki pusat"
+    assert closed.attrs["parties"] == "Dinas Dukcapil"
+    assert dispatcher(app, ctl.port).run_once(clock()).sent != []
+    ack, result = (m.get_body(("plain",)).get_content() for m in inbox.messages)
+    assert "Ditangani oleh     : UPPKH Kota Bogor" in ack
+    assert "batas waktu penanganan di UPPKH Kota Bogor" in ack
+    assert filed_due is not None and closed.level_due != filed_due
+    assert format_date(filed_due.astimezone(ZoneInfo(case.zone)).date(), "id") in ack
+    assert "Nama KPM diperbaiki pusat" in result
+    assert "Pengaduan telah diselesaikan." not in result  # the fallback is not used
