@@ -60,6 +60,8 @@ def letter_context(
         "extra": _extra(template, extra, state, case, lang, tz),
         "today": L.format_date(_day(today, tz), lang),
         "app_url": app_url.rstrip("/"),
+        # the officer page of the case (not the API's JSON route)
+        "case_url": f"{app_url.rstrip('/')}/cases/{state.id}/view",
         "lang": lang,
     }
 

@@ -12,6 +12,7 @@ import pytest
 
 from engine.machine import Command, Env, compile_workflow
 from engine.state import Actor, CaseState, evolve
+from api.pages import CASE_PAGE
 from notifications import labels
 from notifications.catalog import AUDIENCE, REPORTER_TEMPLATES
 from notifications.context import EXTRA_DEFAULTS, letter_context, office_name
@@ -312,8 +313,11 @@ def test_a_pusat_extension_goes_out_through_the_regional_office(case: CaseState)
 
 def test_reminders_link_to_the_case_and_count_working_days(case: CaseState) -> None:
     r = render("reminder_overdue", "id", context_for(case, "reminder_overdue", "id"))
-    assert "http://127.0.0.1:8000/cases/ADU-2026-000042" in r.text
-    assert 'href="http://127.0.0.1:8000/cases/ADU-2026-000042"' in r.html
+    # the officer page of the case (the route the pages serve), not the API's JSON
+    page = "http://127.0.0.1:8000" + CASE_PAGE.format(case_id="ADU-2026-000042")
+    assert page.endswith("/cases/ADU-2026-000042/view")
+    assert page in r.text and f'href="{page}"' in r.html
+    assert r.sms.endswith(page)
     assert "3 hari kerja" in r.subject and "9 Maret 2026" in r.text and "WIB" in r.text
     soon = render("reminder_due_soon", "en", context_for(case, "reminder_due_soon", "en"))
     assert "2 working days" in soon.subject
@@ -368,6 +372,7 @@ def test_the_context_has_every_key_with_local_dates(calendar: Any) -> None:
         "extra",
         "today",
         "app_url",
+        "case_url",
         "lang",
     }
     assert set(EXTRA_DEFAULTS) <= set(ctx["extra"])
