@@ -10,9 +10,9 @@ from typing import Any
 import jinja2
 import pytest
 
+from api.pages import CASE_PAGE
 from engine.machine import Command, Env, compile_workflow
 from engine.state import Actor, CaseState, evolve
-from api.pages import CASE_PAGE
 from notifications import labels
 from notifications.catalog import AUDIENCE, REPORTER_TEMPLATES
 from notifications.context import EXTRA_DEFAULTS, letter_context, office_name
