@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from pwdlib import PasswordHash
 
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput, NotFound, NotPermitted
 from engine.store.db import Database
 from engine.store.tables import CalendarOverrideRow, UserRow
 from workflows.roles import check_role_region
@@ -74,7 +74,7 @@ def require_admin(db: Database, username: str) -> None:
     if row is None or not row.active:
         raise NotFound(f"unknown or inactive user: {username}")
     if row.role != "admin":
-        raise InvalidInput("actor", f"{username} is not an admin")
+        raise NotPermitted(f"{username} is not an admin: only an admin edits the calendar")
 
 
 def add_override(
@@ -90,6 +90,14 @@ def add_override(
     require_admin(db, actor)
     if not name.strip():
         raise InvalidInput("name", "is required")
+    if working and day.weekday() >= 5:
+        # DOMAIN: working days exclude Saturdays and Sundays; a weekend override would be
+        # stored and then change no deadline
+        raise InvalidInput(
+            "working",
+            f"{day.isoformat()} is a {day.strftime('%A')}: Saturdays and Sundays are never "
+            "working days, so only a weekday holiday can be made a working day",
+        )
     with db.transaction() as s:
         row = s.get(CalendarOverrideRow, day)
         if row is None:

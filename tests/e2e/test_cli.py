@@ -805,6 +805,12 @@ def test_a_calendar_override_added_by_an_admin_is_listed_and_moves_deadlines(pkh
     )
     assert before.stdout.split()[0] == "2026-08-18"  # Fri 14 -> Mon 17 is Independence Day
     one_line_error(refused)  # only an admin may change the calendar
+    assert refused.returncode == 7  # role not permitted
+    saturday = pkh.run(
+        "calendar", "override", "add", "2026-08-22", "--working", "--name", "x", "--actor", "admin"
+    )
+    assert "Saturdays and Sundays are never working days" in one_line_error(saturday)
+    assert saturday.returncode == 2
 
     pkh.ok(
         "calendar",

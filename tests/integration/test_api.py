@@ -959,6 +959,14 @@ def test_bad_bodies_on_every_writing_route_are_4xx_and_write_nothing(app: App) -
         ("PUT", "/calendar/overrides", admin, {"date": INJECTION, "name": "x"}, "date"),
         ("PUT", "/calendar/overrides", admin, {"date": "2026-05-01", "name": ""}, "name"),
         ("PUT", "/calendar/overrides", admin, {"date": "2026-05-01", "name": "x", "y": 1}, "y"),
+        # a Saturday is never a working day: refused, not stored to change nothing
+        (
+            "PUT",
+            "/calendar/overrides",
+            admin,
+            {"date": "2026-08-22", "name": "kerja sabtu", "working": True},
+            "working",
+        ),
         (
             "POST",
             "/users",
