@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from api.cli import app, command, emit, get_app, parse_instant
@@ -63,7 +65,7 @@ def dispatch_once(
 @outbox_app.command("list")
 @command
 def outbox_list(
-    status: str | None = typer.Option(None, help="pending, sent, print, dead"),
+    status: str | None = typer.Option(None, help="pending, sent, print, printed, dead"),
     limit: int = typer.Option(50, min=1, max=1000),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -82,6 +84,36 @@ def outbox_list(
             or "(empty)"
         ),
     )
+
+
+@outbox_app.command("print")
+@command
+def outbox_print(
+    ids: list[int] = typer.Argument(None, help="letter ids; default every letter waiting"),
+    out: str = typer.Option("var/letters", "--out", help="folder for the pages"),
+    again: bool = typer.Option(False, "--again", help="also letters printed before"),
+    now: str | None = typer.Option(None, "--now", help="the date on the letters (ISO)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Paper letters (reporters with no e-mail or phone): one printable A4 HTML page each,
+    written to --out, then marked printed. Open a page in a browser and print it."""
+    from pathlib import Path
+
+    from notifications.dispatch import print_letters
+
+    a = get_app()
+    moment = parse_instant(now, "now") if now else a.service.clock()
+    report = print_letters(a.db, a.settings, Path(out), moment, ids or None, again=again)
+
+    def text(r: dict[str, Any]) -> str:
+        lines = [f"{len(r['printed'])} letter(s) to print in {out}"]
+        lines += [f"  {p['file']}" for p in r["printed"]]
+        lines += [f"  not printed: {f['id']} {f['case_id']}: {f['error']}" for f in r["failed"]]
+        return "\n".join(lines)
+
+    emit(report, as_json, text)
+    if report["failed"]:
+        raise typer.Exit(1)
 
 
 @outbox_app.command("retry")

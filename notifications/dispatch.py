@@ -12,10 +12,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from engine.errors import NotFound
 from engine.settings import Settings
 from engine.state import CaseState, replay
 from engine.store import repository as repo
@@ -29,7 +31,7 @@ from notifications.channels import (
     WebhookChannel,
 )
 from notifications.context import letter_context
-from notifications.render import render
+from notifications.render import render, render_letter_page
 
 log = logging.getLogger("pkh.dispatch")
 OUT = repo.OUTBOX
@@ -144,35 +146,15 @@ class Dispatcher:
         report.sent.append(row.id)
 
     def _prepare(self, row: Any, now: datetime) -> tuple[str | None, str, Outgoing]:
-        with self.db.reading() as s:
-            current = repo.load_case(s, row.case_id)
-            state = _as_queued(s, current, row.event_version)
-            user = None
-            if row.recipient.startswith("user:"):
-                user = s.get(UserRow, row.recipient.removeprefix("user:"))
-        if current is None or state is None:
-            raise LookupError(f"case {row.case_id} is gone")
-        payload = dict(row.payload or {})
-        lang = payload.get("language") or "id"
-        if user is not None:
-            name, address = user.full_name or user.username, user.email or ""
-        else:
-            # delivered to the reporter's address as it is now (a corrected contact counts)
-            name = str(current.attrs.get("reporter_name") or "")
-            address = str(current.attrs.get("reporter_contact") or "")
-        context = letter_context(
-            state,
-            template=row.template,
-            lang=lang,
-            recipient_name=name,
-            extra=payload.get("extra") or {},
-            today=now,
-            app_url=self.settings.app_url,
-        )
+        letter = compose(self.db, row, now, self.settings.app_url)
+        address = letter.address or "-"
         outgoing = Outgoing(
-            f"pkh-outbox-{row.id}", address or "-", render(row.template, lang, context), lang
+            f"pkh-outbox-{row.id}",
+            address,
+            render(row.template, letter.lang, letter.context),
+            letter.lang,
         )
-        return self._route(address, user is not None), address or "-", outgoing
+        return self._route(letter.address, letter.to_officer), address, outgoing
 
     def _route(self, address: str, to_officer: bool) -> str | None:
         """Which channel; None means a paper letter to print (a reporter with no address)."""
@@ -202,6 +184,98 @@ class Dispatcher:
             values["next_attempt_at"] = next_at
         with self.db.transaction() as s:
             s.execute(sa.update(OUT).where(OUT.c.id == outbox_id).values(**values))
+
+
+@dataclass(frozen=True)
+class Letter:
+    """What one outbox row says and to whom: the template's context, the address now."""
+
+    context: dict[str, Any]
+    lang: str
+    address: str
+    to_officer: bool
+
+
+def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
+    """The letter of an outbox row: its content from the case as it stood when the row was
+    queued, its address from the case (or the officer's account) as it is now."""
+    with db.reading() as s:
+        current = repo.load_case(s, row.case_id)
+        state = _as_queued(s, current, row.event_version)
+        user = None
+        if row.recipient.startswith("user:"):
+            user = s.get(UserRow, row.recipient.removeprefix("user:"))
+    if current is None or state is None:
+        raise LookupError(f"case {row.case_id} is gone")
+    payload = dict(row.payload or {})
+    lang = payload.get("language") or "id"
+    if user is not None:
+        name, address = user.full_name or user.username, user.email or ""
+    else:
+        # delivered to the reporter's address as it is now (a corrected contact counts)
+        name = str(current.attrs.get("reporter_name") or "")
+        address = str(current.attrs.get("reporter_contact") or "")
+    context = letter_context(
+        state,
+        template=row.template,
+        lang=lang,
+        recipient_name=name,
+        extra=payload.get("extra") or {},
+        today=now,
+        app_url=app_url,
+    )
+    return Letter(context, lang, address, user is not None)
+
+
+def print_letters(
+    db: Database,
+    settings: Settings,
+    out_dir: Path,
+    now: datetime,
+    ids: list[int] | None = None,
+    *,
+    again: bool = False,
+) -> dict[str, Any]:
+    """Paper letters (status `print`: a reporter with no e-mail or phone) as printable A4 HTML
+    pages in `out_dir`, one file per letter, oldest first; each is then marked `printed`.
+    `ids`: only these; `again`: letters already printed too (a lost or spoiled print). The
+    files are written before anything is marked, so a failure leaves the letters waiting."""
+    wanted = ["print", "printed"] if again else ["print"]
+    with db.reading() as s:
+        q = sa.select(OUT).where(OUT.c.status.in_(wanted)).order_by(OUT.c.id)
+        if ids:
+            q = q.where(OUT.c.id.in_(ids))
+        rows = s.execute(q).all()
+    if ids:
+        missing = sorted(set(ids) - {r.id for r in rows})
+        if missing:
+            raise NotFound(
+                f"no letter to print with id {', '.join(map(str, missing))} "
+                f"({'print or printed' if again else 'status print; --again for printed ones'})"
+            )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    for row in rows:
+        try:
+            letter = compose(db, row, now, settings.app_url)
+            page = render_letter_page(row.template, letter.lang, letter.context)
+        except Exception as e:  # noqa: BLE001 - reported; the letter stays waiting
+            failed.append({"id": row.id, "case_id": row.case_id, "error": str(e)})
+            continue
+        path = out_dir / f"{row.id:06d}-{row.case_id}-{row.template}.html"
+        path.write_text(page, encoding="utf-8")
+        written.append(
+            {"id": row.id, "case_id": row.case_id, "template": row.template, "file": str(path)}
+        )
+    if written:
+        with db.transaction() as s:
+            s.execute(
+                sa.update(OUT)
+                .where(OUT.c.id.in_([w["id"] for w in written]))
+                .values(status="printed", channel="letter", sent_at=now, last_error=None)
+            )
+    return {"printed": written, "failed": failed}
 
 
 def _as_queued(s: Any, current: CaseState | None, version: int) -> CaseState | None:

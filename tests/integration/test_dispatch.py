@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from typer.testing import CliRunner
 
 from api.wiring import App
 from engine.store.repository import OUTBOX
 from engine.sweeper import sweep
-from notifications.dispatch import Dispatcher, retry_dead
+from notifications.dispatch import Dispatcher, print_letters, retry_dead
 from notifications.labels import format_date
 from tests.conftest import Clock, complaint_data
 
@@ -162,3 +165,38 @@ def test_a_letter_tells_the_case_as_it_stood_when_queued_and_the_result_reaches_
     assert format_date(filed_due.astimezone(ZoneInfo(case.zone)).date(), "id") in ack
     assert "Nama KPM diperbaiki pusat" in result
     assert "Pengaduan telah diselesaikan." not in result  # the fallback is not used
+
+
+def test_paper_letters_are_printed_as_a4_pages_once_and_again_on_request(
+    app: App, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.cli
+    import api.cli_flows  # noqa: F401  (registers `pkh outbox`)
+
+    case = app.service.open_case(
+        "complaint", complaint_data(reporter_contact=None, reporter_name="Pak Darto"), "kab.bogor"
+    )
+    Dispatcher(app.db, app.settings).run_once(clock())  # no address: a letter to print
+    assert statuses(app) == [("acknowledgement", "print", 1)]
+
+    monkeypatch.setattr(api.cli, "_APP", app)
+    runner = CliRunner()
+    out = runner.invoke(api.cli.app, ["outbox", "print", "--out", str(tmp_path), "--json"])
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.stdout)
+    assert report["failed"] == [] and [p["case_id"] for p in report["printed"]] == [case.id]
+    page = Path(report["printed"][0]["file"]).read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "@page { size: A4;" in page
+    assert "Yth. Pak Darto" in page and case.id in page and "Tanda terima pengaduan" in page
+    assert [s for _, s, _ in statuses(app)] == ["printed"]
+
+    # printed letters are not printed twice, unless asked for again by id
+    again = runner.invoke(api.cli.app, ["outbox", "print", "--out", str(tmp_path / "b")])
+    assert again.exit_code == 0 and again.stdout.startswith("0 letter(s)")
+    letter_id = report["printed"][0]["id"]
+    refused = runner.invoke(api.cli.app, ["outbox", "print", str(letter_id), "--out", "x"])
+    assert refused.exit_code == 3 and "--again" in refused.stderr
+    reprint = print_letters(app.db, app.settings, tmp_path / "c", clock(), [letter_id], again=True)
+    assert len(reprint["printed"]) == 1 and (tmp_path / "c").exists()
+    listed = runner.invoke(api.cli.app, ["outbox", "list", "--status", "printed", "--json"])
+    assert [r["id"] for r in json.loads(listed.stdout)] == [letter_id]
