@@ -56,7 +56,9 @@ def letter_context(
         "case": case,
         "reporter": reporter,
         "recipient": {"name": recipient},
-        "office": office(state.level, state.region, lang),
+        # KKN cases are handled by UPPKH Pusat (DOMAIN; the kabupaten only gathers
+        # information): their letters do not go out under the accused's own office
+        "office": office("pusat" if state.workflow == "kkn" else state.level, state.region, lang),
         "extra": _extra(template, extra, state, case, lang, tz),
         "today": L.format_date(_day(today, tz), lang),
         "app_url": app_url.rstrip("/"),

@@ -210,7 +210,10 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
     payload = dict(row.payload or {})
     lang = payload.get("language") or "id"
     if user is not None:
-        name, address = user.full_name or user.username, user.email or ""
+        name, address = user.full_name or "", user.email or ""
+        if not name and current.attrs.get("staff_user") == user.username:
+            name = str(current.attrs.get("staff") or "")  # the staff record's name
+        name = name or user.username
     else:
         # delivered to the reporter's address as it is now (a corrected contact counts)
         name = str(current.attrs.get("reporter_name") or "")

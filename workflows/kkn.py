@@ -19,7 +19,13 @@ from workflows.complaint import actor_is_not_subject, parse_region
 from workflows.indonesia import ZONE_INFO, zone_for_region
 
 NAME = "kkn"
-DECIDERS = frozenset({"kabupaten", "pusat"})
+# Who finds the accused guilty or not guilty: UPPKH Pusat. "UPPKH kabupaten/kota tidak
+# bertanggung jawab menangani kasus korupsi": the kabupaten only gathers information and
+# coordinates (seed 003, KKN row; DOMAIN: "kabupaten gathers information; pusat and
+# authorities handle"), so it may suspend (and suspend again on new information) but not
+# clear or dismiss its own staff.
+DECIDERS = frozenset({"pusat"})
+SUSPENDERS = frozenset({"kabupaten", "pusat"})
 # APH (aparat penegak hukum) in general, or a named body
 AUTHORITIES = ("aph", "kepolisian", "kejaksaan", "kpk", "apip")
 
@@ -112,7 +118,7 @@ def definition() -> WorkflowDefinition:
             ("baru",),
             "suspended",
             "StaffSuspended",
-            frozenset({"system", "kabupaten", "pusat"}),
+            SUSPENDERS | {"system"},
             effect="on_suspended",
             required=("staff", "region"),
         ),
@@ -140,7 +146,7 @@ def definition() -> WorkflowDefinition:
             ("reinstated",),
             "suspended",
             "InvestigationReopened",
-            DECIDERS | {"system"},
+            SUSPENDERS | {"system"},
             guards=conflict,
             effect="on_reopened",
             required=("reason",),

@@ -406,12 +406,21 @@ def _fresh_staff(w: World, *, suspended: bool = False) -> str:
 
 
 def staff_handling(who: Who | None) -> int:
-    """KKN decisions and discipline: kabupaten and pusat officers, in scope."""
+    """Discipline: kabupaten and pusat officers, in scope."""
     if who is None:
         return 401
     if who.scope == "out":
         return 404
     return 200 if who.role in ("kabupaten", "pusat") else 403
+
+
+def kkn_deciding(who: Who | None) -> int:
+    """A KKN finding (guilty, not guilty): pusat only; the kabupaten gathers information."""
+    if who is None:
+        return 401
+    if who.scope == "out":
+        return 404
+    return 200 if who.role == "pusat" else 403
 
 
 def _post_staff(w: World, who: Who | None) -> httpx.Response:
@@ -520,7 +529,7 @@ ROUTES: dict[tuple[str, str], Row] = {
             json={"outcome": "not_guilty"},
             headers=w.h(who),
         ),
-        staff_handling,
+        kkn_deciding,
     ),
     ("POST", "/staff/{name}/discipline"): Row(
         lambda w, who: w.client.post(

@@ -10,9 +10,11 @@ import sqlalchemy as sa
 
 from api.admin import add_user
 from api.wiring import App
-from engine.errors import GuardRejected, InvalidInput
+from engine.errors import GuardRejected, InvalidInput, NotPermitted
 from engine.store import audit_runner
 from engine.store.repository import OUTBOX
+from notifications.dispatch import compose
+from notifications.render import render
 from tests.conftest import Clock, complaint_data
 from workflows.staff import add_staff, get_staff
 
@@ -99,7 +101,7 @@ def test_a_suspended_kabupaten_officers_cases_go_to_the_coordinator(staffed: App
 
 
 def test_guilty_means_dismissed_and_referred_and_the_reporter_gets_the_outcome(
-    staffed: App,
+    staffed: App, clock: Clock
 ) -> None:
     app = staffed
     kkn_against(app, "Andi")
@@ -121,6 +123,27 @@ def test_guilty_means_dismissed_and_referred_and_the_reporter_gets_the_outcome(
         ("kkn_suspension", "user:pdp.andi"),
         ("kkn_outcome", "reporter"),
     ]
+    # the letters go out under UPPKH Pusat, not under the accused's own office, and the
+    # accused is addressed by name, not by the account name
+    with app.db.reading() as s:
+        rows = s.execute(sa.select(OUTBOX).where(OUTBOX.c.case_id == kkn_id)).all()
+    texts = [render(r.template, "id", compose(app.db, r, clock(), "http://x").context).text
+             for r in rows]  # fmt: skip
+    assert all("Hormat kami,\nUPPKH Pusat" in t for t in texts), texts
+    assert not any("Kecamatan" in t for t in texts)
+    assert "Yth. Andi" in texts[0] and "pdp.andi" not in texts[0]
+
+
+def test_the_kabupaten_gathers_information_but_does_not_clear_its_own_staff(
+    staffed: App,
+) -> None:
+    app = staffed
+    kkn_against(app, "Andi")
+    kkn_id = get_staff(app.db, "Andi").cases[0]["id"]
+    for trigger, data in (("find_not_guilty", {}), ("find_guilty", {"referred_to": "kpk"})):
+        with pytest.raises(NotPermitted):
+            app.service.apply(kkn_id, trigger, data, "kab.bogor")
+    assert get_staff(app.db, "Andi").status == "suspended"
 
 
 def test_a_kkn_complaint_about_someone_who_is_not_staff_suspends_nobody(staffed: App) -> None:

@@ -136,6 +136,17 @@ def test_nobody_decides_their_own_case_and_auditors_decide_nothing() -> None:
         decide(KKN, state(KKN, "suspended"), "find_not_guilty", Actor("a", "auditor"), {})
 
 
+def test_the_kabupaten_suspends_and_reopens_but_only_pusat_finds_guilty_or_not() -> None:
+    """Seed 003: UPPKH kabupaten/kota does not handle corruption cases, it gathers information;
+    it must not clear (or dismiss) its own staff."""
+    for trigger in ("find_not_guilty", "find_guilty"):
+        with pytest.raises(NotPermitted):
+            decide(KKN, state(KKN, "suspended"), trigger, KAB, {"referred_to": "kpk"})
+    assert decide(KKN, state(KKN, "suspended"), "find_not_guilty", PUSAT, {}).state == "reinstated"
+    reopened = decide(KKN, state(KKN, "reinstated"), "reopen", KAB, {"reason": "bukti baru"})
+    assert reopened.state == "suspended"
+
+
 def test_sp1_needs_more_than_two_oral_warnings() -> None:
     st = state(DSP, "teguran_lisan", oral_warnings=2)
     with pytest.raises(GuardRejected, match="too_few_oral_warnings"):
