@@ -401,7 +401,15 @@ class CaseService:
                 facts["handler_suspended"] = row.suspended
         other = cmd.data.get("duplicate_of")
         if other:
-            facts["duplicate_exists"] = repo.load_case(s, str(other)) is not None
+            # a duplicate of a case the actor may see, of the same workflow: a case outside the
+            # actor's region is "not found" here as everywhere (its existence does not leak,
+            # and the reporter is not sent to follow a case nobody here can see)
+            found = repo.load_case(s, str(other))
+            facts["duplicate_exists"] = (
+                found is not None
+                and cmd.actor.covers(found.region)
+                and (state is None or found.workflow == state.workflow)
+            )
         if self.facts_provider is not None:
             provided = dict(self.facts_provider(s, cmd, state))
             # a suspension known to either source counts

@@ -322,7 +322,13 @@ def duplicate_is_known(d: Decision) -> Reason | None:
             "sebutkan nomor kasus yang sama (duplicate_of)",
             "name the case this duplicates (duplicate_of)",
         )
-    if other == (d.state.id if d.state else None) or not d.env.facts.get("duplicate_exists"):
+    if other == (d.state.id if d.state else None):
+        return R(
+            "duplicate_of_self",
+            "sebuah kasus tidak dapat menjadi duplikat dirinya sendiri",
+            "a case cannot be a duplicate of itself",
+        )
+    if not d.env.facts.get("duplicate_exists"):
         return R(
             "duplicate_of_unknown", f"kasus {other} tidak ditemukan", f"case {other} does not exist"
         )

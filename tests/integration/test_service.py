@@ -83,6 +83,27 @@ def test_a_case_outside_the_officers_region_does_not_exist_for_it(app: App) -> N
     assert app.service.get(state.id, "pusat.spm").id == state.id
 
 
+def test_a_duplicate_must_be_a_complaint_the_officer_can_see_and_not_the_case_itself(
+    app: App,
+) -> None:
+    """A case in another region reads as unknown (no leak, and the reporter is not sent to
+    follow a case nobody here can see); naming the case itself says so."""
+    svc = app.service
+    mine, also_mine = (svc.open_case("complaint", complaint_data(), "kab.bogor") for _ in "ab")
+    theirs = svc.open_case("complaint", complaint_data(region="7371011001"), "kab.makassar")
+    reject = {"reason": "duplikat", "informed_via": "surat"}
+    for other, key in (
+        (theirs.id, "duplicate_of_unknown"),
+        ("ADU-2026-999999", "duplicate_of_unknown"),
+        (mine.id, "duplicate_of_self"),
+    ):
+        with pytest.raises(GuardRejected) as err:
+            svc.apply(mine.id, "reject", {**reject, "duplicate_of": other}, "kab.bogor")
+        assert [r.key for r in err.value.reasons] == [key]
+    done = svc.apply(mine.id, "reject", {**reject, "duplicate_of": also_mine.id}, "kab.bogor")
+    assert (done.state, done.attrs["duplicate_of"]) == ("ditolak", also_mine.id)
+
+
 def test_an_unknown_actor_is_refused(app: App) -> None:
     with pytest.raises(NotFound, match="nobody"):
         app.service.open_case("complaint", complaint_data(), "nobody")
