@@ -249,6 +249,18 @@ def _workflow_text(o: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------------------------------- audit
+def _anchor(text: str) -> tuple[int, str]:
+    cp_id, sep, digest = text.partition(":")
+    digest = digest.strip().lower()
+    if not (sep and cp_id.strip().isdigit() and len(digest) == 64):
+        raise InvalidInput("anchor", f"expected ID:DIGEST (64 hex digits), got {text!r}")
+    try:
+        int(digest, 16)
+    except ValueError:
+        raise InvalidInput("anchor", f"the digest is not hexadecimal: {text!r}") from None
+    return int(cp_id), digest
+
+
 @audit_app.command("verify")
 @command
 def audit_verify(
@@ -263,8 +275,15 @@ def audit_verify(
         help="record the run in the audit runs, as the API and the nightly flow do "
         "(--no-record: only read the store, e.g. a copy on read-only media)",
     ),
+    anchor: list[str] = typer.Option(
+        [],
+        "--anchor",
+        help="ID:DIGEST of a checkpoint kept outside the store (as `pkh audit checkpoint` "
+        "printed it); repeatable",
+    ),
 ) -> None:
     """Check every hash chain, every projection against its replay, and the checkpoints."""
+    anchors = [_anchor(x) for x in anchor]
     a = get_app()
     shown = sys.stderr.isatty() if progress is None else progress
     run_id: int | None = None
@@ -279,7 +298,11 @@ def audit_verify(
             who = f"cli:{getpass.getuser()}"
             run = audit_runs.start(a.db, who, a.service.clock())
             run = audit_runs.execute(
-                a.db, run.id, a.service.clock, progress=advance if shown else None
+                a.db,
+                run.id,
+                a.service.clock,
+                progress=advance if shown else None,
+                anchors=anchors,
             )
             if run.status == "error":
                 fail(f"audit run {run.id} could not finish: {run.error}")
@@ -294,7 +317,10 @@ def audit_verify(
             count = run.problem_count
         else:
             report = audit_runner.verify(
-                a.db, stop_at_first=not all_problems, progress=advance if shown else None
+                a.db,
+                stop_at_first=not all_problems,
+                progress=advance if shown else None,
+                anchors=anchors,
             )
             ok, cases, events, checkpoints = (
                 report.ok,
@@ -340,8 +366,10 @@ def audit_checkpoint() -> None:
         fail(f"refusing to seal a store that does not verify: {report.problems[0]}")
     row = audit_runner.checkpoint(a.db, now())
     typer.echo(
-        f"checkpoint {row.id}: {row.case_count} cases, {row.event_count} events, "
-        f"digest {row.digest[:16]}"
+        f"checkpoint {row.id}: {row.case_count} cases, {row.event_count} events\n"
+        f"anchor {row.id}:{row.digest}\n"
+        "keep this line outside the store (print it, send it to the inspectorate); "
+        f"`pkh audit verify --anchor {row.id}:...` then proves nothing sealed here was removed"
     )
 
 

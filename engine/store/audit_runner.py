@@ -6,11 +6,12 @@ import contextlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,10 +27,11 @@ from engine.audit import (
 )
 from engine.store import repository as repo
 from engine.store.db import Database
-from engine.store.tables import AuditCheckpointRow
+from engine.store.tables import AuditCheckpointRow, AuditRunRow
 
 log = logging.getLogger("pkh.audit")
 CP = AuditCheckpointRow.__table__  # type: ignore[attr-defined]
+RUNS = AuditRunRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -84,6 +86,7 @@ def verify(
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
     parallel_from: int | None = None,
+    anchors: Sequence[tuple[int, str]] = (),
 ) -> VerifyReport:
     """Every chain, every projection against its replay, numbering and checkpoints. Streams:
     events in (case, version) order, projections fetched for CHUNK cases at a time, so memory
@@ -99,7 +102,12 @@ def verify(
     every check still reads one moment. The verification runs at a lower CPU priority
     (WORKER_NICE) in those processes, and outside this process's GIL: an API serving
     requests while an audit runs keeps serving them. Problems are reported in case-id order
-    either way; with `stop_at_first`, one problem (the parts still queued are dropped)."""
+    either way; with `stop_at_first`, one problem (the parts still queued are dropped).
+
+    `anchors`: (checkpoint id, digest) pairs the auditor kept outside the store (printed by
+    `pkh audit checkpoint`). Someone able to write to the database could remove a case's
+    last events and every checkpoint together; the checkpoints are chained, so one anchored
+    digest that is still there and still matches vouches for every checkpoint up to it."""
     report = VerifyReport()
     n_workers = default_workers() if workers is None else workers
     threshold = PARALLEL_FROM if parallel_from is None else parallel_from
@@ -136,7 +144,7 @@ def verify(
         report.problems += _check_numbering(s)
         if tick is not None:
             tick()
-        report.problems += _check_checkpoints(s, report, tick)
+        report.problems += _check_checkpoints(s, report, tick, anchors)
     if stop_at_first:
         report.problems = report.problems[:1]
     return report
@@ -359,10 +367,17 @@ def _heads_upto(s: Session, last_event_id: int) -> tuple[int, int, str]:
 
 
 def _check_checkpoints(
-    s: Session, report: VerifyReport, tick: Callable[[], None] | None = None
+    s: Session,
+    report: VerifyReport,
+    tick: Callable[[], None] | None = None,
+    anchors: Sequence[tuple[int, str]] = (),
 ) -> list[Problem]:
+    rows = s.execute(sa.select(CP).order_by(CP.c.id)).all()
+    missing = _checkpoints_missing(s, rows, anchors)
+    if missing:
+        return missing
     prev = GENESIS
-    for cp in s.execute(sa.select(CP).order_by(CP.c.id)).all():
+    for cp in rows:
         report.checkpoints += 1
         count, cases, digest = _heads_upto(s, cp.last_event_id)
         if tick is not None:  # each checkpoint reads every event up to it: seconds at scale
@@ -391,6 +406,45 @@ def _check_checkpoints(
                 )
             ]
         prev = cp.digest
+    return []
+
+
+def _checkpoints_missing(
+    s: Session, rows: Sequence[Any], anchors: Sequence[tuple[int, str]]
+) -> list[Problem]:
+    """Checkpoints are only ever added. Fewer than an earlier recorded audit run verified, or
+    an anchored checkpoint gone or changed, means some were removed (and with them what they
+    sealed: the checks above cannot see a case's last events removed behind them)."""
+    by_id = {r.id: r.digest for r in rows}
+    for cp_id, digest in anchors:
+        if by_id.get(cp_id) != digest.lower():
+            found = by_id.get(cp_id)
+            return [
+                Problem(
+                    f"checkpoint {cp_id}",
+                    None,
+                    "checkpoint_missing" if found is None else "checkpoint_tampered",
+                    f"the anchored checkpoint {cp_id} (digest {digest[:16]}...) is "
+                    + ("gone from the store" if found is None else f"now {found[:16]}..."),
+                )
+            ]
+    seen = s.execute(
+        sa.select(RUNS.c.id, RUNS.c.checkpoints, RUNS.c.finished_at)
+        .where(RUNS.c.status.in_(("ok", "failed")))
+        .order_by(RUNS.c.checkpoints.desc(), RUNS.c.id)
+        .limit(1)
+    ).first()
+    if seen is not None and seen.checkpoints > len(rows):
+        when = f" on {seen.finished_at:%Y-%m-%d %H:%M} UTC" if seen.finished_at else ""
+        return [
+            Problem(
+                "checkpoints",
+                None,
+                "checkpoint_missing",
+                f"{len(rows)} checkpoints in the store, but audit run {seen.id}{when} verified "
+                f"{seen.checkpoints}: checkpoints were removed",
+            )
+        ]
     return []
 
 

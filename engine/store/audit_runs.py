@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -173,6 +173,7 @@ def execute(
     clock: Callable[[], datetime],
     *,
     progress: Callable[[int, int], None] | None = None,
+    anchors: Sequence[tuple[int, str]] = (),
 ) -> Run:
     """Verify the whole store for the run `run_id` (from `start`), writing its progress and
     then its result. Never raises for a failure of the verification itself: that is recorded
@@ -200,7 +201,7 @@ def execute(
             log.warning("audit run %s: progress not recorded", run_id, exc_info=True)
 
     try:
-        report = audit_runner.verify(db, stop_at_first=False, progress=beat)
+        report = audit_runner.verify(db, stop_at_first=False, progress=beat, anchors=anchors)
     except Exception as e:  # recorded, not lost: the run must not stay `running`
         log.exception("audit run %s could not finish", run_id)
         _update(

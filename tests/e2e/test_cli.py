@@ -566,6 +566,36 @@ def test_audit_verify_fails_and_names_the_case_when_the_event_log_is_tampered_wi
         assert case_id in out, out
 
 
+def test_removing_the_checkpoints_as_well_is_told_by_the_audit_runs_and_by_an_anchor(
+    three_cases: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    """The forger who deletes the newest case, winds its number back and then deletes every
+    checkpoint too: an earlier recorded audit run remembers the checkpoints it verified; with
+    the runs deleted as well, the store cannot tell by itself, and the anchor the auditor kept
+    outside it does."""
+    _, sealed, case_id = three_cases
+    (digest,) = query(sealed, "SELECT digest FROM audit_checkpoints WHERE id = 1")[0]
+    pkh = Pkh(copy_db(sealed, tmp_path / "pkh.db"))
+    assert pkh.ok("audit", "verify", "--anchor", f"1:{digest}").stdout.startswith("ok:")
+    _tamper_delete_newest_case_and_its_number_after_checkpoint(pkh.db, case_id)
+    sql(pkh.db, "DELETE FROM audit_checkpoints")
+    told = pkh.run("audit", "verify", "--no-record")
+    assert told.returncode == 1 and "checkpoints were removed" in told.stderr, told.stderr
+
+    sql(pkh.db, "DELETE FROM audit_runs")
+    blind, anchored = pkh.all(
+        [
+            ("audit", "verify", "--no-record"),
+            ("audit", "verify", "--no-record", "--anchor", f"1:{digest}"),
+        ]
+    )
+    assert blind.returncode == 0  # what a store alone can say about itself ends here
+    assert anchored.returncode == 1
+    assert "the anchored checkpoint 1" in anchored.stderr and "gone" in anchored.stderr
+    bad = pkh.run("audit", "verify", "--anchor", "1:abc")
+    assert bad.returncode == 2 and "anchor" in one_line_error(bad)
+
+
 # ---------------------------------------------------------------------------- 3. bad input
 @dataclass(frozen=True)
 class Bad:
