@@ -141,14 +141,17 @@ def event_view(c: ChainedEvent, *, mask: bool = False) -> dict[str, Any]:
     }
 
 
-def history_text(rows: list[dict[str, Any]]) -> str:
+def history_text(rows: list[dict[str, Any]], zone: str = "UTC") -> str:
+    """One line per event; the time it happened in the case's zone (`zone`), labelled."""
+    tz, label = ZoneInfo(zone), zone_label(zone) if zone != "UTC" else "UTC"
     out = []
     for r in rows:
         ch = r["changes"]
         move = f" -> {ch['state']}" if "state" in ch else ""
         note = f'  "{r["note"]}"' if r["note"] else ""
+        when = datetime.fromisoformat(r["occurred_at"]).astimezone(tz)
         out.append(
-            f"v{r['version']:<3} {r['occurred_at'][:16]}  {r['type']:<22} "
+            f"v{r['version']:<3} {when:%Y-%m-%d %H:%M} {label:<4}  {r['type']:<22} "
             f"{r['actor']} ({r['role']}){move}{note}"
         )
     return "\n".join(out)

@@ -885,6 +885,9 @@ def replayed(users_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         t2.isoformat(),
     )
     history = pkh.json("case", "history", case_id, "--json")
+    # the text shows when each event happened in the case's zone (a Bogor case: WIB), labelled
+    text = pkh.ok("case", "history", case_id).stdout.splitlines()
+    assert text[0].startswith(f"v1   {t0:%Y-%m-%d %H:%M} WIB   ComplaintFiled"), text
     r1, r2 = (datetime.fromisoformat(h["recorded_at"]) for h in history[:2])
     recorded_between = r1 + (r2 - r1) / 2  # both recorded seconds ago, though days apart
     occurred_between = t1 + (t2 - t1) / 2
