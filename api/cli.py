@@ -291,12 +291,37 @@ def case_list(
 
 
 def main() -> None:
+    import click
+
     from api import cli_admin, cli_backup, cli_flows, cli_kpm, cli_report, cli_staff  # noqa: F401
 
+    # Typer 0.2x carries its own copy of click, older ones use click itself
+    usage_errors = tuple(
+        t for t in (getattr(typer, "TyperException", None), click.ClickException) if t
+    )
+    aborts = tuple(t for t in (getattr(typer, "Abort", None), click.Abort) if t)
     try:
-        app()
+        # not standalone: a usage error (unknown option, a value out of range) comes here, to
+        # be told in the one `error:` line every other refusal uses, instead of Typer's box
+        code = app(standalone_mode=False)
     except KeyboardInterrupt:
         sys.exit(130)
+    except aborts:
+        typer.echo("error: aborted", err=True)
+        sys.exit(1)
+    except usage_errors as e:
+        if type(e).__name__ == "NoArgsIsHelpError":
+            # a group run without a command: its help, shown as the error was made (as before)
+            message = e.format_message()  # type: ignore[attr-defined]
+            if message.strip():
+                typer.echo(message, err=True)
+        else:
+            message = e.format_message()  # type: ignore[attr-defined]
+            ctx = getattr(e, "ctx", None)
+            where = ctx.command_path if ctx is not None else "pkh"
+            typer.echo(f"error: {message} (see `{where} --help`)", err=True)
+        sys.exit(getattr(e, "exit_code", 2))
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

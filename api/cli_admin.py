@@ -358,13 +358,23 @@ def audit_verify(
 
 @audit_app.command("checkpoint")
 @command
-def audit_checkpoint() -> None:
+def audit_checkpoint(as_json: bool = typer.Option(False, "--json")) -> None:
     """Seal all case heads now, so a later deletion of a whole case is detected."""
     a = get_app()
     report = audit_runner.verify(a.db)
     if not report.ok:
         fail(f"refusing to seal a store that does not verify: {report.problems[0]}")
     row = audit_runner.checkpoint(a.db, now())
+    if as_json:
+        out = {
+            "id": row.id,
+            "cases": row.case_count,
+            "events": row.event_count,
+            "digest": row.digest,
+            "anchor": f"{row.id}:{row.digest}",
+        }
+        emit(out, True, str)
+        return
     typer.echo(
         f"checkpoint {row.id}: {row.case_count} cases, {row.event_count} events\n"
         f"anchor {row.id}:{row.digest}\n"

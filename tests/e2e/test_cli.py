@@ -594,6 +594,10 @@ def test_removing_the_checkpoints_as_well_is_told_by_the_audit_runs_and_by_an_an
     assert "the anchored checkpoint 1" in anchored.stderr and "gone" in anchored.stderr
     bad = pkh.run("audit", "verify", "--anchor", "1:abc")
     assert bad.returncode == 2 and "anchor" in one_line_error(bad)
+    # sealing again gives the next anchor, as JSON for a script to keep
+    sealed_again = pkh.json("audit", "checkpoint", "--json")
+    assert sealed_again["anchor"] == f"{sealed_again['id']}:{sealed_again['digest']}"
+    assert pkh.ok("audit", "verify", "--anchor", sealed_again["anchor"]).returncode == 0
 
 
 # ---------------------------------------------------------------------------- 3. bad input
@@ -664,6 +668,15 @@ def refusals(users_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
             advance("advance", "--data", "parties=x", actor="siapa.saja"),
             ("siapa.saja",),
         ),
+        # usage errors (Typer's own checks) are told the same way, not in a box
+        Bad(
+            "unknown_option",
+            ("calendar", "deadline", "2026-03-17", "-3"),
+            ("-3", "pkh calendar deadline --help"),
+        ),
+        Bad("year_out_of_range", ("calendar", "holidays", "1800"), ("year", "2004")),
+        Bad("unknown_command", ("terbang",), ("terbang",)),
+        Bad("missing_argument", ("case", "advance", case_id), ("event",)),
     ]
 
     def cli_view() -> dict[str, Any]:
@@ -719,6 +732,10 @@ BAD_NAMES = [
     "stale_version",
     "missing_parties",
     "unknown_actor_advancing",
+    "unknown_option",
+    "year_out_of_range",
+    "unknown_command",
+    "missing_argument",
 ]
 
 
@@ -734,6 +751,7 @@ def test_bad_input_is_refused_with_one_clear_error_line_and_a_non_zero_exit(
 
 
 def test_bad_input_changes_nothing(refusals: dict[str, Any]) -> None:
+    assert sorted(refusals["bad"]) == sorted(BAD_NAMES)  # every refusal is checked above
     (view_before, tables_before), (view_after, tables_after) = refusals["before"], refusals["after"]
     assert view_before == {"version": 2, "history": 2, "cases": 1}
     assert view_after == view_before
