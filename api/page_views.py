@@ -265,7 +265,8 @@ def engine_error(e: EngineError, lang: str) -> tuple[int, dict[str, Any]]:
         return 409, {"message": text("not_allowed", lang), "reasons": [str(e)], "reload": True}
     if isinstance(e, InvalidInput):
         field = field_label(e.field, lang)
-        return 422, {"message": f"{field}: {e.message}", "reasons": [], "reload": False}
+        said = e.message_id if lang == "id" and e.message_id else e.message
+        return 422, {"message": f"{field}: {said}", "reasons": [], "reload": False}
     status = 403 if isinstance(e, NotPermitted) else 422
     return status, {"message": str(e), "reasons": [], "reload": False}
 

@@ -131,10 +131,12 @@ class InvalidInput(EngineError):
 
     code = "invalid_input"
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, message_id: str | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        # the same in Bahasa Indonesia, where the officer pages should say it so
+        self.message_id = message_id
 
     def as_dict(self) -> dict[str, object]:
         return {**super().as_dict(), "field": self.field}

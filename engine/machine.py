@@ -229,17 +229,34 @@ class CompiledWorkflow:
     def _check_time(self, state: CaseState | None, cmd: Command, env: Env) -> None:
         field = self.definition.creation_time_field if state is None else "at"
         at = instant(cmd.occurred_at, field)
+        # told in the case's own zone (WIB/WITA/WIT) where it has one, else as it was given
+        tz = _zone(state.zone) if state is not None else cmd.occurred_at.tzinfo
+
+        def shown(moment: datetime) -> str:
+            local = moment.astimezone(tz)
+            return f"{local:%Y-%m-%d %H:%M} {local.tzname() or local.strftime('%z')}"
+
         if at > env.now + CLOCK_SKEW:
-            raise InvalidInput(field, f"{at.isoformat()} is in the future")
-        if at < env.now - env.max_backdate:
             raise InvalidInput(
-                field, f"{at.isoformat()} is more than {env.max_backdate.days} days in the past"
+                field,
+                f"{shown(at)} is in the future",
+                message_id=f"{shown(at)} belum terjadi (masih di masa depan)",
+            )
+        if at < env.now - env.max_backdate:
+            days = env.max_backdate.days
+            raise InvalidInput(
+                field,
+                f"{shown(at)} is more than {days} days in the past",
+                message_id=f"{shown(at)} lebih dari {days} hari yang lalu",
             )
         if state is not None and state.updated_at is not None and at < state.updated_at:
             raise InvalidInput(
                 field,
-                f"{at.isoformat()} is before the case's last event "
-                f"({state.updated_at.isoformat()})",
+                f"{shown(at)} is before the case's last event ({shown(state.updated_at)})",
+                message_id=(
+                    f"{shown(at)} lebih awal dari kejadian terakhir kasus ini "
+                    f"({shown(state.updated_at)})"
+                ),
             )
 
     def _route(self, decision: Decision) -> TransitionDef:
@@ -374,3 +391,10 @@ def mermaid(definition: WorkflowDefinition) -> str:
         title=f"{definition.name} v{definition.version}",
     )
     return str(m.get_graph().draw(None))
+
+
+def _zone(key: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(key)
+    except (ValueError, KeyError):
+        return None

@@ -110,6 +110,7 @@ def _case(state: CaseState, lang: str, tz: ZoneInfo | None) -> dict[str, Any]:
         "level_label": L.label(L.LEVELS, lang, state.level),
         "stage": state.stage,
         "stage_label": L.label(L.STAGES, lang, stage_key),
+        "stage_short": L.label(L.STAGES_SHORT, lang, stage_key),
         "state": state.state,
         "region": state.region,
         "region_name": _region_name(state.region),

@@ -70,6 +70,30 @@ STAGES: Labels = {
     },
 }
 
+# The stage in a few words, for an SMS (160 characters in all)
+STAGES_SHORT: Labels = {
+    "id": {
+        "dokumentasi": "dokumentasi",
+        "identifikasi": "identifikasi pihak",
+        "tindak_lanjut": "tindak lanjut",
+        "pemberitahuan": "pemberitahuan hasil",
+        "penanganan": "penanganan",
+        "dirujuk": "dirujuk",
+        "selesai": "selesai",
+        "ditolak": "ditolak",
+    },
+    "en": {
+        "dokumentasi": "documentation",
+        "identifikasi": "identifying parties",
+        "tindak_lanjut": "follow-up",
+        "pemberitahuan": "informing the reporter",
+        "penanganan": "handling",
+        "dirujuk": "referred",
+        "selesai": "resolved",
+        "ditolak": "rejected",
+    },
+}
+
 REASONS: Labels = {
     "id": {
         "bukan_pkh": "pengaduan tersebut bukan merupakan permasalahan PKH",

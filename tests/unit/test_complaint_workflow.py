@@ -373,6 +373,22 @@ def test_event_times_may_be_backdated_within_limits_but_not_in_the_future(calend
                 WF.decide(None, cmd, Env(calendar, NOW))
 
 
+def test_a_refused_time_is_told_in_the_cases_zone_in_english_and_indonesian(
+    calendar: Any,
+) -> None:
+    """The officer typed 10:00 WIB: the refusal says 10:00 WIB, not 03:00 UTC, and the pages
+    have it in Bahasa Indonesia."""
+    st = state_at("kabupaten_dokumentasi")  # a Bogor case: Asia/Jakarta
+    typed = (NOW + timedelta(days=1)).astimezone(WIB).replace(hour=10, minute=0)
+    cmd = Command("advance", ACTORS["kabupaten"], typed, {})
+    with pytest.raises(InvalidInput) as err:
+        WF.decide(st, cmd, Env(calendar, NOW))
+    shown = f"{typed:%Y-%m-%d} 10:00 WIB"
+    assert err.value.field == "at" and err.value.message == f"{shown} is in the future"
+    assert err.value.message_id is not None and err.value.message_id.startswith(shown)
+    assert "masa depan" in err.value.message_id
+
+
 def test_a_stage_started_late_never_outlasts_its_level(calendar: Any) -> None:
     st = state_at("kabupaten_identifikasi")
     st = CaseState(**{**st.as_dict(), "level_due": datetime(2026, 3, 4, 23, 59, 59, tzinfo=WIB)})

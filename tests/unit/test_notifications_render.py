@@ -318,6 +318,11 @@ def test_reminders_link_to_the_case_and_count_working_days(case: CaseState) -> N
     assert page.endswith("/cases/ADU-2026-000042/view")
     assert page in r.text and f'href="{page}"' in r.html
     assert r.sms.endswith(page)
+    # the stage in words, short enough for an SMS, never the identifier
+    later = replace(case, state="kabupaten_tindak_lanjut", stage="tindak_lanjut")
+    for lang, words in (("id", "(tindak lanjut)"), ("en", "(follow-up)")):
+        sms = render("reminder_overdue", lang, context_for(later, "reminder_overdue", lang)).sms
+        assert words in sms and "tindak_lanjut" not in sms.split("/cases/")[0]
     assert "3 hari kerja" in r.subject and "9 Maret 2026" in r.text and "WIB" in r.text
     soon = render("reminder_due_soon", "en", context_for(case, "reminder_due_soon", "en"))
     assert "2 working days" in soon.subject
