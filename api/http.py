@@ -132,7 +132,10 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {
-            "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+            # a body that is not JSON at all: its loc is a character position, not a field
+            "field": "body"
+            if e.get("type") == "json_invalid"
+            else ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
             "message": e.get("msg", "invalid"),
         }
         for e in exc.errors()

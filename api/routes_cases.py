@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -32,6 +33,7 @@ from engine.state import Actor, CaseState
 from engine.store import audit_runner
 from engine.store.repository import COUNT_CAP, CaseFilter, search_cases
 from engine.store.tables import UserRow
+from workflows.complaint import LEVELS, TYPES
 from workflows.roles import masked, sees_reporter
 
 router = APIRouter()
@@ -118,6 +120,20 @@ def _answer(out: Any, app: Any, actor: Actor) -> Any:
     return out.response
 
 
+def _known(field: str, value: str | None, allowed: Iterable[str]) -> None:
+    choices = sorted(allowed)
+    if value is not None and value not in choices:
+        raise InvalidInput(field, f"unknown {field} '{value}'; one of: {', '.join(choices)}")
+
+
+def _states(registry: Any) -> set[str]:
+    out = set()
+    for name in registry.names():
+        d = registry.get(name)
+        out |= {d.initial, *(st.name for st in d.states)}
+    return out
+
+
 def _cursor(value: str | None) -> tuple[datetime, str] | None:
     if not value:
         return None
@@ -147,6 +163,13 @@ def list_cases(
 ) -> Any:
     """The worklist (see `_json`: one worker-thread hop per request, not three)."""
     actor = active_actor(app, username)
+    # a filter value nothing can have is a mistake to report, not an empty worklist
+    _known("level", level, LEVELS)
+    _known("type", type, TYPES)
+    if workflow is not None:
+        _known("workflow", workflow, app.registry.names())
+    if state is not None:
+        _known("state", state, _states(app.registry))
     if due_before is not None:
         due_before = instant(due_before, "due_before")
     f = CaseFilter(
