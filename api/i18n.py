@@ -18,6 +18,24 @@ STRINGS: dict[str, tuple[str, str]] = {
     "new_complaint": ("Pengaduan baru", "New complaint"),
     "audit": ("Audit", "Audit"),
     "calendar": ("Kalender kerja", "Working calendar"),
+    "letters": ("Surat untuk dicetak", "Letters to print"),
+    "letters_note": (
+        "Surat kepada pelapor yang tidak mempunyai e-mail atau nomor telepon. Buka surat, "
+        "cetak dari peramban (satu halaman A4), kirimkan, lalu tandai sudah dicetak.",
+        "Letters to reporters with no e-mail or phone number. Open a letter, print it from the "
+        "browser (one A4 page), post it, then mark it printed.",
+    ),
+    "letters_none": (
+        "Tidak ada surat yang menunggu dicetak.",
+        "No letters are waiting to be printed.",
+    ),
+    "letter": ("Surat", "Letter"),
+    "addressee": ("Kepada", "To"),
+    "queued": ("Dibuat", "Queued"),
+    "open_letter": ("Buka surat", "Open the letter"),
+    "mark_printed": ("Tandai sudah dicetak", "Mark as printed"),
+    "letter_marked": ("Surat ditandai sudah dicetak.", "The letter is marked as printed."),
+    "reporter_unnamed": ("Pelapor", "Reporter"),
     "logout": ("Keluar", "Sign out"),
     "login": ("Masuk", "Sign in"),
     "login_title": ("Masuk ke SPM-PKH", "Sign in to SPM-PKH"),
@@ -306,6 +324,14 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "graduasi_mandiri": ("Graduasi mandiri", "Self-reliant graduation"),
         "anggota_meninggal": ("Anggota meninggal dunia", "A member died"),
         "pindah": ("Pindah domisili", "Moved away"),
+    },
+    "template": {
+        "acknowledgement": ("Tanda terima pengaduan", "Acknowledgement"),
+        "result_letter": ("Hasil penanganan pengaduan", "Result of the complaint"),
+        "extension_notice": ("Pemberitahuan perpanjangan", "Extension notice"),
+        "kkn_outcome": ("Hasil penyelidikan KKN", "KKN investigation outcome"),
+        "kkn_suspension": ("Pembebastugasan", "Relief of duty"),
+        "discipline_letter": ("Surat peringatan", "Discipline letter"),
     },
     "event_type": {
         "ComplaintFiled": ("Pengaduan dicatat", "Complaint filed"),

@@ -425,6 +425,44 @@ def file_complaint(form: Form, ctx: Page) -> Response:
     return RedirectResponse(f"{case_url(state.id)}?done=file", status_code=303)
 
 
+# ------------------------------------------------------------------------- paper letters
+def _may_print(actor: Actor) -> Callable[[Any], bool]:
+    """The letters of the cases in the officer's region, and of a confidential reporter
+    only where the officer may know who reported (the letter names them)."""
+    return lambda state: actor.covers(state.region) and sees_reporter(actor, state)
+
+
+@router.get("/letters")
+def letters(ctx: Page, done: str = "") -> HTMLResponse:
+    """Letters to reporters with no e-mail or phone, waiting to be printed and posted."""
+    from notifications.dispatch import waiting_letters
+
+    _require(ctx, LEVELS)
+    waiting = waiting_letters(ctx.app.db, _may_print(ctx.me))
+    return render(ctx, "letters.html", letters=waiting, done=done == "printed")
+
+
+@router.get("/letters/{letter_id}")
+def letter(ctx: Page, letter_id: int) -> HTMLResponse:
+    """The letter as a printable A4 page (the browser's print prints just the letter)."""
+    from notifications.dispatch import letter_page
+
+    _require(ctx, LEVELS)
+    html = letter_page(
+        ctx.app.db, ctx.app.settings, letter_id, ctx.app.service.clock(), _may_print(ctx.me)
+    )
+    return HTMLResponse(html, headers=HEADERS)
+
+
+@router.post("/letters/{letter_id}/printed")
+def letter_printed(form: Form, ctx: Page, letter_id: int) -> Response:
+    from notifications.dispatch import mark_printed
+
+    _require(ctx, LEVELS)
+    mark_printed(ctx.app.db, letter_id, ctx.app.service.clock(), _may_print(ctx.me))
+    return RedirectResponse("/letters?done=printed", status_code=303)
+
+
 # ------------------------------------------------------------------------- audit, calendar
 @router.get("/audit")
 def audit(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -279,6 +279,84 @@ def print_letters(
                 .values(status="printed", channel="letter", sent_at=now, last_error=None)
             )
     return {"printed": written, "failed": failed}
+
+
+def waiting_letters(
+    db: Database, visible: Callable[[CaseState], bool], limit: int = 500
+) -> list[dict[str, Any]]:
+    """Paper letters waiting to be printed (status `print`) of the cases `visible` accepts
+    (the officer pages: the officer's region, and a confidential reporter only for those who
+    may see who reported), oldest first."""
+    cases = repo.CASES
+    with db.reading() as s:
+        q = (
+            sa.select(
+                OUT.c.id.label("letter_id"),
+                OUT.c.template,
+                OUT.c.created_at.label("queued_at"),
+                cases,
+            )
+            .join(cases, cases.c.id == OUT.c.case_id)
+            .where(OUT.c.status == "print")
+            .order_by(OUT.c.id)
+        )
+        out = []
+        for row in s.execute(q):
+            state = repo.state_from_row(row)
+            if not visible(state):
+                continue
+            name = state.attrs.get("reporter_name") or ""
+            out.append(
+                {
+                    "id": row.letter_id,
+                    "case_id": state.id,
+                    "template": row.template,
+                    "queued_at": row.queued_at,
+                    "zone": state.zone,
+                    "reporter": name,
+                }
+            )
+            if len(out) >= limit:
+                break
+        return out
+
+
+def letter_page(
+    db: Database,
+    settings: Settings,
+    letter_id: int,
+    now: datetime,
+    visible: Callable[[CaseState], bool],
+) -> str:
+    """One paper letter (waiting or printed) as its printable A4 page, if `visible`."""
+    row = _letter_row(db, letter_id, visible)
+    letter = compose(db, row, now, settings.app_url)
+    return render_letter_page(row.template, letter.lang, letter.context)
+
+
+def mark_printed(
+    db: Database, letter_id: int, now: datetime, visible: Callable[[CaseState], bool]
+) -> bool:
+    """Record that a waiting letter was printed; False if it already was."""
+    _letter_row(db, letter_id, visible)
+    with db.transaction() as s:
+        done = s.execute(
+            sa.update(OUT)
+            .where(OUT.c.id == letter_id, OUT.c.status == "print")
+            .values(status="printed", channel="letter", sent_at=now, last_error=None)
+        ).rowcount
+    return bool(done)
+
+
+def _letter_row(db: Database, letter_id: int, visible: Callable[[CaseState], bool]) -> Any:
+    with db.reading() as s:
+        row = s.execute(
+            sa.select(OUT).where(OUT.c.id == letter_id, OUT.c.status.in_(("print", "printed")))
+        ).first()
+        state = repo.load_case(s, row.case_id) if row is not None else None
+    if row is None or state is None or not visible(state):
+        raise NotFound(f"no paper letter {letter_id}")
+    return row
 
 
 def _as_queued(s: Any, current: CaseState | None, version: int) -> CaseState | None:

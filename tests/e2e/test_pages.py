@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,9 @@ from api.http import TOKEN_TTL, create_app
 from api.security import create_token
 from api.wiring import App, build_app
 from engine.settings import Settings
+from engine.store.db import Database
 from engine.store.migrate import upgrade
+from notifications.dispatch import Dispatcher
 from tests.conftest import WIB, Clock, complaint_data
 
 PASSWORD = "rahasia-uji-123"
@@ -170,6 +172,52 @@ def test_a_confidential_reporter_is_never_shown_to_pendamping_or_auditor(
 
     sign_in(web, app, "kab.bogor")  # the handling office does see the reporter
     assert all(s in web.get(f"/cases/{case_id}/view").text for s in secrets)
+
+
+def test_paper_letters_are_listed_opened_as_a4_and_marked_printed_by_their_office(
+    web: TestClient, app: App
+) -> None:
+    from notifications.dispatch import Dispatcher
+
+    plain = file_case(app, reporter_contact=None, reporter_name="Pak Darto")
+    secret = file_case(app, reporter_contact=None, reporter_name="Ibu Rahasia", confidential=True)
+    assert len(Dispatcher(app.db, app.settings).run_once(app.service.clock()).to_print) == 2
+    with app.db.reading() as s:
+        ids = dict(s.execute(sa.text("SELECT case_id, id FROM outbox")).all())
+
+    sign_in(web, app, "kab.bogor")
+    listed = web.get("/letters")
+    assert listed.status_code == 200 and "Surat untuk dicetak" in listed.text
+    assert plain in listed.text and secret in listed.text and "Pak Darto" in listed.text
+    assert "Tanda terima pengaduan" in listed.text  # the letter's kind, in Indonesian
+    page = web.get(f"/letters/{ids[plain]}")
+    assert page.status_code == 200 and "@page { size: A4;" in page.text
+    assert "Yth. Pak Darto" in page.text and plain in page.text
+
+    # another region sees neither; a pendamping does not see the confidential reporter's letter
+    sign_in(web, app, "kab.bandung")
+    assert plain not in web.get("/letters").text
+    assert web.get(f"/letters/{ids[plain]}").status_code == 404
+    sign_in(web, app, "pdp.bogor")
+    seen = web.get("/letters").text
+    assert plain in seen and secret not in seen and "Ibu Rahasia" not in seen
+    assert web.get(f"/letters/{ids[secret]}").status_code == 404
+    sign_in(web, app, "auditor")
+    assert web.get("/letters").status_code == 403
+
+    sign_in(web, app, "kab.bogor")
+    token = csrf_from(web, "/letters")
+    done = web.post(f"/letters/{ids[plain]}/printed", data={"csrf": token}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/letters?done=printed"
+    after = web.get("/letters?done=printed").text
+    assert "ditandai sudah dicetak" in after and f'data-letter="{ids[plain]}"' not in after
+    assert f'data-letter="{ids[secret]}"' in after
+    assert web.get(f"/letters/{ids[plain]}").status_code == 200  # a printed copy reopens
+    with app.db.reading() as s:
+        status = s.execute(sa.text(f"SELECT status FROM outbox WHERE id = {ids[plain]}")).scalar()
+    assert status == "printed"
+    refused = web.post(f"/letters/{ids[secret]}/printed", data={})
+    assert refused.status_code == 403  # no CSRF token
 
 
 def test_the_case_page_offers_a_form_for_each_allowed_event_with_its_inputs(
@@ -409,7 +457,9 @@ def live_server(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.mark.slow
-def test_an_officer_files_and_advances_a_complaint_in_a_real_browser(live_server: str) -> None:
+def test_an_officer_files_and_advances_a_complaint_in_a_real_browser(
+    live_server: str, tmp_path: Path
+) -> None:
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
         if os.environ.get("PKH_REQUIRE_BROWSER") == "1":
@@ -446,5 +496,30 @@ def test_an_officer_files_and_advances_a_complaint_in_a_real_browser(live_server
             expect(rows.nth(0)).to_contain_text("Pengaduan dicatat")
             expect(rows.nth(1)).to_contain_text("Tahap maju")
             expect(rows.nth(1)).to_contain_text("Identifikasi")
+
+            # Ibu Siti gave no e-mail or phone: her acknowledgement is a letter to print
+            settings = Settings(
+                database_url=f"sqlite:///{tmp_path / 'pkh.db'}",
+                secret_key="browser-test-secret-key-0123456789",
+            )
+            db = Database(settings.database_url)
+            try:
+                queued = Dispatcher(db, settings).run_once(datetime.now(UTC))
+            finally:
+                db.dispose()
+            assert len(queued.to_print) == 1
+            page.click("text=Surat untuk dicetak")
+            letters = page.locator("table.letters tbody tr")
+            expect(letters).to_have_count(1)
+            expect(letters.first).to_contain_text("Ibu Siti")
+            with page.context.expect_page() as opened:  # rel=noopener: a tab of its own
+                page.click("table.letters a:has-text('Buka surat')")
+            letter = opened.value
+            expect(letter.locator(".sheet")).to_contain_text("Yth. Ibu Siti")
+            expect(letter.locator(".sheet")).to_contain_text("Tanda terima pengaduan")
+            letter.close()
+            page.click("table.letters button:has-text('Tandai sudah dicetak')")
+            expect(page.locator(".alert.done")).to_contain_text("sudah dicetak")
+            expect(page.locator("table.letters")).to_have_count(0)
         finally:
             browser.close()
