@@ -98,9 +98,14 @@ def _case(state: CaseState, lang: str, tz: ZoneInfo | None) -> dict[str, Any]:
     a = state.attrs
     stage_key = state.stage or state.state
     received = _parse(a.get("received_at")) or state.created_at
+    shown_id = a.get("complaint_id") or state.id
     return {
         # letters about a KKN or discipline case cite the complaint the reporter knows
-        "id": a.get("complaint_id") or state.id,
+        "id": shown_id,
+        # "Nomor pengaduan" only for a complaint's number (a discipline record has its own)
+        "number_label": L.NUMBER_LABELS[lang][
+            "complaint" if state.workflow == "complaint" or a.get("complaint_id") else "case"
+        ],
         "type": a.get("type"),
         "type_label": L.label(L.TYPES, lang, a.get("type")),
         "summary": a.get("summary") or "",

@@ -94,6 +94,11 @@ STAGES_SHORT: Labels = {
     },
 }
 
+NUMBER_LABELS: Labels = {
+    "id": {"complaint": "Nomor pengaduan", "case": "Nomor kasus"},
+    "en": {"complaint": "Complaint number", "case": "Case number"},
+}
+
 REASONS: Labels = {
     "id": {
         "bukan_pkh": "pengaduan tersebut bukan merupakan permasalahan PKH",

@@ -433,3 +433,22 @@ def test_labels_cover_every_value_of_the_complaint_workflow() -> None:
 def test_templates_directory_holds_nothing_unexpected() -> None:
     names = {p.name.split(".")[0] for p in Path(TEMPLATE_DIR).rglob("*.*")}
     assert names - set(TEMPLATES) <= {"_letter", "_officer", "_page", "_macros"}
+
+
+def test_a_discipline_letter_cites_its_case_number_not_a_complaint_number(
+    case: CaseState,
+) -> None:
+    record = replace(case, id="DSP-2026-000001", workflow="discipline", attrs={"staff": "Andi"})
+    for lang, label_, wrong in (
+        ("id", "Nomor kasus", "Nomor pengaduan"),
+        ("en", "Case number", "Complaint number"),
+    ):
+        ctx = context_for(record, "discipline_letter", lang, sanction="sp1")
+        r = render("discipline_letter", lang, ctx)
+        assert f"{label_}" in r.text and "DSP-2026-000001" in r.text and wrong not in r.text
+        assert wrong not in render_letter_page("discipline_letter", lang, ctx)
+    # a complaint's letter keeps "Nomor pengaduan"
+    assert (
+        "Nomor pengaduan"
+        in render("acknowledgement", "id", context_for(case, "acknowledgement", "id")).text
+    )
