@@ -106,6 +106,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "optional": ("opsional", "optional"),
     "saved": ("Tersimpan: {what}.", "Saved: {what}."),
     "error": ("Tidak dapat disimpan", "Could not be saved"),
+    "lookup_failed": ("Tidak dapat ditampilkan", "Could not be shown"),
+    "final_outcome": ("Hasil akhir", "Final outcome"),
+    "closed_at_level": ("Ditutup di tingkat", "Closed at level"),
     "refused": ("Ditolak oleh aturan:", "Refused by the rules:"),
     "conflict": (
         "Kasus telah berubah sejak halaman ini dibuka (versi {current}, bukan {expected}). "
@@ -333,6 +336,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "kkn_suspension": ("Pembebastugasan", "Relief of duty"),
         "discipline_letter": ("Surat peringatan", "Discipline letter"),
     },
+    "outcome": {"resolved": ("Selesai ditangani", "Resolved"), "rejected": ("Ditolak", "Rejected")},
     "event_type": {
         "ComplaintFiled": ("Pengaduan dicatat", "Complaint filed"),
         "StageAdvanced": ("Tahap maju", "Stage advanced"),
@@ -482,6 +486,13 @@ def pick(lang: str | None) -> str:
 
 
 FIELD_KEYS = {"outcome": "outcome_field", "received_at": "received_at", "at": "occurred_at"}
+# a case's recorded values where a form field of the same name means something else
+ATTR_KEYS = {"outcome": "final_outcome"}
+
+
+def attr_label(field: str, lang: str) -> str:
+    """The name of a case's recorded value (the audit page's differences)."""
+    return field_label(ATTR_KEYS.get(field, field), lang)
 
 
 def field_label(field: str, lang: str) -> str:
@@ -496,3 +507,6 @@ def when(value: datetime | str | None, zone: str, lang: str = DEFAULT_LANG) -> s
     dt = datetime.fromisoformat(value) if isinstance(value, str) else value
     local = dt.astimezone(ZoneInfo(zone))
     return f"{day_text(local, lang)} {local:%H:%M} {zone_label(zone)}"
+
+
+LABELS["closed_at_level"] = LABELS["level"]

@@ -176,9 +176,17 @@ def parse_local(raw: str, zone: ZoneInfo, field: str) -> datetime:
     try:
         dt = datetime.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(field, f"'{raw}' is not a date and time") from None
+        raise InvalidInput(
+            field,
+            f"'{raw}' is not a date and time",
+            message_id=f"'{raw}' bukan tanggal dan jam",
+        ) from None
     if not 2000 <= dt.year <= 2100:  # far years overflow when moved between zones
-        raise InvalidInput(field, f"'{raw}' is outside the years 2000-2100")
+        raise InvalidInput(
+            field,
+            f"'{raw}' is outside the years 2000-2100",
+            message_id=f"'{raw}' di luar tahun 2000-2100",
+        )
     return dt if dt.tzinfo else dt.replace(tzinfo=zone)
 
 
@@ -221,7 +229,9 @@ def audit_case(app: App, actor: Actor, form: dict[str, str]) -> dict[str, Any]:
     try:
         zone = ZONE_INFO[Zone(form["zone"])]
     except ValueError:
-        raise InvalidInput("zone", "use WIB, WITA or WIT") from None
+        raise InvalidInput(
+            "zone", "use WIB, WITA or WIT", message_id="gunakan WIB, WITA, atau WIT"
+        ) from None
     as_of = parse_local(form["at"], zone, "at") if form["at"] else svc.clock()
     basis = form["basis"] if form["basis"] in ("recorded", "occurred") else "recorded"
     then_state = svc.replay(case_id, as_of, basis=basis, actor=actor.username)

@@ -26,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from api import page_views as pv
 from api.admin import list_overrides
 from api.http import AUDITOR_ROLES, TOKEN_TTL, AppDep, Unauthenticated, current_actor
-from api.i18n import day_text, field_label, label, pick, text, translator, when
+from api.i18n import attr_label, day_text, field_label, label, pick, text, translator, when
 from api.security import create_token
 from api.views import case_out, event_view
 from api.wiring import App
@@ -109,6 +109,7 @@ def render(ctx: Ctx, name: str, status: int = 200, **values: Any) -> HTMLRespons
         when=lambda value, zone: when(value, zone, lang),
         zone_label=zone_label,
         field_label=lambda field: field_label(field, lang),
+        attr_label=lambda field: attr_label(field, lang),
         mask=MASK,
         lang=lang,
         actor=ctx.actor,

@@ -342,10 +342,33 @@ def test_the_audit_page_replays_a_case_and_verifies_its_chain(
     assert "Utuh: rantai hash 2 kejadian" in page and "pkh audit verify" in page
     page = web.get(f"/audit?case_id={other}&zone=WIB").text
     assert "DITEMUKAN MASALAH" in page and "projection_mismatch" in page
+    # a lookup that cannot be shown says so in Indonesian (it saves nothing)
+    for query, said in (
+        ("zone=XYZ", "gunakan WIB, WITA, atau WIT"),
+        ("at=kemarin", "bukan tanggal"),
+    ):
+        page = web.get(f"/audit?case_id={case_id}&{query}").text
+        assert "Tidak dapat ditampilkan" in page and said in page
+        assert "Tidak dapat disimpan" not in page and "use WIB" not in page
 
     assert web.get("/complaints/new").status_code == 403  # auditors change nothing
     sign_in(web, app, "kab.bogor")
     assert web.get("/audit").status_code == 403
+
+
+def test_the_audit_page_names_a_closed_cases_recorded_values_in_indonesian(
+    web: TestClient, app: App, clock: Clock
+) -> None:
+    case_id = file_case(app)
+    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=WIB))
+    reject = {"reason": "bukan_pkh", "informed_via": "surat"}
+    app.service.apply(case_id, "reject", reject, "kab.bogor")
+    sign_in(web, app, "auditor")
+    page = web.get(f"/audit?case_id={case_id}&at=2026-03-02T12:00&zone=WIB").text
+    changes = page.split('class="changes"')[1].split("</table>")[0]
+    assert "Hasil akhir" in changes and "Ditolak" in changes and "Ditutup di tingkat" in changes
+    assert "Hasil rujukan" not in changes and "rejected" not in changes
+    assert "closed at level" not in changes
 
 
 def test_a_national_auditor_starts_a_whole_store_verification_from_the_audit_page(
