@@ -53,12 +53,26 @@ def dispatch_once(
     now: str | None = typer.Option(None, "--now", help="pretend it is this moment (ISO)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Deliver what is due in the outbox (SMTP if PKH_SMTP_HOST is set, else the log)."""
+    """Deliver what is due in the outbox (SMTP if PKH_SMTP_HOST is set, else the log, shown
+    on stderr); paper letters wait for `pkh outbox print`."""
+    import logging
+
     from notifications.dispatch import Dispatcher
 
     a = get_app()
     moment = parse_instant(now, "now") if now else a.service.clock()
-    report = Dispatcher(a.db, a.settings).run_once(moment).as_dict()
+    # what goes to the log channel (no SMTP or SMS gateway set) is shown, one line a message
+    shown = logging.getLogger("pkh.notifications")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("log: %(message)s"))
+    shown.addHandler(handler)
+    level = shown.level
+    shown.setLevel(logging.INFO)
+    try:
+        report = Dispatcher(a.db, a.settings).run_once(moment).as_dict()
+    finally:
+        shown.removeHandler(handler)
+        shown.setLevel(level)
     emit(report, as_json, lambda r: "  ".join(f"{k}: {len(v)}" for k, v in r.items()))
 
 
