@@ -600,6 +600,22 @@ def test_removing_the_checkpoints_as_well_is_told_by_the_audit_runs_and_by_an_an
     assert pkh.ok("audit", "verify", "--anchor", sealed_again["anchor"]).returncode == 0
 
 
+def test_dispatch_shows_log_deliveries_and_prints_paper_letters(
+    users_db: Path, tmp_path: Path
+) -> None:
+    """No SMTP or SMS gateway here: an e-mail reporter's acknowledgement goes to the log (shown
+    on stderr), a reporter with no address gets a paper letter, printed as an A4 page."""
+    pkh = Pkh(copy_db(users_db, tmp_path / "pkh.db"))
+    by_mail = pkh.json(*FILE_ARGS, "--reporter-contact", "siti@example.org")["id"]
+    by_post = pkh.json(*FILE_ARGS)["id"]
+    sent = pkh.ok("dispatch")
+    assert sent.stdout.split() == ["sent:", "1", "to_print:", "1", "retrying:", "0", "dead:", "0"]
+    assert sent.stderr.startswith("log: message pkh-outbox-") and by_mail in sent.stderr
+    printed = pkh.json("outbox", "print", "--out", str(tmp_path / "letters"), "--json")
+    assert [p["case_id"] for p in printed["printed"]] == [by_post]
+    assert "Yth. Ibu Siti" in Path(printed["printed"][0]["file"]).read_text(encoding="utf-8")
+
+
 # ---------------------------------------------------------------------------- 3. bad input
 @dataclass(frozen=True)
 class Bad:
