@@ -148,11 +148,22 @@ class Database:
     @contextmanager
     def reading(self, *, snapshot: bool = False) -> Iterator[Session]:
         """A read transaction. `snapshot`: every query sees one moment (PostgreSQL: REPEATABLE
-        READ; SQLite's WAL readers see one moment from their first read anyway)."""
-        with Session(self.read_engine, expire_on_commit=False) as session:
+        READ; SQLite's WAL readers see one moment from their first read anyway).
+
+        As a write unit, it begins on a pooled connection and lets the session join it: the
+        session's own transaction machinery cost about as much CPU as a small read itself
+        (~135 -> ~80 us for a one-row read on SQLite; a worklist request makes two)."""
+        with self.read_engine.connect() as conn:
             if snapshot and self.dialect == "postgresql":
-                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            with session.begin_nested() if session.in_transaction() else session.begin():
+                # reset by the pool when the connection goes back
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with (
+                conn.begin(),
+                Session(
+                    bind=conn, expire_on_commit=False, join_transaction_mode="rollback_only"
+                ) as session,
+            ):
+                use_connection(session, conn)
                 yield session
 
     def _writer_connection(self) -> sa.Connection:

@@ -277,7 +277,32 @@ def api_posts(w: World, user: str) -> None:
                 w.keep(user, f"POST {case_id} {event} -> {r.status_code}", _all_of(r))
 
 
-PAGE_ROUTES = {"/", "/calendar", "/complaints/new", "/cases/{case_id}/view", "/audit"}
+PAGE_ROUTES = {
+    "/",
+    "/calendar",
+    "/complaints/new",
+    "/cases/{case_id}/view",
+    "/audit",
+    "/letters",
+    "/letters/{letter_id}",
+}
+
+
+def paper_letters(w: World) -> list[int]:
+    """The reporters' letters as letters waiting to be printed (as for reporters with no
+    address): each names its confidential reporter, so the letters page must show it only to
+    whoever may know the reporter. Done once; the ids of those letters."""
+    import sqlalchemy as sa
+
+    with w.app.db.transaction() as s:
+        s.execute(
+            sa.text(
+                "UPDATE outbox SET status = 'print' "
+                "WHERE recipient = 'reporter' AND status = 'pending'"
+            )
+        )
+        ids = s.execute(sa.text("SELECT id FROM outbox WHERE status = 'print' ORDER BY id"))
+        return [int(i) for (i,) in ids]
 
 
 def pages(w: World, user: str) -> set[str]:
@@ -288,7 +313,8 @@ def pages(w: World, user: str) -> set[str]:
         w.keep(user, f"PAGE {path} -> {r.status_code}", _all_of(r))
     for lang in ("id", "en"):
         cookie = {"Cookie": f"pkh_session={token}; lang={lang}"}
-        paths = ["/", "/?q=rahasia", "/calendar", "/complaints/new"]
+        paths = ["/", "/?q=rahasia", "/calendar", "/complaints/new", "/letters"]
+        paths += [f"/letters/{i}" for i in paper_letters(w)]
         for c in CASES:
             for case_id in c.ids:
                 paths.append(f"/cases/{case_id}/view")
