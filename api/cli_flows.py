@@ -65,6 +65,8 @@ def dispatch_once(
     shown = logging.getLogger("pkh.notifications")
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("log: %(message)s"))
+    # only the deliveries (INFO); a channel's warnings go where the logging setup sends them
+    handler.addFilter(lambda record: record.levelno == logging.INFO)
     shown.addHandler(handler)
     level = shown.level
     shown.setLevel(logging.INFO)
@@ -105,7 +107,9 @@ def outbox_list(
 def outbox_print(
     ids: list[int] = typer.Argument(None, help="letter ids; default every letter waiting"),
     out: str = typer.Option("var/letters", "--out", help="folder for the pages"),
-    again: bool = typer.Option(False, "--again", help="also letters printed before"),
+    again: bool = typer.Option(
+        False, "--again", help="print these letters (by id) again, though printed before"
+    ),
     now: str | None = typer.Option(None, "--now", help="the date on the letters (ISO)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -127,6 +131,11 @@ def outbox_print(
 
     emit(report, as_json, text)
     if report["failed"]:
+        typer.echo(
+            f"error: {len(report['failed'])} letter(s) could not be printed (listed above); "
+            "they stay waiting",
+            err=True,
+        )
         raise typer.Exit(1)
 
 

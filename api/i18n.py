@@ -29,6 +29,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Tidak ada surat yang menunggu dicetak.",
         "No letters are waiting to be printed.",
     ),
+    "letters_more": (
+        "{n} surat pertama ditampilkan; tandai yang sudah dicetak untuk melihat berikutnya.",
+        "The first {n} letters are shown; mark printed ones to see the next.",
+    ),
     "letter": ("Surat", "Letter"),
     "addressee": ("Kepada", "To"),
     "queued": ("Dibuat", "Queued"),

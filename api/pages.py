@@ -439,8 +439,8 @@ def letters(ctx: Page, done: str = "") -> HTMLResponse:
     from notifications.dispatch import waiting_letters
 
     _require(ctx, LEVELS)
-    waiting = waiting_letters(ctx.app.db, _may_print(ctx.me))
-    return render(ctx, "letters.html", letters=waiting, done=done == "printed")
+    waiting, more = waiting_letters(ctx.app.db, _may_print(ctx.me), region=ctx.me.region)
+    return render(ctx, "letters.html", letters=waiting, more=more, done=done == "printed")
 
 
 @router.get("/letters/{letter_id}")

@@ -230,10 +230,13 @@ class CompiledWorkflow:
         field = self.definition.creation_time_field if state is None else "at"
         at = instant(cmd.occurred_at, field)
         # told in the case's own zone (WIB/WITA/WIT) where it has one, else as it was given
-        tz = _zone(state.zone) if state is not None else cmd.occurred_at.tzinfo
+        tz = (_zone(state.zone) if state is not None else None) or cmd.occurred_at.tzinfo or UTC
 
         def shown(moment: datetime) -> str:
-            local = moment.astimezone(tz)
+            try:
+                local = moment.astimezone(tz)
+            except OverflowError:  # a moment at the very edge of what datetime holds
+                return moment.isoformat()
             return f"{local:%Y-%m-%d %H:%M} {local.tzname() or local.strftime('%z')}"
 
         if at > env.now + CLOCK_SKEW:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from engine.errors import NotFound
+from engine.errors import InvalidInput, NotFound
 from engine.settings import Settings
 from engine.state import CaseState, replay
 from engine.store import repository as repo
@@ -207,6 +207,9 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
             user = s.get(UserRow, row.recipient.removeprefix("user:"))
     if current is None or state is None:
         raise LookupError(f"case {row.case_id} is gone")
+    if row.recipient.startswith("user:") and user is None:
+        # never fall back to the reporter's address: an officer's letter is not theirs
+        raise LookupError(f"no account {row.recipient.removeprefix('user:')}")
     payload = dict(row.payload or {})
     lang = payload.get("language") or "id"
     if user is not None:
@@ -242,7 +245,11 @@ def print_letters(
     """Paper letters (status `print`: a reporter with no e-mail or phone) as printable A4 HTML
     pages in `out_dir`, one file per letter, oldest first; each is then marked `printed`.
     `ids`: only these; `again`: letters already printed too (a lost or spoiled print). The
-    files are written before anything is marked, so a failure leaves the letters waiting."""
+    files are written before anything is marked, so a failure leaves the letters waiting.
+    A letter printed before keeps the moment of its first printing. Two people printing at
+    once may both print a letter; each is told which letters it marked (`marked`)."""
+    if again and not ids:
+        raise InvalidInput("again", "name the letters to print again (their ids)")
     wanted = ["print", "printed"] if again else ["print"]
     with db.reading() as s:
         q = sa.select(OUT).where(OUT.c.status.in_(wanted)).order_by(OUT.c.id)
@@ -256,7 +263,7 @@ def print_letters(
                 f"no letter to print with id {', '.join(map(str, missing))} "
                 f"({'print or printed' if again else 'status print; --again for printed ones'})"
             )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     written: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     for row in rows:
@@ -267,26 +274,37 @@ def print_letters(
             failed.append({"id": row.id, "case_id": row.case_id, "error": str(e)})
             continue
         path = out_dir / f"{row.id:06d}-{row.case_id}-{row.template}.html"
+        # a reporter's name and address: readable by the one who prints, nobody else
+        path.touch(mode=0o600)
         path.write_text(page, encoding="utf-8")
         written.append(
             {"id": row.id, "case_id": row.case_id, "template": row.template, "file": str(path)}
         )
+    marked: list[int] = []
     if written:
         with db.transaction() as s:
-            s.execute(
-                sa.update(OUT)
-                .where(OUT.c.id.in_([w["id"] for w in written]))
-                .values(status="printed", channel="letter", sent_at=now, last_error=None)
+            marked = sorted(
+                int(i)
+                for (i,) in s.execute(
+                    sa.update(OUT)
+                    .where(OUT.c.id.in_([w["id"] for w in written]), OUT.c.status == "print")
+                    .values(status="printed", channel="letter", sent_at=now, last_error=None)
+                    .returning(OUT.c.id)
+                )
             )
-    return {"printed": written, "failed": failed}
+    return {"printed": written, "failed": failed, "marked": marked}
 
 
 def waiting_letters(
-    db: Database, visible: Callable[[CaseState], bool], limit: int = 500
-) -> list[dict[str, Any]]:
+    db: Database,
+    visible: Callable[[CaseState], bool],
+    limit: int = 500,
+    region: str | None = None,
+) -> tuple[list[dict[str, Any]], bool]:
     """Paper letters waiting to be printed (status `print`) of the cases `visible` accepts
     (the officer pages: the officer's region, and a confidential reporter only for those who
-    may see who reported), oldest first."""
+    may see who reported), oldest first, at most `limit`; and whether more are waiting.
+    `region`: only cases of that region code prefix are read at all."""
     cases = repo.CASES
     with db.reading() as s:
         q = (
@@ -300,8 +318,12 @@ def waiting_letters(
             .where(OUT.c.status == "print")
             .order_by(OUT.c.id)
         )
-        out = []
+        if region:
+            q = q.where(repo.region_within(cases.c.region, region))
+        out: list[dict[str, Any]] = []
         for row in s.execute(q):
+            if len(out) >= limit:
+                return out, True
             state = repo.state_from_row(row)
             if not visible(state):
                 continue
@@ -316,9 +338,7 @@ def waiting_letters(
                     "reporter": name,
                 }
             )
-            if len(out) >= limit:
-                break
-        return out
+        return out, False
 
 
 def letter_page(

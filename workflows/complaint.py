@@ -394,7 +394,10 @@ def on_filed(d: Decision) -> Effect:
 
 def on_new_level(d: Decision) -> Effect:
     count = int(d.attr("escalations", 0)) + 1
-    return Effect(changes={"handler": None}, attrs={"escalations": count})
+    # the new level identifies its own parties and records its own result
+    attrs: dict[str, Any] = {"escalations": count}
+    attrs |= {k: None for k in STAGE_RECORDS if d.attr(k) is not None}
+    return Effect(changes={"handler": None}, attrs=attrs)
 
 
 def on_assigned(d: Decision) -> Effect:
@@ -462,6 +465,10 @@ def on_closed(d: Decision) -> Effect:
     for key in ("result", "reason", "duplicate_of", "informed_via"):
         if d.data.get(key):
             attrs[key] = d.data[key]
+    if outcome == "rejected" and not d.data.get("result") and d.attr("result") is not None:
+        # a rejection's letter quotes only what was said when rejecting, not an earlier
+        # follow-up's result
+        attrs["result"] = None
     return Effect(attrs=attrs)
 
 

@@ -373,9 +373,8 @@ def _check_checkpoints(
     anchors: Sequence[tuple[int, str]] = (),
 ) -> list[Problem]:
     rows = s.execute(sa.select(CP).order_by(CP.c.id)).all()
+    # reported, and the checkpoints still there are checked all the same
     missing = _checkpoints_missing(s, rows, anchors)
-    if missing:
-        return missing
     prev = GENESIS
     for cp in rows:
         report.checkpoints += 1
@@ -386,7 +385,7 @@ def _check_checkpoints(
             prev, cp.last_event_id, cp.event_count, cp.case_count, cp.heads_digest
         )
         if cp.prev_digest != prev or cp.digest != expected:
-            return [
+            return missing + [
                 Problem(
                     f"checkpoint {cp.id}",
                     None,
@@ -395,7 +394,7 @@ def _check_checkpoints(
                 )
             ]
         if (count, cases, digest) != (cp.event_count, cp.case_count, cp.heads_digest):
-            return [
+            return missing + [
                 Problem(
                     f"checkpoint {cp.id}",
                     None,
@@ -406,7 +405,7 @@ def _check_checkpoints(
                 )
             ]
         prev = cp.digest
-    return []
+    return missing
 
 
 def _checkpoints_missing(

@@ -200,3 +200,20 @@ def test_paper_letters_are_printed_as_a4_pages_once_and_again_on_request(
     assert len(reprint["printed"]) == 1 and (tmp_path / "c").exists()
     listed = runner.invoke(api.cli.app, ["outbox", "list", "--status", "printed", "--json"])
     assert [r["id"] for r in json.loads(listed.stdout)] == [letter_id]
+    assert reprint["marked"] == []  # a reprint keeps the moment of the first printing
+    everything = runner.invoke(api.cli.app, ["outbox", "print", "--again", "--out", "x"])
+    assert everything.exit_code == 2 and "ids" in everything.stderr  # --again names letters
+    assert (Path(report["printed"][0]["file"]).stat().st_mode & 0o777) == 0o600
+
+
+def test_an_officers_letter_whose_account_is_gone_is_dead_never_sent_to_the_reporter(
+    app: App, clock: Clock, smtp: tuple[Controller, Inbox]
+) -> None:
+    ctl, inbox = smtp
+    app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    with app.db.transaction() as s:  # an officer's message whose account no longer exists
+        s.execute(
+            sa.text("UPDATE outbox SET recipient = 'user:hilang', template = 'reminder_overdue'")
+        )
+    report = dispatcher(app, ctl.port).run_once(clock())
+    assert len(report.dead) == 1 and report.sent == [] and inbox.messages == []

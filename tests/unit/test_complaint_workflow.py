@@ -389,6 +389,24 @@ def test_a_refused_time_is_told_in_the_cases_zone_in_english_and_indonesian(
     assert "masa depan" in err.value.message_id
 
 
+def test_a_result_belongs_to_its_level_and_a_rejection_quotes_only_its_own(
+    calendar: Any,
+) -> None:
+    kab = ACTORS["kabupaten"]
+    followed = decide(
+        calendar, state_at("kabupaten_tindak_lanjut"), "advance", kab, {"result": "x"}
+    )
+    assert followed.attrs["result"] == "x"
+    up = decide(calendar, followed, "escalate", kab, {"reason": "perlu pusat"})
+    assert up.attrs.get("result") is None and up.attrs.get("parties") is None
+    rejected = decide(
+        calendar, followed, "reject", kab, {"reason": "bukan_pkh", "informed_via": "surat"}
+    )
+    assert rejected.attrs.get("result") is None  # the follow-up's result is not the reason
+    said = {"reason": "bukan_pkh", "informed_via": "surat", "result": "di luar PKH"}
+    assert decide(calendar, followed, "reject", kab, said).attrs["result"] == "di luar PKH"
+
+
 def test_a_stage_started_late_never_outlasts_its_level(calendar: Any) -> None:
     st = state_at("kabupaten_identifikasi")
     st = CaseState(**{**st.as_dict(), "level_due": datetime(2026, 3, 4, 23, 59, 59, tzinfo=WIB)})
