@@ -90,6 +90,23 @@ def _postgres_engine(url: str) -> sa.Engine:
     return engine
 
 
+@contextmanager
+def _joined(conn: sa.Connection, *, flush: bool) -> Iterator[Session]:
+    """A transaction begun on `conn`, with a session joined to it for its whole life: it
+    commits when the block ends without an error (after flushing the session's ORM objects,
+    with `flush`) and rolls back otherwise."""
+    with (
+        conn.begin(),
+        Session(
+            bind=conn, expire_on_commit=False, join_transaction_mode="rollback_only"
+        ) as session,
+    ):
+        use_connection(session, conn)
+        yield session
+        if flush:
+            session.flush()
+
+
 class Database:
     """The two doors into storage: write transactions (one per command) and reads."""
 
@@ -122,28 +139,11 @@ class Database:
         cost ~15% of a command's client-side instructions (callgrind, an advance: 1.98M ->
         1.67M instructions; bench transitions_postgres_8clients)."""
         if self.dialect != "sqlite":
-            with (
-                self.write_engine.connect() as conn,
-                conn.begin(),
-                Session(
-                    bind=conn, expire_on_commit=False, join_transaction_mode="rollback_only"
-                ) as session,
-            ):
-                use_connection(session, conn)
+            with self.write_engine.connect() as conn, _joined(conn, flush=True) as session:
                 yield session
-                session.flush()
             return
-        with self._writer:
-            conn = self._writer_connection()
-            with (
-                conn.begin(),
-                Session(
-                    bind=conn, expire_on_commit=False, join_transaction_mode="rollback_only"
-                ) as session,
-            ):
-                use_connection(session, conn)
-                yield session
-                session.flush()
+        with self._writer, _joined(self._writer_connection(), flush=True) as session:
+            yield session
 
     @contextmanager
     def reading(self, *, snapshot: bool = False) -> Iterator[Session]:
@@ -157,13 +157,7 @@ class Database:
             if snapshot and self.dialect == "postgresql":
                 # reset by the pool when the connection goes back
                 conn.execution_options(isolation_level="REPEATABLE READ")
-            with (
-                conn.begin(),
-                Session(
-                    bind=conn, expire_on_commit=False, join_transaction_mode="rollback_only"
-                ) as session,
-            ):
-                use_connection(session, conn)
+            with _joined(conn, flush=False) as session:
                 yield session
 
     def _writer_connection(self) -> sa.Connection:
