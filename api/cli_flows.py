@@ -81,7 +81,7 @@ def dispatch_once(
 @outbox_app.command("list")
 @command
 def outbox_list(
-    status: str | None = typer.Option(None, help="pending, sent, print, printed, dead"),
+    status: str | None = typer.Option(None, help="pending, sent, print, printed, dead, skipped"),
     limit: int = typer.Option(50, min=1, max=1000),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:

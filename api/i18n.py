@@ -20,10 +20,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "calendar": ("Kalender kerja", "Working calendar"),
     "letters": ("Surat untuk dicetak", "Letters to print"),
     "letters_note": (
-        "Surat kepada pelapor yang tidak mempunyai e-mail atau nomor telepon. Buka surat, "
-        "cetak dari peramban (satu halaman A4), kirimkan, lalu tandai sudah dicetak.",
-        "Letters to reporters with no e-mail or phone number. Open a letter, print it from the "
-        "browser (one A4 page), post it, then mark it printed.",
+        "Surat kepada pelapor, atau kepada petugas yang dibebastugaskan atau dikenai sanksi, "
+        "yang tidak mempunyai e-mail atau nomor telepon. Buka surat, cetak dari peramban "
+        "(satu halaman A4), kirimkan, lalu tandai sudah dicetak.",
+        "Letters to reporters, or to staff relieved of duty or disciplined, with no e-mail or "
+        "phone number. Open a letter, print it from the browser (one A4 page), post it, then "
+        "mark it printed.",
     ),
     "letters_none": (
         "Tidak ada surat yang menunggu dicetak.",

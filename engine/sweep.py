@@ -15,6 +15,8 @@ from engine.calendar import WorkingCalendar
 from engine.definition import DeadlinePolicy
 from engine.state import CaseState
 
+SWEEP_EVENT = "DeadlineSweep"  # the outbox rows' event_type: queued by the sweep, not an event
+
 
 @dataclass(frozen=True)
 class Action:
@@ -27,6 +29,24 @@ class Action:
 def stage_key(state: CaseState) -> str:
     started = state.stage_started_at.isoformat() if state.stage_started_at else "-"
     return f"{state.state}@{started}"
+
+
+def lapsed(queued: CaseState, current: CaseState, *, to_handler: bool) -> str | None:
+    """Why a sweep's message, queued when the case stood as `queued`, no longer applies to the
+    case as it is now (None: it still does). A reminder or a supervisor notice is about one
+    stage instance and its deadline, and a reminder is for the handler it was queued for; once
+    the case has left that stage, closed, had its deadline moved or changed hands, telling
+    anyone about that stage's deadline would be wrong."""
+    if current.status != "open":
+        return f"the case is {current.status} now"
+    # compared as instants: a replayed state and a stored one may carry different offsets
+    if (current.state, current.stage_started_at) != (queued.state, queued.stage_started_at):
+        return f"the case has left stage {queued.state} (now {current.state})"
+    if current.stage_due != queued.stage_due:
+        return "the stage's deadline has moved"
+    if to_handler and current.handler != queued.handler:
+        return "the case has another handler now"
+    return None
 
 
 def in_office_hours(policy: DeadlinePolicy, calendar: WorkingCalendar, local: datetime) -> bool:

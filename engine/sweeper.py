@@ -23,7 +23,7 @@ from engine.service import CaseService
 from engine.state import SYSTEM, CaseState
 from engine.store import repository as repo
 from engine.store.tables import SweepMarkRow, SweepQuietRow
-from engine.sweep import Action, plan, quiet_until, stage_key
+from engine.sweep import SWEEP_EVENT, Action, plan, quiet_until, stage_key
 
 MARKS = SweepMarkRow.__table__  # type: ignore[attr-defined]
 QUIET = SweepQuietRow.__table__  # type: ignore[attr-defined]
@@ -354,7 +354,7 @@ def _message(state: CaseState, action: Action, user: str, now: datetime) -> dict
     return {
         "case_id": state.id,
         "event_version": state.version,
-        "event_type": "DeadlineSweep",
+        "event_type": SWEEP_EVENT,
         "template": action.template,
         "recipient": f"user:{user}",
         "payload": {"language": "id", "extra": {**action.extra, "handler": state.handler}},

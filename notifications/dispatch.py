@@ -23,6 +23,8 @@ from engine.state import CaseState, replay
 from engine.store import repository as repo
 from engine.store.db import Database
 from engine.store.tables import UserRow
+from engine.sweep import SWEEP_EVENT, lapsed
+from notifications.catalog import AUDIENCE
 from notifications.channels import (
     DeliveryError,
     LogChannel,
@@ -36,6 +38,9 @@ from notifications.render import render, render_letter_page
 log = logging.getLogger("pkh.dispatch")
 OUT = repo.OUTBOX
 LEASE = timedelta(minutes=5)
+# pending: to deliver (or retry); sent; print / printed: a paper letter; dead: gave up until
+# an admin retries; skipped: a sweep message whose stage the case had left
+STATUSES = ("pending", "sent", "print", "printed", "dead", "skipped")
 PHONE = re.compile(r"^\+?[0-9][0-9 -]{6,18}$")
 
 
@@ -51,6 +56,7 @@ class DispatchReport:
     to_print: list[int] = field(default_factory=list)
     retrying: list[int] = field(default_factory=list)
     dead: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +64,7 @@ class DispatchReport:
             "to_print": self.to_print,
             "retrying": self.retrying,
             "dead": self.dead,
+            "skipped": self.skipped,
         }
 
 
@@ -114,7 +121,13 @@ class Dispatcher:
     def _deliver(self, row: Any, now: datetime, report: DispatchReport) -> None:
         attempts = row.attempts + 1
         try:
-            channel, address, outgoing = self._prepare(row, now)
+            letter = compose(self.db, row, now, self.settings.app_url)
+            if letter.lapsed:
+                # a reminder about a stage the case has left: nobody is told; kept, with why
+                self._finish(row.id, status="skipped", error=f"lapsed: {letter.lapsed}")
+                report.skipped.append(row.id)
+                return
+            channel, address, outgoing = self._prepare(row, letter)
         except Exception as e:  # noqa: BLE001 - a message that cannot be rendered is dead now
             log.warning("outbox %s cannot be prepared: %s", row.id, e)
             self._finish(row.id, status="dead", error=f"prepare: {e}")
@@ -145,8 +158,7 @@ class Dispatcher:
         self._finish(row.id, status="sent", channel=channel, address=address, sent_at=now)
         report.sent.append(row.id)
 
-    def _prepare(self, row: Any, now: datetime) -> tuple[str | None, str, Outgoing]:
-        letter = compose(self.db, row, now, self.settings.app_url)
+    def _prepare(self, row: Any, letter: Letter) -> tuple[str | None, str, Outgoing]:
         address = letter.address or "-"
         outgoing = Outgoing(
             f"pkh-outbox-{row.id}",
@@ -154,15 +166,17 @@ class Dispatcher:
             render(row.template, letter.lang, letter.context),
             letter.lang,
         )
-        return self._route(letter.address, letter.to_officer), address, outgoing
+        return self._route(letter.address, on_paper=letter.on_paper), address, outgoing
 
-    def _route(self, address: str, to_officer: bool) -> str | None:
-        """Which channel; None means a paper letter to print (a reporter with no address)."""
+    def _route(self, address: str, *, on_paper: bool) -> str | None:
+        """Which channel; None means a paper letter to print: a formal letter (to a reporter,
+        or to a staff member about their suspension or discipline) with no address to send it
+        to. An officer's reminder with no address goes to the log: the worklist shows it too."""
         if "@" in address:
             return "email" if "email" in self.channels else "log"
         if PHONE.match(address):
             return "sms" if "sms" in self.channels else "log"
-        return "log" if to_officer else None
+        return None if on_paper else "log"
 
     def _finish(
         self,
@@ -193,7 +207,8 @@ class Letter:
     context: dict[str, Any]
     lang: str
     address: str
-    to_officer: bool
+    on_paper: bool  # with no address, printed and posted (not only logged)
+    lapsed: str | None = None  # a sweep's message whose stage the case has left: why
 
 
 def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
@@ -207,11 +222,15 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
             user = s.get(UserRow, row.recipient.removeprefix("user:"))
     if current is None or state is None:
         raise LookupError(f"case {row.case_id} is gone")
+    payload = dict(row.payload or {})
+    lang = payload.get("language") or "id"
+    if row.event_type == SWEEP_EVENT and current.version != state.version:
+        gone = lapsed(state, current, to_handler=row.template.startswith("reminder_"))
+        if gone:
+            return Letter({}, lang, "", False, gone)  # nothing to say: not rendered
     if row.recipient.startswith("user:") and user is None:
         # never fall back to the reporter's address: an officer's letter is not theirs
         raise LookupError(f"no account {row.recipient.removeprefix('user:')}")
-    payload = dict(row.payload or {})
-    lang = payload.get("language") or "id"
     if user is not None:
         name, address = user.full_name or "", user.email or ""
         if not name and current.attrs.get("staff_user") == user.username:
@@ -230,7 +249,8 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
         today=now,
         app_url=app_url,
     )
-    return Letter(context, lang, address, user is not None)
+    on_paper = user is None or AUDIENCE.get(row.template) == "staff"
+    return Letter(context, lang, address, on_paper)
 
 
 def print_letters(
@@ -242,7 +262,8 @@ def print_letters(
     *,
     again: bool = False,
 ) -> dict[str, Any]:
-    """Paper letters (status `print`: a reporter with no e-mail or phone) as printable A4 HTML
+    """Paper letters (status `print`: a reporter, or a staff member sent a suspension or
+    discipline letter, with no e-mail or phone) as printable A4 HTML
     pages in `out_dir`, one file per letter, oldest first; each is then marked `printed`.
     `ids`: only these; `again`: letters already printed too (a lost or spoiled print). The
     files are written before anything is marked, so a failure leaves the letters waiting.
@@ -327,7 +348,9 @@ def waiting_letters(
             state = repo.state_from_row(row)
             if not visible(state):
                 continue
-            name = state.attrs.get("reporter_name") or ""
+            # addressed to the reporter, or (suspension, discipline) to the staff member
+            to_staff = AUDIENCE.get(row.template) == "staff"
+            name = state.attrs.get("staff" if to_staff else "reporter_name") or ""
             out.append(
                 {
                     "id": row.letter_id,
@@ -335,7 +358,7 @@ def waiting_letters(
                     "template": row.template,
                     "queued_at": row.queued_at,
                     "zone": state.zone,
-                    "reporter": name,
+                    "addressee": name,
                 }
             )
         return out, False
@@ -406,6 +429,10 @@ def retry_dead(db: Database, now: datetime, ids: list[int] | None = None) -> int
 
 
 def list_outbox(db: Database, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    if status and status not in STATUSES:
+        raise InvalidInput(
+            "status", f"unknown status '{status}'; expected one of: {', '.join(STATUSES)}"
+        )
     with db.reading() as s:
         q = sa.select(OUT).order_by(OUT.c.id.desc()).limit(limit)
         if status:

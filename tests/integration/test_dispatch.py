@@ -135,6 +135,61 @@ def test_after_the_last_attempt_a_message_is_dead_lettered_until_an_admin_retrie
     assert len(inbox.messages) == 1
 
 
+def outbox_rows(app: App, case_id: str) -> list[Any]:
+    with app.db.reading() as s:
+        return list(
+            s.execute(sa.select(OUTBOX).where(OUTBOX.c.case_id == case_id).order_by(OUTBOX.c.id))
+        )
+
+
+def test_a_reminder_about_a_stage_the_case_has_left_is_not_sent_and_says_why(
+    app: App, clock: Clock, smtp: tuple[Controller, Inbox]
+) -> None:
+    """The sweep queues due-soon reminders for four cases; before the dispatcher runs, one is
+    advanced, one rejected, one handed to another officer and one only reclassified (same
+    stage, same handler). Only the last one's reminder is still true, and only it is sent;
+    the others are kept as `skipped` with the reason."""
+    ctl, inbox = smtp
+    with app.db.transaction() as s:
+        s.execute(sa.text("UPDATE users SET email = username || '@uppkh.example'"))
+    svc = app.service
+    advanced, rejected, reassigned, reclassified = (
+        svc.open_case("complaint", complaint_data(), "kab.bogor") for _ in range(4)
+    )
+    dispatcher(app, ctl.port).run_once(clock())  # the four acknowledgements
+    inbox.messages.clear()
+    clock.set(clock() + timedelta(days=3))  # Thursday 5 March: due soon
+    assert sweep(app.service, clock()).messages == 4
+    svc.apply(advanced.id, "advance", {}, "kab.bogor")
+    svc.apply(rejected.id, "reject", {"reason": "bukan_pkh", "informed_via": "surat"}, "kab.bogor")
+    svc.apply(reassigned.id, "assign", {"handler": "kab.bogor2"}, "kab.bogor")
+    svc.apply(reclassified.id, "reclassify", {"type": "data_peserta"}, "kab.bogor")
+
+    report = dispatcher(app, ctl.port).run_once(clock())
+    assert len(report.skipped) == 3 and report.dead == [], report
+    sent = [m for m in inbox.messages if m["To"] == "kab.bogor@uppkh.example"]
+    assert len(sent) == 1 and len(inbox.messages) == 2  # and the result letter of the rejection
+    assert reclassified.id in sent[0].get_body(("plain",)).get_content()
+    why = {
+        case.id: [
+            (r.status, r.last_error)
+            for r in outbox_rows(app, case.id)
+            if r.template == "reminder_due_soon"
+        ]
+        for case in (advanced, rejected, reassigned)
+    }
+    assert all(len(w) == 1 and w[0][0] == "skipped" for w in why.values()), why
+    why = {k: w[0] for k, w in why.items()}
+    assert why[advanced.id][1].startswith("lapsed: the case has left stage")
+    assert why[reassigned.id][1] == "lapsed: the case has another handler now"
+    assert why[rejected.id][1] == "lapsed: the case is closed now"
+    # the rejection's result letter is not a sweep message: it goes out as usual
+    result = [r for r in outbox_rows(app, rejected.id) if r.template == "result_letter"]
+    assert [r.status for r in result] == ["sent"]
+    later = dispatcher(app, ctl.port).run_once(clock() + timedelta(hours=1))
+    assert later.skipped == [] and later.sent == []  # skipped rows are not tried again
+
+
 def test_a_reporter_without_an_address_gets_a_letter_to_print(app: App, clock: Clock) -> None:
     app.service.open_case("complaint", complaint_data(reporter_contact=None), "kab.bogor")
     report = Dispatcher(app.db, app.settings).run_once(clock())

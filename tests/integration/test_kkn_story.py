@@ -163,3 +163,46 @@ def test_reclassifying_a_complaint_as_kkn_suspends_the_named_staff(staffed: App)
     assert get_staff(app.db, "Andi").status == "active"
     app.service.apply(case.id, "reclassify", {"type": "kkn"}, "kab.bogor")
     assert get_staff(app.db, "Andi").status == "suspended"
+
+
+def test_a_suspension_letter_to_staff_with_no_e_mail_waits_to_be_printed(
+    staffed: App, clock: Clock
+) -> None:
+    """A formal letter to the accused (relieved of duty) is posted on paper when their account
+    has no address; it is not merely logged. With an address it is sent as e-mail."""
+    from notifications.dispatch import Dispatcher, letter_page, waiting_letters
+
+    app = staffed
+    kkn_against(app, "Andi")
+    kkn_id = get_staff(app.db, "Andi").cases[0]["id"]
+    report = Dispatcher(app.db, app.settings).run_once(clock())
+    with app.db.reading() as s:
+        letter = s.execute(
+            sa.select(OUTBOX).where(
+                OUTBOX.c.case_id == kkn_id, OUTBOX.c.template == "kkn_suspension"
+            )
+        ).one()
+    assert letter.status == "print" and letter.id in report.to_print
+    waiting, more = waiting_letters(app.db, lambda state: True)
+    shown = [w for w in waiting if w["id"] == letter.id]
+    assert not more and shown and shown[0]["addressee"] == "Andi"
+    page = letter_page(app.db, app.settings, letter.id, clock(), lambda state: True)
+    assert "Yth. Andi" in page and "UPPKH Pusat" in page
+
+    # the next suspension letter of someone with an address goes by e-mail (the log here)
+    with app.db.transaction() as s:
+        s.execute(
+            sa.text("UPDATE users SET email = 'andi@uppkh.example' WHERE username = 'pdp.andi'")
+        )
+    app.service.apply(kkn_id, "find_not_guilty", {}, "pusat.spm")
+    complaint = kkn_against(app, "Andi")
+    second = [c["id"] for c in get_staff(app.db, "Andi").cases if c["id"] != kkn_id]
+    assert complaint and len(second) == 1
+    Dispatcher(app.db, app.settings).run_once(clock())
+    with app.db.reading() as s:
+        row = s.execute(
+            sa.select(OUTBOX).where(
+                OUTBOX.c.case_id == second[0], OUTBOX.c.template == "kkn_suspension"
+            )
+        ).one()
+    assert (row.status, row.channel, row.address) == ("sent", "log", "andi@uppkh.example")
