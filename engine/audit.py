@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
@@ -240,6 +240,41 @@ def heads_digest(heads: Iterable[tuple[str, int, str]]) -> str:
     for case_id, version, head in sorted(heads):
         h.update(f"{case_id}:{version}:{head}\n".encode())
     return h.hexdigest()
+
+
+Head = tuple[int, str]  # a case's last event: its version and hash
+
+
+def sealed_changes(
+    checkpoint: str, sealed: Mapping[str, Head], now: Mapping[str, Head]
+) -> list[Problem]:
+    """The cases whose history, as far as `checkpoint` sealed it, is not what it sealed:
+    `sealed` holds each case's head then, `now` each case's head over the same events today
+    (the events up to the checkpoint's last event id). A case gone, cut short, rewritten,
+    or one that has appeared among the sealed events, each named, in case-id order."""
+    problems = []
+    for case_id in sorted(sealed.keys() | now.keys()):
+        then, today = sealed.get(case_id), now.get(case_id)
+        if then == today:
+            continue
+        if then is None:
+            assert today is not None
+            detail = f"{today[0]} events that {checkpoint} did not seal (added afterwards)"
+        elif today is None:
+            detail = f"{checkpoint} sealed it at version {then[0]}; all its events are gone"
+        elif today[0] < then[0]:
+            detail = (
+                f"{checkpoint} sealed it at version {then[0]}; it now ends at version "
+                f"{today[0]}: events removed"
+            )
+        else:
+            detail = (
+                f"{checkpoint} sealed it at version {then[0]} (hash {then[1][:12]}...); "
+                f"its events up to there now end at version {today[0]} (hash "
+                f"{today[1][:12]}...): rewritten"
+            )
+        problems.append(Problem(case_id, then[0] if then else None, "history_changed", detail))
+    return problems
 
 
 def checkpoint_digest(

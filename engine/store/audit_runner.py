@@ -19,18 +19,22 @@ from sqlalchemy.orm import Session
 from engine.audit import (
     GENESIS,
     ChainedEvent,
+    Head,
     Problem,
     checkpoint_digest,
     heads_digest,
+    sealed_changes,
     verify_chain,
     verify_projection,
 )
 from engine.store import repository as repo
 from engine.store.db import Database
-from engine.store.tables import AuditCheckpointRow, AuditRunRow
+from engine.store.tables import AuditCheckpointHeadRow, AuditCheckpointRow, AuditRunRow
 
 log = logging.getLogger("pkh.audit")
 CP = AuditCheckpointRow.__table__  # type: ignore[attr-defined]
+HEADS = AuditCheckpointHeadRow.__table__  # type: ignore[attr-defined]
+HEADS_BATCH = 5_000
 RUNS = AuditRunRow.__table__  # type: ignore[attr-defined]
 
 
@@ -348,7 +352,9 @@ def _check_numbering(s: Session) -> list[Problem]:
     return problems
 
 
-def _heads_upto(s: Session, last_event_id: int) -> tuple[int, int, str]:
+def _heads(s: Session, last_event_id: int) -> tuple[int, list[Any]]:
+    """The number of events up to `last_event_id` and each case's head among them (case id,
+    version, hash and the head event's id)."""
     ev = repo.EV
     upto = ev.c.id <= last_event_id
     count = int(s.execute(sa.select(sa.func.count()).where(upto)).scalar_one())
@@ -359,11 +365,55 @@ def _heads_upto(s: Session, last_event_id: int) -> tuple[int, int, str]:
         .subquery()
     )
     heads = s.execute(
-        sa.select(ev.c.case_id, ev.c.version, ev.c.hash).join(
+        sa.select(ev.c.case_id, ev.c.version, ev.c.hash, ev.c.id).join(
             latest, sa.and_(ev.c.case_id == latest.c.case_id, ev.c.version == latest.c.v)
         )
     ).all()
-    return count, len(heads), heads_digest((h.case_id, h.version, h.hash) for h in heads)
+    return count, list(heads)
+
+
+def _sealed_heads(s: Session, cp: Any) -> dict[str, Head] | None:
+    """The case heads checkpoint `cp` sealed, from the recorded heads (each case's latest row
+    at or before it); None when they do not add up to its digest (a checkpoint taken before
+    heads were recorded, or rows altered or removed since)."""
+    sealed: dict[str, Head] = {}
+    q = (
+        sa.select(HEADS.c.case_id, HEADS.c.version, HEADS.c.hash)
+        .where(HEADS.c.checkpoint_id <= cp.id)
+        .order_by(HEADS.c.checkpoint_id)
+    )
+    for r in s.execute(q):
+        sealed[r.case_id] = (r.version, r.hash)
+    digest = heads_digest((c, v, h) for c, (v, h) in sealed.items())
+    return sealed if len(sealed) == cp.case_count and digest == cp.heads_digest else None
+
+
+def _history_changed(
+    s: Session, cp: Any, count: int, heads: list[Any]
+) -> tuple[bool, list[Problem]]:
+    """What differs under a checkpoint whose sealed heads are not today's: the cases, named
+    (True), when the recorded heads still add up to the checkpoint; otherwise the totals."""
+    name = f"checkpoint {cp.id} ({cp.created_at:%Y-%m-%d %H:%M} UTC)"
+    sealed = _sealed_heads(s, cp)
+    if sealed is not None:
+        named = sealed_changes(name, sealed, {h.case_id: (h.version, h.hash) for h in heads})
+        if named:
+            return True, named
+    return False, [
+        Problem(
+            f"checkpoint {cp.id}",
+            None,
+            "history_changed",
+            f"events up to #{cp.last_event_id} differ from the checkpoint taken "
+            f"{cp.created_at:%Y-%m-%d %H:%M} UTC: {cp.case_count} cases / "
+            f"{cp.event_count} events then, {len(heads)} / {count} now"
+            + (
+                ""
+                if sealed is not None
+                else " (its recorded case heads are incomplete: no case named)"
+            ),
+        )
+    ]
 
 
 def _check_checkpoints(
@@ -375,37 +425,42 @@ def _check_checkpoints(
     rows = s.execute(sa.select(CP).order_by(CP.c.id)).all()
     # reported, and the checkpoints still there are checked all the same
     missing = _checkpoints_missing(s, rows, anchors)
+    # every checkpoint is checked: each may name cases the ones before it could not see (a
+    # case's events after an earlier seal); a case is named once, at the first that shows it
+    changed: list[Problem] = []
     prev = GENESIS
     for cp in rows:
         report.checkpoints += 1
-        count, cases, digest = _heads_upto(s, cp.last_event_id)
+        count, heads = _heads(s, cp.last_event_id)
+        cases = len(heads)
+        digest = heads_digest((h.case_id, h.version, h.hash) for h in heads)
         if tick is not None:  # each checkpoint reads every event up to it: seconds at scale
             tick()
         expected = checkpoint_digest(
             prev, cp.last_event_id, cp.event_count, cp.case_count, cp.heads_digest
         )
         if cp.prev_digest != prev or cp.digest != expected:
-            return missing + [
-                Problem(
-                    f"checkpoint {cp.id}",
-                    None,
-                    "checkpoint_tampered",
-                    "the checkpoint chain does not match",
-                )
-            ]
+            return (
+                missing
+                + changed
+                + [
+                    Problem(
+                        f"checkpoint {cp.id}",
+                        None,
+                        "checkpoint_tampered",
+                        "the checkpoint chain does not match",
+                    )
+                ]
+            )
         if (count, cases, digest) != (cp.event_count, cp.case_count, cp.heads_digest):
-            return missing + [
-                Problem(
-                    f"checkpoint {cp.id}",
-                    None,
-                    "history_changed",
-                    f"events up to #{cp.last_event_id} differ from the checkpoint taken "
-                    f"{cp.created_at:%Y-%m-%d %H:%M} UTC: {cp.case_count} cases / "
-                    f"{cp.event_count} events then, {cases} / {count} now",
-                )
-            ]
+            named = {p.case_id for p in changed}
+            by_case, found = _history_changed(s, cp, count, heads)
+            if by_case:
+                changed += [p for p in found if p.case_id not in named]
+            elif not changed:  # no case named: said once is enough
+                changed += found
         prev = cp.digest
-    return missing
+    return missing + changed
 
 
 def _checkpoints_missing(
@@ -455,8 +510,12 @@ def checkpoint(db: Database, now: datetime) -> AuditCheckpointRow:
             # an id below the seal could still appear after it (SQLite writers are serial).
             s.execute(sa.text("LOCK TABLE case_events IN SHARE MODE"))
         last_id = int(s.execute(sa.select(sa.func.max(repo.EV.c.id))).scalar() or 0)
-        count, cases, digest = _heads_upto(s, last_id)
-        prev_row = s.execute(sa.select(CP.c.digest).order_by(CP.c.id.desc()).limit(1)).first()
+        count, heads = _heads(s, last_id)
+        cases = len(heads)
+        digest = heads_digest((h.case_id, h.version, h.hash) for h in heads)
+        prev_row = s.execute(
+            sa.select(CP.c.digest, CP.c.last_event_id).order_by(CP.c.id.desc()).limit(1)
+        ).first()
         prev = prev_row.digest if prev_row else GENESIS
         row = AuditCheckpointRow(
             created_at=now,
@@ -469,4 +528,14 @@ def checkpoint(db: Database, now: datetime) -> AuditCheckpointRow:
         )
         s.add(row)
         s.flush()
+        # the heads that changed since the checkpoint before (all of them the first time)
+        recorded = s.execute(sa.select(HEADS.c.checkpoint_id).limit(1)).first() is not None
+        since = prev_row.last_event_id if prev_row is not None and recorded else 0
+        changed = [
+            {"checkpoint_id": row.id, "case_id": h.case_id, "version": h.version, "hash": h.hash}
+            for h in heads
+            if h.id > since
+        ]
+        for i in range(0, len(changed), HEADS_BATCH):
+            s.execute(sa.insert(HEADS), changed[i : i + HEADS_BATCH])
         return row

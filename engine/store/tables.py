@@ -159,7 +159,7 @@ class OutboxRow(SQLModel, table=True):
     template: str = Field(max_length=60)
     recipient: str = Field(max_length=40)  # reporter | handler | supervisor | ...
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JsonType)
-    status: str = Field(default="pending", max_length=12)  # pending|sent|dead|skipped
+    status: str = Field(default="pending", max_length=12)  # pending|sent|print|printed|dead|skipped
     attempts: int = 0
     created_at: datetime = _ts()
     next_attempt_at: datetime | None = _ts(default=None)
@@ -226,6 +226,21 @@ class AuditCheckpointRow(SQLModel, table=True):
     heads_digest: str = Field(max_length=64)
     prev_digest: str = Field(max_length=64)
     digest: str = Field(max_length=64)
+
+
+class AuditCheckpointHeadRow(SQLModel, table=True):
+    """A case head (its last event's version and hash) a checkpoint sealed, recorded only where
+    it changed since the checkpoint before (the first checkpoint to record heads records them
+    all): the heads sealed by checkpoint k are each case's latest row at or before k. They let
+    verify name the case whose sealed history changed; the checkpoint's `heads_digest` vouches
+    for them (rows altered or removed no longer add up to it)."""
+
+    __tablename__ = "audit_checkpoint_heads"
+
+    checkpoint_id: int = Field(primary_key=True)
+    case_id: str = Field(primary_key=True, max_length=40)
+    version: int
+    hash: str = Field(max_length=64)
 
 
 class AuditRunRow(SQLModel, table=True):

@@ -561,7 +561,9 @@ def test_audit_verify_fails_and_names_the_case_when_the_event_log_is_tampered_wi
     out = r.stdout + r.stderr
     assert "TAMPERED" in r.stderr, out
     if tamper is _tamper_delete_newest_case_and_its_number_after_checkpoint:
-        assert "checkpoint" in out, out  # no number is missing: the sealed heads tell
+        # no number is missing: the heads the checkpoint sealed tell, and name the case
+        newest = query(three_cases[0], "SELECT max(id) FROM cases")[0][0]
+        assert newest in out and "checkpoint 1" in out and "events are gone" in out, out
     else:
         assert case_id in out, out
 
@@ -609,11 +611,18 @@ def test_dispatch_shows_log_deliveries_and_prints_paper_letters(
     by_mail = pkh.json(*FILE_ARGS, "--reporter-contact", "siti@example.org")["id"]
     by_post = pkh.json(*FILE_ARGS)["id"]
     sent = pkh.ok("dispatch")
-    assert sent.stdout.split() == ["sent:", "1", "to_print:", "1", "retrying:", "0", "dead:", "0"]
+    assert sent.stdout.split() == [
+        *("sent:", "1", "to_print:", "1", "retrying:", "0", "dead:", "0", "skipped:", "0")
+    ]
     assert sent.stderr.startswith("log: message pkh-outbox-") and by_mail in sent.stderr
     printed = pkh.json("outbox", "print", "--out", str(tmp_path / "letters"), "--json")
     assert [p["case_id"] for p in printed["printed"]] == [by_post]
     assert "Yth. Ibu Siti" in Path(printed["printed"][0]["file"]).read_text(encoding="utf-8")
+    listed = pkh.json("outbox", "list", "--status", "printed", "--json")
+    assert [r["case_id"] for r in listed] == [by_post]
+    unknown = pkh.run("outbox", "list", "--status", "lost")
+    assert unknown.returncode == 2 and "status" in one_line_error(unknown)
+    assert "skipped" in one_line_error(unknown)
 
 
 # ---------------------------------------------------------------------------- 3. bad input
@@ -720,6 +729,7 @@ def refusals(users_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
                 "users",
                 "calendar_overrides",
                 "audit_checkpoints",
+                "audit_checkpoint_heads",
             )
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 from typing import Any
@@ -218,8 +219,75 @@ def test_verify_notices_a_whole_case_removed_after_a_checkpoint(
     tamper(app, "DELETE FROM cases WHERE id = :id", id=ids[2])
     tamper(app, "UPDATE case_counters SET last = 2")  # even hiding the number
     report = audit_runner.verify(app.db, stop_at_first=False)
-    assert not report.ok
-    assert {p.kind for p in report.problems} == {"history_changed"}
+    assert [(p.case_id, p.version, p.kind) for p in report.problems] == [
+        (ids[2], 1, "history_changed")
+    ]
+    assert "checkpoint 1" in report.problems[0].detail
+    assert "all its events are gone" in report.problems[0].detail
+
+
+def test_verify_names_a_case_cut_short_or_rewritten_under_a_checkpoint(
+    app: App, clock: Clock
+) -> None:
+    """Checkpoint 1 seals three cases; the second checkpoint records only the case that
+    changed. A forger then cuts one case's last event (and its projection with it) and
+    rewrites another's first event with its whole chain recomputed, so both chains hold:
+    the checkpoint names both cases."""
+    from engine.audit import chain
+    from engine.store.audit_runner import HEADS
+    from engine.store.repository import load_events
+
+    svc = app.service
+    cut, rewritten, untouched = (
+        svc.open_case("complaint", complaint_data(), "kab.bogor").id for _ in range(3)
+    )
+    svc.apply(cut, "advance", {}, "kab.bogor")
+    audit_runner.checkpoint(app.db, clock())
+    svc.apply(cut, "advance", {"parties": "Dinas Sosial"}, "kab.bogor")
+    audit_runner.checkpoint(app.db, clock())
+    with app.db.reading() as s:
+        recorded = s.execute(sa.select(HEADS.c.checkpoint_id, HEADS.c.case_id)).all()
+    assert sorted(recorded) == [(1, cut), (1, rewritten), (1, untouched), (2, cut)]
+    assert audit_runner.verify(app.db).ok
+
+    with app.db.reading() as s:
+        before = svc.get(cut)
+        events = [c.event for c in load_events(s, rewritten)]
+    pg = app.db.dialect == "postgresql"
+    attrs, payload_ = ("CAST(:a AS jsonb)", "CAST(:p AS jsonb)") if pg else (":a", ":p")
+    tamper(app, "DELETE FROM case_events WHERE case_id = :id AND version = 3", id=cut)
+    tamper(app, f"UPDATE cases SET version = 2, attrs = {attrs} WHERE id = :id", id=cut,
+           a=json.dumps({k: v for k, v in before.attrs.items() if k != "parties"}))  # fmt: skip
+    prev = "0" * 64
+    for i, ev in enumerate(events):
+        if i == 0:
+            ev = dataclasses.replace(ev, data={**ev.data, "summary": "Tidak ada masalah"})
+        payload, digest = chain(prev, ev)
+        tamper(app, f"UPDATE case_events SET payload = {payload_}, prev_hash = :prev, hash = :h "
+               "WHERE case_id = :id AND version = :v", p=payload, prev=prev, h=digest,
+               id=rewritten, v=ev.version)  # fmt: skip
+        prev = digest
+    report = audit_runner.verify(app.db, stop_at_first=False)
+    named = {p.case_id: p for p in report.problems if p.kind == "history_changed"}
+    assert sorted(named) == sorted([cut, rewritten]), report.problems
+    assert "checkpoint 2" in named[cut].detail and "events removed" in named[cut].detail
+    assert named[cut].version == 3
+    assert "rewritten" in named[rewritten].detail
+
+
+def test_a_checkpoint_whose_recorded_heads_were_altered_still_fails_without_a_name(
+    app: App, clock: Clock
+) -> None:
+    ids = [app.service.open_case("complaint", complaint_data(), "kab.bogor").id for _ in range(2)]
+    audit_runner.checkpoint(app.db, clock())
+    tamper(app, "DELETE FROM case_events WHERE case_id = :id", id=ids[1])
+    tamper(app, "DELETE FROM cases WHERE id = :id", id=ids[1])
+    tamper(app, "UPDATE case_counters SET last = 1")
+    tamper(app, "DELETE FROM audit_checkpoint_heads WHERE case_id = :id", id=ids[1])
+    report = audit_runner.verify(app.db, stop_at_first=False)
+    assert [(p.case_id, p.kind) for p in report.problems] == [("checkpoint 1", "history_changed")]
+    assert "1 / 1 now" in report.problems[0].detail
+    assert "no case named" in report.problems[0].detail
 
 
 def test_a_case_opened_with_a_refused_first_command_leaves_nothing_behind(

@@ -126,3 +126,19 @@ def test_a_stored_payload_is_checked_by_its_text_or_its_content(ev: Event, extra
     for text in (canonical(changed), json.dumps(changed)):
         problem = verify_chain(ev.case_id, [_stored(ev, GENESIS, digest, text)])
         assert problem is not None and problem.kind == "hash_mismatch"
+
+
+def test_sealed_changes_name_each_case_that_differs_from_what_a_checkpoint_sealed() -> None:
+    from engine.audit import sealed_changes
+
+    sealed = {"A": (3, "a3"), "B": (2, "b2"), "C": (4, "c4"), "D": (1, "d1")}
+    now = {"A": (3, "a3"), "B": (1, "b1"), "C": (4, "cX"), "E": (2, "e2")}
+    found = {p.case_id: p for p in sealed_changes("checkpoint 7", sealed, now)}
+    assert list(found) == ["B", "C", "D", "E"]  # A is as sealed; case-id order
+    assert {p.kind for p in found.values()} == {"history_changed"}
+    assert "ends at version 1: events removed" in found["B"].detail
+    assert found["B"].version == 2
+    assert "rewritten" in found["C"].detail and "c4" in found["C"].detail
+    assert "all its events are gone" in found["D"].detail
+    assert found["E"].version is None and "did not seal" in found["E"].detail
+    assert sealed_changes("checkpoint 7", sealed, dict(sealed)) == []
