@@ -85,6 +85,7 @@ INFORMED_VIA = ("surat", "telepon", "email", "sms", "tatap_muka", "pertemuan_kel
 REJECT_REASONS = ("bukan_pkh", "duplikat")
 MIN_REGION_DIGITS = {"ketua_kelompok": 6, "pendamping": 6, "kabupaten": 4, "pusat": 2}
 MAX_SUMMARY = 4000
+MAX_TEXT = 2000  # a reason, a result, the parties involved
 
 
 # ---------------------------------------------------------------------------------------- states
@@ -154,7 +155,7 @@ def _text(
         if required:
             raise InvalidInput(key, "is required")
         return None
-    if not isinstance(v, str | int | float):
+    if isinstance(v, bool) or not isinstance(v, str | int | float):
         raise InvalidInput(key, "must be text")
     text = str(v).strip()
     if len(text) > limit:
@@ -202,19 +203,26 @@ def parse_filing(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def parse_simple(*choices: tuple[str, tuple[str, ...]]) -> Any:
+def parse_simple(*choices: tuple[str, tuple[str, ...]], texts: tuple[str, ...] = ()) -> Any:
+    """A command's data with each of `choices` one of its options and each of `texts` text
+    (a reason, a result: stored as given, trimmed; a number is taken as its text, a yes/no
+    or an over-long value refused, naming the field). Absent ones are left to `required`."""
+
     def parse(data: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(data)
         for key, options in choices:
             if data.get(key) not in (None, ""):
                 out[key] = _choice(data, key, options)
+        for key in texts:
+            if data.get(key) not in (None, ""):
+                out[key] = _text(data, key, limit=MAX_TEXT)
         return out
 
     return parse
 
 
 def parse_extend(data: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(data)
+    out = parse_simple(texts=("reason",))(data)
     raw = data.get("working_days")
     if raw not in (None, ""):
         try:
@@ -775,7 +783,12 @@ def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Wo
             "extend": parse_extend,
             "refer": parse_simple(("body", SIDE_BODIES)),
             "reject": parse_simple(("reason", REJECT_REASONS)),
-            "advance": parse_simple(("informed_via", INFORMED_VIA)),
+            "advance": parse_simple(("informed_via", INFORMED_VIA), texts=("result", "parties")),
+            "escalate": parse_simple(texts=("reason",)),
+            "reopen": parse_simple(texts=("reason",)),
+            "release": parse_simple(texts=("reason",)),
+            "assign": parse_simple(texts=("handler",)),
+            "return_from_referral": parse_simple(texts=("outcome",)),
         },
         notifications={
             "ComplaintFiled": ("acknowledgement",),

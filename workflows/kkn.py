@@ -15,7 +15,7 @@ from engine.definition import Effect, StateDef, TransitionDef, WorkflowDefinitio
 from engine.errors import InvalidInput
 from engine.machine import Decision
 from engine.state import CaseState
-from workflows.complaint import actor_is_not_subject, parse_region
+from workflows.complaint import actor_is_not_subject, parse_region, parse_simple
 from workflows.indonesia import ZONE_INFO, zone_for_region
 
 NAME = "kkn"
@@ -164,7 +164,11 @@ def definition() -> WorkflowDefinition:
         zone_for=zone_for,
         guards={"actor_is_not_subject": actor_is_not_subject},
         effects={f.__name__: f for f in (on_suspended, on_decided, on_reopened)},
-        parsers={"suspend": parse_suspension, "find_guilty": parse_guilty},
+        parsers={
+            "suspend": parse_suspension,
+            "find_guilty": parse_guilty,
+            "reopen": parse_simple(texts=("reason",)),
+        },
         notifications={
             "StaffSuspended": ("kkn_suspension",),
             "InvestigationReopened": ("kkn_suspension",),

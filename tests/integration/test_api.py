@@ -937,6 +937,35 @@ def test_sql_in_a_free_text_field_is_stored_verbatim_as_text(app: App, name: str
     assert client.get("/cases", params={"q": INJECTION}, headers=h).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("event", "data", "name"),
+    [
+        ("escalate", {"reason": True}, "reason"),
+        ("escalate", {"reason": "x" * 2001}, "reason"),
+        ("release", {"reason": False}, "reason"),
+        ("assign", {"handler": True}, "handler"),
+        ("advance", {"parties": True}, "parties"),
+    ],
+)
+def test_a_yes_no_or_over_long_value_for_a_text_field_is_422_naming_it(
+    app: App, event: str, data: dict[str, Any], name: str
+) -> None:
+    """A reason, a result or a handler is text: a yes/no is refused naming the field, and a
+    number is kept as its text, so the record reads the same however the client sent it."""
+    client = client_for(app)
+    h = auth(app, "kab.bogor")
+    case_id = client.post("/complaints", json=complaint_data(), headers=h).json()["id"]
+    r = client.post(f"/cases/{case_id}/events", json={"event": event, "data": data}, headers=h)
+    assert_field(r, name)
+    assert event_count(app) == 1
+    ok = client.post(
+        f"/cases/{case_id}/events", json={"event": "escalate", "data": {"reason": 42}}, headers=h
+    )
+    assert ok.status_code == 200, ok.text
+    escalated = client.get(f"/cases/{case_id}/history", headers=h).json()[-1]
+    assert escalated["data"]["reason"] == "42"
+
+
 def test_bad_bodies_on_every_writing_route_are_4xx_and_write_nothing(app: App) -> None:
     client = client_for(app)
     h, admin = auth(app, "kab.bogor"), auth(app, "admin")
