@@ -12,7 +12,7 @@ Knows nothing of PKH.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,9 +59,17 @@ class Bulk:
     calendar: WorkingCalendar
     now: datetime
     max_backdate_days: int = 60
+    # what every decision knows of the actor (CaseService.actor_facts: a suspension)
+    actor_facts: Callable[[Session, Actor], Mapping[str, Any]] | None = None
 
-    def _env(self, item: Item) -> Env:
-        return Env(self.calendar, self.now, timedelta(days=self.max_backdate_days), item.facts)
+    def _env(self, s: Session, item: Item, known: dict[str, Mapping[str, Any]]) -> Env:
+        facts = item.facts
+        if self.actor_facts is not None:
+            name = item.actor.username
+            if name not in known:
+                known[name] = self.actor_facts(s, item.actor)
+            facts = {**known[name], **item.facts}
+        return Env(self.calendar, self.now, timedelta(days=self.max_backdate_days), facts)
 
     # -- new cases -------------------------------------------------------------------------------
     def open_cases(self, s: Session, workflow: str, items: Sequence[Item]) -> list[Result]:
@@ -72,6 +80,7 @@ class Bulk:
         results: list[Result] = []
         next_no: dict[str, int] = {}
         events: list[Event] = []
+        known: dict[str, Mapping[str, Any]] = {}
         for item in items:
             try:
                 at = instant(item.at, definition.creation_time_field)
@@ -81,7 +90,7 @@ class Bulk:
                 cmd = Command(
                     creation, item.actor, item.at, item.data, item.note, f"{key}-{next_no[key]:06d}"
                 )
-                decided = compiled.decide(None, cmd, self._env(item))
+                decided = compiled.decide(None, cmd, self._env(s, item, known))
             except EngineError as e:
                 results.append(e)
                 continue
@@ -109,6 +118,7 @@ class Bulk:
         states = load_for_update(s, ids)
         results: list[Result] = []
         changed: list[tuple[CaseState, CaseState, list[Event]]] = []
+        known: dict[str, Mapping[str, Any]] = {}
         for item in items:
             assert item.case_id is not None
             state = states.get(item.case_id)
@@ -117,7 +127,7 @@ class Bulk:
                     raise CaseNotFound(item.case_id)
                 definition = self.workflows.get(state.workflow, state.workflow_version)
                 cmd = Command(item.trigger, item.actor, item.at, item.data, item.note)
-                decided = compile_workflow(definition).decide(state, cmd, self._env(item))
+                decided = compile_workflow(definition).decide(state, cmd, self._env(s, item, known))
             except EngineError as e:
                 results.append(e)
                 continue

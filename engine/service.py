@@ -69,6 +69,9 @@ class ReactionContext:
 ReactionFn = Callable[[ReactionContext, CaseState, Event], Sequence[FollowUp]]
 # extra facts for decisions, looked up in the command's transaction (e.g. suspensions)
 FactsProvider = Callable[[Session, Command, CaseState | None], Mapping[str, Any]]
+# a workflow's own derived tables (e.g. the KPM register's NIK index), written in the same
+# transaction as each of its cases' events: (session, the case before or None, after)
+ProjectorFn = Callable[[Session, CaseState | None, CaseState], None]
 MAX_REACTION_DEPTH = 3
 
 
@@ -91,9 +94,14 @@ class CaseService:
         max_backdate: timedelta = timedelta(days=60),
         facts_provider: FactsProvider | None = None,
         reactions: Mapping[tuple[str, str], Sequence[ReactionFn]] | None = None,
+        workflow_facts: Mapping[str, FactsProvider] | None = None,
+        projectors: Mapping[str, Sequence[ProjectorFn]] | None = None,
     ) -> None:
         self.db = db
         self.facts_provider = facts_provider
+        # by workflow name: the facts only that workflow's register knows, and its projectors
+        self.workflow_facts = dict(workflow_facts or {})
+        self.projectors = dict(projectors or {})
         self.reactions = dict(reactions or {})
         self.workflows = workflows
         self._calendar_factory = calendar_factory
@@ -249,7 +257,8 @@ class CaseService:
         now: datetime,
         depth: int = 0,
     ) -> CaseState:
-        env = Env(self._calendar(s), now, self.max_backdate, self._facts(s, cmd, state))
+        facts = self._facts(s, cmd, state, definition.name)
+        env = Env(self._calendar(s), now, self.max_backdate, facts)
         events = compile_workflow(definition).decide(state, cmd, env)
         expected = state.version if state else 0
         repo.append(s, events, expected)
@@ -264,6 +273,8 @@ class CaseService:
             ]
         assert new_state is not None
         repo.save_projection(s, new_state, expected, before=state)
+        for project in self.projectors.get(definition.name, ()):
+            project(s, state, new_state)
         repo.add_outbox(s, outbox)
         self._react(s, new_state, events, cmd.occurred_at, now, depth)
         return new_state
@@ -389,7 +400,16 @@ class CaseService:
             raise CaseNotFound(case_id)
         return state
 
-    def _facts(self, s: Session, cmd: Command, state: CaseState | None) -> dict[str, Any]:
+    def actor_facts(self, s: Session, actor: Actor) -> dict[str, Any]:
+        """What every decision knows of the one acting (a suspension, by the account or by
+        the staff register): for doors that decide through `engine.bulk`, asked once per
+        actor and batch, so a person relieved of duty is refused there too."""
+        facts = self._facts(s, Command("", actor, self.clock(), {}, None), None, "")
+        return {k: v for k, v in facts.items() if k == "actor_suspended"}
+
+    def _facts(
+        self, s: Session, cmd: Command, state: CaseState | None, workflow: str
+    ) -> dict[str, Any]:
         facts: dict[str, Any] = {}
         me = repo.user_row(s, cmd.actor.username)
         facts["actor_suspended"] = bool(me and me.suspended)
@@ -417,6 +437,9 @@ class CaseService:
                 if facts.get(key):
                     provided.pop(key, None)
             facts.update(provided)
+        own = self.workflow_facts.get(workflow)
+        if own is not None:
+            facts.update(own(s, cmd, state))
         return facts
 
     def _calendar(self, s: Session) -> WorkingCalendar:

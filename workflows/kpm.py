@@ -152,9 +152,18 @@ def new_niks_are_free(d: Decision) -> Reason | None:
     door (the import, `pkh kpm`), which passes the NIKs it found free as a fact."""
     known = {m["nik"] for m in d.attr("anggota", {}).values()}
     free = set(d.env.facts.get("free_niks", ()))
+    held: Mapping[str, str] = d.env.facts.get("niks_held", {})
     unchecked = sorted(m["nik"] for m in members_after(d).values() if m["nik"] not in known | free)
     if not unchecked:
         return None
+    taken = [f"{nik} ({held[nik]})" for nik in unchecked if nik in held]
+    if taken:
+        text = ", ".join(taken)
+        return R(
+            "nik_taken",
+            f"NIK sudah terdaftar pada rumah tangga lain: {text}",
+            f"NIK already registered in another household: {text}",
+        )
     return R(
         "nik_not_checked",
         f"NIK baru {unchecked} belum diperiksa keunikannya; catat melalui pkh kpm / impor",

@@ -58,7 +58,13 @@ def _pages(app: Any, province: str | None) -> Any:
 def control_once(app: Any, on: date, provinces: list[str] | None = None) -> dict[str, Any]:
     """Run data control for `on` over the open households (of these provinces)."""
     now = app.service.clock()
-    bulk = Bulk(app.registry, app.service.calendar(), now, app.settings.max_backdate_days)
+    bulk = Bulk(
+        app.registry,
+        app.service.calendar(),
+        now,
+        app.settings.max_backdate_days,
+        actor_facts=app.service.actor_facts,
+    )
     result: dict[str, Any] = {"on": on.isoformat(), "examined": 0, "failed": []}
     result |= {step: 0 for step in STEPS} | {"graduasi_alamiah": 0, "keluar": 0}
     for province in [*provinces] if provinces else [None]:

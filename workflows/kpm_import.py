@@ -120,8 +120,15 @@ def import_file(
 ) -> ImportReport:
     service = app.service
     who = service.actor(actor)
+    store.check_door(app, who, "daftar")
     now = service.clock()
-    bulk = Bulk(app.registry, service.calendar(), now, app.settings.max_backdate_days)
+    bulk = Bulk(
+        app.registry,
+        service.calendar(),
+        now,
+        app.settings.max_backdate_days,
+        actor_facts=service.actor_facts,
+    )
     report = ImportReport(file=str(path))
     table = open_table(path, C.COLUMNS)
     with _collector_paused(), Staging() as stage, progress_bar(progress) as bar:

@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.bulk import Bulk, Item
-from engine.errors import CaseNotFound, EngineError
-from engine.state import CaseState
+from engine.errors import CaseNotFound, EngineError, GuardRejected, NotPermitted
+from engine.machine import SUSPENDED, Command
+from engine.state import Actor, CaseState
 from engine.store import repository as repo
 from engine.store.kpm_tables import COUNTERS, HOUSEHOLDS, MEMBERS
 from engine.store.prepared import Prepared
@@ -216,6 +216,48 @@ def new_niks_in(data: Mapping[str, Any]) -> list[str]:
     return [str(n).strip() for n in niks if n]
 
 
+def check_door(app: Any, who: Actor, trigger: str) -> None:
+    """Refuse a whole file at once when its actor may record none of it: a role the command
+    does not admit (NotPermitted), or a person relieved of duty (GuardRejected), instead of
+    the same refusal on every row."""
+    transitions = app.registry.get("kpm").transitions
+    roles = {r for t in transitions if t.trigger == trigger for r in t.roles}
+    if who.role not in roles:
+        raise NotPermitted(
+            f"role '{who.role}' may not record '{trigger}' on KPM households "
+            f"(allowed roles: {', '.join(sorted(roles))})"
+        )
+    with app.db.reading() as s:
+        if who.role != "system" and app.service.actor_facts(s, who).get("actor_suspended"):
+            raise GuardRejected(trigger, [SUSPENDED])
+
+
+def kpm_facts(s: Session, cmd: Command, state: CaseState | None) -> dict[str, Any]:
+    """The facts only the register knows, for any KPM command whichever door it came in by
+    (`pkh kpm`, `pkh case advance`, the API, the pages): which of the NIKs it brings no other
+    household holds, and for a correction the complaint behind it."""
+    data = cmd.data
+    own = state.id if state else None
+    niks = sorted(set(new_niks_in(data)))
+    held = {n: c for n, (c, _) in members_by_nik(s, niks).items() if c != own}
+    facts: dict[str, Any] = {
+        "free_niks": [n for n in niks if n not in held],
+        "niks_held": held,
+    }
+    if cmd.trigger == "koreksi":
+        facts["pengaduan"] = complaint_fact(s, str(data.get("pengaduan") or ""))
+    return facts
+
+
+def kpm_index(s: Session, before: CaseState | None, after: CaseState) -> None:
+    """Keep the index in step with a KPM case, in the transaction of its event (a projector
+    of the service: every door that records a KPM event goes through it)."""
+    if before is None:
+        index_new(s, [after])
+    else:
+        index_changed(s, [(before, after)])
+
+
 def apply(
     app: Any,
     case_id: str,
@@ -226,21 +268,6 @@ def apply(
     at: datetime | None = None,
     note: str | None = None,
 ) -> CaseState:
-    """One KPM command with the facts only the register knows, keeping the index in step."""
-    service = app.service
-    who = service.actor(actor)
-    calendar = service.calendar()
-    now = service.clock()
-    with app.db.transaction() as s:
-        facts: dict[str, Any] = {"free_niks": free_niks(s, new_niks_in(data), case_id)}
-        if trigger == "koreksi":
-            facts["pengaduan"] = complaint_fact(s, str(data.get("pengaduan") or ""))
-        before = repo.load_case(s, case_id, for_update=True)
-        bulk = Bulk(app.registry, calendar, now, app.settings.max_backdate_days)
-        item = Item(trigger, dict(data), who, at or now, case_id, note, facts)
-        [result] = bulk.apply(s, [item])
-        if isinstance(result, EngineError):
-            raise result
-        assert before is not None
-        index_changed(s, [(before, result)])
-        return result
+    """One KPM command: the service's own (the register's facts and its index come with
+    every KPM command, see `kpm_facts` and `kpm_index`)."""
+    return app.service.apply(case_id, trigger, data, actor, at=at, note=note)

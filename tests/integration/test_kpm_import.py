@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from api.wiring import App
 from bench.gen_kpm import generate
+from engine.errors import CaseNotFound, GuardRejected
 from engine.store import audit_runner
 from engine.store.repository import EV
 from tests.conftest import Clock, complaint_data
@@ -362,3 +363,76 @@ def test_the_cli_records_a_data_update_that_adds_a_member(
     assert again.exit_code == 6 and "member_data_invalid" in again.output  # same NIK twice
     assert counts(app)[0]["members"] == 5
     assert audit_runner.verify(app.db).ok
+
+
+def test_a_member_removed_through_the_generic_door_leaves_the_index_in_step(
+    app: App, tmp_path: Path
+) -> None:
+    """`pkh case advance`, the API and the pages record a KPM event through the service, not
+    through `pkh kpm`: the NIK index follows all the same, so a later import of the same
+    file is a clean rerun (it used to fail on the index's unique NIK), and the removed
+    member's NIK no longer finds the household."""
+    extract = write_csv(tmp_path / "hh.csv", two_households())
+    import_file(app, extract)
+    with app.db.reading() as s:
+        case_id = store.resolve(s, KK1)
+    removed = "3271014505850002"
+    app.service.apply(case_id, "pemutakhiran", {"hapus": {"02": "lainnya"}}, "pdp.bogor")
+    with app.db.reading() as s, pytest.raises(CaseNotFound):
+        store.resolve(s, removed)
+    assert counts(app)[0]["members"] == 3
+    again = import_file(app, extract).as_dict()  # the file still lists the removed member
+    assert again["rejected"] == [] or all("nik" in r["reason"] for r in again["rejected"])
+    assert counts(app)[0]["members"] in (3, 4)
+    assert audit_runner.verify(app.db).ok
+    # adding a member through the generic door is checked against the register too
+    baby = person(KK1, "3271010303080002", "2008-03-03", 1, 3, 6, **SMA)  # household 2
+    baby = {k: v for k, v in baby.items() if k not in ("no_kk", "kode_wilayah")}
+    with pytest.raises(GuardRejected) as refused:
+        app.service.apply(case_id, "pemutakhiran", {"tambah": [baby]}, "pdp.bogor")
+    assert [r.key for r in refused.value.reasons] == ["nik_taken"]
+    assert "3271010303080002 (KPM-" in str(refused.value)  # names the household holding it
+
+
+def test_a_person_relieved_of_duty_cannot_change_the_register_by_any_door(
+    app: App, clock: Clock, tmp_path: Path
+) -> None:
+    """The engine refuses every action of a suspended person; the KPM doors that decide in
+    bulk (pkh kpm advance, import, verify-month) ask the same question."""
+    from api.admin import add_user
+    from workflows.staff import add_staff
+
+    import_file(app, write_csv(tmp_path / "hh.csv", two_households()))
+    with app.db.reading() as s:
+        case_id = store.resolve(s, KK1)
+    add_user(app.db, "pdp.citra", "pendamping", "327101", now=clock())
+    add_staff(app.db, "Citra Dewi", "pendamping", "327101", username="pdp.citra", now=clock())
+    store.apply(app, case_id, "pertemuan_awal", {}, "pdp.citra")  # still on duty: fine
+    data = complaint_data(type="kkn", accused="Citra Dewi", summary="Pungutan liar")
+    app.service.open_case("complaint", data, "kab.bogor")  # relieved of duty at once
+    before = counts(app)
+    with pytest.raises(GuardRejected) as refused:
+        store.apply(app, case_id, "validasi", {"hasil": "eligible"}, "pdp.citra")
+    assert [r.key for r in refused.value.reasons] == ["actor_suspended"]
+    more = write_csv(
+        tmp_path / "more.csv",
+        [person("3271010404200004", "3271010404800001", "1980-04-04", 1, 1, 9)],
+    )
+    # a verification file (a pendamping's to send) is refused whole, not row by row
+    with pytest.raises(GuardRejected) as whole:
+        verify_file(app, more, actor="pdp.citra")
+    assert [r.key for r in whole.value.reasons] == ["actor_suspended"]
+    assert counts(app) == before
+
+
+def test_a_file_from_a_role_that_may_not_record_it_is_refused_whole(
+    app: App, cli: CliRunner, tmp_path: Path
+) -> None:
+    from api.cli import app as typer_app
+
+    extract = write_csv(tmp_path / "hh.csv", two_households())
+    out = cli.invoke(typer_app, ["kpm", "import", str(extract), "--actor", "auditor"])
+    assert out.exit_code == 7, out.output
+    assert out.stderr.startswith("error:") and len(out.stderr.strip().splitlines()) == 1
+    assert "allowed roles" in out.stderr
+    assert counts(app)[0]["households"] == 0
