@@ -188,18 +188,18 @@ def kpm_advance(
 @kpm_app.command("control")
 @command
 def kpm_control(
-    on: str | None = typer.Option(None, help="the date data control runs for (default today)"),
+    on: str | None = typer.Option(
+        None, help="the date data control runs for, YYYY-MM-DD (default today in WIB)"
+    ),
     province: list[str] = typer.Option([], "--province", help="2-digit code; repeatable"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Data control once: move members between components by age and school year; apply
     corrections whose payment period has come."""
-    from datetime import date
-
-    from workflows.kpm_flow import control_once
+    from workflows.kpm_flow import control_day, control_once
 
     a = get_app()
-    day = date.fromisoformat(on) if on else a.service.clock().date()
+    day = control_day(on, a.service.clock())
     result = control_once(a, day, provinces=province or None)
     emit(result, as_json, lambda r: "  ".join(f"{k}: {v}" for k, v in r.items() if k != "failed"))
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from engine.definition import Budget, DeadlinePolicy, Effect, StateDef
 from engine.definition import WorkflowDefinition as Definition
-from engine.errors import Reason
+from engine.errors import InvalidInput, Reason
 from engine.machine import Decision
 from workflows import kpm_codes as C
 from workflows import kpm_parse as P
@@ -217,6 +217,35 @@ def verified_members_exist(d: Decision) -> Reason | None:
     return None
 
 
+def dates_are_not_ahead(d: Decision) -> Reason | None:
+    """A date the command states (a death, the day data control runs for, a decree) cannot
+    be later than the day the command happens, in the household's zone, nor a death before
+    the member was born: a typo would otherwise close or graduate a household for good (a
+    closed household takes no event). Refused as bad input, naming the field."""
+    today = day_of(d)
+    for key in ("tanggal", "tanggal_sk"):
+        if d.data.get(key) in (None, ""):
+            continue
+        day = P.iso_date(str(d.data[key]))
+        if day > today:
+            raise InvalidInput(
+                key,
+                f"{day.isoformat()} has not come yet (the command happens on {today.isoformat()})",
+                message_id=f"{day.isoformat()} belum terjadi (perintah ini tanggal "
+                f"{today.isoformat()})",
+            )
+    if d.command.trigger == "anggota_meninggal":
+        member = d.attr("anggota", {}).get(d.data["nomor_anggota"]) or {}
+        born = member.get("tanggal_lahir")
+        if born and str(d.data["tanggal"]) < str(born):
+            raise InvalidInput(
+                "tanggal",
+                f"{d.data['tanggal']} is before the member was born ({born})",
+                message_id=f"{d.data['tanggal']} sebelum anggota lahir ({born})",
+            )
+    return None
+
+
 def member_is_alive(d: Decision) -> Reason | None:
     m = d.attr("anggota", {}).get(d.data["nomor_anggota"])
     if m is not None and m.get("komponen") != C.MENINGGAL:
@@ -265,6 +294,7 @@ GUARDS = (
     kyc_complete,
     period_is_new,
     verified_members_exist,
+    dates_are_not_ahead,
     member_is_alive,
     control_changes_something,
     corrections_are_due,

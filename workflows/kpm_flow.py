@@ -8,22 +8,71 @@ purely, whether the household graduates alamiah (no eligible component left) or 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from prefect import flow, task
 
 from engine.bulk import Bulk, Item, load_for_update
-from engine.errors import EngineError
+from engine.errors import EngineError, InvalidInput
 from engine.state import SYSTEM, CaseState
 from engine.store import repository as repo
 from workflows import kpm_rules as K
 from workflows import kpm_store as store
 from workflows.flows import _app
+from workflows.regions import UnknownRegion, get_region
 
 PAGE = 2000
 STEPS = ("kontrol_data", "koreksi_berlaku")
+WIB = ZoneInfo("Asia/Jakarta")  # the programme's office day: the flow runs at 05:00 WIB
+WIT = ZoneInfo("Asia/Jayapura")  # the first zone to reach a date
+
+
+def control_day(on: str | date | None, now: datetime) -> date:
+    """The day data control runs for (pure): `on`, an ISO date, or else today in WIB (at the
+    flow's 05:00 WIB it is still yesterday in UTC). Never a day that has not begun anywhere
+    in Indonesia: members would move, and households graduate for good, ahead of time."""
+    if on is None or on == "":
+        return now.astimezone(WIB).date()
+    if isinstance(on, date):
+        day = on
+    else:
+        try:
+            day = date.fromisoformat(on.strip())
+        except ValueError:
+            raise InvalidInput(
+                "on",
+                f"expected a date as YYYY-MM-DD, got '{on}'",
+                message_id=f"tanggal harus berbentuk YYYY-MM-DD, bukan '{on}'",
+            ) from None
+    latest = now.astimezone(WIT).date()
+    if day > latest:
+        raise InvalidInput(
+            "on",
+            f"{day.isoformat()} has not come yet (today is {latest.isoformat()} at the latest)",
+            message_id=f"{day.isoformat()} belum tiba (hari ini paling akhir {latest.isoformat()})",
+        )
+    return day
+
+
+def province_codes(provinces: list[str] | None) -> list[str] | None:
+    """The provinces named (2-digit Kemendagri codes), each checked; None for all."""
+    if not provinces:
+        return None
+    out = []
+    for p in provinces:
+        code = p.strip()
+        try:
+            if len(code) != 2 or get_region(code).level != 1:
+                raise UnknownRegion(code)
+        except UnknownRegion:
+            raise InvalidInput(
+                "province", f"'{p}' is not a province code (2 digits, e.g. 32 Jawa Barat)"
+            ) from None
+        out.append(code)
+    return out
 
 
 def plan(state: CaseState, on: date) -> list[str]:
@@ -58,6 +107,8 @@ def _pages(app: Any, province: str | None) -> Any:
 def control_once(app: Any, on: date, provinces: list[str] | None = None) -> dict[str, Any]:
     """Run data control for `on` over the open households (of these provinces)."""
     now = app.service.clock()
+    on = control_day(on, now)
+    provinces = province_codes(provinces)
     bulk = Bulk(
         app.registry,
         app.service.calendar(),
@@ -132,8 +183,8 @@ def kpm_data_control(
     """Move members between components (age, school year), apply due corrections."""
     app = _app(database_url)
     try:
-        day = date.fromisoformat(on) if on else app.service.clock().date()
-        todo = provinces or open_kpm_provinces(app)
+        day = control_day(on, app.service.clock())
+        todo = province_codes(provinces) or open_kpm_provinces(app)
     finally:
         app.db.dispose()
     futures = [control_province.submit(p, day.isoformat(), database_url) for p in todo]

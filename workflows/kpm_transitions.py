@@ -17,9 +17,9 @@ from workflows.kpm import DATA, FIELD, MEMBER_TRIGGERS, OPEN, PARTICIPATING, mem
 
 MEMBER_GUARDS = {
     "pemutakhiran": ("members_are_valid", "new_niks_are_free"),
-    "anggota_meninggal": ("member_is_alive",),
-    "kontrol_data": ("control_changes_something",),
-    "koreksi_berlaku": ("corrections_are_due",),
+    "anggota_meninggal": ("dates_are_not_ahead", "member_is_alive"),
+    "kontrol_data": ("dates_are_not_ahead", "control_changes_something"),
+    "koreksi_berlaku": ("dates_are_not_ahead", "corrections_are_due"),
 }
 VERIFY = FIELD | {"system"}
 OFFICE = frozenset({"kabupaten", "pusat"})
@@ -116,7 +116,7 @@ def transitions() -> tuple[TransitionDef, ...]:
             "peserta",
             "ParticipantEstablished",
             frozenset({"pusat", "system"}),
-            guards=("has_eligible_member", "kyc_complete"),
+            guards=("dates_are_not_ahead", "has_eligible_member", "kyc_complete"),
             effect="on_established",
         ),
         # monthly commitment verification (verifikasi komitmen)

@@ -6,7 +6,7 @@ import csv
 import gc
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from api.wiring import App
 from bench.gen_kpm import generate
-from engine.errors import CaseNotFound, GuardRejected
+from engine.errors import CaseNotFound, GuardRejected, InvalidInput
 from engine.store import audit_runner
 from engine.store.repository import EV
 from tests.conftest import Clock, complaint_data
@@ -436,3 +436,43 @@ def test_a_file_from_a_role_that_may_not_record_it_is_refused_whole(
     assert out.stderr.startswith("error:") and len(out.stderr.strip().splitlines()) == 1
     assert "allowed roles" in out.stderr
     assert counts(app)[0]["households"] == 0
+
+
+def test_data_control_never_runs_ahead_and_says_so_plainly(
+    app: App, cli: CliRunner, clock: Clock, tmp_path: Path
+) -> None:
+    """A date that has not come yet would move members (and graduate households, for good)
+    ahead of time: refused naming the field. A malformed date or province is one error
+    line with exit 2, and the default day is today in WIB, not in UTC."""
+    from api.cli import app as typer_app
+    from workflows.kpm_flow import control_day
+
+    case_id = household_at_peserta(app, tmp_path)
+    clock.set(datetime(2026, 7, 14, 23, 30, tzinfo=UTC))  # 06:30 on the 15th in WIB
+    assert control_day(None, clock()) == date(2026, 7, 15)
+    with pytest.raises(InvalidInput) as ahead:
+        control_once(app, date(2026, 7, 17))  # the 16th has begun in WIT; the 17th has not
+    assert ahead.value.field == "on"
+    assert app.service.get(case_id).state == "peserta"  # nothing moved
+    for args, field in (
+        (["--on", "2026-13-01"], "on"),
+        (["--on", "20-11-2026"], "on"),
+        (["--on", "2026-07-20"], "on"),
+        (["--province", "99"], "province"),
+        (["--province", "abc"], "province"),
+    ):
+        out = cli.invoke(typer_app, ["kpm", "control", *args])
+        assert out.exit_code == 2, (args, out.output)
+        assert out.stderr.startswith(f"error: {field}:") and len(out.stderr.splitlines()) == 1
+    assert app.service.get(case_id).state == "peserta"
+
+
+def test_a_death_cannot_be_dated_ahead_or_before_birth(app: App, tmp_path: Path) -> None:
+    case_id = household_at_peserta(app, tmp_path)
+    before = app.service.get(case_id)
+    for day in ("2027-05-01", "2000-01-01"):  # not yet come; before the member (2008) was born
+        with pytest.raises(InvalidInput) as bad:
+            died = {"nomor_anggota": "02", "tanggal": day}
+            store.apply(app, case_id, "anggota_meninggal", died, "pdp.bogor")
+        assert bad.value.field == "tanggal"
+    assert app.service.get(case_id) == before

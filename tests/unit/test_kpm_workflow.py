@@ -455,8 +455,9 @@ def test_a_pusat_correction_applies_from_the_next_payment_period() -> None:
     assert out.attrs["anggota"]["03"]["kelas"] == 5 and out.attrs["pengaduan"] == [
         "ADU-2026-000007"
     ]
+    march_31 = datetime(2026, 3, 31, 9, tzinfo=WIB)
     with pytest.raises(GuardRejected, match="no_correction_due"):
-        decide(out, "koreksi_berlaku", {"tanggal": "2026-03-31"})
+        decide(out, "koreksi_berlaku", {"tanggal": "2026-03-31"}, at=march_31)
     april = datetime(2026, 4, 1, 9, tzinfo=WIB)
     done = decide(out, "koreksi_berlaku", {"tanggal": "2026-04-01"}, at=april)
     assert done.attrs["anggota"]["03"]["kelas"] == 6 and done.attrs["koreksi_tertunda"] == []
