@@ -280,15 +280,16 @@ class CompiledWorkflow:
     def _check_guards(self, decision: Decision) -> list[Reason]:
         t = decision.transition
         assert t is not None
-        reasons: list[Reason] = []
         missing = [k for k in t.required if decision.data.get(k) in (None, "")]
         if missing:
+            # bad input, naming the field (a 422 / exit 2), not a refusal of the case's state
             keys = ", ".join(missing)
-            reasons.append(
-                Reason(
-                    "missing_data", f"data wajib diisi: {keys}", f"required data missing: {keys}"
-                )
+            raise InvalidInput(
+                missing[0],
+                f"is required for '{t.trigger}' (missing: {keys})",
+                message_id=f"wajib diisi untuk '{t.trigger}' (belum diisi: {keys})",
             )
+        reasons: list[Reason] = []
         for name in t.guards:
             r = self.definition.guards[name](decision)
             if r is not None:

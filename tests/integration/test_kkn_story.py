@@ -106,7 +106,7 @@ def test_guilty_means_dismissed_and_referred_and_the_reporter_gets_the_outcome(
     app = staffed
     kkn_against(app, "Andi")
     kkn_id = get_staff(app.db, "Andi").cases[0]["id"]
-    with pytest.raises(GuardRejected, match="referred_to"):
+    with pytest.raises(InvalidInput, match="referred_to"):  # missing: bad input naming it
         app.service.apply(kkn_id, "find_guilty", {}, "pusat.spm")
     with pytest.raises(InvalidInput, match="referred_to"):
         app.service.apply(kkn_id, "find_guilty", {"referred_to": "tetangga"}, "pusat.spm")

@@ -266,8 +266,10 @@ def test_a_complaint_cannot_close_before_the_reporter_is_informed_unless_anonymo
 
 
 def test_leaving_a_stage_that_needs_data_names_the_missing_keys(calendar: Any) -> None:
-    with pytest.raises(GuardRejected, match="parties"):
+    # bad input naming the field (422 / exit 2), not a refusal of the case's state
+    with pytest.raises(InvalidInput, match="parties") as missing:
         decide(calendar, state_at("kabupaten_identifikasi"), "advance", ACTORS["kabupaten"], {})
+    assert missing.value.field == "parties" and "wajib diisi" in str(missing.value.message_id)
 
 
 def test_a_duplicate_rejection_must_name_an_existing_case(calendar: Any) -> None:
