@@ -104,7 +104,7 @@ def transitions() -> tuple[TransitionDef, ...]:
         ),
         T(
             "validasi",
-            "validasi",
+            ("calon", "validasi"),  # DOMAIN: validated at the first meeting, either way
             "non_eligible",
             "ValidatedNonEligible",
             pdp,

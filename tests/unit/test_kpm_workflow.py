@@ -269,6 +269,10 @@ def test_non_eligible_is_an_exit_with_a_reason() -> None:
     with pytest.raises(InvalidInput) as err:
         decide(state_at("validasi"), "validasi", {"hasil": "non_eligible"})
     assert err.value.field == "alasan"
+    # validated at the first meeting either way (DOMAIN.md): a household never found is
+    # non-eligible straight from calon, as an eligible one is eligible straight from it
+    found = {"hasil": "non_eligible", "alasan": "tidak_ditemukan"}
+    assert decide(state_at("calon"), "validasi", found).state == "non_eligible"
 
 
 def test_a_household_without_an_eligible_component_cannot_be_validated_eligible() -> None:
