@@ -8,9 +8,9 @@ import sqlalchemy as sa
 import typer
 
 from api.cli import app, command, emit, get_app, parse_data, parse_instant
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput
 from engine.store.repository import CASES
-from workflows.staff import add_staff, get_staff, list_staff
+from workflows.staff import add_staff, get_staff, kkn_case_to_decide, list_staff
 
 staff_app = typer.Typer(no_args_is_help=True, help="Staff (SDM): records, KKN, discipline.")
 app.add_typer(staff_app, name="staff")
@@ -55,11 +55,11 @@ def staff_list(region: str | None = None, as_json: bool = typer.Option(False, "-
     emit(rows, as_json, lambda rs: "\n".join(_text(r) for r in rs) or "(no staff)")
 
 
-def _open_case(name: str, workflow: str, states: tuple[str, ...] | None = None) -> str | None:
+def _open_case(name: str, workflow: str) -> str | None:
     with get_app().db.reading() as s:
-        q = sa.select(CASES.c.id).where(CASES.c.subject == name, CASES.c.workflow == workflow)
-        scope = CASES.c.state.in_(states) if states else CASES.c.status == "open"
-        q = q.where(scope)
+        q = sa.select(CASES.c.id).where(
+            CASES.c.subject == name, CASES.c.workflow == workflow, CASES.c.status == "open"
+        )
         row = s.execute(q.order_by(CASES.c.id)).first()
     return row.id if row else None
 
@@ -72,7 +72,9 @@ def staff_decide(
     actor: str = typer.Option(...),
     at: str | None = typer.Option(None, help="when it was decided (ISO)"),
     referred_to: str = typer.Option("aph", help="guilty: aph, kepolisian, kejaksaan, kpk, apip"),
-    case: str | None = typer.Option(None, help="the KKN case, if several are open"),
+    case: str | None = typer.Option(
+        None, help="the KKN case about this person, if several are open"
+    ),
     note: str | None = None,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -83,9 +85,7 @@ def staff_decide(
     get_staff(a.db, name)  # a clear error for an unknown name
     if outcome not in ("guilty", "not_guilty"):
         raise InvalidInput("outcome", "must be guilty or not_guilty")
-    case_id = case or _open_case(name, "kkn", ("suspended",))
-    if case_id is None:
-        raise NotFound(f"{name} has no KKN investigation in progress")
+    case_id = kkn_case_to_decide(a.db, name, case, field="case")
     trigger = "find_guilty" if outcome == "guilty" else "find_not_guilty"
     data = {"referred_to": referred_to} if outcome == "guilty" else {}
     when = parse_instant(at, "at") if at else None
@@ -101,7 +101,12 @@ def staff_discipline(
         ..., help="warn, issue_sp1, issue_sp2, issue_sp3, terminate, assess_performance"
     ),
     actor: str = typer.Option(...),
-    data: list[str] = typer.Option([], "--data", help="KEY=VALUE, e.g. reason=late"),
+    data: list[str] = typer.Option(
+        [],
+        "--data",
+        help="KEY=VALUE, e.g. reason=late; assess_performance: operational=<8 scores> "
+        "behavioural=<5 scores>, each 1-5, comma-separated (seed 002's indicators, in order)",
+    ),
     at: str | None = None,
     note: str | None = None,
     as_json: bool = typer.Option(False, "--json"),

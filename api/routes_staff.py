@@ -15,7 +15,7 @@ from api.views import case_out
 from engine.errors import NotFound, instant
 from engine.state import Actor
 from engine.store.repository import CASES
-from workflows.staff import POSITIONS, add_staff, get_staff, list_staff
+from workflows.staff import POSITIONS, add_staff, get_staff, kkn_case_to_decide, list_staff
 
 router = APIRouter(tags=["staff"])
 AdminOnly = require_role("admin")
@@ -75,10 +75,11 @@ def staff_create(body: StaffIn, app: AppDep, _admin: Annotated[Actor, AdminOnly]
     return get_staff(app.db, body.name).as_dict()
 
 
-def _case_about(app: Any, name: str, workflow: str, state: str | None) -> str | None:
+def _open_case_about(app: Any, name: str, workflow: str) -> str | None:
     with app.db.reading() as s:
-        q = sa.select(CASES.c.id).where(CASES.c.subject == name, CASES.c.workflow == workflow)
-        q = q.where(CASES.c.state == state) if state else q.where(CASES.c.status == "open")
+        q = sa.select(CASES.c.id).where(
+            CASES.c.subject == name, CASES.c.workflow == workflow, CASES.c.status == "open"
+        )
         row = s.execute(q.order_by(CASES.c.id)).first()
     return row.id if row else None
 
@@ -89,15 +90,13 @@ def _case_about(app: Any, name: str, workflow: str, state: str | None) -> str | 
     responses={
         **NOT_FOUND,
         409: {"description": "no investigation in progress"},
-        422: {"description": "invalid input or refused"},
+        422: {"description": "invalid input (e.g. a case_id not about this person) or refused"},
     },
 )
 def staff_decision(name: str, body: DecisionIn, app: AppDep, actor: CurrentActor) -> Any:
     """The outcome of a KKN investigation: dismissed (and referred) or reinstated."""
     _visible(app, name, actor)
-    case_id = body.case_id or _case_about(app, name, "kkn", "suspended")
-    if case_id is None:
-        raise NotFound(f"{name} has no KKN investigation in progress")
+    case_id = kkn_case_to_decide(app.db, name, body.case_id, field="case_id")
     trigger = "find_guilty" if body.outcome == "guilty" else "find_not_guilty"
     data = {"referred_to": body.referred_to} if body.outcome == "guilty" else {}
     at = instant(body.at, "at") if body.at else None
@@ -118,7 +117,7 @@ def staff_discipline(name: str, body: DisciplineIn, app: AppDep, actor: CurrentA
     """A sanction on the staff member's discipline case, opened on first use."""
     staff = _visible(app, name, actor)
     at = instant(body.at, "at") if body.at else None
-    case_id = _case_about(app, name, "discipline", None)
+    case_id = _open_case_about(app, name, "discipline")
     if case_id is None:  # opened with its first sanction, in one transaction
         state = app.service.open_and_apply(
             "discipline",

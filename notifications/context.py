@@ -56,9 +56,7 @@ def letter_context(
         "case": case,
         "reporter": reporter,
         "recipient": {"name": recipient},
-        # KKN cases are handled by UPPKH Pusat (DOMAIN; the kabupaten only gathers
-        # information): their letters do not go out under the accused's own office
-        "office": office("pusat" if state.workflow == "kkn" else state.level, state.region, lang),
+        "office": office(signing_level(state), state.region, lang),
         "extra": _extra(template, extra, state, case, lang, tz),
         "today": L.format_date(_day(today, tz), lang),
         "app_url": app_url.rstrip("/"),
@@ -69,6 +67,19 @@ def letter_context(
 
 
 # ------------------------------------------------------------------------------------- office
+def signing_level(state: CaseState) -> str | None:
+    """The level of the office a letter goes out under: the case's own, except for staff
+    cases, which are not handled by the staff member's own unit. KKN cases are handled by
+    UPPKH Pusat (DOMAIN; the kabupaten only gathers information). A sanction is issued by
+    UPPKH Pusat when pusat acted, else by the UPPKH Kabupaten/Kota of the staff member's
+    region, which sanctions its staff down to the pendamping (seed 003; seed 000, SANKSI)."""
+    if state.workflow == "kkn":
+        return "pusat"
+    if state.workflow == "discipline":
+        return "pusat" if state.attrs.get("issuer") == "pusat" else "kabupaten"
+    return state.level
+
+
 def office_name(level: str | None, region: str) -> str:
     """The UPPKH office that holds the case: 'UPPKH Pusat', 'UPPKH Kota Bogor', ...
 
@@ -176,11 +187,31 @@ def _extra(
     # After an extension the level due date is the new one; callers may also name it.
     new_due = out["new_due"]
     out["new_due"] = case["level_due"] if new_due is None else _date(new_due, lang, tz)
+    if template == "discipline_letter":
+        out.update(_sanction(out, state, lang))
     if template == "kkn_outcome" and out["outcome"] not in KKN_OUTCOMES:
         raise ValueError(
             f"kkn_outcome needs extra.outcome in {KKN_OUTCOMES}, got {out['outcome']!r}"
         )
     return out
+
+
+def _sanction(extra: Mapping[str, Any], state: CaseState, lang: str) -> dict[str, Any]:
+    """The sanction and its reason in the letter's language (the event records codes)."""
+    sanction = extra.get("sanction") or state.attrs.get("sanction")
+    # SP-1's ground is the oral warnings before it, not a reason of its own
+    reason = "oral_warnings" if sanction == "sp1" else extra.get("reason")
+    known = L.DISCIPLINE_REASONS[lang].get(str(reason))
+    performance = state.attrs.get("performance") or {}
+    return {
+        "sanction": sanction,
+        "sanction_label": L.label(L.SANCTIONS, lang, sanction) or extra.get("sanction_label"),
+        "reason_label": (
+            known.format(n=state.attrs.get("oral_warnings", 0), total=performance.get("total", "-"))
+            if known
+            else reason or None
+        ),
+    }
 
 
 # -------------------------------------------------------------------------------------- dates

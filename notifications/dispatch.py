@@ -236,6 +236,9 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
         if not name and current.attrs.get("staff_user") == user.username:
             name = str(current.attrs.get("staff") or "")  # the staff record's name
         name = name or user.username
+    elif row.recipient == "staff":
+        # a staff member with no account: a paper letter addressed by the staff record's name
+        name, address = str(current.attrs.get("staff") or ""), ""
     else:
         # delivered to the reporter's address as it is now (a corrected contact counts)
         name = str(current.attrs.get("reporter_name") or "")

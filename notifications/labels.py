@@ -178,6 +178,74 @@ SIDE_BODIES: Labels = {
     },
 }
 
+# Staff discipline (seed 002, "Sanksi Pengakhiran Kerja"; workflows/discipline.py)
+SANCTIONS: Labels = {
+    "id": {
+        "sp1": "Surat Peringatan Pertama (SP-1)",
+        "sp2": "Surat Peringatan Kedua (SP-2)",
+        "sp3": "Surat Peringatan Ketiga (SP-3)",
+        "terminated": "Pemutusan Hubungan Kerja",
+    },
+    "en": {
+        "sp1": "First Warning Letter (SP-1)",
+        "sp2": "Second Warning Letter (SP-2)",
+        "sp3": "Third Warning Letter (SP-3)",
+        "terminated": "Termination of Engagement",
+    },
+}
+
+# Why a sanction was given: the reasons the discipline workflow accepts, and SP-1's basis.
+DISCIPLINE_REASONS: Labels = {
+    "id": {
+        "late": "tidak tertib/terlambat masuk kerja",
+        "missed_meeting": "tidak mengikuti pertemuan/rapat rutin",
+        "late_report": "penyerahan laporan tidak sesuai ketentuan",
+        "absent_without_leave": "tidak masuk kerja/meninggalkan tugas tanpa izin",
+        "not_coordinating": "tidak berkoordinasi dalam pelaksanaan kegiatan",
+        "oral_warnings": "telah mendapat teguran lisan lebih dari dua kali ({n} kali)",
+        "negligence": "lalai dalam menjalankan tugas dan kewajiban",
+        "core_duties_not_done": "tidak melaksanakan tugas dan kewajiban utama",
+        "absent_over_3_days": "tidak masuk kerja lebih dari tiga hari tanpa izin/keterangan",
+        "data_markup": "pelanggaran kode etik berupa mark-up data",
+        "misuse_of_funds": "pelanggaran kode etik berupa penyalahgunaan dana",
+        "party_politics": "pelanggaran kode etik berupa keterlibatan dalam partai dan pemilu",
+        "double_job": "pelanggaran kode etik berupa rangkap pekerjaan (dobel job)",
+        "law_breach": "melanggar hukum/norma yang berlaku di masyarakat",
+        "ethics_breach": "melakukan pelanggaran kode etik",
+        "after_sp3": "telah mendapat Surat Peringatan Ketiga (SP-3)",
+        "breach_of_contract": "wanprestasi",
+        "legal_case": "terlibat kasus hukum",
+        "resignation": "mengundurkan diri",
+        "death": "meninggal dunia",
+        "force_majeure": "keadaan kahar (force majeure)",
+        "performance_below_26": "nilai penilaian kinerja tahunan kurang dari 26 (nilai {total})",
+    },
+    "en": {
+        "late": "not orderly or late for work",
+        "missed_meeting": "missed routine meetings",
+        "late_report": "reports not handed in as required",
+        "absent_without_leave": "absent from work or left duty without leave",
+        "not_coordinating": "did not coordinate activities",
+        "oral_warnings": "more than two oral warnings received ({n})",
+        "negligence": "negligence in carrying out duties and obligations",
+        "core_duties_not_done": "core duties and obligations not carried out",
+        "absent_over_3_days": "absent from work for more than three days without leave",
+        "data_markup": "breach of the code of ethics by marking up data",
+        "misuse_of_funds": "breach of the code of ethics by misusing funds",
+        "party_politics": "breach of the code of ethics by taking part in party politics",
+        "double_job": "breach of the code of ethics by holding a second job",
+        "law_breach": "breach of the law or of the norms of society",
+        "ethics_breach": "breach of the code of ethics",
+        "after_sp3": "a third warning letter (SP-3) was already given",
+        "breach_of_contract": "breach of contract",
+        "legal_case": "involvement in a legal case",
+        "resignation": "resignation",
+        "death": "death",
+        "force_majeure": "force majeure",
+        "performance_below_26": "yearly performance score below 26 (score {total})",
+    },
+}
+
 STATUSES: Labels = {
     "id": {"open": "dalam proses", "closed": "selesai"},
     "en": {"open": "in process", "closed": "closed"},

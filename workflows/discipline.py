@@ -3,7 +3,9 @@
 The ladder follows DOMAIN.md and seed 001 (Kode Etik SDM PKH): SP-1 needs more than two oral
 warnings; SP-3 is for breaking the law or the code of ethics, and can come at any step; the
 engagement ends after SP-3, or for the other reasons the rules list, including a yearly
-performance score below 26. One case per staff member.
+performance score below 26. One case per staff member; a dismissed person gets no new sanction.
+The UPPKH Kabupaten/Kota sanctions its staff down to the pendamping (seed 003, "teknis,
+administrasi" row 2; seed 000, SANKSI), UPPKH Pusat may too: each sanction records which.
 """
 
 from __future__ import annotations
@@ -41,6 +43,28 @@ OTHER_TERMINATION = (
 )
 TERMINATION_REASONS = ("after_sp3", *OTHER_TERMINATION)
 PASSING_SCORE = 26
+# Seed 002, "Penilaian Kinerja (1)": the operational aspects are work planning, the business
+# processes (six, each scored) and reporting; the behavioural competences are five. Scores are
+# 1-5 each (slide 25). 13 scores give 13-65, which the seed's grades fit (below 26: every score
+# under "kurang mampu"; above 45: "sangat baik"); 3 + 5 scores could never exceed 40.
+OPERATIONAL_INDICATORS = (
+    "perencanaan kerja",
+    "validasi",
+    "penyaluran bansos",
+    "P2K2",
+    "verifikasi",
+    "pemutakhiran data",
+    "transformasi kepesertaan",
+    "pelaporan kegiatan",
+)
+BEHAVIOURAL_INDICATORS = (
+    "komunikasi",
+    "hubungan interpersonal",
+    "koordinasi",
+    "analisis dan penyelesaian masalah",
+    "pengendalian diri",
+)
+INDICATORS = {"operational": OPERATIONAL_INDICATORS, "behavioural": BEHAVIOURAL_INDICATORS}
 SANCTION_LABELS = {
     "sp1": "Surat Peringatan Pertama (SP-1)",
     "sp2": "Surat Peringatan Kedua (SP-2)",
@@ -70,14 +94,23 @@ def parse_opening(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _scores(data: Mapping[str, Any], key: str) -> list[int]:
+    """One score of 1-5 for every indicator of the aspect, in the seed's order: a partial
+    assessment would total low and propose a termination nobody earned."""
+    indicators = INDICATORS[key]
+    expected = (
+        f"expected {len(indicators)} scores of 1-5 separated by commas, one per indicator "
+        f"in this order: {', '.join(indicators)}"
+    )
     raw = data.get(key)
-    items = raw if isinstance(raw, list) else str(raw or "").split(",")
+    items = raw if isinstance(raw, list) else str(raw if raw is not None else "").split(",")
     try:
         scores = [int(str(x).strip()) for x in items if str(x).strip()]
     except ValueError:
-        raise InvalidInput(key, "expected scores like 4,3,5") from None
-    if not scores or any(not 1 <= x <= 5 for x in scores):
-        raise InvalidInput(key, "each score must be 1 to 5, at least one")
+        raise InvalidInput(key, expected) from None
+    if len(scores) != len(indicators):
+        raise InvalidInput(key, f"{expected}; got {len(scores)}")
+    if any(not 1 <= x <= 5 for x in scores):
+        raise InvalidInput(key, f"each score must be 1 to 5; {expected}")
     return scores
 
 
@@ -98,6 +131,19 @@ def more_than_two_oral_warnings(d: Decision) -> Reason | None:
         "too_few_oral_warnings",
         f"SP-1 memerlukan lebih dari dua teguran lisan (baru {n})",
         f"SP-1 needs more than two oral warnings ({n} so far)",
+    )
+
+
+def subject_is_not_dismissed(d: Decision) -> Reason | None:
+    # the service's staff facts name the case that ended the engagement (KKN or discipline)
+    ended = d.env.facts.get("subject_dismissed")
+    if not ended:
+        return None
+    who = d.attr("staff")
+    return Reason(
+        "staff_dismissed",
+        f"{who} sudah diberhentikan ({ended}); sanksi baru tidak dapat diberikan",
+        f"{who} has been dismissed ({ended}); no new sanction can be given",
     )
 
 
@@ -138,10 +184,14 @@ def on_warned(d: Decision) -> Effect:
 def on_sanctioned(d: Decision) -> Effect:
     assert d.transition is not None
     sanction = d.transition.dest
+    # the unit that issues (and signs) the letter: pusat when pusat acted, else the
+    # UPPKH Kabupaten/Kota of the staff member's region
+    issuer = "pusat" if d.actor.role == "pusat" else "kabupaten"
     return Effect(
-        attrs={"sanction": sanction},
+        attrs={"sanction": sanction, "issuer": issuer},
         payload={
             "sanction": sanction,
+            "issuer": issuer,
             "sanction_label": SANCTION_LABELS[sanction],
             "staff_name": d.attr("staff"),
         },
@@ -164,8 +214,9 @@ def on_assessed(d: Decision) -> Effect:
 
 
 def recipients(state: CaseState, template: str) -> tuple[str, ...]:
+    # without an account the letter still goes out: on paper, addressed by the staff name
     user = state.attrs.get("staff_user")
-    return (f"user:{user}",) if user else ()
+    return (f"user:{user}",) if user else ("staff",)
 
 
 def zone_for(level: str | None, region: str) -> ZoneInfo:
@@ -181,7 +232,7 @@ def definition() -> WorkflowDefinition:
         StateDef("sp3", label_id="SP-3", label_en="third warning letter"),
         StateDef("terminated", closed=True, label_id="diberhentikan", label_en="terminated"),
     )
-    g = ("actor_is_not_subject",)
+    g = ("actor_is_not_subject", "subject_is_not_dismissed")
     t = TransitionDef
     transitions = (
         t(
@@ -190,7 +241,7 @@ def definition() -> WorkflowDefinition:
             "tercatat",
             "DisciplineRecordOpened",
             OFFICERS,
-            guards=g,
+            guards=g[:1],
             effect="on_opened",
             required=("staff", "region"),
         ),
@@ -278,7 +329,12 @@ def definition() -> WorkflowDefinition:
         zone_for=zone_for,
         guards={
             f.__name__: f
-            for f in (actor_is_not_subject, more_than_two_oral_warnings, termination_is_founded)
+            for f in (
+                actor_is_not_subject,
+                subject_is_not_dismissed,
+                more_than_two_oral_warnings,
+                termination_is_founded,
+            )
         },
         effects={f.__name__: f for f in (on_opened, on_warned, on_sanctioned, on_assessed)},
         parsers={

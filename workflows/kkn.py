@@ -94,7 +94,8 @@ def on_reopened(d: Decision) -> Effect:
 
 def recipients(state: CaseState, template: str) -> tuple[str, ...]:
     staff_user = state.attrs.get("staff_user")
-    to_staff = (f"user:{staff_user}",) if staff_user else ()
+    # without an account the letter still goes out: on paper, addressed by the staff name
+    to_staff = (f"user:{staff_user}",) if staff_user else ("staff",)
     reporter = () if state.attrs.get("anonymous") else ("reporter",)
     if template == "kkn_suspension":
         return to_staff

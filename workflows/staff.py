@@ -94,9 +94,17 @@ def _cases_about(s: Session, name: str) -> list[Any]:
     return list(s.execute(_CASES_ABOUT, {"b_name": name}))
 
 
+ENDED = frozenset({("kkn", "dismissed"), ("discipline", "terminated")})
+
+
+def dismissed_by(rows: Sequence[Any]) -> str | None:
+    """The case that ended the person's engagement, if one did."""
+    return next((r.id for r in rows if (r.workflow, r.state) in ENDED), None)
+
+
 def status_of(rows: Sequence[Any]) -> str:
     states = {(r.workflow, r.state) for r in rows}
-    if ("kkn", "dismissed") in states or ("discipline", "terminated") in states:
+    if states & ENDED:
         return "dismissed"
     if ("kkn", "suspended") in states:
         return "suspended"
@@ -117,6 +125,21 @@ def get_staff(db: Database, name: str) -> Staff:
         status_of(cases),
         [{"id": c.id, "workflow": c.workflow, "state": c.state} for c in cases],
     )
+
+
+def kkn_case_to_decide(db: Database, name: str, case_id: str | None, *, field: str) -> str:
+    """The KKN case about `name` to decide: the one named (it must be about them: deciding it
+    would otherwise clear or dismiss somebody else), or their investigation in progress."""
+    with db.reading() as s:
+        q = sa.select(STAFF.id).where(STAFF.subject == name, STAFF.workflow == "kkn")
+        q = q.where(STAFF.id == case_id) if case_id else q.where(STAFF.state == "suspended")
+        row = s.execute(q.order_by(STAFF.id)).first()
+    if row is not None:
+        return str(row.id)
+    if case_id:
+        # the same words whether or not the case exists elsewhere: nothing leaks
+        raise InvalidInput(field, f"{case_id} is not a KKN case about {name}")
+    raise NotFound(f"{name} has no KKN investigation in progress")
 
 
 def list_staff(db: Database, region: str | None = None) -> list[Staff]:
@@ -146,6 +169,10 @@ def staff_facts(s: Session, cmd: Command, state: CaseState | None) -> Mapping[st
         row = s.get(StaffRow, str(subject))
         if row is not None and row.username:
             facts["subject_user"] = row.username
+        if row is not None and state is not None and state.workflow == "discipline":
+            # a dismissed person gets no new sanction (and no second letter): name the case
+            # that ended the engagement
+            facts["subject_dismissed"] = dismissed_by(_cases_about(s, row.name))
     return facts
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from engine.errors import GuardRejected, NotPermitted, TransitionNotAllowed
+from engine.errors import GuardRejected, InvalidInput, NotPermitted, TransitionNotAllowed
 from engine.machine import Command, Env, compile_workflow
 from engine.state import Actor, CaseState, evolve
 from workflows import discipline, kkn
@@ -39,7 +39,7 @@ DSP_EXPECTED = {
 DATA = {
     "referred_to": "kejaksaan",
     "reason": "tidak puas",
-    "operational": "5,5,5,5,5",
+    "operational": "5,5,5,5,5,5,5,5",
     "behavioural": "5,5,5,5,5",
 }
 DSP_DATA = {
@@ -48,7 +48,7 @@ DSP_DATA = {
     "issue_sp2": {"reason": "negligence"},
     "issue_sp3": {"reason": "data_markup"},
     "terminate": {"reason": "resignation"},
-    "assess_performance": {"operational": "5,5,5", "behavioural": "5,5,5"},
+    "assess_performance": {"operational": "5,5,5,5,5,5,5,5", "behavioural": "5,5,5,5,5"},
 }
 
 
@@ -161,16 +161,24 @@ def test_a_yearly_score_below_26_proposes_termination() -> None:
     with pytest.raises(GuardRejected, match="no_low_score"):
         decide(DSP, st, "terminate", KAB, {"reason": "performance_below_26"})
     low = decide(
-        DSP, st, "assess_performance", KAB, {"operational": "2,2,3,2,2", "behavioural": "3,2,2,3,2"}
+        DSP,
+        st,
+        "assess_performance",
+        KAB,
+        {"operational": "2,2,1,2,2,2,1,2", "behavioural": "2,1,2,2,2"},
     )
     assert low.attrs["performance"]["total"] == 23 and low.attrs["termination_proposed"]
     assert (
         decide(DSP, low, "terminate", KAB, {"reason": "performance_below_26"}).state == "terminated"
     )
     fine = decide(
-        DSP, st, "assess_performance", KAB, {"operational": "4,4,4,4,4", "behavioural": "4,4,4"}
+        DSP,
+        st,
+        "assess_performance",
+        KAB,
+        {"operational": "2,2,2,2,2,2,2,2", "behavioural": "2,2,2,2,2"},
     )
-    assert not fine.attrs["termination_proposed"]
+    assert fine.attrs["performance"]["total"] == 26 and not fine.attrs["termination_proposed"]
 
 
 def test_termination_after_sp3_needs_an_sp3() -> None:
@@ -180,3 +188,70 @@ def test_termination_after_sp3_needs_an_sp3() -> None:
         decide(DSP, state(DSP, "sp3"), "terminate", KAB, {"reason": "after_sp3"}).state
         == "terminated"
     )
+
+
+@pytest.mark.parametrize(
+    "operational,behavioural,field",
+    [
+        ("5", "5", "operational"),  # two perfect marks used to total 10 and propose termination
+        ("5,5,5", "5,5,5,5,5", "operational"),  # the three aspects, not their eight indicators
+        ("5,5,5,5,5,5,5,5", "5,5,5", "behavioural"),
+        ("5,5,5,5,5,5,5,5,5", "5,5,5,5,5", "operational"),
+        ("5,5,5,5,5,5,5,6", "5,5,5,5,5", "operational"),
+        ("5,5,5,5,5,5,5,5", "5,5,5,5,0", "behavioural"),
+        ("5,5,5,5,5,5,5,5", "baik", "behavioural"),
+        ("", "5,5,5,5,5", "operational"),
+    ],
+)
+def test_a_performance_assessment_needs_every_indicator_of_seed_002_scored_1_to_5(
+    operational: str, behavioural: str, field: str
+) -> None:
+    st = state(DSP, "tercatat")
+    data = {"operational": operational, "behavioural": behavioural}
+    with pytest.raises(InvalidInput) as refused:
+        decide(DSP, st, "assess_performance", KAB, data)
+    assert refused.value.field == field
+
+
+def test_the_assessment_scores_the_eight_operational_and_five_behavioural_indicators() -> None:
+    assert len(discipline.OPERATIONAL_INDICATORS) == 8  # planning, six processes, reporting
+    assert len(discipline.BEHAVIOURAL_INDICATORS) == 5
+    st = state(DSP, "tercatat")
+    best = decide(DSP, st, "assess_performance", KAB, dict(DSP_DATA["assess_performance"]))
+    assert best.attrs["performance"]["total"] == 65 and not best.attrs["termination_proposed"]
+    worst = {"operational": ",".join("1" * 8), "behavioural": "1,1,1,1,1"}
+    low = decide(DSP, st, "assess_performance", KAB, worst)
+    assert low.attrs["performance"]["total"] == 13 and low.attrs["termination_proposed"]
+
+
+@pytest.mark.parametrize("trigger", sorted(DSP_DATA))
+def test_a_dismissed_staff_member_gets_no_new_sanction(trigger: str) -> None:
+    source = "sp1" if trigger == "issue_sp2" else "teguran_lisan"
+    st = state(DSP, source, termination_proposed=True)
+    with pytest.raises(GuardRejected) as refused:
+        decide(DSP, st, trigger, KAB, dict(DSP_DATA[trigger]), subject_dismissed="KKN-2026-000001")
+    assert [r.key for r in refused.value.reasons] == ["staff_dismissed"]
+    assert "KKN-2026-000001" in refused.value.reasons[0].id
+
+
+def test_a_sanction_records_the_unit_that_issued_it() -> None:
+    by_kab = decide(DSP, state(DSP, "sp1"), "issue_sp2", KAB, {"reason": "negligence"})
+    by_pusat = decide(DSP, state(DSP, "sp2"), "issue_sp3", PUSAT, {"reason": "double_job"})
+    assert (by_kab.attrs["issuer"], by_pusat.attrs["issuer"]) == ("kabupaten", "pusat")
+
+
+def test_staff_without_an_account_still_get_their_letters_on_paper() -> None:
+    no_account = state(DSP, "sp1")
+    assert discipline.recipients(no_account, "discipline_letter") == ("staff",)
+    linked = state(DSP, "sp1", staff_user="pdp.andi")
+    assert discipline.recipients(linked, "discipline_letter") == ("user:pdp.andi",)
+    assert kkn.recipients(state(KKN, "suspended"), "kkn_suspension") == ("staff",)
+
+
+def test_the_assessment_form_tells_the_officer_how_many_scores_each_aspect_needs() -> None:
+    from api.i18n import field_label
+
+    for lang in ("id", "en"):
+        for key, indicators in discipline.INDICATORS.items():
+            shown = field_label(key, lang)
+            assert f"{len(indicators)} " in shown and "1-5" in shown, shown
