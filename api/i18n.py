@@ -516,3 +516,77 @@ def when(value: datetime | str | None, zone: str, lang: str = DEFAULT_LANG) -> s
 
 
 LABELS["closed_at_level"] = LABELS["level"]
+
+# the performance assessment's two inputs (discipline): every indicator of seed 002, in order
+STRINGS["operational"] = (
+    "Kinerja operasional: 8 nilai 1-5 dipisah koma (perencanaan kerja, validasi, penyaluran "
+    "bansos, P2K2, verifikasi, pemutakhiran data, transformasi kepesertaan, pelaporan kegiatan)",
+    "Operational performance: 8 scores of 1-5, comma-separated (work planning, validasi, "
+    "penyaluran bansos, P2K2, verifikasi, pemutakhiran data, transformasi kepesertaan, reporting)",
+)
+STRINGS["behavioural"] = (
+    "Kompetensi perilaku: 5 nilai 1-5 dipisah koma (komunikasi, hubungan interpersonal, "
+    "koordinasi, analisis dan penyelesaian masalah, pengendalian diri)",
+    "Behavioural competence: 5 scores of 1-5, comma-separated (communication, interpersonal "
+    "relations, coordination, problem analysis and solving, self-control)",
+)
+
+# ---------------------------------------------------------------- KPM household pages
+STRINGS.update(
+    {
+        "hasil": ("Hasil", "Result"),
+        "alasan": ("Alasan", "Reason"),
+        "nomor_sk": ("Nomor SK penetapan", "Decree (SK) number"),
+        "tanggal_sk": ("Tanggal SK", "Decree date"),
+        "nomor_anggota": ("Anggota", "Member"),
+        "tanggal": ("Tanggal", "Date"),
+        "tujuan": ("Tujuan pindah", "Moving to"),
+        "household": ("Rumah tangga", "Household"),
+        "members": ("Anggota rumah tangga", "Household members"),
+        "no_kk": ("Nomor KK", "Family card (KK) number"),
+        "kode_peserta": ("Kode peserta", "Participant code"),
+        "member_no": ("No.", "No."),
+        "member_name": ("Nama", "Name"),
+        "nik": ("NIK", "NIK"),
+        "born": ("Tanggal lahir", "Born"),
+        "relationship": ("Hubungan", "Relationship"),
+        "component": ("Komponen", "Component"),
+        "compliance": ("Kepatuhan terakhir", "Last compliance"),
+        "exit_reason": ("Alasan keluar", "Exit reason"),
+        "staff": ("Petugas", "Staff member"),
+        "complaint_id": ("Pengaduan asal", "Originating complaint"),
+        "kpm_verify_elsewhere": (
+            "Verifikasi komitmen dicatat dari berkas bulanan: pkh kpm verify-month BERKAS.",
+            "Commitment verification is recorded from the monthly file: pkh kpm verify-month FILE.",
+        ),
+        "kpm_update_elsewhere": (
+            "Perubahan data anggota dicatat dengan pkh kpm advance (atau impor berkas).",
+            "Changes to members are recorded with pkh kpm advance (or a file import).",
+        ),
+    }
+)
+LABELS["hasil"] = {
+    "eligible": ("Memenuhi syarat (eligible)", "Eligible"),
+    "non_eligible": ("Tidak memenuhi syarat (non eligible)", "Not eligible"),
+    "tetap": ("Tetap (masih miskin)", "Stays (still poor)"),
+    "membaik": ("Membaik: transisi", "Better off: transition"),
+}
+LABELS["alasan"] = {
+    "tidak_ditemukan": ("Tidak ditemukan di alamat", "Not found at the address"),
+    "tidak_ada_komponen": ("Tidak ada anggota berkomponen PKH", "No member in a PKH component"),
+    "mampu": ("Tidak miskin (mampu)", "Not poor"),
+    "menolak": ("Menolak ikut serta", "Declined to take part"),
+    "pindah": ("Pindah", "Moved away"),
+    "meninggal": ("Meninggal dunia", "Died"),
+    "data_ganda": ("Data ganda", "Duplicate record"),
+    "data_tidak_sesuai": ("Data tidak sesuai", "Data do not match"),
+    "bukan_sasaran": ("Bukan sasaran", "Not a target household"),
+    "lainnya": ("Lainnya", "Other"),
+}
+STRINGS["attended"] = ("hadir", "attended")
+LABELS["alasan"].update(
+    {
+        "tidak_memenuhi_komitmen": ("Tidak memenuhi komitmen", "Commitments not met"),
+        "graduasi_alamiah": ("Graduasi alamiah", "Natural graduation"),
+    }
+)

@@ -28,6 +28,8 @@ from engine.errors import (
 from engine.state import Actor, CaseState
 from engine.store import audit_runner
 from engine.store.tables import UserRow
+from workflows import kpm_codes as KC
+from workflows import kpm_parse as KP
 from workflows.complaint import INFORMED_VIA, LEVELS, REJECT_REASONS, SIDE_BODIES, TYPES
 from workflows.indonesia import ZONE_INFO, Zone, zone_for_region
 from workflows.regions import UnknownRegion, region_name
@@ -38,6 +40,32 @@ CHOICES = {"informed_via": INFORMED_VIA, "body": SIDE_BODIES, "type": TYPES}
 LONG_TEXT = frozenset({"parties", "result", "outcome", "reason"})
 EXTRA_FIELDS = {"link_reporter": ("reporter_name", "reporter_contact")}
 DIFF_FIELDS = ("state", "level", "stage", "status", "handler", "stage_due", "level_due", "version")
+# What the pages ask for a workflow's command where its transitions' `required` alone does not
+# say (a KPM command's data is checked by its parser): (name, kind, required, options). Where a
+# command's data cannot be typed into a form (attendance of every member, a member list) the
+# page says how it is recorded instead.
+PAGE_INPUTS: dict[tuple[str, str], tuple[tuple[str, str, bool, tuple[str, ...]], ...]] = {
+    ("kpm", "validasi"): (
+        ("hasil", "select", True, KP.VALIDATION_RESULTS),
+        ("alasan", "select", False, KP.NON_ELIGIBLE_REASONS),
+    ),
+    ("kpm", "tetapkan"): (("nomor_sk", "text", True, ()), ("tanggal_sk", "date", True, ())),
+    ("kpm", "anggota_meninggal"): (
+        ("nomor_anggota", "member", True, ()),
+        ("tanggal", "date", True, ()),
+    ),
+    ("kpm", "resertifikasi"): (("hasil", "select", True, KP.RESERTIFIKASI),),
+    ("kpm", "tidak_layak"): (("alasan", "select", True, KP.EXIT_REASONS),),
+    ("kpm", "pindah"): (("tujuan", "text", False, ()), ("alasan", "textarea", False, ())),
+    ("kpm", "graduasi_mandiri"): (("alasan", "textarea", False, ()),),
+    ("kpm", "pulihkan"): (("alasan", "textarea", True, ()),),
+    ("kpm", "hentikan"): (("alasan", "textarea", True, ()),),
+}
+ELSEWHERE = {
+    ("kpm", "verifikasi_komitmen"): "kpm_verify_elsewhere",
+    ("kpm", "pemutakhiran"): "kpm_update_elsewhere",
+    ("kpm", "koreksi"): "kpm_update_elsewhere",
+}
 
 
 def region_label(code: str) -> str:
@@ -127,10 +155,30 @@ def _field(app: App, state: CaseState, event: str, key: str, required: bool, lan
     return {"name": key, "kind": kind, "options": options or [], "required": required}
 
 
+def _declared(state: CaseState, inputs: Any, lang: str) -> list[dict[str, Any]]:
+    fields = []
+    for name, kind, required, values in inputs:
+        options = [(v, label(name, v, lang)) for v in values]
+        if kind == "member":  # the household's living members
+            kind = "select"
+            options = [
+                (no, f"{no} · {m.get('nama', '')}")
+                for no, m in sorted(state.attrs.get("anggota", {}).items())
+                if m.get("komponen") != KC.MENINGGAL
+            ]
+        fields.append({"name": name, "kind": kind, "options": options, "required": required})
+    return fields
+
+
 def event_form(
     app: App, definition: WorkflowDefinition, state: CaseState, actor: Actor, event: str, lang: str
 ) -> dict[str, Any]:
     """The inputs an event needs here: its transitions' required data plus what guards check."""
+    key = (state.workflow, event)
+    if key in ELSEWHERE:
+        return {"event": event, "fields": [], "elsewhere": text(ELSEWHERE[key], lang)}
+    if key in PAGE_INPUTS:
+        return {"event": event, "fields": _declared(state, PAGE_INPUTS[key], lang)}
     needed: dict[str, bool] = {}
     for t in definition.transitions:
         if t.trigger != event or state.state not in t.source or actor.role not in t.roles:

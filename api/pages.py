@@ -42,6 +42,7 @@ from engine.state import Actor
 from engine.store import audit_runs
 from engine.store.repository import COUNT_CAP, CaseFilter, search_cases
 from engine.store.tables import UserRow
+from workflows import kpm_codes as KC
 from workflows.complaint import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
 from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days, zone_label
 from workflows.roles import MASK, sees_reporter
@@ -341,6 +342,9 @@ def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLRe
         ],
         timeline=pv.timeline(history),
         state_label=lambda name: pv.state_label(definition, name, ctx.lang),
+        workflow_title=definition.title_en if ctx.lang == "en" else definition.title_id,
+        komponen=KC.KOMPONEN,
+        hubungan=KC.HUBUNGAN,
         **values,
     )
 

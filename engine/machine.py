@@ -283,11 +283,12 @@ class CompiledWorkflow:
         missing = [k for k in t.required if decision.data.get(k) in (None, "")]
         if missing:
             # bad input, naming the field (a 422 / exit 2), not a refusal of the case's state
-            keys = ", ".join(missing)
+            also = f" (also missing: {', '.join(missing[1:])})" if missing[1:] else ""
             raise InvalidInput(
                 missing[0],
-                f"is required for '{t.trigger}' (missing: {keys})",
-                message_id=f"wajib diisi untuk '{t.trigger}' (belum diisi: {keys})",
+                f"is required for '{t.trigger}'{also}",
+                message_id="wajib diisi"
+                + (f" (juga belum diisi: {', '.join(missing[1:])})" if missing[1:] else ""),
             )
         reasons: list[Reason] = []
         for name in t.guards:

@@ -247,6 +247,52 @@ def test_the_case_page_offers_a_form_for_each_allowed_event_with_its_inputs(
     assert 'name="event"' not in web.get(f"/cases/{case_id}/view").text
 
 
+def test_a_household_page_shows_its_members_and_takes_the_kpm_commands(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    """A KPM household's page shows the register (no complaint facts, no reporter), offers
+    each command with the inputs its parser needs, records a validation from the form, and
+    says where commands a form cannot carry (a month's attendance) are recorded."""
+    from tests.integration.test_kpm_import import KK1, KK2, two_households, write_csv
+    from workflows import kpm_store as store
+    from workflows.kpm_import import import_file
+
+    import_file(app, write_csv(tmp_path / "hh.csv", two_households()))
+    with app.db.reading() as s:
+        first, second = store.resolve(s, KK1), store.resolve(s, KK2)
+    sign_in(web, app, "pdp.bogor")
+    url = f"/cases/{first}/view"
+    page = web.get(url).text
+    assert "Anggota rumah tangga" in page and 'data-member="01"' in page
+    assert "3271010101800001" in page and "KEPALA KELUARGA" in page
+    assert "Saluran" not in page and "Pelapor" not in page  # not a complaint's facts
+    assert 'name="f_hasil"' in page and 'value="non_eligible"' in page
+    assert 'value="tidak_ditemukan"' in page  # the reasons a household is not eligible
+    token = csrf_from(web, url)
+    done = web.post(
+        url,
+        data={"csrf": token, "event": "validasi", "version": "1", "f_hasil": "non_eligible",
+              "f_alasan": "tidak_ditemukan"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert done.status_code == 303, done.text
+    assert app.service.get(first).state == "non_eligible"
+
+    store.apply(app, second, "validasi", {"hasil": "eligible"}, "pdp.bogor")
+    sk = {"nomor_sk": "SK-7/2026", "tanggal_sk": "2026-03-01"}
+    store.apply(app, second, "tetapkan", sk, "pusat.spm")
+    page = web.get(f"/cases/{second}/view").text
+    assert "pkh kpm verify-month" in page  # attendance comes from the monthly file
+    assert 'name="f_nomor_anggota"' in page and 'type="date" name="f_tanggal"' in page
+    future = web.post(
+        f"/cases/{second}/view",
+        data={"csrf": token, "event": "anggota_meninggal", "version": "3",
+              "f_nomor_anggota": "02", "f_tanggal": "2030-01-01"},
+    )  # fmt: skip
+    assert future.status_code == 422 and "belum terjadi" in future.text
+    assert app.service.get(second).version == 3
+
+
 def test_posting_events_advances_or_explains_the_refusal(web: TestClient, app: App) -> None:
     case_id = file_case(app)
     sign_in(web, app, "kab.bogor")
@@ -264,7 +310,7 @@ def test_posting_events_advances_or_explains_the_refusal(web: TestClient, app: A
 
     missing = web.post(url, data={"csrf": token, "event": "advance", "version": "2"})
     assert missing.status_code == 422
-    assert "Ditolak oleh aturan" in missing.text and "parties" in missing.text
+    assert "Pihak yang menindaklanjuti: wajib diisi" in missing.text, missing.text
 
     stale = web.post(
         url, data={"csrf": token, "event": "advance", "version": "1", "f_parties": "Dinsos"}
