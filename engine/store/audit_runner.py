@@ -514,7 +514,7 @@ def checkpoint(db: Database, now: datetime) -> AuditCheckpointRow:
         cases = len(heads)
         digest = heads_digest((h.case_id, h.version, h.hash) for h in heads)
         prev_row = s.execute(
-            sa.select(CP.c.digest, CP.c.last_event_id).order_by(CP.c.id.desc()).limit(1)
+            sa.select(CP.c.id, CP.c.digest, CP.c.last_event_id).order_by(CP.c.id.desc()).limit(1)
         ).first()
         prev = prev_row.digest if prev_row else GENESIS
         row = AuditCheckpointRow(
@@ -528,6 +528,10 @@ def checkpoint(db: Database, now: datetime) -> AuditCheckpointRow:
         )
         s.add(row)
         s.flush()
+        # Heads recorded for checkpoints that are gone (removed behind the engine's back, which
+        # verify reports) describe nothing, and a checkpoint id can be handed out again
+        # (SQLite): they give way to this checkpoint's.
+        s.execute(sa.delete(HEADS).where(HEADS.c.checkpoint_id > (prev_row.id if prev_row else 0)))
         # the heads that changed since the checkpoint before (all of them the first time)
         recorded = s.execute(sa.select(HEADS.c.checkpoint_id).limit(1)).first() is not None
         since = prev_row.last_event_id if prev_row is not None and recorded else 0

@@ -379,3 +379,26 @@ def test_get_as_reads_the_account_and_the_case_together(app: App) -> None:
     for case_id in (state.id, "PGD-2026-999999"):
         with pytest.raises(UnknownActor):
             app.service.get_as(case_id, "nobody")
+
+
+def test_a_checkpoint_after_the_checkpoints_were_deleted_seals_every_head_again(
+    app: App, clock: Clock
+) -> None:
+    """Someone deletes every checkpoint (verify tells, from the audit runs); the heads those
+    recorded are left behind. The next checkpoint may get the same id (SQLite): it replaces
+    them with every head, and still names a case removed under it."""
+    from engine.store.audit_runner import HEADS
+
+    ids = [app.service.open_case("complaint", complaint_data(), "kab.bogor").id for _ in range(2)]
+    audit_runner.checkpoint(app.db, clock())
+    tamper(app, "DELETE FROM audit_checkpoints")
+    app.service.apply(ids[0], "advance", {}, "kab.bogor")
+    again = audit_runner.checkpoint(app.db, clock())
+    with app.db.reading() as s:
+        rows = s.execute(sa.select(HEADS.c.checkpoint_id, HEADS.c.case_id, HEADS.c.version)).all()
+    assert sorted(rows) == [(again.id, ids[0], 2), (again.id, ids[1], 1)]
+    tamper(app, "DELETE FROM case_events WHERE case_id = :id", id=ids[1])
+    tamper(app, "DELETE FROM cases WHERE id = :id", id=ids[1])
+    tamper(app, "UPDATE case_counters SET last = 1")
+    report = audit_runner.verify(app.db, stop_at_first=False)
+    assert [(p.case_id, p.kind) for p in report.problems] == [(ids[1], "history_changed")]
