@@ -128,18 +128,34 @@ def _engine_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+# pydantic names the member of a union a value failed (`data.hapus.constrained-str`, then
+# `.int`, `.bool`): the client sent one value, so it is told once, under the field's name
+UNION_MEMBERS = frozenset({"constrained-str", "str", "int", "bool", "float", "none"})
+SCALAR_EXPECTED = (
+    "must be text, a whole number, true/false or null (a list or an object goes as JSON text)"
+)
+
+
+def _field_errors(raw: list[Any]) -> list[dict[str, str]]:
+    errors: dict[str, dict[str, str]] = {}
+    for e in raw:
+        loc = [str(p) for p in e.get("loc", ()) if p != "body"]
+        # a body that is not JSON at all: its loc is a character position, not a field
+        field = "body" if e.get("type") == "json_invalid" else ".".join(loc)
+        message = e.get("msg", "invalid")
+        if loc and loc[-1] in UNION_MEMBERS and field != "body":
+            field = ".".join(loc[:-1])
+            too_long = e.get("type") == "string_too_long"
+            if field in errors and not too_long:
+                continue
+            message = message if too_long else SCALAR_EXPECTED
+        errors[field] = {"field": field, "message": message}
+    return list(errors.values())
+
+
 def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {
-            # a body that is not JSON at all: its loc is a character position, not a field
-            "field": "body"
-            if e.get("type") == "json_invalid"
-            else ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
-            "message": e.get("msg", "invalid"),
-        }
-        for e in exc.errors()
-    ]
+    errors = _field_errors(list(exc.errors()))
     first = errors[0] if errors else {"field": "", "message": "invalid request"}
     return JSONResponse(
         {

@@ -966,6 +966,24 @@ def test_a_yes_no_or_over_long_value_for_a_text_field_is_422_naming_it(
     assert escalated["data"]["reason"] == "42"
 
 
+def test_a_nested_or_over_long_data_value_is_one_error_under_its_own_name(app: App) -> None:
+    """pydantic tries each kind a data value may be (text, number, yes/no) and reports each
+    under an internal name (`data.hapus.constrained-str`): the client is told once, under the
+    value's own name, what it may send."""
+    client = client_for(app)
+    h = auth(app, "kab.bogor")
+    case_id = client.post("/complaints", json=complaint_data(), headers=h).json()["id"]
+    url = f"/cases/{case_id}/events"
+    nested = client.post(url, json={"event": "advance", "data": {"hapus": {"02": "x"}}}, headers=h)
+    assert_field(nested, "data.hapus")
+    body = nested.json()
+    assert body["field"] == "data.hapus" and [e["field"] for e in body["errors"]] == ["data.hapus"]
+    assert "JSON text" in body["message"]
+    long = client.post(url, json={"event": "escalate", "data": {"reason": "x" * 4001}}, headers=h)
+    assert long.json()["field"] == "data.reason" and "4000" in long.json()["message"]
+    assert event_count(app) == 1
+
+
 def test_bad_bodies_on_every_writing_route_are_4xx_and_write_nothing(app: App) -> None:
     client = client_for(app)
     h, admin = auth(app, "kab.bogor"), auth(app, "admin")
