@@ -51,13 +51,17 @@ class VerifyReport:
 def parse_row(record: dict[str, Any]) -> tuple[str, str, str, bool]:
     """(periode, 'nik' or 'kode', identifier, attended)."""
     periode = P.period(record.get("periode"))
-    hadir = P.verification({"periode": periode, "hadir": {"1": record.get("hadir")}})
+    try:
+        hadir = P.verification({"periode": periode, "hadir": {"1": record.get("hadir")}})
+    except InvalidInput as e:  # said of this row's column, not of a member number
+        raise InvalidInput("hadir", e.message) from None
+    attended = hadir["hadir"]["01"]
     kode = record.get("kode_anggota")
     if kode not in (None, ""):
-        return periode, "kode", "".join(C.split_member_code(kode)), hadir["hadir"]["01"]
+        return periode, "kode", "".join(C.split_member_code(kode)), attended
     if record.get("nik") in (None, ""):
         raise InvalidInput("kode_anggota", "a row names its member by kode_anggota or nik")
-    return periode, "nik", C.parse_nik(record.get("nik")), hadir["hadir"]["01"]
+    return periode, "nik", C.parse_nik(record.get("nik")), attended
 
 
 def verify_file(
@@ -147,13 +151,20 @@ def _commit(app: Any, bulk: Bulk, who: Any, now: Any, batch: list, report: Verif
             case_id, periode = key.split("|")
             hadir: dict[str, bool] = {}
             kept = []
+            state = states.get(case_id)
+            members = state.attrs.get("anggota", {}) if state else {}
             for line, (no, attended) in rows:
                 if no in hadir:
                     report.reject(line, f"kode_anggota: member {no} of {case_id} appears twice")
                     continue
+                if state is not None and no not in members:
+                    # this row's own error: the household's other rows still count
+                    report.reject(line, f"kode_anggota: {case_id} has no member {no}")
+                    continue
                 hadir[no] = attended
                 kept.append(line)
-            state = states.get(case_id)
+            if not kept:
+                continue
             last = state.attrs.get("verifikasi_terakhir") if state else None
             if last and last.get("periode") == periode:
                 if last.get("hadir") == hadir:

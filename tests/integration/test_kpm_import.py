@@ -231,6 +231,32 @@ def test_monthly_verification_files_set_compliance_and_rerun_idempotently(
     assert audit_runner.verify(app.db).ok
 
 
+def test_a_bad_verification_row_is_rejected_alone_with_its_own_reason(
+    app: App, tmp_path: Path
+) -> None:
+    """A row naming a member the household does not have, or saying 'maybe', is rejected on
+    its own line and column; the household's other rows for the month still count."""
+    case_id = household_at_peserta(app, tmp_path)
+    code = app.service.get(case_id).attrs["kode_peserta"]
+    rows = [
+        ("periode", "kode_anggota", "nik", "hadir"),
+        ("2026-02", f"{code}02", "", "1"),
+        ("2026-02", f"{code}99", "", "1"),  # no member 99
+        ("2026-02", f"{code}01", "", "maybe"),
+    ]
+    path = tmp_path / "verifikasi.csv"
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    report = verify_file(app, path).as_dict()
+    reasons = {r["line"]: r["reason"] for r in report["rejected"]}
+    assert sorted(reasons) == [3, 4], reasons
+    assert reasons[3] == f"kode_anggota: {case_id} has no member 99"
+    assert reasons[4].startswith("hadir:"), reasons[4]
+    assert report["households"] == 1 and report["accepted_members"] == 1
+    last = app.service.get(case_id).attrs["verifikasi_terakhir"]
+    assert last == {"periode": "2026-02", "hadir": {"02": True}}
+
+
 def test_the_cli_verify_month_exits_1_when_rows_are_rejected_and_0_when_none_are(
     cli: CliRunner, app: App, tmp_path: Path
 ) -> None:
