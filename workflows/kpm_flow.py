@@ -109,13 +109,7 @@ def control_once(app: Any, on: date, provinces: list[str] | None = None) -> dict
     now = app.service.clock()
     on = control_day(on, now)
     provinces = province_codes(provinces)
-    bulk = Bulk(
-        app.registry,
-        app.service.calendar(),
-        now,
-        app.settings.max_backdate_days,
-        actor_facts=app.service.actor_facts,
-    )
+    bulk = store.bulk_for(app, now)
     result: dict[str, Any] = {"on": on.isoformat(), "examined": 0, "failed": []}
     result |= {step: 0 for step in STEPS} | {"graduasi_alamiah": 0, "keluar": 0}
     for province in [*provinces] if provinces else [None]:

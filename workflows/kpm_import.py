@@ -122,13 +122,7 @@ def import_file(
     who = service.actor(actor)
     store.check_door(app, who, "daftar")
     now = service.clock()
-    bulk = Bulk(
-        app.registry,
-        service.calendar(),
-        now,
-        app.settings.max_backdate_days,
-        actor_facts=service.actor_facts,
-    )
+    bulk = store.bulk_for(app, now)
     report = ImportReport(file=str(path))
     table = open_table(path, C.COLUMNS)
     with _collector_paused(), Staging() as stage, progress_bar(progress) as bar:

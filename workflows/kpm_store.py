@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine.bulk import Bulk
 from engine.errors import CaseNotFound, EngineError, GuardRejected, NotPermitted
 from engine.machine import SUSPENDED, Command
 from engine.state import Actor, CaseState
@@ -214,6 +215,18 @@ def new_niks_in(data: Mapping[str, Any]) -> list[str]:
     niks = [m.get("nik") for m in added if isinstance(m, Mapping)]
     niks += [f.get("nik") for f in changes.values() if isinstance(f, Mapping)]
     return [str(n).strip() for n in niks if n]
+
+
+def bulk_for(app: Any, now: datetime) -> Bulk:
+    """The bulk path deciding as the service does: its workflows, calendar, backdating limit
+    and what it knows of the actor (a suspension)."""
+    return Bulk(
+        app.registry,
+        app.service.calendar(),
+        now,
+        app.settings.max_backdate_days,
+        actor_facts=app.service.actor_facts,
+    )
 
 
 def check_door(app: Any, who: Actor, trigger: str) -> None:

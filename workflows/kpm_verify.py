@@ -71,13 +71,7 @@ def verify_file(
     who = service.actor(actor)
     store.check_door(app, who, "verifikasi_komitmen")
     now = service.clock()
-    bulk = Bulk(
-        app.registry,
-        service.calendar(),
-        now,
-        app.settings.max_backdate_days,
-        actor_facts=service.actor_facts,
-    )
+    bulk = store.bulk_for(app, now)
     report = VerifyReport(file=str(path))
     table = open_table(path, REQUIRED)
     if "kode_anggota" not in table.header and "nik" not in table.header:
