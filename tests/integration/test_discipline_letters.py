@@ -12,17 +12,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.admin import add_user
-from api.http import TOKEN_TTL, create_app
-from api.security import create_token
 from api.wiring import App
 from engine.store.repository import CASES, OUTBOX
 from notifications.dispatch import Dispatcher, compose, letter_page, waiting_letters
 from notifications.render import render, render_letter_page
 from tests.conftest import Clock, complaint_data
+from tests.integration.test_api import auth, client_for
 from workflows.staff import add_staff, get_staff
 
 ANDI = "Andi Wijaya"  # pendamping of Kecamatan Bogor Selatan (327101), Kota Bogor (3271)
@@ -251,11 +249,8 @@ def test_a_dismissed_staff_member_gets_no_new_sanction_case_or_letter(
     assert len(kinds) == 1 and len(letters(app)) == before
 
     # the same through the HTTP route, and for someone dismissed by a KKN finding
-    client = TestClient(create_app(app), raise_server_exceptions=False)
-    headers = {
-        "Authorization": "Bearer "
-        + create_token("kab.bogor", app.settings.secret_key, app.service.clock(), TOKEN_TTL)
-    }
+    client = client_for(app)
+    headers = auth(app, "kab.bogor")
     r = client.post(
         f"/staff/{ANDI}/discipline",
         headers=headers,
@@ -291,11 +286,8 @@ def test_an_assessment_with_too_few_scores_is_refused_naming_the_field(
     )
     assert code == 2 and err.startswith("error: operational:") and "8 scores" in err, err
     assert get_staff(app.db, BUDI).cases == []  # no empty record left behind
-    client = TestClient(create_app(app), raise_server_exceptions=False)
-    headers = {
-        "Authorization": "Bearer "
-        + create_token("kab.bogor", app.settings.secret_key, app.service.clock(), TOKEN_TTL)
-    }
+    client = client_for(app)
+    headers = auth(app, "kab.bogor")
     body = {
         "event": "assess_performance",
         "data": {"operational": "5,5,5,5,5,5,5,5", "behavioural": "5,5"},
@@ -339,11 +331,8 @@ def test_a_kkn_decision_must_name_a_case_about_that_person(staffed: App, pkh: An
         assert code == 2 and err == f"error: case: {other} is not a KKN case about {BUDI}\n"
     assert get_staff(app.db, CITRA).status == "suspended"
 
-    client = TestClient(create_app(app), raise_server_exceptions=False)
-    headers = {
-        "Authorization": "Bearer "
-        + create_token("pusat.spm", app.settings.secret_key, app.service.clock(), TOKEN_TTL)
-    }
+    client = client_for(app)
+    headers = auth(app, "pusat.spm")
     r = client.post(
         f"/staff/{BUDI}/decision",
         headers=headers,
