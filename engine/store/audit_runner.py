@@ -6,7 +6,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -389,14 +389,15 @@ def _sealed_heads(s: Session, cp: Any) -> dict[str, Head] | None:
 
 
 def _history_changed(
-    s: Session, cp: Any, count: int, heads: list[Any]
+    s: Session, cp: Any, count: int, now: dict[str, Head]
 ) -> tuple[bool, list[Problem]]:
-    """What differs under a checkpoint whose sealed heads are not today's: the cases, named
-    (True), when the recorded heads still add up to the checkpoint; otherwise the totals."""
+    """What differs under a checkpoint whose sealed heads are not today's (`now`: each case's
+    head among the `count` events up to it): the cases, named (True), when the recorded heads
+    still add up to the checkpoint; otherwise the totals."""
     name = f"checkpoint {cp.id} ({cp.created_at:%Y-%m-%d %H:%M} UTC)"
     sealed = _sealed_heads(s, cp)
     if sealed is not None:
-        named = sealed_changes(name, sealed, {h.case_id: (h.version, h.hash) for h in heads})
+        named = sealed_changes(name, sealed, now)
         if named:
             return True, named
     return False, [
@@ -406,7 +407,7 @@ def _history_changed(
             "history_changed",
             f"events up to #{cp.last_event_id} differ from the checkpoint taken "
             f"{cp.created_at:%Y-%m-%d %H:%M} UTC: {cp.case_count} cases / "
-            f"{cp.event_count} events then, {len(heads)} / {count} now"
+            f"{cp.event_count} events then, {len(now)} / {count} now"
             + (
                 ""
                 if sealed is not None
@@ -414,6 +415,48 @@ def _history_changed(
             ),
         )
     ]
+
+
+Sealed = tuple[int, int, str]  # what a checkpoint seals: events, cases, digest of the heads
+
+
+def _heads_at(
+    s: Session, expected: Mapping[int, set[Sealed]]
+) -> dict[int, tuple[Sealed, dict[str, Head] | None]]:
+    """For each last event id in `expected`: the events up to it, its case heads' count and
+    digest, and the heads themselves where those are none of the `expected` (to name the
+    cases that differ). One pass over the events in id order, whatever the number of
+    checkpoints (reading the events again for each one cost seconds per checkpoint at 1M
+    events); a case's head is its highest version among the events up to the id."""
+    cuts = sorted(expected)
+    out: dict[int, tuple[Sealed, dict[str, Head] | None]] = {}
+    if not cuts:
+        return out
+    heads: dict[str, Head] = {}
+    seen = i = 0
+
+    def seal(cut: int) -> None:
+        got = (seen, len(heads), heads_digest((c, v, h) for c, (v, h) in heads.items()))
+        out[cut] = (got, None if got in expected[cut] else dict(heads))
+
+    ev = repo.EV
+    q = (
+        sa.select(ev.c.id, ev.c.case_id, ev.c.version, ev.c.hash)
+        .where(ev.c.id <= cuts[-1])
+        .order_by(ev.c.id)
+    )
+    for part in s.execute(q.execution_options(yield_per=10_000)).tuples().partitions():
+        for event_id, case_id, version, digest in part:
+            while event_id > cuts[i]:
+                seal(cuts[i])
+                i += 1
+            seen += 1
+            head = heads.get(case_id)
+            if head is None or version > head[0]:
+                heads[case_id] = (version, digest)
+    for cut in cuts[i:]:
+        seal(cut)
+    return out
 
 
 def _check_checkpoints(
@@ -425,21 +468,25 @@ def _check_checkpoints(
     rows = s.execute(sa.select(CP).order_by(CP.c.id)).all()
     # reported, and the checkpoints still there are checked all the same
     missing = _checkpoints_missing(s, rows, anchors)
+    expected: dict[int, set[Sealed]] = {}
+    for cp in rows:
+        expected.setdefault(cp.last_event_id, set()).add(
+            (cp.event_count, cp.case_count, cp.heads_digest)
+        )
+    found_at = _heads_at(s, expected)
     # every checkpoint is checked: each may name cases the ones before it could not see (a
     # case's events after an earlier seal); a case is named once, at the first that shows it
     changed: list[Problem] = []
     prev = GENESIS
     for cp in rows:
         report.checkpoints += 1
-        count, heads = _heads(s, cp.last_event_id)
-        cases = len(heads)
-        digest = heads_digest((h.case_id, h.version, h.hash) for h in heads)
-        if tick is not None:  # each checkpoint reads every event up to it: seconds at scale
+        found, now = found_at[cp.last_event_id]
+        if tick is not None:
             tick()
-        expected = checkpoint_digest(
+        expected_digest = checkpoint_digest(
             prev, cp.last_event_id, cp.event_count, cp.case_count, cp.heads_digest
         )
-        if cp.prev_digest != prev or cp.digest != expected:
+        if cp.prev_digest != prev or cp.digest != expected_digest:
             return (
                 missing
                 + changed
@@ -452,13 +499,14 @@ def _check_checkpoints(
                     )
                 ]
             )
-        if (count, cases, digest) != (cp.event_count, cp.case_count, cp.heads_digest):
+        if found != (cp.event_count, cp.case_count, cp.heads_digest):
+            assert now is not None
             named = {p.case_id for p in changed}
-            by_case, found = _history_changed(s, cp, count, heads)
+            by_case, problems = _history_changed(s, cp, found[0], now)
             if by_case:
-                changed += [p for p in found if p.case_id not in named]
+                changed += [p for p in problems if p.case_id not in named]
             elif not changed:  # no case named: said once is enough
-                changed += found
+                changed += problems
         prev = cp.digest
     return missing + changed
 

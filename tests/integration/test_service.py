@@ -275,6 +275,46 @@ def test_verify_names_a_case_cut_short_or_rewritten_under_a_checkpoint(
     assert "rewritten" in named[rewritten].detail
 
 
+def test_verify_reads_the_events_once_for_all_its_checkpoints(app: App, clock: Clock) -> None:
+    """Four checkpoints, each sealing more events (two of them the same ones): the store-wide
+    checkpoint check reads the events in one pass (reading them again per checkpoint cost
+    seconds each at 1M events), and still names a case cut short under the second one."""
+    svc = app.service
+    first = svc.open_case("complaint", complaint_data(), "kab.bogor").id
+    audit_runner.checkpoint(app.db, clock())
+    second = svc.open_case("complaint", complaint_data(), "kab.bogor").id
+    svc.apply(second, "advance", {}, "kab.bogor")
+    audit_runner.checkpoint(app.db, clock())
+    audit_runner.checkpoint(app.db, clock())
+    svc.apply(first, "advance", {}, "kab.bogor")
+    audit_runner.checkpoint(app.db, clock())
+
+    def reads_of_the_events() -> tuple[int, audit_runner.VerifyReport]:
+        sent: list[str] = []
+
+        def capture(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+            sent.append(" ".join(statement.split()).upper())
+
+        sa.event.listen(app.db.read_engine, "before_cursor_execute", capture)
+        try:
+            report = audit_runner.verify(app.db, stop_at_first=False, workers=1)
+        finally:
+            sa.event.remove(app.db.read_engine, "before_cursor_execute", capture)
+        # the cases' own pass reads them once as well; the numbering check reads only ids
+        return sum("FROM CASE_EVENTS" in q and "HASH" in q for q in sent), report
+
+    reads, report = reads_of_the_events()
+    assert report.ok and report.checkpoints == 4
+    assert reads == 2, reads
+
+    tamper(app, "DELETE FROM case_events WHERE case_id = :id AND version = 2", id=second)
+    reads, report = reads_of_the_events()
+    named = [p for p in report.problems if p.kind == "history_changed"]
+    assert [(p.case_id, p.version) for p in named] == [(second, 2)], report.problems
+    assert "checkpoint 2" in named[0].detail and "events removed" in named[0].detail
+    assert reads == 2, reads
+
+
 def test_a_checkpoint_whose_recorded_heads_were_altered_still_fails_without_a_name(
     app: App, clock: Clock
 ) -> None:
