@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC
 from typing import Any
 
 import typer
@@ -101,6 +102,11 @@ def kpm_stats(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 def household_view(state: Any) -> dict[str, Any]:
+    """Deadlines as `pkh case show` gives them: `stage_due` the date in the household's own
+    zone (WIB/WITA/WIT), `stage_due_at` the instant in UTC, whether the state was just decided
+    (its deadline in the office's zone) or read back from the store."""
+    from api.views import local_date
+    from workflows.indonesia import zone_label
     from workflows.kpm_codes import KOMPONEN, member_code
 
     attrs = dict(state.attrs)
@@ -114,7 +120,9 @@ def household_view(state: Any) -> dict[str, Any]:
         "status": state.status,
         "region": state.region,
         "version": state.version,
-        "stage_due": state.stage_due.isoformat() if state.stage_due else None,
+        "zone": zone_label(state.zone),
+        "stage_due": local_date(state, state.stage_due),
+        "stage_due_at": state.stage_due.astimezone(UTC).isoformat() if state.stage_due else None,
         "members": [
             {
                 "nomor": no,
@@ -134,7 +142,7 @@ def _household_text(v: dict[str, Any]) -> str:
         f"({v['status']})  wilayah {v['region']}  v{v['version']}"
     ]
     if v["stage_due"]:
-        lines.append(f"  due {v['stage_due']}")
+        lines.append(f"  due {v['stage_due']} ({v['zone']})")
     for m in v["members"]:
         school = f" kelas {m['kelas']}" if m.get("kelas") else ""
         lines.append(

@@ -126,7 +126,10 @@ def _members_after(d: Decision) -> dict[str, dict[str, Any]]:
 # ------------------------------------------------------------------------------ guards (pure)
 def members_are_valid(d: Decision) -> Reason | None:
     """New and changed members are checked as of the event's date; the household keeps one
-    kepala keluarga (exactly one at registration) and no NIK twice."""
+    kepala keluarga (exactly one at registration) and no NIK twice. A change that removes or
+    demotes its only living head must name the new one in the same command (`anggota` with
+    hubungan_keluarga 1, or `tambah`); a head's death is not a removal (it has its own event,
+    after which the household, left without a living head, may still record other changes)."""
     before = d.attr("anggota", {})
     named = [*d.data.get("anggota", {}), *d.data.get("hapus", {})] if d.state else []
     unknown = sorted(no for no in named if no not in before)
@@ -138,6 +141,12 @@ def members_are_valid(d: Decision) -> Reason | None:
     heads = K.living_heads(after)
     if heads > 1 or (d.command.trigger == "daftar" and heads != 1):
         problems.insert(0, f"hubungan_keluarga: needs one kepala keluarga (1), has {heads}")
+    elif heads == 0 and K.living_heads(before) and not K.heads(after):
+        problems.insert(
+            0,
+            "hubungan_keluarga: the household would be left without a kepala keluarga (1); "
+            "name the new one in the same update (anggota.NN.hubungan_keluarga=1 or tambah)",
+        )
     niks = [m["nik"] for m in after.values()]
     if len(niks) != len(set(niks)):
         problems.append("nik: the same NIK appears twice in the household")
@@ -191,6 +200,8 @@ def kyc_complete(d: Decision) -> Reason | None:
 
 
 def period_is_new(d: Decision) -> Reason | None:
+    """A month to verify: after the last one verified, not in the future, and not before the
+    decree (SK penetapan) made the household a participant."""
     last, p = (d.attr("verifikasi_terakhir") or {}).get("periode"), d.data["periode"]
     if last is not None and p <= last:
         return R(
@@ -200,6 +211,13 @@ def period_is_new(d: Decision) -> Reason | None:
         )
     if p > K.period_of(day_of(d)):
         return R("period_in_future", f"periode {p} belum tiba", f"period {p} is in the future")
+    sk = K.decree_after(d.state.attrs if d.state else {}, p)
+    if sk is not None:
+        return R(
+            "period_before_participation",
+            f"periode {p} sebelum rumah tangga menjadi peserta (SK penetapan {sk})",
+            f"period {p} is before the household became a participant (SK penetapan of {sk})",
+        )
     return None
 
 

@@ -3,7 +3,8 @@
 Master codes from seed 002 (Kode Data Master, Direktorat JSK 2018) and DOMAIN.md: komponen
 (kategori), hubungan keluarga, jenis kelamin, jenjang sekolah and kelas. Age rules from
 Permensos No 1 Tahun 2018 (PKH): early childhood is 0-6 years, the education component covers
-children under 21, lansia start at 60.
+children under 21, lansia start at 60; the bounds of a pregnancy's and a head's age are this
+project's (see BUMIL_AGES).
 
 The NIK's first six digits are the Dukcapil code of the issuing kecamatan. They normally equal the
 Kemendagri code, but a NIK keeps the code of the kecamatan that issued it even after regions are
@@ -63,6 +64,13 @@ USIA_DINI_MAX_AGE = 6  # 0-6 years
 SCHOOL_MAX_AGE = 21  # education component: children under 21
 LANSIA_AGE = 60
 MAX_AGE = 120
+# Plausibility bounds (this project's choice; the seeds give no ages for these). A pregnancy
+# (BUMIL) is recorded for ages 10-55: wide enough for the rare very young or late mother, narrow
+# enough to catch a birth date or komponen keyed into the wrong row (a toddler or a great-
+# grandmother "pregnant"). A kepala keluarga is at least 15: child-headed households (orphans)
+# and early marriages exist, a small child heading a KK does not.
+BUMIL_AGES = range(10, 56)
+KEPALA_KELUARGA_MIN_AGE = 15
 
 COLUMNS = (
     "no_kk",
@@ -281,7 +289,8 @@ def _kelas(value: Any) -> int | None:
 
 
 def check_member(m: Mapping[str, Any], as_of: date) -> None:
-    """The member as of a date: a possible age, and a component that fits sex, age and school."""
+    """The member as of a date: a possible age, a component that fits sex, age and school,
+    and a kepala keluarga who is not a child."""
     born = date.fromisoformat(m["tanggal_lahir"])
     if born > as_of:
         raise InvalidInput("tanggal_lahir", f"{born.isoformat()} is in the future")
@@ -292,6 +301,9 @@ def check_member(m: Mapping[str, Any], as_of: date) -> None:
     label = f"{komponen} ({KOMPONEN[komponen]})"
     if komponen == BUMIL and m["jenis_kelamin"] != PEREMPUAN:
         raise InvalidInput("komponen", f"{label} needs jenis_kelamin 2 (PEREMPUAN)")
+    if komponen == BUMIL and age not in BUMIL_AGES:
+        lo, hi = BUMIL_AGES[0], BUMIL_AGES[-1]
+        raise InvalidInput("komponen", f"{label} is for ages {lo}-{hi}; the member is {age}")
     if komponen == USIA_DINI and age > USIA_DINI_MAX_AGE:
         raise InvalidInput("komponen", f"{label} is for ages 0-6; the member is {age}")
     if komponen == LANSIA and age < LANSIA_AGE:
@@ -306,6 +318,12 @@ def check_member(m: Mapping[str, Any], as_of: date) -> None:
             raise InvalidInput("kelas", f"komponen {label} needs a kelas")
         if age >= SCHOOL_MAX_AGE:
             raise InvalidInput("komponen", f"{label} is for children under 21; member is {age}")
+    if m.get("hubungan_keluarga") == KEPALA_KELUARGA and age < KEPALA_KELUARGA_MIN_AGE:
+        raise InvalidInput(
+            "hubungan_keluarga",
+            f"a kepala keluarga (1) is at least {KEPALA_KELUARGA_MIN_AGE} years old; "
+            f"the member is {age}",
+        )
     if kelas is not None and jenjang is None:
         raise InvalidInput("jenjang_sekolah", "is required when kelas is given")
     if jenjang is not None and kelas is not None and kelas not in KELAS[jenjang]:

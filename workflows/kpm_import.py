@@ -255,44 +255,62 @@ class _Batch:
         return [r for r in rows if r[0] not in heads[1:]]
 
     def _create(self, new: list[tuple[str, str, Rows]]) -> None:
+        """Register the new households, numbered without gaps: a household the workflow
+        refuses must not take a participant number. Codes are part of the `daftar` event, so
+        they are given before deciding; when some household is refused (rare: its rows passed
+        every row check), the batch's registrations are undone to a savepoint and decided
+        again without it, numbered afresh. A batch with none refused decides once."""
         if not new:
             return
-        by_key: dict[str, list[int]] = {}
-        for i, (_, region, _) in enumerate(new):
-            key = f"{region[:6]}{self._year(region) % 100:02d}"
-            by_key.setdefault(key, []).append(i)
-        codes: dict[int, str] = {}
-        firsts = store.reserve_participant_numbers(self.s, {k: len(v) for k, v in by_key.items()})
-        for key, idx in by_key.items():
-            for n, i in enumerate(idx):
-                codes[i] = C.participant_code(new[i][1], self._year(new[i][1]), firsts[key] + n)
-        items = [
-            Item(
-                "daftar",
-                {
-                    "no_kk": no_kk,
-                    "region": region,
-                    "kode_peserta": codes[i],
-                    "anggota": [m for _, (_, m) in rows],
-                },
-                self.who,
-                self.now,
-                note="impor DTKS/BDT",
-                facts={"free_niks": [m["nik"] for _, (_, m) in rows]},
-            )
-            for i, (no_kk, region, rows) in enumerate(new)
-        ]
-        results = self.bulk.open_cases(self.s, "kpm", items)
-        created = []
-        for (no_kk, _, rows), result in zip(new, results, strict=True):
-            if isinstance(result, EngineError):
-                self._reject_all(rows, result)
+        keys = [f"{region[:6]}{self._year(region) % 100:02d}" for _, region, _ in new]
+        last = store.last_participant_numbers(self.s, keys)
+        todo = list(range(len(new)))
+        while todo:
+            used: Counter[str] = Counter()
+            items = []
+            for i in todo:
+                no_kk, region, rows = new[i]
+                used[keys[i]] += 1
+                sequence = last.get(keys[i], 0) + used[keys[i]]
+                items.append(self._registration(no_kk, region, rows, sequence))
+            savepoint = self.s.begin_nested()
+            results = self.bulk.open_cases(self.s, "kpm", items)
+            refused = [
+                (i, r) for i, r in zip(todo, results, strict=True) if isinstance(r, EngineError)
+            ]
+            if refused:
+                savepoint.rollback()
+                for i, error in refused:
+                    self._reject_all(new[i][2], error)
+                gone = {i for i, _ in refused}
+                todo = [i for i in todo if i not in gone]
                 continue
-            created.append(result)
-            self.out.new_households += 1
-            self.out.new_members += len(rows)
-            self._accept(no_kk, len(rows))
-        store.index_new(self.s, created)
+            savepoint.commit()
+            store.record_participant_numbers(self.s, last, used)
+            created = [r for r in results if isinstance(r, CaseState)]
+            for i in todo:
+                no_kk, _, rows = new[i]
+                self.out.new_households += 1
+                self.out.new_members += len(rows)
+                self._accept(no_kk, len(rows))
+            store.index_new(self.s, created)
+            return
+
+    def _registration(self, no_kk: str, region: str, rows: Rows, sequence: int) -> Item:
+        members = [m for _, (_, m) in rows]
+        return Item(
+            "daftar",
+            {
+                "no_kk": no_kk,
+                "region": region,
+                "kode_peserta": C.participant_code(region, self._year(region), sequence),
+                "anggota": members,
+            },
+            self.who,
+            self.now,
+            note="impor DTKS/BDT",
+            facts={"free_niks": [m["nik"] for m in members]},
+        )
 
     def _year(self, region: str) -> int:
         return self.now.astimezone(zone_for(None, region)).year

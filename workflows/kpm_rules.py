@@ -84,6 +84,11 @@ def exit_after(before: Members, after: Members) -> str | None:
     return "graduasi_alamiah"
 
 
+def heads(members: Members) -> int:
+    """Members recorded as kepala keluarga, living or not."""
+    return sum(m.get("hubungan_keluarga") == C.KEPALA_KELUARGA for m in members.values())
+
+
 def living_heads(members: Members) -> int:
     """Kepala keluarga among the living members."""
     return sum(
@@ -125,6 +130,16 @@ def compliance_after(attrs: Mapping[str, Any], attended: Mapping[str, bool]) -> 
         "bulan_tidak_patuh": 0 if ok else int(attrs.get("bulan_tidak_patuh", 0)) + 1,
         "bulan_patuh": int(attrs.get("bulan_patuh", 0)) + 1 if ok else 0,
     }
+
+
+def decree_after(attrs: Mapping[str, Any], period: str) -> str | None:
+    """The decree's date (SK penetapan) when `period` (YYYY-MM) is a month before the one in
+    which the household became a participant, else None. The decree's own month counts: the
+    household takes part from that month on."""
+    sk = attrs.get("tanggal_sk")
+    if sk and period < str(sk)[:7]:
+        return str(sk)
+    return None
 
 
 # ------------------------------------------------------------------------------ data control

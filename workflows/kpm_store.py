@@ -62,19 +62,29 @@ def members_by_nik(s: Session, niks: Iterable[str]) -> dict[str, tuple[str, str]
     return out
 
 
-def reserve_participant_numbers(s: Session, wanted: Mapping[str, int]) -> dict[str, int]:
-    """For each key (kecamatan + yy), the first of `n` new sequence numbers of participant codes.
-
-    One locking read and one write for all keys: a batch touches thousands of kecamatan."""
-    keys = sorted(wanted)
+def last_participant_numbers(s: Session, keys: Iterable[str]) -> dict[str, int]:
+    """For each key (kecamatan + yy) that has one, the last sequence number of participant
+    codes issued under it, its counter row locked until the transaction ends. One locking
+    read for all keys: a batch touches thousands of kecamatan. A key missing here starts at 0
+    (`record_participant_numbers` inserts its row; a concurrent first import of the same key
+    meets the primary key, and the batch is redone)."""
     last: dict[str, int] = {}
-    for chunk in _chunks(keys):
+    for chunk in _chunks(sorted(set(keys))):
         q = sa.select(COUNTERS.c.key, COUNTERS.c.last).where(COUNTERS.c.key.in_(chunk))
         last.update((r.key, r.last) for r in s.execute(q.with_for_update()))
-    fresh = [{"key": k, "last": wanted[k]} for k in keys if k not in last]
+    return last
+
+
+def record_participant_numbers(
+    s: Session, last: Mapping[str, int], used: Mapping[str, int]
+) -> None:
+    """Advance each key's counter past the `used` numbers issued after `last` (as
+    `last_participant_numbers` read it): one insert and one update for all keys."""
+    keys = sorted(k for k, n in used.items() if n)
+    fresh = [{"key": k, "last": used[k]} for k in keys if k not in last]
     if fresh:
         s.execute(sa.insert(COUNTERS), fresh)
-    moved = [{"k": k, "v": last[k] + wanted[k]} for k in keys if k in last]
+    moved = [{"k": k, "v": last[k] + used[k]} for k in keys if k in last]
     if moved:
         s.execute(
             COUNTERS.update()
@@ -82,7 +92,6 @@ def reserve_participant_numbers(s: Session, wanted: Mapping[str, int]) -> dict[s
             .values(last=sa.bindparam("v")),
             moved,
         )
-    return {k: last.get(k, 0) + 1 for k in keys}
 
 
 def _member_rows(state: CaseState) -> list[dict[str, str]]:
@@ -139,24 +148,30 @@ def free_niks(s: Session, niks: Iterable[str], case_id: str | None = None) -> li
 
 
 def resolve(s: Session, code: str) -> str:
-    """A household's case id from its case id, kode peserta, kode anggota, no_kk or NIK."""
+    """A household's case id from its case id, kode peserta, kode anggota, no_kk or NIK.
+
+    A code must name someone the register holds: a kode anggota whose member number the
+    household does not have (or no longer has) is not found, as a NIK nobody holds is; it
+    does not fall back to the household of its first 13 digits."""
     code = code.strip()
-    h = HOUSEHOLDS.c
+    h, m = HOUSEHOLDS.c, MEMBERS.c
     if code.upper().startswith("KPM-"):
         return code.upper()
-    queries = {
-        C.PARTICIPANT_CODE_LENGTH: sa.select(h.case_id).where(h.kode_peserta == code),
-        C.PARTICIPANT_CODE_LENGTH + 2: sa.select(h.case_id).where(
-            h.kode_peserta == code[: C.PARTICIPANT_CODE_LENGTH]
-        ),
-    }
-    q = queries.get(len(code))
-    found = s.execute(q).scalar() if q is not None else None
-    if found is None and len(code) == 16:
-        found = s.execute(sa.select(h.case_id).where(h.no_kk == code)).scalar()
-        found = (
-            found or s.execute(sa.select(MEMBERS.c.case_id).where(MEMBERS.c.nik == code)).scalar()
-        )
+    found = None
+    if code.isascii() and code.isdigit():
+        if len(code) == C.PARTICIPANT_CODE_LENGTH:
+            found = s.execute(sa.select(h.case_id).where(h.kode_peserta == code)).scalar()
+        elif len(code) == C.PARTICIPANT_CODE_LENGTH + 2:
+            participant, no = code[: C.PARTICIPANT_CODE_LENGTH], code[C.PARTICIPANT_CODE_LENGTH :]
+            q = (
+                sa.select(h.case_id)
+                .join(MEMBERS, m.case_id == h.case_id)
+                .where(h.kode_peserta == participant, m.member_no == no)
+            )
+            found = s.execute(q).scalar()
+        elif len(code) == 16:
+            found = s.execute(sa.select(h.case_id).where(h.no_kk == code)).scalar()
+            found = found or s.execute(sa.select(m.case_id).where(m.nik == code)).scalar()
     if found is None:
         raise CaseNotFound(code)
     return str(found)

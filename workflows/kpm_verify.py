@@ -6,8 +6,9 @@ are grouped per household and month; each group is one `verifikasi_komitmen` eve
 decision sets the household's compliance and may suspend, reinstate or terminate it.
 
 A rerun changes nothing: a household's month that is already recorded with the same attendance
-counts as unchanged; with different attendance, or a month before the last one recorded, its
-rows are rejected with the reason.
+counts as unchanged; with different attendance, a month before the last one recorded, or a
+month before the household's decree (SK penetapan: it was not a participant yet), its rows are
+rejected with the reason.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from engine.bulk import Bulk, Item, load_for_update
 from engine.errors import EngineError, InvalidInput
 from workflows import kpm_codes as C
 from workflows import kpm_parse as P
+from workflows import kpm_rules as K
 from workflows import kpm_store as store
 from workflows.kpm_files import Staging, as_record, open_table, progress_bar
 
@@ -170,6 +172,15 @@ def _commit(app: Any, bulk: Bulk, who: Any, now: Any, batch: list, report: Verif
                         line,
                         f"periode: {periode} of {case_id} is already recorded "
                         "with other attendance",
+                    )
+                continue
+            sk = K.decree_after(state.attrs, periode) if state else None
+            if sk is not None:
+                for line in kept:
+                    report.reject(
+                        line,
+                        f"periode: {periode} is before {case_id} became a participant "
+                        f"(SK penetapan of {sk})",
                     )
                 continue
             items.append(

@@ -203,7 +203,9 @@ def household_at_peserta(app: App, tmp_path: Path) -> str:
         case_id = store.resolve(s, KK2)
     store.apply(app, case_id, "pertemuan_awal", {}, "pdp.bogor")
     store.apply(app, case_id, "validasi", {"hasil": "eligible"}, "pdp.bogor")
-    sk = {"nomor_sk": "SK-7/2026", "tanggal_sk": "2026-03-01"}
+    # decreed in December 2025: the verification tests record months from then on (a month
+    # before the decree is refused: the household was not a participant yet)
+    sk = {"nomor_sk": "SK-7/2025", "tanggal_sk": "2025-12-01"}
     return store.apply(app, case_id, "tetapkan", sk, "pusat.spm").id
 
 

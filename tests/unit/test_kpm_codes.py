@@ -191,3 +191,29 @@ def test_the_registration_parser_takes_a_normalised_member_as_is_and_normalises_
     with pytest.raises(InvalidInput) as err:  # and a plain dict is still checked
         P.registration({**household, "anggota": [member, row(nik="3271O14505850002")]})
     assert err.value.field == "anggota[1].nik"
+
+
+@pytest.mark.parametrize(
+    "nik,born,age",
+    [("3271014101230001", "2023-01-01", 3), ("3271014101300002", "1930-01-01", 96)],
+)
+def test_a_pregnancy_is_refused_at_an_impossible_age(nik: str, born: str, age: int) -> None:
+    err = refused("komponen", nik=nik, tanggal_lahir=born, komponen="1", hubungan_keluarga="3")
+    assert err.message == f"1 (BUMIL) is for ages 10-55; the member is {age}"
+
+
+@pytest.mark.parametrize(
+    "nik,born", [("3271014101160001", "2016-01-01"), ("3271014101710001", "1971-01-01")]
+)
+def test_a_pregnancy_at_the_bounds_of_10_and_55_is_accepted(nik: str, born: str) -> None:
+    m = C.parse_member(row(nik=nik, tanggal_lahir=born, komponen="1"), AS_OF)
+    assert m["komponen"] == C.BUMIL
+
+
+def test_a_kepala_keluarga_is_not_a_small_child() -> None:
+    toddler = {"nik": "3271010101230003", "jenis_kelamin": "1", "tanggal_lahir": "2023-01-01"}
+    err = refused("hubungan_keluarga", **toddler, hubungan_keluarga="1", komponen="2")
+    assert err.message == "a kepala keluarga (1) is at least 15 years old; the member is 3"
+    assert C.parse_member(row(**toddler, hubungan_keluarga="3", komponen="2"), AS_OF)
+    orphan = {"nik": "3271010101110004", "jenis_kelamin": "1", "tanggal_lahir": "2011-01-01"}
+    assert C.parse_member(row(**orphan, hubungan_keluarga="1"), AS_OF)["hubungan_keluarga"] == 1

@@ -334,6 +334,32 @@ def test_a_month_is_verified_once_and_never_in_the_future() -> None:
         decide(st, "verifikasi_komitmen", {"periode": "2026-02", "hadir": {"09": 1}})
 
 
+def test_a_month_before_the_decree_is_refused_the_decree_month_counts() -> None:
+    st = state_at("peserta", tanggal_sk="2026-02-10")
+    with pytest.raises(GuardRejected, match="period_before_participation") as err:
+        decide(st, "verifikasi_komitmen", {"periode": "2026-01", "hadir": {"02": 1}})
+    assert "SK penetapan of 2026-02-10" in str(err.value)
+    out = decide(st, "verifikasi_komitmen", {"periode": "2026-02", "hadir": {"02": 1}})
+    assert out.attrs["verifikasi_terakhir"]["periode"] == "2026-02"
+
+
+def test_the_only_head_is_removed_or_demoted_only_naming_the_new_one_in_the_same_update() -> None:
+    for data in (
+        {"hapus": {"01": "pindah_kk"}},
+        {"anggota": {"01": {"hubungan_keluarga": 2}}},
+    ):
+        with pytest.raises(GuardRejected, match="left without a kepala keluarga"):
+            decide(state_at("peserta"), "pemutakhiran", data)
+    new_head = {"hapus": {"01": "pindah_kk"}, "anggota": {"02": {"hubungan_keluarga": 1}}}
+    out = decide(state_at("peserta"), "pemutakhiran", new_head)
+    assert K.living_heads(out.attrs["anggota"]) == 1 and "01" not in out.attrs["anggota"]
+    # a household whose head died has none already: other updates are still recorded
+    widowed = {**MEMBERS, "01": {**HEAD, "komponen": 10, "meninggal": "2026-02-01"}}
+    st = state_at("peserta", anggota=widowed)
+    assert decide(st, "pemutakhiran", {"anggota": {"03": {"nama": "Dodi S"}}}).state == "peserta"
+    assert "01" not in decide(st, "pemutakhiran", {"hapus": {"01": "lainnya"}}).attrs["anggota"]
+
+
 def test_recertification_keeps_or_moves_to_transisi_then_graduasi_mandiri() -> None:
     assert decide(state_at("peserta"), "resertifikasi").state == "peserta"
     st = decide(state_at("peserta"), "resertifikasi", {"hasil": "membaik"})
