@@ -11,6 +11,7 @@ from engine.service import CalendarDay, CaseService, utcnow
 from engine.settings import Settings, get_settings
 from engine.store.db import Database
 from workflows import Registry, default_registry
+from workflows.complaint_store import complaint_facts
 from workflows.indonesia import Override, build_calendar
 from workflows.kpm_store import kpm_facts, kpm_index
 from workflows.staff import REACTIONS as STAFF_REACTIONS
@@ -51,7 +52,7 @@ def build_app(settings: Settings | None = None, *, clock: Callable[[], datetime]
         max_backdate=timedelta(days=settings.max_backdate_days),
         facts_provider=staff_facts,
         reactions=STAFF_REACTIONS,
-        workflow_facts={"kpm": kpm_facts},
+        workflow_facts={"kpm": kpm_facts, "complaint": complaint_facts},
         projectors={"kpm": [kpm_index]},
     )
     return App(settings, db, registry, service)

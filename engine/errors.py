@@ -145,8 +145,16 @@ class InvalidInput(EngineError):
 def instant(value: datetime, field: str) -> datetime:
     """An input instant as UTC: it must carry a zone and lie where UTC can hold it."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInput(field, "needs a time zone offset, e.g. +07:00")
+        raise InvalidInput(
+            field,
+            "needs a time zone offset, e.g. +07:00",
+            message_id="perlu selisih zona waktu, mis. +07:00",
+        )
     try:
         return value.astimezone(UTC)
     except OverflowError:
-        raise InvalidInput(field, f"{value.isoformat()} is out of range") from None
+        raise InvalidInput(
+            field,
+            f"{value.isoformat()} is out of range",
+            message_id=f"{value.isoformat()} di luar rentang waktu yang dapat dicatat",
+        ) from None

@@ -313,7 +313,11 @@ class CompiledWorkflow:
             payload.update(effect.payload)
         case_id = st.id if st else cmd.case_id
         if case_id is None:
-            raise InvalidInput("case_id", "a new case needs an id from the service")
+            raise InvalidInput(
+                "case_id",
+                "a new case needs an id from the service",
+                message_id="kasus baru memerlukan nomor dari layanan",
+            )
         return Event(
             case_id=case_id,
             version=(st.version if st else 0) + 1,

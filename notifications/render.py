@@ -86,11 +86,15 @@ def render(template: str, lang: str, context: Mapping[str, Any]) -> Rendered:
 
 def render_letter_page(template: str, lang: str, context: Mapping[str, Any]) -> str:
     """A complete, printable A4 HTML page for a letter that goes out on paper."""
-    rendered = render(template, lang, context)
+    check(template, lang)
+    subject = _one_line(_render(f"{lang}/{template}.subject.txt", context))
+    # The page's header says the date, number and subject: the letter body leaves out its own
+    # (`on_page`), so a text reader or screen reader meets them once, not hidden by CSS.
+    body = _drop_blank_lines(_render(f"{lang}/{template}.html", {**context, "on_page": True}))
     page = {
         **context,
-        "subject": rendered.subject,
-        "body": Markup(rendered.html),  # already escaped when the letter body was rendered
+        "subject": subject,
+        "body": Markup(body),  # already escaped when the letter body was rendered
         "labels": PAGE[lang],
     }
     return _render("_page.html", page)

@@ -129,10 +129,14 @@ def _choice(
 ) -> str:
     value = data.get(key, default)
     if value is None or value == "":
-        raise InvalidInput(key, "is required")
+        raise InvalidInput(key, "is required", message_id="wajib diisi")
     value = str(value).strip().lower()
     if value not in options:
-        raise InvalidInput(key, f"unknown value '{value}'; expected one of: {', '.join(options)}")
+        raise InvalidInput(
+            key,
+            f"unknown value '{value}'; expected one of: {', '.join(options)}",
+            message_id=f"nilai '{value}' tidak dikenal; pilihan: {', '.join(options)}",
+        )
     return value
 
 
@@ -144,7 +148,9 @@ def _flag(data: Mapping[str, Any], key: str) -> bool:
         return True
     if str(v).lower() in ("0", "false", "no", "tidak", ""):
         return False
-    raise InvalidInput(key, f"expected true or false, got '{v}'")
+    raise InvalidInput(
+        key, f"expected true or false, got '{v}'", message_id=f"harus ya atau tidak, bukan '{v}'"
+    )
 
 
 def _text(
@@ -153,21 +159,36 @@ def _text(
     v = data.get(key)
     if v is None or str(v).strip() == "":
         if required:
-            raise InvalidInput(key, "is required")
+            raise InvalidInput(key, "is required", message_id="wajib diisi")
         return None
     if isinstance(v, bool) or not isinstance(v, str | int | float):
-        raise InvalidInput(key, "must be text")
+        raise InvalidInput(key, "must be text", message_id="harus berupa teks")
     text = str(v).strip()
     if len(text) > limit:
-        raise InvalidInput(key, f"is longer than {limit} characters")
+        raise InvalidInput(
+            key,
+            f"is longer than {limit} characters",
+            message_id=f"lebih panjang dari {limit} karakter",
+        )
     return text
 
 
 def parse_region(value: Any) -> str:
+    raw = str(value or "")
     try:
-        return get_region(normalize_region_code(str(value or ""))).code
+        code = normalize_region_code(raw)
     except UnknownRegion as e:
-        raise InvalidInput("region", str(e)) from None
+        raise InvalidInput(
+            "region",
+            str(e),
+            message_id=f"kode wilayah tidak sah: {raw!r} (2, 4, 6 atau 10 digit, boleh bertitik)",
+        ) from None
+    try:
+        return get_region(code).code
+    except UnknownRegion as e:
+        raise InvalidInput(
+            "region", str(e), message_id=f"kode wilayah tidak dikenal: {code}"
+        ) from None
 
 
 def parse_filing(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -194,12 +215,23 @@ def parse_filing(data: Mapping[str, Any]) -> dict[str, Any]:
     ).upper()
     if out["household"] and out["type"] not in ("data_peserta", "komitmen_verifikasi"):
         raise InvalidInput(
-            "household", "only data_peserta and komitmen_verifikasi complaints link to a household"
+            "household",
+            "only data_peserta and komitmen_verifikasi complaints link to a household",
+            message_id="hanya pengaduan data_peserta dan komitmen_verifikasi yang dapat "
+            "menyebut rumah tangga KPM",
         )
     if out["anonymous"] and (out["reporter_name"] or out["reporter_contact"]):
-        raise InvalidInput("anonymous", "an anonymous complaint cannot carry a reporter name")
+        raise InvalidInput(
+            "anonymous",
+            "an anonymous complaint cannot carry a reporter name",
+            message_id="pengaduan anonim tidak boleh mencantumkan nama atau kontak pelapor",
+        )
     if not out["anonymous"] and not out["reporter_name"]:
-        raise InvalidInput("reporter_name", "is required unless the complaint is anonymous")
+        raise InvalidInput(
+            "reporter_name",
+            "is required unless the complaint is anonymous",
+            message_id="wajib diisi, kecuali pengaduan anonim",
+        )
     return out
 
 
@@ -228,7 +260,11 @@ def parse_extend(data: Mapping[str, Any]) -> dict[str, Any]:
         try:
             out["working_days"] = int(str(raw))
         except ValueError:
-            raise InvalidInput("working_days", f"expected a whole number, got '{raw}'") from None
+            raise InvalidInput(
+                "working_days",
+                f"expected a whole number, got '{raw}'",
+                message_id=f"harus bilangan bulat, bukan '{raw}'",
+            ) from None
     return out
 
 
@@ -274,6 +310,38 @@ def pendamping_self_complaint_goes_to_pusat(d: Decision) -> Reason | None:
 
 def _subject(d: Decision) -> str | None:
     return d.data.get("accused") if d.state is None else d.attr("accused")
+
+
+def household_is_registered(d: Decision) -> Reason | None:
+    """A household the complaint names must be one the KPM register holds, within the
+    officer's area (outside it, as everywhere, it does not exist). Bad input, naming the
+    field: nothing about the case can make an unknown household right."""
+    given = d.data.get("household")
+    found = d.env.facts.get("household")
+    if not given or (found and d.actor.covers(found["region"])):
+        return None
+    raise InvalidInput(
+        "household",
+        f"no KPM household '{given}' in the register (give its case number KPM-..., "
+        "kode peserta, no_kk or a member's NIK)",
+        message_id=f"rumah tangga KPM '{given}' tidak terdaftar (sebutkan nomor kasus "
+        "KPM-..., kode peserta, nomor KK, atau NIK salah satu anggotanya)",
+    )
+
+
+def household_in_complaint_region(d: Decision) -> Reason | None:
+    """The complaint is routed by its region: the office that handles it must be the one
+    whose area holds the household, which its data correction concerns."""
+    found = d.env.facts.get("household")
+    if not d.data.get("household") or not found or found["region"].startswith(d.data["region"]):
+        return None
+    return R(
+        "household_outside_region",
+        f"rumah tangga {found['case_id']} berada di wilayah {found['region']}, di luar "
+        f"wilayah pengaduan {d.data['region']}; catat pengaduan di wilayah rumah tangga itu",
+        f"household {found['case_id']} lives in region {found['region']}, outside the "
+        f"complaint's region {d.data['region']}; file the complaint in the household's region",
+    )
 
 
 def actor_is_not_subject(d: Decision) -> Reason | None:
@@ -349,21 +417,23 @@ def handler_is_eligible(d: Decision) -> Reason | None:
     if handler is None:
         return R("handler_unknown", f"pengguna {name} tidak dikenal", f"unknown user {name}")
     level = d.state.level if d.state else None
-    reasons = []
+    reasons: list[tuple[str, str]] = []  # (Bahasa Indonesia, English)
     if handler.role != level:
-        reasons.append(f"role {handler.role} is not {level}")
+        reasons.append(
+            (f"peran {handler.role} bukan {level}", f"role {handler.role} is not {level}")
+        )
     if d.state is not None and not handler.covers(d.state.region):
-        reasons.append("outside the case's region")
+        reasons.append(("di luar wilayah kasus", "outside the case's region"))
     if d.env.facts.get("handler_suspended"):
-        reasons.append("relieved of duty")
+        reasons.append(("sedang dibebastugaskan", "relieved of duty"))
     if name and name == d.attr("accused"):
-        reasons.append("is the subject of the complaint")
+        reasons.append(("adalah pihak yang diadukan", "is the subject of the complaint"))
     if not reasons:
         return None
     return R(
         "handler_ineligible",
-        f"{name} tidak dapat menangani kasus ini",
-        f"{name} cannot handle this case: {'; '.join(reasons)}",
+        f"{name} tidak dapat menangani kasus ini: {'; '.join(i for i, _ in reasons)}",
+        f"{name} cannot handle this case: {'; '.join(en for _, en in reasons)}",
     )
 
 
@@ -397,6 +467,9 @@ def on_filed(d: Decision) -> Effect:
         "filed_by": d.actor.username,
         "subject": data.get("accused"),  # who the complaint is about, if anyone
     }
+    if data.get("household"):
+        # as the register names it (KPM-...), whichever code the filing gave
+        attrs["household"] = d.env.facts["household"]["case_id"]
     return Effect(changes={"region": region, "handler": handler, "created_at": d.at}, attrs=attrs)
 
 
@@ -536,6 +609,8 @@ def _transitions() -> list[TransitionDef]:
                     "region_fits_level",
                     "pendamping_self_complaint_goes_to_pusat",
                     "actor_is_not_subject",
+                    "household_is_registered",
+                    "household_in_complaint_region",
                 ),
             )
         )
@@ -732,6 +807,8 @@ def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Wo
             region_fits_level,
             pendamping_self_complaint_goes_to_pusat,
             actor_is_not_subject,
+            household_is_registered,
+            household_in_complaint_region,
             reporter_informed,
             is_pembayaran,
             at_least_two_reporters,

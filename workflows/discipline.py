@@ -79,7 +79,9 @@ def _reason(options: tuple[str, ...]) -> Any:
         value = str(data.get("reason") or "").strip().lower()
         if value and value not in options:
             raise InvalidInput(
-                "reason", f"unknown reason '{value}'; expected one of: {', '.join(options)}"
+                "reason",
+                f"unknown reason '{value}'; expected one of: {', '.join(options)}",
+                message_id=f"alasan '{value}' tidak dikenal; pilihan: {', '.join(options)}",
             )
         return {**data, "reason": value or None}
 
@@ -89,7 +91,7 @@ def _reason(options: tuple[str, ...]) -> Any:
 def parse_opening(data: Mapping[str, Any]) -> dict[str, Any]:
     staff = str(data.get("staff") or "").strip()
     if not staff:
-        raise InvalidInput("staff", "is required")
+        raise InvalidInput("staff", "is required", message_id="wajib diisi")
     return {**data, "staff": staff, "region": parse_region(data.get("region"))}
 
 
@@ -101,16 +103,28 @@ def _scores(data: Mapping[str, Any], key: str) -> list[int]:
         f"expected {len(indicators)} scores of 1-5 separated by commas, one per indicator "
         f"in this order: {', '.join(indicators)}"
     )
+    expected_id = (
+        f"harus {len(indicators)} nilai 1-5 dipisah koma, satu untuk setiap indikator "
+        f"dengan urutan: {', '.join(indicators)}"
+    )
     raw = data.get(key)
     items = raw if isinstance(raw, list) else str(raw if raw is not None else "").split(",")
     try:
         scores = [int(str(x).strip()) for x in items if str(x).strip()]
     except ValueError:
-        raise InvalidInput(key, expected) from None
+        raise InvalidInput(key, expected, message_id=expected_id) from None
     if len(scores) != len(indicators):
-        raise InvalidInput(key, f"{expected}; got {len(scores)}")
+        raise InvalidInput(
+            key,
+            f"{expected}; got {len(scores)}",
+            message_id=f"{expected_id}; yang diberikan {len(scores)}",
+        )
     if any(not 1 <= x <= 5 for x in scores):
-        raise InvalidInput(key, f"each score must be 1 to 5; {expected}")
+        raise InvalidInput(
+            key,
+            f"each score must be 1 to 5; {expected}",
+            message_id=f"setiap nilai harus 1 sampai 5; {expected_id}",
+        )
     return scores
 
 

@@ -33,7 +33,7 @@ AUTHORITIES = ("aph", "kepolisian", "kejaksaan", "kpk", "apip")
 def parse_suspension(data: Mapping[str, Any]) -> dict[str, Any]:
     staff = str(data.get("staff") or "").strip()
     if not staff:
-        raise InvalidInput("staff", "is required")
+        raise InvalidInput("staff", "is required", message_id="wajib diisi")
     return {**data, "staff": staff, "region": parse_region(data.get("region"))}
 
 
@@ -42,7 +42,9 @@ def parse_guilty(data: Mapping[str, Any]) -> dict[str, Any]:
     body = str(data.get("referred_to") or "").strip().lower()
     if body and body not in AUTHORITIES:
         raise InvalidInput(
-            "referred_to", f"unknown authority '{body}'; expected one of: {', '.join(AUTHORITIES)}"
+            "referred_to",
+            f"unknown authority '{body}'; expected one of: {', '.join(AUTHORITIES)}",
+            message_id=f"instansi '{body}' tidak dikenal; pilihan: {', '.join(AUTHORITIES)}",
         )
     if body:
         out["referred_to"] = body

@@ -22,7 +22,7 @@ from engine.store import repository as repo
 from engine.store.db import Database
 from engine.store.prepared import Prepared
 from engine.store.tables import StaffRow, UserRow
-from workflows.regions import UnknownRegion, get_region, normalize_region_code
+from workflows.complaint import parse_region
 
 # pendamping sosial, asisten pendamping, administrator pangkalan data (operator), koordinator
 # (kabupaten/kota, wilayah), supervisor
@@ -66,25 +66,36 @@ def add_staff(
 ) -> StaffRow:
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise InvalidInput("name", "use 1-100 characters")
+        raise InvalidInput("name", "use 1-100 characters", message_id="gunakan 1-100 karakter")
     position = (position or "").strip().lower()
     if position not in POSITIONS:
         raise InvalidInput(
-            "position", f"unknown position '{position}'; expected one of: {', '.join(POSITIONS)}"
+            "position",
+            f"unknown position '{position}'; expected one of: {', '.join(POSITIONS)}",
+            message_id=f"jabatan '{position}' tidak dikenal; pilihan: {', '.join(POSITIONS)}",
         )
-    try:
-        code = get_region(normalize_region_code(region)).code
-    except UnknownRegion as e:
-        raise InvalidInput("region", str(e)) from None
+    code = parse_region(region)
     with db.transaction() as s:
         if s.get(StaffRow, name) is not None:
-            raise InvalidInput("name", f"staff member {name} already exists")
+            raise InvalidInput(
+                "name",
+                f"staff member {name} already exists",
+                message_id=f"petugas {name} sudah terdaftar",
+            )
         if username is not None:
             if s.get(UserRow, username) is None:
-                raise InvalidInput("user", f"unknown user {username}")
+                raise InvalidInput(
+                    "user",
+                    f"unknown user {username}",
+                    message_id=f"pengguna {username} tidak dikenal",
+                )
             taken = s.execute(sa.select(StaffRow.name).where(StaffRow.username == username))
             if taken.first():
-                raise InvalidInput("user", f"user {username} is already linked to a staff record")
+                raise InvalidInput(
+                    "user",
+                    f"user {username} is already linked to a staff record",
+                    message_id=f"pengguna {username} sudah terhubung dengan data petugas lain",
+                )
         row = StaffRow(name=name, position=position, region=code, username=username, created_at=now)
         s.add(row)
         return row
@@ -138,7 +149,11 @@ def kkn_case_to_decide(db: Database, name: str, case_id: str | None, *, field: s
         return str(row.id)
     if case_id:
         # the same words whether or not the case exists elsewhere: nothing leaks
-        raise InvalidInput(field, f"{case_id} is not a KKN case about {name}")
+        raise InvalidInput(
+            field,
+            f"{case_id} is not a KKN case about {name}",
+            message_id=f"{case_id} bukan kasus KKN tentang {name}",
+        )
     raise NotFound(f"{name} has no KKN investigation in progress")
 
 

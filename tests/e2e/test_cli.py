@@ -666,6 +666,11 @@ def refusals(users_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         ),
         Bad("received_without_zone", filed(received="2026-01-05T10:00:00"), ("offset",)),
         Bad("unknown_actor_filing", filed(actor="siapa.saja"), ("siapa.saja",)),
+        Bad(
+            "unknown_household",
+            (*filed(), "--household", "KPM-2026-999999"),
+            ("household", "KPM-2026-999999"),
+        ),
         Bad("unknown_event", advance("terbangkan"), ("terbangkan",)),
         Bad(
             "wrong_role",
@@ -751,6 +756,7 @@ BAD_NAMES = [
     "received_in_the_future",
     "received_without_zone",
     "unknown_actor_filing",
+    "unknown_household",
     "unknown_event",
     "wrong_role",
     "wrong_region",
@@ -774,6 +780,14 @@ def test_bad_input_is_refused_with_one_clear_error_line_and_a_non_zero_exit(
     for word in bad.mentions:
         assert word in line, line
     assert r.stdout == "", r.stdout
+
+
+def test_a_household_the_kpm_register_does_not_hold_is_bad_input_exit_2(
+    refusals: dict[str, Any],
+) -> None:
+    line = one_line_error(refusals["results"]["unknown_household"])
+    assert refusals["results"]["unknown_household"].returncode == 2
+    assert line.startswith("error: household:"), line
 
 
 def test_bad_input_changes_nothing(refusals: dict[str, Any]) -> None:

@@ -908,6 +908,41 @@ def test_a_bad_complaint_is_422_naming_the_field_and_writes_nothing(
     assert case_count(app) == 0 and event_count(app) == 0
 
 
+def test_a_complaint_names_only_a_household_the_kpm_register_holds_in_its_region(
+    app: App, tmp_path: Path
+) -> None:
+    """`household` is optional (most reporters are not KPM); given, it must be a household
+    of the register, in the officer's area (else it does not exist, as a case would not)
+    and in the complaint's region, which decides the office that handles it."""
+    from tests.integration.test_kpm_import import KK1, two_households, write_csv
+    from workflows import kpm_store
+    from workflows.kpm_import import import_file
+
+    import_file(app, write_csv(tmp_path / "hh.csv", two_households()))
+    with app.db.reading() as s:
+        row = kpm_store.households_by_kk(s, [KK1])[KK1]  # in desa 3271011001 (Bogor)
+    client = client_for(app)
+    before = (case_count(app), event_count(app))
+
+    def filed(actor: str, **change: Any) -> httpx.Response:
+        body = complaint_data(**change)
+        return client.post("/complaints", json=body, headers=auth(app, actor))
+
+    for unknown, actor in (("KPM-2026-999999", "kab.bogor"), (row.case_id, "kab.makassar")):
+        r = filed(actor, household=unknown, region="3271" if actor == "kab.bogor" else "7371")
+        assert_field(r, "household")
+        assert unknown in r.json()["message"]
+    elsewhere = filed("pusat.spm", household=row.case_id, region="7371")
+    assert elsewhere.status_code == 422, elsewhere.text
+    assert [x["key"] for x in elsewhere.json()["reasons"]] == ["household_outside_region"]
+    assert (case_count(app), event_count(app)) == before  # nothing was written
+
+    ok = filed("kab.bogor", household=row.kode_peserta)  # any of its codes: the case is kept
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["attrs"]["household"] == row.case_id
+    assert filed("kab.bogor", household=None).status_code == 201
+
+
 @pytest.mark.parametrize(
     "name", ["type", "channel", "level", "region", "reporter_kind", "form", "received_at"]
 )

@@ -91,10 +91,9 @@ def in_language(app: App, row: Any, lang: str) -> Any:
 
 
 def printed_text(page: str) -> str:
-    """What the A4 page prints: its CSS hides the letter's own head (`.letter-head`)."""
+    """The A4 page's text as a text viewer or screen reader meets it: nothing hidden by CSS
+    is left out (the page says its date and subject once, in its header)."""
     page = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
-    page = re.sub(r'<div class="letter-head">.*?</div>', "", page, flags=re.S)
-    page = re.sub(r'<p class="letter-head"[^>]*>.*?</p>', "", page, flags=re.S)
     text = re.sub(r"<[^>]+>", " ", page).replace("&mdash;", "-").replace("&middot;", " ")
     return " ".join(text.split())
 

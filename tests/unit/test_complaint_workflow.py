@@ -239,6 +239,26 @@ def test_nobody_handles_a_complaint_about_themselves(calendar: Any) -> None:
         )
 
 
+def test_why_a_handler_cannot_be_assigned_is_told_in_indonesian_too(calendar: Any) -> None:
+    st = state_at("kabupaten_dokumentasi", accused="other")
+    stranger = Actor("other", "pendamping", "3273")
+    with pytest.raises(GuardRejected) as err:
+        decide(
+            calendar,
+            st,
+            "assign",
+            ACTORS["kabupaten"],
+            {"handler": "other"},
+            handler_user=stranger,
+            handler_suspended=True,
+        )
+    (reason,) = err.value.reasons
+    assert reason.key == "handler_ineligible"
+    for indonesian in ("bukan kabupaten", "di luar wilayah", "dibebastugaskan", "diadukan"):
+        assert indonesian in reason.id, reason.id
+    assert "role pendamping is not kabupaten" in reason.en and "outside" not in reason.id
+
+
 def test_a_pendamping_complaint_about_itself_must_go_to_pusat(calendar: Any) -> None:
     from tests.conftest import complaint_data
 
@@ -357,6 +377,7 @@ def test_bad_filing_data_names_the_field(calendar: Any, field: str, value: Any) 
     with pytest.raises(InvalidInput) as err:
         decide(calendar, None, "file", ACTORS["kabupaten"], complaint_data(**{field: value}))
     assert err.value.field == field
+    assert err.value.message_id and err.value.message_id != err.value.message  # for the pages
 
 
 def test_event_times_may_be_backdated_within_limits_but_not_in_the_future(calendar: Any) -> None:
@@ -415,3 +436,71 @@ def test_a_stage_started_late_never_outlasts_its_level(calendar: Any) -> None:
     out = decide(calendar, st, "advance", ACTORS["kabupaten"], {"parties": "Dinas Sosial"})
     # tindak_lanjut would get 15 working days, but the level ends on 4 March
     assert out.stage_due == out.level_due == st.level_due
+
+
+# ----------------------------------------------------------------------- the household named
+HOUSEHOLD = {"case_id": "KPM-2026-000001", "region": "3271011001"}
+
+
+def test_a_complaint_names_no_household_or_one_the_kpm_register_holds(calendar: Any) -> None:
+    from tests.conftest import complaint_data
+
+    kab = ACTORS["kabupaten"]
+    # most reporters are not KPM, or do not know the household: nothing is looked up
+    assert decide(calendar, None, "file", kab, complaint_data()).attrs["household"] is None
+    # the register's case number, whichever of its codes the officer gave
+    data = complaint_data(household="3271012600001")
+    st = decide(calendar, None, "file", kab, data, household=HOUSEHOLD)
+    assert st.attrs["household"] == "KPM-2026-000001"
+
+
+@pytest.mark.parametrize(
+    "found",
+    [None, {"case_id": "KPM-2026-000007", "region": "7371011001"}],
+    ids=["unknown", "outside-the-officers-area"],
+)
+def test_a_household_the_register_does_not_hold_is_bad_input_naming_the_field(
+    calendar: Any, found: dict[str, str] | None
+) -> None:
+    """Outside the officer's area a household does not exist, as a case does not."""
+    from tests.conftest import complaint_data
+
+    data = complaint_data(household="KPM-2026-999999")
+    with pytest.raises(InvalidInput) as err:
+        decide(calendar, None, "file", ACTORS["kabupaten"], data, household=found)
+    assert err.value.field == "household" and "KPM-2026-999999" in err.value.message
+    assert err.value.message_id is not None and "tidak terdaftar" in err.value.message_id
+
+
+def test_a_household_of_another_region_than_the_complaints_is_refused(calendar: Any) -> None:
+    """The complaint goes to the office of its region: it must be the household's."""
+    from tests.conftest import complaint_data
+
+    elsewhere = {"case_id": "KPM-2026-000007", "region": "7371011001"}
+    data = complaint_data(household="KPM-2026-000007", region="3271")
+    with pytest.raises(GuardRejected) as err:
+        decide(calendar, None, "file", ACTORS["pusat"], data, household=elsewhere)
+    (reason,) = err.value.reasons
+    assert reason.key == "household_outside_region"
+    assert "7371011001" in reason.id and "3271" in reason.id and "wilayah" in reason.id
+    # another desa of the officer's own kabupaten: still not the complaint's desa
+    other_desa = {"case_id": "KPM-2026-000008", "region": "3271011002"}
+    with pytest.raises(GuardRejected, match="household_outside_region"):
+        decide(
+            calendar,
+            None,
+            "file",
+            ACTORS["kabupaten"],
+            complaint_data(household="KPM-2026-000008"),
+            household=other_desa,
+        )
+    # filed in the household's region (or a region holding it), it is taken
+    st = decide(
+        calendar,
+        None,
+        "file",
+        ACTORS["pusat"],
+        {**data, "region": "7371"},
+        household=elsewhere,
+    )
+    assert st.region == "7371" and st.attrs["household"] == "KPM-2026-000007"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -34,6 +35,7 @@ KAB = Actor("kab.bogor", "kabupaten", "3271")
 REPORTER = "Siti Aminah"
 CONTACT = "0812-3456-7890"
 OFFICER_TEMPLATES = [t for t in TEMPLATES if AUDIENCE[t] != "reporter"]
+LETTER_TEMPLATES = [t for t in TEMPLATES if AUDIENCE[t] != "officer"]  # to reporters and staff
 EXTRA: dict[str, Any] = {
     "days_left": 2,
     "days_overdue": 3,
@@ -361,6 +363,27 @@ def test_the_letter_page_is_a_printable_a4_page(case: CaseState) -> None:
     assert "Kementerian Sosial RI &mdash; Program Keluarga Harapan" in page
     assert "UPPKH Kota Bogor" in page and "ADU-2026-000042" in page and "11 Maret 2026" in page
     assert "Bersama ini kami sampaikan" in page and 'lang="id"' in page
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("template", LETTER_TEMPLATES)
+def test_the_letter_page_says_its_date_and_subject_once_without_hiding_anything(
+    case: CaseState, template: str, lang: str
+) -> None:
+    """A text viewer or screen reader ignores CSS: the letter's own head is not rendered
+    under the page's header, rather than rendered and hidden."""
+    ctx = context_for(case, template, lang)
+    page = render_letter_page(template, lang, ctx)
+    assert "display: none" not in page and "letter-head" not in page
+    shown = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+    text = " ".join(re.sub(r"<[^>]+>", " ", shown).split())
+    subject_word, today = labels.PAGE[lang]["subject"], ctx["today"]
+    # the e-mail, which has no page header, says them in the letter's own head
+    mail = " ".join(re.sub(r"<[^>]+>", " ", render(template, lang, ctx).html).split())
+    assert subject_word in mail and today in mail
+    # the page: once in its header, and the body only where the e-mail's body says it too
+    assert text.count(subject_word) == 1 and text.count(f"{labels.PAGE[lang]['date']} :") == 1
+    assert text.count(today) == mail.count(today), text
 
 
 # ---------------------------------------------------------------------------------- context
