@@ -137,23 +137,44 @@ def members_are_valid(d: Decision) -> Reason | None:
         return R("member_unknown", f"anggota {unknown} tidak ada", f"no member {unknown}")
     after = members_after(d)
     changed = {no: m for no, m in after.items() if before.get(no) != m}
-    problems = K.member_problems(changed, day_of(d))
+    problems = K.member_problems(changed, day_of(d))  # (Indonesian, English) pairs
     heads = K.living_heads(after)
     if heads > 1 or (d.command.trigger == "daftar" and heads != 1):
-        problems.insert(0, f"hubungan_keluarga: needs one kepala keluarga (1), has {heads}")
+        problems.insert(
+            0,
+            (
+                f"hubungan_keluarga: harus ada satu kepala keluarga (1), tercatat {heads}",
+                f"hubungan_keluarga: needs one kepala keluarga (1), has {heads}",
+            ),
+        )
     elif heads == 0 and K.living_heads(before) and not K.heads(after):
         problems.insert(
             0,
-            "hubungan_keluarga: the household would be left without a kepala keluarga (1); "
-            "name the new one in the same update (anggota.NN.hubungan_keluarga=1 or tambah)",
+            (
+                "hubungan_keluarga: rumah tangga akan tanpa kepala keluarga (1); sebutkan "
+                "kepala keluarga yang baru dalam pemutakhiran yang sama "
+                "(anggota.NN.hubungan_keluarga=1 atau tambah)",
+                "hubungan_keluarga: the household would be left without a kepala keluarga (1); "
+                "name the new one in the same update (anggota.NN.hubungan_keluarga=1 or tambah)",
+            ),
         )
     niks = [m["nik"] for m in after.values()]
     if len(niks) != len(set(niks)):
-        problems.append("nik: the same NIK appears twice in the household")
+        problems.append(
+            (
+                "nik: NIK yang sama tercatat dua kali dalam rumah tangga",
+                "nik: the same NIK appears twice in the household",
+            )
+        )
     if not problems:
         return None
-    text = "; ".join(problems)
-    return R("member_data_invalid", f"data anggota tidak sah: {text}", f"invalid members: {text}")
+    text_id = "; ".join(i for i, _ in problems)
+    text_en = "; ".join(en for _, en in problems)
+    return R(
+        "member_data_invalid",
+        f"data anggota tidak sah: {text_id}",
+        f"invalid members: {text_en}",
+    )
 
 
 def new_niks_are_free(d: Decision) -> Reason | None:
@@ -288,20 +309,38 @@ def corrections_are_due(d: Decision) -> Reason | None:
 def correction_is_approved(d: Decision) -> Reason | None:
     """A correction applies what pusat approved on a data or verification complaint."""
     c = d.env.facts.get("pengaduan") or {}
-    problems = []
+    problems: list[tuple[str, str]] = []  # (Indonesian, English)
     if not c:
-        problems.append("unknown complaint")
+        problems.append(("pengaduan tidak dikenal", "unknown complaint"))
     else:
-        if c.get("type") not in ("data_peserta", "komitmen_verifikasi"):
-            problems.append(f"complaint type {c.get('type')} is not data_peserta/komitmen")
+        kind, household = c.get("type"), c.get("household")
+        if kind not in ("data_peserta", "komitmen_verifikasi"):
+            problems.append(
+                (
+                    f"jenis pengaduan {kind} bukan data_peserta/komitmen",
+                    f"complaint type {kind} is not data_peserta/komitmen",
+                )
+            )
         if c.get("level") != "pusat":
-            problems.append("the complaint is not at pusat")
-        if c.get("household") not in (None, d.state.id if d.state else None):
-            problems.append(f"the complaint is about household {c.get('household')}")
+            problems.append(
+                ("pengaduan tidak berada di tingkat pusat", "the complaint is not at pusat")
+            )
+        if household not in (None, d.state.id if d.state else None):
+            problems.append(
+                (
+                    f"pengaduan ini mengenai rumah tangga {household}",
+                    f"the complaint is about household {household}",
+                )
+            )
     if not problems:
         return None
-    text = "; ".join(problems)
-    return R("correction_not_approved", f"koreksi tidak sah: {text}", f"not approvable: {text}")
+    text_id = "; ".join(i for i, _ in problems)
+    text_en = "; ".join(en for _, en in problems)
+    return R(
+        "correction_not_approved",
+        f"koreksi tidak sah: {text_id}",
+        f"not approvable: {text_en}",
+    )
 
 
 GUARDS = (

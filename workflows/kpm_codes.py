@@ -95,10 +95,14 @@ def text(value: Any, field: str, *, required: bool = True, limit: int = 200) -> 
     s = value.strip() if type(value) is str else "" if value is None else str(value).strip()
     if not s:
         if required:
-            raise InvalidInput(field, "is required")
+            raise InvalidInput(field, "is required", message_id="wajib diisi")
         return None
     if len(s) > limit:
-        raise InvalidInput(field, f"is longer than {limit} characters")
+        raise InvalidInput(
+            field,
+            f"is longer than {limit} characters",
+            message_id=f"lebih panjang dari {limit} karakter",
+        )
     return s
 
 
@@ -109,11 +113,18 @@ def digits(value: Any, field: str, length: int) -> str:
         return value
     if isinstance(value, float):
         raise InvalidInput(
-            field, "stored as a number in the spreadsheet (digits may be lost); store it as text"
+            field,
+            "stored as a number in the spreadsheet (digits may be lost); store it as text",
+            message_id="tersimpan sebagai angka di lembar kerja (digit bisa hilang); "
+            "simpan sebagai teks",
         )
     s = str(value if value is not None else "").strip().removeprefix("'")
     if len(s) != length or not (s.isascii() and s.isdigit()):
-        raise InvalidInput(field, f"must be {length} digits, got '{s}'")
+        raise InvalidInput(
+            field,
+            f"must be {length} digits, got '{s}'",
+            message_id=f"harus berupa {length} digit, bukan '{s}'",
+        )
     return s
 
 
@@ -127,7 +138,7 @@ def code(value: Any, field: str, table: Mapping[int, str], *, required: bool = T
             return found
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise InvalidInput(field, "is required")
+            raise InvalidInput(field, "is required", message_id="wajib diisi")
         return None
     n: int | None = None
     if isinstance(value, bool):
@@ -139,9 +150,14 @@ def code(value: Any, field: str, table: Mapping[int, str], *, required: bool = T
     elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         n = int(value.strip())
     if n is None or n not in table:
-        extra = " (3 is unused)" if n == 3 and field == "komponen" else ""
+        unused = n == 3 and field == "komponen"
+        extra, extra_id = (" (3 is unused)", " (kode 3 tidak digunakan)") if unused else ("", "")
         known = ", ".join(f"{k} {v}" if v != str(k) else str(k) for k, v in table.items())
-        raise InvalidInput(field, f"unknown code '{value}'{extra}; expected one of: {known}")
+        raise InvalidInput(
+            field,
+            f"unknown code '{value}'{extra}; expected one of: {known}",
+            message_id=f"kode '{value}' tidak dikenal{extra_id}; pilihan: {known}",
+        )
     return n
 
 
@@ -171,7 +187,7 @@ def parse_date(value: Any, field: str) -> date:
         except ValueError:
             pass  # e.g. 2026-02-30, or digits that are not a date: reported below
     if not s:
-        raise InvalidInput(field, "is required")
+        raise InvalidInput(field, "is required", message_id="wajib diisi")
     parts = s.replace("/", "-").split("-")
     if len(parts) == 3 and all(p.isascii() and p.isdigit() for p in parts):
         if len(parts[0]) == 4:
@@ -184,8 +200,16 @@ def parse_date(value: Any, field: str) -> date:
             try:
                 return date(int(y), int(m), int(d))
             except ValueError:
-                raise InvalidInput(field, f"impossible date '{s}'") from None
-    raise InvalidInput(field, f"'{s}' is not a date (YYYY-MM-DD or DD-MM-YYYY)")
+                raise InvalidInput(
+                    field,
+                    f"impossible date '{s}'",
+                    message_id=f"tanggal '{s}' tidak ada dalam kalender",
+                ) from None
+    raise InvalidInput(
+        field,
+        f"'{s}' is not a date (YYYY-MM-DD or DD-MM-YYYY)",
+        message_id=f"'{s}' bukan tanggal (YYYY-MM-DD atau DD-MM-YYYY)",
+    )
 
 
 def age_on(born: date, on: date) -> int:
@@ -203,15 +227,31 @@ def parse_nik(value: Any, field: str = "nik") -> str:
     and a serial other than 0000. Agreement with the person is checked by `check_nik_agrees`."""
     nik = digits(value, field, 16)
     if nik[:2] not in provinces():
-        raise InvalidInput(field, f"'{nik}' starts with {nik[:2]}, which is not a province code")
+        raise InvalidInput(
+            field,
+            f"'{nik}' starts with {nik[:2]}, which is not a province code",
+            message_id=f"'{nik}' diawali {nik[:2]}, yang bukan kode provinsi",
+        )
     if nik[2:4] == "00" or nik[4:6] == "00":
-        raise InvalidInput(field, f"'{nik}' has no kabupaten/kecamatan part (00)")
+        raise InvalidInput(
+            field,
+            f"'{nik}' has no kabupaten/kecamatan part (00)",
+            message_id=f"'{nik}' tidak memuat kode kabupaten/kecamatan (00)",
+        )
     day, month = int(nik[6:8]), int(nik[8:10])
     day = day - 40 if day > 40 else day
     if not 1 <= month <= 12 or not 1 <= day <= _cal.monthrange(2000, month)[1]:
-        raise InvalidInput(field, f"'{nik}' has no possible birth date in digits 7-12")
+        raise InvalidInput(
+            field,
+            f"'{nik}' has no possible birth date in digits 7-12",
+            message_id=f"digit ke-7 sampai ke-12 dari '{nik}' bukan tanggal lahir yang mungkin",
+        )
     if nik[12:] == "0000":
-        raise InvalidInput(field, f"'{nik}' has serial 0000")
+        raise InvalidInput(
+            field,
+            f"'{nik}' has serial 0000",
+            message_id=f"nomor urut pada '{nik}' tidak boleh 0000",
+        )
     return nik
 
 
@@ -229,6 +269,8 @@ def check_nik_agrees(nik: str, born: date, sex: int) -> None:
             "nik",
             f"'{nik}' states birth date {day:02d}-{month:02d}-{yy:02d}, "
             f"but tanggal_lahir is {born.isoformat()}",
+            message_id=f"'{nik}' menyatakan tanggal lahir {day:02d}-{month:02d}-{yy:02d}, "
+            f"sedangkan tanggal_lahir {born.isoformat()}",
         )
     if nik_sex != sex:
         raise InvalidInput(
@@ -236,6 +278,9 @@ def check_nik_agrees(nik: str, born: date, sex: int) -> None:
             f"'{nik}' is a {JENIS_KELAMIN[nik_sex].lower()}'s NIK (day "
             f"{'+40' if nik_sex == PEREMPUAN else 'without +40'}), "
             f"but jenis_kelamin is {sex} ({JENIS_KELAMIN[sex]})",
+            message_id=f"'{nik}' adalah NIK {JENIS_KELAMIN[nik_sex].lower()} (tanggal "
+            f"{'+40' if nik_sex == PEREMPUAN else 'tanpa +40'}), "
+            f"sedangkan jenis_kelamin {sex} ({JENIS_KELAMIN[sex]})",
         )
 
 
@@ -293,43 +338,87 @@ def check_member(m: Mapping[str, Any], as_of: date) -> None:
     and a kepala keluarga who is not a child."""
     born = date.fromisoformat(m["tanggal_lahir"])
     if born > as_of:
-        raise InvalidInput("tanggal_lahir", f"{born.isoformat()} is in the future")
+        raise InvalidInput(
+            "tanggal_lahir",
+            f"{born.isoformat()} is in the future",
+            message_id=f"{born.isoformat()} berada di masa depan",
+        )
     age = age_on(born, as_of)
     if age > MAX_AGE:
-        raise InvalidInput("tanggal_lahir", f"{born.isoformat()} is over {MAX_AGE} years ago")
+        raise InvalidInput(
+            "tanggal_lahir",
+            f"{born.isoformat()} is over {MAX_AGE} years ago",
+            message_id=f"{born.isoformat()} lebih dari {MAX_AGE} tahun yang lalu",
+        )
     komponen, jenjang, kelas = m["komponen"], m.get("jenjang_sekolah"), m.get("kelas")
     label = f"{komponen} ({KOMPONEN[komponen]})"
     if komponen == BUMIL and m["jenis_kelamin"] != PEREMPUAN:
-        raise InvalidInput("komponen", f"{label} needs jenis_kelamin 2 (PEREMPUAN)")
+        raise InvalidInput(
+            "komponen",
+            f"{label} needs jenis_kelamin 2 (PEREMPUAN)",
+            message_id=f"{label} hanya untuk jenis_kelamin 2 (PEREMPUAN)",
+        )
+    is_age = f"anggota ini berusia {age} tahun"
     if komponen == BUMIL and age not in BUMIL_AGES:
         lo, hi = BUMIL_AGES[0], BUMIL_AGES[-1]
-        raise InvalidInput("komponen", f"{label} is for ages {lo}-{hi}; the member is {age}")
+        raise InvalidInput(
+            "komponen",
+            f"{label} is for ages {lo}-{hi}; the member is {age}",
+            message_id=f"{label} untuk usia {lo}-{hi} tahun; {is_age}",
+        )
     if komponen == USIA_DINI and age > USIA_DINI_MAX_AGE:
-        raise InvalidInput("komponen", f"{label} is for ages 0-6; the member is {age}")
+        raise InvalidInput(
+            "komponen",
+            f"{label} is for ages 0-6; the member is {age}",
+            message_id=f"{label} untuk usia 0-6 tahun; {is_age}",
+        )
     if komponen == LANSIA and age < LANSIA_AGE:
-        raise InvalidInput("komponen", f"{label} starts at {LANSIA_AGE}; the member is {age}")
+        raise InvalidInput(
+            "komponen",
+            f"{label} starts at {LANSIA_AGE}; the member is {age}",
+            message_id=f"{label} mulai usia {LANSIA_AGE} tahun; {is_age}",
+        )
     need = SCHOOL_KOMPONEN.get(komponen)
     if need is not None:
         if jenjang != need:
             raise InvalidInput(
-                "jenjang_sekolah", f"komponen {label} needs jenjang_sekolah {need}, got {jenjang}"
+                "jenjang_sekolah",
+                f"komponen {label} needs jenjang_sekolah {need}, got {jenjang}",
+                message_id=f"komponen {label} memerlukan jenjang_sekolah {need}, bukan "
+                f"{'kosong' if jenjang is None else jenjang}",
             )
         if kelas is None:
-            raise InvalidInput("kelas", f"komponen {label} needs a kelas")
+            raise InvalidInput(
+                "kelas",
+                f"komponen {label} needs a kelas",
+                message_id=f"komponen {label} harus disertai kelas",
+            )
         if age >= SCHOOL_MAX_AGE:
-            raise InvalidInput("komponen", f"{label} is for children under 21; member is {age}")
+            raise InvalidInput(
+                "komponen",
+                f"{label} is for children under 21; member is {age}",
+                message_id=f"{label} untuk anak di bawah 21 tahun; {is_age}",
+            )
     if m.get("hubungan_keluarga") == KEPALA_KELUARGA and age < KEPALA_KELUARGA_MIN_AGE:
         raise InvalidInput(
             "hubungan_keluarga",
             f"a kepala keluarga (1) is at least {KEPALA_KELUARGA_MIN_AGE} years old; "
             f"the member is {age}",
+            message_id=f"kepala keluarga (1) sekurang-kurangnya berusia "
+            f"{KEPALA_KELUARGA_MIN_AGE} tahun; {is_age}",
         )
     if kelas is not None and jenjang is None:
-        raise InvalidInput("jenjang_sekolah", "is required when kelas is given")
+        raise InvalidInput(
+            "jenjang_sekolah",
+            "is required when kelas is given",
+            message_id="wajib diisi bila kelas diisi",
+        )
     if jenjang is not None and kelas is not None and kelas not in KELAS[jenjang]:
         r = KELAS[jenjang]
         raise InvalidInput(
-            "kelas", f"{kelas} is not a {JENJANG_SEKOLAH[jenjang]} class ({r[0]}-{r[-1]})"
+            "kelas",
+            f"{kelas} is not a {JENJANG_SEKOLAH[jenjang]} class ({r[0]}-{r[-1]})",
+            message_id=f"{kelas} bukan kelas {JENJANG_SEKOLAH[jenjang]} ({r[0]}-{r[-1]})",
         )
 
 
@@ -350,9 +439,17 @@ def participant_code(region: str, year: int, sequence: int) -> str:
     """Kode peserta: region + year + sequence (seed 002). The seed's example uses the 7-digit BPS
     kecamatan code (3271010 16 00001); we use the Kemendagri kecamatan code (6 digits)."""
     if len(region) < 6:
-        raise InvalidInput("kode_wilayah", f"needs a kecamatan or desa code, got '{region}'")
+        raise InvalidInput(
+            "kode_wilayah",
+            f"needs a kecamatan or desa code, got '{region}'",
+            message_id=f"harus berupa kode kecamatan atau desa, bukan '{region}'",
+        )
     if not 1 <= sequence < 10**SEQUENCE_DIGITS:
-        raise InvalidInput("sequence", f"{sequence} does not fit {SEQUENCE_DIGITS} digits")
+        raise InvalidInput(
+            "sequence",
+            f"{sequence} does not fit {SEQUENCE_DIGITS} digits",
+            message_id=f"{sequence} tidak muat dalam {SEQUENCE_DIGITS} digit",
+        )
     return f"{region[:6]}{year % 100:02d}{sequence:0{SEQUENCE_DIGITS}d}"
 
 

@@ -36,12 +36,16 @@ class Table:
 def open_table(path: str | Path, required: Sequence[str]) -> Table:
     p = Path(path)
     if not p.is_file():
-        raise InvalidInput("file", f"{p} does not exist")
+        raise InvalidInput("file", f"{p} does not exist", message_id=f"berkas {p} tidak ada")
     table = _excel(p) if p.suffix.lower() in EXCEL_SUFFIXES else _csv(p)
     missing = [c for c in required if c not in table.header]
     if missing:
         table.close()
-        raise InvalidInput("file", f"{p.name} lacks the columns: {', '.join(missing)}")
+        raise InvalidInput(
+            "file",
+            f"{p.name} lacks the columns: {', '.join(missing)}",
+            message_id=f"{p.name} tidak memiliki kolom: {', '.join(missing)}",
+        )
     return table
 
 
@@ -52,7 +56,9 @@ def _csv(p: Path) -> Table:
         first = text.readline()
     except UnicodeDecodeError as e:
         text.close()
-        raise InvalidInput("file", f"{p.name} is not UTF-8 text: {e}") from None
+        raise InvalidInput(
+            "file", f"{p.name} is not UTF-8 text: {e}", message_id=f"{p.name} bukan teks UTF-8: {e}"
+        ) from None
     # Indonesian spreadsheets often export with ';' (the decimal separator is ',').
     delimiter = ";" if first.count(";") > first.count(",") else ","
     header = [h.strip().lower() for h in next(csv.reader([first], delimiter=delimiter), [])]
@@ -61,7 +67,9 @@ def _csv(p: Path) -> Table:
         try:
             return next(csv.reader((physical,), delimiter=delimiter), [])
         except csv.Error as e:  # a NUL byte, a field over the size limit: not a CSV
-            raise InvalidInput("file", f"{p.name} line {line}: {e}") from None
+            raise InvalidInput(
+                "file", f"{p.name} line {line}: {e}", message_id=f"{p.name} baris {line}: {e}"
+            ) from None
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
         # One record per physical line: a quote opened and never closed spoils only its own
@@ -99,7 +107,11 @@ def _csv(p: Path) -> Table:
                     if v and any(x.strip() for x in v):
                         yield start + i, v
         except UnicodeDecodeError as e:
-            raise InvalidInput("file", f"{p.name} near line {line + 1}: {e}") from None
+            raise InvalidInput(
+                "file",
+                f"{p.name} near line {line + 1}: {e}",
+                message_id=f"{p.name} sekitar baris {line + 1}: {e}",
+            ) from None
 
     return Table(header, rows(), p.stat().st_size, raw.tell, text.close)
 
@@ -110,7 +122,11 @@ def _excel(p: Path) -> Table:
     try:
         wb = load_workbook(p, read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 - any unreadable workbook is the caller's bad input
-        raise InvalidInput("file", f"{p.name} is not a readable Excel workbook: {e}") from None
+        raise InvalidInput(
+            "file",
+            f"{p.name} is not a readable Excel workbook: {e}",
+            message_id=f"{p.name} bukan buku kerja Excel yang dapat dibaca: {e}",
+        ) from None
     ws = wb.worksheets[0]
     it = ws.iter_rows(values_only=True)
     header = [str(h or "").strip().lower() for h in next(it, ())]
@@ -125,12 +141,16 @@ def _excel(p: Path) -> Table:
     return Table(header, rows(), ws.max_row or 0, lambda: done[0], wb.close)
 
 
-def as_record(header: Sequence[str], values: Sequence[Any]) -> dict[str, Any] | str:
-    """A row as {column: value}, or why it cannot be one."""
+def as_record(header: Sequence[str], values: Sequence[Any]) -> dict[str, Any] | InvalidInput:
+    """A row as {column: value}, or why it cannot be one (the error to raise, field `row`)."""
     if "\x00" in "".join(map(str, values)):  # None is 'None': no NUL
-        return "row: contains a NUL character"
+        return InvalidInput("row", "contains a NUL character", message_id="memuat karakter NUL")
     if len(values) > len(header) and any(str(v or "").strip() for v in values[len(header) :]):
-        return f"row: has {len(values)} fields, the header has {len(header)}"
+        return InvalidInput(
+            "row",
+            f"has {len(values)} fields, the header has {len(header)}",
+            message_id=f"berisi {len(values)} kolom, sedangkan baris judul {len(header)} kolom",
+        )
     padded = list(values) + [None] * (len(header) - len(values))
     return dict(zip(header, padded, strict=False))
 

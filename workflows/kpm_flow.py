@@ -69,7 +69,9 @@ def province_codes(provinces: list[str] | None) -> list[str] | None:
                 raise UnknownRegion(code)
         except UnknownRegion:
             raise InvalidInput(
-                "province", f"'{p}' is not a province code (2 digits, e.g. 32 Jawa Barat)"
+                "province",
+                f"'{p}' is not a province code (2 digits, e.g. 32 Jawa Barat)",
+                message_id=f"'{p}' bukan kode provinsi (2 digit, mis. 32 Jawa Barat)",
             ) from None
         out.append(code)
     return out

@@ -103,8 +103,8 @@ def _parsed(table: Any, now: datetime) -> Iterator[tuple[int, Any]]:
     for line, values in table.rows:
         record = as_record(header, values)
         try:
-            if isinstance(record, str):
-                raise InvalidInput(*record.split(": ", 1))
+            if isinstance(record, InvalidInput):
+                raise record
             yield line, parse(record)
         except InvalidInput as e:
             yield line, str(e)

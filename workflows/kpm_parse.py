@@ -40,18 +40,26 @@ def nested(data: Mapping[str, Any], key: str, kind: type) -> Any:
         try:
             value = json.loads(value)
         except ValueError:
-            raise InvalidInput(key, "is not valid JSON") from None
+            raise InvalidInput(key, "is not valid JSON", message_id="bukan JSON yang sah") from None
     if not isinstance(value, kind):
-        raise InvalidInput(key, f"must be a JSON {'object' if kind is dict else 'list'}")
+        raise InvalidInput(
+            key,
+            f"must be a JSON {'object' if kind is dict else 'list'}",
+            message_id=f"harus berupa {'objek' if kind is dict else 'daftar'} JSON",
+        )
     return value
 
 
 def choice(data: Mapping[str, Any], key: str, options: tuple[str, ...]) -> str:
     value = str(data.get(key) or "").strip().lower()
     if not value:
-        raise InvalidInput(key, "is required")
+        raise InvalidInput(key, "is required", message_id="wajib diisi")
     if value not in options:
-        raise InvalidInput(key, f"unknown value '{value}'; expected one of: {', '.join(options)}")
+        raise InvalidInput(
+            key,
+            f"unknown value '{value}'; expected one of: {', '.join(options)}",
+            message_id=f"nilai '{value}' tidak dikenal; pilihan: {', '.join(options)}",
+        )
     return value
 
 
@@ -63,23 +71,44 @@ def period(value: Any, field: str = "periode") -> str:
             return s
     except ValueError:
         pass
-    raise InvalidInput(field, f"'{s}' is not a month (YYYY-MM)")
+    raise InvalidInput(
+        field, f"'{s}' is not a month (YYYY-MM)", message_id=f"'{s}' bukan bulan (YYYY-MM)"
+    )
 
 
 def region(value: Any) -> str:
+    raw = str(value or "")
     try:
-        code = get_region(normalize_region_code(str(value or ""))).code
+        code = normalize_region_code(raw)
     except UnknownRegion as e:
-        raise InvalidInput("kode_wilayah", str(e)) from None
+        raise InvalidInput(
+            "kode_wilayah",
+            str(e),
+            message_id=f"kode wilayah tidak sah: {raw!r} (2, 4, 6 atau 10 digit, boleh bertitik)",
+        ) from None
+    try:
+        code = get_region(code).code
+    except UnknownRegion as e:
+        raise InvalidInput(
+            "kode_wilayah", str(e), message_id=f"kode wilayah tidak dikenal: {code}"
+        ) from None
     if len(code) != 10:
-        raise InvalidInput("kode_wilayah", f"needs a desa/kelurahan code (10 digits), got {code}")
+        raise InvalidInput(
+            "kode_wilayah",
+            f"needs a desa/kelurahan code (10 digits), got {code}",
+            message_id=f"harus berupa kode desa/kelurahan (10 digit), bukan {code}",
+        )
     return code
 
 
 def member_number(value: Any, field: str) -> str:
     s = str(value or "").strip()
     if not (s.isascii() and s.isdigit() and 1 <= int(s) <= 99):
-        raise InvalidInput(field, f"'{s}' is not a member number (01-99)")
+        raise InvalidInput(
+            field,
+            f"'{s}' is not a member number (01-99)",
+            message_id=f"'{s}' bukan nomor anggota (01-99)",
+        )
     return C.member_no(int(s))
 
 
@@ -90,11 +119,17 @@ def _members(rows: list[Any], field: str) -> list[dict[str, Any]]:
             out.append(row)
             continue
         if not isinstance(row, Mapping):
-            raise InvalidInput(f"{field}[{i}]", "must be an object of member fields")
+            raise InvalidInput(
+                f"{field}[{i}]",
+                "must be an object of member fields",
+                message_id="harus berupa objek berisi data anggota",
+            )
         try:
             out.append(C.normalize_member(row))
         except InvalidInput as e:
-            raise InvalidInput(f"{field}[{i}].{e.field}", e.message) from None
+            raise InvalidInput(
+                f"{field}[{i}].{e.field}", e.message, message_id=e.message_id
+            ) from None
     return out
 
 
@@ -118,15 +153,23 @@ def member_changes(data: Mapping[str, Any], key: str = "anggota") -> dict[str, d
     for no, fields in nested(data, key, dict).items():
         num = member_number(no, key)
         if not isinstance(fields, Mapping) or not fields:
-            raise InvalidInput(f"{key}.{num}", "must be an object of changed fields")
+            raise InvalidInput(
+                f"{key}.{num}",
+                "must be an object of changed fields",
+                message_id="harus berupa objek berisi data yang diubah",
+            )
         out[num] = {}
         for f, v in fields.items():
             if f not in FIELD_PARSERS:
-                raise InvalidInput(f"{key}.{num}.{f}", "is not a member field")
+                raise InvalidInput(
+                    f"{key}.{num}.{f}", "is not a member field", message_id="bukan data anggota"
+                )
             try:
                 out[num][f] = FIELD_PARSERS[f](v)
             except InvalidInput as e:
-                raise InvalidInput(f"{key}.{num}.{e.field}", e.message) from None
+                raise InvalidInput(
+                    f"{key}.{num}.{e.field}", e.message, message_id=e.message_id
+                ) from None
     return out
 
 
@@ -135,10 +178,18 @@ def registration(data: Mapping[str, Any]) -> dict[str, Any]:
     code = C.digits(data.get("kode_peserta"), "kode_peserta", C.PARTICIPANT_CODE_LENGTH)
     where = region(data.get("region") or data.get("kode_wilayah"))
     if code[:6] != where[:6]:
-        raise InvalidInput("kode_peserta", f"{code} does not start with the kecamatan {where[:6]}")
+        raise InvalidInput(
+            "kode_peserta",
+            f"{code} does not start with the kecamatan {where[:6]}",
+            message_id=f"{code} tidak diawali kode kecamatan {where[:6]}",
+        )
     members = _members(nested(data, "anggota", list), "anggota")
     if not members:
-        raise InvalidInput("anggota", "a household needs at least one member")
+        raise InvalidInput(
+            "anggota",
+            "a household needs at least one member",
+            message_id="rumah tangga harus memiliki sekurang-kurangnya satu anggota",
+        )
     return {
         "no_kk": C.digits(data.get("no_kk"), "no_kk", 16),
         "region": where,
@@ -172,9 +223,13 @@ def verification(data: Mapping[str, Any]) -> dict[str, Any]:
         elif str(v).strip().lower() in ("0", "tidak", "false", "tidak_hadir"):
             hadir[num] = False
         else:
-            raise InvalidInput(f"hadir.{num}", f"'{v}' is not 1 (attended) or 0 (did not)")
+            raise InvalidInput(
+                f"hadir.{num}",
+                f"'{v}' is not 1 (attended) or 0 (did not)",
+                message_id=f"'{v}' bukan 1 (hadir) atau 0 (tidak hadir)",
+            )
     if not hadir:
-        raise InvalidInput("hadir", "lists no member")
+        raise InvalidInput("hadir", "lists no member", message_id="tidak menyebut satu anggota pun")
     return {"periode": period(data.get("periode")), "hadir": hadir}
 
 
@@ -193,7 +248,12 @@ def data_update(data: Mapping[str, Any]) -> dict[str, Any]:
     if removed:
         out["hapus"] = removed
     if not out:
-        raise InvalidInput("anggota", "a data update changes, adds (tambah) or removes (hapus)")
+        raise InvalidInput(
+            "anggota",
+            "a data update changes, adds (tambah) or removes (hapus)",
+            message_id="pemutakhiran data harus mengubah, menambah (tambah) atau menghapus "
+            "(hapus) anggota",
+        )
     return out
 
 
@@ -219,7 +279,11 @@ def exit_reason(data: Mapping[str, Any]) -> dict[str, Any]:
 def correction(data: Mapping[str, Any]) -> dict[str, Any]:
     changes = member_changes(data)
     if not changes:
-        raise InvalidInput("anggota", "a correction changes at least one member field")
+        raise InvalidInput(
+            "anggota",
+            "a correction changes at least one member field",
+            message_id="koreksi harus mengubah sekurang-kurangnya satu data anggota",
+        )
     pengaduan = C.text(data.get("pengaduan"), "pengaduan", limit=40)
     return {"pengaduan": pengaduan, "anggota": changes}
 

@@ -97,15 +97,17 @@ def living_heads(members: Members) -> int:
     )
 
 
-def member_problems(members: Members, as_of: date) -> list[str]:
-    """Every problem of these members as of a date ('member 02: field: message'); [] if none."""
+def member_problems(members: Members, as_of: date) -> list[tuple[str, str]]:
+    """Every problem of these members as of a date, in Bahasa Indonesia and in English
+    ('anggota 02: field: pesan', 'member 02: field: message'); [] if none."""
     problems = []
     for no, m in sorted(members.items()):
         try:
             C.check_nik_agrees(m["nik"], date.fromisoformat(m["tanggal_lahir"]), m["jenis_kelamin"])
             C.check_member(m, as_of)
         except C.InvalidInput as e:
-            problems.append(f"member {no}: {e}")
+            said = e.message_id or e.message
+            problems.append((f"anggota {no}: {e.field}: {said}", f"member {no}: {e}"))
     return problems
 
 

@@ -56,13 +56,17 @@ def parse_row(record: dict[str, Any]) -> tuple[str, str, str, bool]:
     try:
         hadir = P.verification({"periode": periode, "hadir": {"1": record.get("hadir")}})
     except InvalidInput as e:  # said of this row's column, not of a member number
-        raise InvalidInput("hadir", e.message) from None
+        raise InvalidInput("hadir", e.message, message_id=e.message_id) from None
     attended = hadir["hadir"]["01"]
     kode = record.get("kode_anggota")
     if kode not in (None, ""):
         return periode, "kode", "".join(C.split_member_code(kode)), attended
     if record.get("nik") in (None, ""):
-        raise InvalidInput("kode_anggota", "a row names its member by kode_anggota or nik")
+        raise InvalidInput(
+            "kode_anggota",
+            "a row names its member by kode_anggota or nik",
+            message_id="setiap baris harus menyebut anggotanya dengan kode_anggota atau nik",
+        )
     return periode, "nik", C.parse_nik(record.get("nik")), attended
 
 
@@ -78,7 +82,11 @@ def verify_file(
     table = open_table(path, REQUIRED)
     if "kode_anggota" not in table.header and "nik" not in table.header:
         table.close()
-        raise InvalidInput("file", "needs a kode_anggota or a nik column")
+        raise InvalidInput(
+            "file",
+            "needs a kode_anggota or a nik column",
+            message_id="harus memiliki kolom kode_anggota atau nik",
+        )
     with Staging() as stage, progress_bar(progress) as bar:
         reading = bar.add_task("membaca / reading", total=table.size or None)
         pending: list[tuple[int, tuple[str, str, str, bool]]] = []
@@ -87,8 +95,8 @@ def verify_file(
                 report.rows += 1
                 record = as_record(table.header, values)
                 try:
-                    if isinstance(record, str):
-                        raise InvalidInput(*record.split(": ", 1))
+                    if isinstance(record, InvalidInput):
+                        raise record
                     pending.append((line, parse_row(record)))
                 except InvalidInput as e:
                     report.reject(line, str(e))

@@ -6,12 +6,21 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from api.i18n import LABELS, label
+from engine.errors import GuardRejected, InvalidInput, Reason
 from workflows import default_registry
+from workflows import kpm_codes as C
+from workflows import kpm_files as F
+from workflows import kpm_parse as P
+from workflows import kpm_verify as V
 
 REGISTRY = default_registry()
 
@@ -31,11 +40,25 @@ def test_every_command_and_event_of_a_workflow_has_a_label_in_both_languages(nam
 
 
 # ------------------------------------------------------------------------------ refusals
-# Where a refusal is made for the complaint, KKN and discipline workflows: the modules of their
-# guards, parsers and effects, the engine's decider (its own guards and input checks) and the
-# staff register they act on. Their texts reach the officer pages, which speak Indonesian.
-REFUSING_WORKFLOWS = ("complaint", "kkn", "discipline")
-ALSO_REFUSING = ("engine.machine", "engine.errors", "workflows.staff")
+# Where a refusal is made for the complaint, KKN, discipline and KPM workflows: the modules of
+# their guards, parsers and effects, the engine's decider (its own guards and input checks), the
+# staff register they act on, and the KPM modules its guards, parsers, import, monthly
+# verification and data control call into (codes, files, rules, the register). Their texts reach
+# the officer pages, which speak Indonesian.
+REFUSING_WORKFLOWS = ("complaint", "kkn", "discipline", "kpm")
+ALSO_REFUSING = (
+    "engine.machine",
+    "engine.errors",
+    "workflows.staff",
+    "workflows.kpm_codes",
+    "workflows.kpm_parse",
+    "workflows.kpm_files",
+    "workflows.kpm_verify",
+    "workflows.kpm_import",
+    "workflows.kpm_flow",
+    "workflows.kpm_rules",
+    "workflows.kpm_store",
+)
 
 
 def _refusing_modules() -> list[str]:
@@ -60,7 +83,7 @@ def _calls(module: str, names: set[str]) -> list[ast.Call]:
 
 
 @pytest.mark.parametrize("module", _refusing_modules())
-def test_every_refusal_of_the_complaint_kkn_and_discipline_workflows_says_it_in_indonesian(
+def test_every_refusal_of_the_complaint_kkn_discipline_and_kpm_workflows_says_it_in_indonesian(
     module: str,
 ) -> None:
     """Every guard reason carries an Indonesian text of its own (not the English one), and
@@ -81,6 +104,232 @@ def test_every_refusal_of_the_complaint_kkn_and_discipline_workflows_says_it_in_
 
 def test_the_refusing_modules_are_found_from_the_workflows() -> None:
     found = _refusing_modules()
-    for module in ("workflows.complaint", "workflows.kkn", "workflows.discipline"):
+    for module in ("workflows.complaint", "workflows.kkn", "workflows.discipline", "workflows.kpm"):
         assert module in found
     assert "workflows.guards" in found  # shared guards (actor_covers_region)
+
+
+# ------------------------------------------------------------------------------- KPM texts
+# Words an English text is made of and a Bahasa Indonesia one never is (field names, codes and
+# programme terms are the same in both and are not listed).
+ENGLISH_WORDS = frozenset(
+    {
+        "the",
+        "is",
+        "are",
+        "not",
+        "needs",
+        "has",
+        "have",
+        "of",
+        "for",
+        "and",
+        "or",
+        "in",
+        "at",
+        "by",
+        "a",
+        "an",
+        "member",
+        "members",
+        "complaint",
+        "household",
+        "appears",
+        "twice",
+        "would",
+        "be",
+        "left",
+        "name",
+        "new",
+        "same",
+        "years",
+        "ages",
+        "starts",
+        "got",
+        "must",
+        "expected",
+        "unknown",
+        "required",
+        "longer",
+        "than",
+        "digits",
+        "number",
+        "stored",
+        "lacks",
+        "does",
+        "exist",
+        "line",
+        "near",
+        "readable",
+        "contains",
+        "fields",
+        "header",
+        "row",
+        "lists",
+    }
+)
+
+
+def _english_in(text: str) -> list[str]:
+    return sorted(set(re.findall(r"[a-z]+", text.lower())) & ENGLISH_WORDS)
+
+
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d+", text))
+
+
+def _member(**kw: Any) -> dict[str, Any]:
+    return {
+        "nik": "3271010101800001",
+        "tanggal_lahir": "1980-01-01",
+        "jenis_kelamin": 1,
+        "hubungan_keluarga": 3,
+        "komponen": 9,
+        **kw,
+    }
+
+
+ON = date(2026, 3, 2)
+BAD_KPM_INPUT: dict[str, Callable[[], Any]] = {
+    "text required": lambda: C.text(" ", "nama"),
+    "text too long": lambda: C.text("x" * 201, "nama"),
+    "digits from a spreadsheet number": lambda: C.digits(3.271e15, "no_kk", 16),
+    "digits short": lambda: C.digits("123", "no_kk", 16),
+    "code required": lambda: C.code("", "komponen", C.KOMPONEN),
+    "code unused 3": lambda: C.code(3, "komponen", C.KOMPONEN),
+    "code unknown": lambda: C.code("x", "jenis_kelamin", C.JENIS_KELAMIN),
+    "date required": lambda: C.parse_date("", "tanggal"),
+    "date impossible": lambda: C.parse_date("31-02-2026", "tanggal"),
+    "not a date": lambda: C.parse_date("kemarin", "tanggal"),
+    "nik province": lambda: C.parse_nik("9971010101800001"),
+    "nik no kecamatan": lambda: C.parse_nik("3271000101800001"),
+    "nik birth digits": lambda: C.parse_nik("3271013201800001"),
+    "nik serial": lambda: C.parse_nik("3271010101800000"),
+    "nik birth date": lambda: C.check_nik_agrees("3271010101800001", date(1980, 1, 2), 1),
+    "nik sex": lambda: C.check_nik_agrees("3271010101800001", date(1980, 1, 1), 2),
+    "born in the future": lambda: C.check_member(_member(tanggal_lahir="2027-01-01"), ON),
+    "born too long ago": lambda: C.check_member(_member(tanggal_lahir="1900-01-01"), ON),
+    "bumil a man": lambda: C.check_member(_member(komponen=1), ON),
+    "bumil a child": lambda: C.check_member(
+        _member(komponen=1, jenis_kelamin=2, tanggal_lahir="2023-01-01"), ON
+    ),
+    "usia dini too old": lambda: C.check_member(
+        _member(komponen=2, tanggal_lahir="2015-01-01"), ON
+    ),
+    "lansia too young": lambda: C.check_member(_member(komponen=8), ON),
+    "sd without jenjang": lambda: C.check_member(_member(komponen=4, kelas=3), ON),
+    "sd without kelas": lambda: C.check_member(_member(komponen=4, jenjang_sekolah=1), ON),
+    "sd over 21": lambda: C.check_member(_member(komponen=4, jenjang_sekolah=1, kelas=3), ON),
+    "a child heads": lambda: C.check_member(
+        _member(hubungan_keluarga=1, tanggal_lahir="2016-01-01"), ON
+    ),
+    "kelas without jenjang": lambda: C.check_member(_member(kelas=3), ON),
+    "kelas of another jenjang": lambda: C.check_member(_member(jenjang_sekolah=1, kelas=8), ON),
+    "participant code region": lambda: C.participant_code("3271", 2026, 1),
+    "participant code sequence": lambda: C.participant_code("3271011001", 2026, 100_000),
+    "not json": lambda: P.nested({"anggota": "{"}, "anggota", dict),
+    "json of the wrong kind": lambda: P.nested({"anggota": "[]"}, "anggota", dict),
+    "choice required": lambda: P.choice({}, "hasil", P.VALIDATION_RESULTS),
+    "choice unknown": lambda: P.choice({"hasil": "x"}, "hasil", P.VALIDATION_RESULTS),
+    "period": lambda: P.period("2026-13"),
+    "region malformed": lambda: P.region("32x"),
+    "region unknown": lambda: P.region("3271019999"),
+    "region not a desa": lambda: P.region("3271"),
+    "member number": lambda: P.member_number("100", "nomor_anggota"),
+    "member row not an object": lambda: P.registration(
+        {"kode_peserta": "3271012600001", "region": "3271011001", "anggota": [1]}
+    ),
+    "member row field": lambda: P.registration(
+        {"kode_peserta": "3271012600001", "region": "3271011001", "anggota": [_member(nik="1")]}
+    ),
+    "kode peserta elsewhere": lambda: P.registration(
+        {"kode_peserta": "3273012600001", "region": "3271011001"}
+    ),
+    "no member": lambda: P.registration({"kode_peserta": "3271012600001", "region": "3271011001"}),
+    "changes not an object": lambda: P.member_changes({"anggota": {"01": []}}),
+    "not a member field": lambda: P.member_changes({"anggota": {"01": {"warna": "x"}}}),
+    "a changed field": lambda: P.member_changes({"anggota": {"01": {"komponen": 3}}}),
+    "attendance value": lambda: P.verification({"periode": "2026-02", "hadir": {"01": "x"}}),
+    "attendance of nobody": lambda: P.verification({"periode": "2026-02", "hadir": {}}),
+    "an empty data update": lambda: P.data_update({}),
+    "an empty correction": lambda: P.correction({"pengaduan": "ADU-2026-000001"}),
+    "verify row without member": lambda: V.parse_row({"periode": "2026-02", "hadir": "1"}),
+    "verify row attendance": lambda: V.parse_row({"periode": "2026-02", "hadir": "x"}),
+    "file missing": lambda: F.open_table("/nonexistent/kpm.csv", ["nik"]),
+    "province": lambda: kpm_flow().province_codes(["3271"]),
+    "control day": lambda: kpm_flow().control_day("kemarin", datetime(2026, 3, 2, tzinfo=UTC)),
+}
+
+
+def kpm_flow() -> Any:
+    return importlib.import_module("workflows.kpm_flow")  # imports prefect: only when asked
+
+
+@pytest.mark.parametrize("case", sorted(BAD_KPM_INPUT))
+def test_every_bad_kpm_input_is_said_in_indonesian_with_the_same_values(case: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        BAD_KPM_INPUT[case]()
+    e = err.value
+    assert e.message_id and e.message_id != e.message
+    assert _english_in(e.message_id) == [], e.message_id
+    assert _numbers(e.message_id) == _numbers(e.message), (e.message_id, e.message)
+
+
+def test_a_row_that_cannot_be_a_record_says_why_in_both_languages() -> None:
+    for values in (["a\x00"], ["1", "2", "3"]):
+        error = F.as_record(["nik", "nama"], values)
+        assert isinstance(error, InvalidInput) and error.field == "row"
+        assert error.message_id and _english_in(error.message_id) == []
+        assert _numbers(error.message_id) == _numbers(error.message)
+    assert F.as_record(["nik", "nama"], ["1"]) == {"nik": "1", "nama": None}
+
+
+def _kpm_refusal(*args: Any, **kw: Any) -> Reason:
+    from tests.unit.test_kpm_workflow import decide
+
+    with pytest.raises(GuardRejected) as err:
+        decide(*args, **kw)
+    (reason,) = (r for r in err.value.reasons if r.key != "nik_not_checked")
+    return reason
+
+
+def test_a_kpm_household_s_invalid_members_are_told_in_indonesian() -> None:
+    from tests.unit.test_kpm_workflow import FREE, registration, state_at
+
+    lansia = _kpm_refusal(state_at("peserta"), "pemutakhiran", {"anggota": {"03": {"komponen": 8}}})
+    assert (
+        lansia.en
+        == "invalid members: member 03: komponen: 8 (LANSIA) starts at 60; the member is 10"
+    )
+    assert lansia.id == (
+        "data anggota tidak sah: anggota 03: komponen: 8 (LANSIA) mulai usia 60 tahun; "
+        "anggota ini berusia 10 tahun"
+    )
+    two_heads = registration()
+    two_heads["anggota"][1] = {**two_heads["anggota"][1], "hubungan_keluarga": 1}
+    twice = registration()
+    twice["anggota"][2] = {**twice["anggota"][1]}
+    no_head = {"hapus": {"01": "pindah_kk"}}
+    for reason in (
+        _kpm_refusal(None, "daftar", two_heads, free_niks=FREE),
+        _kpm_refusal(None, "daftar", twice, free_niks=FREE),
+        _kpm_refusal(state_at("peserta"), "pemutakhiran", no_head),
+    ):
+        assert reason.key == "member_data_invalid"
+        assert _english_in(reason.id) == [], reason.id
+        assert _numbers(reason.id) == _numbers(reason.en)
+
+
+def test_a_kpm_correction_that_is_not_approved_is_told_in_indonesian() -> None:
+    from tests.unit.test_kpm_workflow import COMMANDS, state_at
+
+    other = {"type": "pembayaran", "level": "kabupaten", "household": "KPM-2026-000009"}
+    reason = _kpm_refusal(state_at("peserta"), "koreksi", COMMANDS["koreksi"][1], pengaduan=other)
+    assert reason.id == (
+        "koreksi tidak sah: jenis pengaduan pembayaran bukan data_peserta/komitmen; "
+        "pengaduan tidak berada di tingkat pusat; "
+        "pengaduan ini mengenai rumah tangga KPM-2026-000009"
+    )
+    unknown = _kpm_refusal(state_at("peserta"), "koreksi", COMMANDS["koreksi"][1], pengaduan={})
+    assert unknown.id == "koreksi tidak sah: pengaduan tidak dikenal"
+    assert unknown.en == "not approvable: unknown complaint"
