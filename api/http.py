@@ -27,6 +27,7 @@ from engine.errors import (
     InvalidInput,
     NotFound,
     NotPermitted,
+    StoredDataUnreadable,
     TransitionNotAllowed,
 )
 from engine.state import Actor
@@ -111,6 +112,7 @@ STATUS = {
     TransitionNotAllowed: 409,
     ConcurrencyConflict: 409,
     AlreadyRunning: 409,
+    StoredDataUnreadable: 409,  # the store was altered outside pkh; the request is fine
     GuardRejected: 422,
     InvalidInput: 422,
     NotPermitted: 403,

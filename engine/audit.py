@@ -263,7 +263,7 @@ def sealed_changes(
             detail = f"{today[0]} events that {checkpoint} did not seal (added afterwards)"
         elif today is None:
             detail = f"{checkpoint} sealed it at version {then[0]}; all its events are gone"
-        elif today[0] < then[0]:
+        elif type(today[0]) is int and type(then[0]) is int and today[0] < then[0]:
             detail = (
                 f"{checkpoint} sealed it at version {then[0]}; it now ends at version "
                 f"{today[0]}: events removed"

@@ -126,6 +126,31 @@ class AlreadyRunning(EngineError):
         return {**super().as_dict(), "run_id": self.run_id}
 
 
+class StoredDataUnreadable(EngineError):
+    """A stored event or case row cannot be read as the engine wrote it (JSON that does not
+    parse, a date that is not one): the store was altered behind the engine's back. The case's
+    history cannot be shown, replayed or changed until it is repaired; `pkh audit verify`
+    reports every such row. Nothing about the request is wrong (HTTP 409, exit 1)."""
+
+    code = "stored_data_unreadable"
+
+    def __init__(self, case_id: str, version: int | None, column: str, detail: str) -> None:
+        where = f"case {case_id}" + (f" version {version}" if version is not None else "")
+        super().__init__(
+            f"{where}: the stored {column} cannot be read ({detail}); the store was altered "
+            "outside pkh: `pkh audit verify --all` lists every such row"
+        )
+        self.case_id, self.version, self.column, self.detail = case_id, version, column, detail
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            **super().as_dict(),
+            "case_id": self.case_id,
+            "version": self.version,
+            "column": self.column,
+        }
+
+
 class InvalidInput(EngineError):
     """A value is malformed or unknown; names the field."""
 

@@ -157,8 +157,17 @@ class Database:
             if snapshot and self.dialect == "postgresql":
                 # reset by the pool when the connection goes back
                 conn.execution_options(isolation_level="REPEATABLE READ")
-            with _joined(conn, flush=False) as session:
-                yield session
+            try:
+                with _joined(conn, flush=False) as session:
+                    yield session
+            except BaseException:
+                if self.dialect == "sqlite":
+                    # A read that failed may have left a statement stopped mid-way (a row that
+                    # could not be converted); an open statement keeps its read snapshot, and
+                    # Python's sqlite3 does not reset it on rollback: pooled again, the
+                    # connection would show that moment to every later read. It is closed.
+                    conn.invalidate()
+                raise
 
     def _writer_connection(self) -> sa.Connection:
         """SQLite: the one writing connection of this process, kept between transactions

@@ -192,8 +192,22 @@ class Prepared:
         return Result(self, dialect, cursor, plan.rows, owned=kept is None)
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A row one of whose stored values its column's type cannot read (a datetime that is not
+    one, JSON that does not parse: a store altered behind the engine's back), in place of the
+    row where the caller reads leniently. `raw` holds the row's values as the driver gave
+    them, by column name."""
+
+    raw: Mapping[str, Any]
+    column: str
+    error: str
+
+
 class Result:
-    """What callers ask of a result: rows (named tuples), the first row, a scalar, rowcount."""
+    """What callers ask of a result: rows (named tuples), the first row, a scalar, rowcount.
+    `lenient` reads give an `Unreadable` for a row a value of which cannot be converted,
+    instead of raising for the whole result."""
 
     def __init__(
         self, prepared: Prepared, dialect: Any, cursor: Any, rows: bool | None, *, owned: bool
@@ -211,28 +225,44 @@ class Result:
         if self._owned:
             self._cursor.close()
 
-    def _make(self, raw: Sequence[Any]) -> Any:
-        return self._convert([raw])[0]
+    def _make(self, raw: Sequence[Any], lenient: bool = False) -> Any:
+        return self._convert([raw], lenient)[0]
 
-    def _convert(self, raws: Sequence[Sequence[Any]]) -> list[Any]:
+    def _convert(self, raws: Sequence[Sequence[Any]], lenient: bool = False) -> list[Any]:
         rows = self._prepared._result(self._dialect, self._cursor)
         make, procs = rows.make, rows.procs
         out = []
-        for raw in raws:
-            values = list(raw)
-            for i, p in procs:
-                values[i] = p(values[i])
-            out.append(make(values))
+        try:
+            for raw in raws:
+                values = list(raw)
+                for i, p in procs:
+                    values[i] = p(values[i])
+                out.append(make(values))
+        except (ValueError, TypeError, AttributeError):
+            if not lenient:
+                raise
+            return [self._one_by_one(raw, make, procs) for raw in raws]
         return out
 
-    def first(self) -> Any:
+    def _one_by_one(self, raw: Sequence[Any], make: Any, procs: Any) -> Any:
+        values = list(raw)
+        for i, p in procs:
+            try:
+                values[i] = p(values[i])
+            except (ValueError, TypeError, AttributeError) as e:
+                names = [d[0] for d in self._cursor.description]
+                return Unreadable(dict(zip(names, raw, strict=False)), names[i], str(e))
+        return make(values)
+
+    def first(self, lenient: bool = False) -> Any:
         raw = self._cursor.fetchone()
         if raw is None:
             self._close()
             return None
-        row = self._make(raw)
-        self._close()
-        return row
+        try:
+            return self._make(raw, lenient)
+        finally:
+            self._close()
 
     def scalar_one(self) -> Any:
         row = self.first()
@@ -240,23 +270,27 @@ class Result:
             raise LookupError("no row returned")
         return row[0]
 
-    def stream(self, size: int = 2000) -> Iterator[Any]:
+    def stream(self, size: int = 2000, lenient: bool = False) -> Iterator[Any]:
         """The rows, fetched `size` at a time."""
         try:
             while True:
                 batch = self._cursor.fetchmany(size)
                 if not batch:
                     return
-                yield from self._convert(batch)
+                yield from self._convert(batch, lenient)
+        finally:
+            self._close()
+
+    def all(self, lenient: bool = False) -> list[Any]:
+        if not self._returns_rows:
+            return []
+        try:
+            return self._convert(self._cursor.fetchall(), lenient)
         finally:
             self._close()
 
     def __iter__(self) -> Any:
-        if not self._returns_rows:
-            return iter(())
-        rows = self._convert(self._cursor.fetchall())
-        self._close()
-        return iter(rows)
+        return iter(self.all())
 
 
 WHOLE_UNIT = object()

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.audit import GENESIS, ChainedEvent, chain
-from engine.errors import ConcurrencyConflict
+from engine.errors import ConcurrencyConflict, StoredDataUnreadable
 from engine.state import CaseState, Event
-from engine.store.prepared import Prepared
+from engine.store.prepared import Prepared, Unreadable
 from engine.store.tables import (
     CalendarEpochRow,
     CalendarOverrideRow,
@@ -151,12 +151,32 @@ _STATE_COLUMNS = (
 
 
 def event_from_row(row: Any) -> ChainedEvent:
+    """The event of a row of `_EVENT_COLUMNS` (or an `Unreadable` one from a lenient read).
+    Raises StoredDataUnreadable naming the case, version and column when the row cannot be
+    an event as the engine writes them."""
+    if isinstance(row, Unreadable):
+        raise StoredDataUnreadable(
+            str(row.raw.get("case_id")), _version_of(row.raw.get("version")), row.column, row.error
+        )
     p = row.payload
     text = None
-    if type(p) is str:  # SQLite: the text as stored
-        text, p = p, json.loads(p)
-    elif isinstance(p, bytes):  # a payload some tool stored as a BLOB: decoded, no text kept
-        p = json.loads(p)
+    try:
+        if type(p) is str:  # SQLite: the text as stored
+            text, p = p, json.loads(p)
+        elif isinstance(p, bytes):  # a payload some tool stored as a BLOB: decoded, no text kept
+            p = json.loads(p)
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+        raise StoredDataUnreadable(
+            row.case_id, _version_of(row.version), "payload", f"not valid JSON: {e}"
+        ) from None
+    if type(p) is not dict:
+        raise StoredDataUnreadable(
+            row.case_id, _version_of(row.version), "payload", "not a JSON object"
+        )
+    if type(row.version) is not int:
+        raise StoredDataUnreadable(
+            row.case_id, None, "version", f"{row.version!r} is not a whole number"
+        )
     ev = Event(
         case_id=row.case_id,
         version=row.version,
@@ -173,6 +193,10 @@ def event_from_row(row: Any) -> ChainedEvent:
         note=p.get("note"),
     )
     return ChainedEvent(row.id, ev, row.prev_hash, row.hash, frozenset(p), text)
+
+
+def _version_of(value: Any) -> int | None:
+    return value if type(value) is int else None
 
 
 def prefix_bounds(prefix: str) -> tuple[str, str]:
@@ -206,7 +230,7 @@ def state_values(state: CaseState) -> dict[str, Any]:
 def load_case(session: Session, case_id: str, *, for_update: bool = False) -> CaseState | None:
     # for_update: on PostgreSQL writers of one case queue here (SQLite: BEGIN IMMEDIATE)
     q = _LOAD_CASE_FOR_UPDATE if for_update else _LOAD_CASE
-    return _case_read(session, _run(session, q, {"b_id": case_id}).first())
+    return _case_read(session, _run(session, q, {"b_id": case_id}).first(lenient=True))
 
 
 def load_case_as(
@@ -216,8 +240,8 @@ def load_case_as(
     answers from this unit of work without a statement of its own. When the case does not
     exist nothing is remembered of the account (`user_row` reads it as usual)."""
     q = _CASE_AND_USER_FOR_UPDATE if for_update else _CASE_AND_USER
-    row = _run(session, q, {"b_id": case_id, "b_name": username}).first()
-    if row is not None:
+    row = _run(session, q, {"b_id": case_id, "b_name": username}).first(lenient=True)
+    if row is not None and not isinstance(row, Unreadable):
         seen = session.info.setdefault("users", {})
         if username not in seen:
             user = None
@@ -231,9 +255,15 @@ def load_case_as(
 def _case_read(session: Session, row: Any) -> CaseState | None:
     if row is None:
         return None
+    if isinstance(row, Unreadable):
+        raise StoredDataUnreadable(str(row.raw.get("id")), None, row.column, row.error)
+    try:
+        state = state_from_row(row)
+    except (TypeError, ValueError) as e:  # attrs that are not an object, and the like
+        raise StoredDataUnreadable(row.id, None, "case row", str(e)) from None
     if row.head_hash is not None:  # NULL if a concurrent writer's event is not visible yet
         _heads(session)[(row.id, row.version)] = row.head_hash
-    return state_from_row(row)
+    return state
 
 
 def _run(session: Session, stmt: Prepared, params: Any = None) -> Any:
@@ -282,7 +312,8 @@ def calendar_overrides(session: Session) -> list[Any]:
 
 
 def load_events(session: Session, case_id: str) -> list[ChainedEvent]:
-    return [event_from_row(r) for r in _run(session, _EVENTS_OF, {"b_case": case_id})]
+    rows = _run(session, _EVENTS_OF, {"b_case": case_id}).all(lenient=True)
+    return [event_from_row(r) for r in rows]
 
 
 def iter_all_events(
@@ -296,7 +327,7 @@ def iter_all_events(
         result = _EVENTS_FROM_ON.run(session, {"b_lo": lo}, stream=True)
     else:
         result = _EVENTS_IN.run(session, {"b_lo": lo or "", "b_hi": hi}, stream=True)
-    yield from result.stream(batch)
+    yield from result.stream(batch, lenient=True)
 
 
 def case_id_bounds(session: Session, every: int) -> list[str]:

@@ -315,6 +315,58 @@ def test_verify_reads_the_events_once_for_all_its_checkpoints(app: App, clock: C
     assert reads == 2, reads
 
 
+def _malformed(app: App, ids: list[str]) -> dict[str, tuple[str, int | None, str]]:
+    """Rows altered outside pkh into what the engine never writes, as each backend can hold
+    them; returns (case id -> (problem kind, version, column named))."""
+    if app.db.dialect == "postgresql":  # typed columns: only JSON of the wrong shape fits
+        tamper(app, "UPDATE case_events SET payload = '[]' WHERE case_id = :id AND version = 2",
+               id=ids[0])  # fmt: skip
+        return {ids[0]: ("event_unreadable", 2, "payload")}
+    tamper(app, "UPDATE case_events SET payload = '{not json' WHERE case_id = :id AND version = 2",
+           id=ids[0])  # fmt: skip
+    tamper(app, "UPDATE case_events SET occurred_at = 'garbage' WHERE case_id = :id", id=ids[1])
+    tamper(app, "UPDATE cases SET stage_due = 'notadate' WHERE id = :id", id=ids[2])
+    return {
+        ids[0]: ("event_unreadable", 2, "payload"),
+        ids[1]: ("event_unreadable", 1, "occurred_at"),
+        ids[2]: ("projection_unreadable", None, "stage_due"),
+    }
+
+
+def test_verify_names_each_row_it_cannot_read_and_checks_the_rest(app: App, clock: Clock) -> None:
+    """A row no engine wrote (JSON that does not parse, a date that is not one) is tampering
+    to report, naming the case, the version and the column; it does not stop the audit, and
+    the cases around it are checked as usual."""
+    from engine.errors import StoredDataUnreadable
+    from engine.store import audit_runs
+
+    svc = app.service
+    ids = [svc.open_case("complaint", complaint_data(), "kab.bogor").id for _ in range(4)]
+    svc.apply(ids[0], "advance", {}, "kab.bogor")
+    broken = _malformed(app, ids)
+    report = audit_runner.verify(app.db, stop_at_first=False, workers=1)
+    found = {p.case_id: (p.kind, p.version, p.detail) for p in report.problems}
+    assert sorted(found) == sorted(broken), report.problems
+    for case_id, (kind, version, column) in broken.items():
+        assert found[case_id][:2] == (kind, version)
+        assert f"the stored {column} cannot be read" in found[case_id][2]
+    assert (report.cases, report.events) == (4, 5)
+
+    # the per-case check and the recorded run say the same; the run's result is read back
+    # whole (a read stopped mid-way by the bad row must not leave a stale snapshot behind)
+    for case_id, (kind, _, _) in broken.items():
+        assert [p.kind for p in audit_runner.verify_case(app.db, case_id).problems] == [kind]
+    run = audit_runs.execute(app.db, audit_runs.start(app.db, "auditor", clock()).id, clock)
+    assert (run.status, run.cases, run.problem_count) == ("failed", 4, len(broken))
+
+    # showing the broken case's history is refused naming the row, not a crash
+    with pytest.raises(StoredDataUnreadable, match=f"case {ids[0]} version 2: the stored payload"):
+        svc.history(ids[0])
+    # and the store is read as it is now afterwards
+    svc.apply(ids[3], "advance", {}, "kab.bogor")
+    assert svc.get(ids[3]).version == 2
+
+
 def test_a_checkpoint_whose_recorded_heads_were_altered_still_fails_without_a_name(
     app: App, clock: Clock
 ) -> None:

@@ -15,7 +15,9 @@ Kinds (one row each, or one pair for a reordering):
 - insert: a forged next event with a correctly computed hash, one with a wrong hash, one past a
   gap, a new case's first event;
 - reorder: two events of a case swap versions; two events swap their contents; the events of the
-  same version of two cases swap cases.
+  same version of two cases swap cases;
+- corrupt: a value no engine writes (a payload that is not JSON or not an object, a date that
+  is not one, a version that is not a number): reported naming the case, not a crash.
 
 Each trial must make `verify` fail, and its first problem (what `pkh audit verify` prints) must
 name a case the tampering touched. The figures (trials per kind, detections, problem kinds) are
@@ -305,11 +307,40 @@ def reorder(conn: sa.Connection, rng: random.Random, rows: list[Any]) -> Tamper:
     return Tamper("reorder", how, {case_id})
 
 
+# Values no engine writes, in a form each backend's column can hold (PostgreSQL's typed
+# columns take only JSON of the wrong shape): verify must report them, not crash on them.
+CORRUPTIONS = {
+    "sqlite": (
+        ("payload", "'{not json'"),
+        ("payload", "'[]'"),
+        ("payload", "'\"text\"'"),
+        ("occurred_at", "'garbage'"),
+        ("recorded_at", "'2026-13-45 99:00:00'"),
+        ("version", "'x'"),
+    ),
+    "postgresql": (
+        ("payload", "'[]'::jsonb"),
+        ("payload", "'\"text\"'::jsonb"),
+        ("payload", "'1'::jsonb"),
+    ),
+}
+
+
+def corrupt(conn: sa.Connection, rng: random.Random, rows: list[Any]) -> Tamper:
+    row = rng.choice(rows)
+    column, value = rng.choice(CORRUPTIONS[conn.dialect.name])
+    conn.execute(
+        sa.text(f"UPDATE case_events SET {column} = {value} WHERE id = :id"), {"id": row.id}
+    )
+    return Tamper("corrupt", f"{column}={value}", {row.case_id})
+
+
 KINDS: dict[str, Callable[[sa.Connection, random.Random, list[Any]], Tamper]] = {
     "modify": modify,
     "delete": delete,
     "insert": insert,
     "reorder": reorder,
+    "corrupt": corrupt,
 }
 
 
