@@ -342,10 +342,12 @@ def _verify_parallel(
 
 
 def verify_case(db: Database, case_id: str) -> VerifyReport:
-    """One case: its chain, and its stored state against the replay of its events, in one
-    snapshot. What the whole-store `verify` checks for this case, at the cost of its own
-    events (the auditor's page: a whole-store verify of a national store takes minutes).
-    Numbering and checkpoints are store-wide and left to `verify`."""
+    """One case: its chain, its stored state against the replay of its events, and what each
+    checkpoint sealed of it (its recorded heads), in one snapshot. What the whole-store
+    `verify` checks for this case, at the cost of its own events (the auditor's page: a
+    whole-store verify of a national store takes minutes). Numbering, and whether the
+    recorded heads still add up to each checkpoint's digest, are store-wide: left to
+    `verify`."""
     report = VerifyReport(cases=1)
     unreadable: Problem | None = None
     projection: CaseState | StoredDataUnreadable | None
@@ -359,6 +361,7 @@ def verify_case(db: Database, case_id: str) -> VerifyReport:
             projection = repo.load_case(s, case_id)
         except StoredDataUnreadable as e:
             projection = e
+        sealed = [] if unreadable else _case_under_checkpoints(s, case_id, rows, report)
     report.events = len(rows)
     if unreadable is None and not rows:
         if projection is not None:
@@ -367,11 +370,52 @@ def verify_case(db: Database, case_id: str) -> VerifyReport:
                     case_id, None, "events_missing", "a case row exists but all its events are gone"
                 )
             )
-        return report
-    problem = _check_case(case_id, rows, unreadable, projection)
-    if problem:
-        report.problems.append(problem)
+    else:
+        problem = _check_case(case_id, rows, unreadable, projection)
+        if problem:
+            report.problems.append(problem)
+    report.problems += sealed
     return report
+
+
+def _case_under_checkpoints(
+    s: Session, case_id: str, rows: list[ChainedEvent], report: VerifyReport
+) -> list[Problem]:
+    """The case's history today against what each checkpoint sealed of it, as recorded
+    (`audit_checkpoint_heads`): cut short, rewritten with its chain recomputed, or gone
+    under a checkpoint, named at the first checkpoint that shows it, as `verify` names it.
+    Checkpoints taken before heads were recorded (migration 0011) are not asked."""
+    first = s.execute(sa.select(sa.func.min(HEADS.c.checkpoint_id))).scalar()
+    if first is None:
+        return []
+    recorded = s.execute(
+        sa.select(HEADS.c.checkpoint_id, HEADS.c.version, HEADS.c.hash)
+        .where(HEADS.c.case_id == case_id)
+        .order_by(HEADS.c.checkpoint_id)
+    ).all()
+    checkpoints = s.execute(
+        sa.select(CP.c.id, CP.c.created_at, CP.c.last_event_id)
+        .where(CP.c.id >= first)
+        .order_by(CP.c.id)
+    ).all()
+    sealed: Head | None = None
+    i = 0
+    for cp in checkpoints:
+        report.checkpoints += 1
+        while i < len(recorded) and recorded[i].checkpoint_id <= cp.id:
+            sealed = (recorded[i].version, recorded[i].hash)
+            i += 1
+        now: Head | None = None
+        for r in rows:
+            if r.seq <= cp.last_event_id and (now is None or r.event.version > now[0]):
+                now = (r.event.version, r.hash)
+        name = f"checkpoint {cp.id} ({cp.created_at:%Y-%m-%d %H:%M} UTC)"
+        found = sealed_changes(
+            name, {case_id: sealed} if sealed else {}, {case_id: now} if now else {}
+        )
+        if found:
+            return found
+    return []
 
 
 def _chunks(groups: Iterator[Group], size: int) -> Iterator[list[Group]]:
@@ -543,7 +587,7 @@ def _check_checkpoints(
     # every checkpoint is checked: each may name cases the ones before it could not see (a
     # case's events after an earlier seal); a case is named once, at the first that shows it
     changed: list[Problem] = []
-    prev = GENESIS
+    prev, prev_id = GENESIS, None
     for cp in rows:
         report.checkpoints += 1
         found, now = found_at[cp.last_event_id]
@@ -553,18 +597,7 @@ def _check_checkpoints(
             prev, cp.last_event_id, cp.event_count, cp.case_count, cp.heads_digest
         )
         if cp.prev_digest != prev or cp.digest != expected_digest:
-            return (
-                missing
-                + changed
-                + [
-                    Problem(
-                        f"checkpoint {cp.id}",
-                        None,
-                        "checkpoint_tampered",
-                        "the checkpoint chain does not match",
-                    )
-                ]
-            )
+            return missing + changed + [_chain_broken(cp, prev, prev_id, rows)]
         if found != (cp.event_count, cp.case_count, cp.heads_digest):
             assert now is not None
             named = {p.case_id for p in changed}
@@ -573,8 +606,39 @@ def _check_checkpoints(
                 changed += [p for p in problems if p.case_id not in named]
             elif not changed:  # no case named: said once is enough
                 changed += problems
-        prev = cp.digest
+        prev, prev_id = cp.digest, cp.id
     return missing + changed
+
+
+def _chain_broken(cp: Any, prev: str, prev_id: int | None, rows: Sequence[Any]) -> Problem:
+    """Why checkpoint `cp` does not follow the one before it (`prev_id`, digest `prev`):
+    sealed after a checkpoint that is no longer in the store, or its row altered."""
+    where = f"checkpoint {cp.id}"
+    if cp.prev_digest != prev and all(r.digest != cp.prev_digest for r in rows):
+        after = f"checkpoint {prev_id}" if prev_id is not None else "the start"
+        return Problem(
+            where,
+            None,
+            "checkpoint_missing",
+            f"{where} was sealed after a checkpoint that is no longer in the store (digest "
+            f"{cp.prev_digest[:16]}...): a checkpoint between {after} and {where} was removed",
+        )
+    if cp.prev_digest != prev:
+        return Problem(
+            where,
+            None,
+            "checkpoint_tampered",
+            f"{where} names another checkpoint (digest {cp.prev_digest[:16]}...) as the one "
+            f"before it: the checkpoints were reordered or altered",
+        )
+    return Problem(
+        where,
+        None,
+        "checkpoint_tampered",
+        f"the digest of {where} no longer matches its recorded last event (#"
+        f"{cp.last_event_id}), counts ({cp.case_count} cases, {cp.event_count} events) and "
+        "heads digest: the checkpoint row was altered",
+    )
 
 
 def _checkpoints_missing(

@@ -236,6 +236,7 @@ class AuditCheckpointHeadRow(SQLModel, table=True):
     for them (rows altered or removed no longer add up to it)."""
 
     __tablename__ = "audit_checkpoint_heads"
+    __table_args__ = (sa.Index("ix_audit_checkpoint_heads_case", "case_id", "checkpoint_id"),)
 
     checkpoint_id: int = Field(primary_key=True)
     case_id: str = Field(primary_key=True, max_length=40)

@@ -224,6 +224,9 @@ def test_verify_notices_a_whole_case_removed_after_a_checkpoint(
     ]
     assert "checkpoint 1" in report.problems[0].detail
     assert "all its events are gone" in report.problems[0].detail
+    alone = audit_runner.verify_case(app.db, ids[2])
+    assert [(p.case_id, p.kind) for p in alone.problems] == [(ids[2], "history_changed")]
+    assert alone.problems[0].detail == report.problems[0].detail
 
 
 def test_verify_names_a_case_cut_short_or_rewritten_under_a_checkpoint(
@@ -273,6 +276,13 @@ def test_verify_names_a_case_cut_short_or_rewritten_under_a_checkpoint(
     assert "checkpoint 2" in named[cut].detail and "events removed" in named[cut].detail
     assert named[cut].version == 3
     assert "rewritten" in named[rewritten].detail
+    # the auditor's check of one case says the same of it (from the heads recorded for it)
+    for case_id in (cut, rewritten):
+        alone = audit_runner.verify_case(app.db, case_id)
+        assert [p.detail for p in alone.problems if p.kind == "history_changed"] == [
+            named[case_id].detail
+        ], alone.problems
+    assert audit_runner.verify_case(app.db, untouched).ok
 
 
 def test_verify_reads_the_events_once_for_all_its_checkpoints(app: App, clock: Clock) -> None:
@@ -365,6 +375,23 @@ def test_verify_names_each_row_it_cannot_read_and_checks_the_rest(app: App, cloc
     # and the store is read as it is now afterwards
     svc.apply(ids[3], "advance", {}, "kab.bogor")
     assert svc.get(ids[3]).version == 2
+
+
+def test_verify_tells_a_removed_checkpoint_from_an_altered_one(app: App, clock: Clock) -> None:
+    svc = app.service
+    for _ in range(3):
+        svc.open_case("complaint", complaint_data(), "kab.bogor")
+        audit_runner.checkpoint(app.db, clock())
+    tamper(app, "UPDATE audit_checkpoints SET event_count = event_count + 1 WHERE id = 3")
+    problems = audit_runner.verify(app.db, stop_at_first=False, workers=1).problems
+    assert [(p.case_id, p.kind) for p in problems] == [("checkpoint 3", "checkpoint_tampered")]
+    assert "the checkpoint row was altered" in problems[0].detail
+    assert "(3 cases, 4 events)" in problems[0].detail
+    tamper(app, "UPDATE audit_checkpoints SET event_count = event_count - 1 WHERE id = 3")
+    tamper(app, "DELETE FROM audit_checkpoints WHERE id = 2")
+    problems = audit_runner.verify(app.db, stop_at_first=False, workers=1).problems
+    assert [(p.case_id, p.kind) for p in problems] == [("checkpoint 3", "checkpoint_missing")]
+    assert "between checkpoint 1 and checkpoint 3 was removed" in problems[0].detail
 
 
 def test_a_checkpoint_whose_recorded_heads_were_altered_still_fails_without_a_name(
