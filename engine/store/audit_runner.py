@@ -584,9 +584,11 @@ def _check_checkpoints(
             (cp.event_count, cp.case_count, cp.heads_digest)
         )
     found_at = _heads_at(s, expected)
+    recorded = _recorded_heads(s, [cp.id for cp in rows])
     # every checkpoint is checked: each may name cases the ones before it could not see (a
     # case's events after an earlier seal); a case is named once, at the first that shows it
     changed: list[Problem] = []
+    records_told = False
     prev, prev_id = GENESIS, None
     for cp in rows:
         report.checkpoints += 1
@@ -598,6 +600,27 @@ def _check_checkpoints(
         )
         if cp.prev_digest != prev or cp.digest != expected_digest:
             return missing + changed + [_chain_broken(cp, prev, prev_id, rows)]
+        kept = recorded.get(cp.id)
+        if (
+            not records_told
+            and found == (cp.event_count, cp.case_count, cp.heads_digest)
+            and kept is not None
+            and kept != (cp.case_count, cp.heads_digest)
+        ):
+            # the events hold what it sealed, but its recorded heads do not: the records that
+            # name a case were tampered with (said once: later checkpoints build on them)
+            records_told = True
+            changed.append(
+                Problem(
+                    f"checkpoint {cp.id}",
+                    None,
+                    "checkpoint_heads_altered",
+                    f"the case heads recorded for checkpoint {cp.id} ({kept[0]} cases) no longer "
+                    f"add up to what it sealed ({cp.case_count} cases): rows of "
+                    "audit_checkpoint_heads were altered or removed; the events themselves "
+                    "still hold what it sealed",
+                )
+            )
         if found != (cp.event_count, cp.case_count, cp.heads_digest):
             assert now is not None
             named = {p.case_id for p in changed}
@@ -608,6 +631,35 @@ def _check_checkpoints(
                 changed += problems
         prev, prev_id = cp.digest, cp.id
     return missing + changed
+
+
+def _recorded_heads(s: Session, ids: Sequence[int]) -> dict[int, tuple[int, str]]:
+    """For each checkpoint id in `ids` from the first with recorded heads on: the number and
+    digest of the heads recorded as of it (each case's latest row at or before it), in one
+    pass over the records."""
+    heads: dict[str, Head] = {}
+    out: dict[int, tuple[int, str]] = {}
+    q = sa.select(HEADS.c.checkpoint_id, HEADS.c.case_id, HEADS.c.version, HEADS.c.hash)
+    rows = s.execute(q.order_by(HEADS.c.checkpoint_id).execution_options(yield_per=10_000))
+    wanted = sorted(ids)
+    i = 0
+    started = False
+
+    def seal(cp_id: int) -> None:
+        out[cp_id] = (len(heads), heads_digest((c, v, h) for c, (v, h) in heads.items()))
+
+    for part in rows.tuples().partitions():
+        for cp_id, case_id, version, digest in part:
+            started = True
+            while i < len(wanted) and wanted[i] < cp_id:
+                if heads:
+                    seal(wanted[i])
+                i += 1
+            heads[case_id] = (version, digest)
+    if started:
+        for cp_id in wanted[i:]:
+            seal(cp_id)
+    return out
 
 
 def _chain_broken(cp: Any, prev: str, prev_id: int | None, rows: Sequence[Any]) -> Problem:

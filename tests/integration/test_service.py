@@ -394,6 +394,28 @@ def test_verify_tells_a_removed_checkpoint_from_an_altered_one(app: App, clock: 
     assert "between checkpoint 1 and checkpoint 3 was removed" in problems[0].detail
 
 
+def test_verify_tells_when_the_heads_recorded_for_a_checkpoint_were_tampered_with(
+    app: App, clock: Clock
+) -> None:
+    """The events still hold what the checkpoints sealed, but the records that let verify name
+    a case were altered or thinned out: told once, at the first checkpoint they fail."""
+    ids = [app.service.open_case("complaint", complaint_data(), "kab.bogor").id for _ in range(2)]
+    audit_runner.checkpoint(app.db, clock())
+    app.service.apply(ids[0], "advance", {}, "kab.bogor")
+    audit_runner.checkpoint(app.db, clock())
+    assert audit_runner.verify(app.db, workers=1).ok
+    for sql in (
+        "UPDATE audit_checkpoint_heads SET version = 3 WHERE checkpoint_id = 2",
+        "DELETE FROM audit_checkpoint_heads WHERE case_id = :id",
+    ):
+        tamper(app, sql, id=ids[1])
+        problems = audit_runner.verify(app.db, stop_at_first=False, workers=1).problems
+        assert [(p.case_id, p.kind) for p in problems] == [
+            ("checkpoint 2" if "version" in sql else "checkpoint 1", "checkpoint_heads_altered")
+        ], problems
+        assert "the events themselves still hold what it sealed" in problems[0].detail
+
+
 def test_a_checkpoint_whose_recorded_heads_were_altered_still_fails_without_a_name(
     app: App, clock: Clock
 ) -> None:
