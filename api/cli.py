@@ -99,7 +99,9 @@ def now() -> datetime:
 
 
 def parse_instant(value: str, field: str, zone: Any = None) -> datetime:
-    """An ISO datetime with offset, or a date (noon in `zone`, so the local date is that day)."""
+    """An ISO datetime with offset, or a date: noon in `zone` (UTC when none is given), so a
+    received or occurred date stays that local day. Replay moments are read otherwise
+    (`api.replaying.read_moment`: a date is the end of that day)."""
     try:
         if len(value) == 10:
             d = date.fromisoformat(value)
@@ -246,18 +248,33 @@ def case_history(
 @command
 def case_replay(
     case_id: str,
-    as_of: str | None = typer.Option(None, "--as-of"),
-    basis: str = typer.Option("recorded", help="recorded or occurred"),
+    as_of: str | None = typer.Option(
+        None,
+        "--as-of",
+        help="the moment: a date (YYYY-MM-DD) is the END of that day in the case's office zone, "
+        "the case as it stood on that day; a date and time (YYYY-MM-DDTHH:MM) is read in the "
+        "case's zone unless it has an offset (+07:00, Z). Default: now. A moment not yet come "
+        "shows the case as it stands now, and says so",
+    ),
+    basis: str = typer.Option(
+        "recorded",
+        help="recorded: the events the store had recorded by then (what anyone could have "
+        "seen); occurred: the events that had happened by then, backdated ones included",
+    ),
     actor: str | None = typer.Option(None),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
+    """The case as it stood at a moment, replayed from its events. The output names the
+    moment and the basis (--json: as_of, basis, and current: true when the moment is now or
+    later). Before the case's first event: exit 2, naming when it was first recorded."""
+    from api.replaying import NotYetRecorded, moment_text, replay_case, replay_out
+
     a = get_app()
-    moment = parse_instant(as_of, "as_of") if as_of else None
-    state = a.service.replay(case_id, moment, basis=basis, actor=actor)
-    if state is None:
-        fail(f"case {case_id} did not exist yet at {as_of}", 3)
-        return
-    emit(views.case_view(a, state, actor, replayed=True), as_json, views.case_text)
+    r = replay_case(a, case_id, actor, as_of, basis)
+    if r.state is None:
+        raise NotYetRecorded(r, hint="--basis occurred")
+    view = replay_out(a.registry, r, a.service.actor(actor) if actor else None)
+    emit(view, as_json, lambda v: f"{moment_text(r, as_of is not None)}\n{views.case_text(v)}")
 
 
 @case_app.command("list")

@@ -329,31 +329,72 @@ def audit_verify(
                 report.checkpoints,
             )
             problems, count = report.problems, len(report.problems)
+    # --no-record without --all stops at the first problem: the totals are then partial
+    complete = record or all_problems or ok
+    anchored = _anchors_out(anchors, ok, complete, problems)
     if not all_problems:
         problems = problems[:1]
     out = {
         "ok": ok,
+        "complete": complete,
         "run_id": run_id,
         "cases": cases,
         "events": events,
         "checkpoints": checkpoints,
         "problem_count": count,
         "problems": [p.as_dict() for p in problems],
+        "anchors": anchored,
     }
     if as_json:
         emit(out, True, str)
     elif ok:
         recorded = f" (audit run {run_id})" if run_id is not None else ""
+        matches = "".join(f"; anchor {i}:{d[:16]}... matches" for i, d in anchors)
         typer.echo(
-            f"ok: {cases} cases, {events} events, {checkpoints} checkpoints verified{recorded}"
+            f"ok: {cases} cases, {events} events, {checkpoints} checkpoints verified"
+            f"{matches}{recorded}"
         )
     if not ok:
         if not as_json:
             for p in problems:
                 typer.echo(f"TAMPERED: {p}", err=True)
-            if count > len(problems):
-                typer.echo(f"{count} problems in all (--all lists them)", err=True)
+            typer.echo(_failed_summary(out), err=True)
         raise typer.Exit(1)
+
+
+def _anchors_out(
+    anchors: list[tuple[int, str]], ok: bool, complete: bool, problems: list[Problem]
+) -> list[dict[str, Any]]:
+    """Each anchor given and whether it matched: true, false, or null when it was not
+    checked (the check stopped at an earlier problem, or at an earlier anchor that failed)."""
+    out: list[dict[str, Any]] = []
+    stopped = not (ok or complete)
+    for cp_id, digest in anchors:
+        failed = any(p.case_id == f"checkpoint {cp_id}" for p in problems)
+        matched = False if failed else None if stopped else True
+        stopped = stopped or failed
+        out.append({"checkpoint": cp_id, "digest": digest, "matched": matched})
+    return out
+
+
+def _failed_summary(o: dict[str, Any]) -> str:
+    """The last line on a failure: how much was found, in which run, and how to see all."""
+    run = f"audit run {o['run_id']}: " if o["run_id"] is not None else ""
+    if not o["complete"]:
+        return (
+            f"stopped at the first problem after {o['cases']} cases, {o['events']} events "
+            "(partial totals, not recorded); --all checks everything and lists every problem"
+        )
+    n = o["problem_count"]
+    hint = " (--all lists them)" if n > len(o["problems"]) else ""
+    return (
+        f"{_count(n, 'problem')} in all{hint}; {run}{o['cases']} cases, {o['events']} events, "
+        f"{o['checkpoints']} checkpoints verified"
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @audit_app.command("checkpoint")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -152,7 +152,19 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field": ("Isian", "Field"),
     "changes_since": ("Perubahan sejak saat itu", "Changes since then"),
     "no_changes": ("Tidak ada perubahan.", "No changes."),
-    "not_yet": ("Kasus belum ada pada saat itu.", "The case did not exist yet at that moment."),
+    "zone_of_case": ("zona kantor kasus", "the case's office zone"),
+    "moment_rule": (
+        "Saat dibaca dalam zona waktu yang dipilih (bawaan: zona kantor kasus). Tanggal tanpa "
+        "jam berarti akhir hari itu: keadaan kasus pada hari itu. Kosong berarti sekarang.",
+        "The moment is read in the zone chosen (by default the case's office zone). A date "
+        "without a time means the end of that day: the case as it stood that day. Empty means "
+        "now.",
+    ),
+    "moment_future": (
+        "Saat itu belum tiba: yang ditampilkan adalah keadaan kasus sekarang.",
+        "That moment has not come yet: this is the case as it stands now.",
+    ),
+    "basis_hint": ("Dasar waktu 'waktu kejadian'", "the time basis 'occurred time'"),
     "verify": ("Pemeriksaan rantai hash", "Hash-chain verification"),
     "verify_ok": (
         "Utuh: rantai hash {events} kejadian kasus ini benar, dan keadaan tersimpannya sama "
@@ -207,6 +219,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "This form could not be accepted (security token mismatch). "
         "Open the page again and resubmit.",
     ),
+    "unreadable_title": ("Data kasus rusak", "Case data damaged"),
+    "unreadable_text": (
+        "Riwayat atau data tersimpan kasus ini tidak dapat dibaca: basis data diubah di luar "
+        "aplikasi. Laporkan kepada auditor; pemeriksaan audit (pkh audit verify --all) "
+        "menyebut setiap baris yang rusak.",
+        "This case's stored history or data cannot be read: the database was altered outside "
+        "the application. Tell the auditor; an audit check (pkh audit verify --all) names every "
+        "damaged row.",
+    ),
     "not_found_title": ("Tidak ditemukan", "Not found"),
     "not_found_text": (
         "Kasus atau halaman ini tidak ada, atau di luar wilayah kerja Anda.",
@@ -217,6 +238,17 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Peran Anda tidak dapat membuka halaman ini.",
         "Your role cannot open this page.",
     ),
+    "forbidden_roles": (
+        "Halaman ini hanya untuk peran {roles}.",
+        "Only these roles may open this page: {roles}.",
+    ),
+    "national_only": (
+        "Pemeriksaan seluruh penyimpanan mencakup semua wilayah: hanya untuk auditor nasional, "
+        "UPPKH Pusat, dan admin.",
+        "Whole-store verification covers every region: national auditors, UPPKH national and "
+        "admins only.",
+    ),
+    "or": ("atau", "or"),
     "bad_request_title": ("Permintaan tidak sah", "Bad request"),
     "back": ("Kembali ke daftar kerja", "Back to the worklist"),
     "c_form_hint": (
@@ -282,6 +314,35 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "interrupted": ("terputus", "interrupted"),
     },
     "closed": {"selesai": ("Selesai", "Resolved"), "ditolak": ("Ditolak", "Rejected")},
+    # what audit verify finds (engine.audit, engine.store.audit_runner); the detail stays English
+    "problem": {
+        "version_gap": ("Nomor versi kejadian terputus", "Event versions have a gap"),
+        "chain_broken": ("Rantai hash terputus", "Hash chain broken"),
+        "hash_mismatch": (
+            "Isi kejadian tidak cocok dengan hash-nya",
+            "Event content does not match its hash",
+        ),
+        "replay_failed": ("Kejadian tidak dapat diputar ulang", "Events cannot be replayed"),
+        "projection_missing": ("Data kasus tersimpan hilang", "Stored case row missing"),
+        "projection_mismatch": (
+            "Data kasus tersimpan berbeda dari pemutaran ulang kejadiannya",
+            "Stored case differs from the replay of its events",
+        ),
+        "projection_unreadable": ("Data kasus tersimpan tidak terbaca", "Stored case unreadable"),
+        "events_missing": ("Kejadian kasus hilang", "The case's events are missing"),
+        "event_unreadable": ("Kejadian tersimpan tidak terbaca", "Stored event unreadable"),
+        "case_missing": ("Kasus bernomor hilang", "A numbered case is gone"),
+        "history_changed": (
+            "Riwayat berubah sejak titik periksa",
+            "History changed since a checkpoint",
+        ),
+        "checkpoint_tampered": ("Titik periksa diubah", "Checkpoint altered"),
+        "checkpoint_missing": ("Titik periksa hilang", "Checkpoint missing"),
+        "checkpoint_heads_altered": (
+            "Catatan kepala kasus titik periksa diubah",
+            "A checkpoint's recorded case heads altered",
+        ),
+    },
     "type": {
         "data_peserta": ("Data peserta", "Participant data"),
         "komitmen_verifikasi": ("Komitmen/verifikasi", "Commitment/verification"),
@@ -475,6 +536,15 @@ def label(kind: str, value: object, lang: str) -> str:
     if pair is None:
         return str(value).replace("_", " ")
     return pair[1] if lang == "en" else pair[0]
+
+
+def roles_text(roles: Sequence[str], lang: str) -> str:
+    """'Auditor, UPPKH Pusat, atau Admin': the roles' labels, joined as the language does."""
+    names = [label("role", r, lang) for r in roles]
+    if len(names) < 2:
+        return "".join(names)
+    last = f"{',' if lang == 'id' and len(names) > 2 else ''} {text('or', lang)} {names[-1]}"
+    return ", ".join(names[:-1]) + last
 
 
 def translator(lang: str) -> Callable[..., str]:

@@ -6,14 +6,15 @@ Plain functions over the service's values, so the routes in `api.pages` stay thi
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from api.admin import hash_password, list_users, verify_password
-from api.i18n import field_label, label, text
-from api.views import case_out, case_zone
+from api.i18n import field_label, label, text, when
+from api.replaying import not_yet_text, replay_case, replay_out
+from api.views import case_out, case_zone, recorded_late
 from api.wiring import App
 from engine.calendar import WorkingCalendar
 from engine.definition import WorkflowDefinition
@@ -33,7 +34,6 @@ from workflows import kpm_parse as KP
 from workflows.complaint import INFORMED_VIA, LEVELS, REJECT_REASONS, SIDE_BODIES, TYPES
 from workflows.indonesia import ZONE_INFO, Zone, zone_for_region
 from workflows.regions import UnknownRegion, region_name
-from workflows.roles import masked, sees_reporter
 
 SEVERITY = {"ok": 0, "soon": 1, "today": 2, "overdue": 3}
 CHOICES = {"informed_via": INFORMED_VIA, "body": SIDE_BODIES, "type": TYPES}
@@ -200,10 +200,13 @@ def timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for e in history:
         to = e["changes"].get("state")
         moved = to is not None and to != current
-        lag = datetime.fromisoformat(e["recorded_at"]) - datetime.fromisoformat(e["occurred_at"])
-        late = lag > timedelta(minutes=10)
         out.append(
-            {**e, "from": current if moved else None, "to": to if moved else None, "late": late}
+            {
+                **e,
+                "from": current if moved else None,
+                "to": to if moved else None,
+                "late": recorded_late(e),
+            }
         )
         current = to or current
     return out
@@ -270,26 +273,28 @@ def filing_data(values: dict[str, str]) -> dict[str, Any]:
     return data | {f: bool(values.get(f)) for f in FILING_FLAGS}
 
 
-def audit_case(app: App, actor: Actor, form: dict[str, str]) -> dict[str, Any]:
-    """The case as it stood at a moment, what changed since, and the store's verification."""
-    svc, case_id = app.service, form["case_id"]
-    now_state = svc.get(case_id, actor.username)
+def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[str, Any]:
+    """The case as it stood at a moment, what changed since, and the store's verification.
+    The moment is read as everywhere (`api.replaying`): a bare date is the end of that day;
+    in the zone chosen, by default the case's own."""
+    case_id = form["case_id"]
     try:
-        zone = ZONE_INFO[Zone(form["zone"])]
+        zone = ZONE_INFO[Zone(form["zone"])] if form["zone"] else None
     except ValueError:
         raise InvalidInput(
             "zone", "use WIB, WITA or WIT", message_id="gunakan WIB, WITA, atau WIT"
         ) from None
-    as_of = parse_local(form["at"], zone, "at") if form["at"] else svc.clock()
-    basis = form["basis"] if form["basis"] in ("recorded", "occurred") else "recorded"
-    then_state = svc.replay(case_id, as_of, basis=basis, actor=actor.username)
-    now = case_out(app.registry, now_state, actor)
-    then = case_out(app.registry, then_state, actor, replayed=True) if then_state else None
+    r = replay_case(
+        app, case_id, actor.username, form["at"] or None, form["basis"], zone=zone, field="moment"
+    )
+    now = case_out(app.registry, r.now, actor)
+    then, not_yet = None, None
     changes: list[tuple[str, Any, Any]] = []
-    if then is not None:
-        # Masking follows the case as it stands now: confidentiality never loosens looking back.
-        if not sees_reporter(actor, now_state):
-            then["attrs"] = masked(then["attrs"])
+    if r.state is None:
+        hint = text("basis_hint", lang)
+        not_yet = not_yet_text(r, lang, hint=hint, fmt=lambda dt, z: when(dt, z, lang))
+    else:
+        then = replay_out(app.registry, r, actor)
         changes = [(k, then[k], now[k]) for k in DIFF_FIELDS if then[k] != now[k]]
         keys = sorted(set(then["attrs"]) | set(now["attrs"]))
         changes += [
@@ -300,14 +305,19 @@ def audit_case(app: App, actor: Actor, form: dict[str, str]) -> dict[str, Any]:
     # this case's chain and stored state; the whole store is a background run (POST
     # /audit/runs, the page's own section, `pkh audit verify`): minutes on a national store
     report = audit_runner.verify_case(app.db, case_id)
+    definition = app.registry.get(r.now.workflow, r.now.workflow_version)
     return {
-        "as_of": as_of,
+        "as_of": r.as_of,
+        "basis": r.basis,
+        "current": r.current and bool(form["at"]),
         "then": then,
+        "not_yet": not_yet,
         "now": now,
         "changes": changes,
         "report": report,
         "problems": report.problems,
-        "zone": now_state.zone,
+        "zone": r.now.zone,
+        "state_label": lambda name: state_label(definition, name, lang),
     }
 
 

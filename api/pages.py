@@ -26,7 +26,17 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from api import page_views as pv
 from api.admin import list_overrides
 from api.http import AUDITOR_ROLES, TOKEN_TTL, AppDep, Unauthenticated, current_actor
-from api.i18n import attr_label, day_text, field_label, label, pick, text, translator, when
+from api.i18n import (
+    attr_label,
+    day_text,
+    field_label,
+    label,
+    pick,
+    roles_text,
+    text,
+    translator,
+    when,
+)
 from api.security import create_token
 from api.views import case_out, event_view
 from api.wiring import App
@@ -37,6 +47,7 @@ from engine.errors import (
     InvalidInput,
     NotFound,
     NotPermitted,
+    StoredDataUnreadable,
 )
 from engine.state import Actor
 from engine.store import audit_runs
@@ -76,6 +87,15 @@ class LoginRequired(Exception):
 
 class CsrfRejected(Exception):
     pass
+
+
+class PageRefused(NotPermitted):
+    """A page's own refusal (a role that may not open it), said in the page's language:
+    `say(lang)` gives the text."""
+
+    def __init__(self, say: Callable[[str], str]) -> None:
+        super().__init__(say("en"))
+        self.say = say
 
 
 @dataclass
@@ -179,11 +199,15 @@ def problem_page(request: Request, status: int, key: str, detail: str = "") -> H
     return render(ctx, "problem.html", status, key=key, detail=detail)
 
 
-def _problem_of(e: EngineError) -> tuple[int, str, str]:
+def _problem_of(e: EngineError, lang: str) -> tuple[int, str, str]:
     if isinstance(e, CaseNotFound | NotFound) or (isinstance(e, NotPermitted) and e.out_of_scope):
         return 404, "not_found", ""
+    if isinstance(e, PageRefused):
+        return 403, "forbidden", e.say(lang)
     if isinstance(e, NotPermitted):
         return 403, "forbidden", str(e)
+    if isinstance(e, StoredDataUnreadable):
+        return 409, "unreadable", str(e)
     return 400, "bad_request", str(e)
 
 
@@ -204,7 +228,8 @@ class PageRoute(APIRoute):
                 detail = "; ".join(str(x.get("msg", "")) for x in e.errors())
                 return problem_page(request, 400, "bad_request", detail)
             except EngineError as e:
-                return problem_page(request, *_problem_of(e))
+                lang = pick(request.cookies.get(LANG_COOKIE))
+                return problem_page(request, *_problem_of(e, lang))
 
         return handler
 
@@ -382,7 +407,7 @@ def post_event(case_id: str, form: Form, ctx: Page) -> Response:
 # --------------------------------------------------------------------------- new complaint
 def _require(ctx: Ctx, roles: tuple[str, ...]) -> None:
     if ctx.me.role not in roles:
-        raise NotPermitted(f"this page needs the role {' or '.join(roles)}")
+        raise PageRefused(lambda lang: text("forbidden_roles", lang, roles=roles_text(roles, lang)))
 
 
 def _complaint_page(
@@ -474,7 +499,7 @@ def audit(
     ctx: Page,
     case_id: str = "",
     at: str = "",
-    zone: str = "WIB",
+    zone: str = "",
     basis: str = "recorded",
     started: str = "",
 ) -> HTMLResponse:
@@ -488,11 +513,11 @@ def start_whole_verify(form: Form, ctx: Page) -> Response:
     """A national auditor starts a whole-store verification (the API's POST /audit/runs)."""
     _require(ctx, AUDITORS)
     if ctx.me.region is not None:
-        raise NotPermitted("verification covers every region: national auditors, pusat, admin")
+        raise PageRefused(lambda lang: text("national_only", lang))
     try:
         audit_runs.launch(ctx.app.db, ctx.me.username, ctx.app.service.clock)
     except AlreadyRunning as e:
-        blank = {"case_id": "", "at": "", "zone": "WIB", "basis": "recorded"}
+        blank = {"case_id": "", "at": "", "zone": "", "basis": "recorded"}
         error = {"message": text("whole_running", ctx.lang, id=e.run_id)}
         return _audit_page(ctx, blank, status=409, whole_error=error)
     return RedirectResponse("/audit?started=1", status_code=303)
@@ -509,7 +534,7 @@ def _audit_page(
     result, error = None, None
     if form["case_id"]:
         try:
-            result = pv.audit_case(ctx.app, ctx.me, form)
+            result = pv.audit_case(ctx.app, ctx.me, form, ctx.lang)
         except EngineError as e:
             error = pv.engine_error(e, ctx.lang)[1] if not isinstance(e, CaseNotFound) else None
             error = error or {"message": text("not_found_text", ctx.lang), "reasons": []}

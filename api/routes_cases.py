@@ -24,7 +24,24 @@ from api.http import (
     Unauthenticated,
     active_actor,
 )
-from api.schemas import CaseOut, CasePage, ComplaintCreate, EventCreate, EventOut, Token
+from api.replaying import (
+    API_MOMENT_HELP,
+    BASES,
+    NotYetRecorded,
+    api_moment,
+    check_basis,
+    replay_case,
+    replay_out,
+)
+from api.schemas import (
+    CaseOut,
+    CasePage,
+    ComplaintCreate,
+    EventCreate,
+    EventOut,
+    ReplayOut,
+    Token,
+)
 from api.security import create_token
 from api.views import case_out, event_view
 from engine.errors import InvalidInput, UnknownActor, instant
@@ -267,27 +284,39 @@ def history(case_id: str, app: AppDep, actor: CurrentActor) -> Any:
     return _masked_history(app, case_id, actor)[1]
 
 
-@router.get("/cases/{case_id}/replay", response_model=CaseOut, tags=["audit"], responses=ERRORS)
+@router.get("/cases/{case_id}/replay", response_model=ReplayOut, tags=["audit"], responses=ERRORS)
 def replay(
     case_id: str,
     app: AppDep,
     actor: CurrentActor,
-    as_of: datetime | None = None,
-    basis: Annotated[str, Query(pattern="^(recorded|occurred)$")] = "recorded",
+    as_of: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description=f"the moment: {API_MOMENT_HELP}. Default: now. A moment not yet "
+            "come gives the case as it stands now, with `current: true`",
+            json_schema_extra={"format": "date-time"},
+        ),
+    ] = None,
+    basis: Annotated[
+        str,
+        Query(
+            max_length=16,
+            description="recorded: the events recorded by then; occurred: the events that "
+            "had happened by then (backdated ones included)",
+            json_schema_extra={"enum": list(BASES)},
+        ),
+    ] = "recorded",
 ) -> Any:
-    if as_of is not None:
-        as_of = instant(as_of, "as_of")
-    state = app.service.replay(case_id, as_of, basis=basis, actor=actor.username)
-    if state is None:
-        raise InvalidInput("as_of", f"case {case_id} did not exist yet at {as_of}")
-    now = app.service.get(case_id, actor.username)
-    # Masking follows the case as it stands now: confidentiality never loosens looking back.
-    view = case_out(app.registry, state, actor, replayed=True)
-    if not sees_reporter(actor, now):
-        from workflows.roles import masked
-
-        view["attrs"] = masked(view["attrs"])
-    return view
+    """The case as it stood at `as_of`, with the moment (`as_of`, UTC), the `basis` and
+    `current`. Before the case's first event on that basis: 422 naming `as_of`, with the
+    first event's `first_recorded_at` and `first_occurred_at`."""
+    check_basis(basis)
+    moment = api_moment(as_of) if as_of is not None else None
+    r = replay_case(app, case_id, actor.username, moment, basis)
+    if r.state is None:
+        raise NotYetRecorded(r, hint="basis=occurred")
+    return replay_out(app.registry, r, actor)
 
 
 @router.get("/cases/{case_id}/verify", tags=["audit"], responses=ERRORS)

@@ -76,6 +76,14 @@ class CaseOut(BaseModel):
     attrs: dict[str, Any]
 
 
+class ReplayOut(CaseOut):
+    as_of: str = Field(description="the moment replayed to, in UTC")
+    basis: Literal["recorded", "occurred"]
+    current: bool = Field(
+        description="the moment is now or later: this is the case as it stands now"
+    )
+
+
 class CasePage(BaseModel):
     items: list[CaseOut]
     total: int = Field(description="matching cases, counted up to 10,000")

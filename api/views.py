@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -107,8 +108,9 @@ def _iso(dt: datetime | None) -> str | None:
 def case_text(v: dict[str, Any]) -> str:
     a = v["attrs"]
     lines = [
-        f"{v['id']}  [{v['status']}]  {v['workflow']} v{v['workflow_version']}  "
-        f"version {v['version']}",
+        # "v<n>" is an event's version in the history; the workflow's is its definition
+        f"{v['id']}  [{v['status']}]  workflow {v['workflow']} (definition "
+        f"{v['workflow_version']})  version {v['version']}",
         f"  type:      {a.get('type', '-')}   region {v['region']} ({v['zone']})",
         f"  level:     {v['level'] or '-'}   stage: {v['stage'] or '-'}   state: {v['state']}",
         f"  due:       stage {v['stage_due'] or '-'}   level {v['level_due'] or '-'}",
@@ -141,8 +143,32 @@ def event_view(c: ChainedEvent, *, mask: bool = False) -> dict[str, Any]:
     }
 
 
+# An event recorded this long after it happened was backdated (a paper form entered later):
+# the history shows when it was recorded too (the case page's timeline, `pkh case history`).
+RECORDED_LATE = timedelta(minutes=10)
+
+
+def recorded_late(row: dict[str, Any]) -> bool:
+    lag = datetime.fromisoformat(row["recorded_at"]) - datetime.fromisoformat(row["occurred_at"])
+    return lag > RECORDED_LATE
+
+
+def _given(value: Any) -> bool:
+    """A value worth showing: not blank, not an unset flag (0 is a value)."""
+    return not (value is None or value == "" or value is False)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str) and value and not any(c.isspace() or c in '"=' for c in value):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
 def history_text(rows: list[dict[str, Any]], zone: str = "UTC") -> str:
-    """One line per event; the time it happened in the case's zone (`zone`), labelled."""
+    """Per event a line: when it happened, in the case's zone (`zone`, labelled), what, who,
+    the move; under it, when it was recorded if that was later (backdated), and the command
+    with its data (`escalate reason="perlu pusat"`; blank values left out, as on the case
+    page; `rows` come masked by the same rules as the JSON)."""
     tz, label = ZoneInfo(zone), zone_label(zone) if zone != "UTC" else "UTC"
     out = []
     for r in rows:
@@ -154,6 +180,11 @@ def history_text(rows: list[dict[str, Any]], zone: str = "UTC") -> str:
             f"v{r['version']:<3} {when:%Y-%m-%d %H:%M} {label:<4}  {r['type']:<22} "
             f"{r['actor']} ({r['role']}){move}{note}"
         )
+        if recorded_late(r):
+            recorded = datetime.fromisoformat(r["recorded_at"]).astimezone(tz)
+            out.append(f"     recorded {recorded:%Y-%m-%d %H:%M} {label} (backdated)")
+        data = [f"{k}={_shown(v)}" for k, v in r["data"].items() if _given(v)]
+        out.append(f"     {' '.join([r['trigger'], *data])}")
     return "\n".join(out)
 
 

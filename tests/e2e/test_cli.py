@@ -602,6 +602,60 @@ def test_removing_the_checkpoints_as_well_is_told_by_the_audit_runs_and_by_an_an
     assert pkh.ok("audit", "verify", "--anchor", sealed_again["anchor"]).returncode == 0
 
 
+def test_audit_verify_says_when_its_totals_are_partial_and_when_an_anchor_matched(
+    three_cases: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    """--no-record without --all stops at the first problem: its totals are marked partial
+    (`complete: false`) and the text says how to see everything; a recorded run names itself;
+    the ok line confirms the anchor it was given."""
+    _, sealed, _ = three_cases
+    (digest,) = query(sealed, "SELECT digest FROM audit_checkpoints WHERE id = 1")[0]
+    pkh = Pkh(copy_db(sealed, tmp_path / "pkh.db"))
+    anchor = f"1:{digest}"
+    clean, clean_json = pkh.all(
+        [
+            ("audit", "verify", "--no-record", "--anchor", anchor),
+            ("audit", "verify", "--no-record", "--anchor", anchor, "--json"),
+        ]
+    )
+    assert clean.returncode == 0, clean.stderr
+    assert clean.stdout.strip() == (
+        f"ok: 3 cases, 5 events, 1 checkpoints verified; anchor 1:{digest[:16]}... matches"
+    )
+    whole = json.loads(clean_json.stdout)
+    assert (whole["ok"], whole["complete"]) == (True, True)
+    assert whole["anchors"] == [{"checkpoint": 1, "digest": digest, "matched": True}]
+
+    sql(pkh.db, "UPDATE cases SET level = 'pusat'")  # every projection altered
+    partial_json, partial, everything = pkh.all(
+        [
+            ("audit", "verify", "--no-record", "--json", "--anchor", anchor),
+            ("audit", "verify", "--no-record"),
+            ("audit", "verify", "--no-record", "--all", "--json"),
+        ]
+    )
+    stopped = json.loads(partial_json.stdout)
+    assert partial_json.returncode == 1
+    assert (stopped["ok"], stopped["complete"], stopped["problem_count"]) == (False, False, 1)
+    assert stopped["cases"] < 3  # counted up to the first problem only
+    assert stopped["anchors"] == [{"checkpoint": 1, "digest": digest, "matched": None}]
+    assert partial.returncode == 1
+    last = partial.stderr.strip().splitlines()[-1]
+    assert last.startswith("stopped at the first problem after") and "partial" in last
+    assert "--all checks everything and lists every problem" in last
+    full = json.loads(everything.stdout)
+    assert (full["complete"], full["problem_count"], full["cases"]) == (True, 3, 3)
+
+    recorded = pkh.run("audit", "verify")
+    assert recorded.returncode == 1
+    run_id = query(pkh.db, "SELECT max(id) FROM audit_runs")[0][0]
+    last = recorded.stderr.strip().splitlines()[-1]
+    assert last == (
+        f"3 problems in all (--all lists them); audit run {run_id}: 3 cases, 5 events, "
+        "1 checkpoints verified"
+    )
+
+
 def test_dispatch_shows_log_deliveries_and_prints_paper_letters(
     users_db: Path, tmp_path: Path
 ) -> None:
@@ -960,13 +1014,33 @@ def replayed(users_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
             "occurred",
         ),
         "before_filing": ("--as-of", (t0 - timedelta(hours=1)).isoformat(), "--basis", "occurred"),
+        # happened by then, but recorded only today (backdated)
+        "happened_not_recorded": ("--as-of", (t0 + timedelta(hours=1)).isoformat()),
+        "day_of_t1": ("--as-of", t1.date().isoformat(), "--basis", "occurred"),
+        "day_before_t1": (
+            "--as-of",
+            (t1.date() - timedelta(days=1)).isoformat(),
+            "--basis",
+            "occurred",
+        ),
+        "t1_local_time": ("--as-of", f"{t1:%Y-%m-%dT%H:%M}", "--basis", "occurred"),
+        "future": ("--as-of", "2099-12-31"),
+        "bogus_basis": ("--basis", "bogus"),
     }
     results = pkh.all(("case", "replay", case_id, *args, "--json") for args in calls.values())
+    texts = pkh.all(
+        [
+            ("case", "replay", case_id, "--as-of", t1.date().isoformat(), "--basis", "occurred"),
+            ("case", "replay", case_id, "--as-of", "2099-12-31"),
+        ]
+    )
     return {
         "id": case_id,
         "times": (t0, t1, t2),
         "recorded": (r1, r2),
+        "history": text,
         "results": dict(zip(calls, results, strict=True)),
+        "texts": texts,
     }
 
 
@@ -1014,13 +1088,122 @@ def test_case_replay_as_of_uses_recorded_time_by_default(replayed: dict[str, Any
     )
 
 
-def test_case_replay_before_the_case_existed_is_one_not_found_line_with_exit_3(
+def test_case_replay_before_the_case_existed_is_bad_input_naming_the_moment_and_the_first_event(
     replayed: dict[str, Any],
 ) -> None:
+    """The case exists (not "not found", exit 3): the moment lies before its first event, said
+    as the API says it (422 on as_of), with what the store knows."""
+    t0 = replayed["times"][0]
     r = replayed["results"]["before_filing"]
     line = one_line_error(r)
-    assert "did not exist yet" in line
-    assert r.returncode == 3
+    assert r.returncode == 2, line
+    assert line.startswith("error: as_of: ") and "had not happened yet at" in line
+    assert f"its first event happened at {t0:%Y-%m-%d %H:%M}" in line and "WIB" in line
+
+
+def test_case_replay_of_a_backdated_case_before_it_was_recorded_says_so_and_names_the_other_basis(
+    replayed: dict[str, Any],
+) -> None:
+    """Filed today for a complaint received nine days ago: on the recorded basis, a moment in
+    between is before anyone could have seen it, not before it existed."""
+    t0, (r1, _) = replayed["times"][0], replayed["recorded"]
+    r = replayed["results"]["happened_not_recorded"]
+    line = one_line_error(r)
+    assert r.returncode == 2 and "was not yet recorded at" in line, line
+    assert f"its first event was recorded at {r1.astimezone(WIB):%Y-%m-%d %H:%M:%S} WIB" in line
+    assert f"though it happened at {t0:%Y-%m-%d %H:%M}" in line
+    assert "--basis occurred" in line
+
+
+def test_a_bare_date_replays_to_the_end_of_that_day_in_the_cases_zone(
+    replayed: dict[str, Any],
+) -> None:
+    """`--as-of 2026-10-28` is the case as it stood on that day: 23:59:59.999999 in the office's
+    zone (WIB for Bogor); a time without an offset is read in that zone too."""
+    t0, t1, _ = replayed["times"]
+    end_of_t1_day = datetime.combine(t1.date(), time.max, tzinfo=WIB)
+    on_the_day = _replay(replayed, "day_of_t1")
+    subset(on_the_day, version=2, state="kabupaten_identifikasi", basis="occurred")
+    assert datetime.fromisoformat(on_the_day["as_of"]) == end_of_t1_day
+    assert on_the_day["current"] is False
+    subset(_replay(replayed, "day_before_t1"), version=1, state="kabupaten_dokumentasi")
+    local_time = _replay(replayed, "t1_local_time")
+    assert datetime.fromisoformat(local_time["as_of"]) == t1 and local_time["version"] == 2
+
+
+def test_case_replay_says_which_moment_and_basis_it_shows(replayed: dict[str, Any]) -> None:
+    """The text's first line names the moment (in the case's zone) and the basis; the header
+    names the workflow's definition, so "v<n>" means an event's version, as in the history."""
+    t1 = replayed["times"][1]
+    day, future = replayed["texts"]
+    assert day.returncode == 0, day.stderr
+    lines = day.stdout.splitlines()
+    assert lines[0] == f"as of {t1:%Y-%m-%d} 23:59:59 WIB (events that happened by then)"
+    assert lines[1].startswith(replayed["id"])
+    assert "workflow complaint (definition 1)  version 2" in lines[1]
+    assert " v1 " not in day.stdout
+    latest = _replay(replayed, "latest")
+    assert latest["basis"] == "recorded" and latest["current"] is True
+
+
+def test_a_replay_moment_not_yet_come_is_the_current_state_and_says_so(
+    replayed: dict[str, Any],
+) -> None:
+    future = _replay(replayed, "future")
+    subset(future, version=3, state="pusat_dokumentasi", basis="recorded", current=True)
+    assert future["as_of"] == "2099-12-31T16:59:59.999999+00:00"
+    text = replayed["texts"][1]
+    assert text.returncode == 0, text.stderr
+    first = text.stdout.splitlines()[0]
+    assert first.startswith("as of 2099-12-31 23:59:59 WIB (events recorded by then)"), first
+    assert "not yet come, so the case as it stands now" in first
+
+
+def test_case_replay_refuses_a_basis_it_does_not_know(replayed: dict[str, Any]) -> None:
+    r = replayed["results"]["bogus_basis"]
+    line = one_line_error(r)
+    assert r.returncode == 2 and "basis: 'bogus'" in line and "'occurred'" in line
+
+
+def test_case_history_text_shows_when_a_backdated_event_was_recorded_and_its_data(
+    replayed: dict[str, Any],
+) -> None:
+    """Each event filed days after it happened shows when it was recorded; each shows its
+    command and data, as the case page's timeline does."""
+    text, (r1, _), t2 = replayed["history"], replayed["recorded"], replayed["times"][2]
+    assert text[1] == f"     recorded {r1.astimezone(WIB):%Y-%m-%d %H:%M} WIB (backdated)"
+    filed = text[2].split()
+    assert filed[0] == "file" and "channel=surat" in filed and "region=3271011001" in filed
+    assert 'summary="Nama KPM salah di data peserta"' in text[2]
+    assert "anonymous=" not in text[2]  # unset flags and blanks left out, as on the page
+    escalated = text.index(next(x for x in text if x.startswith("v3 ")))
+    assert text[escalated].startswith(f"v3   {t2:%Y-%m-%d %H:%M} WIB   CaseEscalated")
+    assert text[escalated + 2] == '     escalate reason="perlu pusat"'
+
+
+def test_case_history_text_masks_a_confidential_reporter_as_the_json_does(pkh: Pkh) -> None:
+    filed = pkh.json(
+        *FILE_ARGS,
+        "--confidential",
+        "--reporter-contact",
+        "0812-RAHASIA",
+        "--received",
+        (now_utc() - timedelta(hours=2)).isoformat(),
+    )
+    case_id = filed["id"]
+    masked_text, masked_json, seen = pkh.all(
+        [
+            ("case", "history", case_id, "--actor", "pdp.bogor"),
+            ("case", "history", case_id, "--actor", "pdp.bogor", "--json"),
+            ("case", "history", case_id, "--actor", "kab.bogor"),
+        ]
+    )
+    for r in (masked_text, masked_json, seen):
+        assert r.returncode == 0, r.stderr
+    assert json.loads(masked_json.stdout)[0]["data"]["reporter_name"] == "*** (dirahasiakan)"
+    assert "Ibu Siti" not in masked_text.stdout and "0812-RAHASIA" not in masked_text.stdout
+    assert 'reporter_name="*** (dirahasiakan)"' in masked_text.stdout
+    assert 'reporter_name="Ibu Siti"' in seen.stdout and "0812-RAHASIA" in seen.stdout
 
 
 # ------------------------------------------------------------------------------- 6. workflow

@@ -417,6 +417,100 @@ def test_the_audit_page_names_a_closed_cases_recorded_values_in_indonesian(
     assert "closed at level" not in changes
 
 
+def test_the_audit_page_reads_a_bare_date_as_the_end_of_that_day_in_the_cases_zone(
+    web: TestClient, app: App, clock: Clock
+) -> None:
+    """`at=2026-03-02` is the case as it stood on that day (as `pkh case replay --as-of`),
+    in the case's office zone unless another is chosen; the page names moment and basis."""
+    case_id = file_case(app)  # 09:00 WIB
+    clock.set(datetime(2026, 3, 2, 23, 30, tzinfo=WIB))  # 3 March 00:30 in WITA
+    app.service.apply(case_id, "advance", {}, "kab.bogor")
+    sign_in(web, app, "auditor")
+    page = web.get(f"/audit?case_id={case_id}&at=2026-03-02").text
+    then = page.split("<h2>Saat itu</h2>")[1].split("</section>")[0]
+    assert "Kabupaten/Kota · Identifikasi" in then and "<dd>2</dd>" in then
+    assert "2 Mar 2026 23:59 WIB" in page and "Dasar waktu: waktu pencatatan" in page
+    assert 'option value="" selected' in page  # the zone: the case's own, by default
+    # the end of 2 March in WITA is 22:59 WIB: before the advance
+    page = web.get(f"/audit?case_id={case_id}&at=2026-03-02&zone=WITA").text
+    then = page.split("<h2>Saat itu</h2>")[1].split("</section>")[0]
+    assert "Kabupaten/Kota · Dokumentasi" in then and "2 Mar 2026 22:59 WIB" in page
+    page = web.get(f"/audit?case_id={case_id}&at=2026-03-01").text
+    assert "belum tercatat pada 1 Mar 2026 23:59 WIB" in page
+    # a moment not yet come is the case as it stands now, said plainly
+    page = web.get(f"/audit?case_id={case_id}&at=2030-01-01").text
+    assert "Saat itu belum tiba: yang ditampilkan adalah keadaan kasus sekarang." in page
+
+
+def test_the_audit_page_before_a_case_was_recorded_says_why_and_shows_no_changes(
+    web: TestClient, app: App, clock: Clock
+) -> None:
+    """A complaint received on paper on 27 February and recorded on 2 March: on 28 February it
+    had happened but was not yet recorded. No "changes since then" beside nothing."""
+    received = datetime(2026, 2, 27, 10, 0, tzinfo=WIB)
+    case_id = app.service.open_case("complaint", complaint_data(), "kab.bogor", at=received).id
+    sign_in(web, app, "auditor")
+    page = web.get(f"/audit?case_id={case_id}&at=2026-02-28T10:00").text
+    said = (
+        f"{case_id} belum tercatat pada 28 Feb 2026 10:00 WIB: kejadian pertamanya dicatat "
+        "pada 2 Mar 2026 09:00 WIB, meskipun terjadi pada 27 Feb 2026 10:00 WIB. Dasar waktu "
+        "'waktu kejadian' menampilkan kasus menurut waktu kejadian."
+    )
+    assert said.replace("'", "&#39;") in page
+    assert "Perubahan sejak saat itu" not in page and "Tidak ada perubahan" not in page
+    assert "Utuh: rantai hash 1 kejadian" in page  # the verification is still shown
+    page = web.get(f"/audit?case_id={case_id}&at=2026-02-28T10:00&basis=occurred").text
+    assert "belum tercatat" not in page and "Perubahan sejak saat itu" in page
+
+
+def test_the_audit_page_refuses_what_it_cannot_read_in_the_fields_own_words(
+    web: TestClient, app: App
+) -> None:
+    case_id = file_case(app)
+    sign_in(web, app, "auditor")
+    page = web.get(f"/audit?case_id={case_id}&basis=bogus").text
+    assert "Tidak dapat ditampilkan" in page
+    assert "Dasar waktu: &#39;bogus&#39; bukan dasar waktu" in page
+    assert "<h2>Saat itu</h2>" not in page  # not silently shown on the recorded basis
+    page = web.get(f"/audit?case_id={case_id}&at=kemarin").text
+    assert "Saat: &#39;kemarin&#39; bukan tanggal" in page
+    assert "Waktu kejadian" not in page
+
+
+def test_the_audit_page_labels_states_and_problems_in_indonesian(
+    web: TestClient, app: App, clock: Clock
+) -> None:
+    case_id = file_case(app)
+    clock.set(datetime(2026, 3, 2, 10, 0, tzinfo=WIB))
+    app.service.apply(case_id, "advance", {}, "kab.bogor")
+    with app.db.write_engine.begin() as conn:
+        conn.execute(sa.text("UPDATE cases SET handler = 'siapa' WHERE id = :id"), {"id": case_id})
+    sign_in(web, app, "auditor")
+    page = web.get(f"/audit?case_id={case_id}&at=2026-03-02T09:30").text
+    then = page.split("<h2>Saat itu</h2>")[1].split("</section>")[0]
+    assert "Kabupaten/Kota · Dokumentasi" in then
+    changes = page.split('class="changes"')[1].split("</table>")[0]
+    assert "Kabupaten/Kota · Dokumentasi" in changes and "Kabupaten/Kota · Identifikasi" in changes
+    assert "kabupaten_dokumentasi" not in changes
+    problems = page.split('class="card verify"')[1].split("</section>")[0]
+    assert "Data kasus tersimpan berbeda dari pemutaran ulang kejadiannya" in problems
+    assert "stored case differs from its replay in: handler" in problems  # detail as is
+
+
+def test_a_page_a_role_may_not_open_says_so_in_the_pages_language(
+    web: TestClient, app: App
+) -> None:
+    sign_in(web, app, "kab.bogor")
+    r = web.get("/audit")
+    assert r.status_code == 403
+    assert "Halaman ini hanya untuk peran Auditor, UPPKH Pusat, atau Admin." in r.text
+    assert "needs the role" not in r.text
+    web.cookies.set("lang", "en")
+    r = web.get("/audit")
+    assert r.status_code == 403
+    assert "Only these roles may open this page: Auditor, UPPKH national or Admin." in r.text
+
+
 def test_a_national_auditor_starts_a_whole_store_verification_from_the_audit_page(
     web: TestClient, app: App, clock: Clock
 ) -> None:
@@ -592,3 +686,40 @@ def test_an_officer_files_and_advances_a_complaint_in_a_real_browser(
             expect(page.locator("table.letters")).to_have_count(0)
         finally:
             browser.close()
+
+
+def test_a_case_whose_stored_history_cannot_be_read_is_told_not_crashed(
+    web: TestClient, app: App
+) -> None:
+    """A row altered outside pkh into what no engine writes: the API answers 409 naming the
+    case, version and column, the officer's page says the case data is damaged (not a 500,
+    not "bad request"), and the auditor's check names the row."""
+    from tests.integration.test_api import auth, client_for
+
+    case_id = file_case(app)
+    with app.db.write_engine.begin() as conn:
+        # a payload that is not a JSON object: the one damage both backends' columns can hold
+        bad = "CAST('[]' AS jsonb)" if app.db.dialect == "postgresql" else "'[]'"
+        conn.execute(sa.text(f"UPDATE case_events SET payload = {bad} WHERE case_id = :id"),
+                     {"id": case_id})  # fmt: skip
+    api = client_for(app)
+    for path in (
+        f"/cases/{case_id}/history",
+        f"/cases/{case_id}/replay?as_of=2026-03-02T10:00%2B07:00",
+    ):
+        r = api.get(path, headers=auth(app, "kab.bogor"))
+        assert r.status_code == 409, (path, r.text)
+        body = r.json()
+        assert (body["error"], body["case_id"], body["version"], body["column"]) == (
+            "stored_data_unreadable",
+            case_id,
+            1,
+            "payload",
+        )
+    verified = api.get(f"/cases/{case_id}/verify", headers=auth(app, "auditor"))
+    assert verified.status_code == 200, verified.text
+    assert "event_unreadable" in verified.text
+    sign_in(web, app, "kab.bogor")
+    page = web.get(f"/cases/{case_id}/view")
+    assert page.status_code == 409, page.text
+    assert "Data kasus rusak" in page.text and "payload" in page.text

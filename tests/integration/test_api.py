@@ -815,6 +815,87 @@ def test_a_retried_filing_with_the_same_key_opens_one_case(app: App) -> None:
     assert case_count(app) == 1
 
 
+# ======================================================================================= replay
+def test_a_replay_names_its_moment_and_basis_and_whether_it_is_the_case_as_it_stands_now(
+    app: App, clock: Clock
+) -> None:
+    case_id = file_case(app)  # Monday 2 March 2026 09:00 WIB
+    clock.set(datetime(2026, 3, 3, 9, 0, tzinfo=WIB))
+    app.service.apply(case_id, "advance", {}, "kab.bogor")
+    client, h = client_for(app), auth(app, "auditor")
+    url = f"/cases/{case_id}/replay"
+
+    then = client.get(url, params={"as_of": "2026-03-02T12:00:00+07:00"}, headers=h)
+    assert then.status_code == 200, then.text
+    assert {k: then.json()[k] for k in ("version", "as_of", "basis", "current")} == {
+        "version": 1,
+        "as_of": "2026-03-02T05:00:00+00:00",
+        "basis": "recorded",
+        "current": False,
+    }
+    now = client.get(url, headers=h).json()
+    assert (now["version"], now["current"]) == (2, True)
+    assert now["as_of"] == "2026-03-03T02:00:00+00:00"  # the clock's now
+    # a moment not yet come is not refused: it is the case as it stands now, and says so
+    later = client.get(url, params={"as_of": "2030-01-01T00:00:00Z"}, headers=h).json()
+    assert (later["version"], later["current"], later["as_of"]) == (
+        2,
+        True,
+        "2030-01-01T00:00:00+00:00",
+    )
+    # a '+' left unencoded in the URL arrives as a space: read as the offset it was
+    raw = client.get(f"{url}?as_of=2026-03-02T12:00:00+07:00", headers=h)
+    assert raw.status_code == 200 and raw.json()["version"] == 1, raw.text
+
+
+def test_a_replay_before_the_cases_first_event_is_422_on_as_of_naming_that_event(
+    app: App, clock: Clock
+) -> None:
+    """Received on paper Friday 27 February, recorded Monday 2 March: in between, the case had
+    happened but nobody could have seen it in the store. One field name, `as_of`, whatever is
+    wrong with the moment."""
+    client, h = client_for(app), auth(app, "auditor")
+    received = datetime(2026, 2, 27, 10, 0, tzinfo=WIB)
+    case_id = app.service.open_case("complaint", complaint_data(), "kab.bogor", at=received).id
+    url = f"/cases/{case_id}/replay"
+    between = {"as_of": "2026-02-28T10:00:00+07:00"}
+
+    r = client.get(url, params=between, headers=h)
+    assert r.status_code == 422 and r.json()["field"] == "as_of", r.text
+    body = r.json()
+    assert "was not yet recorded at 2026-02-28 10:00:00 WIB" in body["message"]
+    assert "recorded at 2026-03-02 09:00:00 WIB" in body["message"]
+    assert "though it happened at 2026-02-27 10:00:00 WIB" in body["message"]
+    assert "basis=occurred" in body["message"]
+    assert (body["first_recorded_at"], body["first_occurred_at"], body["basis"]) == (
+        "2026-03-02T02:00:00+00:00",
+        "2026-02-27T03:00:00+00:00",
+        "recorded",
+    )
+    occurred = client.get(url, params={**between, "basis": "occurred"}, headers=h)
+    assert occurred.status_code == 200 and occurred.json()["version"] == 1, occurred.text
+    before = client.get(
+        url, params={"as_of": "2026-02-20T00:00:00+07:00", "basis": "occurred"}, headers=h
+    )
+    assert before.status_code == 422 and before.json()["field"] == "as_of"
+    assert "had not happened yet" in before.json()["message"]
+
+    for value in ("garbage", "2026-03-02T10:00:00", "2026-03-02"):
+        bad = client.get(url, params={"as_of": value}, headers=h)
+        assert bad.status_code == 422 and bad.json()["field"] == "as_of", (value, bad.text)
+        # how to give a moment the API takes: an offset, and how to write its '+' in a URL
+        assert "+07:00" in bad.json()["message"] and "%2B" in bad.json()["message"], value
+    bare = client.get(url, params={"as_of": "2026-03-02"}, headers=h).json()["message"]
+    assert "2026-03-02T23:59:59.999999+07:00" in bare  # the end of that day, spelled out
+
+
+def test_a_replay_basis_it_does_not_know_is_refused_not_read_as_recorded(app: App) -> None:
+    client, h = client_for(app), auth(app, "auditor")
+    r = client.get(f"/cases/{file_case(app)}/replay", params={"basis": "bogus"}, headers=h)
+    assert r.status_code == 422 and r.json()["field"] == "basis", r.text
+    assert "'recorded'" in r.json()["message"] and "'occurred'" in r.json()["message"]
+
+
 # ============================================================================ concurrency (API)
 def _race(clients: list[TestClient], path: str, body: Any, headers: dict[str, str]) -> list[Any]:
     """Every client posts at the same instant; returns each response (or exception)."""

@@ -333,3 +333,44 @@ def test_a_kpm_correction_that_is_not_approved_is_told_in_indonesian() -> None:
     unknown = _kpm_refusal(state_at("peserta"), "koreksi", COMMANDS["koreksi"][1], pengaduan={})
     assert unknown.id == "koreksi tidak sah: pengaduan tidak dikenal"
     assert unknown.en == "not approvable: unknown complaint"
+
+
+# ------------------------------------------------------------------------- audit problems
+def _problem_kinds() -> set[str]:
+    """Every kind of problem audit verify can report: the third argument of each Problem(...)
+    of the verifier's modules (either branch of a conditional), and `_unreadable`'s first."""
+    kinds: set[str] = set()
+
+    def strings(node: ast.AST) -> set[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return {node.value}
+        if isinstance(node, ast.IfExp):
+            return strings(node.body) | strings(node.orelse)
+        return set()
+
+    for module in ("engine.audit", "engine.store.audit_runner"):
+        for call in _calls(module, {"Problem", "_unreadable"}):
+            name = getattr(call.func, "id", None) or getattr(call.func, "attr", None)
+            args = call.args[2:3] if name == "Problem" else call.args[:1]
+            args += [k.value for k in call.keywords if k.arg == "kind"]
+            for arg in args:
+                kinds |= strings(arg)
+    return kinds
+
+
+def test_every_problem_audit_verify_can_report_has_a_label_in_both_languages() -> None:
+    kinds = _problem_kinds()
+    assert {"projection_mismatch", "hash_mismatch", "checkpoint_missing"} <= kinds
+    assert sorted(kinds - set(LABELS["problem"])) == []
+    for kind in kinds:
+        indonesian, english = (label("problem", kind, lang) for lang in ("id", "en"))
+        assert indonesian != english and kind not in (indonesian, english), kind
+
+
+def test_the_roles_a_page_needs_are_named_as_each_language_lists_them() -> None:
+    from api.i18n import roles_text
+
+    roles = ("auditor", "pusat", "admin")
+    assert roles_text(roles, "id") == "Auditor, UPPKH Pusat, atau Admin"
+    assert roles_text(roles, "en") == "Auditor, UPPKH national or Admin"
+    assert roles_text(("pusat", "admin"), "id") == "UPPKH Pusat atau Admin"
