@@ -124,6 +124,17 @@ def _members_after(d: Decision) -> dict[str, dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------ guards (pure)
+def _refused(
+    key: str, heading_id: str, heading_en: str, problems: list[tuple[str, str]]
+) -> Reason | None:
+    """One reason listing every (Indonesian, English) problem under its heading; None if none."""
+    if not problems:
+        return None
+    text_id = "; ".join(i for i, _ in problems)
+    text_en = "; ".join(en for _, en in problems)
+    return R(key, f"{heading_id}: {text_id}", f"{heading_en}: {text_en}")
+
+
 def members_are_valid(d: Decision) -> Reason | None:
     """New and changed members are checked as of the event's date; the household keeps one
     kepala keluarga (exactly one at registration) and no NIK twice. A change that removes or
@@ -166,15 +177,7 @@ def members_are_valid(d: Decision) -> Reason | None:
                 "nik: the same NIK appears twice in the household",
             )
         )
-    if not problems:
-        return None
-    text_id = "; ".join(i for i, _ in problems)
-    text_en = "; ".join(en for _, en in problems)
-    return R(
-        "member_data_invalid",
-        f"data anggota tidak sah: {text_id}",
-        f"invalid members: {text_en}",
-    )
+    return _refused("member_data_invalid", "data anggota tidak sah", "invalid members", problems)
 
 
 def new_niks_are_free(d: Decision) -> Reason | None:
@@ -332,15 +335,7 @@ def correction_is_approved(d: Decision) -> Reason | None:
                     f"the complaint is about household {household}",
                 )
             )
-    if not problems:
-        return None
-    text_id = "; ".join(i for i, _ in problems)
-    text_en = "; ".join(en for _, en in problems)
-    return R(
-        "correction_not_approved",
-        f"koreksi tidak sah: {text_id}",
-        f"not approvable: {text_en}",
-    )
+    return _refused("correction_not_approved", "koreksi tidak sah", "not approvable", problems)
 
 
 GUARDS = (
