@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from api.admin import hash_password, list_users, verify_password
 from api.i18n import field_label, label, text, when
-from api.replaying import not_yet_text, replay_case, replay_out
+from api.replaying import in_zone, not_yet_text, replay_case, replay_out
 from api.views import case_out, case_zone, recorded_late
 from api.wiring import App
 from engine.calendar import WorkingCalendar
@@ -232,13 +232,7 @@ def parse_local(raw: str, zone: ZoneInfo, field: str) -> datetime:
             f"'{raw}' is not a date and time",
             message_id=f"'{raw}' bukan tanggal dan jam",
         ) from None
-    if not 2000 <= dt.year <= 2100:  # far years overflow when moved between zones
-        raise InvalidInput(
-            field,
-            f"'{raw}' is outside the years 2000-2100",
-            message_id=f"'{raw}' di luar tahun 2000-2100",
-        )
-    return dt if dt.tzinfo else dt.replace(tzinfo=zone)
+    return in_zone(dt, raw, zone, field)
 
 
 def complaint_defaults(actor: Actor, now: datetime) -> dict[str, str]:

@@ -71,6 +71,12 @@ def read_moment(raw: str, zone: tzinfo, field: str) -> datetime:
             message_id=f"'{raw}' bukan tanggal (YYYY-MM-DD, akhir hari itu) atau tanggal dan "
             "jam (YYYY-MM-DDTHH:MM, boleh dengan selisih zona seperti +07:00)",
         ) from None
+    return in_zone(dt, raw, zone, field)
+
+
+def in_zone(dt: datetime, raw: str, zone: tzinfo, field: str) -> datetime:
+    """A moment read from `raw`, in `zone` unless it carries an offset; refused outside the
+    years 2000-2100 (far years overflow when moved between zones)."""
     if not 2000 <= dt.year <= 2100:  # far years overflow when moved between zones
         raise InvalidInput(
             field,
