@@ -370,7 +370,7 @@ def _anchors_out(
     out: list[dict[str, Any]] = []
     stopped = not (ok or complete)
     for cp_id, digest in anchors:
-        failed = any(p.case_id == f"checkpoint {cp_id}" for p in problems)
+        failed = any(p.checkpoint == cp_id for p in problems)
         matched = False if failed else None if stopped else True
         stopped = stopped or failed
         out.append({"checkpoint": cp_id, "digest": digest, "matched": matched})

@@ -40,6 +40,7 @@ from api.i18n import (
 from api.security import create_token
 from api.views import case_out, event_view
 from api.wiring import App
+from engine.audit import problem_subject
 from engine.errors import (
     AlreadyRunning,
     CaseNotFound,
@@ -78,6 +79,7 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+ENV.globals["problem_subject"] = problem_subject
 
 
 class LoginRequired(Exception):

@@ -121,22 +121,43 @@ class ChainedEvent:
 
 @dataclass(frozen=True)
 class Problem:
-    case_id: str
+    """One thing verify found. It names a case (`case_id`, with the event's version where
+    one event is at fault), or a checkpoint (`checkpoint`), or neither where it concerns
+    the checkpoints as a whole."""
+
+    case_id: str | None
     version: int | None
     kind: str
     detail: str
+    checkpoint: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "case_id": self.case_id,
+            "checkpoint": self.checkpoint,
             "version": self.version,
             "kind": self.kind,
             "detail": self.detail,
         }
 
+    @property
+    def subject(self) -> str:
+        """What the problem is about, as a reader names it."""
+        return problem_subject(self.as_dict())
+
     def __str__(self) -> str:
-        where = f"{self.case_id}" + (f" version {self.version}" if self.version else "")
+        where = self.subject + (f" version {self.version}" if self.version else "")
         return f"{where}: {self.kind}: {self.detail}"
+
+
+def problem_subject(problem: Mapping[str, Any]) -> str:
+    """What a problem (`Problem.as_dict()`, or one an audit run stored) is about: its case,
+    else its checkpoint, else the checkpoints as a whole. Runs stored before problems named
+    their checkpoint apart kept "checkpoint N" in `case_id`."""
+    if problem.get("case_id") is not None:
+        return str(problem["case_id"])
+    cp = problem.get("checkpoint")
+    return f"checkpoint {cp}" if cp is not None else "checkpoints"
 
 
 def verify_chain(case_id: str, rows: Sequence[ChainedEvent]) -> Problem | None:

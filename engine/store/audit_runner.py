@@ -508,7 +508,7 @@ def _history_changed(
             return True, named
     return False, [
         Problem(
-            f"checkpoint {cp.id}",
+            None,
             None,
             "history_changed",
             f"events up to #{cp.last_event_id} differ from the checkpoint taken "
@@ -519,6 +519,7 @@ def _history_changed(
                 if sealed is not None
                 else " (its recorded case heads are incomplete: no case named)"
             ),
+            checkpoint=cp.id,
         )
     ]
 
@@ -612,13 +613,14 @@ def _check_checkpoints(
             records_told = True
             changed.append(
                 Problem(
-                    f"checkpoint {cp.id}",
+                    None,
                     None,
                     "checkpoint_heads_altered",
                     f"the case heads recorded for checkpoint {cp.id} ({kept[0]} cases) no longer "
                     f"add up to what it sealed ({cp.case_count} cases): rows of "
                     "audit_checkpoint_heads were altered or removed; the events themselves "
                     "still hold what it sealed",
+                    checkpoint=cp.id,
                 )
             )
         if found != (cp.event_count, cp.case_count, cp.heads_digest):
@@ -669,27 +671,30 @@ def _chain_broken(cp: Any, prev: str, prev_id: int | None, rows: Sequence[Any]) 
     if cp.prev_digest != prev and all(r.digest != cp.prev_digest for r in rows):
         after = f"checkpoint {prev_id}" if prev_id is not None else "the start"
         return Problem(
-            where,
+            None,
             None,
             "checkpoint_missing",
             f"{where} was sealed after a checkpoint that is no longer in the store (digest "
             f"{cp.prev_digest[:16]}...): a checkpoint between {after} and {where} was removed",
+            checkpoint=cp.id,
         )
     if cp.prev_digest != prev:
         return Problem(
-            where,
+            None,
             None,
             "checkpoint_tampered",
             f"{where} names another checkpoint (digest {cp.prev_digest[:16]}...) as the one "
             f"before it: the checkpoints were reordered or altered",
+            checkpoint=cp.id,
         )
     return Problem(
-        where,
+        None,
         None,
         "checkpoint_tampered",
         f"the digest of {where} no longer matches its recorded last event (#"
         f"{cp.last_event_id}), counts ({cp.case_count} cases, {cp.event_count} events) and "
         "heads digest: the checkpoint row was altered",
+        checkpoint=cp.id,
     )
 
 
@@ -705,11 +710,12 @@ def _checkpoints_missing(
             found = by_id.get(cp_id)
             return [
                 Problem(
-                    f"checkpoint {cp_id}",
+                    None,
                     None,
                     "checkpoint_missing" if found is None else "checkpoint_tampered",
                     f"the anchored checkpoint {cp_id} (digest {digest[:16]}...) is "
                     + ("gone from the store" if found is None else f"now {found[:16]}..."),
+                    checkpoint=cp_id,
                 )
             ]
     seen = s.execute(
@@ -722,7 +728,7 @@ def _checkpoints_missing(
         when = f" on {seen.finished_at:%Y-%m-%d %H:%M} UTC" if seen.finished_at else ""
         return [
             Problem(
-                "checkpoints",
+                None,
                 None,
                 "checkpoint_missing",
                 f"{len(rows)} checkpoints in the store, but audit run {seen.id}{when} verified "

@@ -594,6 +594,10 @@ def test_removing_the_checkpoints_as_well_is_told_by_the_audit_runs_and_by_an_an
     assert blind.returncode == 0  # what a store alone can say about itself ends here
     assert anchored.returncode == 1
     assert "the anchored checkpoint 1" in anchored.stderr and "gone" in anchored.stderr
+    # a script reading the JSON finds the checkpoint named apart from the cases
+    as_json = pkh.run("audit", "verify", "--no-record", "--json", "--anchor", f"1:{digest}")
+    (gone,) = json.loads(as_json.stdout)["problems"]
+    assert (gone["case_id"], gone["checkpoint"], gone["kind"]) == (None, 1, "checkpoint_missing")
     bad = pkh.run("audit", "verify", "--anchor", "1:abc")
     assert bad.returncode == 2 and "anchor" in one_line_error(bad)
     # sealing again gives the next anchor, as JSON for a script to keep

@@ -514,7 +514,7 @@ def test_a_page_a_role_may_not_open_says_so_in_the_pages_language(
 def test_a_national_auditor_starts_a_whole_store_verification_from_the_audit_page(
     web: TestClient, app: App, clock: Clock
 ) -> None:
-    from engine.store import audit_runs
+    from engine.store import audit_runner, audit_runs
 
     case_id = file_case(app)
     sign_in(web, app, "auditor")
@@ -532,6 +532,8 @@ def test_a_national_auditor_starts_a_whole_store_verification_from_the_audit_pag
     assert "utuh" in page and "1 dari 1 kejadian" in page and "Mulai pemeriksaan" in page
 
     with app.db.write_engine.begin() as conn:  # tampered, then verified again
+        q = sa.text("SELECT handler FROM cases WHERE id = :id")
+        handler = conn.execute(q, {"id": case_id}).scalar()
         conn.execute(sa.text("UPDATE cases SET handler = 'siapa' WHERE id = :id"), {"id": case_id})
     run = audit_runs.start(app.db, "pusat.spm", clock())
     page = web.get("/audit").text
@@ -542,6 +544,15 @@ def test_a_national_auditor_starts_a_whole_store_verification_from_the_audit_pag
     audit_runs.execute(app.db, run.id, clock)
     page = web.get("/audit").text
     assert "DITEMUKAN MASALAH" in page and case_id in page and "projection_mismatch" in page
+    with app.db.write_engine.begin() as conn:  # mended; then a checkpoint's row altered
+        q = sa.text("UPDATE cases SET handler = :h WHERE id = :id")
+        conn.execute(q, {"h": handler, "id": case_id})
+    audit_runner.checkpoint(app.db, clock())
+    with app.db.write_engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_checkpoints SET case_count = 7"))
+    audit_runs.execute(app.db, audit_runs.start(app.db, "pusat.spm", clock()).id, clock)
+    page = web.get("/audit").text
+    assert "<strong>checkpoint 1</strong>" in page and "checkpoint_tampered" in page
 
     add_user(app.db, "aud.bogor", "auditor", "3271", now=clock())
     sign_in(web, app, "aud.bogor")  # a regional auditor: one case at a time, in its region

@@ -63,6 +63,7 @@ def test_a_run_records_every_problem_it_finds(
     assert run.problems == [
         {
             "case_id": ids[0],
+            "checkpoint": None,
             "version": 1,
             "kind": "projection_mismatch",
             "detail": "stored case differs from its replay in: level",

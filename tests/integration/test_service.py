@@ -384,13 +384,13 @@ def test_verify_tells_a_removed_checkpoint_from_an_altered_one(app: App, clock: 
         audit_runner.checkpoint(app.db, clock())
     tamper(app, "UPDATE audit_checkpoints SET event_count = event_count + 1 WHERE id = 3")
     problems = audit_runner.verify(app.db, stop_at_first=False, workers=1).problems
-    assert [(p.case_id, p.kind) for p in problems] == [("checkpoint 3", "checkpoint_tampered")]
+    assert [(p.checkpoint, p.kind) for p in problems] == [(3, "checkpoint_tampered")]
     assert "the checkpoint row was altered" in problems[0].detail
     assert "(3 cases, 4 events)" in problems[0].detail
     tamper(app, "UPDATE audit_checkpoints SET event_count = event_count - 1 WHERE id = 3")
     tamper(app, "DELETE FROM audit_checkpoints WHERE id = 2")
     problems = audit_runner.verify(app.db, stop_at_first=False, workers=1).problems
-    assert [(p.case_id, p.kind) for p in problems] == [("checkpoint 3", "checkpoint_missing")]
+    assert [(p.checkpoint, p.kind) for p in problems] == [(3, "checkpoint_missing")]
     assert "between checkpoint 1 and checkpoint 3 was removed" in problems[0].detail
 
 
@@ -410,8 +410,8 @@ def test_verify_tells_when_the_heads_recorded_for_a_checkpoint_were_tampered_wit
     ):
         tamper(app, sql, id=ids[1])
         problems = audit_runner.verify(app.db, stop_at_first=False, workers=1).problems
-        assert [(p.case_id, p.kind) for p in problems] == [
-            ("checkpoint 2" if "version" in sql else "checkpoint 1", "checkpoint_heads_altered")
+        assert [(p.case_id, p.checkpoint, p.kind) for p in problems] == [
+            (None, 2 if "version" in sql else 1, "checkpoint_heads_altered")
         ], problems
         assert "the events themselves still hold what it sealed" in problems[0].detail
 
@@ -426,7 +426,7 @@ def test_a_checkpoint_whose_recorded_heads_were_altered_still_fails_without_a_na
     tamper(app, "UPDATE case_counters SET last = 1")
     tamper(app, "DELETE FROM audit_checkpoint_heads WHERE case_id = :id", id=ids[1])
     report = audit_runner.verify(app.db, stop_at_first=False)
-    assert [(p.case_id, p.kind) for p in report.problems] == [("checkpoint 1", "history_changed")]
+    assert [(p.checkpoint, p.kind) for p in report.problems] == [(1, "history_changed")]
     assert "1 / 1 now" in report.problems[0].detail
     assert "no case named" in report.problems[0].detail
 
