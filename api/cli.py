@@ -70,6 +70,11 @@ def command(fn: F) -> F:
                     "the database schema is missing or older than this version of pkh: "
                     "run `pkh db upgrade`"
                 )
+            if "readonly database" in str(e) or "read-only transaction" in str(e):
+                fail(
+                    f"the database is read-only ({e.orig}): this command writes to it; "
+                    "`pkh audit verify --no-record` and the read commands work on a read-only copy"
+                )
             fail(f"database error: {e.orig}")
         except typer.Exit:
             raise

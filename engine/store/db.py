@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -17,13 +20,49 @@ from engine.store.prepared import use_connection
 from engine.store.tables import json_serializer
 
 
+def read_only_uri(db_path: str) -> str | None:
+    """A SQLite URI that opens `db_path` read-only, when this process may not write the
+    file (a copy on read-only media, or another user's file); None when it may.
+
+    SQLite cannot open a WAL database whose `-shm` file it can neither find nor create
+    ("attempt to write a readonly database", even to read), so where the folder cannot be
+    written and holds no `-shm` (nothing has it open: a writer would have made one) the file
+    is opened as `immutable`. A `-wal` left beside it is then not read: such a copy is
+    refused, rather than read without its last writes."""
+    path = Path(db_path)
+    if not path.exists() or os.access(path, os.W_OK):
+        return None
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    shm, wal = Path(f"{path}-shm"), Path(f"{path}-wal")
+    if not os.access(path.parent, os.W_OK) and not shm.exists():
+        if wal.exists() and wal.stat().st_size > 0:
+            raise RuntimeError(
+                f"{path} is read-only and its write-ahead log {wal.name} holds writes not yet "
+                "in the file, which SQLite cannot read without a -shm file beside it: copy "
+                f"both files ({path.name} and {wal.name}) to a folder that can be written, "
+                "and check the copy"
+            )
+        uri += "&immutable=1"
+    return uri
+
+
 def _sqlite_engine(url: str, *, immediate: bool) -> sa.Engine:
     db_path = sa.engine.make_url(url).database
+    read_only = None
     if db_path and db_path != ":memory:":
-        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        read_only = read_only_uri(db_path)
+        if read_only is None:
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    if read_only is not None:
+        uri = read_only
+        connect: dict[str, Any] = {
+            "creator": lambda: sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
+        }
+    else:
+        connect = {"connect_args": {"check_same_thread": False, "timeout": 30}}
     engine = sa.create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": 30},
+        **connect,
         # Every unit of work ends its transaction itself (commit, or rollback when a
         # Connection closes inside one), so the pool's extra rollback on every return is
         # not needed: it cost ~0.1 ms per read (bench api_worklist_p99_ms: two reads a request).
@@ -36,7 +75,8 @@ def _sqlite_engine(url: str, *, immediate: bool) -> sa.Engine:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        if read_only is None:  # a file opened read-only keeps the mode it has
+            cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")

@@ -606,6 +606,84 @@ def test_removing_the_checkpoints_as_well_is_told_by_the_audit_runs_and_by_an_an
     assert pkh.ok("audit", "verify", "--anchor", sealed_again["anchor"]).returncode == 0
 
 
+@dataclass
+class ReadOnlyPkh(Pkh):
+    """`pkh` as a user who may only read the file: under root (which may write any file) the
+    call drops to the `nobody` user."""
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PKH_")}
+        env["PKH_DATABASE_URL"] = f"sqlite:///{self.db}"
+        user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        return subprocess.run(
+            [*(user if os.geteuid() == 0 else []), _pkh_executable(), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd="/",
+            timeout=120,
+        )
+
+
+def test_a_copy_on_read_only_media_is_verified_and_read_and_a_write_says_why_it_fails(
+    three_cases: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    """An auditor checks a copy they may not write (read-only media, another user's file): the
+    file is opened read-only (a WAL database with no -shm beside it, as immutable); verify
+    without recording and the read commands work; a command that writes says the database is
+    read-only and what does work. A -wal holding writes that cannot be read is refused, not
+    silently left out."""
+    import tempfile
+
+    _, sealed, case_id = three_cases
+    folder = Path(tempfile.mkdtemp(prefix="pkh-ro-"))  # outside pytest's root-only folder
+    try:
+        db = copy_db(sealed, folder / "pkh.db")
+        db.chmod(0o444)
+        folder.chmod(0o555)
+        pkh = ReadOnlyPkh(db)
+        verified, recorded, shown, history = pkh.all(
+            [
+                ("audit", "verify", "--no-record", "--json"),
+                ("audit", "verify"),
+                ("case", "show", case_id, "--json"),
+                ("case", "history", case_id, "--json"),
+            ]
+        )
+        assert verified.returncode == 0, verified.stderr
+        found = json.loads(verified.stdout)
+        assert (found["ok"], found["cases"], found["events"], found["checkpoints"]) == (
+            True,
+            3,
+            5,
+            1,
+        )
+        assert recorded.returncode == 1
+        assert one_line_error(recorded).startswith("error: the database is read-only")
+        assert "pkh audit verify --no-record" in recorded.stderr
+        assert shown.returncode == 0 and json.loads(shown.stdout)["id"] == case_id
+        assert history.returncode == 0 and len(json.loads(history.stdout)) == 3
+        assert sorted(p.name for p in folder.iterdir()) == ["pkh.db"]  # nothing written
+
+        folder.chmod(0o755)  # a copy taken with its -wal, writes not yet checkpointed
+        writable = copy_db(sealed, tmp_path / "busy.db")
+        with closing(sqlite3.connect(writable)) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            conn.execute("CREATE TABLE scratch (x)")
+            conn.commit()
+            shutil.copy(writable, folder / "busy.db")
+            shutil.copy(f"{writable}-wal", folder / "busy.db-wal")
+        (folder / "busy.db").chmod(0o444)
+        folder.chmod(0o555)
+        busy = ReadOnlyPkh(folder / "busy.db").run("audit", "verify", "--no-record")
+        assert busy.returncode == 1
+        assert "busy.db-wal holds writes not yet in the file" in busy.stderr, busy.stderr
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
+
+
 def test_audit_verify_says_when_its_totals_are_partial_and_when_an_anchor_matched(
     three_cases: tuple[Path, Path, str], tmp_path: Path
 ) -> None:
