@@ -174,9 +174,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "verify_whole": (
         "Pemeriksaan seluruh penyimpanan (semua kasus, nomor kasus, titik periksa): bagian "
-        "di bawah (auditor nasional), pkh audit verify, atau POST /audit/runs.",
-        "The whole store (every case, case numbers, checkpoints): the section below (national "
-        "auditors), pkh audit verify, or POST /audit/runs.",
+        "di bawah, pkh audit verify, atau POST /audit/runs.",
+        "The whole store (every case, case numbers, checkpoints): the section below, pkh "
+        "audit verify, or POST /audit/runs.",
+    ),
+    "verify_whole_regional": (
+        "Pemeriksaan seluruh penyimpanan (semua kasus dari semua wilayah) dijalankan oleh "
+        "auditor nasional; di sini diperiksa satu kasus di wilayah Anda.",
+        "The whole store (the cases of every region) is verified by a national auditor; "
+        "here one case of your region is checked.",
     ),
     "whole_title": ("Pemeriksaan seluruh penyimpanan", "Whole-store verification"),
     "whole_intro": (

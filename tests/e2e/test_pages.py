@@ -398,6 +398,12 @@ def test_the_audit_page_replays_a_case_and_verifies_its_chain(
         assert "Tidak dapat disimpan" not in page and "use WIB" not in page
 
     assert web.get("/complaints/new").status_code == 403  # auditors change nothing
+    # a regional auditor is not pointed at the whole-store check it may not start
+    add_user(app.db, "aud.bogor", "auditor", "3271", now=clock())
+    sign_in(web, app, "aud.bogor")
+    page = web.get(f"/audit?case_id={case_id}&zone=WIB").text
+    assert "Utuh: rantai hash 2 kejadian" in page and "POST /audit/runs" not in page
+    assert "dijalankan oleh auditor nasional" in page
     sign_in(web, app, "kab.bogor")
     assert web.get("/audit").status_code == 403
 
