@@ -242,9 +242,9 @@ def case_history(
 
     a = get_app()
     who = a.service.actor(actor) if actor else None
-    state = a.service.get(case_id, actor)
+    state, events = a.service.recorded(case_id, actor)
     mask = who is not None and not sees_reporter(who, state)
-    rows = [views.event_view(c, mask=mask) for c in a.service.history(case_id, actor)]
+    rows = [views.event_view(c, mask=mask) for c in events]
     # the text shows times in the case's own zone (WIB/WITA/WIT); --json keeps ISO instants
     emit(rows, as_json, lambda rs: views.history_text(rs, state.zone))
 

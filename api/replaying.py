@@ -154,12 +154,11 @@ def replay_case(
     """The case `actor` may see, as it stood at `as_of` on `basis` (a typed moment is read in
     `zone`, else the case's own zone; None: now)."""
     basis = check_basis(basis)
-    now_state = app.service.get(case_id, actor)
+    now_state, history = app.service.recorded(case_id, actor)
     now = app.service.clock()
     if isinstance(as_of, str):
         as_of = read_moment(as_of, zone or ZoneInfo(now_state.zone), field)
     moment = now if as_of is None else as_of
-    history = app.service.history(case_id, actor)
     state = replay((c.event for c in history), as_of=moment, basis=basis)
     return Replay(now_state, state, moment, basis, moment >= now, history[0])
 

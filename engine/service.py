@@ -26,7 +26,7 @@ from engine.errors import (
     instant,
 )
 from engine.machine import Command, Env, compile_workflow
-from engine.state import SYSTEM, Actor, CaseState, Event, evolve, replay
+from engine.state import SYSTEM, Actor, CaseState, Event, ReplayError, evolve, replay
 from engine.store import repository as repo
 from engine.store.db import Database
 from engine.store.tables import IdempotencyRow
@@ -329,13 +329,28 @@ class CaseService:
             return who, self._visible(s, case_id, who, read=read)
 
     def history(self, case_id: str, actor: str | None = None) -> list[ChainedEvent]:
+        return self.recorded(case_id, actor)[1]
+
+    def recorded(
+        self, case_id: str, actor: str | None = None
+    ) -> tuple[CaseState, list[ChainedEvent]]:
+        """The case and its events, read in one snapshot. Where its stored row is gone
+        (verify: `projection_missing`), the case as its events replay: they still say which
+        region it belongs to, so an auditor can look into it."""
         with self.db.reading() as s:
-            if actor is not None:
-                self._visible(s, case_id, self._actor(s, actor))
+            who = self._actor(s, actor) if actor is not None else None
+            state = repo.load_case(s, case_id)
             events = repo.load_events(s, case_id)
         if not events:
             raise CaseNotFound(case_id)
-        return events
+        if state is None:
+            try:
+                state = replay(c.event for c in events)
+            except ReplayError:  # events that do not replay say no region
+                state = None
+        if state is None or (who is not None and not who.covers(state.region)):
+            raise CaseNotFound(case_id)
+        return state, events
 
     def replay(
         self,

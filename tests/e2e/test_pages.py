@@ -502,6 +502,13 @@ def test_the_audit_page_labels_states_and_problems_in_indonesian(
     assert "Data kasus tersimpan berbeda dari pemutaran ulang kejadiannya" in problems
     assert "stored case differs from its replay in: handler" in problems  # detail as is
 
+    with app.db.write_engine.begin() as conn:  # the stored row gone: the events still replay
+        conn.execute(sa.text("DELETE FROM cases WHERE id = :id"), {"id": case_id})
+    page = web.get(f"/audit?case_id={case_id}&at=2026-03-02T09:30").text
+    assert "Kabupaten/Kota · Dokumentasi" in page.split("<h2>Saat itu</h2>")[1]
+    problems = page.split('class="card verify"')[1].split("</section>")[0]
+    assert "Data kasus tersimpan hilang" in problems and "projection_missing" in problems
+
 
 def test_a_page_a_role_may_not_open_says_so_in_the_pages_language(
     web: TestClient, app: App

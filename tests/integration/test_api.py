@@ -889,6 +889,34 @@ def test_a_replay_before_the_cases_first_event_is_422_on_as_of_naming_that_event
     assert "2026-03-02T23:59:59.999999+07:00" in bare  # the end of that day, spelled out
 
 
+def test_a_case_whose_stored_row_is_gone_keeps_its_history_and_replay_for_the_auditor(
+    app: App, clock: Clock
+) -> None:
+    """Verify reports `projection_missing`; the auditor who looks into it reads the events and
+    replays them (the region the events name decides who may), while the case itself is not
+    found."""
+    case_id = file_case(app)
+    app.service.apply(case_id, "advance", {}, "kab.bogor")
+    with app.db.write_engine.begin() as conn:
+        conn.execute(sa.delete(CASES).where(CASES.c.id == case_id))
+    add_user(app.db, "aud.bogor", "auditor", "3271", now=clock())
+    add_user(app.db, "aud.bandung", "auditor", "3273", now=clock())
+    client = client_for(app)
+    for who in ("auditor", "aud.bogor"):
+        h = auth(app, who)
+        history = client.get(f"/cases/{case_id}/history", headers=h)
+        assert history.status_code == 200, (who, history.text)
+        assert [e["version"] for e in history.json()] == [1, 2]
+        replayed = client.get(f"/cases/{case_id}/replay", headers=h)
+        assert replayed.status_code == 200 and replayed.json()["version"] == 2, replayed.text
+        verified = client.get(f"/cases/{case_id}/verify", headers=h).json()
+        assert [p["kind"] for p in verified["problems"]] == ["projection_missing"]
+        assert client.get(f"/cases/{case_id}", headers=h).status_code == 404
+    h = auth(app, "aud.bandung")  # another region: as if it did not exist
+    assert client.get(f"/cases/{case_id}/history", headers=h).status_code == 404
+    assert client.get(f"/cases/{case_id}/replay", headers=h).status_code == 404
+
+
 def test_a_replay_basis_it_does_not_know_is_refused_not_read_as_recorded(app: App) -> None:
     client, h = client_for(app), auth(app, "auditor")
     r = client.get(f"/cases/{file_case(app)}/replay", params={"basis": "bogus"}, headers=h)
