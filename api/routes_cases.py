@@ -44,7 +44,13 @@ from api.schemas import (
 )
 from api.security import create_token
 from api.views import case_out, event_view
-from engine.errors import CaseNotFound, InvalidInput, UnknownActor, instant
+from engine.errors import (
+    CaseNotFound,
+    InvalidInput,
+    StoredDataUnreadable,
+    UnknownActor,
+    instant,
+)
 from engine.service import Once
 from engine.state import Actor, CaseState
 from engine.store import audit_runner
@@ -325,7 +331,7 @@ def verify_case(case_id: str, app: AppDep, actor: Annotated[Actor, Auditors]) ->
     snapshot (auditors, within their region). The whole store: POST /audit/runs."""
     try:  # not found, or outside the auditor's region
         app.service.get(case_id, actor.username)
-    except CaseNotFound:  # its stored row gone: its events say where it belongs
+    except (CaseNotFound, StoredDataUnreadable):  # the row gone or bad: as its events say
         app.service.recorded(case_id, actor.username)
     report = audit_runner.verify_case(app.db, case_id)
     return {

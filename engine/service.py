@@ -22,6 +22,7 @@ from engine.errors import (
     ConcurrencyConflict,
     InvalidInput,
     NotFound,
+    StoredDataUnreadable,
     UnknownActor,
     instant,
 )
@@ -334,12 +335,16 @@ class CaseService:
     def recorded(
         self, case_id: str, actor: str | None = None
     ) -> tuple[CaseState, list[ChainedEvent]]:
-        """The case and its events, read in one snapshot. Where its stored row is gone
-        (verify: `projection_missing`), the case as its events replay: they still say which
-        region it belongs to, so an auditor can look into it."""
+        """The case and its events, read in one snapshot. Where its stored row is gone or
+        cannot be read (verify: `projection_missing`, `projection_unreadable`), the case as
+        its events replay: they still say which region it belongs to, so an auditor can look
+        into it. Events that cannot be read are refused (`StoredDataUnreadable`)."""
         with self.db.reading() as s:
             who = self._actor(s, actor) if actor is not None else None
-            state = repo.load_case(s, case_id)
+            try:
+                state = repo.load_case(s, case_id)
+            except StoredDataUnreadable:  # the row was read whole; one of its values is bad
+                state = None
             events = repo.load_events(s, case_id)
         if not events:
             raise CaseNotFound(case_id)

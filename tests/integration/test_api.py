@@ -917,6 +917,31 @@ def test_a_case_whose_stored_row_is_gone_keeps_its_history_and_replay_for_the_au
     assert client.get(f"/cases/{case_id}/replay", headers=h).status_code == 404
 
 
+def test_a_case_whose_stored_row_cannot_be_read_is_verified_and_replayed_from_its_events(
+    app: App,
+) -> None:
+    """The stored row holds a value no engine writes: the case itself is refused (409), and
+    the auditor's own doors answer from the events, naming the row in verify."""
+    case_id = file_case(app)
+    # typed columns on PostgreSQL: only JSON of the wrong shape fits
+    column, bad = (
+        ("attrs", "CAST('\"text\"' AS jsonb)")
+        if app.db.dialect == "postgresql"
+        else ("stage_due", "'notadate'")
+    )
+    with app.db.write_engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE cases SET {column} = {bad} WHERE id = :id"), {"id": case_id})
+    client, h = client_for(app), auth(app, "auditor")
+    assert client.get(f"/cases/{case_id}", headers=h).status_code == 409
+    verified = client.get(f"/cases/{case_id}/verify", headers=h)
+    assert verified.status_code == 200, verified.text
+    assert [p["kind"] for p in verified.json()["problems"]] == ["projection_unreadable"]
+    history = client.get(f"/cases/{case_id}/history", headers=h)
+    assert history.status_code == 200 and len(history.json()) == 1, history.text
+    replayed = client.get(f"/cases/{case_id}/replay", headers=h)
+    assert replayed.status_code == 200 and replayed.json()["version"] == 1, replayed.text
+
+
 def test_a_replay_basis_it_does_not_know_is_refused_not_read_as_recorded(app: App) -> None:
     client, h = client_for(app), auth(app, "auditor")
     r = client.get(f"/cases/{file_case(app)}/replay", params={"basis": "bogus"}, headers=h)
