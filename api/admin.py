@@ -1,8 +1,10 @@
-"""Administrative commands shared by the CLI and (later) the API: users, calendar overrides."""
+"""Administrative commands shared by the CLI and the API: users, calendar overrides."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from pwdlib import PasswordHash
@@ -10,9 +12,13 @@ from pwdlib import PasswordHash
 from engine.errors import InvalidInput, NotFound, NotPermitted
 from engine.store.db import Database
 from engine.store.tables import CalendarOverrideRow, UserRow
-from workflows.roles import check_role_region
+from workflows.roles import REGION_DIGITS, check_role_region
 
 _hasher = PasswordHash.recommended()  # argon2
+# There is no table of administrative actions: changes to accounts are told here, with who
+# made them (an admin's username, or `cli:<OS user>` for the command line).
+log = logging.getLogger("pkh.admin")
+UNCHANGED: Any = object()  # `update_user`: a region not given (None clears it)
 
 
 def hash_password(password: str) -> str:
@@ -61,6 +67,70 @@ def add_user(
         )
         s.add(row)
         return row
+
+
+def update_user(
+    db: Database,
+    username: str,
+    *,
+    actor: str,
+    password: str | None = None,
+    role: str | None = None,
+    region: str | None = UNCHANGED,
+    active: bool | None = None,
+) -> tuple[UserRow, list[str]]:
+    """Change an account: any of its password, role, region and whether it is active. Role and
+    region are checked together as `add_user` checks them; a national role drops the region
+    when none is given. The last active admin is never disabled or demoted, so someone can
+    still administer through the API. Returns the row and what changed."""
+    if password is None and role is None and region is UNCHANGED and active is None:
+        raise InvalidInput("body", "nothing to change: give password, role, region or active")
+    hashed = hash_password(password) if password is not None else None
+    with db.transaction() as s:
+        row = s.get(UserRow, username)
+        if row is None:
+            raise NotFound(f"unknown user: {username}")
+        new_role, new_region = row.role, row.region
+        if role is not None or region is not UNCHANGED:
+            new_role = role if role is not None else row.role
+            if region is not UNCHANGED:
+                new_region = region
+            elif REGION_DIGITS.get((new_role or "").strip().lower(), 0) is None:
+                new_region = None
+            new_role, new_region = check_role_region(new_role, new_region)
+        new_active = row.active if active is None else active
+        if row.active and row.role == "admin" and not (new_active and new_role == "admin"):
+            _keep_an_admin(s, username, "active" if not new_active else "role")
+        changes = [
+            f"{name} {old or '-'} -> {new or '-'}"
+            for name, old, new in (("role", row.role, new_role), ("region", row.region, new_region))
+            if old != new
+        ]
+        if new_active != row.active:
+            changes.append("enabled" if new_active else "disabled")
+        if hashed is not None:
+            changes.append("password set")
+        row.role, row.region, row.active = new_role, new_region, new_active
+        if hashed is not None:
+            row.password_hash = hashed
+    log.info("user %s changed by %s: %s", username, actor, "; ".join(changes) or "no change")
+    return row, changes
+
+
+def _keep_an_admin(s: Any, username: str, field: str) -> None:
+    # the other active admins' rows are locked (PostgreSQL), so two admins disabling each
+    # other at once cannot both pass; SQLite has one writer at a time anyway
+    users = UserRow.__table__  # type: ignore[attr-defined]
+    others = s.execute(
+        sa.select(users.c.username)
+        .where(users.c.role == "admin", users.c.active.is_(True), users.c.username != username)
+        .with_for_update()
+    ).all()
+    if not others:
+        raise InvalidInput(
+            field,
+            f"{username} is the last active admin: make another admin (or enable one) first",
+        )
 
 
 def list_users(db: Database) -> list[UserRow]:

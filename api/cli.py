@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
@@ -34,7 +35,12 @@ _APP: App | None = None
 def get_app() -> App:
     global _APP
     if _APP is None:
-        _APP = build_app()
+        try:
+            _APP = build_app()
+        except OSError as e:  # a SQLite folder that cannot be made: a file in the way, no access
+            where = f" ({e.filename})" if e.filename else ""
+            fail(f"cannot open the database {database_named()}: {e.strerror or e}{where}")
+            raise  # not reached: fail() exits
     return _APP
 
 
@@ -55,6 +61,64 @@ EXIT_CODES = {
 }
 
 
+def database_named() -> str:
+    """The configured database as an operator should see it: no password, a SQLite file's
+    absolute path (pkh may have been started from another folder than meant)."""
+    from engine.settings import database_label, get_settings
+
+    try:
+        url = _APP.settings.database_url if _APP is not None else get_settings().database_url
+    except Exception:  # settings that do not parse are told on their own
+        return "(unreadable PKH_DATABASE_URL)"
+    return database_label(url)
+
+
+def _one_line(error: object) -> str:
+    return " / ".join(part.strip() for part in str(error).splitlines() if part.strip())
+
+
+def _schema_missing(e: OperationalError | ProgrammingError) -> bool:
+    """A table or column this code uses is not there (not: a database or role that does not
+    exist, which PostgreSQL also says with "does not exist")."""
+    if getattr(e.orig, "sqlstate", None) in ("42P01", "42703"):  # undefined table / column
+        return True
+    return bool(re.search(r"no such (table|column)|relation \"[^\"]*\" does not exist", str(e)))
+
+
+_CANNOT_CONNECT = (
+    "connection failed",  # psycopg: no server, no such database or role, authentication
+    "failed to resolve host",
+    "unable to open database file",  # SQLite: no such folder, or one that cannot be read
+)
+
+
+def _cannot_connect(e: OperationalError | ProgrammingError) -> bool:
+    said = str(e.orig)
+    return any(marker in said for marker in _CANNOT_CONNECT)
+
+
+def _database_error(e: OperationalError | ProgrammingError) -> None:
+    where = database_named()
+    if _schema_missing(e):
+        from engine.store.migrate import schema_problem
+
+        fail(
+            schema_problem(get_app().settings.database_url)
+            or (
+                f"the database schema is missing or older than this version of pkh ({where}): "
+                "run `pkh db upgrade`"
+            )
+        )
+    if "readonly database" in str(e) or "read-only transaction" in str(e):
+        fail(
+            f"the database is read-only ({_one_line(e.orig)}): this command writes to it; "
+            "`pkh audit verify --no-record` and the read commands work on a read-only copy"
+        )
+    if _cannot_connect(e):
+        fail(f"cannot open the database {where}: {_one_line(e.orig)}")
+    fail(f"database error ({where}): {_one_line(e.orig)}")
+
+
 def command(fn: F) -> F:
     """Turn every engine refusal into one line on stderr and a non-zero exit."""
 
@@ -65,17 +129,7 @@ def command(fn: F) -> F:
         except EngineError as e:
             fail(str(e), EXIT_CODES.get(e.code, 1))
         except (OperationalError, ProgrammingError) as e:
-            if "no such table" in str(e) or "does not exist" in str(e):
-                fail(
-                    "the database schema is missing or older than this version of pkh: "
-                    "run `pkh db upgrade`"
-                )
-            if "readonly database" in str(e) or "read-only transaction" in str(e):
-                fail(
-                    f"the database is read-only ({e.orig}): this command writes to it; "
-                    "`pkh audit verify --no-record` and the read commands work on a read-only copy"
-                )
-            fail(f"database error: {e.orig}")
+            _database_error(e)
         except typer.Exit:
             raise
         except RuntimeError as e:  # e.g. Settings.check() refusing a default secret
@@ -86,7 +140,10 @@ def command(fn: F) -> F:
             # a PKH_* variable that does not parse: name it, no traceback
             fail(
                 "configuration: "
-                + "; ".join(f"PKH_{str(err['loc'][0]).upper()}: {err['msg']}" for err in e.errors())
+                + "; ".join(
+                    f"PKH_{str(err['loc'][0]).upper() if err['loc'] else 'SETTINGS'}: {err['msg']}"
+                    for err in e.errors()
+                )
             )
 
     return wrapper  # type: ignore[return-value]
@@ -315,7 +372,7 @@ def case_list(
 def main() -> None:
     import click
 
-    from api import cli_admin, cli_backup, cli_flows, cli_kpm, cli_report, cli_staff  # noqa: F401
+    from api import cli_admin, cli_backup, cli_flows, cli_kpm, cli_report, cli_staff, cli_users  # noqa: F401
 
     # Typer 0.2x carries its own copy of click, older ones use click itself
     usage_errors = tuple(

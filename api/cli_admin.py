@@ -37,11 +37,17 @@ app.add_typer(audit_app, name="audit")
 @command
 def db_upgrade() -> None:
     """Apply every Alembic migration to the configured database."""
+    from alembic.util.exc import CommandError
+
+    from engine.settings import database_label
     from engine.store.migrate import upgrade
 
     url = get_app().settings.database_url
-    upgrade(url)
-    typer.echo(f"database at head: {url}")
+    try:
+        upgrade(url)
+    except CommandError as e:
+        fail(f"cannot upgrade the database {database_label(url)}: {e}")
+    typer.echo(f"database at head: {database_label(url)}")
 
 
 # ---------------------------------------------------------------------------------------- users
@@ -51,10 +57,30 @@ def user_add(
     name: str,
     role: str = typer.Option(...),
     region: str | None = None,
-    password: str | None = None,
+    password: str | None = typer.Option(
+        None, help="shows in `ps` and the shell history: prefer the prompt or --password-stdin"
+    ),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="read the password as one line from stdin"
+    ),
+    no_password: bool = typer.Option(
+        False,
+        "--no-password",
+        help="no password: the account cannot sign in, it only acts through `pkh ... --actor`",
+    ),
     full_name: str | None = None,
     email: str | None = None,
 ) -> None:
+    """Add an account. Without a password option it asks for one on a terminal; elsewhere it
+    refuses (exit 2) rather than make an account that cannot sign in."""
+    from api.cli_users import NO_PASSWORD_FOR_ADD, new_password
+    from workflows.roles import check_role_region
+
+    if sum((password is not None, password_stdin, no_password)) > 1:
+        raise InvalidInput("password", "give one of --password, --password-stdin, --no-password")
+    if password is None and not no_password:
+        check_role_region(role, region)  # a typo is told before the password is asked for
+        password = new_password(password_stdin=password_stdin, refusal=NO_PASSWORD_FOR_ADD)
     row = add_user(
         get_app().db,
         name,
@@ -65,7 +91,10 @@ def user_add(
         full_name=full_name,
         email=email,
     )
-    typer.echo(f"user {row.username}: {row.role}" + (f" {row.region}" if row.region else ""))
+    login = "" if row.password_hash else " (no password: cannot sign in)"
+    typer.echo(
+        f"user {row.username}: {row.role}" + (f" {row.region}" if row.region else "") + login
+    )
 
 
 @user_app.command("list")
@@ -78,14 +107,24 @@ def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
             "region": u.region,
             "active": u.active,
             "suspended": u.suspended,
+            "password_set": bool(u.password_hash),
         }
         for u in list_users(get_app().db)
     ]
+
+    def status(r: dict[str, Any]) -> str:
+        return ("" if r["active"] else "  disabled") + (
+            "" if r["password_set"] else "  no-password"
+        )
+
     emit(
         rows,
         as_json,
         lambda rs: (
-            "\n".join(f"{r['username']:<24} {r['role']:<15} {r['region'] or '-'}" for r in rs)
+            "\n".join(
+                f"{r['username']:<24} {r['role']:<15} {r['region'] or '-':<10}{status(r)}".rstrip()
+                for r in rs
+            )
             or "(none)"
         ),
     )
@@ -442,7 +481,7 @@ def demo(
     upgrade(a.settings.database_url)
     created = load_demo(a)
     if not as_json:
-        typer.echo(f"database: {a.settings.database_url}")
+        typer.echo(f"database: {a.settings.database_label}")
         typer.echo(f"demo data: {created}\n" if created else "demo data already loaded\n")
     case_list(
         status="open",
@@ -472,16 +511,49 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
 
     if workers < 1:
         raise InvalidInput("workers", "must be at least 1")
-    require_head(get_app().settings.database_url)
-    if workers == 1:
-        uvicorn.run(create_app(get_app()), host=host, port=port, log_level="info")
-        return
-    get_app()  # settings are checked here, once, before any worker starts
-    uvicorn.run(
-        "api.http:app_from_settings",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-    )
+    settings = get_app().settings  # checked here, once, before any worker starts
+    require_head(settings.database_url)
+    if workers > 1 and settings.secret_origin == "memory":
+        fail(
+            "no secret key can be kept beside the database (its folder cannot be written), so "
+            "each worker would sign its own tokens: set PKH_SECRET_KEY, or use --workers 1"
+        )
+    _check_port(host, port)
+    try:
+        if workers == 1:
+            uvicorn.run(create_app(get_app()), host=host, port=port, log_level="info")
+            return
+        uvicorn.run(
+            "api.http:app_from_settings",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
+    except SystemExit as e:
+        if e.code == 3:  # uvicorn's "startup failed": its own message is above
+            fail(f"the server did not start on {host}:{port} (see the message above)")
+        raise
+
+
+def _check_port(host: str, port: int) -> None:
+    """Bind the address as uvicorn will, and let go: a port in use is told in one line (uvicorn
+    would log it and exit 3, the code `pkh` uses for "not found")."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except socket.gaierror as e:
+            fail(f"cannot listen on {host}:{port}: {e.strerror}")
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                fail(
+                    f"port {port} on {host} is in use (another `pkh serve`?): stop it, or "
+                    "choose another --port"
+                )
+            fail(f"cannot listen on {host}:{port}: {e.strerror}")

@@ -18,6 +18,7 @@ from api.cli_admin import db_app
 from engine.store import audit_runner
 from engine.store.backup import BackupError, backup, restore
 from engine.store.db import Database
+from engine.store.migrate import current, mismatch
 
 
 @db_app.command("backup")
@@ -46,7 +47,8 @@ def db_restore(
     file: Path = typer.Argument(..., help="a file written by `pkh db backup`"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Replace the configured database with FILE, then verify every case's audit chain."""
+    """Replace the configured database with FILE, then verify every case's audit chain. A
+    backup of an older schema is restored and not verified: it says to run `pkh db upgrade`."""
     app = get_app()
     url = app.settings.database_url
     app.db.dispose()  # nothing of ours holds the database while it is replaced
@@ -54,6 +56,17 @@ def db_restore(
         info = restore(url, file)
     except BackupError as e:
         fail(str(e))
+        return
+    problem = mismatch(url, current(url))
+    if problem:
+        # an older (or newer) backup: restored, but verify needs this code's schema
+        if as_json:
+            typer.echo(json.dumps({**info.as_dict(), "verified": None, "needs": problem}))
+        else:
+            then = ", then `pkh audit verify`" if problem.endswith("`pkh db upgrade`") else ""
+            typer.echo(
+                f"restored {info.path} into {info.backend}; not verified yet: {problem}{then}"
+            )
         return
     db = Database(url)
     try:

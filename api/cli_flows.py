@@ -53,8 +53,11 @@ def dispatch_once(
     now: str | None = typer.Option(None, "--now", help="pretend it is this moment (ISO)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Deliver what is due in the outbox (SMTP if PKH_SMTP_HOST is set, else the log, shown
-    on stderr); paper letters wait for `pkh outbox print`."""
+    """Deliver what is due in the outbox: e-mail by SMTP (PKH_SMTP_HOST), phones by the SMS
+    gateway (PKH_WEBHOOK_URL); a letter whose channel is not configured, or with no address,
+    waits for `pkh outbox print`. With no channel configured at all (the demo) messages go to
+    the log, shown on stderr. Exits 1 when messages were dead-lettered or a delivery setting
+    was refused."""
     import logging
 
     from notifications.dispatch import Dispatcher
@@ -71,11 +74,16 @@ def dispatch_once(
     level = shown.level
     shown.setLevel(logging.INFO)
     try:
-        report = Dispatcher(a.db, a.settings).run_once(moment).as_dict()
+        report = Dispatcher(a.db, a.settings).run_once(moment)
     finally:
         shown.removeHandler(handler)
         shown.setLevel(level)
-    emit(report, as_json, lambda r: "  ".join(f"{k}: {len(v)}" for k, v in r.items()))
+    counts = ("sent", "to_print", "retrying", "dead", "skipped")
+    emit(report.as_dict(), as_json, lambda r: "  ".join(f"{k}: {len(r[k])}" for k in counts))
+    alarm = report.alarm()
+    if alarm:
+        typer.echo(f"error: {alarm}", err=True)
+        raise typer.Exit(1)
 
 
 @outbox_app.command("list")
@@ -113,7 +121,8 @@ def outbox_print(
     now: str | None = typer.Option(None, "--now", help="the date on the letters (ISO)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Paper letters (reporters with no e-mail or phone): one printable A4 HTML page each,
+    """Paper letters (reporters with no e-mail or phone, or whose channel is not configured):
+    one printable A4 HTML page each,
     written to --out, then marked printed. Open a page in a browser and print it."""
     from pathlib import Path
 
@@ -144,18 +153,25 @@ def outbox_print(
 def outbox_retry(
     ids: list[int] = typer.Argument(None, help="message ids; default all dead"),
 ) -> None:
-    """Put dead-lettered messages back in the queue."""
+    """Put dead-lettered messages back in the queue. An id that is not dead is named with why;
+    exits 1 when ids were given and none of them could be queued."""
     from notifications.dispatch import retry_dead
 
     a = get_app()
-    n = retry_dead(a.db, a.service.clock(), ids or None)
-    typer.echo(f"{n} message(s) queued again")
+    done = retry_dead(a.db, a.service.clock(), ids or None)
+    typer.echo(f"{len(done.queued)} message(s) queued again")
+    for i, why in done.refused.items():
+        typer.echo(f"not queued: {i}: {why}", err=True)
+    if ids and not done.queued:
+        typer.echo("error: none of the messages given is dead; nothing queued again", err=True)
+        raise typer.Exit(1)
 
 
 @app.command("worker")
 @command
 def worker(port: int = typer.Option(4200, help="port of the local Prefect server")) -> None:
-    """Start a local Prefect server (SQLite under var/prefect) and serve the scheduled flows."""
+    """Start a local Prefect server (SQLite under var/prefect) and serve the scheduled flows.
+    Ctrl-C (or SIGTERM) stops serving, then the server."""
     import os
     import subprocess
     import sys
@@ -172,38 +188,59 @@ def worker(port: int = typer.Option(4200, help="port of the local Prefect server
         "PREFECT_API_URL": api_url,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     }
+    command = [sys.executable, "-m", "prefect", "server", "start"]
+    # its own session: a Ctrl-C at the terminal reaches this process only, which stops serving
+    # while the server still answers (the runner's shutdown talks to it), then stops the server
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
+        [*command, "--host", "127.0.0.1", "--port", str(port)], env=env, start_new_session=True
     )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{api_url}/health", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the Prefect server did not start") from None
-                time.sleep(1)
-        typer.echo(
-            f"Prefect server: http://127.0.0.1:{port}  (flows: sweep hourly 06-15 WIB on "
-            "weekdays, dispatch every minute)"
-        )
+        _wait_for(server, f"{api_url}/health", time.monotonic() + 90, urllib.request.urlopen)
         os.environ.update(env)
-        from workflows.flows import serve_all
+        from workflows.flows import deployments, serve_all
 
-        serve_all()
+        served = deployments()
+        typer.echo(
+            f"Prefect server: http://127.0.0.1:{port}, serving "
+            + ", ".join(f"{d.flow_name}/{d.name}" for d in served)
+            + f"\nfor the prefect command line: export PREFECT_API_URL={api_url} "
+            "(then e.g. `prefect deployment run pkh-dispatch/every-minute`); Ctrl-C stops"
+        )
+        serve_all(served)  # returns on Ctrl-C or SIGTERM, once serving has stopped
+    except KeyboardInterrupt:
+        pass  # while the server was starting
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        _stop(server)
+    typer.echo("stopped")
+
+
+def _wait_for(server: Any, health: str, deadline: float, urlopen: Any) -> None:
+    import time
+
+    while True:
+        try:
+            with urlopen(health, timeout=2):
+                return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the Prefect server did not start") from None
+            time.sleep(1)
+
+
+def _stop(server: Any) -> None:
+    """Terminate the server's session (the server and anything it started); kill it if it
+    does not end within 10 s, or at a second Ctrl-C."""
+    import os
+    import signal
+    import subprocess
+
+    if server.poll() is not None:
+        return
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+    except ProcessLookupError:
+        server.wait()

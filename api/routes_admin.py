@@ -8,7 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.admin import add_override, add_user, list_overrides, list_users, remove_override
+from api.admin import (
+    UNCHANGED,
+    add_override,
+    add_user,
+    list_overrides,
+    list_users,
+    remove_override,
+    update_user,
+)
 from api.http import AppDep, Auditors, CurrentActor, require_role
 from api.views import workflow_view
 from engine.calendar import CalendarRangeError
@@ -182,6 +190,47 @@ def create_user(body: UserIn, app: AppDep, _admin: Annotated[Actor, AdminOnly]) 
         password=body.password,
         full_name=body.full_name,
         email=body.email,
+    )
+    return _user_out(row)
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str | None = Field(None, min_length=8, max_length=200)
+    role: str | None = Field(None, max_length=30)
+    region: str | None = Field(None, max_length=13)  # null: no region (a national role)
+    active: bool | None = None
+
+
+@router.patch(
+    "/users/{username}",
+    tags=["users"],
+    responses={
+        404: {"description": "no such user"},
+        422: {"description": "a bad value, or the last active admin disabled or demoted"},
+    },
+)
+def patch_user(
+    username: Annotated[str, Path(max_length=80)],
+    body: UserPatch,
+    app: AppDep,
+    admin: Annotated[Actor, AdminOnly],
+) -> dict[str, Any]:
+    """Change an account's password, role, region or whether it is active. A disabled
+    account's tokens and sessions stop working at once. The last active admin cannot be
+    disabled or demoted."""
+    for name in ("password", "role", "active"):
+        if name in body.model_fields_set and getattr(body, name) is None:
+            raise InvalidInput(name, "may not be null")
+    row, _changes = update_user(
+        app.db,
+        username,
+        actor=admin.username,
+        password=body.password,
+        role=body.role,
+        region=body.region if "region" in body.model_fields_set else UNCHANGED,
+        active=body.active,
     )
     return _user_out(row)
 

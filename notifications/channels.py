@@ -18,15 +18,29 @@ log = logging.getLogger("pkh.notifications")
 
 
 class DeliveryError(Exception):
-    """The channel could not deliver now; the dispatcher retries later."""
+    """The channel could not deliver now; the dispatcher retries later. `configuration`: the
+    cause is a setting (the server refuses STARTTLS or AUTH, or the credentials), which no
+    retry fixes until an operator changes it; the message says which setting."""
+
+    def __init__(self, message: str, *, configuration: bool = False) -> None:
+        super().__init__(f"configuration: {message}" if configuration else message)
+        self.configuration = configuration
+
+
+class ConfigurationError(RuntimeError):
+    """A delivery setting that cannot work (a webhook URL without its secret): nothing is
+    dispatched until it is fixed."""
 
 
 @dataclass(frozen=True)
 class Outgoing:
-    key: str  # idempotency key of the message: the same key is never meant twice
+    key: str  # the outbox row: pkh-outbox-N (logs, the confidentiality scan)
     address: str
     rendered: Rendered
     lang: str
+    # idempotency key downstream (Message-ID, Idempotency-Key): the same for every attempt of
+    # one message, different for any other message, of this or another installation
+    message_id: str = ""
 
 
 class SmtpChannel:
@@ -52,20 +66,50 @@ class SmtpChannel:
         email["To"] = msg.address
         email["Subject"] = msg.rendered.subject
         email["Date"] = formatdate(localtime=False)
-        # Receivers and archives drop repeats by Message-ID: the key makes a resend harmless.
-        email["Message-ID"] = f"<{msg.key}@pkh-casework>"
+        # Receivers and archives drop repeats by Message-ID: the same id on every attempt makes
+        # a resend harmless; unique per message (not only per row id), so a message of another
+        # installation, or one queued after a restore reused a row id, is never taken for it.
+        email["Message-ID"] = f"<{msg.message_id or msg.key}@pkh-casework>"
         email.set_content(msg.rendered.text)
         email.add_alternative(msg.rendered.html, subtype="html")
         email["Content-Language"] = msg.lang  # after the body: set_content drops Content-*
+        where = f"smtp {self.host}:{self.port}"
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls()
-                if self.user:
-                    smtp.login(self.user, self.password or "")
+                self._secure_and_log_in(smtp, where)
                 smtp.send_message(email)
+        except DeliveryError:
+            raise
         except (OSError, smtplib.SMTPException) as e:
-            raise DeliveryError(f"smtp {self.host}:{self.port}: {e}") from e
+            raise DeliveryError(f"{where}: {e}") from e
+
+    def _secure_and_log_in(self, smtp: smtplib.SMTP, where: str) -> None:
+        """STARTTLS and AUTH as configured. The server refusing them (not offered, no common
+        method, credentials rejected) is a configuration error; a 4xx answer (454 temporary
+        authentication failure) is a passing one."""
+        step, setting = "", ""
+        try:
+            if self.starttls:
+                step, setting = "STARTTLS", "PKH_SMTP_STARTTLS"
+                smtp.starttls()
+            if self.user:
+                step, setting = "AUTH", "PKH_SMTP_USER / PKH_SMTP_PASSWORD"
+                smtp.login(self.user, self.password or "")
+        except smtplib.SMTPResponseException as e:
+            if e.smtp_code < 500:
+                raise DeliveryError(f"{where}: {step}: {e.smtp_code} {e.smtp_error!r}") from e
+            raise DeliveryError(
+                f"{where}: {step} refused: {e.smtp_code} {e.smtp_error!r} (check {setting})",
+                configuration=True,
+            ) from e
+        except smtplib.SMTPNotSupportedError as e:
+            raise DeliveryError(f"{where}: {e} (check {setting})", configuration=True) from e
+        except smtplib.SMTPException as e:  # e.g. "No suitable authentication method found."
+            if not isinstance(e, smtplib.SMTPServerDisconnected):
+                raise DeliveryError(
+                    f"{where}: {step}: {e} (check {setting})", configuration=True
+                ) from e
+            raise
 
 
 class WebhookChannel:
@@ -77,8 +121,9 @@ class WebhookChannel:
         self.url, self.secret, self.timeout = url, secret.encode(), timeout
 
     def send(self, msg: Outgoing) -> None:
+        key = msg.message_id or msg.key
         body = json.dumps(
-            {"key": msg.key, "to": msg.address, "text": msg.rendered.sms, "lang": msg.lang},
+            {"key": key, "to": msg.address, "text": msg.rendered.sms, "lang": msg.lang},
             ensure_ascii=False,
         ).encode()
         signature = hmac.new(self.secret, body, hashlib.sha256).hexdigest()
@@ -88,7 +133,7 @@ class WebhookChannel:
             method="POST",
             headers={
                 "Content-Type": "application/json",
-                "Idempotency-Key": msg.key,
+                "Idempotency-Key": key,
                 "X-PKH-Signature": f"sha256={signature}",
             },
         )

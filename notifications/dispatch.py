@@ -7,6 +7,8 @@ Failures back off exponentially; after `max_attempts` a message is dead-lettered
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -26,6 +28,7 @@ from engine.store.tables import UserRow
 from engine.sweep import SWEEP_EVENT, lapsed
 from notifications.catalog import AUDIENCE
 from notifications.channels import (
+    ConfigurationError,
     DeliveryError,
     LogChannel,
     Outgoing,
@@ -42,6 +45,7 @@ LEASE = timedelta(minutes=5)
 # an admin retries; skipped: a sweep message whose stage the case had left
 STATUSES = ("pending", "sent", "print", "printed", "dead", "skipped")
 PHONE = re.compile(r"^\+?[0-9][0-9 -]{6,18}$")
+UNSET = {"email": "PKH_SMTP_HOST unset", "sms": "PKH_WEBHOOK_URL unset"}
 
 
 class Channel(Protocol):
@@ -57,6 +61,8 @@ class DispatchReport:
     retrying: list[int] = field(default_factory=list)
     dead: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    # failed on a delivery setting (also in retrying or dead): id -> the error
+    misconfigured: dict[int, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,10 +71,41 @@ class DispatchReport:
             "retrying": self.retrying,
             "dead": self.dead,
             "skipped": self.skipped,
+            "misconfigured": sorted(self.misconfigured),
         }
+
+    def alarm(self) -> str | None:
+        """What an operator must hear about this pass, in one line, or None: messages given up
+        on, or a delivery setting the server refuses (which no retry fixes)."""
+        parts = []
+        if self.dead:
+            parts.append(
+                f"{len(self.dead)} message(s) dead-lettered (ids {_ids(self.dead)}): "
+                "`pkh outbox list --status dead` shows why; once the cause is fixed, "
+                "`pkh outbox retry` queues them again"
+            )
+        if self.misconfigured:
+            first = self.misconfigured[min(self.misconfigured)]
+            parts.append(
+                f"{len(self.misconfigured)} message(s) failed on a delivery setting "
+                f"(ids {_ids(sorted(self.misconfigured))}): {first}"
+            )
+        return "; ".join(parts) or None
+
+
+def _ids(ids: list[int], most: int = 10) -> str:
+    return " ".join(map(str, ids[:most])) + (" ..." if len(ids) > most else "")
 
 
 def channels_from(settings: Settings) -> dict[str, Channel]:
+    """The delivery channels the settings configure, and the log. A webhook URL without its
+    secret is refused: the gateway could not trust unsigned messages, and dropping the SMS
+    channel silently would send phone reporters' letters to the log."""
+    if settings.webhook_url and not settings.webhook_secret:
+        raise ConfigurationError(
+            "PKH_WEBHOOK_URL is set but PKH_WEBHOOK_SECRET is not: messages to the SMS gateway "
+            "are signed with it; set PKH_WEBHOOK_SECRET (or unset PKH_WEBHOOK_URL)"
+        )
     out: dict[str, Channel] = {"log": LogChannel()}
     if settings.smtp_host:
         out["email"] = SmtpChannel(
@@ -92,6 +129,8 @@ class Dispatcher:
         self.db = db
         self.settings = settings
         self.channels = dict(channels) if channels is not None else channels_from(settings)
+        # no delivery channel at all: the embedded demo, where the log stands in for them all
+        self.demo = not {"email", "sms"} & set(self.channels)
 
     def run_once(self, now: datetime, *, batch: int = 200) -> DispatchReport:
         report = DispatchReport()
@@ -127,19 +166,21 @@ class Dispatcher:
                 self._finish(row.id, status="skipped", error=f"lapsed: {letter.lapsed}")
                 report.skipped.append(row.id)
                 return
-            channel, address, outgoing = self._prepare(row, letter)
+            channel, note, address, outgoing = self._prepare(row, letter)
         except Exception as e:  # noqa: BLE001 - a message that cannot be rendered is dead now
             log.warning("outbox %s cannot be prepared: %s", row.id, e)
             self._finish(row.id, status="dead", error=f"prepare: {e}")
             report.dead.append(row.id)
             return
         if channel is None:
-            self._finish(row.id, status="print", channel="letter", address=address)
+            self._finish(row.id, status="print", channel="letter", address=address, error=note)
             report.to_print.append(row.id)
             return
         try:
             self.channels[channel].send(outgoing)
         except DeliveryError as e:
+            if e.configuration:
+                report.misconfigured[row.id] = str(e)
             if attempts >= self.settings.dispatch_max_attempts:
                 self._finish(row.id, status="dead", error=str(e), channel=channel, address=address)
                 report.dead.append(row.id)
@@ -155,28 +196,43 @@ class Dispatcher:
                 )
                 report.retrying.append(row.id)
             return
-        self._finish(row.id, status="sent", channel=channel, address=address, sent_at=now)
+        self._finish(
+            row.id, status="sent", channel=channel, address=address, sent_at=now, error=note
+        )
         report.sent.append(row.id)
 
-    def _prepare(self, row: Any, letter: Letter) -> tuple[str | None, str, Outgoing]:
+    def _prepare(self, row: Any, letter: Letter) -> tuple[str | None, str | None, str, Outgoing]:
         address = letter.address or "-"
         outgoing = Outgoing(
             f"pkh-outbox-{row.id}",
             address,
             render(row.template, letter.lang, letter.context),
             letter.lang,
+            message_id=message_id(row, self.settings.secret_key),
         )
-        return self._route(letter.address, on_paper=letter.on_paper), address, outgoing
+        channel, note = self._route(letter.address, on_paper=letter.on_paper)
+        return channel, note, address, outgoing
 
-    def _route(self, address: str, *, on_paper: bool) -> str | None:
-        """Which channel; None means a paper letter to print: a formal letter (to a reporter,
-        or to a staff member about their suspension or discipline) with no address to send it
-        to. An officer's reminder with no address goes to the log: the worklist shows it too."""
-        if "@" in address:
-            return "email" if "email" in self.channels else "log"
-        if PHONE.match(address):
-            return "sms" if "sms" in self.channels else "log"
-        return None if on_paper else "log"
+    def _route(self, address: str, *, on_paper: bool) -> tuple[str | None, str | None]:
+        """Which channel, and a note on why not the address's own (kept in `last_error`).
+        None means a paper letter to print: a formal letter (to a reporter, or to a staff
+        member about their suspension or discipline) with no address, or whose address's
+        channel is not configured. The log stands in for a channel only in the demo (no
+        channel configured at all), and for an officer's message with no channel to go by:
+        the worklist shows it too."""
+        wanted = "email" if "@" in address else "sms" if PHONE.match(address) else None
+        if wanted in self.channels:
+            return wanted, None
+        if wanted is None:
+            return (
+                (None, None) if on_paper else ("log", "no e-mail or phone: written to the log only")
+            )
+        if self.demo:
+            return "log", None
+        missing = f"no {wanted} channel configured ({UNSET[wanted]})"
+        if on_paper:
+            return None, f"{missing}: a letter to print"
+        return "log", f"{missing}: written to the log only"
 
     def _finish(
         self,
@@ -198,6 +254,18 @@ class Dispatcher:
             values["next_attempt_at"] = next_at
         with self.db.transaction() as s:
             s.execute(sa.update(OUT).where(OUT.c.id == outbox_id).values(**values))
+
+
+def message_id(row: Any, secret: str) -> str:
+    """The message's id downstream (Message-ID, the webhook's Idempotency-Key): its row id
+    and a token derived from the row (case, event, template, recipient, moment queued) and
+    this installation's secret key. Every attempt of a message gets the same id, so a resend
+    after a crash between sending and recording is recognisable; another installation's
+    message, or one queued after a restore reused the row id, gets another."""
+    created = row.created_at.isoformat() if row.created_at else ""
+    seed = f"{row.id}|{row.case_id}|{row.event_version}|{row.template}|{row.recipient}|{created}"
+    token = hmac.new(secret.encode(), seed.encode(), hashlib.sha256).hexdigest()[:16]
+    return f"pkh-outbox-{row.id}.{token}"
 
 
 @dataclass(frozen=True)
@@ -266,8 +334,9 @@ def print_letters(
     again: bool = False,
 ) -> dict[str, Any]:
     """Paper letters (status `print`: a reporter, or a staff member sent a suspension or
-    discipline letter, with no e-mail or phone) as printable A4 HTML
-    pages in `out_dir`, one file per letter, oldest first; each is then marked `printed`.
+    discipline letter, with no e-mail or phone, or whose channel is not configured) as
+    printable A4 HTML pages in `out_dir`, one file per letter, oldest first; each is then
+    marked `printed`.
     `ids`: only these; `again`: letters already printed too (a lost or spoiled print). The
     files are written before anything is marked, so a failure leaves the letters waiting.
     A letter printed before keeps the moment of its first printing. Two people printing at
@@ -418,17 +487,37 @@ def _as_queued(s: Any, current: CaseState | None, version: int) -> CaseState | N
     return replay(events)
 
 
-def retry_dead(db: Database, now: datetime, ids: list[int] | None = None) -> int:
-    """An admin puts dead-lettered messages back in the queue."""
+@dataclass(frozen=True)
+class Retried:
+    queued: list[int]
+    refused: dict[int, str]  # an id asked for that was not queued: why
+
+
+def retry_dead(db: Database, now: datetime, ids: list[int] | None = None) -> Retried:
+    """An admin puts dead-lettered messages back in the queue: these `ids`, or every dead one.
+    An id asked for that is not dead is named with why (no such message, or its status)."""
     with db.transaction() as s:
+        status: dict[int, str] = {}
+        if ids:
+            rows = s.execute(sa.select(OUT.c.id, OUT.c.status).where(OUT.c.id.in_(ids)))
+            status = {int(i): st for i, st in rows}
         q = sa.update(OUT).where(OUT.c.status == "dead")
         if ids:
             q = q.where(OUT.c.id.in_(ids))
-        return int(
-            s.execute(
-                q.values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
-            ).rowcount
+        queued = sorted(
+            int(i)
+            for (i,) in s.execute(
+                q.values(
+                    status="pending", attempts=0, next_attempt_at=now, last_error=None
+                ).returning(OUT.c.id)
+            )
         )
+    refused = {
+        i: ("no such message" if i not in status else f"not dead: {status[i]}")
+        for i in sorted(set(ids or ()))
+        if i not in queued
+    }
+    return Retried(queued, refused)
 
 
 def list_outbox(db: Database, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:

@@ -6,7 +6,11 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from api.admin import add_user, list_users
+from engine.errors import InvalidInput
+from engine.store.tables import CaseEventRow, CaseRow
 
 DEMO_PASSWORD = "demo-pass-123"  # embedded demo only; documented in the README
 USERS = [
@@ -23,10 +27,35 @@ USERS = [
 ]
 
 
-def load_demo(app: Any) -> str | None:
-    """Load once: returns a summary, or None when the demo users already exist."""
-    if any(u.username == "kab.bogor" for u in list_users(app.db)):
+def load_demo(app: Any, *, into_existing: bool = False) -> str | None:
+    """Load into an empty store: returns a summary, or None when the store already holds
+    every demo user (loaded before). A store holding anything else (users or cases of its
+    own: a real office's database) is refused before anything is written, as the demo's
+    public password and fictitious complaints could never be taken out of the append-only
+    log again; `into_existing` loads beside them all the same (a training copy)."""
+    names = {u.username for u in list_users(app.db)}
+    demo_names = {name for name, _, _ in USERS}
+    if names >= demo_names:
         return None
+    taken = sorted(names & demo_names)
+    if taken:
+        raise InvalidInput(
+            "database",
+            f"it already has users named as the demo's ({', '.join(taken)}) but not all of "
+            "them: the demo loads into an empty database only (set PKH_DATABASE_URL to a new "
+            "one, e.g. sqlite:///var/demo.db)",
+        )
+    cases = _has_cases(app.db)
+    if (names or cases) and not into_existing:
+        held = " and ".join(
+            [f"{len(names)} user{'s' * (len(names) > 1)}"] * bool(names) + ["cases"] * cases
+        )
+        raise InvalidInput(
+            "database",
+            f"it already holds {held} not the demo's; the demo (public password, "
+            "fictitious complaints that can never be removed from the log) loads into an empty "
+            "database only: set PKH_DATABASE_URL to a new one, e.g. sqlite:///var/demo.db",
+        )
     now = app.service.clock()
     for name, role, region in USERS:
         add_user(app.db, name, role, region, now=now, password=DEMO_PASSWORD)
@@ -167,6 +196,16 @@ def _generated(app: Any, now: datetime) -> int:
             age = age * rng.uniform(0.5, 0.9)
             state = svc.apply(state.id, "advance", extra[k], officer, at=_ago(now, age))
     return count
+
+
+def _has_cases(db: Any) -> bool:
+    # the events too: a case whose row was lost is still in the log
+    with db.reading() as s:
+        tables = (CaseRow.__table__, CaseEventRow.__table__)  # type: ignore[attr-defined]
+        return any(
+            s.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first() is not None
+            for t in tables
+        )
 
 
 def _ago(now: datetime, days: float) -> datetime:

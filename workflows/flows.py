@@ -92,16 +92,21 @@ def deadline_sweep(
 
 @flow(name="pkh-dispatch")
 def dispatch(now: str | None = None, database_url: str | None = None) -> dict[str, Any]:
-    """Deliver what is due in the outbox."""
+    """Deliver what is due in the outbox. Messages dead-lettered, or refused on a delivery
+    setting, fail the flow run after the whole pass (Prefect's notifications then see it)."""
     from notifications.dispatch import Dispatcher
 
     app = _app(database_url)
     try:
-        report = Dispatcher(app.db, app.settings).run_once(_now(now)).as_dict()
+        report = Dispatcher(app.db, app.settings).run_once(_now(now))
     finally:
         app.db.dispose()
-    get_run_logger().info("dispatch: %s", {k: len(v) for k, v in report.items()})
-    return report
+    result = report.as_dict()
+    get_run_logger().info("dispatch: %s", {k: len(v) for k, v in result.items()})
+    alarm = report.alarm()
+    if alarm:
+        raise RuntimeError(alarm)
+    return result
 
 
 @flow(name="pkh-audit-verify")
@@ -164,10 +169,11 @@ def deployments() -> list[Any]:
     ]
 
 
-def serve_all() -> None:
+def serve_all(served: list[Any] | None = None) -> None:
+    """Serve `served` (default: every deployment) until Ctrl-C or SIGTERM."""
     from prefect import serve
 
-    serve(*deployments())
+    serve(*(served if served is not None else deployments()))
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -212,9 +218,33 @@ def main(argv: list[str] | None = None) -> int:
     dep.add_argument("--source", help="checkout directory on the worker machines")
     dep.add_argument("--no-schedules", action="store_true", help="register without schedules")
     args = parser.parse_args(argv)
-    names = deploy_to_pool(args.pool, source=args.source, schedules=not args.no_schedules)
+    from prefect.settings import PREFECT_API_URL
+
+    api = PREFECT_API_URL.value()
+    if not api:
+        # without it Prefect starts a temporary server of its own and registers nothing lasting
+        return _refuse(
+            "PREFECT_API_URL is not set: export PREFECT_API_URL=http://<prefect server>:4200/api "
+            "(the server the workers poll), then deploy again"
+        )
+    try:
+        names = deploy_to_pool(args.pool, source=args.source, schedules=not args.no_schedules)
+    except ValueError as e:
+        if "Could not find work pool" not in str(e):
+            raise
+        return _refuse(
+            f"no work pool {args.pool!r} on the Prefect server at {api}: create it with "
+            f"`prefect work-pool create {args.pool} --type process`, then deploy again"
+        )
     print("\n".join(names))
     return 0
+
+
+def _refuse(message: str) -> int:
+    import sys
+
+    print(f"error: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -64,6 +64,14 @@ def backup(url: str, dest: str | Path) -> BackupInfo:
     dest = Path(dest)
     if dest.is_dir():
         raise BackupError(f"{dest} is a directory; give a file name")
+    try:
+        return _backup(url, dest)
+    except (OSError, sqlite3.Error) as e:
+        # a folder that cannot be made or written, read-only media, a full disk
+        raise BackupError(f"cannot write the backup to {dest}: {_reason(e)}") from None
+
+
+def _backup(url: str, dest: Path) -> BackupInfo:
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     os.close(fd)
@@ -85,6 +93,23 @@ def restore(url: str, src: str | Path) -> BackupInfo:
     src = Path(src)
     if not src.is_file():
         raise BackupError(f"{src} does not exist")
+    try:
+        return _restore(url, src)
+    except (OSError, sqlite3.Error) as e:
+        from engine.settings import database_label
+
+        raise BackupError(
+            f"cannot restore {src} into {database_label(url)}: {_reason(e)}"
+        ) from None
+
+
+def _reason(e: OSError | sqlite3.Error) -> str:
+    if isinstance(e, OSError) and e.strerror:
+        return f"{e.strerror} ({e.filename})" if e.filename else e.strerror
+    return str(e)
+
+
+def _restore(url: str, src: Path) -> BackupInfo:
     with src.open("rb") as f:
         head = f.read(16)
     if backend(url) == "sqlite":
@@ -143,7 +168,7 @@ def _sqlite_restore(src: Path, path: Path) -> None:
         finally:
             target.close()
     except sqlite3.DatabaseError as e:
-        raise BackupError(f"cannot restore {src}: {e}") from None
+        raise BackupError(f"cannot restore {src} into {path}: {e}") from None
     finally:
         source.close()
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 
 HERE = Path(__file__).parent
 
@@ -22,7 +24,14 @@ def upgrade(url: str, revision: str = "head") -> None:
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), revision)
+    try:
+        command.upgrade(alembic_config(url), revision)
+    except CommandError:
+        # a database written by a newer pkh: "Can't locate revision identified by '0013'"
+        problem = schema_problem(url)
+        if problem and "newer than this pkh" in problem:
+            raise RuntimeError(problem) from None
+        raise
 
 
 def current(url: str) -> str | None:
@@ -39,19 +48,47 @@ def current(url: str) -> str | None:
 
 def head() -> str:
     """The revision this code's migrations end at."""
-    from alembic.script import ScriptDirectory
-
-    found = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    found = _scripts().get_current_head()
     assert found is not None
     return found
+
+
+def known(revision: str) -> bool:
+    """Whether this code's migrations know `revision` (a newer pkh's do not)."""
+    return any(r.revision == revision for r in _scripts().walk_revisions())
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
+def mismatch(url: str, at: str | None) -> str | None:
+    """What is wrong with a database at revision `at` for this code, or None when nothing."""
+    from engine.settings import database_label
+
+    want, where = head(), database_label(url)
+    if at == want:
+        return None
+    if at is not None and not known(at):
+        return (
+            f"the database {where} is at schema revision {at}, newer than this pkh knows "
+            f"(head {want}): install the matching version of pkh, or restore a backup"
+        )
+    state = "has no schema yet" if at is None else f"is at schema revision {at}"
+    return f"the database {where} {state}; this version of pkh needs {want}: run `pkh db upgrade`"
+
+
+def schema_problem(url: str) -> str | None:
+    """`mismatch` for the database at `url`; None when it is at head or cannot be read."""
+    try:
+        return mismatch(url, current(url))
+    except Exception:  # the caller's own error is told instead
+        return None
 
 
 def require_head(url: str) -> None:
     """Refuse to serve a database whose schema is not the one this code writes: every request
     would otherwise fail on the first missing table or column."""
-    at, want = current(url), head()
-    if at != want:
-        where = "has no schema yet" if at is None else f"is at schema revision {at}"
-        raise RuntimeError(
-            f"the database {where}; this version of pkh needs {want}: run `pkh db upgrade`"
-        )
+    problem = mismatch(url, current(url))
+    if problem:
+        raise RuntimeError(problem)

@@ -193,7 +193,7 @@ def users_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = pkh.ok("db", "upgrade")
     assert "database at head" in out.stdout
     results = pkh.all(
-        ["user", "add", name, "--role", role, *(["--region", reg] if reg else [])]
+        ["user", "add", name, "--role", role, *(["--region", reg] if reg else []), "--no-password"]
         for name, role, reg in USERS
     )
     for r in results:
@@ -1332,7 +1332,7 @@ def test_workflow_mermaid_draws_internal_events_as_loops_that_keep_the_state(
 # ------------------------------------------------------------------- the KKN story, by command
 def test_the_kkn_story_through_the_staff_commands(pkh: Pkh) -> None:
     received = now_utc() - timedelta(days=2)
-    pkh.ok("user", "add", "pdp.andi", "--role", "pendamping", "--region", "327101")
+    pkh.ok("user", "add", "pdp.andi", "--role", "pendamping", "--region", "327101", "--no-password")
     pkh.ok(
         "staff",
         "add",

@@ -384,6 +384,18 @@ def _post_user_check(w: World, who: Who | None, r: httpx.Response, _: Any) -> No
     assert exists == (r.status_code == 201)
 
 
+def _patch_user(w: World, who: Who | None) -> httpx.Response:
+    name = f"patched.user{next(w.serial)}"  # its own account: the matrix users stay as they are
+    add_user(w.app.db, name, "kabupaten", "3271", now=w.app.service.clock())
+    return w.client.patch(f"/users/{name}", json={"region": "3273"}, headers=w.h(who))
+
+
+def _patch_user_check(w: World, who: Who | None, r: httpx.Response, _: Any) -> None:
+    name = r.request.url.path.rsplit("/", 1)[1]
+    region = next(u.region for u in list_users(w.app.db) if u.username == name)
+    assert region == ("3273" if r.status_code == 200 else "3271")
+
+
 def _me_check(w: World, who: Who | None, r: httpx.Response, _: Any) -> None:
     if who is not None:
         assert r.json() == {"username": who.username, "role": who.role, "region": who.region}
@@ -501,6 +513,7 @@ ROUTES: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/users"): Row(_get("/users"), admin_only(200)),
     ("POST", "/users"): Row(_post_user, admin_only(201), check=_post_user_check),
+    ("PATCH", "/users/{username}"): Row(_patch_user, admin_only(200), check=_patch_user_check),
     ("GET", "/me"): Row(_get("/me"), signed_in(200), check=_me_check),
     ("POST", "/audit/runs"): Row(
         lambda w, who: w.client.post("/audit/runs", headers=w.h(who)),

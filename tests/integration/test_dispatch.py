@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from typer.testing import CliRunner
 
 from api.wiring import App
@@ -130,7 +131,7 @@ def test_after_the_last_attempt_a_message_is_dead_lettered_until_an_admin_retrie
     assert down.run_once(clock() + timedelta(hours=1)).dead != []
     assert statuses(app) == [("acknowledgement", "dead", 2)]
     assert dispatcher(app, ctl.port).run_once(clock() + timedelta(hours=2)).sent == []
-    assert retry_dead(app.db, clock() + timedelta(hours=2)) == 1
+    assert retry_dead(app.db, clock() + timedelta(hours=2)).queued == [1]
     assert len(dispatcher(app, ctl.port).run_once(clock() + timedelta(hours=2)).sent) == 1
     assert len(inbox.messages) == 1
 
@@ -272,3 +273,178 @@ def test_an_officers_letter_whose_account_is_gone_is_dead_never_sent_to_the_repo
         )
     report = dispatcher(app, ctl.port).run_once(clock())
     assert len(report.dead) == 1 and report.sent == [] and inbox.messages == []
+
+
+def pkh_cli(app: App, monkeypatch: pytest.MonkeyPatch, *args: str, **settings: Any) -> Any:
+    """`pkh ARGS` against this app, its settings changed by `settings`."""
+    import dataclasses
+
+    import api.cli
+    import api.cli_flows  # noqa: F401  (registers `pkh dispatch`, `pkh outbox`)
+
+    changed = dataclasses.replace(app, settings=app.settings.model_copy(update=settings))
+    monkeypatch.setattr(api.cli, "_APP", changed)
+    return CliRunner().invoke(api.cli.app, list(args))
+
+
+def test_with_only_smtp_set_a_phone_reporters_letter_waits_on_paper_and_is_never_logged_as_sent(
+    app: App,
+    clock: Clock,
+    smtp: tuple[Controller, Inbox],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    ctl, inbox = smtp
+    app.service.open_case("complaint", complaint_data(reporter_contact="081234567890"), "kab.bogor")
+    app.service.open_case("complaint", complaint_data(), "kab.bogor")  # by e-mail
+    out = pkh_cli(app, monkeypatch, "dispatch", smtp_host="127.0.0.1", smtp_port=ctl.port)
+    assert out.exit_code == 0, out.output
+    assert out.stdout.split()[:4] == ["sent:", "1", "to_print:", "1"]
+    assert "log:" not in out.output
+    with app.db.reading() as s:
+        rows = s.execute(sa.select(OUTBOX).order_by(OUTBOX.c.id)).all()
+    by_phone, by_mail = rows
+    assert (by_phone.status, by_phone.channel, by_phone.address) == (
+        "print",
+        "letter",
+        "081234567890",
+    )
+    assert by_phone.last_error == (
+        "no sms channel configured (PKH_WEBHOOK_URL unset): a letter to print"
+    )
+    assert (by_mail.status, by_mail.channel) == ("sent", "email") and len(inbox.messages) == 1
+    printed = pkh_cli(app, monkeypatch, "outbox", "print", "--out", str(tmp_path))
+    assert printed.exit_code == 0 and printed.stdout.startswith("1 letter(s)"), printed.output
+
+
+def test_a_webhook_url_without_its_secret_is_refused_at_dispatch_not_dropped(
+    app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from notifications.channels import ConfigurationError
+
+    app.service.open_case("complaint", complaint_data(reporter_contact="081234567890"), "kab.bogor")
+    settings = app.settings.model_copy(update={"webhook_url": "http://127.0.0.1:9/sms"})
+    with pytest.raises(ConfigurationError, match="PKH_WEBHOOK_SECRET is not"):
+        Dispatcher(app.db, settings)
+    out = pkh_cli(app, monkeypatch, "dispatch", webhook_url="http://127.0.0.1:9/sms")
+    assert out.exit_code == 1 and out.stdout == ""
+    assert out.stderr.splitlines() == [
+        "error: PKH_WEBHOOK_URL is set but PKH_WEBHOOK_SECRET is not: messages to the SMS "
+        "gateway are signed with it; set PKH_WEBHOOK_SECRET (or unset PKH_WEBHOOK_URL)"
+    ]
+    assert statuses(app) == [("acknowledgement", "pending", 0)]  # nothing was touched
+
+
+def test_a_pass_that_dead_letters_exits_non_zero_and_says_how_to_see_and_retry(
+    app: App, clock: Clock, smtp: tuple[Controller, Inbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctl, inbox = smtp
+    app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    down = {"smtp_host": "127.0.0.1", "smtp_port": free_port(), "dispatch_max_attempts": 1}
+    out = pkh_cli(app, monkeypatch, "dispatch", **down)
+    assert out.exit_code == 1, out.output
+    assert out.stdout.split() == [
+        *("sent:", "0", "to_print:", "0", "retrying:", "0", "dead:", "1", "skipped:", "0")
+    ]
+    (line,) = out.stderr.splitlines()
+    assert line.startswith("error: 1 message(s) dead-lettered (ids 1): ")
+    assert "`pkh outbox list --status dead`" in line and "`pkh outbox retry`" in line
+    # nothing dead this time: exit 0 again
+    assert pkh_cli(app, monkeypatch, "dispatch", **down).exit_code == 0
+
+
+def test_retry_names_the_ids_it_did_not_queue_and_why(
+    app: App, clock: Clock, smtp: tuple[Controller, Inbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctl, inbox = smtp
+    for _ in range(2):
+        app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    dispatcher(app, free_port(), dispatch_max_attempts=1).run_once(clock())
+    assert [s for _, s, _ in statuses(app)] == ["dead", "dead"]
+    missing = pkh_cli(app, monkeypatch, "outbox", "retry", "99999")
+    assert missing.exit_code == 1 and missing.stdout == "0 message(s) queued again\n"
+    assert missing.stderr.splitlines() == [
+        "not queued: 99999: no such message",
+        "error: none of the messages given is dead; nothing queued again",
+    ]
+    some = pkh_cli(app, monkeypatch, "outbox", "retry", "1", "99999")
+    assert some.exit_code == 0 and some.stdout == "1 message(s) queued again\n"
+    assert some.stderr == "not queued: 99999: no such message\n"
+    dispatcher(app, ctl.port).run_once(clock())
+    again = pkh_cli(app, monkeypatch, "outbox", "retry", "1")
+    assert again.exit_code == 1 and "not queued: 1: not dead: sent" in again.stderr
+    everything = pkh_cli(app, monkeypatch, "outbox", "retry")  # every dead one: message 2
+    assert everything.exit_code == 0 and everything.stdout == "1 message(s) queued again\n"
+    assert everything.stderr == ""
+
+
+def test_smtp_settings_the_server_refuses_are_told_as_configuration_errors(
+    app: App, clock: Clock, smtp: tuple[Controller, Inbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No AUTH offered while PKH_SMTP_USER is set, no STARTTLS offered while asked for, a
+    password rejected: each is named as the setting to check; the message is retried per the
+    usual policy, and the pass fails loudly at once instead of after the last attempt."""
+    ctl, inbox = smtp
+    app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    no_auth = dispatcher(app, ctl.port, smtp_user="pkh", smtp_password="x").run_once(clock())
+    assert no_auth.retrying == [1] and no_auth.dead == []
+    error = no_auth.misconfigured[1]
+    assert error.startswith("configuration: smtp 127.0.0.1:") and "AUTH" in error
+    assert error.endswith("(check PKH_SMTP_USER / PKH_SMTP_PASSWORD)")
+    assert no_auth.alarm() == f"1 message(s) failed on a delivery setting (ids 1): {error}"
+    later = clock() + timedelta(hours=1)
+    no_tls = dispatcher(app, ctl.port, smtp_starttls=True).run_once(later)
+    assert no_tls.misconfigured[1].endswith("(check PKH_SMTP_STARTTLS)")
+    rejecting = Controller(
+        Inbox(),
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=lambda *_: AuthResult(success=False, handled=False),
+        auth_require_tls=False,
+    )
+    rejecting.start()
+    try:
+        out = pkh_cli(
+            app,
+            monkeypatch,
+            "dispatch",
+            "--now",
+            (later + timedelta(hours=1)).isoformat(),
+            smtp_host="127.0.0.1",
+            smtp_port=rejecting.port,
+            smtp_user="pkh",
+            smtp_password="salah",
+        )
+    finally:
+        rejecting.stop(no_assert=True)
+    assert out.exit_code == 1, out.output
+    (line,) = out.stderr.splitlines()
+    assert line.startswith("error: 1 message(s) failed on a delivery setting (ids 1): ")
+    assert "AUTH refused: 535" in line and "(check PKH_SMTP_USER / PKH_SMTP_PASSWORD)" in line
+    assert statuses(app) == [("acknowledgement", "pending", 3)] and inbox.messages == []
+
+
+def test_message_ids_differ_when_a_restore_reuses_a_row_id_and_hold_across_retries(
+    app: App, clock: Clock, smtp: tuple[Controller, Inbox]
+) -> None:
+    ctl, inbox = smtp
+    first = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    dispatcher(app, ctl.port).run_once(clock())
+    # a restore from a backup taken before that letter was queued: the next row gets its id
+    with app.db.transaction() as s:
+        s.execute(sa.delete(OUTBOX).where(OUTBOX.c.case_id == first.id))
+    clock.set(clock() + timedelta(hours=1))
+    app.service.open_case("complaint", complaint_data(reporter_name="Ibu Ani"), "kab.bogor")
+    with app.db.transaction() as s:
+        s.execute(sa.update(OUTBOX).values(id=1))
+    down = dispatcher(app, free_port())
+    down.run_once(clock())  # a failed attempt, then a retry: the same id each time
+    dispatcher(app, ctl.port).run_once(clock() + timedelta(hours=1))
+    before, after = (m["Message-ID"] for m in inbox.messages)
+    assert before.startswith("<pkh-outbox-1.") and after.startswith("<pkh-outbox-1.")
+    assert before != after
+    from notifications.dispatch import message_id
+
+    with app.db.reading() as s:
+        row = s.execute(sa.select(OUTBOX)).one()
+    assert after == f"<{message_id(row, app.settings.secret_key)}@pkh-casework>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +99,122 @@ def test_the_audit_flow_records_its_run_and_fails_on_tampering(
     skipped = audit_verify(database_url=db_url)
     assert skipped["running"] == auditors.id and "started by auditor" in skipped["skipped"]
     assert len(audit_runs.recent(app.db, app.service.clock())) == 3
+
+
+def test_the_dispatch_flow_fails_its_run_when_it_dead_letters_after_doing_its_work(
+    prefect_harness: None, app: App, clock: Clock, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from engine.settings import get_settings
+    from workflows.flows import dispatch
+
+    with socket.socket() as s:  # a port nothing listens on: the SMTP server is down
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    app.service.open_case("complaint", complaint_data(reporter_contact=None), "kab.bogor")
+    for name, value in {"HOST": "127.0.0.1", "PORT": str(port), "TIMEOUT": "2"}.items():
+        monkeypatch.setenv(f"PKH_SMTP_{name}", value)
+    monkeypatch.setenv("PKH_DISPATCH_MAX_ATTEMPTS", "1")
+    get_settings.cache_clear()
+    try:
+        state = dispatch(now="2026-03-05T10:01:00+07:00", database_url=db_url, return_state=True)
+    finally:
+        get_settings.cache_clear()
+    assert state.is_failed()
+    with pytest.raises(RuntimeError, match=r"^1 message\(s\) dead-lettered \(ids 1\): "):
+        state.result()
+    from tests.integration.test_dispatch import statuses
+
+    # the whole pass was done first: the paper letter waits to be printed
+    assert [s for _, s, _ in statuses(app)] == ["dead", "print"]
+
+
+def test_ctrl_c_stops_the_worker_and_its_prefect_server_within_seconds(tmp_path: Path) -> None:
+    """The real `pkh worker` in its own process group, as at a terminal: one Ctrl-C (SIGINT to
+    the group) once it serves stops serving, then the server, and says so. About 30-60 s,
+    most of it the Prefect server starting."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PKH_"))}
+    env.update(PKH_DATABASE_URL=f"sqlite:///{tmp_path / 'pkh.db'}", PYTHONUNBUFFERED="1")
+    pkh = Path(sys.executable).with_name("pkh")
+    proc = subprocess.Popen(
+        [str(pkh), "worker", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or ()), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 150
+        while not any("being served" in line for line in lines):
+            assert proc.poll() is None and time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.5)
+        time.sleep(3)  # the runner is polling by now
+        os.killpg(proc.pid, signal.SIGINT)
+        started = time.monotonic()
+        code = proc.wait(timeout=30)
+        took = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    reader.join(timeout=5)
+    out = "".join(lines)
+    assert code == 0 and took < 30, out
+    assert lines[-1] == "stopped\n" and "Traceback" not in out, out
+    assert f"export PREFECT_API_URL=http://127.0.0.1:{port}/api" in out
+    served = (
+        "serving pkh-monthly-report/monthly, pkh-kpm-data-control/daily, "
+        "pkh-deadline-sweep/hourly, pkh-dispatch/every-minute, pkh-audit-verify/nightly\n"
+    )
+    assert served in out
+    with socket.socket() as s, pytest.raises(ConnectionRefusedError):  # the server is gone
+        s.connect(("127.0.0.1", port))
+
+
+def test_deploy_refuses_without_prefect_api_url_in_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path)  # no profile naming a server either
+    done = subprocess.run(
+        [sys.executable, "-m", "workflows.flows", "deploy", "--pool", "pkh"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("error: PREFECT_API_URL is not set: export PREFECT_API_URL=")
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_deploy_to_a_missing_work_pool_says_how_to_create_it(
+    prefect_harness: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from workflows.flows import main
+
+    assert main(["deploy", "--pool", "pkh-nowhere", "--no-schedules"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no work pool 'pkh-nowhere' on the Prefect server at http")
+    assert err.endswith(
+        "create it with `prefect work-pool create pkh-nowhere --type process`, then deploy again\n"
+    )

@@ -1,0 +1,189 @@
+"""Keeping accounts after they are made (PATCH /users/{username}), and the demo that loads
+only into an empty store: through FastAPI's client, on the SQLite file and on PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from api.admin import add_user, list_users
+from api.wiring import App, build_app
+from engine.errors import InvalidInput
+from engine.settings import Settings
+from engine.store.migrate import upgrade
+from engine.store.tables import CaseEventRow
+from tests.conftest import WIB, Clock
+from tests.integration.test_api import assert_field, auth, client_for, file_case
+from workflows.demo import DEMO_PASSWORD, USERS, load_demo
+
+
+def _sign_in(app: App, username: str, password: str) -> int:
+    r = client_for(app).post("/auth/token", data={"username": username, "password": password})
+    return r.status_code
+
+
+def _user(app: App, username: str) -> dict[str, object]:
+    row = next(u for u in list_users(app.db) if u.username == username)
+    return {"role": row.role, "region": row.region, "active": row.active}
+
+
+# ---------------------------------------------------------------------------- PATCH /users
+def test_an_admin_resets_a_password_and_the_new_one_signs_in(app: App) -> None:
+    r = client_for(app).patch(
+        "/users/kab.bogor", json={"password": "sandi-baru-123"}, headers=auth(app, "admin")
+    )
+    assert r.status_code == 200, r.text
+    assert _sign_in(app, "kab.bogor", "sandi-baru-123") == 200
+    assert _sign_in(app, "kab.bogor", "sandi-lain-999") == 401
+
+
+def test_a_disabled_users_existing_token_stops_working_at_once_and_enabling_restores_it(
+    app: App,
+) -> None:
+    client = client_for(app)
+    admin = auth(app, "admin")
+    add_user(app.db, "kab.cuti", "kabupaten", "3271", now=app.service.clock(), password="x" * 8)
+    mine = auth(app, "kab.cuti")  # issued before the account is disabled
+    assert client.get("/me", headers=mine).status_code == 200
+    r = client.patch("/users/kab.cuti", json={"active": False}, headers=admin)
+    assert r.status_code == 200 and r.json()["active"] is False, r.text
+    for path in ("/me", "/cases"):
+        r = client.get(path, headers=mine)
+        assert r.status_code == 401 and r.json()["message"] == "the account is no longer active"
+    assert _sign_in(app, "kab.cuti", "x" * 8) == 401
+    assert client.patch("/users/kab.cuti", json={"active": True}, headers=admin).status_code == 200
+    assert client.get("/me", headers=mine).status_code == 200
+    assert _sign_in(app, "kab.cuti", "x" * 8) == 200
+
+
+def test_role_and_region_are_checked_as_on_creation_and_a_national_role_drops_the_region(
+    app: App,
+) -> None:
+    client, admin = client_for(app), auth(app, "admin")
+    r = client.patch("/users/pdp.bogor", json={"role": "kabupaten"}, headers=admin)
+    assert_field(r, "region")  # a kabupaten needs a 4-digit region, not 327101
+    r = client.patch(
+        "/users/pdp.bogor", json={"role": "kabupaten", "region": "3271"}, headers=admin
+    )
+    assert r.status_code == 200, r.text
+    assert _user(app, "pdp.bogor") == {"role": "kabupaten", "region": "3271", "active": True}
+    r = client.patch("/users/pdp.bogor", json={"role": "pusat"}, headers=admin)
+    assert r.status_code == 200 and r.json()["region"] is None, r.text
+    r = client.patch("/users/pdp.bogor", json={"region": "3271"}, headers=admin)
+    assert_field(r, "region")  # pusat is national
+    assert _user(app, "pdp.bogor") == {"role": "pusat", "region": None, "active": True}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"role": "raja"}, "role"),
+        ({"region": "327"}, "region"),
+        ({"region": "9999"}, "region"),
+        ({"password": "short"}, "password"),
+        ({"password": None}, "password"),
+        ({"active": None}, "active"),
+        ({"active": "maybe"}, "active"),
+        ({"username": "other"}, "username"),
+        ({}, "body"),
+    ],
+)
+def test_a_bad_value_is_422_naming_the_field_and_changes_nothing(
+    app: App, body: dict[str, object], field: str
+) -> None:
+    before = _user(app, "kab.bogor")
+    r = client_for(app).patch("/users/kab.bogor", json=body, headers=auth(app, "admin"))
+    assert_field(r, field)
+    assert _user(app, "kab.bogor") == before
+
+
+def test_an_unknown_user_is_404_and_a_non_admin_is_403(app: App) -> None:
+    client = client_for(app)
+    r = client.patch("/users/nobody", json={"active": False}, headers=auth(app, "admin"))
+    assert r.status_code == 404, r.text
+    r = client.patch("/users/kab.bogor", json={"active": False}, headers=auth(app, "pusat.spm"))
+    assert r.status_code == 403, r.text
+    assert _user(app, "kab.bogor")["active"] is True
+
+
+def test_the_last_active_admin_is_neither_disabled_nor_demoted(app: App) -> None:
+    client, admin = client_for(app), auth(app, "admin")
+    for body, field in (({"active": False}, "active"), ({"role": "pusat"}, "role")):
+        r = client.patch("/users/admin", json=body, headers=admin)
+        assert_field(r, field)
+        assert "last active admin" in r.json()["message"]
+    assert _user(app, "admin") == {"role": "admin", "region": None, "active": True}
+    # with a second admin the first may go; then the second is the last one
+    add_user(app.db, "admin2", "admin", None, now=app.service.clock())
+    assert client.patch("/users/admin", json={"active": False}, headers=admin).status_code == 200
+    admin2 = auth(app, "admin2")
+    r = client.patch("/users/admin2", json={"role": "pusat"}, headers=admin2)
+    assert_field(r, "role")
+    # a disabled admin does not count, and enabling it again is allowed
+    assert client.patch("/users/admin", json={"active": True}, headers=admin2).status_code == 200
+
+
+def test_each_change_is_logged_with_the_admin_who_made_it(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="pkh.admin"):
+        r = client_for(app).patch(
+            "/users/kab.bogor", json={"active": False}, headers=auth(app, "admin")
+        )
+    assert r.status_code == 200
+    assert "user kab.bogor changed by admin: disabled" in caplog.text
+
+
+# ------------------------------------------------------------------------------------- demo
+@pytest.fixture
+def empty_app(tmp_path: Path) -> Iterator[App]:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    upgrade(url)
+    a = build_app(Settings(database_url=url), clock=Clock(datetime(2026, 3, 2, 9, 0, tzinfo=WIB)))
+    yield a
+    a.db.dispose()
+
+
+def _counts(app: App) -> tuple[int, int]:
+    with app.db.reading() as s:
+        events = s.execute(sa.select(sa.func.count()).select_from(CaseEventRow)).scalar_one()
+    return len(list_users(app.db)), int(events)
+
+
+def test_the_demo_refuses_a_store_with_users_and_cases_of_its_own_and_writes_nothing(
+    app: App,
+) -> None:
+    # `app` holds real-looking officers (some named as the demo's) and a case
+    file_case(app)
+    before = _counts(app)
+    with pytest.raises(InvalidInput) as e:
+        load_demo(app)
+    assert e.value.field == "database" and "empty database" in str(e.value)
+    assert _counts(app) == before
+
+
+def test_the_demo_refuses_a_store_holding_only_other_users(empty_app: App) -> None:
+    add_user(empty_app.db, "kab.sleman", "kabupaten", "3404", now=empty_app.service.clock())
+    with pytest.raises(InvalidInput, match="holds 1 user not the demo's"):
+        load_demo(empty_app)
+    assert _counts(empty_app) == (1, 0)
+
+
+def test_the_demo_loads_into_an_empty_store_once_and_a_second_run_skips(empty_app: App) -> None:
+    assert load_demo(empty_app) is not None
+    loaded = _counts(empty_app)
+    assert loaded[0] == len(USERS) and loaded[1] > 32
+    assert _sign_in(empty_app, "admin", DEMO_PASSWORD) == 200
+    assert load_demo(empty_app) is None
+    assert _counts(empty_app) == loaded
+
+
+def test_the_demo_loads_beside_other_data_only_when_told_to(empty_app: App) -> None:
+    add_user(empty_app.db, "kab.sleman", "kabupaten", "3404", now=empty_app.service.clock())
+    assert load_demo(empty_app, into_existing=True) is not None
+    assert _counts(empty_app)[0] == len(USERS) + 1
