@@ -441,10 +441,7 @@ def _count(n: int, noun: str) -> str:
 def audit_checkpoint(as_json: bool = typer.Option(False, "--json")) -> None:
     """Seal all case heads now, so a later deletion of a whole case is detected."""
     a = get_app()
-    report = audit_runner.verify(a.db)
-    if not report.ok:
-        fail(f"refusing to seal a store that does not verify: {report.problems[0]}")
-    row = audit_runner.checkpoint(a.db, now())
+    row = audit_runner.seal(a.db, now())
     if as_json:
         out = {
             "id": row.id,
@@ -460,6 +457,36 @@ def audit_checkpoint(as_json: bool = typer.Option(False, "--json")) -> None:
         f"anchor {row.id}:{row.digest}\n"
         "keep this line outside the store (print it, send it to the inspectorate); "
         f"`pkh audit verify --anchor {row.id}:...` then proves nothing sealed here was removed"
+    )
+
+
+@audit_app.command("checkpoints")
+@command
+def audit_checkpoints(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Every checkpoint with its anchor line (ID:DIGEST), oldest first: to compare with the
+    anchors kept outside the store, or to keep one that was not kept."""
+    a = get_app()
+    rows = [
+        {
+            "id": r.id,
+            "created_at": r.created_at.isoformat(),
+            "cases": r.case_count,
+            "events": r.event_count,
+            "anchor": f"{r.id}:{r.digest}",
+        }
+        for r in audit_runner.checkpoints(a.db)
+    ]
+    emit(
+        rows,
+        as_json,
+        lambda rs: (
+            "\n".join(
+                f"{r['created_at'][:16].replace('T', ' ')} UTC  {r['cases']} cases, "
+                f"{r['events']} events  anchor {r['anchor']}"
+                for r in rs
+            )
+            or "(no checkpoints: `pkh audit checkpoint` takes one)"
+        ),
     )
 
 

@@ -13,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from prefect import flow, get_run_logger, task
 
+from engine.audit import problem_subject
+
 
 def _app(database_url: str | None) -> Any:
     from api.wiring import build_app
@@ -140,17 +142,46 @@ def audit_verify(database_url: str | None = None) -> dict[str, Any]:
         first = run.problems[0] if run.problems else {}
         raise RuntimeError(
             f"audit run {run.id}: {run.status}: {run.problem_count} problems"
-            + (f"; first: {first['case_id']}: {first['kind']}: {first['detail']}" if first else "")
+            + (
+                f"; first: {problem_subject(first)}: {first['kind']}: {first['detail']}"
+                if first
+                else ""
+            )
             + (f"; {run.error}" if run.error else "")
         )
     return run.as_dict()
+
+
+@flow(name="pkh-audit-checkpoint")
+def audit_checkpoint(database_url: str | None = None) -> dict[str, Any]:
+    """Verify the whole store and seal a checkpoint of it (`pkh audit checkpoint`), weekly.
+    Its anchor line (ID:DIGEST) goes to the flow run's log, kept by the Prefect server outside
+    the store: `pkh audit verify --anchor` with it later proves nothing sealed was removed. A
+    store that does not verify is not sealed, and the flow run fails."""
+    from engine.store import audit_runner
+
+    app = _app(database_url)
+    try:
+        row = audit_runner.seal(app.db, app.service.clock())
+    finally:
+        app.db.dispose()
+    anchor = f"{row.id}:{row.digest}"
+    get_run_logger().info(
+        "checkpoint %d: %d cases, %d events; anchor %s",
+        row.id,
+        row.case_count,
+        row.event_count,
+        anchor,
+    )
+    return {"id": row.id, "cases": row.case_count, "events": row.event_count, "anchor": anchor}
 
 
 def deployments() -> list[Any]:
     """Sweep hourly while any office is open (06-15 WIB covers the office hours of WIB, WITA
     and WIT) on weekdays; the sweep itself skips holidays and cuti bersama. Dispatch every
     minute; the monthly report at 07:00 WIB on the 1st; the whole-store audit verification
-    nightly at 01:00 WIB, when nobody is filing."""
+    nightly at 01:00 WIB, when nobody is filing; a checkpoint sealed on Sundays at 03:00 WIB
+    (each checkpoint adds a digest of every case head to each later verify, so not nightly)."""
     from prefect.schedules import Cron, Interval
 
     from workflows.kpm_flow import deployment as kpm_deployment
@@ -165,6 +196,9 @@ def deployments() -> list[Any]:
         dispatch.to_deployment(name="every-minute", schedules=[Interval(60)]),
         audit_verify.to_deployment(
             name="nightly", schedules=[Cron("0 1 * * *", timezone="Asia/Jakarta")]
+        ),
+        audit_checkpoint.to_deployment(
+            name="weekly", schedules=[Cron("0 3 * * 0", timezone="Asia/Jakarta")]
         ),
     ]
 

@@ -27,7 +27,7 @@ from engine.audit import (
     verify_chain,
     verify_projection,
 )
-from engine.errors import StoredDataUnreadable
+from engine.errors import EngineError, StoredDataUnreadable
 from engine.state import CaseState
 from engine.store import repository as repo
 from engine.store.db import Database
@@ -736,6 +736,40 @@ def _checkpoints_missing(
             )
         ]
     return []
+
+
+class NotIntact(EngineError):
+    """The store does not verify, so it is not sealed: a checkpoint would vouch for the
+    tampering."""
+
+    code = "store_not_intact"
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(f"refusing to seal a store that does not verify: {problem}")
+        self.problem = problem
+
+
+def seal(db: Database, now: datetime) -> AuditCheckpointRow:
+    """Verify the whole store, then take a checkpoint of it (`pkh audit checkpoint`, the
+    weekly flow); a store that does not verify is refused (`NotIntact`). Events written
+    between the two by the engine are sealed unverified: they are minutes old, and the next
+    verify checks them under this checkpoint."""
+    report = verify(db)
+    if not report.ok:
+        raise NotIntact(report.problems[0])
+    return checkpoint(db, now)
+
+
+def checkpoints(db: Database) -> list[Any]:
+    """Every checkpoint, oldest first: id, created_at, case_count, event_count, digest."""
+    with db.reading() as s:
+        return list(
+            s.execute(
+                sa.select(
+                    CP.c.id, CP.c.created_at, CP.c.case_count, CP.c.event_count, CP.c.digest
+                ).order_by(CP.c.id)
+            )
+        )
 
 
 def checkpoint(db: Database, now: datetime) -> AuditCheckpointRow:

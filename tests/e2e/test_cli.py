@@ -694,12 +694,18 @@ def test_audit_verify_says_when_its_totals_are_partial_and_when_an_anchor_matche
     (digest,) = query(sealed, "SELECT digest FROM audit_checkpoints WHERE id = 1")[0]
     pkh = Pkh(copy_db(sealed, tmp_path / "pkh.db"))
     anchor = f"1:{digest}"
-    clean, clean_json = pkh.all(
+    clean, clean_json, listed, listed_json = pkh.all(
         [
             ("audit", "verify", "--no-record", "--anchor", anchor),
             ("audit", "verify", "--no-record", "--anchor", anchor, "--json"),
+            ("audit", "checkpoints"),
+            ("audit", "checkpoints", "--json"),
         ]
     )
+    # the anchors of past checkpoints can be listed again, to compare or keep
+    (only,) = json.loads(listed_json.stdout)
+    assert (only["id"], only["cases"], only["events"], only["anchor"]) == (1, 3, 5, anchor)
+    assert listed.stdout.strip().endswith(f"3 cases, 5 events  anchor {anchor}"), listed.stdout
     assert clean.returncode == 0, clean.stderr
     assert clean.stdout.strip() == (
         f"ok: 3 cases, 5 events, 1 checkpoints verified; anchor 1:{digest[:16]}... matches"

@@ -62,7 +62,7 @@ def test_the_schedules_sweep_hourly_in_office_hours_and_dispatch_every_minute() 
     """And the monthly report, KPM data control, and the nightly audit verification."""
     from workflows.flows import deployments
 
-    report, kpm, sweep, dispatch, audit = deployments()
+    report, kpm, sweep, dispatch, audit, seal = deployments()
     assert kpm.schedules[0].schedule.cron == "0 5 * * *"
     assert report.schedules[0].schedule.cron == "0 7 1 * *"
     cron = sweep.schedules[0].schedule
@@ -70,6 +70,33 @@ def test_the_schedules_sweep_hourly_in_office_hours_and_dispatch_every_minute() 
     assert dispatch.schedules[0].schedule.interval.total_seconds() == 60
     nightly = audit.schedules[0].schedule
     assert (nightly.cron, nightly.timezone) == ("0 1 * * *", "Asia/Jakarta")
+    weekly = seal.schedules[0].schedule
+    assert (weekly.cron, weekly.timezone) == ("0 3 * * 0", "Asia/Jakarta")  # Sunday 03:00 WIB
+
+
+def test_the_checkpoint_flow_seals_a_verified_store_logs_its_anchor_and_refuses_a_tampered_one(
+    prefect_harness: None, app: App, db_url: str
+) -> None:
+    """The weekly seal: verify, then a checkpoint whose anchor line is kept by Prefect (the
+    flow run's result and log); `pkh audit verify --anchor` with it then vouches for the
+    store. A store that does not verify is not sealed."""
+    import sqlalchemy as sa
+
+    from engine.store import audit_runner
+    from engine.store.repository import CASES
+    from workflows.flows import audit_checkpoint
+
+    case = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    sealed = audit_checkpoint(database_url=db_url)
+    assert (sealed["id"], sealed["cases"], sealed["events"]) == (1, 1, 1)
+    cp_id, digest = sealed["anchor"].split(":")
+    assert audit_runner.verify(app.db, anchors=[(int(cp_id), digest)]).ok
+    assert [r.digest for r in audit_runner.checkpoints(app.db)] == [digest]
+    with app.db.transaction() as s:
+        s.execute(sa.update(CASES).where(CASES.c.id == case.id).values(level="pusat"))
+    with pytest.raises(audit_runner.NotIntact, match=f"{case.id} version 1: projection_mismatch"):
+        audit_checkpoint(database_url=db_url)
+    assert len(audit_runner.checkpoints(app.db)) == 1  # nothing sealed
 
 
 def test_the_audit_flow_records_its_run_and_fails_on_tampering(
@@ -181,7 +208,8 @@ def test_ctrl_c_stops_the_worker_and_its_prefect_server_within_seconds(tmp_path:
     assert f"export PREFECT_API_URL=http://127.0.0.1:{port}/api" in out
     served = (
         "serving pkh-monthly-report/monthly, pkh-kpm-data-control/daily, "
-        "pkh-deadline-sweep/hourly, pkh-dispatch/every-minute, pkh-audit-verify/nightly\n"
+        "pkh-deadline-sweep/hourly, pkh-dispatch/every-minute, pkh-audit-verify/nightly, "
+        "pkh-audit-checkpoint/weekly\n"
     )
     assert served in out
     with socket.socket() as s, pytest.raises(ConnectionRefusedError):  # the server is gone
