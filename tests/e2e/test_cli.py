@@ -61,20 +61,27 @@ class Pkh:
 
     db: Path
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PKH_")}
         env["PKH_DATABASE_URL"] = f"sqlite:///{self.db}"
+        return env
+
+    def command(self, *args: str) -> list[str]:
+        return [_pkh_executable(), *args]
+
+    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [_pkh_executable(), *args],
+            self.command(*args),
+            input=stdin,
             capture_output=True,
             text=True,
-            env=env,
+            env=self.env(),
             cwd=self.db.parent,
             timeout=120,
         )
 
-    def ok(self, *args: str) -> subprocess.CompletedProcess[str]:
-        r = self.run(*args)
+    def ok(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        r = self.run(*args, stdin=stdin)
         assert r.returncode == 0, f"pkh {' '.join(args)} -> {r.returncode}\n{r.stdout}{r.stderr}"
         return r
 
@@ -611,18 +618,9 @@ class ReadOnlyPkh(Pkh):
     """`pkh` as a user who may only read the file: under root (which may write any file) the
     call drops to the `nobody` user."""
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PKH_")}
-        env["PKH_DATABASE_URL"] = f"sqlite:///{self.db}"
+    def command(self, *args: str) -> list[str]:
         user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-        return subprocess.run(
-            [*(user if os.geteuid() == 0 else []), _pkh_executable(), *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd="/",
-            timeout=120,
-        )
+        return [*(user if os.geteuid() == 0 else []), *super().command(*args)]
 
 
 def test_a_copy_on_read_only_media_is_verified_and_read_and_a_write_says_why_it_fails(

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from api.admin import verify_password
-from tests.e2e.test_cli import _pkh_executable, copy_db, one_line_error, query
+from tests.e2e.test_cli import Pkh as CliPkh
+from tests.e2e.test_cli import copy_db, one_line_error, query
 
 USERS = [
     ("admin", "admin", None),
@@ -24,26 +25,11 @@ USERS = [
 
 
 @dataclass
-class Pkh:
-    db: Path
+class Pkh(CliPkh):
+    """`pkh` with stdin a pipe (empty unless given): no terminal to ask on."""
 
-    def run(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PKH_")}
-        env["PKH_DATABASE_URL"] = f"sqlite:///{self.db}"
-        return subprocess.run(
-            [_pkh_executable(), *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=self.db.parent,
-            timeout=120,
-        )
-
-    def ok(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        r = self.run(*args, stdin=stdin)
-        assert r.returncode == 0, f"pkh {' '.join(args)} -> {r.returncode}\n{r.stdout}{r.stderr}"
-        return r
+    def run(self, *args: str, stdin: str | None = "") -> subprocess.CompletedProcess[str]:
+        return super().run(*args, stdin="" if stdin is None else stdin)
 
     def refused(self, code: int, *args: str, stdin: str = "") -> str:
         r = self.run(*args, stdin=stdin)
@@ -158,15 +144,13 @@ def test_user_set_checks_role_and_region_as_user_add_does(pkh: Pkh) -> None:
 
 def _on_a_terminal(pkh: Pkh, args: list[str], answers: list[str]) -> tuple[int, str]:
     """Run `pkh` with a pseudo-terminal for stdin/stdout, answering each prompt in turn."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PKH_")}
-    env["PKH_DATABASE_URL"] = f"sqlite:///{pkh.db}"
     parent, child = pty.openpty()
     proc = subprocess.Popen(
-        [_pkh_executable(), *args],
+        pkh.command(*args),
         stdin=child,
         stdout=child,
         stderr=child,
-        env=env,
+        env=pkh.env(),
         cwd=pkh.db.parent,
     )
     os.close(child)
