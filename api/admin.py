@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,7 +41,10 @@ def add_user(
     password: str | None = None,
     full_name: str | None = None,
     email: str | None = None,
+    password_required: bool = False,
 ) -> UserRow:
+    """Add an account. Without a password it cannot sign in (it acts through `pkh ...
+    --actor`); `password_required` refuses that (the API asks for `no_password` to say so)."""
     username = (username or "").strip()
     if (
         not username
@@ -56,6 +59,10 @@ def add_user(
     with db.transaction() as s:
         if s.get(UserRow, username) is not None:
             raise InvalidInput("username", f"user {username} already exists")
+        if password_required and not password:
+            raise InvalidInput(
+                "password", "is required (or no_password: true for an account that cannot sign in)"
+            )
         row = UserRow(
             username=username,
             role=role,
@@ -64,6 +71,8 @@ def add_user(
             full_name=full_name,
             email=email,
             created_at=now,
+            # None when no password is set: nothing has been issued on one yet
+            password_changed_at=now if hashed else None,
         )
         s.add(row)
         return row
@@ -78,16 +87,35 @@ def update_user(
     role: str | None = None,
     region: str | None = UNCHANGED,
     active: bool | None = None,
+    now: datetime | None = None,
 ) -> tuple[UserRow, list[str]]:
     """Change an account: any of its password, role, region and whether it is active. Role and
     region are checked together as `add_user` checks them; a national role drops the region
     when none is given. The last active admin is never disabled or demoted, so someone can
-    still administer through the API. Returns the row and what changed."""
+    still administer through the API. A new password ends the account's tokens and page
+    sessions issued before `now` (the clock's time; the system's when not given). Returns the
+    row and what changed."""
     if password is None and role is None and region is UNCHANGED and active is None:
         raise InvalidInput("body", "nothing to change: give password, role, region or active")
     hashed = hash_password(password) if password is not None else None
     with db.transaction() as s:
-        row = s.get(UserRow, username)
+        # Lock this account and every active admin first, in one statement and in name order
+        # (PostgreSQL; SQLite has one writer at a time): two changes of one account, or two
+        # admins disabling each other, then run one after the other on what the first left,
+        # without a deadlock, and the role/region check sees the row as it will be written.
+        users = UserRow.__table__  # type: ignore[attr-defined]
+        s.execute(
+            sa.select(users.c.username)
+            .where(
+                sa.or_(
+                    users.c.username == username,
+                    sa.and_(users.c.role == "admin", users.c.active.is_(True)),
+                )
+            )
+            .order_by(users.c.username)
+            .with_for_update()
+        ).all()
+        row = s.get(UserRow, username, populate_existing=True)
         if row is None:
             raise NotFound(f"unknown user: {username}")
         new_role, new_region = row.role, row.region
@@ -113,6 +141,7 @@ def update_user(
         row.role, row.region, row.active = new_role, new_region, new_active
         if hashed is not None:
             row.password_hash = hashed
+            row.password_changed_at = now or datetime.now(UTC)
     log.info("user %s changed by %s: %s", username, actor, "; ".join(changes) or "no change")
     return row, changes
 

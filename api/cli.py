@@ -295,11 +295,11 @@ def case_history(
     actor: str | None = typer.Option(None),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    from workflows.roles import sees_reporter
+    from workflows.roles import AUDITOR_ROLES, sees_reporter
 
     a = get_app()
     who = a.service.actor(actor) if actor else None
-    state, events = a.service.recorded(case_id, actor)
+    state, events = a.service.recorded(case_id, actor, replayed_for=AUDITOR_ROLES)
     mask = who is not None and not sees_reporter(who, state)
     rows = [views.event_view(c, mask=mask) for c in events]
     # the text shows times in the case's own zone (WIB/WITA/WIT); --json keeps ISO instants

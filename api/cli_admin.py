@@ -502,9 +502,10 @@ def demo(
     """The main job: set up the database, load the demo data once, print the worklist, serve."""
     from api.cli import case_list
     from engine.store.migrate import upgrade
-    from workflows.demo import DEMO_PASSWORD, USERS, load_demo
+    from workflows.demo import DEMO_PASSWORD, USERS, check_store, load_demo
 
     a = get_app()
+    check_store(a.db)  # a real office's store is refused before anything, a migration too
     upgrade(a.settings.database_url)
     created = load_demo(a)
     if not as_json:
@@ -542,8 +543,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     require_head(settings.database_url)
     if workers > 1 and settings.secret_origin == "memory":
         fail(
-            "no secret key can be kept beside the database (its folder cannot be written), so "
-            "each worker would sign its own tokens: set PKH_SECRET_KEY, or use --workers 1"
+            "no secret key file beside the database could be read or made (its folder cannot "
+            "be written, or the file is another account's), so each worker would sign its own "
+            "tokens: set PKH_SECRET_KEY, or use --workers 1"
         )
     _check_port(host, port)
     try:

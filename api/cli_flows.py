@@ -173,6 +173,7 @@ def worker(port: int = typer.Option(4200, help="port of the local Prefect server
     """Start a local Prefect server (SQLite under var/prefect) and serve the scheduled flows.
     Ctrl-C (or SIGTERM) stops serving, then the server."""
     import os
+    import signal
     import subprocess
     import sys
     import time
@@ -190,9 +191,15 @@ def worker(port: int = typer.Option(4200, help="port of the local Prefect server
     }
     command = [sys.executable, "-m", "prefect", "server", "start"]
     # its own session: a Ctrl-C at the terminal reaches this process only, which stops serving
-    # while the server still answers (the runner's shutdown talks to it), then stops the server
+    # while the server still answers (the runner's shutdown talks to it), then stops the server.
+    # Out of the terminal's session, the server no longer hears a hangup: this process turns
+    # one into a Ctrl-C, and on Linux the server is told to stop if this process dies anyway.
+    signal.signal(signal.SIGHUP, _interrupt)
     server = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port)], env=env, start_new_session=True
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        start_new_session=True,
+        preexec_fn=_stop_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
     )
     try:
         _wait_for(server, f"{api_url}/health", time.monotonic() + 90, urllib.request.urlopen)
@@ -225,6 +232,19 @@ def _wait_for(server: Any, health: str, deadline: float, urlopen: Any) -> None:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the Prefect server did not start") from None
             time.sleep(1)
+
+
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_with_parent() -> None:
+    """In the server's process before it starts (Linux): SIGTERM when its parent dies."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _stop(server: Any) -> None:

@@ -45,7 +45,8 @@ def _cli_actor() -> str:
 
 
 def _update(name: str, **change: Any) -> None:
-    row, changes = update_user(get_app().db, name, actor=_cli_actor(), **change)
+    a = get_app()
+    row, changes = update_user(a.db, name, actor=_cli_actor(), now=a.service.clock(), **change)
     state = "" if row.active else " (disabled)"
     where = f" {row.region}" if row.region else ""
     typer.echo(

@@ -31,6 +31,8 @@ from engine.errors import (
     TransitionNotAllowed,
 )
 from engine.state import Actor
+from engine.store.credentials import CredentialsChanged
+from workflows.roles import AUDITOR_ROLES
 
 log = logging.getLogger("pkh.api")
 TOKEN_TTL = timedelta(hours=8)
@@ -65,7 +67,8 @@ async def token_user(
 ) -> str:
     """The username a valid bearer token (API) or session cookie (pages) was issued to; the
     account itself is not read here (async: a signature check, no I/O). For routes whose
-    command reads the account in its own transaction."""
+    command reads the account in its own transaction: the name carries when the token was
+    issued (`SignedIn`), and that read refuses it if the password changed since (401)."""
     return _username(request, app, token)
 
 
@@ -82,9 +85,10 @@ def current_actor(
 
 
 def active_actor(app: App, username: str) -> Actor:
-    """The account a token was issued to, read from the store (inactive or gone: 401). A
-    route taking `TokenUser` calls it in its own thread: FastAPI runs each sync dependency in
-    a worker thread of its own, a hop that cost about as much as the read under load."""
+    """The account a token was issued to, read from the store (inactive or gone: 401; the
+    token older than the account's password: CredentialsChanged, 401). A route taking
+    `TokenUser` calls it in its own thread: FastAPI runs each sync dependency in a worker
+    thread of its own, a hop that cost about as much as the read under load."""
     try:
         return app.service.actor(username)
     except NotFound:
@@ -103,7 +107,6 @@ def require_role(*roles: str) -> Any:
     return Depends(check)
 
 
-AUDITOR_ROLES = ("auditor", "pusat", "admin")
 Auditors = require_role(*AUDITOR_ROLES)
 
 STATUS = {
@@ -117,6 +120,7 @@ STATUS = {
     InvalidInput: 422,
     NotPermitted: 403,
     Unauthenticated: 401,
+    CredentialsChanged: 401,
 }
 
 

@@ -48,6 +48,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "username": ("Nama pengguna", "Username"),
     "password": ("Kata sandi", "Password"),
     "bad_login": ("Nama pengguna atau kata sandi salah.", "Wrong username or password."),
+    "signed_in_before_password_change": (
+        "Sesi Anda berakhir karena kata sandi telah diganti: silakan masuk lagi.",
+        "Your session ended because the password was changed: sign in again.",
+    ),
     "signed_in_as": ("Masuk sebagai", "Signed in as"),
     "overdue": ("Lewat tenggat", "Overdue"),
     "due_today": ("Jatuh tempo hari ini", "Due today"),

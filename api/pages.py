@@ -52,6 +52,7 @@ from engine.errors import (
 )
 from engine.state import Actor
 from engine.store import audit_runs
+from engine.store.credentials import CredentialsChanged
 from engine.store.repository import COUNT_CAP, CaseFilter, search_cases
 from engine.store.tables import UserRow
 from workflows import kpm_codes as KC
@@ -83,8 +84,10 @@ ENV.globals["problem_subject"] = problem_subject
 
 
 class LoginRequired(Exception):
-    def __init__(self, next_path: str) -> None:
+    def __init__(self, next_path: str, password_changed: bool = False) -> None:
         self.next_path = next_path
+        # the session was opened before the password was changed: said on the sign-in page
+        self.password_changed = password_changed
 
 
 class CsrfRejected(Exception):
@@ -171,9 +174,10 @@ def context(request: Request, _app: AppDep) -> Ctx:
 def signed_in(ctx: Annotated[Ctx, Depends(context)]) -> Ctx:
     try:
         ctx.actor = current_actor(ctx.request, ctx.app, None)
-    except Unauthenticated:
+    except (Unauthenticated, CredentialsChanged) as e:
         url = ctx.request.url
-        raise LoginRequired(url.path + (f"?{url.query}" if url.query else "")) from None
+        next_path = url.path + (f"?{url.query}" if url.query else "")
+        raise LoginRequired(next_path, isinstance(e, CredentialsChanged)) from None
     return ctx
 
 
@@ -223,7 +227,13 @@ class PageRoute(APIRoute):
             try:
                 return await inner(request)
             except LoginRequired as e:
-                return RedirectResponse(f"/login?next={quote(e.next_path)}", status_code=303)
+                if not e.password_changed:
+                    return RedirectResponse(f"/login?next={quote(e.next_path)}", status_code=303)
+                ended = RedirectResponse(
+                    f"/login?next={quote(e.next_path)}&ended=password", status_code=303
+                )
+                ended.delete_cookie(SESSION_COOKIE)
+                return ended
             except CsrfRejected:
                 return problem_page(request, 403, "csrf")
             except RequestValidationError as e:
@@ -247,8 +257,9 @@ def _safe_next(value: str | None) -> str:
 
 # ------------------------------------------------------------------------- sign in, language
 @router.get("/login")
-def login_page(ctx: Anyone, next: str = "/") -> HTMLResponse:
-    return render(ctx, "login.html", next=_safe_next(next), error=False, username="")
+def login_page(ctx: Anyone, next: str = "/", ended: str | None = None) -> HTMLResponse:
+    notice = "signed_in_before_password_change" if ended == "password" else None
+    return render(ctx, "login.html", next=_safe_next(next), error=False, username="", notice=notice)
 
 
 @router.post("/login")

@@ -25,7 +25,7 @@ from engine.errors import InvalidInput, instant
 from engine.state import Actor, CaseState, replay
 from workflows import Registry
 from workflows.indonesia import zone_label
-from workflows.roles import masked, sees_reporter
+from workflows.roles import AUDITOR_ROLES, masked, sees_reporter
 
 BASES = ("recorded", "occurred")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -154,7 +154,7 @@ def replay_case(
     """The case `actor` may see, as it stood at `as_of` on `basis` (a typed moment is read in
     `zone`, else the case's own zone; None: now)."""
     basis = check_basis(basis)
-    now_state, history = app.service.recorded(case_id, actor)
+    now_state, history = app.service.recorded(case_id, actor, replayed_for=AUDITOR_ROLES)
     now = app.service.clock()
     if isinstance(as_of, str):
         as_of = read_moment(as_of, zone or ZoneInfo(now_state.zone), field)

@@ -159,6 +159,8 @@ class UserIn(BaseModel):
     role: str = Field(max_length=30)
     region: str | None = Field(None, max_length=13)
     password: str | None = Field(None, min_length=8, max_length=200)
+    # an account that cannot sign in (it acts through `pkh ... --actor`) is asked for by name
+    no_password: bool = False
     full_name: str | None = Field(None, max_length=200)
     email: str | None = Field(None, max_length=200)
 
@@ -181,6 +183,10 @@ def users(app: AppDep, _admin: Annotated[Actor, AdminOnly]) -> list[dict[str, An
 
 @router.post("/users", status_code=201, tags=["users"])
 def create_user(body: UserIn, app: AppDep, _admin: Annotated[Actor, AdminOnly]) -> dict[str, Any]:
+    """Add an account with its password; `"no_password": true` (and no password) for one that
+    cannot sign in."""
+    if body.no_password and body.password is not None:
+        raise InvalidInput("password", "give a password or no_password: true, not both")
     row = add_user(
         app.db,
         body.username,
@@ -190,6 +196,7 @@ def create_user(body: UserIn, app: AppDep, _admin: Annotated[Actor, AdminOnly]) 
         password=body.password,
         full_name=body.full_name,
         email=body.email,
+        password_required=not body.no_password,
     )
     return _user_out(row)
 
@@ -218,8 +225,8 @@ def patch_user(
     admin: Annotated[Actor, AdminOnly],
 ) -> dict[str, Any]:
     """Change an account's password, role, region or whether it is active. A disabled
-    account's tokens and sessions stop working at once. The last active admin cannot be
-    disabled or demoted."""
+    account's tokens and sessions stop working at once, and so do those issued before a new
+    password. The last active admin cannot be disabled or demoted."""
     for name in ("password", "role", "active"):
         if name in body.model_fields_set and getattr(body, name) is None:
             raise InvalidInput(name, "may not be null")
@@ -231,6 +238,7 @@ def patch_user(
         role=body.role,
         region=body.region if "region" in body.model_fields_set else UNCHANGED,
         active=body.active,
+        now=app.service.clock(),
     )
     return _user_out(row)
 

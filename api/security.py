@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 
 import jwt
 
+from engine.store.credentials import SignedIn, microseconds
+
 ALGORITHM = "HS256"
 
 
@@ -19,13 +21,18 @@ def create_token(
     claims = {
         "sub": username,
         "iat": int(now.timestamp()),
+        # `iat` is in whole seconds: a token issued earlier in the second a password changed
+        # would pass for one issued after it. The microsecond tells them apart (SignedIn).
+        "iat_us": microseconds(now),
         "exp": int((now + ttl).timestamp()),
         "typ": purpose,
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def read_token(token: str, secret: str, now: datetime, purpose: str = "access") -> str:
+def read_token(token: str, secret: str, now: datetime, purpose: str = "access") -> SignedIn:
+    """The username the token was issued to, with when it was issued (the account's read
+    refuses it if the password changed since: `engine.store.credentials`)."""
     try:
         claims = jwt.decode(
             token,
@@ -38,4 +45,10 @@ def read_token(token: str, secret: str, now: datetime, purpose: str = "access") 
     # Expiry is checked against the injected clock, so tests and the service agree on "now".
     if claims.get("typ") != purpose or int(claims["exp"]) < now.timestamp():
         raise InvalidToken("token expired or of the wrong kind")
-    return str(claims["sub"])
+    issued = claims.get("iat_us")
+    if type(issued) is not int:
+        # a token from before the microsecond claim: the start of its second, so any password
+        # change recorded since (migration 0013 came after it) ends it
+        iat = claims.get("iat")
+        issued = int(iat) * 1_000_000 if isinstance(iat, int | float) else 0
+    return SignedIn(str(claims["sub"]), issued)

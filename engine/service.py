@@ -6,7 +6,7 @@ the clock is injected so tests and the sweep can run at any moment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol, cast
@@ -333,22 +333,31 @@ class CaseService:
         return self.recorded(case_id, actor)[1]
 
     def recorded(
-        self, case_id: str, actor: str | None = None
+        self,
+        case_id: str,
+        actor: str | None = None,
+        *,
+        replayed_for: Collection[str] = (),
     ) -> tuple[CaseState, list[ChainedEvent]]:
         """The case and its events, read in one snapshot. Where its stored row is gone or
-        cannot be read (verify: `projection_missing`, `projection_unreadable`), the case as
-        its events replay: they still say which region it belongs to, so an auditor can look
-        into it. Events that cannot be read are refused (`StoredDataUnreadable`)."""
-        with self.db.reading() as s:
+        cannot be read (verify: `projection_missing`, `projection_unreadable`), the roles in
+        `replayed_for` (the auditors; anyone when no actor is given) get the case as its
+        events replay: they still say which region it belongs to, so an auditor can look into
+        it. Others find the case not found, or unreadable, as everywhere else. Events that
+        cannot be read are refused (`StoredDataUnreadable`)."""
+        unreadable: StoredDataUnreadable | None = None
+        with self.db.reading(snapshot=True) as s:
             who = self._actor(s, actor) if actor is not None else None
             try:
                 state = repo.load_case(s, case_id)
-            except StoredDataUnreadable:  # the row was read whole; one of its values is bad
-                state = None
+            except StoredDataUnreadable as e:  # the row was read whole; one value is bad
+                state, unreadable = None, e
             events = repo.load_events(s, case_id)
         if not events:
             raise CaseNotFound(case_id)
         if state is None:
+            if who is not None and who.role not in replayed_for:
+                raise unreadable or CaseNotFound(case_id)
             try:
                 state = replay(c.event for c in events)
             except ReplayError:  # events that do not replay say no region

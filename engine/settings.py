@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
+import stat
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -16,10 +18,10 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Stands for "not set": never signs anything. Settings.check() replaces it in the embedded
-# SQLite mode with a random secret kept beside the database (SECRET_FILE); any other database
+# SQLite mode with a random secret kept beside the database (`secret_file`); any other database
 # refuses to start with it.
 DEFAULT_SECRET = "pkh-embedded-dev-secret-change-me"
-SECRET_FILE = "secret_key"  # in the SQLite database's folder, created on first use, mode 0600
+SECRET_SUFFIX = ".secret_key"  # beside the SQLite file (pkh.db.secret_key), made on first use, 0600
 _DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg"}
 _SUPPORTED = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
 
@@ -142,27 +144,61 @@ def database_label(url: str) -> str:
     return u.render_as_string(hide_password=True)
 
 
+def secret_file(database: str) -> Path:
+    """The file of the secret of the SQLite database file `database`: beside it and named
+    after it (`pkh.db.secret_key`), so another database in the same folder (a demo beside
+    the office's store) never signs tokens the other accepts."""
+    path = Path(database).absolute()
+    return path.with_name(f"{path.name}{SECRET_SUFFIX}")
+
+
 def embedded_secret(database_url: str) -> tuple[str, str]:
     """(secret, origin) for a SQLite database run without PKH_SECRET_KEY: a random secret made
-    once in a file beside the database, so every process on that database (`pkh serve
-    --workers N`, the CLI) signs and checks tokens alike. Where the file can be neither read
-    nor made (an in-memory database, a copy on read-only media) a random secret for this
-    process only: its tokens hold in this process alone."""
+    once in a file beside the database (`secret_file`), so every process on that database
+    (`pkh serve --workers N`, the CLI) signs and checks tokens alike. Where the file can be
+    neither read nor made (an in-memory database, a copy on read-only media, a file of
+    another account's that this one may not read) a random secret for this process only: its
+    tokens hold in this process alone. A file this account did not make alone (another owner,
+    or one others may read or write, or a link) is refused: whoever planted it could sign
+    any token."""
     database = sa.engine.make_url(database_url).database
     if not database or database == ":memory:" or database.startswith("file:"):
         return secrets.token_urlsafe(32), "memory"
-    path = Path(database).absolute().parent / SECRET_FILE
+    path = secret_file(database)
     try:
         return _read_or_create(path), str(path)
-    except OSError:
+    except OSError:  # no folder to keep it in, or a file this account may not read
         return secrets.token_urlsafe(32), "memory"
+
+
+class SecretFileRefused(RuntimeError):
+    """The secret file is not one this account made for itself alone."""
 
 
 def _read_or_create(path: Path) -> str:
     try:
-        found = path.read_text(encoding="ascii").strip()
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
-        found = _create(path)
+        return _create(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:  # a symbolic link where the file should be
+            raise SecretFileRefused(
+                f"the secret key file {path} is a link: delete it (a new one is made), or set "
+                "PKH_SECRET_KEY"
+            ) from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if st.st_uid != os.geteuid() or st.st_mode & 0o077:
+            raise SecretFileRefused(
+                f"the secret key file {path} belongs to another account (uid {st.st_uid}) or "
+                f"others may read or change it (mode {stat.S_IMODE(st.st_mode):o}): whoever "
+                "can could sign any officer's token; delete it (a new one is made, mode 600) "
+                "or set PKH_SECRET_KEY"
+            )
+        found = os.read(fd, 4096).decode("ascii", "replace").strip()
+    finally:
+        os.close(fd)
     if len(found) < 32:
         raise RuntimeError(
             f"the secret key file {path} is damaged (under 32 characters): delete it and a new "

@@ -129,7 +129,8 @@ class Dispatcher:
         self.db = db
         self.settings = settings
         self.channels = dict(channels) if channels is not None else channels_from(settings)
-        # no delivery channel at all: the embedded demo, where the log stands in for them all
+        # no delivery channel at all (the demo): officers' messages go to the log without a
+        # note; formal letters are printed all the same
         self.demo = not {"email", "sms"} & set(self.channels)
 
     def run_once(self, now: datetime, *, batch: int = 200) -> DispatchReport:
@@ -217,9 +218,9 @@ class Dispatcher:
         """Which channel, and a note on why not the address's own (kept in `last_error`).
         None means a paper letter to print: a formal letter (to a reporter, or to a staff
         member about their suspension or discipline) with no address, or whose address's
-        channel is not configured. The log stands in for a channel only in the demo (no
-        channel configured at all), and for an officer's message with no channel to go by:
-        the worklist shows it too."""
+        channel is not configured, whatever else is (with no channel at all too: a letter the
+        log alone holds would be lost). The log takes an officer's message with no channel to
+        go by: the worklist shows it too."""
         wanted = "email" if "@" in address else "sms" if PHONE.match(address) else None
         if wanted in self.channels:
             return wanted, None
@@ -227,11 +228,11 @@ class Dispatcher:
             return (
                 (None, None) if on_paper else ("log", "no e-mail or phone: written to the log only")
             )
+        missing = f"no {wanted} channel configured ({UNSET[wanted]})"
+        if on_paper:  # a formal letter is never only logged, demo or not: it is printed
+            return None, f"{missing}: a letter to print"
         if self.demo:
             return "log", None
-        missing = f"no {wanted} channel configured ({UNSET[wanted]})"
-        if on_paper:
-            return None, f"{missing}: a letter to print"
         return "log", f"{missing}: written to the log only"
 
     def _finish(

@@ -8,9 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from api.admin import add_user, list_users
+from api.admin import add_user
 from engine.errors import InvalidInput
-from engine.store.tables import CaseEventRow, CaseRow
 
 DEMO_PASSWORD = "demo-pass-123"  # embedded demo only; documented in the README
 USERS = [
@@ -33,29 +32,8 @@ def load_demo(app: Any, *, into_existing: bool = False) -> str | None:
     own: a real office's database) is refused before anything is written, as the demo's
     public password and fictitious complaints could never be taken out of the append-only
     log again; `into_existing` loads beside them all the same (a training copy)."""
-    names = {u.username for u in list_users(app.db)}
-    demo_names = {name for name, _, _ in USERS}
-    if names >= demo_names:
+    if not check_store(app.db, into_existing=into_existing):
         return None
-    taken = sorted(names & demo_names)
-    if taken:
-        raise InvalidInput(
-            "database",
-            f"it already has users named as the demo's ({', '.join(taken)}) but not all of "
-            "them: the demo loads into an empty database only (set PKH_DATABASE_URL to a new "
-            "one, e.g. sqlite:///var/demo.db)",
-        )
-    cases = _has_cases(app.db)
-    if (names or cases) and not into_existing:
-        held = " and ".join(
-            [f"{len(names)} user{'s' * (len(names) > 1)}"] * bool(names) + ["cases"] * cases
-        )
-        raise InvalidInput(
-            "database",
-            f"it already holds {held} not the demo's; the demo (public password, "
-            "fictitious complaints that can never be removed from the log) loads into an empty "
-            "database only: set PKH_DATABASE_URL to a new one, e.g. sqlite:///var/demo.db",
-        )
     now = app.service.clock()
     for name, role, region in USERS:
         add_user(app.db, name, role, region, now=now, password=DEMO_PASSWORD)
@@ -198,14 +176,47 @@ def _generated(app: Any, now: datetime) -> int:
     return count
 
 
-def _has_cases(db: Any) -> bool:
-    # the events too: a case whose row was lost is still in the log
+def check_store(db: Any, *, into_existing: bool = False) -> bool:
+    """Whether the demo is to be loaded into the store `db`: True when it is empty (or when
+    `into_existing`), False when it already holds every demo user (loaded before); a store
+    holding anything else is refused (InvalidInput). Reads only the user names and whether
+    any case or event exists, in whatever schema the store has (none yet, or an older one),
+    so `pkh demo` can ask before it migrates anything."""
     with db.reading() as s:
-        tables = (CaseRow.__table__, CaseEventRow.__table__)  # type: ignore[attr-defined]
-        return any(
-            s.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first() is not None
-            for t in tables
+        tables = set(sa.inspect(s.connection()).get_table_names())
+        names = (
+            {r[0] for r in s.execute(sa.text("SELECT username FROM users"))}
+            if "users" in tables
+            else set()
         )
+        # the events too: a case whose row was lost is still in the log
+        cases = any(
+            s.execute(sa.text(f"SELECT 1 FROM {t} LIMIT 1")).first() is not None
+            for t in ("cases", "case_events")
+            if t in tables
+        )
+    demo_names = {name for name, _, _ in USERS}
+    if names >= demo_names:
+        return False
+    taken = sorted(names & demo_names)
+    if taken:
+        raise InvalidInput(
+            "database",
+            f"it already has users named as the demo's ({', '.join(taken)}) but not all of "
+            "them: the demo loads into an empty database only (set PKH_DATABASE_URL to a new "
+            "one, e.g. sqlite:///var/demo.db)",
+        )
+    if (names or cases) and not into_existing:
+        held = " and ".join(
+            [f"{len(names)} user{'s' * (len(names) > 1)}"] * bool(names) + ["cases"] * cases
+        )
+        raise InvalidInput(
+            "database",
+            f"it already holds {held} not the demo's; the demo (public password, "
+            "fictitious complaints that can never be removed from the log) loads into an empty "
+            "database only: set PKH_DATABASE_URL to a new one, e.g. sqlite:///var/demo.db",
+        )
+    return True
 
 
 def _ago(now: datetime, days: float) -> datetime:

@@ -10,6 +10,8 @@ from engine.state import Actor, CaseState
 from workflows.regions import UnknownRegion, get_region, normalize_region_code
 
 ROLES = ("ketua_kelompok", "pendamping", "kabupaten", "provinsi", "pusat", "auditor", "admin")
+# who audits: replays, verifies, and reads a case whose stored row is gone from its events
+AUDITOR_ROLES = ("auditor", "pusat", "admin")
 # digits of the region code each role is scoped to; None: national, no region
 REGION_DIGITS: dict[str, tuple[int, ...] | None] = {
     "ketua_kelompok": (6, 10),

@@ -24,9 +24,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import sqlalchemy as sa
+
+from engine.store.db import read_only_uri
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
@@ -134,7 +136,13 @@ def _sqlite_path(url: str) -> Path:
 def _sqlite_backup(path: Path, dest: Path) -> None:
     if not path.is_file():
         raise BackupError(f"no database at {path}")
-    src = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    # read-only, and as immutable where the copy's folder cannot be written either
+    src = sqlite3.connect(_read_uri(path), uri=True, timeout=30)
+    try:
+        src.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as e:
+        src.close()
+        raise BackupError(f"cannot read the database {path}: {_reason(e)}") from None
     out = sqlite3.connect(dest)
     try:
         # One step copies every page inside one read transaction: a consistent snapshot even
@@ -149,8 +157,13 @@ def _sqlite_backup(path: Path, dest: Path) -> None:
         src.close()
 
 
+def _read_uri(path: Path) -> str:
+    """A URI that opens the SQLite file `path` only to read it (`engine.store.db`)."""
+    return read_only_uri(str(path)) or f"file:{quote(str(path.resolve()))}?mode=ro"
+
+
 def _sqlite_restore(src: Path, path: Path) -> None:
-    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+    source = sqlite3.connect(_read_uri(src), uri=True)
     try:
         ok = source.execute("PRAGMA integrity_check").fetchone()
         if not ok or ok[0] != "ok":

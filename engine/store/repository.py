@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from engine.audit import GENESIS, ChainedEvent, chain
 from engine.errors import ConcurrencyConflict, StoredDataUnreadable
 from engine.state import CaseState, Event
+from engine.store.credentials import check_signed_in
 from engine.store.prepared import Prepared, Unreadable
 from engine.store.tables import (
     CalendarEpochRow,
@@ -98,9 +99,13 @@ class UserRead(NamedTuple):
     suspended: bool
     calendar_token: str | None
     is_staff: bool
+    # when the password was last set or changed (None: not since migration 0013): a token
+    # issued before it is refused (engine.store.credentials)
+    password_changed_at: datetime | None
 
 
 _USER_FIELDS = UserRead._fields
+_USER_COLUMNS = ("username", "role", "region", "active", "suspended", "password_changed_at")
 
 
 def _user_columns(prefix: str = "") -> list[Any]:
@@ -109,7 +114,7 @@ def _user_columns(prefix: str = "") -> list[Any]:
     account: a command asks whether its actor is a suspended staff member (workflows.staff),
     and most actors are not staff at all."""
     return [
-        *(USERS.c[n].label(f"{prefix}{n}") for n in _USER_FIELDS[:5]),
+        *(USERS.c[n].label(f"{prefix}{n}") for n in _USER_COLUMNS),
         _CALENDAR_TOKEN.label(f"{prefix}calendar_token"),
         sa.exists().where(_STAFF_USERS.c.username == USERS.c.username).label(f"{prefix}is_staff"),
     ]
@@ -240,7 +245,7 @@ def load_case_as(
     answers from this unit of work without a statement of its own. When the case does not
     exist nothing is remembered of the account (`user_row` reads it as usual)."""
     q = _CASE_AND_USER_FOR_UPDATE if for_update else _CASE_AND_USER
-    row = _run(session, q, {"b_id": case_id, "b_name": username}).first(lenient=True)
+    row = _run(session, q, {"b_id": case_id, "b_name": str(username)}).first(lenient=True)
     if row is not None and not isinstance(row, Unreadable):
         seen = session.info.setdefault("users", {})
         if username not in seen:
@@ -280,14 +285,19 @@ def _heads(session: Session) -> dict[tuple[str, int], str]:
 
 
 def user_row(session: Session, username: str) -> Any:
-    """(username, role, region, active, suspended) of one user, or None. Read once per unit of
-    work: a command asks about its actor more than once."""
+    """(username, role, region, active, suspended, ...) of one user, or None. Read once per
+    unit of work: a command asks about its actor more than once. A token's username
+    (`SignedIn`) issued before the account's password last changed is refused here, from the
+    same read (CredentialsChanged)."""
     seen = session.info.setdefault("users", {})
     if username not in seen:
-        row = seen[username] = _run(session, _USER, {"b_name": username}).first()
+        row = seen[username] = _run(session, _USER, {"b_name": str(username)}).first()
         if row is not None:
             session.info["calendar_token"] = row.calendar_token
-    return seen[username]
+    row = seen[username]
+    if row is not None:
+        check_signed_in(username, row.password_changed_at)
+    return row
 
 
 def known_not_staff(session: Session, username: str) -> bool:

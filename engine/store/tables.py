@@ -181,6 +181,9 @@ class UserRow(SQLModel, table=True):
     active: bool = True
     suspended: bool = False
     created_at: datetime = _ts()
+    # when the password was last set (migration 0013; None: not since): the tokens and page
+    # sessions issued before it are refused (engine.store.credentials)
+    password_changed_at: datetime | None = _ts(default=None)
 
 
 class CalendarOverrideRow(SQLModel, table=True):

@@ -662,6 +662,14 @@ def test_a_copy_on_read_only_media_is_verified_and_read_and_a_write_says_why_it_
         assert shown.returncode == 0 and json.loads(shown.stdout)["id"] == case_id
         assert history.returncode == 0 and len(json.loads(history.stdout)) == 3
         assert sorted(p.name for p in folder.iterdir()) == ["pkh.db"]  # nothing written
+        # and backed up from there, to a folder that can be written
+        out = Path(tempfile.mkdtemp(prefix="pkh-ro-out-"))
+        try:
+            out.chmod(0o777)
+            pkh.ok("db", "backup", str(out / "copy.db"))
+            assert query(out / "copy.db", "SELECT count(*) FROM cases") == [(3,)]
+        finally:
+            shutil.rmtree(out)
 
         folder.chmod(0o755)  # a copy taken with its -wal, writes not yet checkpointed
         writable = copy_db(sealed, tmp_path / "busy.db")
@@ -745,21 +753,26 @@ def test_audit_verify_says_when_its_totals_are_partial_and_when_an_anchor_matche
 def test_dispatch_shows_log_deliveries_and_prints_paper_letters(
     users_db: Path, tmp_path: Path
 ) -> None:
-    """No SMTP or SMS gateway here: an e-mail reporter's acknowledgement goes to the log (shown
-    on stderr), a reporter with no address gets a paper letter, printed as an A4 page."""
+    """No SMTP or SMS gateway here: an officer's reminder goes to the log (shown on stderr);
+    reporters' acknowledgements are paper letters, printed as A4 pages, the one to an e-mail
+    address too (a letter the log alone held would be lost)."""
     pkh = Pkh(copy_db(users_db, tmp_path / "pkh.db"))
     by_mail = pkh.json(*FILE_ARGS, "--reporter-contact", "siti@example.org")["id"]
     by_post = pkh.json(*FILE_ARGS)["id"]
-    sent = pkh.ok("dispatch")
-    assert sent.stdout.split() == [
-        *("sent:", "1", "to_print:", "1", "retrying:", "0", "dead:", "0", "skipped:", "0")
-    ]
-    assert sent.stderr.startswith("log: message pkh-outbox-") and by_mail in sent.stderr
+    # 10 o'clock WIB on the 10th working day from now: past the first stage's 5 working days
+    later = at(date.fromisoformat(wd(now_utc().astimezone(WIB).date(), 10))).isoformat()
+    swept = pkh.json("sweep", "--now", later, "--json")
+    assert swept["messages"] >= 1, swept
+    sent = pkh.ok("dispatch", "--now", later)
+    counts = dict(zip(sent.stdout.split()[::2], map(int, sent.stdout.split()[1::2]), strict=True))
+    assert counts["to_print:"] == 2 and counts["sent:"] >= 1, sent.stdout
+    assert sent.stderr.startswith("log: message pkh-outbox-"), sent.stderr  # the reminders
     printed = pkh.json("outbox", "print", "--out", str(tmp_path / "letters"), "--json")
-    assert [p["case_id"] for p in printed["printed"]] == [by_post]
-    assert "Yth. Ibu Siti" in Path(printed["printed"][0]["file"]).read_text(encoding="utf-8")
+    assert sorted(p["case_id"] for p in printed["printed"]) == sorted([by_mail, by_post])
+    pages = [Path(p["file"]).read_text(encoding="utf-8") for p in printed["printed"]]
+    assert all("Yth. Ibu Siti" in page for page in pages)
     listed = pkh.json("outbox", "list", "--status", "printed", "--json")
-    assert [r["case_id"] for r in listed] == [by_post]
+    assert sorted(r["case_id"] for r in listed) == sorted([by_mail, by_post])
     unknown = pkh.run("outbox", "list", "--status", "lost")
     assert unknown.returncode == 2 and "status" in one_line_error(unknown)
     assert "skipped" in one_line_error(unknown)

@@ -148,7 +148,7 @@ def test_sqlite_without_a_secret_key_signs_with_a_random_one_kept_beside_the_dat
     from engine.settings import DEFAULT_SECRET
 
     pkh.ok("case", "list")
-    kept = (pkh.db.parent / "secret_key").read_text().strip()
+    kept = (pkh.db.parent / f"{pkh.db.name}.secret_key").read_text().strip()
     assert len(kept) >= 32 and kept != DEFAULT_SECRET
     script = (
         "from datetime import UTC, datetime, timedelta\n"

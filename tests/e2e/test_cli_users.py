@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import pty
 import select
+import sqlite3
 import subprocess
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,6 +200,26 @@ def test_demo_refuses_a_database_with_users_of_its_own_in_one_line_and_writes_no
     assert "1 user not the demo's" in error and "empty database" in error
     assert query(pkh.db, "SELECT username FROM users") == [("kab.sleman",)]
     assert query(pkh.db, "SELECT count(*) FROM case_events") == [(0,)]
+
+
+def test_demo_refuses_an_office_store_at_an_older_schema_before_migrating_it(
+    tmp_path: Path,
+) -> None:
+    """The refusal comes first: an office's database at an older schema is not migrated by a
+    demo that then refuses it (the office upgrades when it chooses, after a backup)."""
+    from engine.store.migrate import upgrade
+
+    pkh = Pkh(tmp_path / "pkh.db")
+    upgrade(f"sqlite:///{pkh.db}", "0011")
+    with closing(sqlite3.connect(pkh.db)) as con:  # an officer added under that version
+        con.execute(
+            "INSERT INTO users (username, role, region, active, suspended, created_at) "
+            "VALUES ('kab.sleman', 'kabupaten', '3404', 1, 0, '2026-01-05 02:00:00')"
+        )
+        con.commit()
+    error = pkh.refused(2, "demo", "--no-serve")
+    assert "1 user not the demo's" in error
+    assert query(pkh.db, "SELECT version_num FROM alembic_version") == [("0011",)]
 
 
 def test_demo_loads_a_fresh_database_and_a_second_run_skips_the_loading(tmp_path: Path) -> None:

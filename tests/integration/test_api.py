@@ -374,7 +374,8 @@ def _delete_override_check(w: World, who: Who | None, r: httpx.Response, _: Any)
 
 
 def _post_user(w: World, who: Who | None) -> httpx.Response:
-    body = {"username": f"new.user{next(w.serial)}", "role": "kabupaten", "region": "3271"}
+    name = f"new.user{next(w.serial)}"
+    body = {"username": name, "role": "kabupaten", "region": "3271", "password": PASSWORD}
     return w.client.post("/users", json=body, headers=w.h(who))
 
 
@@ -928,6 +929,9 @@ def test_a_case_whose_stored_row_is_gone_keeps_its_history_and_replay_for_the_au
     h = auth(app, "aud.bandung")  # another region: as if it did not exist
     assert client.get(f"/cases/{case_id}/history", headers=h).status_code == 404
     assert client.get(f"/cases/{case_id}/replay", headers=h).status_code == 404
+    h = auth(app, "kab.bogor")  # an officer of its region: not found, as the case itself
+    assert client.get(f"/cases/{case_id}/history", headers=h).status_code == 404
+    assert client.get(f"/cases/{case_id}/replay", headers=h).status_code == 404
 
 
 def test_a_case_whose_stored_row_cannot_be_read_is_verified_and_replayed_from_its_events(
@@ -953,6 +957,10 @@ def test_a_case_whose_stored_row_cannot_be_read_is_verified_and_replayed_from_it
     assert history.status_code == 200 and len(history.json()) == 1, history.text
     replayed = client.get(f"/cases/{case_id}/replay", headers=h)
     assert replayed.status_code == 200 and replayed.json()["version"] == 1, replayed.text
+    officer = auth(app, "kab.bogor")  # the officer is told the case data is damaged
+    for path in (f"/cases/{case_id}/history", f"/cases/{case_id}/replay"):
+        r = client.get(path, headers=officer)
+        assert r.status_code == 409 and r.json()["error"] == "stored_data_unreadable", r.text
 
 
 def test_a_replay_basis_it_does_not_know_is_refused_not_read_as_recorded(app: App) -> None:

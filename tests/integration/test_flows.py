@@ -158,10 +158,14 @@ def test_the_dispatch_flow_fails_its_run_when_it_dead_letters_after_doing_its_wo
     assert [s for _, s, _ in statuses(app)] == ["dead", "print"]
 
 
-def test_ctrl_c_stops_the_worker_and_its_prefect_server_within_seconds(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sent", ["SIGINT", "SIGHUP"])
+def test_ctrl_c_stops_the_worker_and_its_prefect_server_within_seconds(
+    tmp_path: Path, sent: str
+) -> None:
     """The real `pkh worker` in its own process group, as at a terminal: one Ctrl-C (SIGINT to
-    the group) once it serves stops serving, then the server, and says so. About 30-60 s,
-    most of it the Prefect server starting."""
+    the group), or the terminal hanging up (SIGHUP: the server, in a session of its own, does
+    not hear it), once it serves stops serving, then the server, and says so. About 15-60 s
+    each, most of it the Prefect server starting."""
     import signal
     import socket
     import subprocess
@@ -193,7 +197,7 @@ def test_ctrl_c_stops_the_worker_and_its_prefect_server_within_seconds(tmp_path:
             assert proc.poll() is None and time.monotonic() < deadline, "".join(lines)
             time.sleep(0.5)
         time.sleep(3)  # the runner is polling by now
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, getattr(signal, sent))
         started = time.monotonic()
         code = proc.wait(timeout=30)
         took = time.monotonic() - started

@@ -169,7 +169,7 @@ def test_a_suspension_letter_to_staff_with_no_e_mail_waits_to_be_printed(
     staffed: App, clock: Clock
 ) -> None:
     """A formal letter to the accused (relieved of duty) is posted on paper when their account
-    has no address; it is not merely logged. With an address it is sent as e-mail."""
+    has no address; it is not merely logged. With an address but no e-mail channel, the same."""
     from notifications.dispatch import Dispatcher, letter_page, waiting_letters
 
     app = staffed
@@ -189,7 +189,8 @@ def test_a_suspension_letter_to_staff_with_no_e_mail_waits_to_be_printed(
     page = letter_page(app.db, app.settings, letter.id, clock(), lambda state: True)
     assert "Yth. Andi" in page and "UPPKH Pusat" in page
 
-    # the next suspension letter of someone with an address goes by e-mail (the log here)
+    # the next suspension letter of someone with an address: with no e-mail channel
+    # configured here it is printed all the same, never only logged (its address kept)
     with app.db.transaction() as s:
         s.execute(
             sa.text("UPDATE users SET email = 'andi@uppkh.example' WHERE username = 'pdp.andi'")
@@ -205,4 +206,5 @@ def test_a_suspension_letter_to_staff_with_no_e_mail_waits_to_be_printed(
                 OUTBOX.c.case_id == second[0], OUTBOX.c.template == "kkn_suspension"
             )
         ).one()
-    assert (row.status, row.channel, row.address) == ("sent", "log", "andi@uppkh.example")
+    assert (row.status, row.channel, row.address) == ("print", "letter", "andi@uppkh.example")
+    assert "no email channel configured" in row.last_error

@@ -3,7 +3,9 @@ only into an empty store: through FastAPI's client, on the SQLite file and on Po
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -187,3 +189,81 @@ def test_the_demo_loads_beside_other_data_only_when_told_to(empty_app: App) -> N
     add_user(empty_app.db, "kab.sleman", "kabupaten", "3404", now=empty_app.service.clock())
     assert load_demo(empty_app, into_existing=True) is not None
     assert _counts(empty_app)[0] == len(USERS) + 1
+
+
+# ------------------------------------------------------------------------- concurrent changes
+def _meeting(fn: object, parties: int = 2) -> object:
+    """`fn`, made to wait (up to a second) until `parties` callers have reached it: where two
+    changes could both pass their check before either writes, they do."""
+    import threading
+
+    barrier = threading.Barrier(parties)
+
+    def wrapped(*args: object, **kwargs: object) -> object:
+        # the other may be held back (by the lock) until this one is done
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=1)
+        return fn(*args, **kwargs)  # type: ignore[operator]
+
+    return wrapped
+
+
+def test_two_changes_of_one_account_at_once_leave_a_role_and_region_that_go_together(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One sets provinsi with region 32, the other region 3201: on the same row unlocked, each
+    checked its own half and `provinsi 3201` was stored, which no check allows."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api import admin
+    from workflows.roles import check_role_region
+
+    met = _meeting(check_role_region)
+
+    def checked(role: str, region: str | None) -> object:
+        found = met(role, region)  # type: ignore[operator]
+        if region == "3201":  # the region's change writes last: over the role's, unlocked
+            time.sleep(0.3)
+        return found
+
+    monkeypatch.setattr(admin, "check_role_region", checked)
+    changes = [{"role": "provinsi", "region": "32"}, {"region": "3201"}]
+
+    def change(given: dict[str, str]) -> str:
+        try:
+            admin.update_user(app.db, "kab.bogor", actor="admin", **given)  # type: ignore[arg-type]
+        except InvalidInput as e:
+            return e.field
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        said = list(pool.map(change, changes))
+    stored = _user(app, "kab.bogor")
+    assert check_role_region(str(stored["role"]), stored["region"]) == (  # type: ignore[arg-type]
+        stored["role"],
+        stored["region"],
+    ), (said, stored)
+    assert "ok" in said
+
+
+def test_two_admins_disabling_each_other_at_once_leave_one_without_a_deadlock(
+    app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api import admin
+
+    add_user(app.db, "admin.dua", "admin", None, now=clock(), password="sandi-admin-2")
+    monkeypatch.setattr(admin, "_keep_an_admin", _meeting(admin._keep_an_admin))
+
+    def disable(name: str) -> str:
+        try:
+            admin.update_user(app.db, name, actor="admin", active=False)
+        except InvalidInput as e:
+            return e.field
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        said = sorted(pool.map(disable, ["admin", "admin.dua"]))
+    assert said == ["active", "ok"]  # one disabled, the other refused as the last admin
+    assert sum(bool(_user(app, n)["active"]) for n in ("admin", "admin.dua")) == 1

@@ -157,7 +157,12 @@ def test_every_configured_length_limit_holds_at_its_boundary(app: App) -> None:
     serial = iter(range(1, 1000))
 
     def user_body() -> dict[str, Any]:
-        return {"username": f"u{next(serial)}", "role": "kabupaten", "region": "3271"}
+        return {
+            "username": f"u{next(serial)}",
+            "role": "kabupaten",
+            "region": "3271",
+            "password": "sandi-rahasia-1",
+        }
 
     routes: list[tuple[Any, str, str, dict[str, str], Any, set[str]]] = [
         # model, method, path, headers, a valid body maker, free-text fields stored as sent

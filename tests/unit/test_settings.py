@@ -38,13 +38,18 @@ def test_embedded_mode_without_a_secret_makes_a_random_one_beside_the_database_a
     url = f"sqlite:///{tmp_path / 'var' / 'pkh.db'}"
     first = checked(url)
     assert first.secret_key != DEFAULT_SECRET and len(first.secret_key) >= 32
-    kept = tmp_path / "var" / "secret_key"
+    kept = tmp_path / "var" / "pkh.db.secret_key"
     assert kept.read_text().strip() == first.secret_key
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     # every process on this database agrees (serve --workers N, the CLI)
     assert checked(url).secret_key == first.secret_key
     other = checked(f"sqlite:///{tmp_path / 'elsewhere' / 'pkh.db'}")
     assert other.secret_key != first.secret_key
+    # another database in the same folder (a demo beside the office's store) has its own:
+    # the demo's public-password tokens are not the store's
+    demo = checked(f"sqlite:///{tmp_path / 'var' / 'demo.db'}")
+    assert demo.secret_key != first.secret_key
+    assert demo.secret_origin == str(tmp_path / "var" / "demo.db.secret_key")
 
 
 def test_a_token_signed_with_the_public_default_secret_is_refused(tmp_path: Path) -> None:
@@ -66,7 +71,7 @@ def test_processes_starting_together_agree_on_one_secret(tmp_path: Path) -> None
     with ThreadPoolExecutor(max_workers=8) as pool:
         found = list(pool.map(lambda _: embedded_secret(url)[0], range(16)))
     assert len(set(found)) == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret_key"]  # no temporary left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pkh.db.secret_key"]  # no temp left
 
 
 def test_a_database_folder_that_cannot_be_written_gets_a_secret_for_this_process_only(
@@ -93,9 +98,38 @@ def test_a_secret_given_is_used_and_no_file_is_made(
 
 
 def test_a_damaged_secret_file_is_refused_naming_it(tmp_path: Path) -> None:
-    (tmp_path / "secret_key").write_text("short\n")
+    (tmp_path / "pkh.db.secret_key").write_text("short\n")
+    (tmp_path / "pkh.db.secret_key").chmod(0o600)
     with pytest.raises(RuntimeError, match="secret_key is damaged"):
         checked(f"sqlite:///{tmp_path / 'pkh.db'}")
+
+
+@pytest.mark.parametrize("planted", ["others_may_read", "a_link", "another_owner"])
+def test_a_secret_file_this_account_did_not_make_alone_is_refused(
+    tmp_path: Path, planted: str
+) -> None:
+    """In a shared folder another account could plant the file, and then sign any officer's
+    token with it: a file readable or writable by others, a symbolic link, or a file of
+    another owner is refused, naming it."""
+    url = f"sqlite:///{tmp_path / 'pkh.db'}"
+    path = tmp_path / "pkh.db.secret_key"
+    value = "p" * 48 + "\n"
+    if planted == "a_link":
+        (tmp_path / "elsewhere").write_text(value)
+        (tmp_path / "elsewhere").chmod(0o600)
+        path.symlink_to(tmp_path / "elsewhere")
+        said = "is a link"
+    else:
+        path.write_text(value)
+        path.chmod(0o644 if planted == "others_may_read" else 0o600)
+        said = "belongs to another account"
+        if planted == "another_owner":
+            if os.geteuid() != 0:  # only root can give a file away; mode 0644 covers the rest
+                path.chmod(0o644)
+            else:
+                os.chown(path, 65534, 65534)
+    with pytest.raises(RuntimeError, match=said):
+        checked(url)
 
 
 def test_reading_the_settings_makes_no_file(
