@@ -126,7 +126,7 @@ def outbox_print(
     written to --out, then marked printed. Open a page in a browser and print it."""
     from pathlib import Path
 
-    from notifications.dispatch import print_letters
+    from notifications.paper import print_letters
 
     a = get_app()
     moment = parse_instant(now, "now") if now else a.service.clock()

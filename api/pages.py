@@ -478,7 +478,7 @@ def _may_print(actor: Actor) -> Callable[[Any], bool]:
 @router.get("/letters")
 def letters(ctx: Page, done: str = "") -> HTMLResponse:
     """Letters to reporters with no e-mail or phone, waiting to be printed and posted."""
-    from notifications.dispatch import waiting_letters
+    from notifications.paper import waiting_letters
 
     _require(ctx, LEVELS)
     waiting, more = waiting_letters(ctx.app.db, _may_print(ctx.me), region=ctx.me.region)
@@ -488,7 +488,7 @@ def letters(ctx: Page, done: str = "") -> HTMLResponse:
 @router.get("/letters/{letter_id}")
 def letter(ctx: Page, letter_id: int) -> HTMLResponse:
     """The letter as a printable A4 page (the browser's print prints just the letter)."""
-    from notifications.dispatch import letter_page
+    from notifications.paper import letter_page
 
     _require(ctx, LEVELS)
     html = letter_page(
@@ -499,7 +499,7 @@ def letter(ctx: Page, letter_id: int) -> HTMLResponse:
 
 @router.post("/letters/{letter_id}/printed")
 def letter_printed(form: Form, ctx: Page, letter_id: int) -> Response:
-    from notifications.dispatch import mark_printed
+    from notifications.paper import mark_printed
 
     _require(ctx, LEVELS)
     mark_printed(ctx.app.db, letter_id, ctx.app.service.clock(), _may_print(ctx.me))

@@ -10,12 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from api.admin import add_user
 from api.wiring import App, build_app
 from engine.settings import Settings
 from engine.store.migrate import upgrade
 from workflows.indonesia import build_calendar
+
+# Property tests check answers, not speed: Hypothesis's default 200 ms deadline per example
+# fails on a loaded shared machine (a first call warming its tables). Speed is bench/'s job.
+hypothesis_settings.register_profile("pkh", deadline=None)
+hypothesis_settings.load_profile("pkh")
 
 WIB = timezone(timedelta(hours=7))
 TEST_SECRET = "test-secret-key-0123456789abcdef0123"  # 32+ bytes, as HS256 wants

@@ -17,7 +17,9 @@ from typer.testing import CliRunner
 from api.admin import add_user
 from api.wiring import App
 from engine.store.repository import CASES, OUTBOX
-from notifications.dispatch import Dispatcher, compose, letter_page, waiting_letters
+from notifications.dispatch import Dispatcher
+from notifications.letters import compose
+from notifications.paper import letter_page, waiting_letters
 from notifications.render import render, render_letter_page
 from tests.conftest import Clock, complaint_data
 from tests.integration.test_api import auth, client_for

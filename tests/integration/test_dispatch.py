@@ -21,8 +21,9 @@ from typer.testing import CliRunner
 from api.wiring import App
 from engine.store.repository import OUTBOX
 from engine.sweeper import sweep
-from notifications.dispatch import Dispatcher, print_letters, retry_dead
+from notifications.dispatch import Dispatcher, retry_dead
 from notifications.labels import format_date
+from notifications.paper import print_letters
 from tests.conftest import Clock, complaint_data
 
 

@@ -13,7 +13,7 @@ from api.wiring import App
 from engine.errors import GuardRejected, InvalidInput, NotPermitted
 from engine.store import audit_runner
 from engine.store.repository import OUTBOX
-from notifications.dispatch import compose
+from notifications.letters import compose
 from notifications.render import render
 from tests.conftest import Clock, complaint_data
 from workflows.staff import add_staff, get_staff
@@ -170,7 +170,8 @@ def test_a_suspension_letter_to_staff_with_no_e_mail_waits_to_be_printed(
 ) -> None:
     """A formal letter to the accused (relieved of duty) is posted on paper when their account
     has no address; it is not merely logged. With an address but no e-mail channel, the same."""
-    from notifications.dispatch import Dispatcher, letter_page, waiting_letters
+    from notifications.dispatch import Dispatcher
+    from notifications.paper import letter_page, waiting_letters
 
     app = staffed
     kkn_against(app, "Andi")

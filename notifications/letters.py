@@ -1,0 +1,87 @@
+"""What an outbox row says and to whom: its content from the case as it stood when the row was
+queued (replayed from the event log), its address from the case or the officer's account as it
+is now. Used by the dispatcher (e-mail, SMS) and by the paper letters (notifications.paper).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.state import CaseState, replay
+from engine.store import repository as repo
+from engine.store.db import Database
+from engine.store.tables import UserRow
+from engine.sweep import SWEEP_EVENT, lapsed
+from notifications.catalog import AUDIENCE
+from notifications.context import letter_context
+
+
+@dataclass(frozen=True)
+class Letter:
+    """What one outbox row says and to whom: the template's context, the address now."""
+
+    context: dict[str, Any]
+    lang: str
+    address: str
+    on_paper: bool  # with no address, printed and posted (not only logged)
+    lapsed: str | None = None  # a sweep's message whose stage the case has left: why
+
+
+def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
+    """The letter of an outbox row: its content from the case as it stood when the row was
+    queued, its address from the case (or the officer's account) as it is now."""
+    with db.reading() as s:
+        current = repo.load_case(s, row.case_id)
+        state = _as_queued(s, current, row.event_version)
+        user = None
+        if row.recipient.startswith("user:"):
+            user = s.get(UserRow, row.recipient.removeprefix("user:"))
+    if current is None or state is None:
+        raise LookupError(f"case {row.case_id} is gone")
+    payload = dict(row.payload or {})
+    lang = payload.get("language") or "id"
+    if row.event_type == SWEEP_EVENT and current.version != state.version:
+        gone = lapsed(state, current, to_handler=row.template.startswith("reminder_"))
+        if gone:
+            return Letter({}, lang, "", False, gone)  # nothing to say: not rendered
+    if row.recipient.startswith("user:") and user is None:
+        # never fall back to the reporter's address: an officer's letter is not theirs
+        raise LookupError(f"no account {row.recipient.removeprefix('user:')}")
+    if user is not None:
+        name, address = user.full_name or "", user.email or ""
+        if not name and current.attrs.get("staff_user") == user.username:
+            name = str(current.attrs.get("staff") or "")  # the staff record's name
+        name = name or user.username
+    elif row.recipient == "staff":
+        # a staff member with no account: a paper letter addressed by the staff record's name
+        name, address = str(current.attrs.get("staff") or ""), ""
+    else:
+        # delivered to the reporter's address as it is now (a corrected contact counts)
+        name = str(current.attrs.get("reporter_name") or "")
+        address = str(current.attrs.get("reporter_contact") or "")
+    context = letter_context(
+        state,
+        template=row.template,
+        lang=lang,
+        recipient_name=name,
+        extra=payload.get("extra") or {},
+        today=now,
+        app_url=app_url,
+    )
+    on_paper = user is None or AUDIENCE.get(row.template) == "staff"
+    return Letter(context, lang, address, on_paper)
+
+
+def _as_queued(s: Any, current: CaseState | None, version: int) -> CaseState | None:
+    """The case as it stood when the message was queued (the version of the event, or of the
+    sweep, that queued it): a letter tells what was decided then (the office, the deadline),
+    not what the case has become by the time the dispatcher gets to it (escalated, referred,
+    closed). Replayed from the event log; the current state when nothing happened since."""
+    if current is None or current.version == version:
+        return current
+    events = [c.event for c in repo.load_events(s, current.id) if c.event.version <= version]
+    if not events or events[-1].version != version:
+        raise LookupError(f"case {current.id} has no event version {version}")
+    return replay(events)
