@@ -523,11 +523,14 @@ def on_referral_returned(d: Decision) -> Effect:
 
 
 def on_extended(d: Decision) -> Effect:
+    """N more working days, counted from the deadline, or from the day of the extension when
+    the deadline has passed: pusat extends cases that are already late, and a "new" deadline
+    in the past would leave the stage overdue and tell the reporter a date gone by."""
     assert d.state is not None and d.state.level_due is not None
     n = d.data["working_days"]
     cal, tz = d.env.calendar, _zone(d)
-    level_due = cal.deadline(d.state.level_due, n, tz)
-    stage_due = cal.deadline(d.state.stage_due, n, tz) if d.state.stage_due else None
+    level_due = cal.deadline(max(d.state.level_due, d.at), n, tz)
+    stage_due = cal.deadline(max(d.state.stage_due, d.at), n, tz) if d.state.stage_due else None
     return Effect(
         changes={"level_due": level_due, "stage_due": stage_due},
         attrs={"extensions": int(d.attr("extensions", 0)) + 1},

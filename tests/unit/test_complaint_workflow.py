@@ -348,6 +348,24 @@ def test_pusat_extends_its_deadline_by_working_days(calendar: Any) -> None:
         decide(calendar, st, "extend", ACTORS["pusat"], {"working_days": 40, "reason": "x"})
 
 
+def test_an_extension_of_an_overdue_case_counts_from_the_day_it_is_given(calendar: Any) -> None:
+    # due 13 and 6 February, extended on 2 March: N working days from 2 March, not from the
+    # old dues (which would give "new" deadlines still in the past, the stage still overdue)
+    st = state_at("pusat_tindak_lanjut")
+    st = CaseState(
+        **{
+            **st.as_dict(),
+            "level": "pusat",
+            "level_due": datetime(2026, 2, 13, 23, 59, 59, tzinfo=WIB),
+            "stage_due": datetime(2026, 2, 6, 23, 59, 59, tzinfo=WIB),
+        }
+    )
+    out = decide(calendar, st, "extend", ACTORS["pusat"], {"working_days": "5", "reason": "x"})
+    assert out.level_due.date().isoformat() == "2026-03-09"  # 2 March + 5 working days
+    assert out.stage_due.date().isoformat() == "2026-03-09"
+    assert out.stage_due > NOW and out.level_due > NOW
+
+
 def test_roles_and_regions_limit_who_may_act(calendar: Any) -> None:
     st = state_at("kabupaten_dokumentasi")
     with pytest.raises(NotPermitted) as err:
