@@ -97,7 +97,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "complaint": ("Pengaduan", "Complaint"),
     "received_at": ("Diterima pada", "Received at"),
     "zone": ("Zona waktu", "Time zone"),
-    "accused": ("Teradu (nama pengguna petugas, jika ada)", "Accused (officer username, if any)"),
+    "accused": (
+        "Teradu (nama petugas SDM PKH atau nama penggunanya, jika ada)",
+        "Accused (the PKH staff member's name or account name, if any)",
+    ),
     "reporters": ("Jumlah pelapor", "Reporters"),
     "referred_to": ("Dirujuk ke", "Referred to"),
     "masked": ("*** (dirahasiakan)", "*** (confidential)"),

@@ -173,6 +173,27 @@ def _suspended_user(s: Session, username: str | None) -> bool:
     return bool(names) and any(status_of(_cases_about(s, n)) != "active" for n in names)
 
 
+def find_staff(s: Session, named: object) -> StaffRow | None:
+    """The staff record a complaint's `accused` names: its exact name; else, ignoring case and
+    extra spaces, the one record whose name or linked account name it is (the filing form asks
+    for the officer's account name; an officer may type the name in another case). None when
+    nobody, or more than one record, answers to it: not PKH staff, or not clear who."""
+    key = " ".join(str(named or "").split())
+    if not key:
+        return None
+    row = s.get(StaffRow, key)
+    if row is not None:
+        return row
+    low = key.lower()
+    table = _STAFF_TABLE
+    rows = s.execute(
+        sa.select(table.c.name).where(
+            sa.or_(sa.func.lower(table.c.name) == low, sa.func.lower(table.c.username) == low)
+        )
+    ).all()
+    return s.get(StaffRow, rows[0].name) if len(rows) == 1 else None
+
+
 def staff_facts(s: Session, cmd: Command, state: CaseState | None) -> Mapping[str, Any]:
     """Suspension and conflict-of-interest facts for any decision (see engine.service)."""
     facts: dict[str, Any] = {"actor_suspended": _suspended_user(s, cmd.actor.username)}
@@ -181,7 +202,7 @@ def staff_facts(s: Session, cmd: Command, state: CaseState | None) -> Mapping[st
         facts["handler_suspended"] = _suspended_user(s, str(handler))
     subject = cmd.data.get("accused") if state is None else state.attrs.get("subject")
     if subject:
-        row = s.get(StaffRow, str(subject))
+        row = find_staff(s, subject)
         if row is not None and row.username:
             facts["subject_user"] = row.username
         if row is not None and state is not None and state.workflow == "discipline":
@@ -200,7 +221,7 @@ def kkn_complaint_suspends_staff(
         return []
     if ev.type == "ComplaintReclassified" and state.attrs.get("previous_type") == "kkn":
         return []
-    staff = ctx.session.get(StaffRow, str(state.attrs["subject"]))
+    staff = find_staff(ctx.session, state.attrs["subject"])
     if staff is None:
         return []  # not PKH staff (e.g. a village official): nobody to relieve of duty
     data = {

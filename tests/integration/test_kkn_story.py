@@ -209,3 +209,28 @@ def test_a_suspension_letter_to_staff_with_no_e_mail_waits_to_be_printed(
         ).one()
     assert (row.status, row.channel, row.address) == ("print", "letter", "andi@uppkh.example")
     assert "no email channel configured" in row.last_error
+
+
+@pytest.mark.parametrize("named", ["pdp.andi", "PDP.Andi", "andi", "  Andi  "])
+def test_a_kkn_complaint_naming_the_accused_by_account_or_another_case_suspends_them(
+    staffed: App, named: str
+) -> None:
+    """The filing form asks for the officer's account name; an officer may also type the
+    staff name in other letters or with extra spaces. Each names Andi, who is relieved of duty
+    at once (it used to be only the exact staff name: the others left him on duty silently)."""
+    kkn_against(staffed, named)
+    andi = get_staff(staffed.db, "Andi")
+    assert andi.status == "suspended"
+    assert [c["workflow"] for c in andi.cases] == ["kkn"]
+
+
+def test_a_kkn_complaint_naming_nobody_on_the_staff_suspends_nobody(
+    staffed: App, clock: Clock
+) -> None:
+    # two records answer to "budi" ignoring case: not clear who, so nobody is suspended
+    add_staff(staffed.db, "BUDI", "operator", "3271", username=None, now=clock())
+    kkn_against(staffed, "budi")
+    kkn_against(staffed, "Kepala Desa Batutulis")
+    assert get_staff(staffed.db, "Budi").status == "active"
+    assert get_staff(staffed.db, "BUDI").status == "active"
+    assert get_staff(staffed.db, "Andi").status == "active"
