@@ -31,12 +31,25 @@ def stage_key(state: CaseState) -> str:
     return f"{state.state}@{started}"
 
 
-def lapsed(queued: CaseState, current: CaseState, *, to_handler: bool) -> str | None:
+def lapsed(
+    queued: CaseState,
+    current: CaseState,
+    *,
+    to_handler: bool,
+    queued_at: datetime | None = None,
+    now: datetime | None = None,
+) -> str | None:
     """Why a sweep's message, queued when the case stood as `queued`, no longer applies to the
     case as it is now (None: it still does). A reminder or a supervisor notice is about one
     stage instance and its deadline, and a reminder is for the handler it was queued for; once
     the case has left that stage, closed, had its deadline moved or changed hands, telling
-    anyone about that stage's deadline would be wrong."""
+    anyone about that stage's deadline would be wrong.
+
+    A reminder is also about its day: "due in 2 working days", "ends today", "overdue by 1"
+    are true on the local day it was queued for (`queued_at`, in the office's zone) and wrong
+    on any later one. Delivered after that day (an outage, a late dispatch, a retry), it has
+    lapsed: the sweep of the day it is delivered on queues what is true then. A supervisor
+    notice is told once per stage, so it goes out late rather than not at all."""
     if current.status != "open":
         return f"the case is {current.status} now"
     # compared as instants: a replayed state and a stored one may carry different offsets
@@ -46,6 +59,11 @@ def lapsed(queued: CaseState, current: CaseState, *, to_handler: bool) -> str | 
         return "the stage's deadline has moved"
     if to_handler and current.handler != queued.handler:
         return "the case has another handler now"
+    if to_handler and queued_at is not None and now is not None:
+        tz = ZoneInfo(queued.zone)
+        day = queued_at.astimezone(tz).date()
+        if now.astimezone(tz).date() > day:
+            return f"for {day.isoformat()} ({queued.zone}), a day that has passed"
     return None
 
 

@@ -128,6 +128,10 @@ def _case(state: CaseState, lang: str, tz: ZoneInfo | None) -> dict[str, Any]:
         "stage_label": L.label(L.STAGES, lang, stage_key),
         "stage_short": L.label(L.STAGES_SHORT, lang, stage_key),
         "state": state.state,
+        # reminders speak in the terms of the case's workflow (a household's validation is not
+        # a complaint), and at the top level there is nobody to hand a case up to
+        "workflow": state.workflow,
+        "top_level": state.level == "pusat",
         "region": state.region,
         "region_name": _region_name(state.region),
         "zone": zone_label(state.zone),

@@ -57,6 +57,7 @@ STAGES: Labels = {
         "dirujuk": "Dirujuk kepada pihak terkait",
         "selesai": "Selesai",
         "ditolak": "Ditolak",
+        "validasi": "Validasi rumah tangga",
     },
     "en": {
         "dokumentasi": "Documenting, analysing and clarifying the complaint",
@@ -67,6 +68,7 @@ STAGES: Labels = {
         "dirujuk": "Referred to a related body",
         "selesai": "Resolved",
         "ditolak": "Rejected",
+        "validasi": "Validating the household",
     },
 }
 
@@ -81,6 +83,7 @@ STAGES_SHORT: Labels = {
         "dirujuk": "dirujuk",
         "selesai": "selesai",
         "ditolak": "ditolak",
+        "validasi": "validasi",
     },
     "en": {
         "dokumentasi": "documentation",
@@ -91,6 +94,7 @@ STAGES_SHORT: Labels = {
         "dirujuk": "referred",
         "selesai": "resolved",
         "ditolak": "rejected",
+        "validasi": "validation",
     },
 }
 

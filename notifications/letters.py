@@ -42,8 +42,14 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
         raise LookupError(f"case {row.case_id} is gone")
     payload = dict(row.payload or {})
     lang = payload.get("language") or "id"
-    if row.event_type == SWEEP_EVENT and current.version != state.version:
-        gone = lapsed(state, current, to_handler=row.template.startswith("reminder_"))
+    if row.event_type == SWEEP_EVENT:
+        gone = lapsed(
+            state,
+            current,
+            to_handler=row.template.startswith("reminder_"),
+            queued_at=row.created_at,
+            now=now,
+        )
         if gone:
             return Letter({}, lang, "", False, gone)  # nothing to say: not rendered
     if row.recipient.startswith("user:") and user is None:
