@@ -40,6 +40,11 @@ OFFICERS = [
 ]
 
 
+def another_reporter() -> dict[str, str]:
+    """Data for `link_reporter`: somebody not yet on any case (each call another person)."""
+    return {"reporter_name": f"Pelapor {uuid.uuid4().hex[:10]}"}
+
+
 class Clock:
     """A clock the test moves by hand."""
 

@@ -268,6 +268,43 @@ def parse_extend(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def parse_link_reporter(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Another reporter of the same complaint: a name or a contact, at least one."""
+    out = dict(data)
+    for key in REPORTER_KEYS:
+        out[key] = _text(data, key, limit=200)
+    if not out["reporter_name"] and not out["reporter_contact"]:
+        raise InvalidInput(
+            "reporter_name",
+            "give the other reporter's name or contact",
+            message_id="isi nama atau kontak pelapor yang lain",
+        )
+    return out
+
+
+REPORTER_KEYS = ("reporter_name", "reporter_contact")
+
+
+def _same_reporter(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """The same person: the same contact, or the same name where the contacts do not differ
+    (ignoring letter case and extra spaces)."""
+
+    def norm(v: Any) -> str:
+        return " ".join(str(v or "").split()).casefold()
+
+    name_a, name_b = norm(a.get("reporter_name")), norm(b.get("reporter_name"))
+    contact_a, contact_b = norm(a.get("reporter_contact")), norm(b.get("reporter_contact"))
+    if contact_a and contact_a == contact_b:
+        return True
+    return bool(name_a) and name_a == name_b and not (contact_a and contact_b)
+
+
+def _reporters(d: Decision) -> list[Mapping[str, Any]]:
+    first = {k: d.attr(k) for k in REPORTER_KEYS}
+    linked = d.attr("linked_reporters") or {}
+    return [first, *(v for v in linked.values() if isinstance(v, Mapping))]
+
+
 def parse_reclassify(data: Mapping[str, Any]) -> dict[str, Any]:
     return {**data, "type": _choice(data, "type", TYPES)} if data.get("type") else dict(data)
 
@@ -375,6 +412,18 @@ def is_pembayaran(d: Decision) -> Reason | None:
         "not_payment",
         "hanya untuk pengaduan pembayaran",
         "only payment (pembayaran) complaints are recommended for PT Pos follow-up",
+    )
+
+
+def reporter_is_new(d: Decision) -> Reason | None:
+    """One person linked twice (or the first reporter again) is not a second reporter: two
+    reporters are what a PT Pos follow-up needs."""
+    if not any(_same_reporter(d.data, r) for r in _reporters(d)):
+        return None
+    return R(
+        "reporter_already_recorded",
+        "pelapor ini sudah tercatat pada kasus ini",
+        "this reporter is already recorded on the case",
     )
 
 
@@ -494,7 +543,11 @@ def on_reclassified(d: Decision) -> Effect:
 
 
 def on_reporter_linked(d: Decision) -> Effect:
-    return Effect(attrs={"reporters": int(d.attr("reporters", 1)) + 1})
+    """Counted and kept (masked with the first reporter's identity where that is hidden)."""
+    n = int(d.attr("reporters", 1)) + 1
+    linked = dict(d.attr("linked_reporters") or {})
+    linked[str(n)] = {k: d.data.get(k) for k in REPORTER_KEYS}
+    return Effect(attrs={"reporters": n, "linked_reporters": linked})
 
 
 def _zone(d: Decision) -> ZoneInfo:
@@ -761,7 +814,7 @@ def _transitions() -> list[TransitionDef]:
                 internal[0],
                 "ReporterLinked",
                 role,
-                guards=handling_guards,
+                guards=("reporter_is_new", *handling_guards),
                 effect="on_reporter_linked",
                 internal=True,
             )
@@ -815,6 +868,7 @@ def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Wo
             reporter_informed,
             is_pembayaran,
             at_least_two_reporters,
+            reporter_is_new,
             duplicate_is_known,
             handler_is_eligible,
             extension_is_reasonable,
@@ -861,6 +915,7 @@ def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Wo
             "file": parse_filing,
             "reclassify": parse_reclassify,
             "extend": parse_extend,
+            "link_reporter": parse_link_reporter,
             "refer": parse_simple(("body", SIDE_BODIES)),
             "reject": parse_simple(("reason", REJECT_REASONS)),
             "advance": parse_simple(("informed_via", INFORMED_VIA), texts=("result", "parties")),

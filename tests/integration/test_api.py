@@ -34,7 +34,7 @@ from engine.store import audit_runs
 from engine.store.migrate import upgrade
 from engine.store.repository import CASES, EV
 from engine.store.tables import UserRow
-from tests.conftest import OFFICERS, WIB, Clock, complaint_data
+from tests.conftest import OFFICERS, WIB, Clock, another_reporter, complaint_data
 from workflows.staff import add_staff
 
 CASE_REGION = "3271011001"  # Kelurahan Batutulis, Kota Bogor (Jawa Barat), WIB
@@ -599,7 +599,7 @@ TRIGGER_DATA: dict[str, dict[str, Any]] = {
     "assign": {"handler": "kab.bogor2"},
     "release": {"reason": "kembali ke antrean kantor"},
     "reclassify": {"type": "pembayaran"},
-    "link_reporter": {},
+    "link_reporter": {"reporter_name": "Ibu Ani"},
     "recommend_pt_pos": {},
     "extend": {"working_days": 5, "reason": "menunggu data"},
 }
@@ -674,7 +674,7 @@ def test_a_confidential_reporter_is_seen_only_by_officers_at_the_handling_level_
     assert r.json()["attrs"]["reporter_name"] == REPORTER  # the filing officer at its level
     clock.set(clock() + timedelta(hours=1))
     for event, data_ in (
-        ("link_reporter", {}),
+        ("link_reporter", {"reporter_name": "Ibu Ani"}),
         ("advance", {}),
         ("reclassify", {"type": "pembayaran"}),
     ):
@@ -740,7 +740,7 @@ def test_a_stale_if_match_gets_409_with_the_current_version(app: App) -> None:
     assert ok.json()["version"] == 2 and ok.headers["etag"] == '"2"'
     stale = client.post(
         f"/cases/{case_id}/events",
-        json={"event": "link_reporter"},
+        json={"event": "link_reporter", "data": another_reporter()},
         headers={**h, "If-Match": '"1"'},
     )
     assert stale.status_code == 409, stale.text
@@ -752,7 +752,7 @@ def test_a_stale_if_match_gets_409_with_the_current_version(app: App) -> None:
     for value in ('W/"2"', "3"):
         r = client.post(
             f"/cases/{case_id}/events",
-            json={"event": "link_reporter"},
+            json={"event": "link_reporter", "data": another_reporter()},
             headers={**h, "If-Match": value},
         )
         assert r.status_code == 200, (value, r.text)
@@ -795,7 +795,7 @@ def test_an_idempotency_key_reused_for_another_request_is_422(app: App) -> None:
     h = {**auth(app, "kab.bogor"), "Idempotency-Key": "k-1"}
     case_id = file_case(app)
     assert client.post(f"/cases/{case_id}/events", json={"event": "advance"}, headers=h).is_success
-    other = {"event": "link_reporter"}
+    other = {"event": "link_reporter", "data": another_reporter()}
     r = client.post(f"/cases/{case_id}/events", json=other, headers=h)
     assert_field(r, "Idempotency-Key")
     note = {"event": "advance", "note": "a different note"}
@@ -806,7 +806,7 @@ def test_an_idempotency_key_reused_for_another_request_is_422(app: App) -> None:
 def test_idempotency_keys_belong_to_the_user_who_sent_them(app: App) -> None:
     client = client_for(app)
     first, second = file_case(app), file_case(app)
-    body = {"event": "link_reporter"}
+    body = {"event": "link_reporter", "data": another_reporter()}
     for user, case_id in (("kab.bogor", first), ("kab.bogor2", second)):
         h = {**auth(app, user), "Idempotency-Key": "shared-key"}
         r = client.post(f"/cases/{case_id}/events", json=body, headers=h)
@@ -1011,7 +1011,8 @@ def test_two_clients_retrying_with_one_idempotency_key_record_one_event(app: App
     clients = [client_for(app), client_for(app)]
     h = {**auth(app, "kab.bogor"), "Idempotency-Key": "double-click"}
     case_id = file_case(app)
-    results = _race(clients, f"/cases/{case_id}/events", {"event": "link_reporter"}, h)
+    body = {"event": "link_reporter", "data": another_reporter()}
+    results = _race(clients, f"/cases/{case_id}/events", body, h)
     assert all(r is not None and not isinstance(r, BaseException) for r in results), results
     assert [r.status_code for r in results] == [200, 200], [r.text for r in results]
     assert results[0].json() == results[1].json()

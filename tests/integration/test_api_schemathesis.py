@@ -117,7 +117,7 @@ def _pick(value: Any) -> int:
 
 
 EVENT_DATA: list[tuple[str, dict[str, Any]]] = [  # what each event's guards need, at pusat
-    ("link_reporter", {}),
+    ("link_reporter", {"reporter_name": "Ibu Ani"}),
     ("reclassify", {"type": "kkn"}),
     ("assign", {"handler": "pusat.spm2"}),
     ("advance", {"parties": "KPM", "result": "diperbaiki", "informed_via": "surat"}),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from engine.errors import ConcurrencyConflict
 from engine.store import audit_runner
 from engine.store.repository import EV
-from tests.conftest import complaint_data
+from tests.conftest import another_reporter, complaint_data
 
 THREADS = 8
 ROUNDS = 20
@@ -56,7 +56,7 @@ def test_eight_threads_advancing_one_case_get_exactly_one_winner_per_version(app
             barrier.wait()  # everybody has read the same version: go
             try:
                 state = app.service.apply(
-                    case_id, "link_reporter", {}, "kab.bogor", expected_version=v
+                    case_id, "link_reporter", another_reporter(), "kab.bogor", expected_version=v
                 )
                 result: tuple[str, int, Any] = ("won", v, state.version)
             except ConcurrencyConflict as e:
@@ -99,7 +99,7 @@ def test_eight_threads_applying_without_an_expected_version_all_succeed_in_turn(
 
     def writer(_: int) -> None:
         barrier.wait()
-        state = app.service.apply(case_id, "link_reporter", {}, "kab.bogor")
+        state = app.service.apply(case_id, "link_reporter", another_reporter(), "kab.bogor")
         with lock:
             got.append(state.version)
 

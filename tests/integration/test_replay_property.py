@@ -14,7 +14,7 @@ from engine.audit import comparable
 from engine.errors import EngineError
 from engine.state import replay
 from engine.store import audit_runner
-from tests.conftest import Clock, complaint_data
+from tests.conftest import Clock, another_reporter, complaint_data
 
 ACTOR_FOR_LEVEL = {
     "kabupaten": "kab.bogor",
@@ -71,6 +71,8 @@ def test_the_stored_case_always_equals_the_replay_of_its_events(
             data: dict[str, Any] = dict(DATA)
             if state.level == "pusat":
                 data["handler"] = "pusat.spm2"
+            if event == "link_reporter":
+                data.update(another_reporter())
             # refusals are fine; they must simply leave no trace
             with contextlib.suppress(EngineError):
                 state = app.service.apply(state.id, event, data, actor, at=when)

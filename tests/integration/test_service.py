@@ -22,7 +22,7 @@ from engine.errors import (
 )
 from engine.store import audit_runner
 from engine.store.repository import CASES, OUTBOX
-from tests.conftest import Clock, complaint_data
+from tests.conftest import Clock, another_reporter, complaint_data
 
 
 def tamper(app: App, sql: str, **params: object) -> None:
@@ -183,7 +183,7 @@ def test_payloads_are_stored_as_hashed_and_verified_by_content(app: App) -> None
 def test_verify_notices_a_stored_number_that_changed_type(app: App) -> None:
     """2 == 2.0 == True in Python; in the stored state they are different values."""
     state = app.service.open_case("complaint", complaint_data(), "kab.bogor")
-    state = app.service.apply(state.id, "link_reporter", {}, "kab.bogor")
+    state = app.service.apply(state.id, "link_reporter", another_reporter(), "kab.bogor")
     assert state.attrs["reporters"] == 2 and audit_runner.verify(app.db).ok
     for changed in (2.0, True):
         with app.db.write_engine.begin() as conn:

@@ -151,7 +151,7 @@ def race_rounds(
                 state = app.service.apply(
                     case_id,
                     "link_reporter",
-                    {},
+                    {"reporter_name": f"Pelapor {me} r{rnd}"},
                     me,
                     note=f"{me} r{rnd}",
                     expected_version=expected,
@@ -408,7 +408,13 @@ def crash_worker(url: str, seed: int, ready: Any, committed: Any, busy: Any) -> 
                 elif pick < 0.9 and state.level == "kabupaten":
                     st = svc.apply(case_id, "escalate", {"reason": "perlu pusat"}, actor)
                 else:
-                    st = svc.apply(case_id, "link_reporter", {}, actor, note=f"crash {serial}")
+                    st = svc.apply(
+                        case_id,
+                        "link_reporter",
+                        {"reporter_name": f"Pelapor {seed}/{serial}"},
+                        actor,
+                        note=f"crash {serial}",
+                    )
                 if st.status != "open":
                     open_ids.remove(case_id)
             committed.value += 1  # a lock-free counter: a lock held at the SIGKILL stays held

@@ -24,6 +24,7 @@ import pytest
 from engine.errors import InvalidInput
 from engine.store import audit_runner
 from engine.store import repository as repo
+from tests.conftest import another_reporter
 from tests.reliability._support import dump_figures, filing, make_app
 from tests.reliability.conftest import officers_app
 
@@ -44,7 +45,11 @@ def test_a_verify_reads_one_moment_when_a_writer_commits_in_the_middle(
 
         def events_after_a_commit(session: Any, *a: Any, **kw: Any) -> Any:
             if not done:  # verify has read the projections: now a writer commits
-                done.append(other.service.apply(case_id, "link_reporter", {}, "kab.bogor"))
+                done.append(
+                    other.service.apply(
+                        case_id, "link_reporter", {"reporter_name": "Ibu Ani"}, "kab.bogor"
+                    )
+                )
             return real(session, *a, **kw)
 
         monkeypatch.setattr(repo, "iter_all_events", events_after_a_commit)
@@ -82,7 +87,7 @@ def test_a_checkpoint_does_not_seal_past_an_uncommitted_event(
 
     def writer_a() -> None:
         try:
-            a_app.service.apply(first, "link_reporter", {}, "kab.bogor")
+            a_app.service.apply(first, "link_reporter", another_reporter(), "kab.bogor")
         except BaseException as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
@@ -91,7 +96,9 @@ def test_a_checkpoint_does_not_seal_past_an_uncommitted_event(
     try:
         thread.start()
         assert inserted.wait(30)
-        b_app.service.apply(second, "link_reporter", {}, "kab.bogor")  # B commits first
+        b_app.service.apply(
+            second, "link_reporter", another_reporter(), "kab.bogor"
+        )  # B commits first
         # A goes on half a second from now: a checkpoint that waits for it then sees it
         threading.Timer(0.5, release.set).start()
         audit_runner.checkpoint(app.db, datetime.now(UTC))
@@ -120,7 +127,9 @@ def test_verify_during_writes_raises_no_false_alarm(db_url: str) -> None:
             i = k
             while not stop.is_set():
                 try:
-                    mine.service.apply(ids[i % CASES], "link_reporter", {}, "kab.bogor")
+                    mine.service.apply(
+                        ids[i % CASES], "link_reporter", another_reporter(), "kab.bogor"
+                    )
                     written[k] += 1
                 except InvalidInput as e:  # see test_concurrency_rounds: the clock-read race
                     refused.append(str(e))

@@ -59,7 +59,7 @@ def seed(app: App) -> list[str]:
 def change(app: App, ids: list[str]) -> None:
     svc = app.service
     svc.apply(ids[0], "advance", ADVANCE_DATA, "kab.bogor")
-    svc.apply(ids[3], "link_reporter", {}, "kab.bogor")
+    svc.apply(ids[3], "link_reporter", {"reporter_name": "Ibu Sesudah"}, "kab.bogor")
     svc.open_case("complaint", complaint_data(summary="sesudah cadangan"), "kab.bogor")
     add_user(app.db, "kab.baru", "kabupaten", "3271", now=svc.clock())
     add_override(
@@ -113,7 +113,9 @@ def test_a_backup_taken_while_a_writer_is_busy_is_consistent(
         try:
             while not stop.is_set():
                 case_id = (ids[0], ids[3])[writes[0] % 2]  # the two still open at kabupaten
-                w.service.apply(case_id, "link_reporter", {}, "kab.bogor")
+                w.service.apply(
+                    case_id, "link_reporter", {"reporter_name": f"Ibu {writes[0]}"}, "kab.bogor"
+                )
                 writes[0] += 1
         except BaseException as e:  # noqa: BLE001 - reported below
             errors.append(e)

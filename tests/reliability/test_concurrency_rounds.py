@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from api.wiring import App
+from tests.conftest import another_reporter
 from tests.reliability._support import dump_figures, filing, make_app, race
 from tests.reliability.conftest import officers_app
 
@@ -62,7 +63,9 @@ def test_a_writer_without_if_match_that_waited_for_the_case_is_not_refused(db_ur
 
         def b_writes() -> None:
             try:
-                b_done.append(b.service.apply(case_id, "link_reporter", {}, "kab.bogor2"))
+                b_done.append(
+                    b.service.apply(case_id, "link_reporter", another_reporter(), "kab.bogor2")
+                )
             except BaseException as e:  # noqa: BLE001 - reported below
                 b_done.append(e)
 
@@ -76,7 +79,7 @@ def test_a_writer_without_if_match_that_waited_for_the_case_is_not_refused(db_ur
             return now
 
         a.service.clock = clock
-        state = a.service.apply(case_id, "link_reporter", {}, "kab.bogor")
+        state = a.service.apply(case_id, "link_reporter", another_reporter(), "kab.bogor")
         b_thread.join(60)
         assert b_done and not isinstance(b_done[0], BaseException), b_done
         assert {state.version, b_done[0].version} == {2, 3}

@@ -138,7 +138,9 @@ def file_cases(app: App, clock: Clock) -> None:
 
     k = by_key["kabupaten"]
     k.ids.append(svc.open_case("complaint", confidential(k), "kab.bogor").id)
-    svc.apply(k.ids[0], "link_reporter", {}, "kab.bogor")
+    # a second reporter of the same confidential complaint: hidden as the first is
+    second = {"reporter_name": f"Bapak Rahasia {k.reporter.surname}"}
+    svc.apply(k.ids[0], "link_reporter", second, "kab.bogor")
     svc.apply(k.ids[0], "advance", ADVANCE_DATA, "kab.bogor")
     svc.apply(k.ids[0], "reclassify", {"type": "pembayaran"}, "kab.bogor")
     p = by_key["pendamping"]
@@ -265,7 +267,7 @@ def api_posts(w: World, user: str) -> None:
     for c in CASES:
         for case_id in c.ids:
             for event, data in (
-                ("link_reporter", {}),
+                ("link_reporter", {"reporter_name": f"Saudara {user} {case_id}"}),
                 ("advance", ADVANCE_DATA),
                 ("reclassify", {"type": "pembayaran"}),
                 ("assign", {"handler": user}),

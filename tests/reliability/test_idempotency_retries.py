@@ -42,6 +42,7 @@ from api.wiring import App
 from engine.store import audit_runner
 from engine.store.repository import CASES, EV
 from engine.store.tables import IdempotencyRow
+from tests.conftest import another_reporter
 from tests.reliability._support import dump_figures, filing
 
 CLIENTS = 4
@@ -238,7 +239,11 @@ def client_requests(
                 "POST",
                 f"/cases/{case['id']}/events",
                 headers,
-                {"event": "link_reporter", "note": key},
+                {
+                    "event": "link_reporter",
+                    "note": key,
+                    "data": {"reporter_name": f"Pelapor {key}"},
+                },
                 tally,
             )
             assert r.status_code == 200, (key, r.status_code, r.text)
@@ -340,7 +345,7 @@ def test_the_proxy_really_cuts_after_the_server_committed(sqlite_app: App, serve
         with pytest.raises(httpx.TransportError):
             httpx.post(
                 f"http://127.0.0.1:{proxy.port}/cases/{case_id}/events",
-                json={"event": "link_reporter"},
+                json={"event": "link_reporter", "data": another_reporter()},
                 headers=headers,
                 timeout=CLIENT_TIMEOUT,
             )
@@ -351,7 +356,7 @@ def test_the_proxy_really_cuts_after_the_server_committed(sqlite_app: App, serve
     assert sqlite_app.service.get(case_id).version == 2  # it committed; the answer was lost
     r = httpx.post(
         f"http://{server}/cases/{case_id}/events",
-        json={"event": "link_reporter"},
+        json={"event": "link_reporter", "data": another_reporter()},
         headers=headers,
         timeout=CLIENT_TIMEOUT,
     )

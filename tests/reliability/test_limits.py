@@ -38,7 +38,7 @@ from api.wiring import App, build_app
 from engine.settings import DEFAULT_SECRET, Settings
 from engine.store.repository import CASES, EV
 from engine.store.tables import UserRow
-from tests.conftest import POSTGRES_URL, TEST_SECRET, Clock, complaint_data
+from tests.conftest import POSTGRES_URL, TEST_SECRET, Clock, another_reporter, complaint_data
 from tests.reliability._support import dump_figures
 
 MB = 1024 * 1024
@@ -179,7 +179,7 @@ def test_every_configured_length_limit_holds_at_its_boundary(app: App) -> None:
             "POST",
             f"/cases/{case_id}/events",
             kab,
-            lambda: {"event": "link_reporter"},
+            lambda: {"event": "link_reporter", "data": another_reporter()},
             {"note", "data"},
         ),
         (
@@ -220,8 +220,10 @@ def test_every_configured_length_limit_holds_at_its_boundary(app: App) -> None:
     for model, method, path, headers, body, free in routes:
         for name, limit in _limits(model).items():
             if name == "data":
-                over: Any = {f"k{i}": i for i in range(limit + 1)}
-                at: Any = {f"k{i}": i for i in range(limit)}
+                # the body's own data (a linked reporter's name), filled up to the limit
+                base = body().get("data", {})
+                over: Any = {**base, **{f"k{i}": i for i in range(limit + 1 - len(base))}}
+                at: Any = {**base, **{f"k{i}": i for i in range(limit - len(base))}}
             else:
                 over, at = "x" * (limit + 1), "x" * limit
             before = counts(app)

@@ -100,7 +100,9 @@ def seed(app: App) -> None:
             if roll < 0.5:
                 svc.apply(case_id, "advance", ADVANCE_DATA, actor, note=f"maju {n}")
             elif roll < 0.7:
-                svc.apply(case_id, "link_reporter", {}, actor)
+                svc.apply(
+                    case_id, "link_reporter", {"reporter_name": f"Pelapor {n} v{st.version}"}, actor
+                )
             elif roll < 0.8 and st.level == "pusat":
                 svc.apply(case_id, "extend", {"working_days": 2, "reason": "data"}, actor)
             elif roll < 0.85 and st.level == "kabupaten":

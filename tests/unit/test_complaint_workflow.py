@@ -33,6 +33,7 @@ FULL_DATA: dict[str, Any] = {
     "working_days": 5,
     "handler": "other",
     "type": "pembayaran",
+    "reporter_name": "Ibu Ani",
 }
 
 K, P = "kabupaten", "pusat"
@@ -221,8 +222,43 @@ def test_pt_pos_recommendation_needs_two_linked_reporters(calendar: Any) -> None
     st = state_at("kabupaten_tindak_lanjut", reporters=1)
     with pytest.raises(GuardRejected, match="too_few_reporters"):
         decide(calendar, st, "recommend_pt_pos", ACTORS["kabupaten"], {})
-    two = decide(calendar, st, "link_reporter", ACTORS["kabupaten"], {})
+    two = decide(calendar, st, "link_reporter", ACTORS["kabupaten"], {"reporter_name": "Ibu Ani"})
     assert decide(calendar, two, "recommend_pt_pos", ACTORS["kabupaten"], {}).level == "pusat"
+
+
+def test_a_linked_reporter_is_someone_and_someone_new(calendar: Any) -> None:
+    # an empty "Tambah pelapor", or one person linked twice, used to count as a second
+    # reporter and unlock the PT Pos recommendation
+    st = state_at("kabupaten_tindak_lanjut", reporters=1, reporter_name="Ibu Siti")
+    kab = ACTORS["kabupaten"]
+    with pytest.raises(InvalidInput, match="reporter_name"):
+        decide(calendar, st, "link_reporter", kab, {})
+    with pytest.raises(InvalidInput, match="reporter_name"):
+        decide(calendar, st, "link_reporter", kab, {"reporter_name": "  ", "reporter_contact": ""})
+    with pytest.raises(GuardRejected, match="reporter_already_recorded"):
+        decide(calendar, st, "link_reporter", kab, {"reporter_name": "ibu  siti"})
+    two = decide(
+        calendar,
+        st,
+        "link_reporter",
+        kab,
+        {"reporter_name": "Ibu Ani", "reporter_contact": "0812 1"},
+    )
+    assert two.attrs["reporters"] == 2
+    assert two.attrs["linked_reporters"] == {
+        "2": {"reporter_name": "Ibu Ani", "reporter_contact": "0812 1"}
+    }
+    with pytest.raises(GuardRejected, match="reporter_already_recorded"):
+        decide(calendar, two, "link_reporter", kab, {"reporter_contact": "0812 1"})
+    # the same name with another contact is another person
+    three = decide(
+        calendar,
+        two,
+        "link_reporter",
+        kab,
+        {"reporter_name": "Ibu Ani", "reporter_contact": "0813"},
+    )
+    assert three.attrs["reporters"] == 3
 
 
 def test_nobody_handles_a_complaint_about_themselves(calendar: Any) -> None:
