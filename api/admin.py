@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -10,7 +11,9 @@ import sqlalchemy as sa
 from pwdlib import PasswordHash
 
 from engine.errors import InvalidInput, NotFound, NotPermitted
+from engine.store import recalc
 from engine.store.db import Database
+from engine.store.recalc import Calendars
 from engine.store.tables import CalendarOverrideRow, UserRow
 from workflows.roles import REGION_DIGITS, check_role_region
 
@@ -176,6 +179,23 @@ def require_admin(db: Database, username: str) -> None:
         raise NotPermitted(f"{username} is not an admin: only an admin edits the calendar")
 
 
+@dataclass(frozen=True)
+class OverrideChange:
+    """A calendar override as stored after the change (None: removed), and how many open
+    cases had their deadlines moved by it (engine.store.recalc), in the same transaction."""
+
+    row: CalendarOverrideRow | None
+    cases_moved: int
+
+
+def _standard_calendars() -> Calendars:
+    # the calendar the app builds (api.wiring), for callers that do not pass their app's
+    from api.wiring import calendar_factory
+    from engine.settings import get_settings
+
+    return calendar_factory(get_settings())
+
+
 def add_override(
     db: Database,
     day: date,
@@ -185,7 +205,11 @@ def add_override(
     actor: str,
     now: datetime,
     decree: str | None = None,
-) -> CalendarOverrideRow:
+    calendars: Calendars | None = None,
+) -> OverrideChange:
+    """Add (or replace) the override of `day`, and move the deadlines of the open cases the
+    change affects, in one transaction (engine.store.recalc). `calendars` builds the working
+    calendar from the overrides (the app's `calendar_factory`)."""
     require_admin(db, actor)
     if not name.strip():
         raise InvalidInput("name", "is required")
@@ -197,8 +221,12 @@ def add_override(
             f"{day.isoformat()} is a {day.strftime('%A')}: Saturdays and Sundays are never "
             "working days, so only a weekday holiday can be made a working day",
         )
+    calendars = calendars or _standard_calendars()
     with db.transaction() as s:
-        row = s.get(CalendarOverrideRow, day)
+        recalc.lock_calendar(s)
+        old = recalc.current_calendar(s, calendars)
+        row = s.get(CalendarOverrideRow, day, populate_existing=True)
+        change = "added"
         if row is None:
             row = CalendarOverrideRow(
                 day=day,
@@ -210,18 +238,66 @@ def add_override(
             )
             s.add(row)
         else:
+            change = "changed"
             row.working, row.name, row.decree = working, name.strip(), decree
             row.created_by, row.created_at = actor, now
-        return row
+        s.flush()
+        moved = recalc.recalculate(
+            s,
+            old,
+            recalc.current_calendar(s, calendars),
+            day,
+            now=now,
+            reason=_reason(day, change, working, name.strip(), decree, actor),
+        )
+    log.info("calendar override %s %s by %s: %d open cases moved", day, change, actor, moved)
+    return OverrideChange(row, moved)
 
 
-def remove_override(db: Database, day: date, *, actor: str) -> None:
+def remove_override(
+    db: Database,
+    day: date,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    calendars: Calendars | None = None,
+) -> OverrideChange:
+    """Remove the override of `day`, and move the deadlines it had moved (see add_override)."""
     require_admin(db, actor)
+    calendars = calendars or _standard_calendars()
     with db.transaction() as s:
-        row = s.get(CalendarOverrideRow, day)
+        recalc.lock_calendar(s)
+        row = s.get(CalendarOverrideRow, day, populate_existing=True)
         if row is None:
             raise NotFound(f"no calendar override on {day.isoformat()}")
+        old = recalc.current_calendar(s, calendars)
+        reason = _reason(day, "removed", row.working, row.name, row.decree, actor)
         s.delete(row)
+        s.flush()
+        moved = recalc.recalculate(
+            s,
+            old,
+            recalc.current_calendar(s, calendars),
+            day,
+            now=now or datetime.now(UTC),
+            reason=reason,
+        )
+    log.info("calendar override %s removed by %s: %d open cases moved", day, actor, moved)
+    return OverrideChange(None, moved)
+
+
+def _reason(
+    day: date, change: str, working: bool, name: str, decree: str | None, actor: str
+) -> dict[str, Any]:
+    """What a `DeadlinesRecalculated` event says of the calendar change that caused it."""
+    return {
+        "override_date": day.isoformat(),
+        "override": change,
+        "working": working,
+        "name": name,
+        "decree": decree,
+        "by": actor,
+    }
 
 
 def list_overrides(db: Database) -> list[CalendarOverrideRow]:

@@ -12,6 +12,7 @@ import typer
 from api.admin import add_override, add_user, list_overrides, list_users, remove_override
 from api.cli import app, command, emit, fail, get_app, now, parse_instant
 from api.views import workflow_view
+from api.wiring import calendar_factory
 from engine.audit import Problem
 from engine.errors import InvalidInput
 from engine.machine import mermaid
@@ -200,15 +201,36 @@ def override_add(
     decree: str | None = typer.Option(None, help="the decree, e.g. SKB 3 Menteri"),
 ) -> None:
     d = _date(day)
-    add_override(get_app().db, d, working=working, name=name, actor=actor, now=now(), decree=decree)
-    typer.echo(f"{d}: {'working day' if working else 'non-working day'} ({name})")
+    a = get_app()
+    done = add_override(
+        a.db,
+        d,
+        working=working,
+        name=name,
+        actor=actor,
+        now=now(),
+        decree=decree,
+        calendars=calendar_factory(a.settings),
+    )
+    typer.echo(
+        f"{d}: {'working day' if working else 'non-working day'} ({name}); "
+        f"{_moved(done.cases_moved)}"
+    )
 
 
 @override_app.command("remove")
 @command
 def override_remove(day: str, actor: str = typer.Option(...)) -> None:
-    remove_override(get_app().db, _date(day), actor=actor)
-    typer.echo(f"{day}: override removed")
+    a = get_app()
+    done = remove_override(
+        a.db, _date(day), actor=actor, now=now(), calendars=calendar_factory(a.settings)
+    )
+    typer.echo(f"{day}: override removed; {_moved(done.cases_moved)}")
+
+
+def _moved(n: int) -> str:
+    """How many open cases an override change moved (their deadlines recounted)."""
+    return f"deadlines moved in {n} open case{'' if n == 1 else 's'}"
 
 
 @override_app.command("list")

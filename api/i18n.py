@@ -79,6 +79,54 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mine_only": ("Hanya kasus saya", "My cases only"),
     "no_cases": ("Tidak ada kasus terbuka.", "No open cases."),
     "showing": ("Menampilkan {n} dari {total} kasus terbuka", "Showing {n} of {total} open cases"),
+    "showing_range": (
+        "Menampilkan {first}–{last} dari {total} kasus terbuka",
+        "Showing {first}–{last} of {total} open cases",
+    ),
+    "next_page": ("Berikutnya", "Next"),
+    "first_page": ("Halaman pertama", "First page"),
+    "pages": ("Halaman", "Pages"),
+    "session_expired_form": (
+        "Sesi berakhir; data formulir belum tersimpan. Silakan masuk lagi: formulir akan "
+        "dikembalikan terisi untuk diperiksa dan disimpan.",
+        "Your session ended; the form was not saved. Sign in again: the form will come back "
+        "filled in, to check and save.",
+    ),
+    "password_changed_form": (
+        "Sesi Anda berakhir karena kata sandi telah diganti; data formulir belum tersimpan. "
+        "Silakan masuk lagi: formulir akan dikembalikan terisi.",
+        "Your session ended because the password was changed; the form was not saved. "
+        "Sign in again: the form will come back filled in.",
+    ),
+    "resumed_form": (
+        "Anda sudah masuk lagi. Data formulir dikembalikan tetapi BELUM tersimpan: periksa, "
+        "lalu simpan.",
+        "You are signed in again. The form is filled in as you left it but NOT saved yet: "
+        "check it, then save.",
+    ),
+    "suspended_banner": (
+        "Anda sedang dibebastugaskan sejak {since} ({case}): Anda tidak dapat menangani kasus "
+        "atau mencatat pengaduan sampai diputuskan.",
+        "You are relieved of duty since {since} ({case}): you cannot handle cases or file "
+        "complaints until it is decided.",
+    ),
+    "suspended_banner_plain": (
+        "Anda sedang dibebastugaskan: Anda tidak dapat menangani kasus atau mencatat pengaduan.",
+        "You are relieved of duty: you cannot handle cases or file complaints.",
+    ),
+    "suspended_no_filing": (
+        "Pengaduan baru tidak dapat dicatat selama Anda dibebastugaskan.",
+        "New complaints cannot be filed while you are relieved of duty.",
+    ),
+    "saved_closed": ("Tersimpan: kasus ditutup ({state}).", "Saved: the case is closed ({state})."),
+    "allowed_now": (
+        "Langkah yang dapat dilakukan sekarang: {events}.",
+        "Steps possible now: {events}.",
+    ),
+    "allowed_none": (
+        "Tidak ada langkah lagi pada kasus ini.",
+        "No step is possible on this case any more.",
+    ),
     "wd_left": ("{n} hari kerja lagi", "{n} working days left"),
     "wd_over": ("Lewat {n} hari kerja", "{n} working days overdue"),
     "today": ("hari ini", "today"),
@@ -431,6 +479,10 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "ReporterLinked": ("Pelapor ditambahkan", "Reporter linked"),
         "RecommendedToPusat": ("Direkomendasikan ke pusat", "Recommended to pusat"),
         "LevelExtended": ("Tenggat diperpanjang", "Deadline extended"),
+        "DeadlinesRecalculated": (
+            "Tenggat dihitung ulang (perubahan kalender)",
+            "Deadlines recalculated (calendar change)",
+        ),
         "HandlerReleased": ("Petugas dilepas", "Handler released"),
         "StaffSuspended": ("Dibebastugaskan", "Relieved of duty"),
         "StaffDismissed": ("Diberhentikan", "Dismissed"),
@@ -673,3 +725,98 @@ LABELS["alasan"].update(
         "graduasi_alamiah": ("Graduasi alamiah", "Natural graduation"),
     }
 )
+
+# ------------------------------------------- review: KPM data updates, members, staff cases
+STRINGS.update(
+    {
+        # a staff case's recorded values (KKN, discipline): the accused, not the case handler
+        "staff_name": ("Nama SDM PKH", "Staff member's name"),
+        "staff_user": ("Akun SDM PKH", "Staff member's account"),
+        "subject": ("Pihak yang diadukan", "Person concerned"),
+        "suspensions": ("Jumlah pembebastugasan", "Times relieved of duty"),
+        # the data-update and correction forms (api.page_views.PAGE_INPUTS)
+        "isian": ("Data anggota yang diubah", "Member field to change"),
+        "nilai_baru": ("Nilai baru", "New value"),
+        "hapus_anggota": ("Hapus anggota", "Remove a member"),
+        "hapus_alasan": ("Alasan menghapus anggota", "Reason for removing the member"),
+        "pengaduan": ("No. pengaduan yang mendasari koreksi", "Complaint behind the correction"),
+        # member fields: the members table, the timeline and the audit page
+        "nama": ("Nama", "Name"),
+        "jenis_kelamin": ("Jenis kelamin", "Sex"),
+        "tempat_lahir": ("Tempat lahir", "Place of birth"),
+        "tanggal_lahir": ("Tanggal lahir", "Date of birth"),
+        "hubungan_keluarga": ("Hubungan keluarga", "Relationship"),
+        "nama_ibu_kandung": ("Nama ibu kandung", "Mother's maiden name"),
+        "komponen": ("Komponen", "Component"),
+        "jenjang_sekolah": ("Jenjang sekolah", "School level"),
+        "kelas": ("Kelas", "Class"),
+        "meninggal": ("Meninggal", "Died"),
+        "anggota": ("Anggota", "Members"),
+        "tambah": ("Anggota baru", "New members"),
+        "hapus": ("Anggota dihapus", "Members removed"),
+        "hadir": ("Kehadiran", "Attendance"),
+        "periode": ("Bulan", "Month"),
+        "verifikasi_terakhir": ("Verifikasi terakhir", "Last verification"),
+        "koreksi_tertunda": ("Koreksi menunggu berlaku", "Corrections waiting to apply"),
+        "berlaku_mulai": ("Berlaku mulai", "Applies from"),
+        "kyc_missing": ("belum diisi", "missing"),
+        "kyc_gaps": (
+            "Data KYC belum lengkap (tempat lahir, nama ibu kandung): isi dengan Pemutakhiran "
+            "data sebelum penetapan.",
+            "KYC data incomplete (place of birth, mother's maiden name): fill it in with a "
+            "Data update before the decree.",
+        ),
+        "member_changes": ("Perubahan anggota", "Member changes"),
+        "no_deadline": ("Kasus ini tidak bertenggat.", "This case has no deadline."),
+        "added": ("ditambahkan", "added"),
+        "removed": ("dihapus", "removed"),
+    }
+)
+MEMBER_FIELD_KEYS = (
+    "nik",
+    "nama",
+    "jenis_kelamin",
+    "tempat_lahir",
+    "tanggal_lahir",
+    "hubungan_keluarga",
+    "nama_ibu_kandung",
+    "komponen",
+    "jenjang_sekolah",
+    "kelas",
+)
+for _f in MEMBER_FIELD_KEYS:  # the new-member inputs: "Anggota baru: tempat lahir"
+    _id, _en = STRINGS[_f]
+    STRINGS[f"tambah_{_f}"] = (
+        f"Anggota baru: {_id if _f == 'nik' else _id.lower()}",
+        f"New member: {_en if _f == 'nik' else _en.lower()}",
+    )
+LABELS["isian"] = {f: STRINGS[f] for f in MEMBER_FIELD_KEYS}
+LABELS["hapus_alasan"] = {
+    "pindah_kk": ("Pindah ke KK lain", "Moved to another family card"),
+    "menikah": ("Menikah", "Married"),
+    "data_ganda": ("Data ganda", "Duplicate record"),
+    "lainnya": ("Lainnya", "Other"),
+}
+LABELS["hapus"] = LABELS["hapus_alasan"]
+
+
+def _workflow_labels() -> None:
+    """Every workflow's title (kind `type`, key `workflow:<name>`) and the named states of
+    every workflow (kind `stage`, key `<workflow>:<state>`), from the definitions: the
+    worklist row of a case that is not a complaint (api.page_views.row_case)."""
+    from workflows import default_registry
+
+    registry = default_registry()
+    for name in registry.names():
+        d = registry.get(name)
+        LABELS["type"][f"workflow:{name}"] = (d.title_id, d.title_en or d.title_id)
+        for st in d.states:
+            if st.label_id or st.label_en:
+                id_, en = st.label_id or st.label_en, st.label_en or st.label_id
+                LABELS["stage"][f"{name}:{st.name}"] = (
+                    id_[:1].upper() + id_[1:],
+                    en[:1].upper() + en[1:],
+                )
+
+
+_workflow_labels()

@@ -19,6 +19,7 @@ from api.admin import (
 )
 from api.http import AppDep, Auditors, CurrentActor, require_role
 from api.views import workflow_view
+from api.wiring import calendar_factory
 from engine.calendar import CalendarRangeError
 from engine.errors import InvalidInput, NotPermitted, instant
 from engine.machine import mermaid
@@ -27,6 +28,7 @@ from engine.store import audit_runs
 from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days
 
 router = APIRouter()
+CASES_MOVED = "Cases-Moved"  # DELETE /calendar/overrides/{day}: a 204 carries no body
 AdminOnly = require_role("admin")
 
 
@@ -129,7 +131,7 @@ def overrides(app: AppDep, _actor: CurrentActor) -> list[dict[str, Any]]:
 def put_override(
     body: OverrideIn, app: AppDep, actor: Annotated[Actor, AdminOnly]
 ) -> dict[str, Any]:
-    row = add_override(
+    done = add_override(
         app.db,
         body.date,
         working=body.working,
@@ -137,19 +139,37 @@ def put_override(
         actor=actor.username,
         now=app.service.clock(),
         decree=body.decree,
+        calendars=calendar_factory(app.settings),
     )
-    return _override_out(row)
+    return {**_override_out(done.row), "cases_moved": done.cases_moved}
 
 
 @router.delete(
     "/calendar/overrides/{day}",
     status_code=204,
     tags=["calendar"],
-    responses={404: {"description": "no override that day"}},
+    responses={
+        204: {
+            "description": "removed; the open cases whose deadlines it moved are moved back",
+            "headers": {
+                CASES_MOVED: {
+                    "description": "how many open cases had their deadlines moved",
+                    "schema": {"type": "integer"},
+                }
+            },
+        },
+        404: {"description": "no override that day"},
+    },
 )
 def delete_override(day: date, app: AppDep, actor: Annotated[Actor, AdminOnly]) -> Response:
-    remove_override(app.db, day, actor=actor.username)
-    return Response(status_code=204)
+    done = remove_override(
+        app.db,
+        day,
+        actor=actor.username,
+        now=app.service.clock(),
+        calendars=calendar_factory(app.settings),
+    )
+    return Response(status_code=204, headers={CASES_MOVED: str(done.cases_moved)})
 
 
 class UserIn(BaseModel):

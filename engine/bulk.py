@@ -137,13 +137,22 @@ class Bulk:
             changed.append((state, new, decided))
             results.append(new)
         if changed:
-            heads = _heads(s, [(old.id, old.version) for old, _, _ in changed])
-            _insert_events(s, [ev for _, _, evs in changed for ev in evs], heads)
-            _update_projections(s, [(old.version, new) for old, new, _ in changed])
+            record(s, changed)
             for old, new, evs in changed:
                 definition = self.workflows.get(old.workflow, old.workflow_version)
                 _outbox(s, definition, evs, [new], self.now)
         return results
+
+
+def record(s: Session, changed: Sequence[tuple[CaseState, CaseState, Sequence[Event]]]) -> None:
+    """Write what was decided for existing cases, each (state as read, state after, its new
+    events): the events chained from each case's head and the projections updated at the
+    version read, in one statement per table. Outbox rows are the caller's."""
+    if not changed:
+        return
+    heads = _heads(s, [(old.id, old.version) for old, _, _ in changed])
+    _insert_events(s, [ev for _, _, evs in changed for ev in evs], heads)
+    _update_projections(s, [(old.version, new) for old, new, _ in changed])
 
 
 def load_for_update(s: Session, case_ids: Sequence[str]) -> dict[str, CaseState]:

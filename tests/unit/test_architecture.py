@@ -17,6 +17,7 @@ PURE_CORE = [
     "engine/audit.py",
     "engine/sweep.py",
     "engine/report.py",
+    "engine/deadlines.py",
 ]
 FORBIDDEN = {"sqlmodel", "sqlalchemy", "fastapi", "prefect", "jinja2", "alembic", "starlette"}
 CLOCK_CALLS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter"}

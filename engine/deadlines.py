@@ -1,0 +1,121 @@
+"""Deadlines moved by a change of the working calendar: pure, from the case and two calendars.
+
+A case's stage and level deadlines are computed once, under the calendar of the moment
+(engine.machine). When a later decree adds a day off, or takes one back, the open cases whose
+deadline window spans that day get their deadlines counted again under the new calendar, and
+that is recorded as a `system` event (`DeadlinesRecalculated`) in the case's log, so replay and
+audit verify stay exact. Extensions and caps are kept: a deadline D whose window starts at S
+(both as local dates in the case's zone, as `WorkingCalendar.deadline` counts them) lies k
+working days after S under the old calendar, and moves to the k-th working day after S under
+the new one. Knows nothing of PKH.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engine.calendar import CalendarRangeError, WorkingCalendar
+from engine.state import SYSTEM, CaseState, Event
+
+RECALCULATED = "DeadlinesRecalculated"
+TRIGGER = "recalculate_deadlines"
+# (window start, deadline): each deadline is counted from the start of its own window
+WINDOWS = (("stage_started_at", "stage_due"), ("level_started_at", "level_due"))
+# Every instant whose local date, in any zone (UTC-12 .. UTC+14), is on or after a day is at
+# or after that day's midnight UTC less this: the lower bound of the candidates' index range.
+_WIDEST_OFFSET = timedelta(hours=14)
+
+
+def changes_on(old: WorkingCalendar, new: WorkingCalendar, day: date) -> int:
+    """+1 when `day` stops being a working day (deadlines move later), -1 when it becomes one
+    (earlier), 0 when the calendars agree on it (nothing to move, e.g. a day off declared on a
+    day the calendar already had off, or a day outside the calendar's range)."""
+    try:
+        before, after = old.is_working_day(day), new.is_working_day(day)
+    except CalendarRangeError:
+        return 0
+    if before == after:
+        return 0
+    return 1 if before else -1
+
+
+def lowest_due(day: date) -> datetime:
+    """No deadline whose local date is `day` or later is before this instant."""
+    return datetime.combine(day, time(0), tzinfo=UTC) - _WIDEST_OFFSET
+
+
+def moved_dues(
+    state: CaseState, old: WorkingCalendar, new: WorkingCalendar, day: date
+) -> dict[str, datetime]:
+    """The deadlines of this case that the change of `day` moves, with their new values (empty:
+    none). Only an open case's deadline that falls on or after `day` in a window started on
+    or before it moves; the stage never outlasts its level."""
+    if state.status != "open":
+        return {}
+    tz = ZoneInfo(state.zone)
+    out: dict[str, datetime] = {}
+    for start_field, due_field in WINDOWS:
+        start, due = getattr(state, start_field), getattr(state, due_field)
+        if start is None or due is None:
+            continue
+        local_due = due.astimezone(tz)
+        start_day = start.astimezone(tz).date()
+        if local_due.date() < day or start_day > day:
+            continue
+        try:
+            k = old.working_days_between(start_day, local_due.date())
+            if k == 0:
+                continue  # a deadline on its window's first day: no working day to count
+            moved = new.add_working_days(start_day, k)
+        except CalendarRangeError:
+            continue  # beyond the calendar's range: it cannot be counted again
+        new_due = datetime.combine(moved, local_due.time(), tzinfo=tz)
+        if new_due != due:
+            out[due_field] = new_due
+    stage = out.get("stage_due", state.stage_due)
+    level = out.get("level_due", state.level_due)
+    if stage is not None and level is not None and stage > level:
+        out["stage_due"] = level  # the level's budget is the hard limit (engine.machine)
+    if "stage_due" in out and out["stage_due"] == state.stage_due:
+        del out["stage_due"]
+    return out
+
+
+def recalculation(
+    state: CaseState,
+    old: WorkingCalendar,
+    new: WorkingCalendar,
+    day: date,
+    *,
+    now: datetime,
+    reason: Mapping[str, Any],
+) -> Event | None:
+    """The `system` event that moves this case's deadlines for the change of `day` (None when
+    none moves). `reason` says what changed (the override's date, name, decree...); the event's
+    data adds the deadlines before and after."""
+    moved = moved_dues(state, old, new, day)
+    if not moved:
+        return None
+    tz = ZoneInfo(state.zone)  # told in the case's zone, as the machine records deadlines
+    before = {k: getattr(state, k).astimezone(tz).isoformat() for k in moved}
+    after = {k: v.astimezone(tz).isoformat() for k, v in moved.items()}
+    # never before the case's last event: an event's time orders the case's history
+    at = max(now, state.updated_at) if state.updated_at is not None else now
+    return Event(
+        case_id=state.id,
+        version=state.version + 1,
+        type=RECALCULATED,
+        trigger=TRIGGER,
+        workflow=state.workflow,
+        workflow_version=state.workflow_version,
+        actor=SYSTEM.username,
+        role=SYSTEM.role,
+        occurred_at=at,
+        recorded_at=now,
+        data={**reason, "before": before, "after": after},
+        changes=after,
+        note="calendar override",
+    )
