@@ -58,6 +58,7 @@ EXIT_CODES = {
     "not_permitted": 7,
     "already_running": 8,
     "invalid_input": 2,
+    "outside_calendar": 2,  # a date outside the working calendar's range: bad input
 }
 
 

@@ -7,23 +7,40 @@ from typing import Any
 import typer
 
 from api.cli import app, command, emit, get_app, parse_instant
+from engine.errors import InvalidInput
 
 
 @app.command("sweep")
 @command
 def sweep_once(
-    now: str | None = typer.Option(None, "--now", help="pretend it is this moment (ISO)"),
+    now: str | None = typer.Option(
+        None,
+        "--now",
+        help="pretend it is this moment: a date and time with its offset, "
+        "e.g. 2026-12-03T09:00+07:00",
+    ),
     province: list[str] = typer.Option([], "--province", help="2-digit code; repeatable"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Find due-soon, due-today and overdue cases; remind, notify supervisors, escalate."""
-    from engine.sweeper import sweep
+    """Find due-soon, due-today and overdue cases; remind, notify supervisors, escalate.
+    Exits 1 when an escalation failed (named on stderr); a case that changed while the sweep
+    ran is planned again, not counted as failed."""
+    from engine.sweeper import failed_line, sweep
 
+    provinces = _provinces(province)
     a = get_app()
     if now:
+        if "T" not in now.upper() and " " not in now.strip():
+            # a bare date would be noon UTC (evening in every zone, after office hours):
+            # a sweep then does nothing, so it is refused
+            raise InvalidInput(
+                "now",
+                f"'{now}' is a date alone; give a time with its offset, "
+                f"e.g. {now}T09:00+07:00 (the sweep acts in office hours only)",
+            )
         moment = parse_instant(now, "now")
         a.service.clock = lambda: moment
-    report = sweep(a.service, a.service.clock(), provinces=province or None).as_dict()
+    report = sweep(a.service, a.service.clock(), provinces=provinces).as_dict()
 
     def text(r: dict) -> str:  # type: ignore[type-arg]
         lines = [
@@ -39,6 +56,30 @@ def sweep_once(
         return "\n".join(lines)
 
     emit(report, as_json, text)
+    if report["failed"]:
+        typer.echo(f"error: {failed_line(report['failed'])}", err=True)
+        raise typer.Exit(1)
+
+
+def _provinces(given: list[str]) -> list[str] | None:
+    """The --province codes, each a 2-digit province code of the region reference; None for
+    all."""
+    from workflows.regions import UnknownRegion, get_region
+
+    out = []
+    for p in given:
+        code = p.strip()
+        try:
+            if not (len(code) == 2 and code.isdigit()) or get_region(code).level != 1:
+                raise UnknownRegion(code)
+        except UnknownRegion:
+            raise InvalidInput(
+                "--province",
+                f"'{p}' is not a province code (2 digits of the region reference, "
+                "e.g. 32 Jawa Barat)",
+            ) from None
+        out.append(code)
+    return out or None
 
 
 outbox_app = typer.Typer(

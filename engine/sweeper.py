@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from engine.errors import EngineError
+from engine.errors import ConcurrencyConflict, EngineError
 from engine.service import CaseService
 from engine.state import SYSTEM, CaseState
 from engine.store import repository as repo
@@ -65,6 +65,16 @@ class SweepReport:
             "failed": self.failed,
             "messages": self.messages,
         }
+
+
+def failed_line(failed: list[dict[str, str]]) -> str:
+    """What a sweep's failures come to, in one line: how many, which cases, the first error."""
+    first = failed[0]
+    cases = " ".join(f["case_id"] for f in failed[:10]) + (" ..." if len(failed) > 10 else "")
+    return (
+        f"{len(failed)} sweep action(s) failed ({cases}); first: {first['case_id']} "
+        f"{first['action']}: {first['error']}"
+    )
 
 
 def _horizon(now: datetime, days: int, service: CaseService) -> datetime:
@@ -124,6 +134,15 @@ def candidates(
 _PLAN_COLUMNS = [f.name for f in dataclasses.fields(CaseState) if f.name != "attrs"]
 
 
+# why a case's handler cannot act on it, as the notices name it (after the username)
+UNABLE = {
+    "gone": "akun tidak ada",
+    "disabled": "akun dinonaktifkan",
+    "suspended": "sedang dibebastugaskan",
+    "elsewhere": "bukan lagi petugas kantor ini",
+}
+
+
 class Offices:
     """Officers by role, for 'every officer of the handling office' and the level above.
     Indexed by role and region code, so finding the officers covering a case looks up the
@@ -131,17 +150,36 @@ class Offices:
 
     def __init__(self, s: Session) -> None:
         rows = s.execute(
-            sa.select(USERS.c.username, USERS.c.role, USERS.c.region).where(
-                USERS.c.active.is_(True), USERS.c.suspended.is_(False)
+            sa.select(
+                USERS.c.username,
+                USERS.c.role,
+                USERS.c.region,
+                USERS.c.active,
+                USERS.c.suspended,
             )
         ).all()
         self._index: dict[tuple[str, str | None], list[str]] = {}
+        self._standing: dict[str, str] = {}  # accounts that cannot act: why
+        self._known = {r.username for r in rows}
         lengths = set()
         for r in rows:
+            if not r.active:
+                self._standing[r.username] = "disabled"
+                continue
+            if r.suspended:
+                self._standing[r.username] = "suspended"
+                continue
             self._index.setdefault((r.role, r.region), []).append(r.username)
             if r.region:
                 lengths.add(len(r.region))
         self._lengths = sorted(lengths)
+
+    def unable(self, handler: str, level: str | None, region: str) -> str | None:
+        """Why `handler` cannot act on a case at this level and region (a key of UNABLE), or
+        None when they can: an active officer, not suspended, of the level, covering it."""
+        if handler in self.officers(level, region):
+            return None
+        return self._standing.get(handler, "elsewhere" if handler in self._known else "gone")
 
     def officers(self, role: str | None, region: str) -> list[str]:
         found = list(self._index.get((role or "", None), ()))
@@ -191,7 +229,7 @@ def sweep_province(service: CaseService, now: datetime, province: str | None) ->
         for state in found:
             actions = plan(state, policy, cal, now)
             if actions and actions[0].kind == "escalate":
-                _escalate(service, state, actions[0], now, report, policy.escalate_trigger)
+                _escalate(service, state, actions[0], now, report, policy, cal)
                 continue
             key = stage_key(state)
             above = (
@@ -200,22 +238,25 @@ def sweep_province(service: CaseService, now: datetime, province: str | None) ->
                 else None
             )
             unhandled = False
+            assert offices is not None
+            # a handler who cannot act (disabled, suspended, moved) counts as nobody assigned:
+            # the office is reminded, and every notice names the handler with why
+            why = (
+                offices.unable(state.handler, state.level, state.region) if state.handler else None
+            )
+            handler = None if why else state.handler
+            named = f"{state.handler} ({UNABLE[why]})" if why else state.handler
             for action in actions:
                 if (state.id, key, action.mark) in done:
                     continue
-                assert offices is not None
                 if action.kind == "remind":
-                    to = (
-                        [state.handler]
-                        if state.handler
-                        else offices.officers(state.level, state.region)
-                    )
+                    to = [handler] if handler else offices.officers(state.level, state.region)
                 elif above is None:
                     continue  # the top level has no supervisor to tell
                 else:
                     to = offices.officers(above, state.region)
                 if to:
-                    todo.append(_Notice(state, key, action, to))
+                    todo.append(_Notice(state, key, action, to, named))
                 else:
                     unhandled = True  # no one to tell yet: look again next sweep
             until = None if unhandled else quiet_until(state, policy, cal, now)
@@ -243,6 +284,7 @@ class _Notice:
     key: str
     action: Action
     to: list[str]
+    handler: str | None = None  # as the notice names it
 
 
 def _workflows(service: CaseService) -> list[str]:
@@ -256,25 +298,53 @@ def _escalate(
     action: Action,
     now: datetime,
     report: SweepReport,
-    trigger: str,
+    policy: Any,
+    cal: Any,
 ) -> None:
-    reason = (
-        f"tenggat tingkat {state.level} terlewati {action.extra['days_overdue']} hari "
-        f"kerja (toleransi {action.extra['grace']}); eskalasi otomatis"
-    )
-    try:
-        service.apply(
-            state.id,
-            trigger,
-            {"reason": reason},
-            SYSTEM.username,
-            at=now,
-            expected_version=state.version,
-            note="deadline sweep",
+    """Escalate as `system`, on condition that the case is still as the sweep read it. A case
+    changed since (an officer's step, another sweep's escalation) is read again and planned
+    again: escalated if its plan still says so, else left (the change brings it back to the
+    next sweep); that is no failure. Failures are the refusals that remain."""
+    for _ in range(RESTARTS):
+        reason = (
+            f"tenggat tingkat {state.level} terlewati {action.extra['days_overdue']} hari "
+            f"kerja (toleransi {action.extra['grace']}); eskalasi otomatis"
         )
-        report.escalated.append(state.id)
-    except EngineError as e:
-        report.failed.append({"case_id": state.id, "action": "escalate", "error": str(e)})
+        try:
+            service.apply(
+                state.id,
+                policy.escalate_trigger,
+                {"reason": reason},
+                SYSTEM.username,
+                at=now,
+                expected_version=state.version,
+                note="deadline sweep",
+            )
+            report.escalated.append(state.id)
+            return
+        except ConcurrencyConflict:
+            try:
+                fresh = service.get(state.id)
+            except EngineError as e:
+                report.failed.append({"case_id": state.id, "action": "escalate", "error": str(e)})
+                return
+            actions = plan(fresh, policy, cal, now)
+            if not actions or actions[0].kind != "escalate":
+                return  # nothing to escalate any more (another sweep did, or a step moved it)
+            state, action = fresh, actions[0]
+        except EngineError as e:
+            report.failed.append({"case_id": state.id, "action": "escalate", "error": str(e)})
+            return
+    report.failed.append(
+        {
+            "case_id": state.id,
+            "action": "escalate",
+            "error": f"the case changed {RESTARTS} times while the sweep escalated it",
+        }
+    )
+
+
+RESTARTS = 3
 
 
 def _notify(
@@ -287,7 +357,7 @@ def _notify(
         for n in notices:
             if (n.state.id, n.key, n.action.mark) not in won:
                 continue  # another sweep did it since we looked
-            outbox += [_message(n.state, n.action, user, now) for user in n.to]
+            outbox += [_message(n.state, n.action, user, now, n.handler) for user in n.to]
             report.messages += len(n.to)
             report.note(
                 "reminded" if n.action.kind == "remind" else "supervisor_notified", n.state.id
@@ -350,14 +420,16 @@ def _claim(s: Session, notices: list[_Notice], now: datetime) -> set[tuple[str, 
     return {(r.case_id, r.stage_key, r.mark) for r in s.execute(stmt, unique)}
 
 
-def _message(state: CaseState, action: Action, user: str, now: datetime) -> dict[str, Any]:
+def _message(
+    state: CaseState, action: Action, user: str, now: datetime, handler: str | None = None
+) -> dict[str, Any]:
     return {
         "case_id": state.id,
         "event_version": state.version,
         "event_type": SWEEP_EVENT,
         "template": action.template,
         "recipient": f"user:{user}",
-        "payload": {"language": "id", "extra": {**action.extra, "handler": state.handler}},
+        "payload": {"language": "id", "extra": {**action.extra, "handler": handler}},
         "status": "pending",
         "attempts": 0,
         "created_at": now,

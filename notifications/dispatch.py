@@ -2,7 +2,11 @@
 
 A claim pushes `next_attempt_at` forward (a lease) in a short transaction, so nothing is held
 locked while a slow SMTP server answers; a crashed dispatcher's claims simply fall due again.
-Failures back off exponentially; after `max_attempts` a message is dead-lettered for an admin.
+Before each message the pass renews the lease of the rows it still holds, on condition that they
+are still its own (their lease and attempt count as it left them): a row another pass claimed
+once this pass's lease ran out (a pass slowed by a slow relay) is left to that pass, so a
+message is delivered by one pass. Failures back off exponentially; after `max_attempts` a
+message is dead-lettered for an admin.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import hashlib
 import hmac
 import logging
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -56,8 +61,15 @@ class DispatchReport:
     retrying: list[int] = field(default_factory=list)
     dead: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    # claimed by this pass, then by another once this pass's lease had run out: left to it
+    taken: list[int] = field(default_factory=list)
     # failed on a delivery setting (also in retrying or dead): id -> the error
     misconfigured: dict[int, str] = field(default_factory=dict)
+
+    def record(self, what: str, outbox_id: int, kept: bool) -> None:
+        """Add the message to the list `what` (sent, dead, ...) if its outcome was recorded,
+        else to `taken`: another pass took it over meanwhile and records its own."""
+        getattr(self, what if kept else "taken").append(outbox_id)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +78,7 @@ class DispatchReport:
             "retrying": self.retrying,
             "dead": self.dead,
             "skipped": self.skipped,
+            "taken": self.taken,
             "misconfigured": sorted(self.misconfigured),
         }
 
@@ -128,11 +141,59 @@ class Dispatcher:
         # note; formal letters are printed all the same
         self.demo = not {"email", "sms"} & set(self.channels)
 
-    def run_once(self, now: datetime, *, batch: int = 200) -> DispatchReport:
+    def run_once(
+        self,
+        now: datetime,
+        *,
+        batch: int = 200,
+        clock: Callable[[], datetime] | None = None,
+    ) -> DispatchReport:
+        """Claim what is due at `now` and deliver it. `clock` tells the moment as the pass
+        goes on, for renewing its lease (default: `now` plus the time the pass has taken)."""
         report = DispatchReport()
-        for row in self._claim(now, batch):
+        if clock is None:
+            started = time.monotonic()
+
+            def clock() -> datetime:
+                return now + timedelta(seconds=time.monotonic() - started)
+
+        rows = self._claim(now, batch)
+        # what this pass holds: each row's attempt count as the claim left it, and the lease
+        held = {r.id: r.attempts + 1 for r in rows}
+        lease = now + LEASE
+        for row in rows:
+            lease, held = self._renew(held, lease, max(clock(), now) + LEASE)
+            if row.id not in held:
+                # another pass claimed it once our lease had run out: it is that pass's now
+                log.warning("outbox %s: taken over by another dispatch run", row.id)
+                report.taken.append(row.id)
+                continue
+            del held[row.id]
             self._deliver(row, now, report)
         return report
+
+    def _renew(
+        self, held: dict[int, int], lease: datetime, until: datetime
+    ) -> tuple[datetime, dict[int, int]]:
+        """Push the lease of the rows this pass still holds to `until`, on condition that each
+        is still as this pass left it (pending, its lease and attempt count unchanged: another
+        pass's claim changes both); return the new lease and the rows still held."""
+        if not held:
+            return lease, held
+        until = max(until, lease)  # a lease never moves back
+        with self.db.transaction() as s:
+            kept = s.execute(
+                sa.update(OUT)
+                .where(
+                    OUT.c.status == "pending",
+                    OUT.c.next_attempt_at == lease,
+                    sa.tuple_(OUT.c.id, OUT.c.attempts).in_(list(held.items())),
+                )
+                .values(next_attempt_at=until)
+                .returning(OUT.c.id)
+            )
+            ids = {int(i) for (i,) in kept}
+        return until, {i: a for i, a in held.items() if i in ids}
 
     def _claim(self, now: datetime, batch: int) -> list[Any]:
         with self.db.transaction() as s:
@@ -159,18 +220,29 @@ class Dispatcher:
             letter = compose(self.db, row, now, self.settings.app_url)
             if letter.lapsed:
                 # a reminder about a stage the case has left: nobody is told; kept, with why
-                self._finish(row.id, status="skipped", error=f"lapsed: {letter.lapsed}")
-                report.skipped.append(row.id)
+                report.record(
+                    "skipped",
+                    row.id,
+                    self._finish(
+                        row.id, attempts, status="skipped", error=f"lapsed: {letter.lapsed}"
+                    ),
+                )
                 return
             channel, note, address, outgoing = self._prepare(row, letter)
         except Exception as e:  # noqa: BLE001 - a message that cannot be rendered is dead now
             log.warning("outbox %s cannot be prepared: %s", row.id, e)
-            self._finish(row.id, status="dead", error=f"prepare: {e}")
-            report.dead.append(row.id)
+            report.record(
+                "dead", row.id, self._finish(row.id, attempts, status="dead", error=f"prepare: {e}")
+            )
             return
         if channel is None:
-            self._finish(row.id, status="print", channel="letter", address=address, error=note)
-            report.to_print.append(row.id)
+            report.record(
+                "to_print",
+                row.id,
+                self._finish(
+                    row.id, attempts, status="print", channel="letter", address=address, error=note
+                ),
+            )
             return
         try:
             self.channels[channel].send(outgoing)
@@ -178,24 +250,47 @@ class Dispatcher:
             if e.configuration:
                 report.misconfigured[row.id] = str(e)
             if attempts >= self.settings.dispatch_max_attempts:
-                self._finish(row.id, status="dead", error=str(e), channel=channel, address=address)
-                report.dead.append(row.id)
+                report.record(
+                    "dead",
+                    row.id,
+                    self._finish(
+                        row.id,
+                        attempts,
+                        status="dead",
+                        error=str(e),
+                        channel=channel,
+                        address=address,
+                    ),
+                )
             else:
                 delay = self.settings.dispatch_backoff_seconds * 2 ** (attempts - 1)
-                self._finish(
+                report.record(
+                    "retrying",
                     row.id,
-                    status="pending",
-                    error=str(e),
-                    channel=channel,
-                    address=address,
-                    next_at=now + timedelta(seconds=delay),
+                    self._finish(
+                        row.id,
+                        attempts,
+                        status="pending",
+                        error=str(e),
+                        channel=channel,
+                        address=address,
+                        next_at=now + timedelta(seconds=delay),
+                    ),
                 )
-                report.retrying.append(row.id)
             return
-        self._finish(
-            row.id, status="sent", channel=channel, address=address, sent_at=now, error=note
+        report.record(
+            "sent",
+            row.id,
+            self._finish(
+                row.id,
+                attempts,
+                status="sent",
+                channel=channel,
+                address=address,
+                sent_at=now,
+                error=note,
+            ),
         )
-        report.sent.append(row.id)
 
     def _prepare(self, row: Any, letter: Letter) -> tuple[str | None, str | None, str, Outgoing]:
         address = letter.address or "-"
@@ -233,6 +328,7 @@ class Dispatcher:
     def _finish(
         self,
         outbox_id: int,
+        attempts: int,
         *,
         status: str,
         error: str | None = None,
@@ -240,7 +336,7 @@ class Dispatcher:
         address: str | None = None,
         sent_at: datetime | None = None,
         next_at: datetime | None = None,
-    ) -> None:
+    ) -> bool:
         values: dict[str, Any] = {"status": status, "last_error": error}
         if channel:
             values.update(channel=channel, address=address)
@@ -248,8 +344,15 @@ class Dispatcher:
             values["sent_at"] = sent_at
         if next_at:
             values["next_attempt_at"] = next_at
+        # only while the row is still this pass's (its attempt count as our claim left it):
+        # a pass that took it over since records its own outcome
         with self.db.transaction() as s:
-            s.execute(sa.update(OUT).where(OUT.c.id == outbox_id).values(**values))
+            done = s.execute(
+                sa.update(OUT)
+                .where(OUT.c.id == outbox_id, OUT.c.attempts == attempts)
+                .values(**values)
+            )
+        return bool(done.rowcount)
 
 
 def message_id(row: Any, secret: str) -> str:

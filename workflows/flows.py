@@ -48,8 +48,12 @@ def sweep_province(province: str, now: str, database_url: str | None = None) -> 
     from engine.sweeper import sweep_province as run
 
     app = _app(database_url)
+    moment = datetime.fromisoformat(now)
+    # the service's clock stands at the sweep's moment, as `pkh sweep --now` sets it: an
+    # escalation is recorded at that moment, which must not be in the service's future
+    app.service.clock = lambda: moment
     try:
-        return run(app.service, datetime.fromisoformat(now), province).as_dict()
+        return run(app.service, moment, province).as_dict()
     finally:
         app.db.dispose()
 
@@ -58,7 +62,9 @@ def sweep_province(province: str, now: str, database_url: str | None = None) -> 
 def deadline_sweep(
     now: str | None = None, provinces: list[str] | None = None, database_url: str | None = None
 ) -> dict[str, Any]:
-    """Remind, notify supervisors and escalate, one task per province."""
+    """Remind, notify supervisors and escalate, one task per province. Escalations that
+    failed (not the cases changed meanwhile, which are planned again) are logged and fail the
+    flow run after the whole pass (Prefect's notifications then see it), as dispatch does."""
     moment = _now(now).isoformat()
     app = _app(database_url)
     try:
@@ -82,13 +88,21 @@ def deadline_sweep(
             merged[key] += part[key]
         merged["examined"] += part["examined"]
         merged["messages"] += part["messages"]
-    get_run_logger().info(
-        "sweep %s: %d reminded, %d supervisors told, %d escalated",
+    logger = get_run_logger()
+    logger.info(
+        "sweep %s: %d reminded, %d supervisors told, %d escalated, %d failed",
         moment,
         len(merged["reminded"]),
         len(merged["supervisor_notified"]),
         len(merged["escalated"]),
+        len(merged["failed"]),
     )
+    for f in merged["failed"]:
+        logger.error("failed: %s %s: %s", f["case_id"], f["action"], f["error"])
+    if merged["failed"]:
+        from engine.sweeper import failed_line
+
+        raise RuntimeError(failed_line(merged["failed"]))
     return merged
 
 
