@@ -52,7 +52,7 @@ def _exit_if_rejected(r: dict[str, Any]) -> None:
 @command
 def kpm_import(
     file: str = typer.Argument(..., help="CSV or Excel (.xlsx) extract, one row per member"),
-    actor: str = typer.Option("system", help="who records the households"),
+    actor: str = typer.Option(..., help="the officer who records the households"),
     batch_rows: int = typer.Option(20_000, min=100, help="rows per transaction"),
     progress: bool | None = typer.Option(None, "--progress/--no-progress"),
     as_json: bool = typer.Option(False, "--json"),
@@ -72,7 +72,7 @@ def kpm_import(
 @command
 def kpm_verify_month(
     file: str = typer.Argument(..., help="periode, kode_anggota or nik, hadir (1/0)"),
-    actor: str = typer.Option("system"),
+    actor: str = typer.Option(..., help="the officer who records the attendance"),
     progress: bool | None = typer.Option(None, "--progress/--no-progress"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:

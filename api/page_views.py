@@ -5,7 +5,10 @@ Plain functions over the service's values, so the routes in `api.pages` stay thi
 
 from __future__ import annotations
 
+import re
 import secrets
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -14,7 +17,7 @@ from zoneinfo import ZoneInfo
 from api.admin import hash_password, list_users, verify_password
 from api.i18n import field_label, label, text, when
 from api.replaying import in_zone, not_yet_text, replay_case, replay_out
-from api.views import case_out, case_zone, recorded_late
+from api.views import case_out, case_zone, recorded_late, row_subject
 from api.wiring import App
 from engine.calendar import WorkingCalendar
 from engine.definition import WorkflowDefinition
@@ -31,10 +34,12 @@ from engine.store import audit_runner
 from engine.store.tables import UserRow
 from workflows import kpm_codes as KC
 from workflows import kpm_parse as KP
+from workflows import kpm_store
 from workflows.complaint import INFORMED_VIA, LEVELS, REJECT_REASONS, SIDE_BODIES, TYPES
 from workflows.indonesia import ZONE_INFO, Zone, zone_for_region
 from workflows.regions import UnknownRegion, region_name
 
+CASE_NUMBER = re.compile(r"[A-Z]{2,5}-\d{4}-\d{6}")
 SEVERITY = {"ok": 0, "soon": 1, "today": 2, "overdue": 3}
 CHOICES = {"informed_via": INFORMED_VIA, "body": SIDE_BODIES, "type": TYPES}
 LONG_TEXT = frozenset({"parties", "result", "outcome", "reason"})
@@ -55,16 +60,49 @@ PAGE_INPUTS: dict[tuple[str, str], tuple[tuple[str, str, bool, tuple[str, ...]],
         ("tanggal", "date", True, ()),
     ),
     ("kpm", "resertifikasi"): (("hasil", "select", True, KP.RESERTIFIKASI),),
-    ("kpm", "tidak_layak"): (("alasan", "select", True, KP.EXIT_REASONS),),
+    ("kpm", "tidak_layak"): (
+        ("alasan", "select", True, KP.EXIT_REASONS),
+        ("keterangan", "textarea", False, ()),  # needed for alasan=lainnya
+    ),
     ("kpm", "pindah"): (("tujuan", "text", False, ()), ("alasan", "textarea", False, ())),
     ("kpm", "graduasi_mandiri"): (("alasan", "textarea", False, ()),),
     ("kpm", "pulihkan"): (("alasan", "textarea", True, ()),),
     ("kpm", "hentikan"): (("alasan", "textarea", True, ()),),
 }
+# A data update (pemutakhiran) or a pusat correction (koreksi) on the page: one member's field
+# and its new value (the fields `kpm_parse.member_changes` reads), a member to add (the member
+# fields the registration's parser reads, `tambah_<field>`) and, for an update, a member to
+# remove with the reason. `command_data` folds them into the parser's `anggota`, `tambah` and
+# `hapus`; every input is optional, and the parser refuses an update that changes nothing.
+NEW_MEMBER = "tambah_"
+CODE_TABLES: dict[str, Any] = {
+    "jenis_kelamin": KC.JENIS_KELAMIN,
+    "hubungan_keluarga": KC.HUBUNGAN,
+    "komponen": KC.KOMPONEN,
+    "jenjang_sekolah": KC.JENJANG_SEKOLAH,
+}
+MEMBER_INPUTS = tuple(
+    (f, "code" if f in CODE_TABLES else "date" if f == "tanggal_lahir" else "text")
+    for f in KC.MEMBER_FIELDS
+)
+CHANGE_INPUTS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
+    ("nomor_anggota", "member", False, ()),
+    ("isian", "select", False, tuple(KP.FIELD_PARSERS)),
+    ("nilai_baru", "text", False, ()),
+)
+ADD_INPUTS = tuple(
+    (NEW_MEMBER + f, kind, False, tuple(str(c) for c in CODE_TABLES.get(f, ())))
+    for f, kind in MEMBER_INPUTS
+)
+PAGE_INPUTS[("kpm", "pemutakhiran")] = (
+    *CHANGE_INPUTS,
+    *ADD_INPUTS,
+    ("hapus_anggota", "member", False, ()),
+    ("hapus_alasan", "select", False, KP.REMOVAL_REASONS),
+)
+PAGE_INPUTS[("kpm", "koreksi")] = (("pengaduan", "text", True, ()), *CHANGE_INPUTS, *ADD_INPUTS)
 ELSEWHERE = {
     ("kpm", "verifikasi_komitmen"): "kpm_verify_elsewhere",
-    ("kpm", "pemutakhiran"): "kpm_update_elsewhere",
-    ("kpm", "koreksi"): "kpm_update_elsewhere",
 }
 
 
@@ -93,6 +131,31 @@ def deadline(
     }
 
 
+def workflow_key(workflow: str) -> str:
+    """The label key (kind `type`) of a workflow's title: `api.i18n` holds every one."""
+    return f"workflow:{workflow}"
+
+
+def state_key(workflow: str, state: str) -> str:
+    """The label key (kind `stage`) of a workflow's state: `api.i18n` holds every one."""
+    return f"{workflow}:{state}"
+
+
+def row_case(state: CaseState) -> CaseState:
+    """The case as its worklist row shows it. A household or a staff case has no complaint
+    type, summary or stage of its own: its workflow's title, its subject (the kepala
+    keluarga and kode peserta, the staff member) and its state stand in their places, as
+    label keys the page translates. Deadlines and sorting read the case itself."""
+    if state.workflow == "complaint":
+        return state
+    attrs = {
+        **state.attrs,
+        "type": workflow_key(state.workflow),
+        "summary": row_subject(state),
+    }
+    return replace(state, attrs=attrs, stage=state_key(state.workflow, state.state))
+
+
 def worklist_item(state: CaseState, now: datetime, cal: WorkingCalendar) -> dict[str, Any]:
     stage, level = (
         deadline(state, state.stage_due, now, cal),
@@ -100,7 +163,7 @@ def worklist_item(state: CaseState, now: datetime, cal: WorkingCalendar) -> dict
     )
     flags = [d["flag"] for d in (stage, level) if d]
     return {
-        "case": state,
+        "case": row_case(state),
         "stage_due": stage,
         "level_due": level,
         "flag": max(flags, key=SEVERITY.__getitem__, default="ok"),
@@ -159,7 +222,11 @@ def _declared(state: CaseState, inputs: Any, lang: str) -> list[dict[str, Any]]:
     fields = []
     for name, kind, required, values in inputs:
         options = [(v, label(name, v, lang)) for v in values]
-        if kind == "member":  # the household's living members
+        if kind == "code":  # a master code of a member field: "3 · ANAK"
+            kind = "select"
+            table = CODE_TABLES[name.removeprefix(NEW_MEMBER)]
+            options = [(v, f"{v} · {table[int(v)]}") for v in values]
+        elif kind == "member":  # the household's living members
             kind = "select"
             options = [
                 (no, f"{no} · {m.get('nama', '')}")
@@ -194,6 +261,132 @@ def event_form(
     return {"event": event, "fields": fields}
 
 
+def command_data(workflow: str, event: str, values: dict[str, str]) -> dict[str, Any]:
+    """A posted form's fields (blanks left out) as the command's data. The data-update forms
+    (see `PAGE_INPUTS`) fold their flat inputs into the nested data the parser reads, as the
+    JSON API takes it: `anggota` {no: {field: value}}, `tambah` [member], `hapus` {no: reason}."""
+    if (workflow, event) not in (("kpm", "pemutakhiran"), ("kpm", "koreksi")):
+        return dict(values)
+    rest = dict(values)
+    out: dict[str, Any] = {}
+    no, field, value = (rest.pop(k, "") for k in ("nomor_anggota", "isian", "nilai_baru"))
+    if no or field or value:
+        for key, given in (("nomor_anggota", no), ("isian", field), ("nilai_baru", value)):
+            if not given:
+                raise InvalidInput(
+                    key,
+                    "is required to change a member's data (member, field and new value)",
+                    message_id="wajib diisi untuk mengubah data anggota (anggota, isian, dan "
+                    "nilai baru)",
+                )
+        out["anggota"] = {no: {field: value}}
+    new = {k.removeprefix(NEW_MEMBER): rest.pop(k) for k in list(rest) if k.startswith(NEW_MEMBER)}
+    if new:
+        out["tambah"] = [new]
+    gone, why = rest.pop("hapus_anggota", ""), rest.pop("hapus_alasan", "")
+    if gone or why:
+        if not (gone and why):
+            raise InvalidInput(
+                "hapus_alasan" if gone else "hapus_anggota",
+                "is required to remove a member (member and reason)",
+                message_id="wajib diisi untuk menghapus anggota (anggota dan alasan)",
+            )
+        out["hapus"] = {gone: why}
+    return out | rest  # what else was sent: the parser takes it or names it
+
+
+def find_case(app: App, actor: Actor, code: str) -> str | None:
+    """The case a worklist search names: a case number, or a household's kode peserta, kode
+    anggota, no_kk or NIK (the register's `kpm_store.resolve`), when the officer may open it;
+    otherwise None and the search reads the summaries as before."""
+    code = code.strip()
+    if not code or len(code) > 40:
+        return None
+    try:
+        with app.db.reading() as s:
+            case_id = kpm_store.resolve(s, code)
+    except EngineError:  # not a household's code: a case number of any workflow, or text
+        case_id = code.upper() if CASE_NUMBER.fullmatch(code.upper()) else None
+    if case_id is None:
+        return None
+    try:
+        return app.service.get(case_id, actor.username).id
+    except EngineError:  # not found, or outside the officer's reach: a search as before
+        return None
+
+
+# A member's fields in the order the pages show them (the members table, the timeline, the
+# audit page's differences); codes with their master names.
+MEMBER_COLUMNS = (
+    "nama",
+    "nik",
+    "hubungan_keluarga",
+    "komponen",
+    "jenis_kelamin",
+    "tanggal_lahir",
+    "tempat_lahir",
+    "nama_ibu_kandung",
+    "jenjang_sekolah",
+    "kelas",
+    "meninggal",
+)
+
+
+def code_text(field: str, value: Any) -> Any:
+    """A member's coded value with its master name: 3 -> '3 · ANAK'."""
+    table = CODE_TABLES.get(field)
+    if table and isinstance(value, int) and not isinstance(value, bool) and value in table:
+        return f"{value} · {table[value]}"
+    return value
+
+
+def _member_fields(m: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    order = [f for f in MEMBER_COLUMNS if f in m] + sorted(f for f in m if f not in MEMBER_COLUMNS)
+    return [(f, code_text(f, m[f])) for f in order]
+
+
+def detail(key: str, value: Any) -> dict[str, Any]:
+    """How the pages show a recorded value: households' members as small tables, attendance
+    as ya/tidak per member, member changes per member and field; anything else as a value."""
+    if isinstance(value, Mapping) and value and key in ("hadir",):
+        return {"kind": "attendance", "rows": sorted(value.items())}
+    if isinstance(value, Mapping) and value and key in ("hapus",):
+        return {"kind": "removed", "rows": sorted(value.items())}
+    if isinstance(value, list) and value and all(isinstance(m, Mapping) for m in value):
+        if all("nama" in m or "nik" in m for m in value):  # members (daftar, tambah)
+            columns = [f for f in MEMBER_COLUMNS if any(f in m for m in value)]
+            rows = [[code_text(f, m.get(f)) for f in columns] for m in value]
+            return {"kind": "members", "columns": columns, "rows": rows}
+        return {"kind": "list", "items": [detail(key, dict(m)) for m in value]}
+    if isinstance(value, Mapping) and value:
+        if all(isinstance(v, Mapping) for v in value.values()):  # {member no: {field: value}}
+            rows = [
+                (no, f, v)
+                for no, fields in sorted(value.items())
+                for f, v in _member_fields(fields)
+            ]
+            return {"kind": "member_changes", "rows": rows}
+        return {"kind": "mapping", "rows": [(k, detail(k, v)) for k, v in value.items()]}
+    return {"kind": "value", "value": value}
+
+
+def member_changes(then: Mapping[str, Any], now: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """A household's members then and now, compared per member and field (in the pages'
+    order): (member no, name, field, then, now); a member on one side only is one row with
+    the field None."""
+    out: list[tuple[Any, ...]] = []
+    for no in sorted(set(then) | set(now)):
+        before, after = then.get(no), now.get(no)
+        name = (after or before or {}).get("nama", "")
+        if before is None or after is None:
+            out.append((no, name, None, before and "present", after and "present"))
+            continue
+        for f, _ in _member_fields({**before, **after}):
+            if before.get(f) != after.get(f):
+                out.append((no, name, f, code_text(f, before.get(f)), code_text(f, after.get(f))))
+    return out
+
+
 def timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """History rows with the move each made, and whether it was recorded well after the fact."""
     out, current = [], None
@@ -206,6 +399,11 @@ def timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "from": current if moved else None,
                 "to": to if moved else None,
                 "late": recorded_late(e),
+                "details": [
+                    (k, detail(k, v))
+                    for k, v in e["data"].items()
+                    if v is not None and v != "" and v is not False
+                ],
             }
         )
         current = to or current
@@ -217,8 +415,13 @@ def state_label(definition: WorkflowDefinition, name: str, lang: str) -> str:
         s = definition.state(name)
     except KeyError:
         return name
+    if s.label_id or s.label_en:  # the definition's own name of the state
+        said = s.label_en if lang == "en" and s.label_en else s.label_id or s.label_en
+        return said[:1].upper() + said[1:]
     if s.closed:
         return label("closed", name, lang)
+    if s.level is None and s.stage is None:
+        return name
     return f"{label('level', s.level, lang)} · {label('stage', s.stage, lang)}"
 
 
@@ -284,6 +487,7 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
     now = case_out(app.registry, r.now, actor)
     then, not_yet = None, None
     changes: list[tuple[str, Any, Any]] = []
+    members: list[tuple[Any, ...]] = []
     if r.state is None:
         hint = text("basis_hint", lang)
         not_yet = not_yet_text(r, lang, hint=hint, fmt=lambda dt, z: when(dt, z, lang))
@@ -294,8 +498,9 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
         changes += [
             (k, then["attrs"].get(k), now["attrs"].get(k))
             for k in keys
-            if then["attrs"].get(k) != now["attrs"].get(k)
+            if then["attrs"].get(k) != now["attrs"].get(k) and k != "anggota"
         ]
+        members = member_changes(then["attrs"].get("anggota", {}), now["attrs"].get("anggota", {}))
     # this case's chain and stored state; the whole store is a background run (POST
     # /audit/runs, the page's own section, `pkh audit verify`): minutes on a national store
     report = audit_runner.verify_case(app.db, case_id)
@@ -308,6 +513,8 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
         "not_yet": not_yet,
         "now": now,
         "changes": changes,
+        "member_changes": members,
+        "detail": detail,
         "report": report,
         "problems": report.problems,
         "zone": r.now.zone,

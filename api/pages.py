@@ -8,15 +8,17 @@ router's own route class, so the JSON API's error handlers never answer a browse
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
-from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlencode
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -41,6 +43,7 @@ from api.security import create_token
 from api.views import case_out, event_view
 from api.wiring import App
 from engine.audit import problem_subject
+from engine.calendar import WorkingCalendar
 from engine.errors import (
     AlreadyRunning,
     CaseNotFound,
@@ -49,12 +52,20 @@ from engine.errors import (
     NotFound,
     NotPermitted,
     StoredDataUnreadable,
+    TransitionNotAllowed,
 )
 from engine.state import Actor
 from engine.store import audit_runs
 from engine.store.credentials import CredentialsChanged
-from engine.store.repository import COUNT_CAP, CaseFilter, search_cases
-from engine.store.tables import UserRow
+from engine.store.repository import (
+    CASES,
+    FAR_FUTURE,
+    CaseFilter,
+    count_flags,
+    load_events,
+    search_cases,
+)
+from engine.store.tables import StaffRow, UserRow
 from workflows import kpm_codes as KC
 from workflows.complaint import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
 from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days, zone_label
@@ -64,7 +75,7 @@ SESSION_COOKIE, CSRF_COOKIE, LANG_COOKIE = "pkh_session", "pkh_csrf", "lang"
 AUDITORS = AUDITOR_ROLES
 # Not /cases/{id}: the JSON API answers there, and its router is included first.
 CASE_PAGE = "/cases/{case_id}/view"
-WORKLIST_LIMIT = 300
+WORKLIST_LIMIT = 100  # cases per worklist page
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
@@ -111,6 +122,10 @@ class Ctx:
     csrf: str
     fresh_csrf: bool
     actor: Actor | None = None
+    # the actor's suspension (KKN), said on every page: {"since", "zone", "case"} or None
+    suspension: dict[str, Any] | None = None
+    # the page is a form given back filled after the session expired and the officer signed in
+    resumed: bool = False
 
     @property
     def me(self) -> Actor:
@@ -145,6 +160,8 @@ def render(ctx: Ctx, name: str, status: int = 200, **values: Any) -> HTMLRespons
         case_url=case_url,
         auditors=AUDITORS,
         officers=LEVELS,
+        suspension=ctx.suspension,
+        resumed=ctx.resumed,
         **values,
     )
     response = HTMLResponse(html, status_code=status, headers=HEADERS)
@@ -178,7 +195,32 @@ def signed_in(ctx: Annotated[Ctx, Depends(context)]) -> Ctx:
         url = ctx.request.url
         next_path = url.path + (f"?{url.query}" if url.query else "")
         raise LoginRequired(next_path, isinstance(e, CredentialsChanged)) from None
+    ctx.suspension = suspension_of(ctx.app, ctx.actor)
     return ctx
+
+
+def suspension_of(app: App, actor: Actor) -> dict[str, Any] | None:
+    """Whether `actor` is relieved of duty (the engine refuses every command of theirs), and
+    since when and by which KKN case where the staff register says so."""
+    with app.db.reading() as s:
+        if not app.service.actor_facts(s, actor).get("actor_suspended"):
+            return None
+        staff = StaffRow.__table__  # type: ignore[attr-defined]
+        names = sa.select(staff.c.name).where(staff.c.username == actor.username)
+        c = CASES.c
+        row = s.execute(
+            sa.select(c.id, c.zone, c.created_at)
+            .where(c.subject.in_(names), c.workflow == "kkn", c.state == "suspended")
+            .order_by(c.id)
+            .limit(1)
+        ).first()
+        if row is None:
+            return {"since": None, "zone": "Asia/Jakarta", "case": None}
+        since = row.created_at
+        for chained in load_events(s, row.id):  # the last time the case entered `suspended`
+            if chained.event.changes.get("state") == "suspended":
+                since = chained.event.occurred_at
+        return {"since": since, "zone": row.zone, "case": row.id}
 
 
 async def posted(request: Request) -> dict[str, str]:
@@ -217,6 +259,37 @@ def _problem_of(e: EngineError, lang: str) -> tuple[int, str, str]:
     return 400, "bad_request", str(e)
 
 
+# Fields of a form that are never carried through a sign-in (nor ever put into a URL).
+NOT_KEPT = frozenset({"csrf", "password", "username", "next"})
+KEEP = "keep."
+
+
+async def expired_post(request: Request, next_path: str, password_changed: bool) -> HTMLResponse:
+    """A form posted after the session ended: the sign-in page in place, saying so, with the
+    posted fields kept in hidden inputs of the sign-in form (its body, never a URL), so the
+    form comes back filled once the officer has signed in (`login`)."""
+    form = await request.form()
+    kept = {
+        k: v
+        for k, v in form.items()
+        if isinstance(v, str) and k not in NOT_KEPT and "password" not in k.lower()
+    }
+    ctx = _context(request)
+    page = render(
+        ctx,
+        "login.html",
+        401,
+        next=_safe_next(next_path),
+        error=False,
+        username="",
+        notice="password_changed_form" if password_changed else "session_expired_form",
+        kept={KEEP + k: v for k, v in kept.items()},
+    )
+    if password_changed:
+        page.delete_cookie(SESSION_COOKIE)
+    return page
+
+
 class PageRoute(APIRoute):
     """Turns what a page can meet into a page: login redirect, 403 on a bad token, 404..."""
 
@@ -227,6 +300,8 @@ class PageRoute(APIRoute):
             try:
                 return await inner(request)
             except LoginRequired as e:
+                if request.method == "POST":
+                    return await expired_post(request, e.next_path, e.password_changed)
                 if not e.password_changed:
                     return RedirectResponse(f"/login?next={quote(e.next_path)}", status_code=303)
                 ended = RedirectResponse(
@@ -256,10 +331,15 @@ def _safe_next(value: str | None) -> str:
 
 
 # ------------------------------------------------------------------------- sign in, language
+ENDED = {"password": "signed_in_before_password_change", "expired": "session_expired_form"}
+
+
 @router.get("/login")
 def login_page(ctx: Anyone, next: str = "/", ended: str | None = None) -> HTMLResponse:
-    notice = "signed_in_before_password_change" if ended == "password" else None
-    return render(ctx, "login.html", next=_safe_next(next), error=False, username="", notice=notice)
+    notice = ENDED.get(ended or "")
+    return render(
+        ctx, "login.html", next=_safe_next(next), error=False, username="", notice=notice, kept={}
+    )
 
 
 @router.post("/login")
@@ -268,12 +348,27 @@ def login(form: Form, ctx: Anyone) -> Response:
     with ctx.app.db.reading() as s:
         row = s.get(UserRow, username) if username else None
     nxt = _safe_next(form.get("next"))
+    kept = {k: v for k, v in form.items() if k.startswith(KEEP)}
     if not pv.password_ok(row, form.get("password", "")):
-        return render(ctx, "login.html", 401, next=nxt, error=True, username=username)
+        notice = "session_expired_form" if kept else None
+        return render(
+            ctx,
+            "login.html",
+            401,
+            next=nxt,
+            error=True,
+            username=username,
+            notice=notice,
+            kept=kept,
+        )
     assert row is not None
     app = ctx.app
     token = create_token(row.username, app.settings.secret_key, app.service.clock(), TOKEN_TTL)
-    response = RedirectResponse(nxt, status_code=303)
+    csrf = secrets.token_urlsafe(32)
+    response: Response = RedirectResponse(nxt, status_code=303)
+    if kept:
+        resumed = _resume(ctx, row, nxt, {k[len(KEEP) :]: v for k, v in kept.items()}, csrf)
+        response = resumed or response
     secure = _https(ctx.request)
     response.set_cookie(
         SESSION_COOKIE,
@@ -284,10 +379,42 @@ def login(form: Form, ctx: Anyone) -> Response:
         secure=secure,
     )
     # A new CSRF token per session: one planted before sign-in is worth nothing after it.
-    response.set_cookie(
-        CSRF_COOKIE, secrets.token_urlsafe(32), httponly=True, samesite="lax", secure=secure
-    )
+    response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="lax", secure=secure)
     return response
+
+
+def _resume(
+    ctx: Ctx, row: UserRow, path: str, values: dict[str, str], csrf: str
+) -> HTMLResponse | None:
+    """The form the officer posted when the session had ended, given back filled (not saved):
+    the new complaint, or a case's action form. None for another page (the sign-in then goes
+    to `path` as usual)."""
+    ctx.actor = ctx.app.service.actor(row.username)
+    ctx.csrf, ctx.fresh_csrf, ctx.resumed = csrf, False, True
+    ctx.suspension = suspension_of(ctx.app, ctx.actor)
+    try:
+        if path == "/complaints/new":
+            _require(ctx, LEVELS)
+            return _complaint_page(ctx, values)
+        found = re.fullmatch(r"/cases/([^/?]+)/view", path)
+        if found is None:
+            return None
+        case_id = unquote(found.group(1))
+        failed = {
+            "event": values.get("event", ""),
+            "values": {k[2:]: v for k, v in values.items() if k.startswith("f_")},
+            "note": values.get("note", ""),
+            "at": values.get("at", ""),
+        }
+        current = str(ctx.app.service.get(case_id, ctx.me.username).version)
+        if values.get("version", current) == current:
+            return case_page(ctx, case_id, failed=failed)
+        # the case changed while the officer was away: said, as on any stale form
+        said = text("conflict", ctx.lang, current=current, expected=values.get("version"))
+        error = {"message": said, "reasons": [], "reload": False}
+        return case_page(ctx, case_id, 409, failed=failed, error=error)
+    except EngineError:
+        return None
 
 
 @router.post("/logout")
@@ -306,13 +433,47 @@ def set_language(code: str, next: str = "/") -> Response:
 
 
 # ------------------------------------------------------------------------------- worklist
-SORTS: dict[str, tuple[str, bool]] = {
-    "due": ("stage_due", False),
-    "-due": ("stage_due", True),
-    "level_due": ("level_due", False),
-    "-level_due": ("level_due", True),
-    "id": ("id", False),
+# The page's sorts and the store's orders (engine.store.repository.ORDERS).
+SORTS: dict[str, str] = {
+    "due": "stage_due",
+    "-due": "-stage_due",
+    "level_due": "level_due",
+    "-level_due": "-level_due",
+    "id": "id",
+    "-id": "-id",
 }
+
+
+def flag_bounds(now: datetime, cal: WorkingCalendar) -> dict[str, tuple[datetime, datetime]]:
+    """Per zone, the instants where "due today" and "due soon" end (page_views.deadline): the
+    start of the first and of the third working day after today in that zone."""
+    bounds = {}
+    for info in ZONE_INFO.values():
+        today = now.astimezone(info).date()
+        ends = (cal.add_working_days(today, 1), cal.add_working_days(today, 3))
+        bounds[info.key] = (
+            datetime.combine(ends[0], time(0), tzinfo=info),
+            datetime.combine(ends[1], time(0), tzinfo=info),
+        )
+    return bounds
+
+
+def _cursor_text(cursor: tuple[datetime, str]) -> str:
+    due, case_id = cursor
+    return f"{'' if due >= FAR_FUTURE else due.astimezone(UTC).isoformat()}~{case_id}"
+
+
+def _cursor_of(raw: str) -> tuple[datetime, str] | None:
+    due, sep, case_id = raw.partition("~")
+    if not sep or not case_id:
+        return None
+    if not due:
+        return (FAR_FUTURE, case_id)
+    try:
+        at = datetime.fromisoformat(due)
+    except ValueError:
+        return None
+    return (at, case_id) if at.tzinfo is not None else None
 
 
 @router.get("/")
@@ -323,35 +484,52 @@ def worklist(
     q: str = "",
     sort: str = "due",
     mine: str = "",
-) -> HTMLResponse:
+    after: str = "",
+    start: int = 0,
+) -> Response:
     app, me = ctx.app, ctx.me
+    found = pv.find_case(app, me, q)  # a case number or a household's code opens it
+    if found:
+        return RedirectResponse(case_url(found), status_code=303)
     f = CaseFilter(
         status="open",
         scope=me.region,
+        hidden_workflows=app.service.unreadable(me),
         level=level or None,
         case_type=type or None,
         text=q.strip()[:200] or None,
         handler=me.username if mine else None,
     )
-    with app.db.reading() as s:
-        states, total, _ = search_cases(s, f, limit=WORKLIST_LIMIT)
-    now, cal = app.service.clock(), app.service.calendar()
-    rows = [pv.worklist_item(st, now, cal) for st in states]
     sort = sort if sort in SORTS else "due"
-    key, reverse = SORTS[sort]
-    rows.sort(key=lambda r: pv.sort_key(r, key, reverse), reverse=reverse)
-    counts = Counter(r["flag"] for r in rows)
+    cursor = _cursor_of(after)
+    start = max(start, 0) if cursor is not None else 0
+    now, cal = app.service.clock(), app.service.calendar()
+    with app.db.reading() as s:
+        states, _, next_cursor = search_cases(
+            s, f, limit=WORKLIST_LIMIT, after=cursor, order=SORTS[sort], counted=False
+        )
+        counts = count_flags(s, f, now, flag_bounds(now, cal))
+    rows = [pv.worklist_item(st, now, cal) for st in states]
     filters = {"level": level, "type": type, "q": q, "sort": sort, "mine": mine}
+    kept = {k: v for k, v in filters.items() if v}
+    next_link = None
+    if next_cursor is not None:
+        more = {"after": _cursor_text(next_cursor), "start": str(start + len(rows))}
+        next_link = "/?" + urlencode({**kept, **more})
     return render(
         ctx,
         "worklist.html",
         rows=rows,
-        total=f"{COUNT_CAP:,}+".replace(",", ".") if total > COUNT_CAP else total,
+        total=sum(counts.values()),
+        first=start + 1,
+        last=start + len(rows),
         counts=counts,
         filters=filters,
         levels=LEVELS,
         types=TYPES,
         sort_link=lambda key: pv.sort_link(filters, key),
+        next_link=next_link,
+        first_link=("/?" + urlencode(kept)) if cursor is not None else None,
     )
 
 
@@ -375,7 +553,10 @@ def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLRe
         region_name=pv.region_label(state.region),
         stage_due=pv.deadline(state, state.stage_due, now, cal),
         level_due=pv.deadline(state, state.level_due, now, cal),
-        forms=[
+        # a suspended officer may do nothing (the engine refuses): no forms to fill in vain
+        forms=[]
+        if ctx.suspension
+        else [
             pv.event_form(app, definition, state, me, e, ctx.lang) for e in view["allowed_events"]
         ],
         timeline=pv.timeline(history),
@@ -405,16 +586,25 @@ def post_event(case_id: str, form: Form, ctx: Page) -> Response:
             raise InvalidInput("version", "the form has no case version; reload the page")
         state = app.service.get(case_id, me.username)
         at = pv.parse_local(at_raw, ZoneInfo(state.zone), "at") if at_raw else None
+        command = pv.command_data(state.workflow, event, data)
         app.service.apply(
-            case_id, event, data, me.username, at=at, note=note, expected_version=int(version)
+            case_id, event, command, me.username, at=at, note=note, expected_version=int(version)
         )
     except EngineError as e:
         if isinstance(e, CaseNotFound) or (isinstance(e, NotPermitted) and e.out_of_scope):
             raise
         status, error = pv.engine_error(e, ctx.lang)
+        if isinstance(e, TransitionNotAllowed):  # the engine's English line, said for officers
+            error["reasons"] = [allowed_text(e.allowed, ctx.lang)]
         failed = {"event": event, "values": data, "note": note or "", "at": at_raw}
         return case_page(ctx, case_id, status, error=error, failed=failed)
     return RedirectResponse(f"{case_url(case_id)}?done={quote(event)}", status_code=303)
+
+
+def allowed_text(allowed: list[str], lang: str) -> str:
+    if not allowed:
+        return text("allowed_none", lang)
+    return text("allowed_now", lang, events=", ".join(label("event", e, lang) for e in allowed))
 
 
 # --------------------------------------------------------------------------- new complaint

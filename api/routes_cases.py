@@ -202,6 +202,7 @@ def list_cases(
         state=state,
         region_prefix=region,
         scope=actor.region,
+        hidden_workflows=app.service.unreadable(actor),
         case_type=type,
         handler=actor.username if mine else None,
         due_before=due_before,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from engine.machine import compile_workflow
 from engine.state import Actor, CaseState
 from workflows import Registry
 from workflows.indonesia import zone_label
+from workflows.kpm_codes import KEPALA_KELUARGA
 from workflows.roles import masked, sees_reporter
 
 
@@ -186,6 +188,25 @@ def history_text(rows: list[dict[str, Any]], zone: str = "UTC") -> str:
         data = [f"{k}={_shown(v)}" for k, v in r["data"].items() if _given(v)]
         out.append(f"     {' '.join([r['trigger'], *data])}")
     return "\n".join(out)
+
+
+def household_head(attrs: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """A household's kepala keluarga (hubungan_keluarga 1), the first living one; else None."""
+    for _no, m in sorted(attrs.get("anggota", {}).items()):
+        if m.get("hubungan_keluarga") == KEPALA_KELUARGA and not m.get("meninggal"):
+            return m
+    return None
+
+
+def row_subject(state: CaseState) -> str:
+    """Who a case that is not a complaint is about, in a line: a household's kepala keluarga
+    and kode peserta, a staff member's name and account."""
+    a = state.attrs
+    if state.workflow == "kpm":
+        head = household_head(a)
+        return " · ".join(str(x) for x in ((head or {}).get("nama"), a.get("kode_peserta")) if x)
+    staff, user = a.get("staff"), a.get("staff_user")
+    return f"{staff} ({user})" if staff and user and user != staff else str(staff or "")
 
 
 def worklist_row(state: CaseState, now: datetime, cal: WorkingCalendar) -> dict[str, Any]:

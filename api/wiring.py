@@ -14,6 +14,7 @@ from workflows import Registry, default_registry
 from workflows.complaint_store import complaint_facts
 from workflows.indonesia import Override, build_calendar
 from workflows.kpm_store import kpm_facts, kpm_index
+from workflows.roles import WORKFLOW_READERS
 from workflows.staff import REACTIONS as STAFF_REACTIONS
 from workflows.staff import staff_facts
 
@@ -54,5 +55,6 @@ def build_app(settings: Settings | None = None, *, clock: Callable[[], datetime]
         reactions=STAFF_REACTIONS,
         workflow_facts={"kpm": kpm_facts, "complaint": complaint_facts},
         projectors={"kpm": [kpm_index]},
+        readers=WORKFLOW_READERS,
     )
     return App(settings, db, registry, service)

@@ -73,6 +73,9 @@ FactsProvider = Callable[[Session, Command, CaseState | None], Mapping[str, Any]
 # a workflow's own derived tables (e.g. the KPM register's NIK index), written in the same
 # transaction as each of its cases' events: (session, the case before or None, after)
 ProjectorFn = Callable[[Session, CaseState | None, CaseState], None]
+# workflow name -> the roles that may read its cases (within their region); a workflow not
+# named is read by every role. Declared with the workflows, passed in by the wiring.
+Readers = Mapping[str, Collection[str]]
 MAX_REACTION_DEPTH = 3
 
 
@@ -97,8 +100,10 @@ class CaseService:
         reactions: Mapping[tuple[str, str], Sequence[ReactionFn]] | None = None,
         workflow_facts: Mapping[str, FactsProvider] | None = None,
         projectors: Mapping[str, Sequence[ProjectorFn]] | None = None,
+        readers: Readers | None = None,
     ) -> None:
         self.db = db
+        self.readers = {w: frozenset(roles) for w, roles in (readers or {}).items()}
         self.facts_provider = facts_provider
         # by workflow name: the facts only that workflow's register knows, and its projectors
         self.workflow_facts = dict(workflow_facts or {})
@@ -312,6 +317,18 @@ class CaseService:
         self._decide_and_store(s, definition, other, cmd, now, depth)
 
     # -- reads -----------------------------------------------------------------------------------
+    def may_read(self, who: Actor, state: CaseState) -> bool:
+        """The one read-scope rule: a case within the actor's region, of a workflow its role
+        may read (`readers`). Any other case does not exist for the actor (not found, left out
+        of lists), so its existence does not leak."""
+        roles = self.readers.get(state.workflow)
+        return who.covers(state.region) and (roles is None or who.role in roles)
+
+    def unreadable(self, who: Actor) -> tuple[str, ...]:
+        """The workflows `who` may not read at all: a worklist leaves them out
+        (`CaseFilter.hidden_workflows`), as `may_read` does for one case."""
+        return tuple(sorted(w for w, roles in self.readers.items() if who.role not in roles))
+
     def get(self, case_id: str, actor: str | None = None) -> CaseState:
         with self.db.reading() as s:
             if actor is None:
@@ -368,7 +385,7 @@ class CaseService:
                 state = replay(c.event for c in events)
             except ReplayError:  # events that do not replay say no region
                 state = None
-        if state is None or (who is not None and not who.covers(state.region)):
+        if state is None or (who is not None and not self.may_read(who, state)):
             raise CaseNotFound(case_id)
         return state, events
 
@@ -430,8 +447,8 @@ class CaseService:
             if read is _UNREAD
             else cast(CaseState | None, read)
         )
-        # Outside the actor's region a case does not exist, so existence does not leak.
-        if state is None or not who.covers(state.region):
+        # Outside what the actor may read a case does not exist, so existence does not leak.
+        if state is None or not self.may_read(who, state):
             raise CaseNotFound(case_id)
         return state
 
@@ -462,7 +479,7 @@ class CaseService:
             found = repo.load_case(s, str(other))
             facts["duplicate_exists"] = (
                 found is not None
-                and cmd.actor.covers(found.region)
+                and self.may_read(cmd.actor, found)
                 and (state is None or found.workflow == state.workflow)
             )
         if self.facts_provider is not None:

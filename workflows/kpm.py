@@ -259,11 +259,23 @@ def verified_members_exist(d: Decision) -> Reason | None:
     return None
 
 
+# What a decree (SK penetapan) rests on, latest first: its date cannot come before any of
+# them. `validasi_tanggal` is recorded from this version on; an earlier validation is bounded
+# by the first meeting and the registration.
+DECREE_FOLLOWS = (
+    ("validasi_tanggal", "divalidasi", "was validated"),
+    ("pertemuan_awal", "mengikuti pertemuan awal", "had its first meeting"),
+    ("terdaftar", "terdaftar", "was registered"),
+)
+
+
 def dates_are_not_ahead(d: Decision) -> Reason | None:
     """A date the command states (a death, the day data control runs for, a decree) cannot
     be later than the day the command happens, in the household's zone, nor a death before
-    the member was born: a typo would otherwise close or graduate a household for good (a
-    closed household takes no event). Refused as bad input, naming the field."""
+    the member was born, nor a decree before the household was registered and validated: a
+    typo would otherwise close or graduate a household for good (a closed household takes no
+    event), or verify months it was not in the programme. Refused as bad input, naming the
+    field."""
     today = day_of(d)
     for key in ("tanggal", "tanggal_sk"):
         if d.data.get(key) in (None, ""):
@@ -285,6 +297,18 @@ def dates_are_not_ahead(d: Decision) -> Reason | None:
                 f"{d.data['tanggal']} is before the member was born ({born})",
                 message_id=f"{d.data['tanggal']} sebelum anggota lahir ({born})",
             )
+    if d.command.trigger == "tetapkan":
+        sk = str(d.data["tanggal_sk"])
+        for key, said_id, said_en in DECREE_FOLLOWS:
+            day = d.attr(key)
+            if day and sk < str(day):
+                raise InvalidInput(
+                    "tanggal_sk",
+                    f"{sk} is before the household {said_en} ({day}); a decree follows "
+                    "the validation",
+                    message_id=f"{sk} sebelum rumah tangga {said_id} ({day}); SK penetapan "
+                    "terbit sesudah validasi",
+                )
     return None
 
 
@@ -393,16 +417,38 @@ def on_first_meeting(d: Decision) -> Effect:
     return Effect(attrs={"pertemuan_awal": day_of(d).isoformat()})
 
 
+def on_validated(d: Decision) -> Effect:
+    """The result, its reason, and the day (a decree cannot come before it)."""
+    return Effect(
+        attrs={
+            "validasi_hasil": d.data.get("hasil"),
+            "validasi_alasan": d.data.get("alasan"),
+            "validasi_tanggal": day_of(d).isoformat(),
+        }
+    )
+
+
 def on_established(d: Decision) -> Effect:
     return Effect(
         attrs={
             "nomor_sk": d.data["nomor_sk"],
             "tanggal_sk": d.data["tanggal_sk"],
-            "kepatuhan": None,
-            "bulan_tidak_patuh": 0,
-            "bulan_patuh": 0,
+            **K.counts_restarted(),
         }
     )
+
+
+def reinstated_effect(policy: K.CompliancePolicy) -> Callable[[Decision], Effect]:
+    """An officer's reinstatement records its reason and, as the policy says, restarts the
+    count of missed months (see CompliancePolicy)."""
+
+    def on_reinstated(d: Decision) -> Effect:
+        attrs: dict[str, Any] = {"pulih_alasan": d.data.get("alasan")}
+        if policy.restart_on_reinstatement:
+            attrs |= K.counts_restarted()
+        return Effect(attrs=attrs)
+
+    return on_reinstated
 
 
 def on_verified(d: Decision) -> Effect:
@@ -448,10 +494,10 @@ def definition(
         "on_registered": on_registered,
         "on_members_changed": on_members_changed,
         "on_first_meeting": on_first_meeting,
-        "on_validated": on_recorded("hasil", "alasan", prefix="validasi_"),
+        "on_validated": on_validated,
         "on_established": on_established,
         "on_verified": on_verified,
-        "on_reinstated": on_recorded("alasan", prefix="pulih_"),
+        "on_reinstated": reinstated_effect(policy),
         "on_exit": on_exit,
         "on_recertified": on_recorded("hasil", prefix="resertifikasi_"),
         "on_correction": correction_effect(payment),
@@ -471,6 +517,7 @@ def definition(
         effects=effects,
         parsers={
             "daftar": P.registration,
+            "pertemuan_awal": P.no_data,
             "validasi": P.validation,
             "tetapkan": P.decree,
             "verifikasi_komitmen": P.verification,

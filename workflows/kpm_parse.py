@@ -1,7 +1,9 @@
 """Parsers of the KPM workflow's command data: shapes and codes, each error naming its field.
 
 Doors send Python values (the import, the flows) or text (`pkh case advance --data k=v`); nested
-values may come as JSON text. Checks that need the household or a date run as guards instead.
+values may come as JSON text. Each command takes the keys its parser names and no other: an
+unknown key is refused naming it (a typo such as `tujan=` would otherwise be dropped, or kept
+in the event unchecked). Checks that need the household or a date run as guards instead.
 """
 
 from __future__ import annotations
@@ -30,6 +32,22 @@ VALIDATION_RESULTS = ("eligible", "non_eligible")
 REMOVAL_REASONS = ("pindah_kk", "menikah", "data_ganda", "lainnya")
 
 Parser = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+def only(data: Mapping[str, Any], *keys: str) -> None:
+    """Refuse data keys the command does not take, naming the first (and the others)."""
+    unknown = [str(k) for k in data if k not in keys]
+    if not unknown:
+        return
+    takes_en = f"it takes {', '.join(keys)}" if keys else "it takes no data"
+    takes_id = f"yang diterima: {', '.join(keys)}" if keys else "perintah ini tanpa data"
+    also_en = f"; nor are {', '.join(unknown[1:])}" if unknown[1:] else ""
+    also_id = f"; begitu pula {', '.join(unknown[1:])}" if unknown[1:] else ""
+    raise InvalidInput(
+        unknown[0],
+        f"is not data of this command ({takes_en}){also_en}",
+        message_id=f"bukan data perintah ini ({takes_id}){also_id}",
+    )
 
 
 def nested(data: Mapping[str, Any], key: str, kind: type) -> Any:
@@ -175,6 +193,7 @@ def member_changes(data: Mapping[str, Any], key: str = "anggota") -> dict[str, d
 
 # ---------------------------------------------------------------------------------- commands
 def registration(data: Mapping[str, Any]) -> dict[str, Any]:
+    only(data, "no_kk", "region", "kode_wilayah", "kode_peserta", "anggota")
     code = C.digits(data.get("kode_peserta"), "kode_peserta", C.PARTICIPANT_CODE_LENGTH)
     where = region(data.get("region") or data.get("kode_wilayah"))
     if code[:6] != where[:6]:
@@ -199,6 +218,7 @@ def registration(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def validation(data: Mapping[str, Any]) -> dict[str, Any]:
+    only(data, "hasil", "alasan")
     out = {"hasil": choice(data, "hasil", VALIDATION_RESULTS)}
     if out["hasil"] == "non_eligible":
         out["alasan"] = choice(data, "alasan", NON_ELIGIBLE_REASONS)
@@ -206,6 +226,7 @@ def validation(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def decree(data: Mapping[str, Any]) -> dict[str, Any]:
+    only(data, "nomor_sk", "tanggal_sk")
     return {
         "nomor_sk": C.text(data.get("nomor_sk"), "nomor_sk"),
         "tanggal_sk": C.parse_date(data.get("tanggal_sk"), "tanggal_sk").isoformat(),
@@ -213,6 +234,7 @@ def decree(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def verification(data: Mapping[str, Any]) -> dict[str, Any]:
+    only(data, "periode", "hadir")
     hadir: dict[str, bool] = {}
     for no, v in nested(data, "hadir", dict).items():
         num = member_number(no, "hadir")
@@ -234,6 +256,7 @@ def verification(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def data_update(data: Mapping[str, Any]) -> dict[str, Any]:
+    only(data, "anggota", "tambah", "hapus")
     out: dict[str, Any] = {}
     changes = member_changes(data)
     added = _members(nested(data, "tambah", list), "tambah")
@@ -257,11 +280,18 @@ def data_update(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def no_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    only(data)
+    return {}
+
+
 def on_date(data: Mapping[str, Any]) -> dict[str, Any]:
+    only(data, "tanggal")
     return {"tanggal": C.parse_date(data.get("tanggal"), "tanggal").isoformat()}
 
 
 def death(data: Mapping[str, Any]) -> dict[str, Any]:
+    only(data, "nomor_anggota", "tanggal")
     return {
         "nomor_anggota": member_number(data.get("nomor_anggota"), "nomor_anggota"),
         "tanggal": C.parse_date(data.get("tanggal"), "tanggal").isoformat(),
@@ -269,14 +299,29 @@ def death(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def recertification(data: Mapping[str, Any]) -> dict[str, Any]:
+    only(data, "hasil")
     return {"hasil": choice(data, "hasil", RESERTIFIKASI)}
 
 
 def exit_reason(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {**data, "alasan": choice(data, "alasan", EXIT_REASONS)}
+    """`tidak_layak`: the reason from the list, and in words (`keterangan`) when it is
+    `lainnya`, which says nothing by itself."""
+    only(data, "alasan", "keterangan")
+    out: dict[str, Any] = {"alasan": choice(data, "alasan", EXIT_REASONS)}
+    said = C.text(data.get("keterangan"), "keterangan", required=False, limit=500)
+    if said:
+        out["keterangan"] = said
+    elif out["alasan"] == "lainnya":
+        raise InvalidInput(
+            "keterangan",
+            "is required when alasan is lainnya: say what the reason is",
+            message_id="wajib diisi bila alasan lainnya: jelaskan alasannya",
+        )
+    return out
 
 
 def correction(data: Mapping[str, Any]) -> dict[str, Any]:
+    only(data, "pengaduan", "anggota")
     changes = member_changes(data)
     if not changes:
         raise InvalidInput(
@@ -290,6 +335,7 @@ def correction(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def free_text(*keys: str) -> Parser:
     def parse(data: Mapping[str, Any]) -> dict[str, Any]:
+        only(data, *keys)
         return {k: C.text(data.get(k), k, required=False, limit=500) for k in keys if data.get(k)}
 
     return parse

@@ -30,11 +30,18 @@ class CompliancePolicy:
     Defaults are this project's choice (the seeds give no numbers): three months without meeting
     the commitments suspend the benefits (penangguhan); one compliant month reinstates; six in a
     row terminate. `terminate_after=None` leaves termination to an officer (`hentikan`).
+
+    An officer's reinstatement (`pulihkan`, with its reason: a documented illness, a school
+    that was closed) excuses the months before it: with `restart_on_reinstatement` (the
+    default) the count starts again from zero, as at the decree, so it takes another
+    `suspend_after` missed months to suspend and `terminate_after` to terminate. Without it
+    the excused months still count, and one more missed month suspends again.
     """
 
     suspend_after: int = 3
     reinstate_after: int = 1
     terminate_after: int | None = 6
+    restart_on_reinstatement: bool = True
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,12 @@ def compliance_after(attrs: Mapping[str, Any], attended: Mapping[str, bool]) -> 
         "bulan_tidak_patuh": 0 if ok else int(attrs.get("bulan_tidak_patuh", 0)) + 1,
         "bulan_patuh": int(attrs.get("bulan_patuh", 0)) + 1 if ok else 0,
     }
+
+
+def counts_restarted() -> dict[str, Any]:
+    """The compliance counters of a household with no verified month behind it (at the
+    decree, and after an officer's reinstatement when the policy restarts the count)."""
+    return {"kepatuhan": None, "bulan_tidak_patuh": 0, "bulan_patuh": 0}
 
 
 def decree_after(attrs: Mapping[str, Any], period: str) -> str | None:

@@ -51,6 +51,21 @@ def check_role_region(role: str, region: str | None) -> tuple[str, str | None]:
     return role, code
 
 
+# Which roles may read a workflow's cases, within their region: its lists and worklists, the
+# case, its history and replay, the pages and the CLI (engine.service.CaseService `readers`).
+# A workflow not named here is read by every role in its region. A household (kpm) holds its
+# members' NIKs, birth dates and the mother's maiden name (the bank's KYC secret): staff read
+# it by level (DOMAIN "Data and security duties": pendamping, kabupaten, provinsi, pusat),
+# auditors and admins as everywhere, and the `system` actor of the imports and flows; not the
+# ketua kelompok, an elected KPM of the group and not staff. For it a household does not
+# exist, as a case outside its region does not. Its complaints stay readable.
+WORKFLOW_READERS: dict[str, frozenset[str]] = {
+    "kpm": frozenset(
+        {"pendamping", "kabupaten", "provinsi", "pusat", "auditor", "admin", "system"}
+    ),
+}
+
+
 # Who may see a confidential reporter: officers at the case's handling level or above, in
 # scope. Pendamping and ketua kelompok never do (the manual asks them to keep it secret), nor do
 # auditors or admins.

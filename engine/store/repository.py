@@ -475,6 +475,8 @@ class CaseFilter:
     state: str | None = None
     region_prefix: str | None = None  # the caller's request
     scope: str | None = None  # the actor's region: always applied
+    # the workflows the actor may not read (CaseService.unreadable): always applied
+    hidden_workflows: tuple[str, ...] = ()
     case_type: str | None = None
     handler: str | None = None
     due_before: datetime | None = None
@@ -494,12 +496,23 @@ _FILTER_COLUMNS = ("workflow", "status", "level", "state", "case_type", "handler
 @dataclass(frozen=True)
 class _Search:
     count: Prepared
-    first: Prepared  # the first page's cases with a stage deadline
-    after: Prepared  # the same after a cursor
-    undated: Prepared  # then the cases without one
+    first: Prepared | None  # the first page's cases with a deadline in the order's column
+    after: Prepared | None  # the same after a cursor
+    undated: Prepared  # then the cases without one (by id order: every case), from a cursor's id
+    undated_first: Prepared  # the same with no cursor
 
 
 _SEARCHES: dict[tuple[Any, ...], _Search] = {}
+# The worklist's orders: (column or None for the case number, descending). Cases without a
+# deadline in the order's column come last whichever way the list runs.
+ORDERS: dict[str, tuple[str | None, bool]] = {
+    "stage_due": ("stage_due", False),
+    "-stage_due": ("stage_due", True),
+    "level_due": ("level_due", False),
+    "-level_due": ("level_due", True),
+    "id": (None, False),
+    "-id": (None, True),
+}
 
 
 def _shape(f: CaseFilter) -> tuple[Any, ...]:
@@ -510,12 +523,13 @@ def _shape(f: CaseFilter) -> tuple[Any, ...]:
         f.due_before is not None,
         f.overdue_at is not None,
         bool(f.text),
+        len(f.hidden_workflows),
     )
 
 
 def _where(q: Any, shape: tuple[Any, ...]) -> Any:
     c = CASES.c
-    columns, region, scope, due_before, overdue, text = shape
+    columns, region, scope, due_before, overdue, text, hidden = shape
     for name, present in zip(_FILTER_COLUMNS, columns, strict=True):
         if present:
             q = q.where(c[name] == sa.bindparam(f"f_{name}"))
@@ -532,29 +546,42 @@ def _where(q: Any, shape: tuple[Any, ...]) -> Any:
         q = q.where(c.status == "open", sa.or_(c.stage_due < at, c.level_due < at))
     if text:
         q = q.where(sa.func.lower(c.summary).like(sa.bindparam("f_text"), escape="/"))
+    for i in range(hidden):
+        q = q.where(c.workflow != sa.bindparam(f"f_hidden_{i}"))
     return q
 
 
-def _searches(shape: tuple[Any, ...]) -> _Search:
-    known = _SEARCHES.get(shape)
+def _searches(shape: tuple[Any, ...], order: str = "stage_due") -> _Search:
+    known = _SEARCHES.get((shape, order))
     if known is not None:
         return known
     c = CASES.c
+    column, desc = ORDERS[order]
     counted = _where(sa.select(sa.literal(1)).select_from(CASES), shape).limit(
         sa.bindparam("p_cap")
     )
     count = sa.select(sa.func.count()).select_from(counted.subquery())
     ids = _where(sa.select(c.id), shape)
-    after = sa.tuple_(c.stage_due, c.id) > sa.tuple_(
-        sa.bindparam("p_after_due", type_=UTCDateTime()), sa.bindparam("p_after_id")
-    )
-    dated = ids.where(c.stage_due.is_not(None)).order_by(c.stage_due, c.id)
-    undated = ids.where(c.stage_due.is_(None), c.id > sa.bindparam("p_after_id")).order_by(c.id)
-    known = _SEARCHES[shape] = _Search(
+    after_id = sa.bindparam("p_after_id")
+    id_key = c.id.desc() if desc else c.id
+    id_after = c.id < after_id if desc else c.id > after_id
+    first = after = None
+    rest = ids
+    if column is not None:
+        col = c[column]
+        cursor = sa.tuple_(col, c.id)
+        bound = sa.tuple_(sa.bindparam("p_after_due", type_=UTCDateTime()), after_id)
+        dated = ids.where(col.is_not(None)).order_by(col.desc() if desc else col, id_key)
+        first = Prepared(_rows_of(dated))
+        after = Prepared(_rows_of(dated.where(cursor < bound if desc else cursor > bound)))
+        rest = ids.where(col.is_(None))
+    rest = rest.order_by(id_key)
+    known = _SEARCHES[(shape, order)] = _Search(
         Prepared(count),
-        Prepared(_rows_of(dated)),
-        Prepared(_rows_of(dated.where(after))),
-        Prepared(_rows_of(undated)),
+        first,
+        after,
+        Prepared(_rows_of(rest.where(id_after))),
+        Prepared(_rows_of(rest)),
     )
     return known
 
@@ -580,55 +607,116 @@ def _values(f: CaseFilter) -> dict[str, Any]:
     if f.text:
         escaped = f.text.lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
         values["f_text"] = f"%{escaped}%"
+    for i, workflow in enumerate(f.hidden_workflows):
+        values[f"f_hidden_{i}"] = workflow
     return values
 
 
 def search_cases(
-    session: Session, f: CaseFilter, *, limit: int = 50, after: tuple[datetime, str] | None = None
+    session: Session,
+    f: CaseFilter,
+    *,
+    limit: int = 50,
+    after: tuple[datetime, str] | None = None,
+    order: str = "stage_due",
+    counted: bool = True,
 ) -> tuple[list[CaseState], int, tuple[datetime, str] | None]:
-    """A page of cases, soonest stage deadline first, then those without one (keyset
-    pagination on (stage_due, id); a case without a deadline carries FAR_FUTURE in its
-    cursor), and the total, counted up to COUNT_CAP + 1 (above COUNT_CAP means "10,000+":
-    an exact count of millions of open cases would cost more than the page itself).
-    Each part of the page is one range of an index read in order (ix_cases_open_stage_due),
-    so page 1,000 costs as page 1; for an office, one range of ix_cases_status_region_due
-    (sorted entries of the office's cases, then the page's rows)."""
-    search = _searches(_shape(f))
+    """A page of cases in `order` (ORDERS: by stage or level deadline, soonest or latest
+    first, then those without one; or by case number), and the total, counted up to
+    COUNT_CAP + 1 (above COUNT_CAP means "10,000+": an exact count of millions of open cases
+    would cost more than the page itself); with `counted=False` no count is made (total -1).
+    Keyset pagination on (deadline, id): a case without a deadline carries FAR_FUTURE in its
+    cursor, and so does every case of an order by case number. Each part of the page is one
+    range of an index read in order (ix_cases_open_stage_due, ix_cases_open_level_due, the
+    primary key), so page 1,000 costs as page 1; for an office, one range of
+    ix_cases_status_region_due (sorted entries of the office's cases, then the page's rows)."""
+    column, desc = ORDERS[order]
+    search = _searches(_shape(f), order)
     values = _values(f)
-    total = int(search.count.run(session, {**values, "p_cap": COUNT_CAP + 1}).scalar_one())
+    total = -1
+    if counted:
+        total = int(search.count.run(session, {**values, "p_cap": COUNT_CAP + 1}).scalar_one())
     rows: list[Any] = []
-    if after is None:
-        rows = list(search.first.run(session, {**values, "p_limit": limit + 1}))
-    elif after[0] < FAR_FUTURE:
-        rows = list(
-            search.after.run(
-                session,
-                {**values, "p_after_due": after[0], "p_after_id": after[1], "p_limit": limit + 1},
-            )
-        )
-    rows.sort(key=_due_order)
+    if column is not None:
+        assert search.first is not None and search.after is not None
+        if after is None:
+            rows = list(search.first.run(session, {**values, "p_limit": limit + 1}))
+        elif after[0] < FAR_FUTURE:
+            params = {"p_after_due": after[0], "p_after_id": after[1], "p_limit": limit + 1}
+            rows = list(search.after.run(session, {**values, **params}))
+        rows.sort(key=lambda r: (getattr(r, column), r.id), reverse=desc)
     if len(rows) <= limit:
-        last = after[1] if after is not None and after[0] >= FAR_FUTURE else ""
-        undated = list(
-            search.undated.run(
-                session, {**values, "p_after_id": last, "p_limit": limit + 1 - len(rows)}
-            )
-        )
-        rows += sorted(undated, key=_id_order)
+        more = {"p_limit": limit + 1 - len(rows)}
+        if after is not None and after[0] >= FAR_FUTURE:
+            rest = list(search.undated.run(session, {**values, **more, "p_after_id": after[1]}))
+        else:
+            rest = list(search.undated_first.run(session, {**values, **more}))
+        rows += sorted(rest, key=_id_order, reverse=desc)
     states = [state_from_row(r) for r in rows[:limit]]
     cursor = None
     if len(rows) > limit:
         last_state = states[-1]
-        cursor = (last_state.stage_due or FAR_FUTURE, last_state.id)
+        due = getattr(last_state, column) if column is not None else None
+        cursor = (due or FAR_FUTURE, last_state.id)
     return states, total, cursor
-
-
-def _due_order(row: Any) -> tuple[datetime, str]:
-    return (row.stage_due, row.id)
 
 
 def _id_order(row: Any) -> str:
     return row.id  # type: ignore[no-any-return]
+
+
+# The worklist's chips: how many cases of a filter are overdue, due today, due soon or on
+# track (api.page_views.deadline's flags), counted in one statement over the filter. "Today"
+# and "soon" end at instants that depend on each case's zone (the start of the first and of
+# the third working day after today there): the caller computes them per zone and passes them.
+FLAGS = ("overdue", "today", "soon", "ok")
+_FLAG_COUNTS: dict[tuple[Any, ...], Prepared] = {}
+
+
+def _flag_counts(shape: tuple[Any, ...], zones: int) -> Prepared:
+    known = _FLAG_COUNTS.get((shape, zones))
+    if known is not None:
+        return known
+    c = CASES.c
+
+    def before(name: str) -> Any:
+        at = sa.bindparam(name, type_=UTCDateTime())
+        return sa.or_(c.stage_due < at, c.level_due < at)
+
+    def within(kind: str) -> Any:
+        return sa.or_(
+            *(
+                sa.and_(c.zone == sa.bindparam(f"z_{i}"), before(f"{kind}_{i}"))
+                for i in range(zones)
+            )
+        )
+
+    flag = sa.case(
+        (before("now"), "overdue"),
+        (within("today"), "today"),
+        (within("soon"), "soon"),
+        else_="ok",
+    ).label("flag")
+    flagged = _where(sa.select(flag).select_from(CASES), shape).subquery()
+    q = sa.select(flagged.c.flag, sa.func.count()).group_by(flagged.c.flag)
+    known = _FLAG_COUNTS[(shape, zones)] = Prepared(q)
+    return known
+
+
+def count_flags(
+    session: Session, f: CaseFilter, now: datetime, bounds: dict[str, tuple[datetime, datetime]]
+) -> dict[str, int]:
+    """{flag: number of cases} over every case of `f` (one statement): overdue when a stage or
+    level deadline is before `now`; else "today" when one is before the first instant of
+    `bounds[case zone]`, "soon" before the second; else "ok" (so is a case without
+    deadlines, and one whose zone `bounds` does not name)."""
+    params: dict[str, Any] = {**_values(f), "now": now}
+    for i, (zone, (today_end, soon_end)) in enumerate(sorted(bounds.items())):
+        params[f"z_{i}"], params[f"today_{i}"], params[f"soon_{i}"] = zone, today_end, soon_end
+    counts = dict.fromkeys(FLAGS, 0)
+    for flag, n in _flag_counts(_shape(f), len(bounds)).run(session, params):
+        counts[flag] = int(n)
+    return counts
 
 
 def list_cases(

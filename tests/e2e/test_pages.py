@@ -279,7 +279,7 @@ def test_a_household_page_shows_its_members_and_takes_the_kpm_commands(
     assert app.service.get(first).state == "non_eligible"
 
     store.apply(app, second, "validasi", {"hasil": "eligible"}, "pdp.bogor")
-    sk = {"nomor_sk": "SK-7/2026", "tanggal_sk": "2026-03-01"}
+    sk = {"nomor_sk": "SK-7/2026", "tanggal_sk": "2026-03-02"}  # not before the validation
     store.apply(app, second, "tetapkan", sk, "pusat.spm")
     page = web.get(f"/cases/{second}/view").text
     assert "pkh kpm verify-month" in page  # attendance comes from the monthly file

@@ -201,3 +201,38 @@ def test_cases_about_a_person_use_the_subject_index(db: Database) -> None:
 
     plan = _plan(db, lambda s: _cases_about(s, "staff-10"))
     _uses(plan, "ix_cases_subject", db.dialect)
+
+
+@pytest.mark.parametrize("order", list(repo.ORDERS))
+def test_every_worklist_order_pages_from_an_index(db: Database, order: str) -> None:
+    """The page's sorts (due, level due, case number, each both ways) are keyset pages read
+    from an index, first page and the next alike, never a scan of the table."""
+    f = repo.CaseFilter(status="open")
+
+    def page(s: Session, after: Any = None) -> Any:
+        return repo.search_cases(s, f, limit=50, order=order, counted=False, after=after)
+
+    with db.reading() as s:
+        _, _, cursor = page(s)
+    assert cursor is not None
+    column = repo.ORDERS[order][0]
+    for plan in (_plan(db, page, pick=0), _plan(db, lambda s: page(s, cursor), pick=0)):
+        _uses(plan, "ix_cases_" if column else "", db.dialect)
+        if column == "stage_due":
+            _uses(plan, "ix_cases_open_stage_due", db.dialect)
+            _ordered_by_index(plan, db.dialect)
+        elif column == "level_due":
+            _uses(plan, "ix_cases_open_level_due", db.dialect)
+
+
+@pytest.mark.parametrize("scope", [None, "3201"])
+def test_the_worklist_chips_are_counted_from_an_index(db: Database, scope: str | None) -> None:
+    """One statement over the filter's open cases, found through an index (a national
+    officer's chips read the open cases once, not the closed ones)."""
+    from api.pages import flag_bounds
+    from workflows.indonesia import build_calendar
+
+    f = repo.CaseFilter(status="open", scope=scope)
+    bounds = flag_bounds(NOW, build_calendar())
+    plan = _plan(db, lambda s: repo.count_flags(s, f, NOW, bounds))
+    _uses(plan, "ix_cases_", db.dialect)

@@ -586,7 +586,7 @@ def test_every_state_replays_from_its_events() -> None:
         ("daftar", registration(), {"free_niks": FREE}),
         ("pertemuan_awal", {}, {}),
         ("validasi", {"hasil": "eligible"}, {}),
-        ("tetapkan", COMMANDS["tetapkan"][1], {}),
+        ("tetapkan", {**COMMANDS["tetapkan"][1], "tanggal_sk": "2026-03-02"}, {}),
     ):
         who = "kabupaten" if trigger == "daftar" else COMMANDS[trigger][0]
         cmd = Command(trigger, ACTORS[who], NOW, data, case_id="KPM-2026-000001")

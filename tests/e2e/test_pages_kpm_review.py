@@ -1,0 +1,228 @@
+"""The officer pages on households and staff cases (review findings kpm #8, #14, officer #8):
+KYC gaps and the data-update form on a household's page, members shown as tables in the
+timeline and on the auditor's page, a KKN case named by its state, the worklist row of each,
+and a household found by its codes. FastAPI's client on a SQLite file, then a real Chromium.
+
+The form's submission and the lookup need api/pages.py to call `page_views.command_data` and
+`page_views.find_case` (post_event, worklist)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.admin import add_user
+from api.wiring import App, build_app
+from engine.settings import Settings
+from engine.store.migrate import upgrade
+from tests.conftest import Clock
+from tests.e2e.test_pages import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    _serve,
+    csrf_from,
+    sign_in,
+)
+from tests.integration.test_kpm_import import KK1, person, write_csv
+from workflows import kpm_store as store
+from workflows.kpm_import import import_file
+
+WIFE_NIK = "3271014505850002"
+
+
+@pytest.fixture
+def web(app: App) -> Iterator[TestClient]:
+    from api.http import create_app
+
+    with TestClient(create_app(app)) as client:
+        yield client
+
+
+def household(app: App, tmp_path: Path) -> str:
+    """Budi's household; his wife's mother's maiden name is missing from the extract."""
+    rows = [
+        person(KK1, "3271010101800001", "1980-01-01", 1, 1, 9, nama="Budi Santoso"),
+        person(KK1, WIFE_NIK, "1985-05-05", 2, 2, 1, nama="Ani", nama_ibu_kandung=""),
+    ]
+    import_file(app, write_csv(tmp_path / "hh.csv", rows))
+    with app.db.reading() as s:
+        return store.resolve(s, KK1)
+
+
+def kkn_case(app: App) -> str:
+    data = {"staff": "Andi Pendamping", "staff_user": "pdp.bogor", "region": "327101"}
+    return app.service.open_case("kkn", data, "system").id
+
+
+def test_a_household_page_shows_kyc_gaps_and_a_data_update_form(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    case_id = household(app, tmp_path)
+    sign_in(web, app, "pdp.bogor")
+    page = web.get(f"/cases/{case_id}/view").text
+    assert "Tempat lahir" in page and "Nama ibu kandung" in page
+    assert "Data KYC belum lengkap" in page
+    wife = re.search(r'<tr data-member="02">(.*?)</tr>', page, re.S)
+    assert wife and 'class="badge overdue kyc-gap">belum diisi<' in wife.group(1)
+    assert "kyc-gap" not in re.search(r'<tr data-member="01">(.*?)</tr>', page, re.S).group(1)
+    assert "pkh kpm advance" not in page  # the update has its form now
+    for name in ("f_nomor_anggota", "f_isian", "f_nilai_baru", "f_tambah_nama", "f_hapus_alasan"):
+        assert f'name="{name}"' in page, name
+    assert "Calon peserta" in page
+    # the registration's members as a table, not a Python list of dicts
+    assert "{'" not in page and "[{" not in page
+    assert 'class="members small"' in page and "1 · KEPALA KELUARGA" in page
+
+
+def test_a_kkn_case_is_named_by_its_state_and_its_staff_fields_in_indonesian(
+    web: TestClient, app: App
+) -> None:
+    case_id = kkn_case(app)
+    sign_in(web, app, "kab.bogor")
+    page = web.get(f"/cases/{case_id}/view").text
+    assert "Dibebastugaskan" in page and "– · –" not in page
+    assert "staff name" not in page and "staff user" not in page
+    assert "Nama SDM PKH" in page and "Akun SDM PKH" in page
+    worklist = web.get("/").text
+    row = re.search(rf'data-case="{case_id}">(.*?)</tr>', worklist, re.S)
+    assert row, "the KKN case is on the worklist"
+    assert "Pembebastugasan KKN" in row.group(1) and "Dibebastugaskan" in row.group(1)
+    assert "Andi Pendamping (pdp.bogor)" in row.group(1)
+
+
+def test_a_households_worklist_row_names_its_head_and_kode_peserta(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    case_id = household(app, tmp_path)
+    code = app.service.get(case_id).attrs["kode_peserta"]
+    sign_in(web, app, "pdp.bogor")
+    row = re.search(rf'data-case="{case_id}">(.*?)</tr>', web.get("/").text, re.S)
+    assert row and f"Budi Santoso · {code}" in row.group(1)
+    assert "Keluarga Penerima Manfaat" in row.group(1) and "Calon peserta" in row.group(1)
+
+
+def test_the_audit_page_compares_members_per_member_and_field(
+    web: TestClient, app: App, clock: Clock, tmp_path: Path
+) -> None:
+    case_id = household(app, tmp_path)
+    before = app.service.get(case_id).updated_at
+    assert before is not None
+    clock.set(clock() + timedelta(minutes=5))
+    update = {"anggota": {"02": {"nama_ibu_kandung": "Siti Rahayu"}}}
+    store.apply(app, case_id, "pemutakhiran", update, "pdp.bogor")
+    sign_in(web, app, "auditor")
+    at = before.astimezone().isoformat(timespec="seconds")
+    page = web.get("/audit", params={"case_id": case_id, "at": at}).text
+    diff = page.split('class="changes member-diff"')[1].split("</table>")[0]
+    assert "Nama ibu kandung" in diff and "Siti Rahayu" in diff and "Ani" in diff
+    assert diff.count("<tr>") == 2  # the header and the one field that changed
+    assert "{'" not in page and "Nama pelapor" not in page
+    history = web.get(f"/cases/{case_id}/view").text
+    assert 'class="member-changes small"' in history and "{'" not in history
+
+
+def test_the_data_update_form_fills_a_kyc_gap(web: TestClient, app: App, tmp_path: Path) -> None:
+    """Needs pages.py's post_event to pass the form through page_views.command_data."""
+    case_id = household(app, tmp_path)
+    sign_in(web, app, "pdp.bogor")
+    url = f"/cases/{case_id}/view"
+    token = csrf_from(web, url)
+    version = str(app.service.get(case_id).version)
+    form = {"csrf": token, "event": "pemutakhiran", "version": version}
+    half = web.post(url, data={**form, "f_nomor_anggota": "02", "f_isian": "nama_ibu_kandung"})
+    assert half.status_code == 422 and "Nilai baru" in half.text
+    done = web.post(
+        url,
+        data={**form, "f_nomor_anggota": "02", "f_isian": "nama_ibu_kandung",
+              "f_nilai_baru": "Siti Rahayu"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert done.status_code == 303, done.text
+    assert app.service.get(case_id).attrs["anggota"]["02"]["nama_ibu_kandung"] == "Siti Rahayu"
+    assert "kyc-gap" not in web.get(url).text
+
+
+def test_the_worklist_search_opens_a_household_by_its_codes(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    """Needs pages.py's worklist to try page_views.find_case on `q` first."""
+    case_id = household(app, tmp_path)
+    code = app.service.get(case_id).attrs["kode_peserta"]
+    sign_in(web, app, "pdp.bogor")
+    for q in (code, f"{code}02", KK1, WIFE_NIK):
+        r = web.get("/", params={"q": q}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == f"/cases/{case_id}/view", q
+    sign_in(web, app, "kab.makassar")  # another region: a summary search that finds nothing
+    r = web.get("/", params={"q": code}, follow_redirects=False)
+    assert r.status_code == 200 and case_id not in r.text
+
+
+@pytest.fixture
+def live_household(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    url = f"sqlite:///{tmp_path / 'pkh.db'}"
+    upgrade(url)
+    pkh = build_app(Settings(database_url=url, secret_key="browser-test-secret-key-0123456789"))
+    now = pkh.service.clock()
+    add_user(pkh.db, "pdp.bogor", "pendamping", "327101", now=now, password=PASSWORD)
+    add_user(pkh.db, "kab.bogor", "kabupaten", "3271", now=now)
+    case_id = household(pkh, tmp_path)
+    base, server, thread = _serve(pkh)
+    yield base, case_id
+    server.should_exit = True
+    thread.join(timeout=10)
+    pkh.db.dispose()
+
+
+@pytest.mark.slow
+def test_a_pendamping_finds_a_household_and_fills_its_kyc_gap_in_a_real_browser(
+    live_household: tuple[str, str],
+) -> None:
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
+        if os.environ.get("PKH_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"PKH_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import expect, sync_playwright
+
+    base, case_id = live_household
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{base}/")
+            page.fill("#username", "pdp.bogor")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            row = page.locator(f'tr[data-case="{case_id}"]')
+            expect(row).to_contain_text("Budi Santoso · ")
+            expect(row).to_contain_text("Keluarga Penerima Manfaat")
+            expect(row).to_contain_text("Calon peserta")
+
+            page.fill("#q", WIFE_NIK)  # a member's NIK opens the household
+            page.click("form.filters button[type=submit]")
+            expect(page.locator("h1")).to_contain_text(case_id)
+            gap = page.locator('tr[data-member="02"] .kyc-gap')
+            expect(gap).to_have_text("belum diisi")
+
+            page.click("summary:has-text('Pemutakhiran data')")
+            form = page.locator("#do-pemutakhiran")
+            form.locator("select[name=f_nomor_anggota]").select_option("02")
+            form.locator("select[name=f_isian]").select_option("nama_ibu_kandung")
+            form.locator("input[name=f_nilai_baru]").fill("Siti Rahayu")
+            form.locator("button[type=submit]").click()
+            expect(page.locator(".alert.done")).to_be_visible()
+            expect(page.locator('tr[data-member="02"] td.nama_ibu_kandung')).to_have_text(
+                "Siti Rahayu"
+            )
+            expect(page.locator(".kyc-gap")).to_have_count(0)
+            last = page.locator("section.timeline tr.event").last
+            expect(last.locator("table.member-changes")).to_contain_text("Siti Rahayu")
+        finally:
+            browser.close()

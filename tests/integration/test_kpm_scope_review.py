@@ -1,0 +1,234 @@
+"""The KPM review's findings at the doors: a ketua kelompok reads no household (list, case,
+history, replay, pages, CLI) while its complaints stay readable; the decree date and the
+reinstatement through the register's commands; `pkh kpm import` and `verify-month` name who
+records them."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.http import create_app
+from api.wiring import App
+from engine.errors import CaseNotFound, InvalidInput
+from engine.store import audit_runner
+from engine.store.repository import EV
+from tests.conftest import complaint_data
+from tests.e2e.test_pages import sign_in
+from tests.integration.test_api import auth
+from tests.integration.test_kpm_import import (
+    KK1,
+    KK2,
+    household_at_peserta,
+    kpm_registered,  # noqa: F401  (autouse fixture)
+    two_households,
+    write_csv,
+)
+from workflows import kpm_store as store
+from workflows.kpm_import import import_file
+from workflows.roles import WORKFLOW_READERS
+
+KETUA = "kk.batutulis"  # ketua kelompok of Batutulis (3271011001), where both households live
+
+
+@pytest.fixture
+def cli(app: App, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    import api.cli
+    import api.cli_kpm  # noqa: F401  (registers `pkh kpm`)
+
+    monkeypatch.setattr(api.cli, "_APP", app)
+    yield CliRunner()
+
+
+def households_and_a_complaint(app: App, tmp_path: Path) -> tuple[str, str, str]:
+    import_file(app, write_csv(tmp_path / "hh.csv", two_households()), actor="kab.bogor")
+    with app.db.reading() as s:
+        first, second = store.resolve(s, KK1), store.resolve(s, KK2)
+    complaint = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    return first, second, complaint.id
+
+
+# ------------------------------------------------------------------------- read scope (#5)
+def test_the_read_rule_is_one_table_of_which_roles_read_which_workflows(app: App) -> None:
+    assert "ketua_kelompok" not in WORKFLOW_READERS["kpm"]
+    assert {"pendamping", "kabupaten", "provinsi", "pusat", "auditor"} <= WORKFLOW_READERS["kpm"]
+    assert "complaint" not in WORKFLOW_READERS  # every role reads complaints in its region
+    assert app.service.unreadable(app.service.actor(KETUA)) == ("kpm",)
+    assert app.service.unreadable(app.service.actor("pdp.bogor")) == ()
+
+
+def test_a_ketua_kelompok_finds_no_household_through_the_api(app: App, tmp_path: Path) -> None:
+    household, _, complaint = households_and_a_complaint(app, tmp_path)
+    client = TestClient(create_app(app), raise_server_exceptions=False)
+    ketua, pendamping = auth(app, KETUA), auth(app, "pdp.bogor")
+
+    listed = client.get("/cases", params={"workflow": "kpm", "limit": 100}, headers=ketua)
+    assert listed.status_code == 200, listed.text
+    assert (listed.json()["total"], listed.json()["items"]) == (0, [])
+    everything = client.get("/cases", params={"limit": 100}, headers=ketua).json()
+    assert [c["id"] for c in everything["items"]] == [complaint]  # its complaint, as today
+    assert everything["total"] == 1
+    for path in ("", "/history", "/replay"):
+        answer = client.get(f"/cases/{household}{path}", headers=ketua)
+        assert answer.status_code == 404, (path, answer.text)
+        assert "3271010101800001" not in answer.text  # no NIK, not even in an error
+    posted = client.post(
+        f"/cases/{household}/events", json={"event": "pertemuan_awal", "data": {}}, headers=ketua
+    )
+    assert posted.status_code == 404  # as outside its region: it does not exist for it
+    assert client.get(f"/cases/{complaint}", headers=ketua).status_code == 200
+    assert client.get(f"/cases/{complaint}/history", headers=ketua).status_code == 200
+
+    # the pendamping of the kecamatan reads both households, as before
+    theirs = client.get("/cases", params={"workflow": "kpm"}, headers=pendamping).json()
+    assert theirs["total"] == 2
+    shown = client.get(f"/cases/{household}", headers=pendamping).json()
+    assert shown["attrs"]["anggota"]["01"]["nama_ibu_kandung"] == "Siti"
+    assert client.get(f"/cases/{household}/history", headers=pendamping).status_code == 200
+
+
+def test_a_ketua_kelompok_finds_no_household_on_the_pages(app: App, tmp_path: Path) -> None:
+    household, other, complaint = households_and_a_complaint(app, tmp_path)
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, KETUA)
+        worklist = web.get("/").text
+        assert f'data-case="{complaint}"' in worklist
+        assert household not in worklist and other not in worklist
+        page = web.get(f"/cases/{household}/view")
+        assert page.status_code == 404
+        assert "Tidak ditemukan" in page.text and "3271010101800001" not in page.text
+        sign_in(web, app, "pdp.bogor")
+        assert household in web.get("/").text
+        assert web.get(f"/cases/{household}/view").status_code == 200
+
+
+def test_a_ketua_kelompok_finds_no_household_through_the_cli(
+    app: App, cli: CliRunner, tmp_path: Path
+) -> None:
+    from api.cli import app as typer_app
+
+    household, _, complaint = households_and_a_complaint(app, tmp_path)
+    for args in (
+        ["kpm", "show", KK1, "--actor", KETUA],
+        ["case", "show", household, "--actor", KETUA],
+        ["case", "history", household, "--actor", KETUA],
+        ["case", "replay", household, "--actor", KETUA],
+    ):
+        out = cli.invoke(typer_app, args)
+        assert out.exit_code == 3, (args, out.output)
+        assert "3271010101800001" not in out.output
+    with pytest.raises(CaseNotFound):
+        app.service.get(household, KETUA)
+    assert cli.invoke(typer_app, ["case", "show", complaint, "--actor", KETUA]).exit_code == 0
+    shown = cli.invoke(typer_app, ["kpm", "show", KK1, "--actor", "pdp.bogor", "--json"])
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["id"] == household
+
+
+# ------------------------------------------------------------- decree and reinstatement
+def test_a_decree_before_the_validation_is_refused_naming_tanggal_sk(
+    app: App, cli: CliRunner, tmp_path: Path
+) -> None:
+    """The reviewer's typo: registered and validated today (2 March 2026), decreed 2025."""
+    from api.cli import app as typer_app
+
+    _, household, _ = households_and_a_complaint(app, tmp_path)
+    store.apply(app, household, "validasi", {"hasil": "eligible"}, "pdp.bogor")
+    before = app.service.get(household)
+    args = ["kpm", "advance", household, "tetapkan", "--actor", "pusat.spm"]
+    out = cli.invoke(
+        typer_app, [*args, "--data", "nomor_sk=SK/1/2026", "--data", "tanggal_sk=2025-03-02"]
+    )
+    assert out.exit_code == 2, out.output
+    assert out.stderr.startswith(
+        "error: tanggal_sk: 2025-03-02 is before the household was validated (2026-03-02)"
+    )
+    assert app.service.get(household) == before
+    ok = cli.invoke(
+        typer_app, [*args, "--data", "nomor_sk=SK/1/2026", "--data", "tanggal_sk=2026-03-02"]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert app.service.get(household).state == "peserta"
+
+
+def test_tidak_layak_keeps_no_stray_key_and_lainnya_needs_keterangan(
+    app: App, tmp_path: Path
+) -> None:
+    household = household_at_peserta(app, tmp_path)
+    with pytest.raises(InvalidInput) as stray:
+        store.apply(
+            app, household, "tidak_layak", {"alasan": "data_ganda", "foo": "bar"}, "kab.bogor"
+        )
+    assert stray.value.field == "foo"
+    with pytest.raises(InvalidInput) as bare:
+        store.apply(app, household, "tidak_layak", {"alasan": "lainnya"}, "kab.bogor")
+    assert bare.value.field == "keterangan"
+    said = {"alasan": "lainnya", "keterangan": "terdaftar di kabupaten lain"}
+    state = store.apply(app, household, "tidak_layak", said, "kab.bogor")
+    assert (state.state, state.attrs["alasan_keluar"]) == ("keluar", "lainnya")
+    last = app.service.history(household)[-1].event
+    assert (last.trigger, dict(last.data)) == ("tidak_layak", said)  # no stray key recorded
+    assert audit_runner.verify(app.db).ok
+
+
+def verification_file(path: Path, code: str, months: list[str], hadir: str) -> Path:
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows(
+            [
+                ("periode", "kode_anggota", "nik", "hadir"),
+                *((m, f"{code}02", "", hadir) for m in months),
+            ]
+        )
+    return path
+
+
+def test_a_reinstated_household_is_not_suspended_again_by_the_next_missed_month(
+    app: App, cli: CliRunner, tmp_path: Path
+) -> None:
+    from api.cli import app as typer_app
+
+    household = household_at_peserta(app, tmp_path)
+    code = app.service.get(household).attrs["kode_peserta"]
+    verify = ["kpm", "verify-month", "--actor", "pdp.bogor"]
+    missed = verification_file(tmp_path / "v1.csv", code, ["2025-12", "2026-01", "2026-02"], "0")
+    assert cli.invoke(typer_app, [*verify, str(missed)]).exit_code == 0
+    assert app.service.get(household).state == "penangguhan"
+    store.apply(app, household, "pulihkan", {"alasan": "sakit, surat dokter"}, "kab.bogor")
+    state = app.service.get(household)
+    assert (state.state, state.attrs["bulan_tidak_patuh"], state.attrs["kepatuhan"]) == (
+        "peserta",
+        0,
+        None,
+    )
+    # the officer excused the three months: the next one missed counts as the first
+    march = verification_file(tmp_path / "v2.csv", code, ["2026-03"], "0")
+    assert cli.invoke(typer_app, [*verify, str(march)]).exit_code == 0
+    state = app.service.get(household)
+    assert (state.state, state.attrs["bulan_tidak_patuh"]) == ("peserta", 1)
+    assert audit_runner.verify(app.db).ok
+
+
+# ----------------------------------------------------------------- who records a file (#15)
+def test_import_and_verify_month_need_the_officer_who_records_them(
+    app: App, cli: CliRunner, tmp_path: Path
+) -> None:
+    from api.cli import app as typer_app
+
+    extract = write_csv(tmp_path / "hh.csv", two_households())
+    for command in ("import", "verify-month"):
+        out = cli.invoke(typer_app, ["kpm", command, str(extract)])
+        assert out.exit_code == 2, out.output
+        assert "--actor" in out.output
+    with app.db.reading() as s:
+        assert s.execute(sa.select(sa.func.count()).select_from(EV)).scalar_one() == 0
+    done = cli.invoke(typer_app, ["kpm", "import", str(extract), "--actor", "kab.bogor"])
+    assert done.exit_code == 0, done.output
+    with app.db.reading() as s:
+        actors = set(s.execute(sa.select(EV.c.actor)).scalars())
+    assert actors == {"kab.bogor"}  # the events name the officer, not `system`
