@@ -516,6 +516,9 @@ def on_filed(d: Decision) -> Effect:
         "filed_by": d.actor.username,
         "subject": data.get("accused"),  # who the complaint is about, if anyone
     }
+    if data.get("accused") and d.env.facts.get("subject_user"):
+        # the account of the staff member it is about: who must not see who reported them
+        attrs["subject_user"] = d.env.facts["subject_user"]
     if data.get("household"):
         # as the register names it (KPM-...), whichever code the filing gave
         attrs["household"] = d.env.facts["household"]["case_id"]

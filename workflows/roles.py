@@ -76,13 +76,23 @@ MASK = "*** (dirahasiakan)"
 
 
 def sees_reporter(actor: Actor | None, state: CaseState) -> bool:
-    """None means a trusted local operator (the CLI without --actor)."""
+    """None means a trusted local operator (the CLI without --actor). The person a complaint
+    is about (its accused, or the staff member of a KKN or discipline case) never sees who
+    reported them, confidential or not: a KPM reporting their own pendamping is the case
+    retaliation would follow (DOMAIN: conflict of interest)."""
+    if actor is not None and actor.username in _subjects(state):
+        return False
     if actor is None or not state.attrs.get("confidential"):
         return True
     if actor.role not in VIEWER_RANK or not actor.covers(state.region):
         return False
     level = state.level or "pusat"
     return VIEWER_RANK[actor.role] >= LEVEL_RANK.get(level, 3)
+
+
+def _subjects(state: CaseState) -> set[str]:
+    a = state.attrs
+    return {str(v) for v in (a.get("subject_user"), a.get("subject"), a.get("staff_user")) if v}
 
 
 def masked(values: Mapping[str, Any]) -> dict[str, Any]:

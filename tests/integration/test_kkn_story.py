@@ -234,3 +234,21 @@ def test_a_kkn_complaint_naming_nobody_on_the_staff_suspends_nobody(
     assert get_staff(staffed.db, "Budi").status == "active"
     assert get_staff(staffed.db, "BUDI").status == "active"
     assert get_staff(staffed.db, "Andi").status == "active"
+
+
+def test_the_accused_never_sees_who_reported_them(staffed: App) -> None:
+    """Not confidential, yet the pendamping a KPM reported for cutting their benefit reads
+    neither the complaint's reporter nor the KKN case's (DOMAIN: conflict of interest); the
+    kabupaten officer handling it does."""
+    from api.views import case_out
+
+    app = staffed
+    complaint = kkn_against(app, "pdp.andi")
+    kkn = get_staff(app.db, "Andi").cases[0]["id"]
+    andi, kab = app.service.actor("pdp.andi"), app.service.actor("kab.bogor")
+    for case_id in (complaint, kkn):
+        state = app.service.get(case_id)
+        assert state.attrs["reporter_name"] == "Ibu Siti"
+        seen = case_out(app.registry, state, andi)["attrs"]
+        assert "Ibu Siti" not in str(seen) and "siti@example.org" not in str(seen)
+        assert case_out(app.registry, state, kab)["attrs"]["reporter_name"] == "Ibu Siti"
