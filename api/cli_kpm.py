@@ -33,7 +33,7 @@ def _report_text(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _exit_if_rejected(r: dict[str, Any]) -> None:
+def _exit_if_rejected(r: dict[str, Any], kept: str = "the other rows are imported") -> None:
     """Exit 1 when rows were rejected: a script (or `set -e`) must not take a partly imported
     file for a whole one. The rows that passed are committed and stay; the report on stdout
     lists the others. Fixed rows are taken by importing the file again (what is already
@@ -41,8 +41,8 @@ def _exit_if_rejected(r: dict[str, Any]) -> None:
     rejected = len(r["rejected"])
     if rejected:
         typer.echo(
-            f"error: {rejected} of {r['rows']} rows rejected (the report lists them; the other "
-            "rows are imported): fix those rows and import the file again",
+            f"error: {rejected} of {r['rows']} rows rejected (the report lists them; {kept}): "
+            "fix those rows and import the file again",
             err=True,
         )
         raise typer.Exit(1)
@@ -76,13 +76,13 @@ def kpm_verify_month(
     progress: bool | None = typer.Option(None, "--progress/--no-progress"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Import a monthly commitment verification file. Exits 1 when rows were rejected (the
-    others are recorded)."""
+    """Import a monthly commitment verification file. Exits 1 when rows were rejected (a
+    household's month is recorded whole or not at all; the other households' are recorded)."""
     from workflows.kpm_verify import verify_file
 
     report = verify_file(get_app(), file, actor=actor, progress=_progress(progress)).as_dict()
     emit(report, as_json, _report_text)
-    _exit_if_rejected(report)
+    _exit_if_rejected(report, "a household's month with a rejected row is not recorded")
 
 
 @kpm_app.command("stats")

@@ -164,7 +164,9 @@ def _household(rng: random.Random, ids: _Ids, desa: str, as_of: date) -> list[di
         age = rng.randint(0, min(20, max(0, head_age - 18)))
         people.append(_member(rng, ids, kec, as_of, "child", age, rng.random() < 0.5))
     if rng.random() < 0.12:
-        people.append(_member(rng, ids, kec, as_of, "parent", rng.randint(60, 85), True))
+        # an orang tua is older than the head (the import refuses one who is not)
+        age = rng.randint(max(60, head_age + 16), max(85, head_age + 20))
+        people.append(_member(rng, ids, kec, as_of, "parent", age, True))
     return people
 
 

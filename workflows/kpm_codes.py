@@ -3,8 +3,9 @@
 Master codes from seed 002 (Kode Data Master, Direktorat JSK 2018) and DOMAIN.md: komponen
 (kategori), hubungan keluarga, jenis kelamin, jenjang sekolah and kelas. Age rules from
 Permensos No 1 Tahun 2018 (PKH): early childhood is 0-6 years, the education component covers
-children under 21, lansia start at 60; the bounds of a pregnancy's and a head's age are this
-project's (see BUMIL_AGES).
+children under 21, lansia start at 60; the bounds of a pregnancy's, a head's and a spouse's
+age, and the order of ages within a household (a parent older, a child younger), are this
+project's (see BUMIL_AGES, role_age_problems).
 
 The NIK's first six digits are the Dukcapil code of the issuing kecamatan. They normally equal the
 Kemendagri code, but a NIK keeps the code of the kecamatan that issued it even after regions are
@@ -16,7 +17,7 @@ part is a known province (and that the kabupaten and kecamatan parts are not 00)
 from __future__ import annotations
 
 import calendar as _cal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -71,6 +72,14 @@ MAX_AGE = 120
 # and early marriages exist, a small child heading a KK does not.
 BUMIL_AGES = range(10, 56)
 KEPALA_KELUARGA_MIN_AGE = 15
+# A spouse (suami/istri) or a child's spouse (menantu) is at least 15, as a kepala keluarga is:
+# early marriages are recorded, a small child "married" is a keying error.
+SPOUSE_MIN_AGE = 15
+SUAMI_ISTRI, ANAK, CUCU, ORANG_TUA, MENANTU, MERTUA = 2, 3, 4, 5, 6, 8
+EXCEL_DIGITS = 15  # significant digits a spreadsheet number keeps
+# Set on a member whose NIK was last held by a closed household (moved away, non-eligible, ...)
+# when an import registers it in another one: the case the person came from.
+PREVIOUS_CASE = "kasus_sebelumnya"
 
 COLUMNS = (
     "no_kk",
@@ -108,10 +117,13 @@ def text(value: Any, field: str, *, required: bool = True, limit: int = 200) -> 
 
 def digits(value: Any, field: str, length: int) -> str:
     """A fixed-length identifier kept as text; a number from a spreadsheet cell is refused when it
-    may have lost digits (Excel keeps 15 significant digits)."""
+    may have lost digits. Excel keeps 15 significant digits, so a 16-digit NIK or no_kk typed as
+    a number has lost its last digit before the file is saved, whether the reader hands the cell
+    over as a float or (openpyxl, for an integral cell) as an int: every number is refused for
+    an identifier longer than 15 digits. A float is refused for any identifier."""
     if type(value) is str and len(value) == length and value.isdigit() and value.isascii():
         return value
-    if isinstance(value, float):
+    if isinstance(value, float) or (type(value) is int and length > EXCEL_DIGITS):
         raise InvalidInput(
             field,
             "stored as a number in the spreadsheet (digits may be lost); store it as text",
@@ -289,9 +301,15 @@ class Member(dict[str, Any]):
     """A member as `normalize_member` returns it: every value in its canonical form. Parsers
     take one as it is instead of normalising it again (the import normalises each row once,
     then the workflow's registration parser would do it a second time). Only
-    `normalize_member` makes one; treat it as read-only."""
+    `normalize_member` and `moved_from` make one; treat it as read-only."""
 
     __slots__ = ()
+
+
+def moved_from(member: Member, case_id: str) -> Member:
+    """The member with the closed household its NIK was last registered in (PREVIOUS_CASE), so
+    the event that registers the person again records where they came from."""
+    return Member({**member, PREVIOUS_CASE: case_id})
 
 
 def parse_member(row: Mapping[str, Any], as_of: date) -> dict[str, Any]:
@@ -407,6 +425,14 @@ def check_member(m: Mapping[str, Any], as_of: date) -> None:
             message_id=f"kepala keluarga (1) sekurang-kurangnya berusia "
             f"{KEPALA_KELUARGA_MIN_AGE} tahun; {is_age}",
         )
+    relation = m.get("hubungan_keluarga")
+    if relation in (SUAMI_ISTRI, MENANTU) and age < SPOUSE_MIN_AGE:
+        role = f"{HUBUNGAN[relation].lower()} ({relation})"
+        raise InvalidInput(
+            "hubungan_keluarga",
+            f"a {role} is at least {SPOUSE_MIN_AGE} years old; the member is {age}",
+            message_id=f"{role} sekurang-kurangnya berusia {SPOUSE_MIN_AGE} tahun; {is_age}",
+        )
     if kelas is not None and jenjang is None:
         raise InvalidInput(
             "jenjang_sekolah",
@@ -420,6 +446,77 @@ def check_member(m: Mapping[str, Any], as_of: date) -> None:
             f"{kelas} is not a {JENJANG_SEKOLAH[jenjang]} class ({r[0]}-{r[-1]})",
             message_id=f"{kelas} bukan kelas {JENJANG_SEKOLAH[jenjang]} ({r[0]}-{r[-1]})",
         )
+
+
+# ----------------------------------------------------------------------------- household
+# Relations whose age is bounded by another member's: an orang tua is older than the kepala
+# keluarga, a mertua (the spouse's parent) older than the spouse, an anak or cucu younger than
+# the kepala keluarga. A mertua is measured against the spouse, not the head: a head much older
+# than his wife may well be older than her parents. With no single spouse recorded, against the
+# head.
+OLDER_THAN_REFERENCE = (ORANG_TUA, MERTUA)
+YOUNGER_THAN_HEAD = (ANAK, CUCU)
+
+
+def member_label(key: Any) -> tuple[str, str]:
+    """How a member is named in a message (Bahasa Indonesia, English): by member number."""
+    return f"anggota {key}", f"member {key}"
+
+
+def role_age_problems(
+    members: Mapping[Any, Mapping[str, Any]],
+    as_of: date,
+    label: Callable[[Any], tuple[str, str]] = member_label,
+) -> dict[Any, InvalidInput]:
+    """Members of one household whose age cannot be right for their relation (see
+    OLDER_THAN_REFERENCE), by key, each with the reason naming both members and their ages.
+    Keys are the caller's (member numbers, a file's lines) and `label` names them. Checked only
+    when the household has one living kepala keluarga (other checks report the others)."""
+    heads = [
+        k
+        for k, m in members.items()
+        if m.get("hubungan_keluarga") == KEPALA_KELUARGA and m.get("komponen") != MENINGGAL
+    ]
+    if len(heads) != 1:
+        return {}
+    head = heads[0]
+    spouses = [k for k, m in members.items() if m.get("hubungan_keluarga") == SUAMI_ISTRI]
+    in_laws_child = spouses[0] if len(spouses) == 1 else head
+    out: dict[Any, InvalidInput] = {}
+    for key, m in members.items():
+        relation = m.get("hubungan_keluarga")
+        if relation in OLDER_THAN_REFERENCE:
+            ref = head if relation == ORANG_TUA else in_laws_child
+            wrong = m["tanggal_lahir"] >= members[ref]["tanggal_lahir"]  # ISO dates
+        elif relation in YOUNGER_THAN_HEAD:
+            ref = head
+            wrong = m["tanggal_lahir"] <= members[ref]["tanggal_lahir"]
+        else:
+            continue
+        if wrong:
+            out[key] = _role_age_error(m, members[ref], label(ref), as_of)
+    return out
+
+
+def _role_age_error(
+    m: Mapping[str, Any], ref: Mapping[str, Any], where: tuple[str, str], as_of: date
+) -> InvalidInput:
+    relation, ref_relation = m["hubungan_keluarga"], ref["hubungan_keluarga"]
+    role = f"{HUBUNGAN[relation].lower()} ({relation})"
+    ref_role = HUBUNGAN[ref_relation].lower()
+    older = relation in OLDER_THAN_REFERENCE
+    born, ref_born = m["tanggal_lahir"], ref["tanggal_lahir"]
+    age = age_on(date.fromisoformat(born), as_of)
+    ref_age = age_on(date.fromisoformat(ref_born), as_of)
+    return InvalidInput(
+        "hubungan_keluarga",
+        f"{'an' if role[0] in 'aeiou' else 'a'} {role} aged {age} (born {born}) is not "
+        f"{'older' if older else 'younger'} than the {ref_role} ({where[1]}, aged {ref_age}, "
+        f"born {ref_born})",
+        message_id=f"{role} berusia {age} tahun (lahir {born}) tidak lebih "
+        f"{'tua' if older else 'muda'} dari {ref_role} ({where[0]}, berusia {ref_age} tahun, "
+        f"lahir {ref_born})",
+    )
 
 
 def kyc_missing(m: Mapping[str, Any]) -> list[str]:

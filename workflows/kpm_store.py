@@ -2,12 +2,17 @@
 index written with the events; and single KPM commands that keep the index in step.
 
 The index tables (engine/store/kpm_tables.py) are derived from the KPM cases: every function
-here that records events updates them in the same transaction.
+here that records events updates them in the same transaction. A NIK is indexed to one
+household: the open one that holds it, else the one that held it last. A closed household
+(moved away, non-eligible, graduated, ...) takes no event, so its NIKs do not block the same
+people's registration in another household (a family that moved has a new KK): the index row
+moves to the household that takes the NIK, and the closed case keeps its members as they were.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -60,6 +65,39 @@ def members_by_nik(s: Session, niks: Iterable[str]) -> dict[str, tuple[str, str]
         )
         out.update((r.nik, (r.case_id, r.member_no)) for r in s.execute(q))
     return out
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A household that holds a NIK, as a NIK conflict names it."""
+
+    case_id: str
+    state: str
+    closed: bool
+
+    @property
+    def said(self) -> str:
+        """'KPM-2026-000003 (peserta)'."""
+        return f"{self.case_id} ({self.state})"
+
+
+def holders(s: Session, case_ids: Iterable[str]) -> dict[str, Holder]:
+    """Case id -> its state, open or closed: for the few households a NIK conflict names."""
+    out: dict[str, Holder] = {}
+    c = repo.CASES.c
+    for chunk in _chunks(sorted(set(case_ids))):
+        q = sa.select(c.id, c.state, c.status).where(c.id.in_(chunk))
+        out.update((r.id, Holder(r.id, r.state, r.status == "closed")) for r in s.execute(q))
+    return out
+
+
+def release_closed(s: Session, niks: Iterable[str]) -> None:
+    """Drop the index rows of these NIKs that a closed household holds, before the household
+    taking them is indexed. An open household's row is kept (inserting over it then fails, as
+    a NIK two open households hold must)."""
+    closed = sa.select(repo.CASES.c.id).where(repo.CASES.c.status == "closed")
+    for chunk in _chunks(sorted(set(niks))):
+        s.execute(sa.delete(MEMBERS).where(MEMBERS.c.nik.in_(chunk), MEMBERS.c.case_id.in_(closed)))
 
 
 def last_participant_numbers(s: Session, keys: Iterable[str]) -> dict[str, int]:
@@ -126,25 +164,46 @@ def index_new(s: Session, states: Sequence[CaseState]) -> None:
 
 
 def index_changed(s: Session, pairs: Sequence[tuple[CaseState, CaseState]]) -> None:
-    """Bring the member index in step with each (before, after) pair of a case."""
-    gone: list[str] = []
+    """Bring the member index in step with each (before, after) pair of a case. A row is
+    dropped only as the case's own: the NIK may have moved on to another household since. A
+    NIK new to the case that a closed household held moves here (whichever door decided it:
+    the import, a data update, a correction applied by data control)."""
     added: list[dict[str, str]] = []
     for before, after in pairs:
         old = {(r["nik"], r["member_no"]) for r in _member_rows(before)}
         new = {(r["nik"], r["member_no"]) for r in _member_rows(after)}
-        gone += [nik for nik, _ in old - new]
+        gone = [nik for nik, _ in old - new]
+        for chunk in _chunks(gone):
+            s.execute(
+                sa.delete(MEMBERS).where(MEMBERS.c.nik.in_(chunk), MEMBERS.c.case_id == after.id)
+            )
         added += [{"nik": n, "case_id": after.id, "member_no": no} for n, no in new - old]
-    for chunk in _chunks(gone):
-        s.execute(sa.delete(MEMBERS).where(MEMBERS.c.nik.in_(chunk)))
     if added:
+        release_closed(s, [r["nik"] for r in added])
         s.execute(sa.insert(MEMBERS), added)
 
 
-def free_niks(s: Session, niks: Iterable[str], case_id: str | None = None) -> list[str]:
-    """The NIKs no other household holds: the fact the workflow's `new_niks_are_free` needs."""
+def niks_free_for(
+    s: Session, niks: Iterable[str], case_id: str | None = None
+) -> tuple[list[str], dict[str, Holder], dict[str, Holder]]:
+    """(free, taken, closed) for these NIKs seen from household `case_id` (None: a new one):
+    the NIKs it may take (no other household holds them, or only a closed one), the open
+    households holding the others, and the closed households the free ones come from."""
     wanted = sorted(set(niks))
-    held = members_by_nik(s, wanted)
-    return [n for n in wanted if n not in held or held[n][0] == case_id]
+    held = {n: c for n, (c, _) in members_by_nik(s, wanted).items() if c != case_id}
+    found = holders(s, held.values())
+    # a row naming a case that is not there blocks, as any holder did before it closed
+    unknown = {c: Holder(c, "?", closed=False) for c in held.values() if c not in found}
+    found |= unknown
+    taken = {n: found[c] for n, c in held.items() if not found[c].closed}
+    closed = {n: found[c] for n, c in held.items() if found[c].closed}
+    return [n for n in wanted if n not in taken], taken, closed
+
+
+def free_niks(s: Session, niks: Iterable[str], case_id: str | None = None) -> list[str]:
+    """The NIKs no other open household holds: the fact the workflow's `new_niks_are_free`
+    needs."""
+    return niks_free_for(s, niks, case_id)[0]
 
 
 def resolve(s: Session, code: str) -> str:
@@ -194,17 +253,59 @@ def stats(s: Session) -> dict[str, Any]:
 
 
 def rebuild_index(s: Session) -> dict[str, int]:
-    """Rebuild the index tables from the KPM cases (their projections, which verify replays)."""
+    """Rebuild the index tables from the KPM cases (their projections, which verify replays).
+
+    A NIK two households list (one of them closed: the person moved on) goes to the open one;
+    one only closed households list goes to the one that closed last, which held it last (a
+    NIK passes only from a closed household to a household that closes after taking it). So
+    the open households are indexed first, then the closed ones from the latest closed back,
+    each NIK by the first that lists it."""
     s.execute(sa.delete(MEMBERS))
     s.execute(sa.delete(HOUSEHOLDS))
-    states = []
-    for row in s.execute(sa.select(repo.CASES).where(repo.CASES.c.workflow == "kpm")):
-        states.append(repo.state_from_row(row))
-        if len(states) >= 1000:
-            index_new(s, states)
-            states = []
-    index_new(s, states)
+    c = repo.CASES.c
+    kpm = sa.select(repo.CASES).where(c.workflow == "kpm")
+    for state_rows in _batches(s.execute(kpm.where(c.status != "closed").order_by(c.id))):
+        index_new(s, state_rows)
+    latest = (c.closed_at.desc().nulls_last(), c.id.desc())
+    for state_rows in _batches(s.execute(kpm.where(c.status == "closed").order_by(*latest))):
+        _index_unless_held(s, state_rows)
     return stats(s)
+
+
+def _batches(rows: Iterable[Any], size: int = 1000) -> Iterator[list[CaseState]]:
+    states: list[CaseState] = []
+    for row in rows:
+        states.append(repo.state_from_row(row))
+        if len(states) >= size:
+            yield states
+            states = []
+    if states:
+        yield states
+
+
+def _index_unless_held(s: Session, states: Sequence[CaseState]) -> None:
+    """Index these households, each NIK by the first of them that lists it unless a household
+    indexed before holds it."""
+    _INSERT_HOUSEHOLDS.run(
+        s,
+        [
+            {
+                "no_kk": st.attrs["no_kk"],
+                "case_id": st.id,
+                "kode_peserta": st.attrs["kode_peserta"],
+                "region": st.region,
+            }
+            for st in states
+        ],
+    )
+    rows: dict[str, dict[str, str]] = {}
+    for st in states:
+        for r in _member_rows(st):
+            rows.setdefault(r["nik"], r)
+    held = members_by_nik(s, rows)
+    members = [r for nik, r in rows.items() if nik not in held]
+    if members:
+        _INSERT_MEMBERS.run(s, members)
 
 
 # ----------------------------------------------------------------------------- one command
@@ -265,12 +366,12 @@ def kpm_facts(s: Session, cmd: Command, state: CaseState | None) -> dict[str, An
     (`pkh kpm`, `pkh case advance`, the API, the pages): which of the NIKs it brings no other
     household holds, and for a correction the complaint behind it."""
     data = cmd.data
-    own = state.id if state else None
-    niks = sorted(set(new_niks_in(data)))
-    held = {n: c for n, (c, _) in members_by_nik(s, niks).items() if c != own}
+    free, taken, closed = niks_free_for(s, new_niks_in(data), state.id if state else None)
     facts: dict[str, Any] = {
-        "free_niks": [n for n in niks if n not in held],
-        "niks_held": held,
+        # a NIK only a closed household holds is free: the index row moves (see kpm_index)
+        "free_niks": free,
+        "niks_held": {n: f"{h.case_id}, {h.state}" for n, h in taken.items()},
+        "niks_from_closed": {n: h.case_id for n, h in closed.items()},
     }
     if cmd.trigger == "koreksi":
         facts["pengaduan"] = complaint_fact(s, str(data.get("pengaduan") or ""))
@@ -279,8 +380,10 @@ def kpm_facts(s: Session, cmd: Command, state: CaseState | None) -> dict[str, An
 
 def kpm_index(s: Session, before: CaseState | None, after: CaseState) -> None:
     """Keep the index in step with a KPM case, in the transaction of its event (a projector
-    of the service: every door that records a KPM event goes through it)."""
+    of the service: every door that records a KPM event goes through it). A NIK new to the
+    household that a closed household held moves here."""
     if before is None:
+        release_closed(s, [m["nik"] for m in after.attrs.get("anggota", {}).values()])
         index_new(s, [after])
     else:
         index_changed(s, [(before, after)])

@@ -152,9 +152,13 @@ def test_a_household_split_in_the_file_is_one_household_and_a_changed_rerun_is_e
     changed.append(person(KK1, "3271010505900004", "1990-05-05", 1, 1, 9))  # a second head
     report = import_file(app, write_csv(tmp_path / "b.csv", changed)).as_dict()
     reasons = {r["line"]: r["reason"] for r in report["rejected"]}
-    assert reasons[2].startswith("nama: differs from member 01 of " + kk1)
+    assert reasons[2].startswith("nama: berbeda dengan anggota 01 dari " + kk1)
+    assert " / differs from member 01 of " + kk1 in reasons[2]
     assert "used in household no_kk " + KK1 in reasons[7]
-    assert reasons[8] == f"hubungan_keluarga: {kk1} already has a kepala keluarga"
+    assert reasons[8] == (
+        f"hubungan_keluarga: {kk1} sudah memiliki kepala keluarga / "
+        f"{kk1} already has a kepala keluarga"
+    )
     assert (report["added_members"], report["unchanged_members"]) == (1, 3)
     state = app.service.get(kk1)
     assert state.attrs["anggota"]["03"]["nik"] == "3271010404200003" and state.version == 2
@@ -198,11 +202,17 @@ def test_a_file_with_missing_columns_is_refused_naming_them(app: App, tmp_path: 
 
 
 def household_at_peserta(app: App, tmp_path: Path) -> str:
+    # registered and validated in November 2025 (a decree cannot come before the validation)
+    clock = app.service.clock
+    assert isinstance(clock, Clock)
+    today = clock()
+    clock.set(datetime(2025, 11, 24, 9, 0, tzinfo=WIB))
     import_file(app, write_csv(tmp_path / "hh.csv", two_households()))
     with app.db.reading() as s:
         case_id = store.resolve(s, KK2)
     store.apply(app, case_id, "pertemuan_awal", {}, "pdp.bogor")
     store.apply(app, case_id, "validasi", {"hasil": "eligible"}, "pdp.bogor")
+    clock.set(today)
     # decreed in December 2025: the verification tests record months from then on (a month
     # before the decree is refused: the household was not a participant yet)
     sk = {"nomor_sk": "SK-7/2025", "tanggal_sk": "2025-12-01"}
@@ -237,7 +247,8 @@ def test_a_bad_verification_row_is_rejected_alone_with_its_own_reason(
     app: App, tmp_path: Path
 ) -> None:
     """A row naming a member the household does not have, or saying 'maybe', is rejected on
-    its own line and column; the household's other rows for the month still count."""
+    its own line and column; the household's month is then not recorded, its other rows
+    rejected naming them."""
     case_id = household_at_peserta(app, tmp_path)
     code = app.service.get(case_id).attrs["kode_peserta"]
     rows = [
@@ -251,12 +262,15 @@ def test_a_bad_verification_row_is_rejected_alone_with_its_own_reason(
         csv.writer(f).writerows(rows)
     report = verify_file(app, path).as_dict()
     reasons = {r["line"]: r["reason"] for r in report["rejected"]}
-    assert sorted(reasons) == [3, 4], reasons
-    assert reasons[3] == f"kode_anggota: {case_id} has no member 99"
+    assert sorted(reasons) == [2, 3, 4], reasons
+    assert (
+        reasons[3]
+        == f"kode_anggota: {case_id} tidak memiliki anggota 99 / {case_id} has no member 99"
+    )
     assert reasons[4].startswith("hadir:"), reasons[4]
-    assert report["households"] == 1 and report["accepted_members"] == 1
-    last = app.service.get(case_id).attrs["verifikasi_terakhir"]
-    assert last == {"periode": "2026-02", "hadir": {"02": True}}
+    assert "karena baris 3, 4 ditolak" in reasons[2]
+    assert report["households"] == 0 and report["accepted_members"] == 0
+    assert "verifikasi_terakhir" not in app.service.get(case_id).attrs
 
 
 def test_the_cli_verify_month_exits_1_when_rows_are_rejected_and_0_when_none_are(
@@ -271,7 +285,8 @@ def test_the_cli_verify_month_exits_1_when_rows_are_rejected_and_0_when_none_are
     with path.open("w", newline="") as f:
         csv.writer(f).writerows([*good, ("2026-01", "", "3271019999990001", "1")])
     before = app.service.get(case_id).version
-    out = cli.invoke(typer_app, ["kpm", "verify-month", str(path), "--json"])
+    verify = ["kpm", "verify-month", str(path), "--actor", "pdp.bogor"]
+    out = cli.invoke(typer_app, [*verify, "--json"])
     assert out.exit_code == 1, out.output
     assert out.stderr.startswith("error: 1 of 2 rows rejected")
     report = json.loads(out.stdout)
@@ -280,7 +295,7 @@ def test_the_cli_verify_month_exits_1_when_rows_are_rejected_and_0_when_none_are
     assert app.service.get(case_id).version == before + 1
     with path.open("w", newline="") as f:
         csv.writer(f).writerows(good)
-    again = cli.invoke(typer_app, ["kpm", "verify-month", str(path)])
+    again = cli.invoke(typer_app, verify)
     assert again.exit_code == 0, again.output
     assert again.stderr == ""
 
@@ -329,7 +344,8 @@ def test_the_cli_imports_with_a_json_report_and_counts_the_register(
     from api.cli import app as typer_app
 
     g = generate(tmp_path / "kpm.csv", 50, seed=2, bad=0.1, as_of=clock().date())
-    out = cli.invoke(typer_app, ["kpm", "import", g.path, "--json"])
+    by = ["--actor", "pusat.spm"]
+    out = cli.invoke(typer_app, ["kpm", "import", g.path, *by, "--json"])
     # rows were rejected: the report on stdout, one line on stderr, exit 1 (the rest imported)
     assert out.exit_code == 1, out.output
     assert out.stderr.startswith(f"error: {len(g.bad)} of {g.rows} rows rejected")
@@ -342,11 +358,11 @@ def test_the_cli_imports_with_a_json_report_and_counts_the_register(
     assert (stats["households"], stats["members"]) == (g.households, g.good_rows)
     shown = cli.invoke(typer_app, ["kpm", "show", "KPM-2026-000001", "--json"])
     assert json.loads(shown.stdout)["members"][0]["kode_anggota"].endswith("01")
-    missing = cli.invoke(typer_app, ["kpm", "import", str(tmp_path / "none.csv")])
+    missing = cli.invoke(typer_app, ["kpm", "import", str(tmp_path / "none.csv"), *by])
     assert missing.exit_code == 2
     # the same file again: the good rows are unchanged and the bad ones still refused (exit 1);
     # only the good rows: exit 0
-    again = cli.invoke(typer_app, ["kpm", "import", g.path, "--json"])
+    again = cli.invoke(typer_app, ["kpm", "import", g.path, *by, "--json"])
     assert again.exit_code == 1
     assert json.loads(again.stdout)["unchanged_members"] == g.good_rows
     lines = Path(g.path).read_text(encoding="utf-8").splitlines(keepends=True)
@@ -354,7 +370,7 @@ def test_the_cli_imports_with_a_json_report_and_counts_the_register(
     good.write_text(
         "".join(x for n, x in enumerate(lines, 1) if n not in set(g.bad)), encoding="utf-8"
     )
-    clean = cli.invoke(typer_app, ["kpm", "import", str(good)])
+    clean = cli.invoke(typer_app, ["kpm", "import", str(good), *by])
     assert clean.exit_code == 0, clean.output
     assert "rejected: 0" in clean.stdout and clean.stderr == ""
 
