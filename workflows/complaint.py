@@ -24,6 +24,7 @@ from engine.state import CaseState
 from workflows.guards import R, actor_covers_region
 from workflows.indonesia import PUSAT_ZONE, ZONE_INFO, zone_for_region
 from workflows.regions import UnknownRegion, get_region, normalize_region_code
+from workflows.roles import WORKFLOW_READERS
 
 NAME = "complaint"
 LEVELS = ("ketua_kelompok", "pendamping", "kabupaten", "pusat")
@@ -351,11 +352,14 @@ def _subject(d: Decision) -> str | None:
 
 def household_is_registered(d: Decision) -> Reason | None:
     """A household the complaint names must be one the KPM register holds, within the
-    officer's area (outside it, as everywhere, it does not exist). Bad input, naming the
-    field: nothing about the case can make an unknown household right."""
+    officer's area (outside it, as everywhere, it does not exist), and one the officer's role
+    may read: for a ketua kelompok households do not exist, so naming one answers as for an
+    unknown one (it would otherwise tell whether a NIK belongs to a PKH participant). Bad
+    input, naming the field: nothing about the case can make an unknown household right."""
     given = d.data.get("household")
     found = d.env.facts.get("household")
-    if not given or (found and d.actor.covers(found["region"])):
+    readable = d.actor.role in WORKFLOW_READERS["kpm"]
+    if not given or (found and readable and d.actor.covers(found["region"])):
         return None
     raise InvalidInput(
         "household",

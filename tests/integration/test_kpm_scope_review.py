@@ -232,3 +232,28 @@ def test_import_and_verify_month_need_the_officer_who_records_them(
     with app.db.reading() as s:
         actors = set(s.execute(sa.select(EV.c.actor)).scalars())
     assert actors == {"kab.bogor"}  # the events name the officer, not `system`
+
+
+def test_a_ketua_kelompok_cannot_probe_the_register_through_a_complaint(
+    app: App, tmp_path: Path
+) -> None:
+    """Naming a registered NIK in a complaint must answer as an unknown one does for a ketua
+    kelompok, or the filing tells whether a person is a PKH participant (second read)."""
+    households_and_a_complaint(app, tmp_path)
+    refused = {}
+    for nik in ("3271010101800001", "3271019999990009"):  # registered, unknown
+        data = complaint_data(
+            type="data_peserta", level="ketua_kelompok", region="3271011001", household=nik
+        )
+        with pytest.raises(InvalidInput) as e:
+            app.service.open_case("complaint", data, KETUA)
+        refused[nik] = (e.value.field, str(e.value).replace(nik, "NIK"))
+    assert refused["3271010101800001"] == refused["3271019999990009"]
+    assert refused["3271010101800001"][0] == "household"
+    # a pendamping of the same desa still names it
+    data = complaint_data(
+        type="data_peserta", level="pendamping", region="327101", household="3271010101800001"
+    )
+    assert (
+        app.service.open_case("complaint", data, "pdp.bogor").attrs["household"].startswith("KPM-")
+    )
