@@ -188,6 +188,33 @@ class OverrideChange:
     cases_moved: int
 
 
+def _months(state: Any, due_field: str) -> int:
+    """A deadline's budget in calendar months (a referral's), 0 for working days: from the
+    case's own workflow version, as the machine counted it."""
+    from workflows import default_registry
+    from workflows.complaint import deadline_months
+
+    if state.workflow == "complaint" and deadline_months(state, due_field):
+        return deadline_months(state, due_field)
+    try:
+        d = _registry(default_registry).get(state.workflow, state.workflow_version)
+    except NotFound:
+        return 0
+    budgets = d.stage_budgets.get(state.state) if due_field == "stage_due" else None
+    if due_field == "level_due":
+        budgets = d.level_budgets.get(state.level or "")
+    return budgets.months if budgets is not None else 0
+
+
+_REGISTRY: list[Any] = []
+
+
+def _registry(build: Any) -> Any:
+    if not _REGISTRY:  # month budgets do not depend on the settings' day counts
+        _REGISTRY.append(build())
+    return _REGISTRY[0]
+
+
 def _standard_calendars() -> Calendars:
     # the calendar the app builds (api.wiring), for callers that do not pass their app's
     from api.wiring import calendar_factory
@@ -249,6 +276,7 @@ def add_override(
             day,
             now=now,
             reason=_reason(day, change, working, name.strip(), decree, actor),
+            months=_months,
         )
     log.info("calendar override %s %s by %s: %d open cases moved", day, change, actor, moved)
     return OverrideChange(row, moved)
@@ -281,6 +309,7 @@ def remove_override(
             day,
             now=now or datetime.now(UTC),
             reason=reason,
+            months=_months,
         )
     log.info("calendar override %s removed by %s: %d open cases moved", day, actor, moved)
     return OverrideChange(None, moved)

@@ -12,12 +12,13 @@ the new one. Knows nothing of PKH.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.calendar import CalendarRangeError, WorkingCalendar
+from engine.machine import add_months
 from engine.state import SYSTEM, CaseState, Event
 
 RECALCULATED = "DeadlinesRecalculated"
@@ -27,6 +28,14 @@ WINDOWS = (("stage_started_at", "stage_due"), ("level_started_at", "level_due"))
 # Every instant whose local date, in any zone (UTC-12 .. UTC+14), is on or after a day is at
 # or after that day's midnight UTC less this: the lower bound of the candidates' index range.
 _WIDEST_OFFSET = timedelta(hours=14)
+# A window's budget in calendar months (a referral's 3 months), 0 for working days: such a
+# deadline is a date, rolled to the next working day, not a count of working days
+Months = Callable[[CaseState, str], int]
+
+
+def _month_due(cal: WorkingCalendar, start: date, months: int) -> date:
+    day = add_months(start, months)
+    return day if cal.is_working_day(day) else cal.next_working_day(day)
 
 
 def changes_on(old: WorkingCalendar, new: WorkingCalendar, day: date) -> int:
@@ -48,11 +57,17 @@ def lowest_due(day: date) -> datetime:
 
 
 def moved_dues(
-    state: CaseState, old: WorkingCalendar, new: WorkingCalendar, day: date
+    state: CaseState,
+    old: WorkingCalendar,
+    new: WorkingCalendar,
+    day: date,
+    months: Months | None = None,
 ) -> dict[str, datetime]:
     """The deadlines of this case that the change of `day` moves, with their new values (empty:
     none). Only an open case's deadline that falls on or after `day` in a window started on
-    or before it moves; the stage never outlasts its level."""
+    or before it moves; the stage never outlasts its level. A window budgeted in months
+    (`months`) keeps its date unless the day it rolls to changes; working days added to it
+    since (an extension) are counted again from there."""
     if state.status != "open":
         return {}
     tz = ZoneInfo(state.zone)
@@ -65,11 +80,19 @@ def moved_dues(
         start_day = start.astimezone(tz).date()
         if local_due.date() < day or start_day > day:
             continue
+        m = months(state, due_field) if months is not None else 0
         try:
-            k = old.working_days_between(start_day, local_due.date())
-            if k == 0:
-                continue  # a deadline on its window's first day: no working day to count
-            moved = new.add_working_days(start_day, k)
+            if m:
+                base_old, base_new = _month_due(old, start_day, m), _month_due(new, start_day, m)
+                if local_due.date() < base_old:
+                    continue  # capped by its level: the cap below decides
+                k = old.working_days_between(base_old, local_due.date())
+                moved = new.add_working_days(base_new, k) if k else base_new
+            else:
+                k = old.working_days_between(start_day, local_due.date())
+                if k == 0:
+                    continue  # a deadline on its window's first day: no working day to count
+                moved = new.add_working_days(start_day, k)
         except CalendarRangeError:
             continue  # beyond the calendar's range: it cannot be counted again
         new_due = datetime.combine(moved, local_due.time(), tzinfo=tz)
@@ -92,11 +115,12 @@ def recalculation(
     *,
     now: datetime,
     reason: Mapping[str, Any],
+    months: Months | None = None,
 ) -> Event | None:
     """The `system` event that moves this case's deadlines for the change of `day` (None when
     none moves). `reason` says what changed (the override's date, name, decree...); the event's
     data adds the deadlines before and after."""
-    moved = moved_dues(state, old, new, day)
+    moved = moved_dues(state, old, new, day, months)
     if not moved:
         return None
     tz = ZoneInfo(state.zone)  # told in the case's zone, as the machine records deadlines

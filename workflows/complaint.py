@@ -644,6 +644,19 @@ REFERRAL_SERVICE = Budget(months=3)  # service availability: put right within 3 
 REFERRAL_DEFAULT = Budget(working_days=15)  # any other side body: one follow-up stage
 
 
+def deadline_months(state: CaseState, due_field: str) -> int:
+    """A deadline of this case counted in calendar months (0: in working days), for moving it
+    when the calendar changes (engine.deadlines): a service-availability referral's stage
+    due, and its level due where the referral carried the level to the same date."""
+    if not state.state.endswith("_dirujuk") or state.attrs.get("type") != "ketersediaan_layanan":
+        return 0
+    if due_field == "stage_due" or (
+        due_field == "level_due" and state.level_due == state.stage_due
+    ):
+        return REFERRAL_SERVICE.months
+    return 0
+
+
 def recipients(state: CaseState, template: str) -> tuple[str, ...]:
     """Letters go to the reporter; an anonymous reporter cannot be written to."""
     return () if state.attrs.get("anonymous") else ("reporter",)

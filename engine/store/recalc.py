@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from engine.bulk import load_for_update, record
 from engine.calendar import WorkingCalendar
-from engine.deadlines import changes_on, lowest_due, recalculation
+from engine.deadlines import Months, changes_on, lowest_due, recalculation
 from engine.service import CalendarDay
 from engine.state import CaseState, Event, evolve
 from engine.store import repository as repo
@@ -51,6 +51,7 @@ def recalculate(
     *,
     now: datetime,
     reason: Mapping[str, Any],
+    months: Months | None = None,
 ) -> int:
     """Record a `DeadlinesRecalculated` event on every open case whose stage or level deadline
     the change of `day` from `old` to `new` moves (engine.deadlines); returns how many."""
@@ -83,10 +84,12 @@ def recalculate(
             ids = s.execute(sa.select(c.id).where(*where, column == value).order_by(c.id))
             pending += [i for (i,) in ids if i not in against]
             while len(pending) >= BATCH:
-                moved += _move(s, pending[:BATCH], old, new, day, now, reason, direction, against)
+                moved += _move(
+                    s, pending[:BATCH], old, new, day, now, reason, direction, against, months
+                )
                 del pending[:BATCH]
         if pending:
-            moved += _move(s, pending, old, new, day, now, reason, direction, against)
+            moved += _move(s, pending, old, new, day, now, reason, direction, against, months)
     return moved
 
 
@@ -100,6 +103,7 @@ def _move(
     reason: Mapping[str, Any],
     direction: int,
     against: set[str],
+    months: Months | None = None,
 ) -> int:
     states = load_for_update(s, ids)
     changed: list[tuple[CaseState, CaseState, Sequence[Event]]] = []
@@ -107,7 +111,7 @@ def _move(
         state = states.get(case_id)
         if state is None:
             continue
-        ev = recalculation(state, old, new, day, now=now, reason=reason)
+        ev = recalculation(state, old, new, day, now=now, reason=reason, months=months)
         if ev is None:
             continue
         after = evolve(state, ev)

@@ -256,3 +256,22 @@ def test_cases_in_many_batches_each_move_exactly_once(
             assert got == min(want, new.deadline(a.level_started_at, 26, JAKARTA)), a.id  # type: ignore[arg-type]
         assert after.version == a.version + 1
     verify_ok(app)
+
+
+def test_a_referral_of_three_months_keeps_its_date_unless_its_own_day_goes(
+    app: App, clock: Clock
+) -> None:
+    """A referral's budget is 3 calendar months, not a count of working days: a day off in
+    the middle of it leaves its date alone (second read: it moved a day), and a day off on
+    the date itself rolls it to the next working day, as the machine would have."""
+    s = app.service
+    case = s.open_case("complaint", complaint_data(type="ketersediaan_layanan"), "kab.bogor")
+    case = s.apply(case.id, "advance", {"parties": "x", "result": "y"}, "kab.bogor")
+    referred = s.apply(case.id, "refer", {"body": "dinas_teknis"}, "kab.bogor")
+    stage_due = day_of(referred.stage_due)
+    assert stage_due == date(2026, 6, 2)  # 2 March + 3 months, a working day
+    day_off(app, date(2026, 4, 15), at(clock, "2026-03-03T09:00:00+07:00"))
+    assert day_of(s.get(case.id).stage_due) == stage_due
+    day_off(app, stage_due, at(clock, "2026-03-03T10:00:00+07:00"))
+    assert day_of(s.get(case.id).stage_due) == date(2026, 6, 3)
+    verify_ok(app)
