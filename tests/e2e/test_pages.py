@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,34 @@ CHROMIUM_ARGS = [
 
 
 # ------------------------------------------------------------------------------- helpers
+def require_chromium() -> None:
+    """Skip without Debian's Chromium; fail instead where PKH_REQUIRE_BROWSER=1 (.ci/run)."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
+        if os.environ.get("PKH_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"PKH_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+
+
+@contextmanager
+def signed_in_page(base: str, username: str) -> Iterator[Any]:
+    """A real Chromium page on `base`, signed in through the login form as `username`."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{base}/")
+            page.fill("#username", username)
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            yield page
+        finally:
+            browser.close()
+
+
 @pytest.fixture
 def web(app: App) -> Iterator[TestClient]:
     with TestClient(create_app(app)) as client:
@@ -647,69 +676,56 @@ def live_server(tmp_path: Path) -> Iterator[str]:
 def test_an_officer_files_and_advances_a_complaint_in_a_real_browser(
     live_server: str, tmp_path: Path
 ) -> None:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
-        if os.environ.get("PKH_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"PKH_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import expect, sync_playwright
+    require_chromium()
+    from playwright.sync_api import expect
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with signed_in_page(live_server, "kab.bogor") as page:
+        expect(page.locator("h1")).to_have_text("Daftar kerja")
+
+        page.click("text=Pengaduan baru")
+        page.fill("#reporter_name", "Ibu Siti")
+        page.select_option("#type", "pembayaran")
+        page.select_option("#channel", "surat")
+        page.fill("#region", "3271011001")
+        page.fill("#summary", "Bantuan tahap II belum diterima")
+        page.click("text=Simpan pengaduan")
+        expect(page.locator("h1")).to_contain_text("ADU-")
+        expect(page.locator(".stage-due .badge")).to_have_text("5 hari kerja lagi")
+
+        page.click("summary:has-text('Lanjut ke tahap berikutnya')")
+        page.click("#do-advance button[type=submit]")
+        expect(page.locator(".alert.done")).to_be_visible()
+        expect(page.locator("dl.facts").first).to_contain_text("Identifikasi")
+        rows = page.locator("section.timeline tbody tr")
+        expect(rows).to_have_count(2)
+        expect(rows.nth(0)).to_contain_text("Pengaduan dicatat")
+        expect(rows.nth(1)).to_contain_text("Tahap maju")
+        expect(rows.nth(1)).to_contain_text("Identifikasi")
+
+        # Ibu Siti gave no e-mail or phone: her acknowledgement is a letter to print
+        settings = Settings(
+            database_url=f"sqlite:///{tmp_path / 'pkh.db'}",
+            secret_key="browser-test-secret-key-0123456789",
+        )
+        db = Database(settings.database_url)
         try:
-            page = browser.new_page()
-            page.goto(f"{live_server}/")
-            page.fill("#username", "kab.bogor")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            expect(page.locator("h1")).to_have_text("Daftar kerja")
-
-            page.click("text=Pengaduan baru")
-            page.fill("#reporter_name", "Ibu Siti")
-            page.select_option("#type", "pembayaran")
-            page.select_option("#channel", "surat")
-            page.fill("#region", "3271011001")
-            page.fill("#summary", "Bantuan tahap II belum diterima")
-            page.click("text=Simpan pengaduan")
-            expect(page.locator("h1")).to_contain_text("ADU-")
-            expect(page.locator(".stage-due .badge")).to_have_text("5 hari kerja lagi")
-
-            page.click("summary:has-text('Lanjut ke tahap berikutnya')")
-            page.click("#do-advance button[type=submit]")
-            expect(page.locator(".alert.done")).to_be_visible()
-            expect(page.locator("dl.facts").first).to_contain_text("Identifikasi")
-            rows = page.locator("section.timeline tbody tr")
-            expect(rows).to_have_count(2)
-            expect(rows.nth(0)).to_contain_text("Pengaduan dicatat")
-            expect(rows.nth(1)).to_contain_text("Tahap maju")
-            expect(rows.nth(1)).to_contain_text("Identifikasi")
-
-            # Ibu Siti gave no e-mail or phone: her acknowledgement is a letter to print
-            settings = Settings(
-                database_url=f"sqlite:///{tmp_path / 'pkh.db'}",
-                secret_key="browser-test-secret-key-0123456789",
-            )
-            db = Database(settings.database_url)
-            try:
-                queued = Dispatcher(db, settings).run_once(datetime.now(UTC))
-            finally:
-                db.dispose()
-            assert len(queued.to_print) == 1
-            page.click("text=Surat untuk dicetak")
-            letters = page.locator("table.letters tbody tr")
-            expect(letters).to_have_count(1)
-            expect(letters.first).to_contain_text("Ibu Siti")
-            with page.context.expect_page() as opened:  # rel=noopener: a tab of its own
-                page.click("table.letters a:has-text('Buka surat')")
-            letter = opened.value
-            expect(letter.locator(".sheet")).to_contain_text("Yth. Ibu Siti")
-            expect(letter.locator(".sheet")).to_contain_text("Tanda terima pengaduan")
-            letter.close()
-            page.click("table.letters button:has-text('Tandai sudah dicetak')")
-            expect(page.locator(".alert.done")).to_contain_text("sudah dicetak")
-            expect(page.locator("table.letters")).to_have_count(0)
+            queued = Dispatcher(db, settings).run_once(datetime.now(UTC))
         finally:
-            browser.close()
+            db.dispose()
+        assert len(queued.to_print) == 1
+        page.click("text=Surat untuk dicetak")
+        letters = page.locator("table.letters tbody tr")
+        expect(letters).to_have_count(1)
+        expect(letters.first).to_contain_text("Ibu Siti")
+        with page.context.expect_page() as opened:  # rel=noopener: a tab of its own
+            page.click("table.letters a:has-text('Buka surat')")
+        letter = opened.value
+        expect(letter.locator(".sheet")).to_contain_text("Yth. Ibu Siti")
+        expect(letter.locator(".sheet")).to_contain_text("Tanda terima pengaduan")
+        letter.close()
+        page.click("table.letters button:has-text('Tandai sudah dicetak')")
+        expect(page.locator(".alert.done")).to_contain_text("sudah dicetak")
+        expect(page.locator("table.letters")).to_have_count(0)
 
 
 def test_a_case_whose_stored_history_cannot_be_read_is_told_not_crashed(

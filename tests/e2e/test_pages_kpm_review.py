@@ -8,7 +8,6 @@ The form's submission and the lookup need api/pages.py to call `page_views.comma
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -23,12 +22,12 @@ from engine.settings import Settings
 from engine.store.migrate import upgrade
 from tests.conftest import Clock
 from tests.e2e.test_pages import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PASSWORD,
     _serve,
     csrf_from,
+    require_chromium,
     sign_in,
+    signed_in_page,
 )
 from tests.integration.test_kpm_import import KK1, person, write_csv
 from workflows import kpm_store as store
@@ -184,45 +183,30 @@ def live_household(tmp_path: Path) -> Iterator[tuple[str, str]]:
 def test_a_pendamping_finds_a_household_and_fills_its_kyc_gap_in_a_real_browser(
     live_household: tuple[str, str],
 ) -> None:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
-        if os.environ.get("PKH_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"PKH_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import expect, sync_playwright
+    require_chromium()
+    from playwright.sync_api import expect
 
     base, case_id = live_household
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{base}/")
-            page.fill("#username", "pdp.bogor")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            row = page.locator(f'tr[data-case="{case_id}"]')
-            expect(row).to_contain_text("Budi Santoso · ")
-            expect(row).to_contain_text("Keluarga Penerima Manfaat")
-            expect(row).to_contain_text("Calon peserta")
+    with signed_in_page(base, "pdp.bogor") as page:
+        row = page.locator(f'tr[data-case="{case_id}"]')
+        expect(row).to_contain_text("Budi Santoso · ")
+        expect(row).to_contain_text("Keluarga Penerima Manfaat")
+        expect(row).to_contain_text("Calon peserta")
 
-            page.fill("#q", WIFE_NIK)  # a member's NIK opens the household
-            page.click("form.filters button[type=submit]")
-            expect(page.locator("h1")).to_contain_text(case_id)
-            gap = page.locator('tr[data-member="02"] .kyc-gap')
-            expect(gap).to_have_text("belum diisi")
+        page.fill("#q", WIFE_NIK)  # a member's NIK opens the household
+        page.click("form.filters button[type=submit]")
+        expect(page.locator("h1")).to_contain_text(case_id)
+        gap = page.locator('tr[data-member="02"] .kyc-gap')
+        expect(gap).to_have_text("belum diisi")
 
-            page.click("summary:has-text('Pemutakhiran data')")
-            form = page.locator("#do-pemutakhiran")
-            form.locator("select[name=f_nomor_anggota]").select_option("02")
-            form.locator("select[name=f_isian]").select_option("nama_ibu_kandung")
-            form.locator("input[name=f_nilai_baru]").fill("Siti Rahayu")
-            form.locator("button[type=submit]").click()
-            expect(page.locator(".alert.done")).to_be_visible()
-            expect(page.locator('tr[data-member="02"] td.nama_ibu_kandung')).to_have_text(
-                "Siti Rahayu"
-            )
-            expect(page.locator(".kyc-gap")).to_have_count(0)
-            last = page.locator("section.timeline tr.event").last
-            expect(last.locator("table.member-changes")).to_contain_text("Siti Rahayu")
-        finally:
-            browser.close()
+        page.click("summary:has-text('Pemutakhiran data')")
+        form = page.locator("#do-pemutakhiran")
+        form.locator("select[name=f_nomor_anggota]").select_option("02")
+        form.locator("select[name=f_isian]").select_option("nama_ibu_kandung")
+        form.locator("input[name=f_nilai_baru]").fill("Siti Rahayu")
+        form.locator("button[type=submit]").click()
+        expect(page.locator(".alert.done")).to_be_visible()
+        expect(page.locator('tr[data-member="02"] td.nama_ibu_kandung')).to_have_text("Siti Rahayu")
+        expect(page.locator(".kyc-gap")).to_have_count(0)
+        last = page.locator("section.timeline tr.event").last
+        expect(last.locator("table.member-changes")).to_contain_text("Siti Rahayu")

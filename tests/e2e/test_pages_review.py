@@ -8,7 +8,6 @@ expired, and the worklist on a phone's width.
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -26,7 +25,14 @@ from api.wiring import App
 from engine.errors import EngineError
 from engine.store.repository import CaseFilter, search_cases
 from tests.conftest import WIB, Clock, complaint_data
-from tests.e2e.test_pages import CHROMIUM, CHROMIUM_ARGS, PASSWORD, _serve, csrf_from, sign_in
+from tests.e2e.test_pages import (
+    PASSWORD,
+    _serve,
+    csrf_from,
+    require_chromium,
+    sign_in,
+    signed_in_page,
+)
 
 
 @pytest.fixture
@@ -274,12 +280,8 @@ def served(app: App, clock: Clock) -> Iterator[str]:
 def test_paging_chips_expired_session_and_phone_width_in_a_real_browser(
     served: str, app: App, clock: Clock
 ) -> None:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
-        if os.environ.get("PKH_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"PKH_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import expect, sync_playwright
+    require_chromium()
+    from playwright.sync_api import expect
 
     # 230 open cases (more than two pages of 100) in two zones, filed over two weeks
     for i in range(230):
@@ -293,63 +295,52 @@ def test_paging_chips_expired_session_and_phone_width_in_a_real_browser(
         everything, _, _ = search_cases(s, CaseFilter(status="open"), limit=1000)
     in_due_order = [st.id for st in everything]
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{served}/")
-            page.fill("#username", "pusat.web")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            expect(page.locator("h1")).to_have_text("Daftar kerja")
-            counts = [
-                int(t.split(":")[-1]) for t in page.locator(".chips .badge").all_inner_texts()
-            ]
-            assert counts == expected_flags(app, None) and sum(counts) == 230
-            seen: list[str] = []
-            while True:
-                seen += page.locator("tr[data-case]").evaluate_all(
-                    "rows => rows.map(r => r.dataset.case)"
-                )
-                more = page.locator("a[rel=next]")
-                if more.count() == 0:
-                    break
-                more.click()
-            assert seen == in_due_order  # all 230, each once, soonest deadline first
-            expect(page.locator("p.muted").first).to_contain_text("201–230 dari 230")
+    with signed_in_page(served, "pusat.web") as page:
+        expect(page.locator("h1")).to_have_text("Daftar kerja")
+        counts = [int(t.split(":")[-1]) for t in page.locator(".chips .badge").all_inner_texts()]
+        assert counts == expected_flags(app, None) and sum(counts) == 230
+        seen: list[str] = []
+        while True:
+            seen += page.locator("tr[data-case]").evaluate_all(
+                "rows => rows.map(r => r.dataset.case)"
+            )
+            more = page.locator("a[rel=next]")
+            if more.count() == 0:
+                break
+            more.click()
+        assert seen == in_due_order  # all 230, each once, soonest deadline first
+        expect(page.locator("p.muted").first).to_contain_text("201–230 dari 230")
 
-            page.goto(f"{served}/?sort=-due")
-            first = page.locator("tr[data-case]").first.get_attribute("data-case")
-            assert first == max(everything, key=lambda st: (st.stage_due, st.id)).id
+        page.goto(f"{served}/?sort=-due")
+        first = page.locator("tr[data-case]").first.get_attribute("data-case")
+        assert first == max(everything, key=lambda st: (st.stage_due, st.id)).id
 
-            # a phone: the page is no wider than the screen (the table scrolls inside)
-            page.set_viewport_size({"width": 390, "height": 800})
-            page.goto(f"{served}/")
-            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        # a phone: the page is no wider than the screen (the table scrolls inside)
+        page.set_viewport_size({"width": 390, "height": 800})
+        page.goto(f"{served}/")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
-            # the session expires while a complaint is being written
-            page.set_viewport_size({"width": 1280, "height": 900})
-            page.goto(f"{served}/complaints/new")
-            page.select_option("#type", "pembayaran")
-            page.select_option("#channel", "surat")
-            page.fill("#region", "3271011001")
-            page.fill("#summary", "Ditulis sebelum sesi berakhir")
-            page.fill("#reporter_name", "Ibu Siti")
-            clock.set(clock() + TOKEN_TTL + timedelta(minutes=1))
-            page.click("text=Simpan pengaduan")
-            expect(page.locator(".alert")).to_contain_text("Sesi berakhir")
-            assert "Ditulis" not in page.url and "csrf" not in page.url
-            page.fill("#username", "pusat.web")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            expect(page.locator("#resumed")).to_be_visible()
-            expect(page.locator("#summary")).to_have_value("Ditulis sebelum sesi berakhir")
-            expect(page.locator("#reporter_name")).to_have_value("Ibu Siti")
-            assert "password" not in page.url and "Ditulis" not in page.url
-            page.click("text=Simpan pengaduan")
-            errors = page.locator(".alert.error")
-            assert errors.count() == 0, errors.all_inner_texts()
-            expect(page.locator("h1")).to_contain_text("ADU-")
-            expect(page.locator(".alert.done")).to_be_visible()
-        finally:
-            browser.close()
+        # the session expires while a complaint is being written
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"{served}/complaints/new")
+        page.select_option("#type", "pembayaran")
+        page.select_option("#channel", "surat")
+        page.fill("#region", "3271011001")
+        page.fill("#summary", "Ditulis sebelum sesi berakhir")
+        page.fill("#reporter_name", "Ibu Siti")
+        clock.set(clock() + TOKEN_TTL + timedelta(minutes=1))
+        page.click("text=Simpan pengaduan")
+        expect(page.locator(".alert")).to_contain_text("Sesi berakhir")
+        assert "Ditulis" not in page.url and "csrf" not in page.url
+        page.fill("#username", "pusat.web")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page.locator("#resumed")).to_be_visible()
+        expect(page.locator("#summary")).to_have_value("Ditulis sebelum sesi berakhir")
+        expect(page.locator("#reporter_name")).to_have_value("Ibu Siti")
+        assert "password" not in page.url and "Ditulis" not in page.url
+        page.click("text=Simpan pengaduan")
+        errors = page.locator(".alert.error")
+        assert errors.count() == 0, errors.all_inner_texts()
+        expect(page.locator("h1")).to_contain_text("ADU-")
+        expect(page.locator(".alert.done")).to_be_visible()
