@@ -7,6 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from workflows.indonesia import zone_label
+from workflows.kpm_codes import MEMBER_FIELDS
 
 LANGS = ("id", "en")
 DEFAULT_LANG = "id"
@@ -776,18 +777,7 @@ STRINGS.update(
         "removed": ("dihapus", "removed"),
     }
 )
-MEMBER_FIELD_KEYS = (
-    "nik",
-    "nama",
-    "jenis_kelamin",
-    "tempat_lahir",
-    "tanggal_lahir",
-    "hubungan_keluarga",
-    "nama_ibu_kandung",
-    "komponen",
-    "jenjang_sekolah",
-    "kelas",
-)
+MEMBER_FIELD_KEYS = MEMBER_FIELDS  # the register's member fields, in its order
 for _f in MEMBER_FIELD_KEYS:  # the new-member inputs: "Anggota baru: tempat lahir"
     _id, _en = STRINGS[_f]
     STRINGS[f"tambah_{_f}"] = (
