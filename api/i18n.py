@@ -464,6 +464,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "acknowledgement": ("Tanda terima pengaduan", "Acknowledgement"),
         "result_letter": ("Hasil penanganan pengaduan", "Result of the complaint"),
         "extension_notice": ("Pemberitahuan perpanjangan", "Extension notice"),
+        "forwarded_notice": ("Pemberitahuan pengaduan diteruskan", "Forwarded notice"),
         "kkn_outcome": ("Hasil penyelidikan KKN", "KKN investigation outcome"),
         "kkn_suspension": ("Pembebastugasan", "Relief of duty"),
         "discipline_letter": ("Surat peringatan", "Discipline letter"),

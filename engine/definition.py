@@ -86,6 +86,9 @@ ParseFn = Callable[[Mapping[str, Any]], dict[str, Any]]
 ZoneFn = Callable[[str | None, str], ZoneInfo]  # (level, region) -> the handling office's zone
 
 
+OFFICE = "office"  # a recipient: the officers of the case's level covering its region
+
+
 @dataclass(frozen=True, eq=False)
 class WorkflowDefinition:
     name: str
@@ -103,7 +106,9 @@ class WorkflowDefinition:
     parsers: Mapping[str, ParseFn] = field(default_factory=dict)  # by trigger: validate data
     # event type -> templates
     notifications: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # who receives a template for this case; () writes no outbox row (e.g. an anonymous reporter)
+    # who receives a template for this case; () writes no outbox row (e.g. an anonymous reporter).
+    # "reporter", "staff", "user:<name>", or OFFICE: every officer who can act on the case at
+    # its level and region (active, not suspended, not its subject), expanded when queued
     recipients: Callable[[CaseState, str], tuple[str, ...]] = field(
         default=lambda _s, _t: ("reporter",)
     )

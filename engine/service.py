@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import ChainedEvent
 from engine.calendar import WorkingCalendar
-from engine.definition import WorkflowDefinition
+from engine.definition import OFFICE, WorkflowDefinition
 from engine.errors import (
     CaseNotFound,
     ConcurrencyConflict,
@@ -275,7 +275,9 @@ class CaseService:
             outbox += [
                 repo.outbox_row(ev, template, recipient, now)
                 for template in definition.notifications.get(ev.type, ())
-                for recipient in definition.recipients(new_state, template)
+                for recipient in addressees(
+                    s, new_state, definition.recipients(new_state, template)
+                )
             ]
         assert new_state is not None
         repo.save_projection(s, new_state, expected, before=state)
@@ -571,3 +573,21 @@ def _trigger_for_creation(definition: WorkflowDefinition) -> str:
         if definition.initial in t.source:
             return t.trigger
     raise NotFound(f"workflow {definition.name} has no creation event")
+
+
+def addressees(s: Session, state: CaseState, recipients: Sequence[str]) -> list[str]:
+    """The recipients of a message, with OFFICE expanded to the accounts of the office now
+    holding the case (never the case's own subject: an accused officer is not told)."""
+    out: list[str] = []
+    for r in recipients:
+        if r != OFFICE:
+            out.append(r)
+            continue
+        a = state.attrs
+        subjects = {a.get("subject_user"), a.get("subject"), a.get("staff_user")}
+        out += [
+            f"user:{u}"
+            for u in repo.office_officers(s, state.level, state.region)
+            if u not in subjects
+        ]
+    return out

@@ -9,11 +9,13 @@ LANGUAGES: tuple[str, ...] = ("id", "en")
 AUDIENCE: dict[str, str] = {
     "acknowledgement": "reporter",
     "extension_notice": "reporter",
+    "forwarded_notice": "reporter",
     "result_letter": "reporter",
     "reminder_due_soon": "officer",
     "reminder_due_today": "officer",
     "reminder_overdue": "officer",
     "supervisor_overdue": "officer",
+    "case_forwarded": "officer",
     "kkn_suspension": "staff",
     "kkn_outcome": "reporter",
     "discipline_letter": "staff",

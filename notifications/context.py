@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from engine.state import CaseState
 from notifications import labels as L
 from notifications.catalog import AUDIENCE, KKN_OUTCOMES, REPORTER_TEMPLATES, check
+from workflows.complaint import LEVELS
 from workflows.indonesia import zone_label
 from workflows.regions import UnknownRegion, region_name
 
@@ -32,7 +33,11 @@ EXTRA_DEFAULTS: dict[str, Any] = {
     "sanction": None,
     "sanction_label": None,
     "reason_label": None,
+    "event": None,  # the event that queued the message
+    "automatic": False,  # the event was the system's (the deadline sweep), not an officer's
+    "from_office": None,  # a forwarded complaint: the office it came from
 }
+FORWARDED = frozenset({"case_forwarded", "forwarded_notice"})
 
 
 def letter_context(
@@ -191,6 +196,16 @@ def _extra(
     # After an extension the level due date is the new one; callers may also name it.
     new_due = out["new_due"]
     out["new_due"] = case["level_due"] if new_due is None else _date(new_due, lang, tz)
+    if template in FORWARDED:
+        # a complaint goes up the ladder one level at a time: it came from the level below
+        # (a ketua kelompok has no office: it is named as what it is)
+        i = LEVELS.index(state.level) if state.level in LEVELS else 0
+        below = LEVELS[max(i - 1, 0)]
+        out["from_office"] = (
+            L.label(L.LEVELS, lang, below)
+            if below == "ketua_kelompok"
+            else office_name(below, state.region)
+        )
     if template == "discipline_letter":
         out.update(_sanction(out, state, lang))
     if template == "kkn_outcome" and out["outcome"] not in KKN_OUTCOMES:

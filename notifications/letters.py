@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.state import CaseState, replay
+from engine.state import SYSTEM, CaseState, replay
 from engine.store import repository as repo
 from engine.store.db import Database
 from engine.store.tables import UserRow
@@ -72,7 +72,11 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
         template=row.template,
         lang=lang,
         recipient_name=name,
-        extra=payload.get("extra") or {},
+        extra={
+            **(payload.get("extra") or {}),
+            "event": row.event_type,
+            "automatic": payload.get("actor") == SYSTEM.username,
+        },
         today=now,
         app_url=app_url,
     )

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.definition import (
+    OFFICE,
     Budget,
     DeadlinePolicy,
     Effect,
@@ -658,7 +659,10 @@ def deadline_months(state: CaseState, due_field: str) -> int:
 
 
 def recipients(state: CaseState, template: str) -> tuple[str, ...]:
-    """Letters go to the reporter; an anonymous reporter cannot be written to."""
+    """Letters go to the reporter (an anonymous reporter cannot be written to); the notice of
+    a complaint forwarded to the next level goes to the officers of the office receiving it."""
+    if template == "case_forwarded":
+        return (OFFICE,)
     return () if state.attrs.get("anonymous") else ("reporter",)
 
 
@@ -948,6 +952,10 @@ def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Wo
         notifications={
             "ComplaintFiled": ("acknowledgement",),
             "LevelExtended": ("extension_notice",),
+            # the receiving office learns of it now, not at the sweep's first reminder; the
+            # reporter, where the complaint is now handled and by when
+            "CaseEscalated": ("case_forwarded", "forwarded_notice"),
+            "RecommendedToPusat": ("case_forwarded", "forwarded_notice"),
             "CaseResolved": ("result_letter",),
             "CaseRejected": ("result_letter",),
         },

@@ -452,6 +452,25 @@ def add_outbox(session: Session, rows: list[dict[str, Any]]) -> None:
         _run(session, _INSERT_OUTBOX, rows)
 
 
+def office_officers(session: Session, role: str | None, region: str) -> list[str]:
+    """The accounts who can act for the office of `role` covering `region`: active, not
+    suspended, of the role, with no region (national) or a region that is a prefix of it."""
+    if not role:
+        return []
+    prefixes = [region[:n] for n in range(1, len(region) + 1)]
+    q = (
+        sa.select(USERS.c.username)
+        .where(
+            USERS.c.role == role,
+            USERS.c.active.is_(True),
+            USERS.c.suspended.is_(False),
+            sa.or_(USERS.c.region.is_(None), USERS.c.region.in_(prefixes)),
+        )
+        .order_by(USERS.c.username)
+    )
+    return list(session.execute(q).scalars())
+
+
 def outbox_row(ev: Event, template: str, recipient: str, now: datetime) -> dict[str, Any]:
     return {
         "case_id": ev.case_id,
@@ -459,7 +478,8 @@ def outbox_row(ev: Event, template: str, recipient: str, now: datetime) -> dict[
         "event_type": ev.type,
         "template": template,
         "recipient": recipient,
-        "payload": {"language": "id", "extra": dict(ev.data)},
+        # who acted ("system": the deadline sweep), for letters that say so
+        "payload": {"language": "id", "extra": dict(ev.data), "actor": ev.actor},
         "status": "pending",
         "attempts": 0,
         "created_at": now,

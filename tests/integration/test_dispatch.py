@@ -215,7 +215,10 @@ def test_a_letter_tells_the_case_as_it_stood_when_queued_and_the_result_reaches_
     assert closed.state == "selesai" and closed.attrs["result"] == "Nama KPM diperbaiki pusat"
     assert closed.attrs["parties"] == "Dinas Dukcapil"
     assert dispatcher(app, ctl.port).run_once(clock()).sent != []
-    ack, result = (m.get_body(("plain",)).get_content() for m in inbox.messages)
+    # the reporter's three letters (the officers of pusat, told of the escalation, have no
+    # e-mail address here: theirs go to the log)
+    ack, forwarded, result = (m.get_body(("plain",)).get_content() for m in inbox.messages)
+    assert "diteruskan dari UPPKH Kota Bogor ke UPPKH Pusat" in forwarded
     assert "Ditangani oleh     : UPPKH Kota Bogor" in ack
     assert "batas waktu penanganan di UPPKH Kota Bogor" in ack
     assert filed_due is not None and closed.level_due != filed_due

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from api.admin import add_user
 from api.wiring import App, build_app
 from engine.errors import ConcurrencyConflict, EngineError
+from engine.service import addressees
 from engine.settings import Settings
 from engine.state import evolve
 from engine.store.repository import CASES, EV, OUTBOX, event_from_row
@@ -431,18 +432,19 @@ def expected_outbox(app: App) -> tuple[Counter[tuple[Any, ...]], int]:
     events = 0
     with app.db.reading() as s:
         rows = s.execute(sa.select(EV).order_by(EV.c.case_id, EV.c.version)).all()
-    state = None
-    current = None
-    for row in rows:
-        ev = event_from_row(row).event
-        if ev.case_id != current:
-            current, state = ev.case_id, None
-        events += 1
-        state = evolve(state, ev)
-        definition = app.registry.get(ev.workflow, ev.workflow_version)
-        for template in definition.notifications.get(ev.type, ()):
-            for recipient in definition.recipients(state, template):
-                want[(ev.case_id, ev.version, ev.type, template, recipient)] += 1
+        state = None
+        current = None
+        for row in rows:
+            ev = event_from_row(row).event
+            if ev.case_id != current:
+                current, state = ev.case_id, None
+            events += 1
+            state = evolve(state, ev)
+            definition = app.registry.get(ev.workflow, ev.workflow_version)
+            for template in definition.notifications.get(ev.type, ()):
+                # the office's officers as the accounts stand now (no account changes here)
+                for recipient in addressees(s, state, definition.recipients(state, template)):
+                    want[(ev.case_id, ev.version, ev.type, template, recipient)] += 1
     return want, events
 
 

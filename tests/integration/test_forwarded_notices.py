@@ -1,0 +1,177 @@
+"""A complaint forwarded to the next level: the receiving office and the reporter are told.
+
+Before this, an escalation (an officer's, or the deadline sweep's) queued nothing: the receiving
+office learnt of the case at the sweep's first reminder, days later, and the reporter not at all.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from api.wiring import App
+from engine.store.repository import OUTBOX, USERS
+from engine.sweeper import sweep
+from notifications.labels import format_date
+from tests.conftest import Clock, complaint_data
+from tests.integration.test_dispatch import Inbox, dispatcher, smtp  # noqa: F401 (fixture)
+from tests.integration.test_sweep import at
+
+
+def queued(app: App, case_id: str, event_type: str) -> set[tuple[str, str]]:
+    with app.db.reading() as s:
+        rows = s.execute(
+            sa.select(OUTBOX.c.template, OUTBOX.c.recipient).where(
+                OUTBOX.c.case_id == case_id, OUTBOX.c.event_type == event_type
+            )
+        )
+        return {(r.template, r.recipient) for r in rows}
+
+
+def set_users(app: App, *where: sa.ColumnElement[bool], **values: object) -> None:
+    with app.db.transaction() as s:
+        s.execute(sa.update(USERS).where(*where).values(**values))
+
+
+def test_an_escalation_tells_every_officer_of_the_receiving_office_and_the_reporter(
+    app: App,
+) -> None:
+    case = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    app.service.apply(case.id, "escalate", {"reason": "perlu koreksi pusat"}, "kab.bogor")
+    assert queued(app, case.id, "CaseEscalated") == {
+        ("case_forwarded", "user:pusat.spm"),
+        ("case_forwarded", "user:pusat.spm2"),
+        ("forwarded_notice", "reporter"),
+    }
+
+
+def test_officers_who_cannot_act_and_the_officer_the_complaint_is_about_are_not_told(
+    app: App,
+) -> None:
+    """pusat.spm2 is the accused of a staff-performance complaint; kab.bogor2 is disabled;
+    kab.bandung's office covers another region."""
+    about = app.service.open_case(
+        "complaint",
+        complaint_data(type="teknis_administrasi", accused="pusat.spm2"),
+        "kab.bogor",
+    )
+    app.service.apply(about.id, "escalate", {"reason": "kinerja petugas pusat"}, "kab.bogor")
+    assert queued(app, about.id, "CaseEscalated") == {
+        ("case_forwarded", "user:pusat.spm"),
+        ("forwarded_notice", "reporter"),
+    }
+    set_users(app, USERS.c.username == "kab.bogor2", active=False)
+    up = app.service.open_case(
+        "complaint", complaint_data(level="pendamping", region="327101"), "pdp.bogor"
+    )
+    app.service.apply(up.id, "escalate", {"reason": "perlu kabupaten"}, "pdp.bogor")
+    assert queued(app, up.id, "CaseEscalated") == {
+        ("case_forwarded", "user:kab.bogor"),
+        ("forwarded_notice", "reporter"),
+    }
+    set_users(app, USERS.c.username == "kab.bogor2", active=True, suspended=True)
+    again = app.service.open_case(
+        "complaint", complaint_data(level="pendamping", region="327101"), "pdp.bogor"
+    )
+    app.service.apply(again.id, "escalate", {"reason": "perlu kabupaten"}, "pdp.bogor")
+    assert ("case_forwarded", "user:kab.bogor2") not in queued(app, again.id, "CaseEscalated")
+
+
+def test_an_anonymous_reporter_gets_no_letter_but_the_office_is_told(app: App) -> None:
+    case = app.service.open_case(
+        "complaint",
+        complaint_data(anonymous=True, reporter_name=None, reporter_contact=None),
+        "kab.bogor",
+    )
+    app.service.apply(case.id, "escalate", {"reason": "perlu koreksi pusat"}, "kab.bogor")
+    assert {t for t, _ in queued(app, case.id, "CaseEscalated")} == {"case_forwarded"}
+
+
+def test_the_messages_arrive_by_smtp_saying_where_the_complaint_went_and_by_when(
+    app: App,
+    clock: Clock,
+    smtp: tuple[Controller, Inbox],  # noqa: F811
+) -> None:
+    ctl, inbox = smtp
+    set_users(app, USERS.c.role == "pusat", email=USERS.c.username + "@uppkh.example")
+    case = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    up = app.service.apply(case.id, "escalate", {"reason": "perlu koreksi pusat"}, "kab.bogor")
+    report = dispatcher(app, ctl.port).run_once(clock())
+    assert report.dead == [] and len(report.sent) == 4  # the acknowledgement, then these three
+    by_to = {m["To"]: m for m in inbox.messages[1:]}
+    assert set(by_to) == {"pusat.spm@uppkh.example", "pusat.spm2@uppkh.example", "siti@example.org"}
+    level_due = format_date(up.level_due.astimezone(ZoneInfo(up.zone)).date(), "id")
+    stage_due = format_date(up.stage_due.astimezone(ZoneInfo(up.zone)).date(), "id")
+
+    officer = by_to["pusat.spm@uppkh.example"]
+    assert officer["Subject"] == f"[SPM-PKH] Pengaduan {case.id} diteruskan ke UPPKH Pusat"
+    text = officer.get_body(("plain",)).get_content()
+    assert "diteruskan dari UPPKH Kota Bogor ke UPPKH Pusat untuk penanganan lebih lanjut." in text
+    assert "Alasan: perlu koreksi pusat" in text and stage_due in text
+    assert "secara otomatis" not in text  # an officer forwarded it
+    assert "Ibu Siti" not in text and "siti@example.org" not in text  # no reporter identity
+
+    letter = by_to["siti@example.org"]
+    body = letter.get_body(("plain",)).get_content()
+    assert "Ibu Siti" in body and "telah diteruskan dari UPPKH Kota Bogor ke UPPKH Pusat" in body
+    assert f"Batas waktu penanganan pengaduan di UPPKH Pusat adalah {level_due}" in body
+    # data_peserta at pusat: the reporter is told pusat takes up to a month (DOMAIN)
+    assert "paling lama 1 (satu) bulan" in body
+    assert "perlu koreksi pusat" not in body  # the officers' reason is theirs
+
+
+def test_the_sweeps_escalation_says_it_was_automatic(
+    app: App,
+    clock: Clock,
+    smtp: tuple[Controller, Inbox],  # noqa: F811
+) -> None:
+    ctl, inbox = smtp
+    set_users(app, USERS.c.role == "kabupaten", email=USERS.c.username + "@uppkh.example")
+    case = app.service.open_case(
+        "complaint", complaint_data(level="pendamping", region="327101"), "pdp.bogor"
+    )
+    assert sweep(app.service, at(clock, "2026-03-10T09:00:00+07:00")).escalated == [case.id]
+    assert queued(app, case.id, "CaseEscalated") == {
+        ("case_forwarded", "user:kab.bogor"),
+        ("case_forwarded", "user:kab.bogor2"),
+        ("forwarded_notice", "reporter"),
+    }
+    dispatcher(app, ctl.port).run_once(clock())
+    to_kab = [m for m in inbox.messages if m["To"] == "kab.bogor@uppkh.example"]
+    assert len(to_kab) == 1
+    text = to_kab[0].get_body(("plain",)).get_content()
+    assert "secara otomatis oleh sistem karena batas waktu penanganan" in text
+    assert "diteruskan dari UPPKH Kecamatan Bogor Selatan ke UPPKH Kota Bogor" in text
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_a_ketua_kelompok_complaint_forwarded_names_the_group_leader_not_an_office(
+    app: App, lang: str
+) -> None:
+    from notifications.letters import compose
+    from notifications.render import render
+
+    case = app.service.open_case(
+        "complaint",
+        complaint_data(level="ketua_kelompok", region="3271011001"),
+        "kk.batutulis",
+    )
+    app.service.apply(case.id, "escalate", {"reason": "butuh pendamping"}, "kk.batutulis")
+    with app.db.reading() as s:
+        row = s.execute(
+            sa.select(OUTBOX).where(
+                OUTBOX.c.case_id == case.id, OUTBOX.c.template == "forwarded_notice"
+            )
+        ).one()
+    row = SimpleNamespace(**{**row._asdict(), "payload": {**row.payload, "language": lang}})
+    letter = compose(app.db, row, case.created_at, app.settings.app_url)
+    text = render("forwarded_notice", lang, letter.context).text
+    expected = {
+        "id": "diteruskan dari Ketua Kelompok PKH ke UPPKH Kecamatan Bogor Selatan",
+        "en": "forwarded from KPM group leader (ketua kelompok) to UPPKH Kecamatan Bogor Selatan",
+    }[lang]
+    assert expected in text
