@@ -149,6 +149,22 @@ def update_user(
     return row, changes
 
 
+def sign_out(db: Database, username: str, now: datetime) -> None:
+    """End every token and page session of `username` issued before `now` (the account's own
+    sign-out: a copied session cookie ends with it). A later sign-out never moves it back."""
+    users = UserRow.__table__  # type: ignore[attr-defined]
+    with db.transaction() as s:
+        s.execute(
+            sa.update(users)
+            .where(
+                users.c.username == username,
+                sa.or_(users.c.signed_out_at.is_(None), users.c.signed_out_at < now),
+            )
+            .values(signed_out_at=now)
+        )
+    log.info("user %s signed out", username)
+
+
 def _keep_an_admin(s: Any, username: str, field: str) -> None:
     # the other active admins' rows are locked (PostgreSQL), so two admins disabling each
     # other at once cannot both pass; SQLite has one writer at a time anyway

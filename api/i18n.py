@@ -53,6 +53,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Sesi Anda berakhir karena kata sandi telah diganti: silakan masuk lagi.",
         "Your session ended because the password was changed: sign in again.",
     ),
+    "signed_out_notice": (
+        "Anda telah keluar. Silakan masuk lagi.",
+        "You have signed out. Sign in again.",
+    ),
     "signed_in_as": ("Masuk sebagai", "Signed in as"),
     "overdue": ("Lewat tenggat", "Overdue"),
     "due_today": ("Jatuh tempo hari ini", "Due today"),

@@ -26,7 +26,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from api import page_views as pv
-from api.admin import list_overrides
+from api.admin import list_overrides, sign_out
 from api.http import AUDITOR_ROLES, TOKEN_TTL, AppDep, Unauthenticated, current_actor
 from api.i18n import (
     attr_label,
@@ -56,7 +56,7 @@ from engine.errors import (
 )
 from engine.state import Actor
 from engine.store import audit_runs
-from engine.store.credentials import CredentialsChanged
+from engine.store.credentials import CredentialsChanged, SignedOut
 from engine.store.repository import (
     CASES,
     FAR_FUTURE,
@@ -95,10 +95,12 @@ ENV.globals["problem_subject"] = problem_subject
 
 
 class LoginRequired(Exception):
-    def __init__(self, next_path: str, password_changed: bool = False) -> None:
+    def __init__(self, next_path: str, ended: str | None = None) -> None:
         self.next_path = next_path
-        # the session was opened before the password was changed: said on the sign-in page
-        self.password_changed = password_changed
+        # why the session ended on the server, said on the sign-in page (a key of ENDED):
+        # "password" (opened before the password was changed), "signed_out" (before the
+        # account signed out); None: no session, or it expired
+        self.ended = ended
 
 
 class CsrfRejected(Exception):
@@ -194,7 +196,8 @@ def signed_in(ctx: Annotated[Ctx, Depends(context)]) -> Ctx:
     except (Unauthenticated, CredentialsChanged) as e:
         url = ctx.request.url
         next_path = url.path + (f"?{url.query}" if url.query else "")
-        raise LoginRequired(next_path, isinstance(e, CredentialsChanged)) from None
+        why = "signed_out" if isinstance(e, SignedOut) else "password"
+        raise LoginRequired(next_path, why if isinstance(e, CredentialsChanged) else None) from None
     ctx.suspension = suspension_of(ctx.app, ctx.actor)
     return ctx
 
@@ -264,7 +267,7 @@ NOT_KEPT = frozenset({"csrf", "password", "username", "next"})
 KEEP = "keep."
 
 
-async def expired_post(request: Request, next_path: str, password_changed: bool) -> HTMLResponse:
+async def expired_post(request: Request, next_path: str, ended: str | None) -> HTMLResponse:
     """A form posted after the session ended: the sign-in page in place, saying so, with the
     posted fields kept in hidden inputs of the sign-in form (its body, never a URL), so the
     form comes back filled once the officer has signed in (`login`)."""
@@ -282,10 +285,10 @@ async def expired_post(request: Request, next_path: str, password_changed: bool)
         next=_safe_next(next_path),
         error=False,
         username="",
-        notice="password_changed_form" if password_changed else "session_expired_form",
+        notice="password_changed_form" if ended == "password" else "session_expired_form",
         kept={KEEP + k: v for k, v in kept.items()},
     )
-    if password_changed:
+    if ended:
         page.delete_cookie(SESSION_COOKIE)
     return page
 
@@ -301,11 +304,11 @@ class PageRoute(APIRoute):
                 return await inner(request)
             except LoginRequired as e:
                 if request.method == "POST":
-                    return await expired_post(request, e.next_path, e.password_changed)
-                if not e.password_changed:
+                    return await expired_post(request, e.next_path, e.ended)
+                if not e.ended:
                     return RedirectResponse(f"/login?next={quote(e.next_path)}", status_code=303)
                 ended = RedirectResponse(
-                    f"/login?next={quote(e.next_path)}&ended=password", status_code=303
+                    f"/login?next={quote(e.next_path)}&ended={e.ended}", status_code=303
                 )
                 ended.delete_cookie(SESSION_COOKIE)
                 return ended
@@ -331,7 +334,11 @@ def _safe_next(value: str | None) -> str:
 
 
 # ------------------------------------------------------------------------- sign in, language
-ENDED = {"password": "signed_in_before_password_change", "expired": "session_expired_form"}
+ENDED = {
+    "password": "signed_in_before_password_change",
+    "signed_out": "signed_out_notice",
+    "expired": "session_expired_form",
+}
 
 
 @router.get("/login")
@@ -418,7 +425,16 @@ def _resume(
 
 
 @router.post("/logout")
-def logout(_form: Form) -> Response:
+def logout(_form: Form, ctx: Anyone) -> Response:
+    """Sign out: every session and token of the account issued until now ends on the server
+    (a copy of the cookie is refused from now on), and the browser's cookies are dropped. A
+    session already ended (expired, or ended by a new password) has nothing more to end."""
+    try:
+        actor = current_actor(ctx.request, ctx.app, None)
+    except EngineError:
+        actor = None
+    if actor is not None:
+        sign_out(ctx.app.db, actor.username, ctx.app.service.clock())
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)

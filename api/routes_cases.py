@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import TypeAdapter
 
-from api.admin import verify_password
+from api.admin import sign_out, verify_password
 from api.http import (
     NO_LONGER_ACTIVE,
     TOKEN_TTL,
@@ -80,6 +80,19 @@ def login(app: AppDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) ->
         raise Unauthenticated("wrong username or password")
     token = create_token(row.username, app.settings.secret_key, app.service.clock(), TOKEN_TTL)
     return Token(access_token=token, expires_in=int(TOKEN_TTL.total_seconds()))
+
+
+@router.post(
+    "/auth/logout",
+    status_code=204,
+    tags=["auth"],
+    responses={401: {"description": "not signed in, or the token has already ended"}},
+)
+def logout(app: AppDep, actor: CurrentActor) -> Response:
+    """Sign out: every token and page session of the account issued until now ends (a copy
+    of this token, or of a page session cookie, is refused from now on)."""
+    sign_out(app.db, actor.username, app.service.clock())
+    return Response(status_code=204)
 
 
 CASE: TypeAdapter[CaseOut] = TypeAdapter(CaseOut)

@@ -41,12 +41,25 @@ class SignedIn(str):
         return self
 
 
-def check_signed_in(username: str, changed_at: datetime | None) -> None:
+SIGNED_OUT = "signed out: sign in again"
+
+
+class SignedOut(CredentialsChanged):
+    """The token was issued before the account last signed out (every session ends then)."""
+
+    def __init__(self) -> None:
+        EngineError.__init__(self, SIGNED_OUT)
+
+
+def check_signed_in(
+    username: str, changed_at: datetime | None, signed_out_at: datetime | None = None
+) -> None:
     """Raise CredentialsChanged when `username` is a token's and the token is older than the
-    password change at `changed_at` (None: never changed since migration 0013)."""
-    if (
-        changed_at is not None
-        and type(username) is SignedIn
-        and username.issued_us < microseconds(changed_at)
-    ):
+    password change at `changed_at` (None: never changed since migration 0013), SignedOut
+    when it is older than the account's last sign-out (None: never, or not since 0014)."""
+    if type(username) is not SignedIn:
+        return
+    if changed_at is not None and username.issued_us < microseconds(changed_at):
         raise CredentialsChanged()
+    if signed_out_at is not None and username.issued_us < microseconds(signed_out_at):
+        raise SignedOut()

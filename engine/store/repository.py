@@ -102,10 +102,19 @@ class UserRead(NamedTuple):
     # when the password was last set or changed (None: not since migration 0013): a token
     # issued before it is refused (engine.store.credentials)
     password_changed_at: datetime | None
+    signed_out_at: datetime | None  # the account's last sign-out ends what was issued before
 
 
 _USER_FIELDS = UserRead._fields
-_USER_COLUMNS = ("username", "role", "region", "active", "suspended", "password_changed_at")
+_USER_COLUMNS = (
+    "username",
+    "role",
+    "region",
+    "active",
+    "suspended",
+    "password_changed_at",
+    "signed_out_at",
+)
 
 
 def _user_columns(prefix: str = "") -> list[Any]:
@@ -296,7 +305,7 @@ def user_row(session: Session, username: str) -> Any:
             session.info["calendar_token"] = row.calendar_token
     row = seen[username]
     if row is not None:
-        check_signed_in(username, row.password_changed_at)
+        check_signed_in(username, row.password_changed_at, row.signed_out_at)
     return row
 
 

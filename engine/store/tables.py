@@ -184,6 +184,9 @@ class UserRow(SQLModel, table=True):
     # when the password was last set (migration 0013; None: not since): the tokens and page
     # sessions issued before it are refused (engine.store.credentials)
     password_changed_at: datetime | None = _ts(default=None)
+    # when the account last signed out (migration 0014; None: never since): its tokens and
+    # page sessions issued before it are refused, so a copied session cookie ends with it
+    signed_out_at: datetime | None = _ts(default=None)
 
 
 class CalendarOverrideRow(SQLModel, table=True):

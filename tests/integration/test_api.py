@@ -472,9 +472,24 @@ def _get_run(w: World, who: Who | None) -> httpx.Response:
     return w.client.get(f"/audit/runs/{runs[0].id}", headers=w.h(who))
 
 
+def _logout_check(w: World, who: Who | None, r: httpx.Response, _: Any) -> None:
+    if who is not None and r.status_code == 204:
+        with w.app.db.transaction() as s:
+            row = s.get(UserRow, who.username)
+            assert row is not None and row.signed_out_at == w.app.service.clock()
+            # the matrix's other cells go on with this account's token (tests/integration/
+            # test_sign_out.py shows what signing out ends)
+            row.signed_out_at = None
+
+
 ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "/auth/token"): Row(
         _login, lambda who: 401 if who is None else 200, check=_login_check
+    ),
+    ("POST", "/auth/logout"): Row(
+        lambda w, who: w.client.post("/auth/logout", headers=w.h(who)),
+        signed_in(204),
+        check=_logout_check,
     ),
     ("POST", "/complaints"): Row(
         lambda w, who: w.client.post(
