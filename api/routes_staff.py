@@ -13,6 +13,7 @@ from api.http import AppDep, CurrentActor, require_role
 from api.schemas import CaseOut, DataKey, Scalar
 from api.views import case_out
 from engine.errors import NotFound, instant
+from engine.service import NOTE_MAX
 from engine.state import Actor
 from engine.store.repository import CASES
 from workflows.staff import POSITIONS, add_staff, get_staff, kkn_case_to_decide, list_staff
@@ -37,7 +38,7 @@ class DecisionIn(BaseModel):
     outcome: Literal["guilty", "not_guilty"]
     referred_to: str = Field("aph", max_length=20)
     case_id: str | None = Field(None, max_length=40)
-    note: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=NOTE_MAX)
     at: datetime | None = None
 
 
@@ -46,7 +47,7 @@ class DisciplineIn(BaseModel):
 
     event: str = Field(min_length=1, max_length=60)
     data: dict[DataKey, Scalar] = Field(default_factory=dict, max_length=30)
-    note: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=NOTE_MAX)
     at: datetime | None = None
 
 

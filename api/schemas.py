@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from engine.service import NOTE_MAX
 from workflows.complaint import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
 
 ComplaintType = Literal[TYPES]  # type: ignore[valid-type]
@@ -41,7 +42,7 @@ class ComplaintCreate(BaseModel):
     accused: str | None = Field(None, max_length=100)
     household: str | None = Field(None, max_length=40, description="KPM case it concerns")
     about_self: bool = False
-    note: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=NOTE_MAX)
 
 
 class EventCreate(BaseModel):
@@ -49,7 +50,7 @@ class EventCreate(BaseModel):
 
     event: str = Field(min_length=1, max_length=60)
     data: dict[DataKey, Scalar] = Field(default_factory=dict, max_length=30)
-    note: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=NOTE_MAX)
     at: datetime | None = Field(None, description="when it happened (ISO, offset); default now")
 
 

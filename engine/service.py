@@ -263,6 +263,7 @@ class CaseService:
         now: datetime,
         depth: int = 0,
     ) -> CaseState:
+        _check_note(cmd.note)
         facts = self._facts(s, cmd, state, definition.name)
         env = Env(self._calendar(s), now, self.max_backdate, facts)
         events = compile_workflow(definition).decide(state, cmd, env)
@@ -591,3 +592,25 @@ def addressees(s: Session, state: CaseState, recipients: Sequence[str]) -> list[
             if u not in subjects
         ]
     return out
+
+
+NOTE_MAX = 2000  # characters: an officer's note on an event (the doors say so too)
+
+
+def _check_note(note: str | None) -> None:
+    """Every door's notes pass here (the API's schema, the pages, the command line, the
+    flows): a note longer than NOTE_MAX, or with a NUL character, is refused naming it."""
+    if note is None:
+        return
+    if len(note) > NOTE_MAX:
+        raise InvalidInput(
+            "note",
+            f"is {len(note):,} characters long; at most {NOTE_MAX:,}",
+            message_id=f"panjangnya {len(note):,} karakter; paling banyak {NOTE_MAX:,}",
+        )
+    if "\x00" in note:
+        raise InvalidInput(
+            "note",
+            "contains a NUL character",
+            message_id="mengandung karakter NUL",
+        )
