@@ -425,7 +425,7 @@ class CaseService:
         row = repo.user_row(s, username)
         if row is None or not row.active:
             raise UnknownActor(f"unknown or inactive user: {username}")
-        return Actor(row.username, row.role, row.region)
+        return Actor(row.username, row.role, row.region, row.staff_name)
 
     def _read_as(
         self, s: Session, case_id: str, username: str, *, for_update: bool = False

@@ -19,6 +19,9 @@ class Actor:
     username: str
     role: str
     region: str | None = None  # None: national scope (pusat, admin)
+    # the staff record name this account goes by, if any: a complaint may name its accused by
+    # it, and the accused never sees who reported them (workflows.roles.sees_reporter)
+    staff_name: str | None = None
 
     def covers(self, region: str) -> bool:
         return self.region is None or region.startswith(self.region)

@@ -80,7 +80,7 @@ def sees_reporter(actor: Actor | None, state: CaseState) -> bool:
     is about (its accused, or the staff member of a KKN or discipline case) never sees who
     reported them, confidential or not: a KPM reporting their own pendamping is the case
     retaliation would follow (DOMAIN: conflict of interest)."""
-    if actor is not None and actor.username in _subjects(state):
+    if actor is not None and {_name(actor.username), _name(actor.staff_name)} & _subjects(state):
         return False
     if actor is None or not state.attrs.get("confidential"):
         return True
@@ -91,8 +91,17 @@ def sees_reporter(actor: Actor | None, state: CaseState) -> bool:
 
 
 def _subjects(state: CaseState) -> set[str]:
+    """Who the case is about, by account and by staff record name: the account recorded at
+    filing, and the name the complaint or the staff case gives, which also catches an account
+    linked to that staff record later, or a complaint filed before accounts were recorded."""
     a = state.attrs
-    return {str(v) for v in (a.get("subject_user"), a.get("subject"), a.get("staff_user")) if v}
+    named = (a.get("subject_user"), a.get("subject"), a.get("staff_user"), a.get("staff"))
+    return {n for n in map(_name, named) if n}
+
+
+def _name(value: object) -> str:
+    """A name as a complaint may type it (any case, extra spaces), as `find_staff` reads it."""
+    return " ".join(str(value or "").split()).lower()
 
 
 def masked(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -98,7 +98,7 @@ class UserRead(NamedTuple):
     active: bool
     suspended: bool
     calendar_token: str | None
-    is_staff: bool
+    staff_name: str | None  # the staff record linked to the account (one at most), if any
     # when the password was last set or changed (None: not since migration 0013): a token
     # issued before it is refused (engine.store.credentials)
     password_changed_at: datetime | None
@@ -125,7 +125,10 @@ def _user_columns(prefix: str = "") -> list[Any]:
     return [
         *(USERS.c[n].label(f"{prefix}{n}") for n in _USER_COLUMNS),
         _CALENDAR_TOKEN.label(f"{prefix}calendar_token"),
-        sa.exists().where(_STAFF_USERS.c.username == USERS.c.username).label(f"{prefix}is_staff"),
+        sa.select(sa.func.min(_STAFF_USERS.c.name))
+        .where(_STAFF_USERS.c.username == USERS.c.username)
+        .scalar_subquery()
+        .label(f"{prefix}staff_name"),
     ]
 
 
@@ -313,7 +316,7 @@ def known_not_staff(session: Session, username: str) -> bool:
     """True when this unit of work has read the account `username` (`user_row`) and no staff
     record names it: then it cannot be a suspended staff member, and nothing need be read."""
     row = session.info.get("users", {}).get(username)
-    return row is not None and not row.is_staff
+    return row is not None and row.staff_name is None
 
 
 def calendar_token(session: Session) -> str | None:

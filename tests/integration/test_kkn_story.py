@@ -252,3 +252,27 @@ def test_the_accused_never_sees_who_reported_them(staffed: App) -> None:
         seen = case_out(app.registry, state, andi)["attrs"]
         assert "Ibu Siti" not in str(seen) and "siti@example.org" not in str(seen)
         assert case_out(app.registry, state, kab)["attrs"]["reporter_name"] == "Ibu Siti"
+
+
+def test_the_accused_does_not_see_the_reporter_when_linked_to_the_name_after_filing(
+    app: App, clock: Clock
+) -> None:
+    """The complaint names "Rina Wulandari", who had no staff record then (nothing recorded
+    her account at filing); her staff record, linked to her account, is added later. She
+    still does not read who reported her, whatever case or spacing the complaint used."""
+    from api.views import case_out
+
+    data = complaint_data(type="teknis_administrasi", accused="rina  WULANDARI")
+    complaint = app.service.open_case("complaint", data, "kab.bogor")
+    assert "subject_user" not in complaint.attrs
+    add_user(app.db, "pdp.rina", "pendamping", "327101", now=clock())
+    rina = app.service.actor("pdp.rina")
+    assert case_out(app.registry, complaint, rina)["attrs"]["reporter_name"] == "Ibu Siti"
+    add_staff(app.db, "Rina Wulandari", "pendamping", "327101", username="pdp.rina", now=clock())
+    rina = app.service.actor("pdp.rina")
+    assert rina.staff_name == "Rina Wulandari"
+    seen = case_out(app.registry, app.service.get(complaint.id), rina)["attrs"]
+    assert "Ibu Siti" not in str(seen) and "siti@example.org" not in str(seen)
+    # an officer the complaint is not about still reads the reporter
+    kab = app.service.actor("kab.bogor")
+    assert case_out(app.registry, complaint, kab)["attrs"]["reporter_name"] == "Ibu Siti"
