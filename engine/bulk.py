@@ -61,6 +61,16 @@ class Bulk:
     max_backdate_days: int = 60
     # what every decision knows of the actor (CaseService.actor_facts: a suspension)
     actor_facts: Callable[[Session, Actor], Mapping[str, Any]] | None = None
+    # the working calendar as a transaction sees it (CaseService.calendar_in): each batch
+    # decides under the calendar of its own moment, read under the cases' writer lock
+    calendar_in: Callable[[Session], WorkingCalendar] | None = None
+
+    def _hold(self, s: Session) -> None:
+        """Before a batch decides: wait for a calendar change under way, then count under
+        the calendar as it is (a batch of a long import may follow a later SKB)."""
+        repo.hold_cases(s)
+        if self.calendar_in is not None:
+            self.calendar = self.calendar_in(s)
 
     def _env(self, s: Session, item: Item, known: dict[str, Mapping[str, Any]]) -> Env:
         facts = item.facts
@@ -74,6 +84,7 @@ class Bulk:
     # -- new cases -------------------------------------------------------------------------------
     def open_cases(self, s: Session, workflow: str, items: Sequence[Item]) -> list[Result]:
         """Decide and record a new case per item; numbers are taken only by accepted items."""
+        self._hold(s)
         definition = self.workflows.get(workflow)
         compiled = compile_workflow(definition)
         creation = _creation_trigger(definition)
@@ -115,6 +126,7 @@ class Bulk:
         ids = [i.case_id for i in items if i.case_id]
         if len(set(ids)) != len(ids) or len(ids) != len(items):
             raise InvalidInput("case_id", "a batch applies one command to each of distinct cases")
+        self._hold(s)
         states = load_for_update(s, ids)
         results: list[Result] = []
         changed: list[tuple[CaseState, CaseState, list[Event]]] = []
@@ -246,7 +258,9 @@ def _outbox(
         for ev in events
         if ev.case_id in by_id
         for template in definition.notifications.get(ev.type, ())
-        for recipient in definition.recipients(by_id[ev.case_id], template)
+        for recipient in repo.addressees(
+            s, by_id[ev.case_id], definition.recipients(by_id[ev.case_id], template)
+        )
     ]
     repo.add_outbox(s, rows)
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import ChainedEvent
 from engine.calendar import WorkingCalendar
-from engine.definition import OFFICE, WorkflowDefinition
+from engine.definition import WorkflowDefinition
 from engine.errors import (
     CaseNotFound,
     ConcurrencyConflict,
@@ -249,6 +249,7 @@ class CaseService:
         now: datetime,
         depth: int = 0,
     ) -> CaseState:
+        repo.hold_cases(s)  # a calendar change under way commits first (PostgreSQL)
         key = f"{definition.id_prefix}-{at.year}"
         case_id = f"{key}-{repo.next_case_number(s, key):06d}"
         cmd = Command(_trigger_for_creation(definition), who, at, dict(data), note, case_id)
@@ -276,7 +277,7 @@ class CaseService:
             outbox += [
                 repo.outbox_row(ev, template, recipient, now)
                 for template in definition.notifications.get(ev.type, ())
-                for recipient in addressees(
+                for recipient in repo.addressees(
                     s, new_state, definition.recipients(new_state, template)
                 )
             ]
@@ -413,6 +414,10 @@ class CaseService:
     def calendar(self) -> WorkingCalendar:
         with self.db.reading() as s:
             return self._calendar(s)
+
+    def calendar_in(self, s: Session) -> WorkingCalendar:
+        """The working calendar as the transaction `s` sees it (engine.bulk)."""
+        return self._calendar(s)
 
     def actor(self, username: str) -> Actor:
         with self.db.reading() as s:
@@ -574,24 +579,6 @@ def _trigger_for_creation(definition: WorkflowDefinition) -> str:
         if definition.initial in t.source:
             return t.trigger
     raise NotFound(f"workflow {definition.name} has no creation event")
-
-
-def addressees(s: Session, state: CaseState, recipients: Sequence[str]) -> list[str]:
-    """The recipients of a message, with OFFICE expanded to the accounts of the office now
-    holding the case (never the case's own subject: an accused officer is not told)."""
-    out: list[str] = []
-    for r in recipients:
-        if r != OFFICE:
-            out.append(r)
-            continue
-        a = state.attrs
-        subjects = {a.get("subject_user"), a.get("subject"), a.get("staff_user")}
-        out += [
-            f"user:{u}"
-            for u in repo.office_officers(s, state.level, state.region)
-            if u not in subjects
-        ]
-    return out
 
 
 NOTE_MAX = 2000  # characters: an officer's note on an event (the doors say so too)

@@ -342,6 +342,7 @@ def bulk_for(app: Any, now: datetime) -> Bulk:
         now,
         app.settings.max_backdate_days,
         actor_facts=app.service.actor_facts,
+        calendar_in=app.service.calendar_in,
     )
 
 

@@ -32,9 +32,16 @@ Calendars = Callable[[Sequence[CalendarDay]], WorkingCalendar]  # engine.service
 
 def lock_calendar(s: Session) -> None:
     """Serialise changes of the calendar: each counts from the calendar the one before left
-    (PostgreSQL locks the token's row; SQLite has one writer from BEGIN IMMEDIATE)."""
+    (PostgreSQL locks the token's row; SQLite has one writer from BEGIN IMMEDIATE).
+
+    On PostgreSQL the cases table is then held against writers until the change commits
+    (EXCLUSIVE: reads go on). A command under way finishes first and the recount sees it;
+    a later one waits, and reads the calendar after the change (its case is read, with the
+    calendar's token, under the table lock: `repository.hold_cases`). Without it a command
+    that read the old calendar and committed after the change kept its old deadlines."""
     if s.get_bind().dialect.name == "postgresql":
         s.execute(sa.select(repo.EPOCH.c.id).where(repo.EPOCH.c.id == 1).with_for_update())
+        s.execute(sa.text(f"LOCK TABLE {repo.CASES.name} IN EXCLUSIVE MODE"))
 
 
 def current_calendar(s: Session, calendars: Calendars) -> WorkingCalendar:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from engine.audit import GENESIS, ChainedEvent, chain
+from engine.definition import OFFICE
 from engine.errors import ConcurrencyConflict, StoredDataUnreadable
 from engine.state import CaseState, Event
 from engine.store.credentials import check_signed_in
@@ -319,6 +320,17 @@ def known_not_staff(session: Session, username: str) -> bool:
     return row is not None and row.staff_name is None
 
 
+def hold_cases(session: Session) -> None:
+    """Before a new case is decided (PostgreSQL): take the cases table's writer lock, which
+    waits for a calendar change under way (`recalc.lock_calendar`), and forget the calendar
+    token read so far, so the decision counts under the calendar as it is once the lock is
+    held. A command on an existing case needs neither: its case is read for update with the
+    token, in one statement, under the same lock. (SQLite: one writer at a time already.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text(f"LOCK TABLE {CASES.name} IN ROW EXCLUSIVE MODE"))
+        session.info.pop("calendar_token", None)
+
+
 def calendar_token(session: Session) -> str | None:
     """The token of the calendar overrides as this unit of work sees them (it changes with
     every change to them: migration 0008), read with the actor's row when there was one;
@@ -481,6 +493,22 @@ def office_officers(session: Session, role: str | None, region: str) -> list[str
         .order_by(USERS.c.username)
     )
     return list(session.execute(q).scalars())
+
+
+def addressees(s: Session, state: CaseState, recipients: Sequence[str]) -> list[str]:
+    """The recipients of a message, with OFFICE expanded to the accounts of the office now
+    holding the case (never the case's own subject: an accused officer is not told)."""
+    out: list[str] = []
+    for r in recipients:
+        if r != OFFICE:
+            out.append(r)
+            continue
+        a = state.attrs
+        subjects = {a.get("subject_user"), a.get("subject"), a.get("staff_user")}
+        out += [
+            f"user:{u}" for u in office_officers(s, state.level, state.region) if u not in subjects
+        ]
+    return out
 
 
 def outbox_row(ev: Event, template: str, recipient: str, now: datetime) -> dict[str, Any]:

@@ -25,10 +25,9 @@ import sqlalchemy as sa
 from api.admin import add_user
 from api.wiring import App, build_app
 from engine.errors import ConcurrencyConflict, EngineError
-from engine.service import addressees
 from engine.settings import Settings
 from engine.state import evolve
-from engine.store.repository import CASES, EV, OUTBOX, event_from_row
+from engine.store.repository import CASES, EV, OUTBOX, addressees, event_from_row
 
 TEST_SECRET = "test-secret-key-0123456789abcdef0123"  # as tests/conftest.py
 POSTGRES_URL = os.environ.get(
