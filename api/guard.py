@@ -2,7 +2,8 @@
 
 Bodies over the limit get 413 before the application reads them; a NUL character anywhere in the
 path, query or body (raw, %00 or \\u0000) gets 422, since PostgreSQL text cannot hold it and no
-field of this system needs it.
+field of this system needs it. The answer names the field where it can; a form posted from an
+officer page is answered with a page (in the officer's language), not JSON.
 """
 
 from __future__ import annotations
@@ -10,14 +11,24 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.routing import Match
 
 MAX_BODY = 1_000_000  # bytes
 # \u0000 that is itself an escape (an even number of backslashes before it, none counts)
 JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
-async def _answer(send: Any, status: int, error: str, message: str) -> None:
-    body = json.dumps({"error": error, "message": message}).encode()
+async def _answer(
+    send: Any, status: int, error: str, message: str, field: str | None = None
+) -> None:
+    said: dict[str, str] = {"error": error, "message": message}
+    if field:
+        said = {**said, "field": field, "message": f"{field}: {message}"}
+    body = json.dumps(said).encode()
     await send(
         {
             "type": "http.response.start",
@@ -29,6 +40,71 @@ async def _answer(send: Any, status: int, error: str, message: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+NUL_EN = "contains a NUL character, which is not accepted"
+NUL_ID = "mengandung karakter NUL, yang tidak diterima"
+
+
+def _nul_in(value: Any, path: str = "") -> str | None:
+    """The dotted name of the first place in a decoded JSON value holding a NUL, if any."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, inner in items:
+        if "\x00" in str(key):
+            return path or "body"
+        found = _nul_in(inner, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
+def _nul_field(body: bytes, form: bool) -> str:
+    """Which field of the body holds the NUL ("" when that cannot be told)."""
+    try:
+        if form:
+            pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+            return next((k for k, v in pairs if "\x00" in k + v), "")
+        return _nul_in(json.loads(body, strict=False)) or ""
+    except (ValueError, RecursionError):  # not JSON (multipart, bytes), or nested past telling
+        return ""
+
+
+def _for_a_page(scope: Any) -> bool:
+    """Whether the request is for an officer page (those answer with pages, not JSON)."""
+    from api.pages import PageRoute
+
+    for route in getattr(getattr(scope.get("app"), "router", None), "routes", ()):
+        if route.matches(scope)[0] is Match.FULL:
+            # FastAPI keeps an included router whole (its `original_router`) or flattens it
+            router = getattr(route, "original_router", route)
+            return getattr(router, "route_class", None) is PageRoute or isinstance(route, PageRoute)
+    return False
+
+
+async def _answer_page(scope: Any, send: Any, field: str) -> None:
+    """The officer page saying which field holds the NUL, as other form errors say it."""
+    from api.i18n import field_label, pick
+    from api.pages import LANG_COOKIE, problem_page
+
+    request = Request(scope)
+    lang = pick(request.cookies.get(LANG_COOKIE))
+    said = NUL_ID if lang == "id" else NUL_EN
+    # the action forms name the engine's fields `f_<name>`
+    name = field.removeprefix("f_")
+    detail = f"{field_label(name, lang)}: {said}" if name else said
+    page = await run_in_threadpool(problem_page, request, 422, "bad_request", detail)
+    await page(scope, _nothing, send)
+
+
+async def _nothing() -> dict[str, Any]:  # the body was read already; the page does not need it
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 class InputGuard:
@@ -67,7 +143,11 @@ class InputGuard:
         body = b"".join(chunks)
         form = b"form-urlencoded" in dict(scope.get("headers") or []).get(b"content-type", b"")
         if b"\x00" in body or JSON_NUL.search(body) or (form and b"%00" in body):
-            await _answer(send, 422, "invalid_input", "NUL characters are not accepted")
+            field = _nul_field(body, form)
+            if form and _for_a_page(scope):
+                await _answer_page(scope, send, field)
+                return
+            await _answer(send, 422, "invalid_input", "NUL characters are not accepted", field)
             return
         sent = False
 

@@ -166,7 +166,8 @@ def worklist_item(state: CaseState, now: datetime, cal: WorkingCalendar) -> dict
         "case": row_case(state),
         "stage_due": stage,
         "level_due": level,
-        "flag": max(flags, key=SEVERITY.__getitem__, default="ok"),
+        "flag": max(flags, key=SEVERITY.__getitem__, default="ok"),  # as the chips count it
+        "no_deadline": not flags,  # a KKN, discipline or household case: nothing to count down
         "region_name": region_label(state.region),
     }
 

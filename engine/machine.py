@@ -229,8 +229,12 @@ class CompiledWorkflow:
     def _check_time(self, state: CaseState | None, cmd: Command, env: Env) -> None:
         field = self.definition.creation_time_field if state is None else "at"
         at = instant(cmd.occurred_at, field)
-        # told in the case's own zone (WIB/WITA/WIT) where it has one, else as it was given
-        tz = (_zone(state.zone) if state is not None else None) or cmd.occurred_at.tzinfo or UTC
+        # told in the handling office's zone (WIB/WITA/WIT) where it is known, else as it was given
+        tz = (
+            (_zone(state.zone) if state is not None else self._filing_zone(cmd.data))
+            or cmd.occurred_at.tzinfo
+            or UTC
+        )
 
         def shown(moment: datetime) -> str:
             try:
@@ -261,6 +265,17 @@ class CompiledWorkflow:
                     f"({shown(state.updated_at)})"
                 ),
             )
+
+    def _filing_zone(self, data: Mapping[str, Any]) -> ZoneInfo | None:
+        """The zone of the office a new case would be handled by, if its raw data can say."""
+        level, region = data.get("level"), data.get("region")
+        try:
+            return self.definition.zone_for(
+                level if isinstance(level, str) else None,
+                region if isinstance(region, str) else "",
+            )
+        except Exception:  # noqa: BLE001 - unparsed input; the parser names what is wrong later
+            return None
 
     def _route(self, decision: Decision) -> TransitionDef:
         proxy = _Proxy(decision.source, decision)

@@ -1,0 +1,215 @@
+"""Three things an officer met: a refused filing time told in UTC, a NUL character in a page form
+answered with raw JSON, and deadline cells for cases that have no deadline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from api.admin import add_user
+from api.http import create_app
+from api.wiring import App
+from engine.errors import InvalidInput
+from engine.store.repository import CASES
+from tests.conftest import Clock, complaint_data
+from tests.integration.test_api import auth
+from tests.integration.test_kkn_story import kkn_against
+from workflows.staff import add_staff
+
+PASSWORD = "sandi-uji-123"
+WIT, WITA = timezone(timedelta(hours=9)), timezone(timedelta(hours=8))
+NUL = "Nama KPM\x00salah"
+
+
+def case_count(app: App) -> int:
+    with app.db.reading() as s:
+        return int(s.execute(sa.select(sa.func.count()).select_from(CASES)).scalar_one())
+
+
+# ---------------------------------------------------------- 1. a refused filing time, in its zone
+def refused_filing(app: App, actor: str, received: datetime, **data: str) -> InvalidInput:
+    # the page and the API hand the service the officer's moment converted to UTC
+    with pytest.raises(InvalidInput) as refused:
+        app.service.open_case(
+            "complaint", complaint_data(**data), actor, at=received.astimezone(UTC)
+        )
+    assert refused.value.field == "received_at"
+    return refused.value
+
+
+def test_a_future_filing_time_in_papua_is_told_in_wit_not_utc(app: App, clock: Clock) -> None:
+    add_user(app.db, "kab.jayapura", "kabupaten", "9171", now=clock())
+    e = refused_filing(app, "kab.jayapura", datetime(2026, 3, 3, 9, 0, tzinfo=WIT), region="9171")
+    assert e.message == "2026-03-03 09:00 WIT is in the future"
+    assert e.message_id == "2026-03-03 09:00 WIT belum terjadi (masih di masa depan)"
+
+
+def test_a_filing_time_too_far_back_in_makassar_is_told_in_wita(app: App) -> None:
+    e = refused_filing(app, "kab.makassar", datetime(2025, 12, 1, 9, 0, tzinfo=WITA), region="7371")
+    assert e.message == "2025-12-01 09:00 WITA is more than 60 days in the past"
+    assert e.message_id == "2025-12-01 09:00 WITA lebih dari 60 hari yang lalu"
+
+
+def test_a_pusat_filing_is_told_in_wib_and_an_unknown_region_as_the_time_was_given(
+    app: App,
+) -> None:
+    at = datetime(2026, 3, 3, 9, 0, tzinfo=WIT)  # 07:00 WIB, 00:00 UTC
+    pusat = refused_filing(app, "pusat.spm", at, level="pusat", region="9171")
+    assert pusat.message == "2026-03-03 07:00 WIB is in the future"
+    unknown = refused_filing(app, "kab.bogor", at, region="99")  # no province 99: no zone
+    assert unknown.message == "2026-03-03 00:00 UTC is in the future"
+
+
+# ---------------------------------------------------------- 2. a NUL character in a page form
+@pytest.fixture
+def web(app: App) -> Iterator[TestClient]:
+    """A page session of a kabupaten officer, opened through the sign-in form."""
+    add_user(app.db, "kab.web", "kabupaten", "3271", now=app.service.clock(), password=PASSWORD)
+    with TestClient(create_app(app)) as client:
+        assert client.get("/login").status_code == 200
+        form = {
+            "csrf": client.cookies["pkh_csrf"],
+            "username": "kab.web",
+            "password": PASSWORD,
+            "next": "/",
+        }
+        assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+        yield client
+
+
+def complaint_form(web: TestClient, **overrides: str) -> dict[str, str]:
+    form = {
+        "csrf": web.cookies["pkh_csrf"],
+        "type": "data_peserta",
+        "channel": "surat",
+        "level": "kabupaten",
+        "region": "3271011001",
+        "summary": "Nama KPM salah di data peserta",
+        "reporter_name": "Ibu Siti",
+        "reporter_contact": "siti@example.org",
+        "zone": "WIB",
+    }
+    return form | overrides
+
+
+def assert_nul_page(r: Any, label: str) -> None:  # a TestClient response
+    assert r.status_code == 422, r.text[:300]
+    assert r.headers["content-type"].startswith("text/html")
+    assert f"{label}: mengandung karakter NUL" in r.text
+    assert "Permintaan tidak sah" in r.text and "kab.web" in r.text  # the officer's own page
+
+
+def test_a_nul_in_the_new_complaint_form_gets_the_officer_page_and_writes_nothing(
+    app: App, web: TestClient
+) -> None:
+    before = case_count(app)
+    r = web.post("/complaints/new", data=complaint_form(web, summary=NUL), follow_redirects=False)
+    assert_nul_page(r, "Ringkasan")
+    assert case_count(app) == before
+    # the same form without the NUL is filed: the NUL was the only thing wrong
+    ok = web.post("/complaints/new", data=complaint_form(web), follow_redirects=False)
+    assert ok.status_code == 303, ok.text[:300]
+    assert case_count(app) == before + 1
+
+
+def test_a_nul_in_a_case_action_form_gets_the_officer_page_and_writes_nothing(
+    app: App, web: TestClient
+) -> None:
+    case_id = app.service.open_case("complaint", complaint_data(), "kab.bogor").id
+    form = {
+        "csrf": web.cookies["pkh_csrf"],
+        "event": "link_reporter",
+        "version": "1",
+        "f_reporter_name": "Pak\x00Budi",
+    }
+    r = web.post(f"/cases/{case_id}/view", data=form, follow_redirects=False)
+    assert_nul_page(r, "Nama pelapor")
+    assert app.service.get(case_id).version == 1
+    note = web.post(
+        f"/cases/{case_id}/view",
+        data={**form, "f_reporter_name": "Pak Budi", "note": "a\x00b"},
+        follow_redirects=False,
+    )
+    assert_nul_page(note, "Catatan (opsional)")
+    assert app.service.get(case_id).version == 1
+
+
+def test_the_api_still_answers_a_nul_with_json_naming_the_field(app: App) -> None:
+    case_id = app.service.open_case("complaint", complaint_data(), "kab.bogor").id
+    kab = auth(app, "kab.bogor")
+    with TestClient(create_app(app)) as api:
+        filed = api.post("/complaints", json=complaint_data(summary=NUL), headers=kab)
+        event = {"event": "link_reporter", "data": {"reporter_name": "Pak\x00Budi"}}
+        acted = api.post(f"/cases/{case_id}/events", json=event, headers=kab)
+        token = api.post("/auth/token", data={"username": "a\x00b", "password": "x" * 8})
+    for r, field in ((filed, "summary"), (acted, "data.reporter_name"), (token, "username")):
+        assert r.status_code == 422 and r.headers["content-type"] == "application/json"
+        assert r.json()["error"] == "invalid_input" and r.json()["field"] == field, r.json()
+    assert app.service.get(case_id).version == 1
+
+
+# ---------------------------------------------------------- 3. no deadline, no countdown
+@pytest.fixture
+def staffed(app: App, clock: Clock) -> App:
+    """Andi, a pendamping on the staff register, whom a KKN complaint can name."""
+    add_user(app.db, "pdp.andi", "pendamping", "327101", now=clock())
+    add_staff(app.db, "Andi", "pendamping", "327101", username="pdp.andi", now=clock())
+    return app
+
+
+@pytest.fixture
+def pusat_web(staffed: App) -> Iterator[TestClient]:
+    add_user(staffed.db, "pusat.web", "pusat", None, now=staffed.service.clock(), password=PASSWORD)
+    with TestClient(create_app(staffed)) as client:
+        client.get("/login")
+        form = {"csrf": client.cookies["pkh_csrf"], "username": "pusat.web", "password": PASSWORD}
+        assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+        yield client
+
+
+def row_of(html: str, case_id: str) -> str:
+    start = html.index(f'data-case="{case_id}"')
+    return html[start : html.index("</tr>", start)]
+
+
+def countdown_card(html: str) -> str:
+    start = html.index("<h2>Sisa waktu</h2>")
+    return html[start : html.index("</section>", start)]
+
+
+def test_a_case_without_deadlines_shows_no_countdown_on_the_worklist_or_its_page(
+    staffed: App, pusat_web: TestClient
+) -> None:
+    complaint = kkn_against(staffed, "Andi")
+    kkn = "KKN-2026-000001"
+    assert staffed.service.get(kkn).stage_due is None and staffed.service.get(kkn).level_due is None
+
+    worklist = pusat_web.get("/").text
+    row = row_of(worklist, kkn)
+    assert "badge" not in row
+    assert row.count('class="muted no-deadline" title="Kasus ini tidak bertenggat."') == 2
+    # a complaint with deadlines keeps its dates and countdown badges, and no such title
+    assert "badge ok" in row_of(worklist, complaint)
+    assert "no-deadline" not in row_of(worklist, complaint)
+
+    card = countdown_card(pusat_web.get(f"/cases/{kkn}/view").text)
+    assert "Kasus ini tidak bertenggat." in card
+    assert "badge" not in card and "stage-due" not in card and "–" not in card
+    card = countdown_card(pusat_web.get(f"/cases/{complaint}/view").text)
+    assert "badge ok" in card and "tidak bertenggat" not in card
+
+
+def test_a_closed_case_shows_when_it_closed_and_no_countdown(
+    staffed: App, pusat_web: TestClient
+) -> None:
+    case_id = staffed.service.open_case("complaint", complaint_data(), "kab.bogor").id
+    reject = {"reason": "bukan_pkh", "informed_via": "surat"}
+    staffed.service.apply(case_id, "reject", reject, "kab.bogor")
+    card = countdown_card(pusat_web.get(f"/cases/{case_id}/view").text)
+    assert "Kasus ditutup" in card or "closed" in card.lower()
+    assert "badge" not in card and "tidak bertenggat" not in card
