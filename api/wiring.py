@@ -16,6 +16,7 @@ from workflows.indonesia import Override, build_calendar
 from workflows.kpm_store import kpm_facts, kpm_index
 from workflows.roles import WORKFLOW_READERS
 from workflows.staff import REACTIONS as STAFF_REACTIONS
+from workflows.staff import register as staff_register
 from workflows.staff import staff_facts
 
 
@@ -56,5 +57,6 @@ def build_app(settings: Settings | None = None, *, clock: Callable[[], datetime]
         workflow_facts={"kpm": kpm_facts, "complaint": complaint_facts},
         projectors={"kpm": [kpm_index]},
         readers=WORKFLOW_READERS,
+        staff_register=staff_register,
     )
     return App(settings, db, registry, service)

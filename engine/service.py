@@ -101,8 +101,12 @@ class CaseService:
         workflow_facts: Mapping[str, FactsProvider] | None = None,
         projectors: Mapping[str, Sequence[ProjectorFn]] | None = None,
         readers: Readers | None = None,
+        staff_register: Callable[[Session], repo.StaffRegister] | None = None,
     ) -> None:
         self.db = db
+        # who the staff register relieves of duty, and its records' accounts (wired in):
+        # officers it relieves are not told of cases, nor is an officer a case is about
+        self._staff_register = staff_register
         self.readers = {w: frozenset(roles) for w, roles in (readers or {}).items()}
         self.facts_provider = facts_provider
         # by workflow name: the facts only that workflow's register knows, and its projectors
@@ -278,7 +282,10 @@ class CaseService:
                 repo.outbox_row(ev, template, recipient, now)
                 for template in definition.notifications.get(ev.type, ())
                 for recipient in repo.addressees(
-                    s, new_state, definition.recipients(new_state, template)
+                    s,
+                    new_state,
+                    definition.recipients(new_state, template),
+                    lambda: self.staff_register(s),
                 )
             ]
         assert new_state is not None
@@ -414,6 +421,10 @@ class CaseService:
     def calendar(self) -> WorkingCalendar:
         with self.db.reading() as s:
             return self._calendar(s)
+
+    def staff_register(self, s: Session) -> repo.StaffRegister:
+        """What the staff register says of accounts (nothing without one wired in)."""
+        return self._staff_register(s) if self._staff_register else repo.NO_REGISTER
 
     def calendar_in(self, s: Session) -> WorkingCalendar:
         """The working calendar as the transaction `s` sees it (engine.bulk)."""

@@ -30,6 +30,12 @@ class Actor:
 SYSTEM = Actor("system", "system", None)
 
 
+def name_key(value: object) -> str:
+    """A person's name or account as a complaint may type it (any case, extra spaces), for
+    comparing: "Budi  SANTOSO" and "budi santoso" are one person."""
+    return " ".join(str(value or "").split()).lower()
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """One recorded fact about a case. `changes` are the field values the fact sets."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import ConcurrencyConflict, EngineError
 from engine.service import CaseService
-from engine.state import SYSTEM, CaseState
+from engine.state import SYSTEM, CaseState, name_key
 from engine.store import repository as repo
 from engine.store.tables import SweepMarkRow, SweepQuietRow
 from engine.sweep import SWEEP_EVENT, Action, plan, quiet_until, stage_key
@@ -124,10 +124,14 @@ def candidates(
     """Open cases whose stage is due before the horizon, less the quiet ones. The case
     attributes are not loaded: planning and notices need only the projection's columns."""
     c = repo.CASES.c
-    q = sa.select(*(c[name] for name in _PLAN_COLUMNS)).where(
+    q = sa.select(*(c[name] for name in _PLAN_COLUMNS), c.subject).where(
         _open_due(workflow, horizon, province, quiet)
     )
-    return [CaseState(*r) for r in s.execute(q.order_by(c.stage_due, c.id))]
+    # who the case is about (its accused, its staff member): never reminded of it
+    return [
+        CaseState(*r[:-1], attrs={"subject": r[-1]} if r[-1] else {})
+        for r in s.execute(q.order_by(c.stage_due, c.id))
+    ]
 
 
 # CaseState's fields in order, up to the attributes
@@ -139,6 +143,7 @@ UNABLE = {
     "gone": "akun tidak ada",
     "disabled": "akun dinonaktifkan",
     "suspended": "sedang dibebastugaskan",
+    "dismissed": "diberhentikan",
     "elsewhere": "bukan lagi petugas kantor ini",
 }
 
@@ -148,7 +153,7 @@ class Offices:
     Indexed by role and region code, so finding the officers covering a case looks up the
     case region's prefixes instead of testing every officer (514 kabupaten offices)."""
 
-    def __init__(self, s: Session) -> None:
+    def __init__(self, s: Session, register: repo.StaffRegister = repo.NO_REGISTER) -> None:
         rows = s.execute(
             sa.select(
                 USERS.c.username,
@@ -158,6 +163,7 @@ class Offices:
                 USERS.c.suspended,
             )
         ).all()
+        self.register = register
         self._index: dict[tuple[str, str | None], list[str]] = {}
         self._standing: dict[str, str] = {}  # accounts that cannot act: why
         self._known = {r.username for r in rows}
@@ -168,6 +174,9 @@ class Offices:
                 continue
             if r.suspended:
                 self._standing[r.username] = "suspended"
+                continue
+            if r.username in register.relieved:  # by a KKN case, or dismissed
+                self._standing[r.username] = register.relieved[r.username]
                 continue
             self._index.setdefault((r.role, r.region), []).append(r.username)
             if r.region:
@@ -181,12 +190,16 @@ class Offices:
             return None
         return self._standing.get(handler, "elsewhere" if handler in self._known else "gone")
 
-    def officers(self, role: str | None, region: str) -> list[str]:
+    def officers(
+        self, role: str | None, region: str, about: Collection[str] = frozenset()
+    ) -> list[str]:
+        """The officers of `role` covering `region`, less the accounts the case is `about`
+        (`repository.subject_accounts`)."""
         found = list(self._index.get((role or "", None), ()))
         for n in self._lengths:
             if n <= len(region):
                 found += self._index.get((role or "", region[:n]), ())
-        return sorted(found)
+        return sorted(u for u in found if name_key(u) not in about)
 
 
 def sweep(
@@ -221,7 +234,7 @@ def sweep_province(service: CaseService, now: datetime, province: str | None) ->
             quiet = Quiet(now, _basis(policy, s))
             found = candidates(s, name, horizon, province, quiet)
             done = _recorded_marks(s, name, horizon, province, quiet) if found else set()
-            offices = Offices(s) if found else None
+            offices = Offices(s, service.staff_register(s)) if found else None
         report.examined += len(found)
         levels = list(definition.levels)
         todo: list[_Notice] = []
@@ -245,16 +258,19 @@ def sweep_province(service: CaseService, now: datetime, province: str | None) ->
                 offices.unable(state.handler, state.level, state.region) if state.handler else None
             )
             handler = None if why else state.handler
+            about = repo.subject_accounts(state, offices.register)
             named = f"{state.handler} ({UNABLE[why]})" if why else state.handler
             for action in actions:
                 if (state.id, key, action.mark) in done:
                     continue
                 if action.kind == "remind":
-                    to = [handler] if handler else offices.officers(state.level, state.region)
+                    to = (
+                        [handler] if handler else offices.officers(state.level, state.region, about)
+                    )
                 elif above is None:
                     continue  # the top level has no supervisor to tell
                 else:
-                    to = offices.officers(above, state.region)
+                    to = offices.officers(above, state.region, about)
                 if to:
                     todo.append(_Notice(state, key, action, to, named))
                 else:

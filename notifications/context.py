@@ -16,6 +16,7 @@ from engine.state import CaseState
 from notifications import labels as L
 from notifications.catalog import AUDIENCE, KKN_OUTCOMES, REPORTER_TEMPLATES, check
 from workflows.complaint import LEVELS
+from workflows.complaint import zone_for as complaint_zone
 from workflows.indonesia import zone_label
 from workflows.regions import UnknownRegion, region_name
 
@@ -36,8 +37,14 @@ EXTRA_DEFAULTS: dict[str, Any] = {
     "event": None,  # the event that queued the message
     "automatic": False,  # the event was the system's (the deadline sweep), not an officer's
     "from_office": None,  # a forwarded complaint: the office it came from
+    "to_office": None,  # ... and who has it now
 }
 FORWARDED = frozenset({"case_forwarded", "forwarded_notice"})
+GROUP_LEADER = {"id": "Ketua Kelompok PKH", "en": "the KPM group leader (ketua kelompok)"}
+PENDAMPING_AT = {
+    "id": "Pendamping PKH di {office}",
+    "en": "the PKH facilitator (pendamping) at {office}",
+}
 
 
 def letter_context(
@@ -140,7 +147,9 @@ def _case(state: CaseState, lang: str, tz: ZoneInfo | None) -> dict[str, Any]:
         "region": state.region,
         "region_name": _region_name(state.region),
         "zone": zone_label(state.zone),
-        "received_date": _date(received, lang, tz),
+        # the day the receiving office received it, in that office's zone: a complaint
+        # received at 23:30 WIT was received that day, also in pusat's letters (WIB)
+        "received_date": _date(received, lang, _received_zone(state) or tz),
         "stage_due": _date(state.stage_due, lang, tz),
         "level_due": _date(state.level_due, lang, tz),
         "status": state.status,
@@ -198,13 +207,16 @@ def _extra(
     out["new_due"] = case["level_due"] if new_due is None else _date(new_due, lang, tz)
     if template in FORWARDED:
         # a complaint goes up the ladder one level at a time: it came from the level below
-        # (a ketua kelompok has no office: it is named as what it is)
+        # (a ketua kelompok has no office: it is named as what it is; its complaints go up
+        # to the pendamping of the UPPKH Kecamatan whose name its letters already carry)
         i = LEVELS.index(state.level) if state.level in LEVELS else 0
         below = LEVELS[max(i - 1, 0)]
+        here = office_name(state.level, state.region)
         out["from_office"] = (
-            L.label(L.LEVELS, lang, below)
-            if below == "ketua_kelompok"
-            else office_name(below, state.region)
+            GROUP_LEADER[lang] if below == "ketua_kelompok" else office_name(below, state.region)
+        )
+        out["to_office"] = (
+            PENDAMPING_AT[lang].format(office=here) if state.level == "pendamping" else here
         )
     if template == "discipline_letter":
         out.update(_sanction(out, state, lang))
@@ -234,6 +246,17 @@ def _sanction(extra: Mapping[str, Any], state: CaseState, lang: str) -> dict[str
 
 
 # -------------------------------------------------------------------------------------- dates
+def _received_zone(state: CaseState) -> ZoneInfo | None:
+    """The zone of the office a complaint was filed at (its entry level), if it says."""
+    entry = state.attrs.get("entry_level")
+    if not entry:
+        return None
+    try:
+        return complaint_zone(str(entry), state.region)
+    except (KeyError, ValueError, UnknownRegion):
+        return None
+
+
 def _zone(key: str) -> ZoneInfo | None:
     try:
         return ZoneInfo(key)

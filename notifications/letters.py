@@ -63,6 +63,9 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
     elif row.recipient == "staff":
         # a staff member with no account: a paper letter addressed by the staff record's name
         name, address = str(current.attrs.get("staff") or ""), ""
+    elif row.recipient != "reporter":
+        # an unknown recipient is never taken for the reporter (their address is not its)
+        raise LookupError(f"unknown recipient {row.recipient!r}")
     else:
         # delivered to the reporter's address as it is now (a corrected contact counts)
         name = str(current.attrs.get("reporter_name") or "")

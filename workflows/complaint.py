@@ -21,7 +21,7 @@ from engine.definition import (
 )
 from engine.errors import InvalidInput, Reason
 from engine.machine import Decision, due_at
-from engine.state import CaseState
+from engine.state import CaseState, name_key
 from workflows.guards import R, actor_covers_region
 from workflows.indonesia import PUSAT_ZONE, ZONE_INFO, zone_for_region
 from workflows.regions import UnknownRegion, get_region, normalize_region_code
@@ -389,7 +389,8 @@ def household_in_complaint_region(d: Decision) -> Reason | None:
 def actor_is_not_subject(d: Decision) -> Reason | None:
     # the accused is named as staff (linked to a user account) or directly by username
     subject = d.env.facts.get("subject_user") or _subject(d)
-    if subject and subject == d.actor.username:
+    # as typed in the complaint: "PUSAT.SPM2" names the account pusat.spm2
+    if subject and name_key(subject) == name_key(d.actor.username):
         return R(
             "conflict_of_interest",
             "Anda tidak dapat menangani pengaduan tentang diri Anda",
@@ -480,7 +481,9 @@ def handler_is_eligible(d: Decision) -> Reason | None:
         reasons.append(("di luar wilayah kasus", "outside the case's region"))
     if d.env.facts.get("handler_suspended"):
         reasons.append(("sedang dibebastugaskan", "relieved of duty"))
-    if name and name == d.attr("accused"):
+    # the person the complaint is about, as typed or by the account of their staff record
+    about = {name_key(d.attr("accused")), name_key(d.attr("subject_user"))} - {""}
+    if name and name_key(name) in about:
         reasons.append(("adalah pihak yang diadukan", "is the subject of the complaint"))
     if not reasons:
         return None
@@ -799,7 +802,8 @@ def _transitions() -> list[TransitionDef]:
                 internal[0],
                 "HandlerAssigned",
                 role | {"system"},
-                guards=("handler_is_eligible",),
+                # nor does the person it is about choose who handles it
+                guards=("handler_is_eligible", "actor_is_not_subject"),
                 effect="on_assigned",
                 required=("handler",),
                 internal=True,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.errors import InvalidInput
-from engine.state import Actor, CaseState
+from engine.state import Actor, CaseState, name_key
 from workflows.regions import UnknownRegion, get_region, normalize_region_code
 
 ROLES = ("ketua_kelompok", "pendamping", "kabupaten", "provinsi", "pusat", "auditor", "admin")
@@ -80,7 +80,9 @@ def sees_reporter(actor: Actor | None, state: CaseState) -> bool:
     is about (its accused, or the staff member of a KKN or discipline case) never sees who
     reported them, confidential or not: a KPM reporting their own pendamping is the case
     retaliation would follow (DOMAIN: conflict of interest)."""
-    if actor is not None and {_name(actor.username), _name(actor.staff_name)} & _subjects(state):
+    if actor is not None and {name_key(actor.username), name_key(actor.staff_name)} & _subjects(
+        state
+    ):
         return False
     if actor is None or not state.attrs.get("confidential"):
         return True
@@ -96,12 +98,7 @@ def _subjects(state: CaseState) -> set[str]:
     linked to that staff record later, or a complaint filed before accounts were recorded."""
     a = state.attrs
     named = (a.get("subject_user"), a.get("subject"), a.get("staff_user"), a.get("staff"))
-    return {n for n in map(_name, named) if n}
-
-
-def _name(value: object) -> str:
-    """A name as a complaint may type it (any case, extra spaces), as `find_staff` reads it."""
-    return " ".join(str(value or "").split()).lower()
+    return {n for n in map(name_key, named) if n}
 
 
 def masked(values: Mapping[str, Any]) -> dict[str, Any]:

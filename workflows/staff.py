@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from engine.errors import InvalidInput, NotFound
 from engine.machine import Command
 from engine.service import FollowUp, ReactionContext
-from engine.state import CaseState, Event
+from engine.state import CaseState, Event, name_key
 from engine.store import repository as repo
 from engine.store.db import Database
 from engine.store.prepared import Prepared
@@ -106,6 +106,27 @@ def _cases_about(s: Session, name: str) -> list[Any]:
 
 
 ENDED = frozenset({("kkn", "dismissed"), ("discipline", "terminated")})
+
+
+def register(s: Session) -> repo.StaffRegister:
+    """What the register says of accounts, in two reads: those whose staff record is relieved
+    of duty (a KKN case suspends it) or dismissed, and each linked record's account by name
+    (engine: office notices and the sweep's reminders leave them out)."""
+    t, c = _STAFF_TABLE.c, repo.CASES.c
+    linked = s.execute(sa.select(t.name, t.username).where(t.username.is_not(None))).all()
+    cases = s.execute(
+        sa.select(t.username, c.workflow, c.state)
+        .join(repo.CASES, c.subject == t.name)
+        .where(t.username.is_not(None), c.workflow.in_(("kkn", "discipline")))
+    ).all()
+    by_user: dict[str, list[Any]] = {}
+    for row in cases:
+        by_user.setdefault(row.username, []).append(row)
+    relieved = {u: status_of(rows) for u, rows in by_user.items()}
+    return repo.StaffRegister(
+        {u: why for u, why in relieved.items() if why != "active"},
+        {name_key(r.name): r.username for r in linked},
+    )
 
 
 def dismissed_by(rows: Sequence[Any]) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from engine.audit import GENESIS, ChainedEvent, chain
 from engine.definition import OFFICE
 from engine.errors import ConcurrencyConflict, StoredDataUnreadable
-from engine.state import CaseState, Event
+from engine.state import CaseState, Event, name_key
 from engine.store.credentials import check_signed_in
 from engine.store.prepared import Prepared, Unreadable
 from engine.store.tables import (
@@ -495,18 +495,47 @@ def office_officers(session: Session, role: str | None, region: str) -> list[str
     return list(session.execute(q).scalars())
 
 
-def addressees(s: Session, state: CaseState, recipients: Sequence[str]) -> list[str]:
-    """The recipients of a message, with OFFICE expanded to the accounts of the office now
-    holding the case (never the case's own subject: an accused officer is not told)."""
+class StaffRegister(NamedTuple):
+    """What the staff register says of accounts (workflows.staff.register): those relieved of
+    duty or dismissed (username -> "suspended" | "dismissed"), and the account of each staff
+    record linked to one, by the record's name as `name_key` reads it."""
+
+    relieved: Mapping[str, str]
+    accounts: Mapping[str, str]
+
+
+NO_REGISTER = StaffRegister({}, {})
+
+
+def subject_accounts(state: CaseState, register: StaffRegister) -> set[str]:
+    """The accounts a case is about, as `name_key`s: those it names (its accused, its staff
+    member), and the accounts linked to the staff records it names."""
+    a = state.attrs
+    named = {name_key(v) for v in (a.get("subject_user"), a.get("subject"), a.get("staff_user"))}
+    named |= {name_key(register.accounts.get(n)) for n in list(named)}
+    return {n for n in named if n}
+
+
+def addressees(
+    s: Session,
+    state: CaseState,
+    recipients: Sequence[str],
+    register: Callable[[], StaffRegister] = lambda: NO_REGISTER,
+) -> list[str]:
+    """The recipients of a message, with OFFICE expanded to the accounts that can act for the
+    office now holding the case: not one relieved of duty or dismissed, never one the case
+    is about (an accused officer is not told)."""
     out: list[str] = []
     for r in recipients:
         if r != OFFICE:
             out.append(r)
             continue
-        a = state.attrs
-        subjects = {a.get("subject_user"), a.get("subject"), a.get("staff_user")}
+        known = register()
+        about = subject_accounts(state, known)
         out += [
-            f"user:{u}" for u in office_officers(s, state.level, state.region) if u not in subjects
+            f"user:{u}"
+            for u in office_officers(s, state.level, state.region)
+            if u not in known.relieved and name_key(u) not in about
         ]
     return out
 

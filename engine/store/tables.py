@@ -171,6 +171,8 @@ class OutboxRow(SQLModel, table=True):
 
 class UserRow(SQLModel, table=True):
     __tablename__ = "users"
+    # the officers of an office (repository.office_officers): by role, then region
+    __table_args__ = (sa.Index("ix_users_role_region", "role", "region"),)
 
     username: str = Field(primary_key=True, max_length=80)
     role: str = Field(max_length=30)

@@ -218,7 +218,7 @@ def test_a_letter_tells_the_case_as_it_stood_when_queued_and_the_result_reaches_
     # the reporter's three letters (the officers of pusat, told of the escalation, have no
     # e-mail address here: theirs go to the log)
     ack, forwarded, result = (m.get_body(("plain",)).get_content() for m in inbox.messages)
-    assert "diteruskan dari UPPKH Kota Bogor ke UPPKH Pusat" in forwarded
+    assert "diteruskan dari UPPKH Kota Bogor kepada UPPKH Pusat" in forwarded
     assert "Ditangani oleh     : UPPKH Kota Bogor" in ack
     assert "batas waktu penanganan di UPPKH Kota Bogor" in ack
     assert filed_due is not None and closed.level_due != filed_due

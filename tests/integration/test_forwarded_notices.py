@@ -117,7 +117,9 @@ def test_the_messages_arrive_by_smtp_saying_where_the_complaint_went_and_by_when
 
     letter = by_to["siti@example.org"]
     body = letter.get_body(("plain",)).get_content()
-    assert "Ibu Siti" in body and "telah diteruskan dari UPPKH Kota Bogor ke UPPKH Pusat" in body
+    assert (
+        "Ibu Siti" in body and "telah diteruskan dari UPPKH Kota Bogor kepada UPPKH Pusat" in body
+    )
     assert f"Batas waktu penanganan pengaduan di UPPKH Pusat adalah {level_due}" in body
     # data_peserta at pusat: the reporter is told pusat takes up to a month (DOMAIN)
     assert "paling lama 1 (satu) bulan" in body
@@ -145,6 +147,7 @@ def test_the_sweeps_escalation_says_it_was_automatic(
     assert len(to_kab) == 1
     text = to_kab[0].get_body(("plain",)).get_content()
     assert "secara otomatis oleh sistem karena batas waktu penanganan" in text
+    assert "Alasan:" not in text  # the sweep's own note (codes, 'toleransi') is not quoted
     assert "diteruskan dari UPPKH Kecamatan Bogor Selatan ke UPPKH Kota Bogor" in text
 
 
@@ -171,7 +174,101 @@ def test_a_ketua_kelompok_complaint_forwarded_names_the_group_leader_not_an_offi
     letter = compose(app.db, row, case.created_at, app.settings.app_url)
     text = render("forwarded_notice", lang, letter.context).text
     expected = {
-        "id": "diteruskan dari Ketua Kelompok PKH ke UPPKH Kecamatan Bogor Selatan",
-        "en": "forwarded from KPM group leader (ketua kelompok) to UPPKH Kecamatan Bogor Selatan",
+        "id": "diteruskan dari Ketua Kelompok PKH kepada Pendamping PKH di UPPKH Kecamatan Bogor "
+        "Selatan",
+        "en": "forwarded from the KPM group leader (ketua kelompok) to the PKH facilitator "
+        "(pendamping) at UPPKH Kecamatan Bogor Selatan",
     }[lang]
     assert expected in text
+
+
+# -- the second read (helper-40): who must not be told, and what a letter must say ----------
+def test_an_officer_relieved_of_duty_by_a_kkn_case_is_neither_told_nor_reminded(
+    app: App, clock: Clock
+) -> None:
+    """kab.bogor2 is relieved of duty by a KKN complaint (the staff register, not the account's
+    flag): the notice of a forwarded complaint and the sweep's office-wide reminder go to
+    kab.bogor alone."""
+    from workflows.staff import add_staff, get_staff
+
+    add_staff(app.db, "Budi Prasetyo", "operator", "3271", username="kab.bogor2", now=clock())
+    app.service.open_case(
+        "complaint", complaint_data(type="kkn", accused="Budi Prasetyo"), "kab.bogor"
+    )
+    assert get_staff(app.db, "Budi Prasetyo").status == "suspended"
+    up = app.service.open_case(
+        "complaint", complaint_data(level="pendamping", region="327101"), "pdp.bogor"
+    )
+    app.service.apply(up.id, "escalate", {"reason": "perlu kabupaten"}, "pdp.bogor")
+    assert ("case_forwarded", "user:kab.bogor2") not in queued(app, up.id, "CaseEscalated")
+    assert ("case_forwarded", "user:kab.bogor") in queued(app, up.id, "CaseEscalated")
+    # nobody handles it at kabupaten yet: every officer of the office is reminded, but not him
+    sweep(app.service, at(clock, "2026-03-05T09:00:00+07:00"))
+    reminded = {r for t, r in queued(app, up.id, "DeadlineSweep") if t.startswith("reminder_")}
+    assert reminded == {"user:kab.bogor"}
+
+
+def test_the_officer_a_complaint_is_about_is_not_reminded_of_it_by_the_sweep(
+    app: App, clock: Clock
+) -> None:
+    """A staff-performance complaint about kab.bogor2, named by its staff record, with nobody
+    assigned: the office-wide reminder goes to kab.bogor only."""
+    from workflows.staff import add_staff
+
+    add_staff(app.db, "Rahmat Hidayat", "operator", "3271", username="kab.bogor2", now=clock())
+    about = app.service.open_case(
+        "complaint",
+        complaint_data(type="teknis_administrasi", accused="rahmat hidayat"),
+        "pusat.spm",  # filed by pusat at kabupaten: no handler there
+    )
+    assert about.handler is None
+    sweep(app.service, at(clock, "2026-03-05T09:00:00+07:00"))
+    assert queued(app, about.id, "DeadlineSweep") == {("reminder_due_soon", "user:kab.bogor")}
+
+
+def test_an_accused_typed_in_another_case_is_still_the_account_it_names(app: App) -> None:
+    from engine.errors import GuardRejected
+
+    about = app.service.open_case(
+        "complaint",
+        complaint_data(type="teknis_administrasi", accused="PUSAT.SPM2"),
+        "kab.bogor",
+    )
+    app.service.apply(about.id, "escalate", {"reason": "kinerja petugas pusat"}, "kab.bogor")
+    told = {r for t, r in queued(app, about.id, "CaseEscalated") if t == "case_forwarded"}
+    assert told == {"user:pusat.spm"}
+    # it may not take the case, nor be given it
+    with pytest.raises(GuardRejected, match="conflict_of_interest"):
+        app.service.apply(about.id, "assign", {"handler": "pusat.spm2"}, "pusat.spm2")
+    with pytest.raises(GuardRejected, match="handler_ineligible"):
+        app.service.apply(about.id, "assign", {"handler": "pusat.spm2"}, "pusat.spm")
+
+
+def test_the_received_date_is_the_receiving_offices_day_in_every_letter(app: App) -> None:
+    """Received in Jayapura at 23:30 WIT on 1 March (21:30 WIB), forwarded to pusat (WIB):
+    the letter from pusat gives the day Jayapura received it, as the acknowledgement did."""
+    from datetime import datetime, timedelta, timezone
+
+    from notifications.letters import compose
+    from notifications.render import render
+
+    wit = timezone(timedelta(hours=9))
+    case = app.service.open_case(
+        "complaint",
+        complaint_data(region="9171", level="kabupaten"),
+        "pusat.spm",
+        at=datetime(2026, 3, 1, 23, 30, tzinfo=wit),
+    )
+    app.service.apply(case.id, "escalate", {"reason": "perlu koreksi pusat"}, "system")
+    with app.db.reading() as s:
+        rows = {
+            r.template: r
+            for r in s.execute(sa.select(OUTBOX).where(OUTBOX.c.case_id == case.id))
+            if r.template in ("acknowledgement", "forwarded_notice")
+        }
+    said = {
+        t: render(t, "id", compose(app.db, r, case.created_at, app.settings.app_url).context).text
+        for t, r in rows.items()
+    }
+    assert "Tanggal diterima   : 1 Maret 2026" in said["acknowledgement"]
+    assert "yang diterima pada 1 Maret 2026" in said["forwarded_notice"]
