@@ -83,17 +83,8 @@ def web(app: App) -> Iterator[TestClient]:
 
 
 def complaint_form(web: TestClient, **overrides: str) -> dict[str, str]:
-    form = {
-        "csrf": web.cookies["pkh_csrf"],
-        "type": "data_peserta",
-        "channel": "surat",
-        "level": "kabupaten",
-        "region": "3271011001",
-        "summary": "Nama KPM salah di data peserta",
-        "reporter_name": "Ibu Siti",
-        "reporter_contact": "siti@example.org",
-        "zone": "WIB",
-    }
+    # the fixtures' complaint, as the new-complaint form posts it
+    form = {"csrf": web.cookies["pkh_csrf"], **complaint_data(), "zone": "WIB"}
     return form | overrides
 
 
