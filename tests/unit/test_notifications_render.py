@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
@@ -128,10 +129,12 @@ def test_every_template_has_its_four_files(template: str, lang: str) -> None:
         assert (TEMPLATE_DIR / lang / f"{template}{suffix}").is_file()
 
 
+@pytest.mark.parametrize("level", ["kabupaten", "pendamping"])  # a kecamatan's longer name
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("template", TEMPLATES)
-def test_the_sms_fits_in_one_message(case: CaseState, template: str, lang: str) -> None:
-    sms = render(template, lang, context_for(case, template, lang)).sms
+def test_the_sms_fits_in_one_message(case: CaseState, template: str, lang: str, level: str) -> None:
+    at = dataclasses.replace(case, level=level)
+    sms = render(template, lang, context_for(at, template, lang)).sms
     assert 0 < len(sms) <= 160, sms
     assert "\n" not in sms
 
