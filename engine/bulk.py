@@ -259,7 +259,10 @@ def _outbox(
         if ev.case_id in by_id
         for template in definition.notifications.get(ev.type, ())
         for recipient in repo.addressees(
-            s, by_id[ev.case_id], definition.recipients(by_id[ev.case_id], template)
+            s,
+            by_id[ev.case_id],
+            definition.recipients(by_id[ev.case_id], template),
+            levels=definition.levels,
         )
     ]
     repo.add_outbox(s, rows)

@@ -286,6 +286,7 @@ class CaseService:
                     new_state,
                     definition.recipients(new_state, template),
                     lambda: self.staff_register(s),
+                    definition.levels,
                 )
             ]
         assert new_state is not None

@@ -38,6 +38,7 @@ EXTRA_DEFAULTS: dict[str, Any] = {
     "automatic": False,  # the event was the system's (the deadline sweep), not an officer's
     "from_office": None,  # a forwarded complaint: the office it came from
     "to_office": None,  # ... and who has it now
+    "recipient_role": None,  # an officer's role (told for an office above the case's?)
 }
 FORWARDED = frozenset({"case_forwarded", "forwarded_notice"})
 GROUP_LEADER = {"id": "Ketua Kelompok PKH", "en": "the KPM group leader (ketua kelompok)"}

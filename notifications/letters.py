@@ -79,6 +79,8 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
             **(payload.get("extra") or {}),
             "event": row.event_type,
             "automatic": payload.get("actor") == SYSTEM.username,
+            # an officer told in place of an office with nobody who can act (the level above)
+            "recipient_role": user.role if user is not None else None,
         },
         today=now,
         app_url=app_url,

@@ -521,10 +521,13 @@ def addressees(
     state: CaseState,
     recipients: Sequence[str],
     register: Callable[[], StaffRegister] = lambda: NO_REGISTER,
+    levels: Sequence[str] = (),
 ) -> list[str]:
     """The recipients of a message, with OFFICE expanded to the accounts that can act for the
     office now holding the case: not one relieved of duty or dismissed, never one the case
-    is about (an accused officer is not told)."""
+    is about (an accused officer is not told). An office with nobody who can act (no
+    account yet, all relieved) is not a dead end: the office of the next of `levels` above
+    it covering the case is told instead, and the message says why (notifications)."""
     out: list[str] = []
     for r in recipients:
         if r != OFFICE:
@@ -532,11 +535,16 @@ def addressees(
             continue
         known = register()
         about = subject_accounts(state, known)
-        out += [
-            f"user:{u}"
-            for u in office_officers(s, state.level, state.region)
-            if u not in known.relieved and name_key(u) not in about
-        ]
+        above = levels[levels.index(state.level) + 1 :] if state.level in levels else ()
+        for level in (state.level, *above):
+            found = [
+                f"user:{u}"
+                for u in office_officers(s, level, state.region)
+                if u not in known.relieved and name_key(u) not in about
+            ]
+            if found:
+                out += found
+                break
     return out
 
 

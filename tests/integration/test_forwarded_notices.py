@@ -272,3 +272,44 @@ def test_the_received_date_is_the_receiving_offices_day_in_every_letter(app: App
     }
     assert "Tanggal diterima   : 1 Maret 2026" in said["acknowledgement"]
     assert "yang diterima pada 1 Maret 2026" in said["forwarded_notice"]
+
+
+def test_an_office_with_nobody_who_can_act_is_not_a_dead_end(app: App, clock: Clock) -> None:
+    """The kecamatan's only pendamping account is disabled: a ketua kelompok's complaint
+    forwarded there is told to the kabupaten office above it, which is told why."""
+    from notifications.letters import compose
+    from notifications.render import render
+
+    set_users(app, USERS.c.username == "pdp.bogor", active=False)
+    case = app.service.open_case(
+        "complaint", complaint_data(level="ketua_kelompok"), "kk.batutulis"
+    )
+    app.service.apply(case.id, "escalate", {"reason": "butuh pendamping"}, "kk.batutulis")
+    assert queued(app, case.id, "CaseEscalated") == {
+        ("case_forwarded", "user:kab.bogor"),
+        ("case_forwarded", "user:kab.bogor2"),
+        ("forwarded_notice", "reporter"),
+    }
+    with app.db.reading() as s:
+        row = s.execute(
+            sa.select(OUTBOX).where(
+                OUTBOX.c.case_id == case.id, OUTBOX.c.recipient == "user:kab.bogor"
+            )
+        ).one()
+    text = render(
+        "case_forwarded", "id", compose(app.db, row, clock(), app.settings.app_url).context
+    ).text
+    assert "karena belum ada petugas UPPKH Kecamatan Bogor Selatan yang dapat menangani" in text
+    # an officer of the receiving office itself is not told that
+    up = app.service.open_case("complaint", complaint_data(level="kabupaten"), "kab.bogor")
+    app.service.apply(up.id, "escalate", {"reason": "perlu pusat"}, "kab.bogor")
+    with app.db.reading() as s:
+        row = s.execute(
+            sa.select(OUTBOX).where(
+                OUTBOX.c.case_id == up.id, OUTBOX.c.recipient == "user:pusat.spm"
+            )
+        ).one()
+    text = render(
+        "case_forwarded", "id", compose(app.db, row, clock(), app.settings.app_url).context
+    ).text
+    assert "belum ada petugas" not in text
