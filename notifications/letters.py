@@ -52,6 +52,10 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
         )
         if gone:
             return Letter({}, lang, "", False, gone)  # nothing to say: not rendered
+    if row.template == "case_forwarded":
+        gone = _forwarded_lapsed(state, current)
+        if gone:
+            return Letter({}, lang, "", False, gone)  # the office is not asked to take it now
     if row.recipient.startswith("user:") and user is None:
         # never fall back to the reporter's address: an officer's letter is not theirs
         raise LookupError(f"no account {row.recipient.removeprefix('user:')}")
@@ -87,6 +91,18 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
     )
     on_paper = user is None or AUDIENCE.get(row.template) == "staff"
     return Letter(context, lang, address, on_paper)
+
+
+def _forwarded_lapsed(queued: CaseState, current: CaseState) -> str | None:
+    """Why the notice of a complaint forwarded to an office no longer applies (None: it
+    does): delivered late (an outage), it must not ask an office to take up a case that has
+    since been closed or gone on to another level. The reporter's letter still goes: what it
+    says happened."""
+    if current.status != "open":
+        return f"the case is {current.status} now"
+    if current.level != queued.level:
+        return f"the case has left level {queued.level} (now {current.level})"
+    return None
 
 
 def _as_queued(s: Any, current: CaseState | None, version: int) -> CaseState | None:

@@ -313,3 +313,45 @@ def test_an_office_with_nobody_who_can_act_is_not_a_dead_end(app: App, clock: Cl
         "case_forwarded", "id", compose(app.db, row, clock(), app.settings.app_url).context
     ).text
     assert "belum ada petugas" not in text
+
+
+def test_a_notice_delivered_after_the_case_moved_on_is_skipped_and_says_why(
+    app: App, clock: Clock
+) -> None:
+    """An outage holds the outbox; meanwhile kabupaten forwards the case on to pusat. The
+    kabupaten officers are not asked to take it up any more; the reporter's letters still go."""
+    from notifications.dispatch import Dispatcher
+
+    case = app.service.open_case(
+        "complaint", complaint_data(level="pendamping", region="327101"), "pdp.bogor"
+    )
+    app.service.apply(case.id, "escalate", {"reason": "perlu kabupaten"}, "pdp.bogor")
+    app.service.apply(case.id, "escalate", {"reason": "perlu pusat"}, "kab.bogor")
+    Dispatcher(app.db, app.settings).run_once(clock())
+    with app.db.reading() as s:
+        rows = s.execute(
+            sa.select(
+                OUTBOX.c.event_version,
+                OUTBOX.c.template,
+                OUTBOX.c.recipient,
+                OUTBOX.c.status,
+                OUTBOX.c.last_error,
+            ).where(OUTBOX.c.case_id == case.id, OUTBOX.c.template == "case_forwarded")
+        ).all()
+    by = {(r.event_version, r.recipient): (r.status, r.last_error) for r in rows}
+    assert by[(2, "user:kab.bogor")] == (
+        "skipped",
+        "lapsed: the case has left level kabupaten (now pusat)",
+    )
+    assert by[(3, "user:pusat.spm")][0] == "sent"
+    with app.db.reading() as s:
+        letters = (
+            s.execute(
+                sa.select(OUTBOX.c.status).where(
+                    OUTBOX.c.case_id == case.id, OUTBOX.c.template == "forwarded_notice"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert letters and "skipped" not in letters
