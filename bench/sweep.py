@@ -45,6 +45,13 @@ def _make_db(
     handlers = {k: [f"kab.{k}.1", f"kab.{k}.2"] for k in kabs}
     t = time.perf_counter()
     seed_projections(path, ProjectionSpec(n_open, n_due, NOW), cal, desa, handlers, name)
+    # the pendamping and ketua kelompok handlers the seed names (bench.seed: `pen.<kecamatan>`,
+    # `ket.<desa>`) are accounts of their level covering their cases, the same in both
+    # stores: the sweep reminds the office in place of a handler who cannot act (unknown,
+    # disabled, relieved), and these offices have no one else
+    local = {(f"ket.{d}", "ketua_kelompok", d) for ds in desa.values() for d in ds}
+    local |= {(f"pen.{d[:6]}", "pendamping", d[:6]) for ds in desa.values() for d in ds}
+    bulk_users(path, sorted(local), NOW)
     set_counter(path, "ADU-2026", n_open)
     log(f"  seeded {name}: {n_open:,} open, {n_due:,} due in {time.perf_counter() - t:.0f} s")
     return path
