@@ -51,7 +51,8 @@ def long_script(handlers: Sequence[str], events: int) -> list[Step]:
             ("refer", {"body": "dinas_teknis"}),
             ("return_from_referral", {"outcome": "Dinas teknis sudah menindaklanjuti"}),
             ("assign", {"handler": handlers[i % len(handlers)]}),
-            ("link_reporter", {}),
+            # another person each time: a reporter already on the case is refused
+            ("link_reporter", {"reporter_name": f"Pelapor {i + 2}"}),
             ("reclassify", {"type": types[i % len(types)]}),
         ]
         steps += cycle[: events - 1 - len(steps)]

@@ -25,7 +25,7 @@ from bench.store import add_users, build, migrated_sqlite, raw_sqlite, sqlite_ur
 OFFICERS = [("kab.3271", "kabupaten", "3271"), ("kab.3271b", "kabupaten", "3271")]
 TEN: list[tuple[str, dict[str, Any]]] = [
     ("assign", {"handler": "kab.3271b"}),
-    ("link_reporter", {}),
+    ("link_reporter", {"reporter_name": "Pak Joko"}),
     ("reclassify", {"type": "pembayaran"}),
     ("advance", {}),
     ("advance", {"parties": "Dinas Sosial Kabupaten"}),
