@@ -6,6 +6,7 @@ office learnt of the case at the sweep's first reminder, days later, and the rep
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,23 @@ def queued(app: App, case_id: str, event_type: str) -> set[tuple[str, str]]:
             )
         )
         return {(r.template, r.recipient) for r in rows}
+
+
+def forwarded_text(app: App, case_id: str, recipient: str, now: datetime) -> str:
+    """The Indonesian text of the `case_forwarded` message queued for `recipient`."""
+    from notifications.letters import compose
+    from notifications.render import render
+
+    with app.db.reading() as s:
+        row = s.execute(
+            sa.select(OUTBOX).where(
+                OUTBOX.c.case_id == case_id,
+                OUTBOX.c.template == "case_forwarded",
+                OUTBOX.c.recipient == recipient,
+            )
+        ).one()
+    letter = compose(app.db, row, now, app.settings.app_url)
+    return render("case_forwarded", "id", letter.context).text
 
 
 def set_users(app: App, *where: sa.ColumnElement[bool], **values: object) -> None:
@@ -277,8 +295,6 @@ def test_the_received_date_is_the_receiving_offices_day_in_every_letter(app: App
 def test_an_office_with_nobody_who_can_act_is_not_a_dead_end(app: App, clock: Clock) -> None:
     """The kecamatan's only pendamping account is disabled: a ketua kelompok's complaint
     forwarded there is told to the kabupaten office above it, which is told why."""
-    from notifications.letters import compose
-    from notifications.render import render
 
     set_users(app, USERS.c.username == "pdp.bogor", active=False)
     case = app.service.open_case(
@@ -290,29 +306,12 @@ def test_an_office_with_nobody_who_can_act_is_not_a_dead_end(app: App, clock: Cl
         ("case_forwarded", "user:kab.bogor2"),
         ("forwarded_notice", "reporter"),
     }
-    with app.db.reading() as s:
-        row = s.execute(
-            sa.select(OUTBOX).where(
-                OUTBOX.c.case_id == case.id, OUTBOX.c.recipient == "user:kab.bogor"
-            )
-        ).one()
-    text = render(
-        "case_forwarded", "id", compose(app.db, row, clock(), app.settings.app_url).context
-    ).text
+    text = forwarded_text(app, case.id, "user:kab.bogor", clock())
     assert "karena belum ada petugas UPPKH Kecamatan Bogor Selatan yang dapat menangani" in text
     # an officer of the receiving office itself is not told that
     up = app.service.open_case("complaint", complaint_data(level="kabupaten"), "kab.bogor")
     app.service.apply(up.id, "escalate", {"reason": "perlu pusat"}, "kab.bogor")
-    with app.db.reading() as s:
-        row = s.execute(
-            sa.select(OUTBOX).where(
-                OUTBOX.c.case_id == up.id, OUTBOX.c.recipient == "user:pusat.spm"
-            )
-        ).one()
-    text = render(
-        "case_forwarded", "id", compose(app.db, row, clock(), app.settings.app_url).context
-    ).text
-    assert "belum ada petugas" not in text
+    assert "belum ada petugas" not in forwarded_text(app, up.id, "user:pusat.spm", clock())
 
 
 def test_a_notice_delivered_after_the_case_moved_on_is_skipped_and_says_why(
