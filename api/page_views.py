@@ -14,7 +14,9 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from api.admin import hash_password, list_users, verify_password
+import sqlalchemy as sa
+
+from api.admin import hash_password, verify_password
 from api.i18n import field_label, label, text, when
 from api.replaying import in_zone, not_yet_text, replay_case, replay_out
 from api.views import case_out, case_zone, recorded_late, row_subject
@@ -31,6 +33,7 @@ from engine.errors import (
 )
 from engine.state import Actor, CaseState
 from engine.store import audit_runner
+from engine.store import repository as repo
 from engine.store.tables import UserRow
 from workflows import kpm_codes as KC
 from workflows import kpm_parse as KP
@@ -166,7 +169,7 @@ def worklist_item(state: CaseState, now: datetime, cal: WorkingCalendar) -> dict
         "case": row_case(state),
         "stage_due": stage,
         "level_due": level,
-        "flag": max(flags, key=SEVERITY.__getitem__, default="ok"),  # as the chips count it
+        "flag": max(flags, key=SEVERITY.__getitem__, default="none"),  # as the chips count it
         "no_deadline": not flags,  # a KKN, discipline or household case: nothing to count down
         "region_name": region_label(state.region),
     }
@@ -191,15 +194,17 @@ def sort_link(filters: dict[str, str], key: str) -> str:
 
 
 def _handlers(app: App, state: CaseState) -> list[tuple[str, str]]:
-    return [
-        (u.username, f"{u.username} ({u.full_name})" if u.full_name else u.username)
-        for u in list_users(app.db)
-        if u.active
-        and not u.suspended
-        and u.role == state.level
-        and Actor(u.username, u.role, u.region).covers(state.region)
-        and u.username != state.attrs.get("accused")
-    ]
+    """The officers the handler picker offers: those the assignment's guard accepts (of the
+    case's office, active, not relieved of duty by account or by the staff register, not the
+    person the case is about), read with one indexed query rather than every account."""
+    with app.db.reading() as s:
+        able = repo.able_officers(s, state.level, state, app.service.staff_register(s))
+        names = dict(
+            s.execute(
+                sa.select(UserRow.username, UserRow.full_name).where(UserRow.username.in_(able))
+            ).all()
+        )
+    return [(u, f"{u} ({names[u]})" if names.get(u) else u) for u in able]
 
 
 def _field(app: App, state: CaseState, event: str, key: str, required: bool, lang: str) -> Any:

@@ -11,6 +11,7 @@ from engine.service import CalendarDay, CaseService, utcnow
 from engine.settings import Settings, get_settings
 from engine.store.db import Database
 from workflows import Registry, default_registry
+from workflows.complaint_store import REACTIONS as COMPLAINT_REACTIONS
 from workflows.complaint_store import complaint_facts
 from workflows.indonesia import Override, build_calendar
 from workflows.kpm_store import kpm_facts, kpm_index
@@ -53,7 +54,10 @@ def build_app(settings: Settings | None = None, *, clock: Callable[[], datetime]
         clock=clock,
         max_backdate=timedelta(days=settings.max_backdate_days),
         facts_provider=staff_facts,
-        reactions=STAFF_REACTIONS,
+        reactions={
+            k: [*STAFF_REACTIONS.get(k, ()), *COMPLAINT_REACTIONS.get(k, ())]
+            for k in STAFF_REACTIONS.keys() | COMPLAINT_REACTIONS.keys()
+        },
         workflow_facts={"kpm": kpm_facts, "complaint": complaint_facts},
         projectors={"kpm": [kpm_index]},
         readers=WORKFLOW_READERS,

@@ -64,6 +64,9 @@ class Bulk:
     # the working calendar as a transaction sees it (CaseService.calendar_in): each batch
     # decides under the calendar of its own moment, read under the cases' writer lock
     calendar_in: Callable[[Session], WorkingCalendar] | None = None
+    # what the staff register says of accounts (CaseService.staff_register): an office's
+    # notices leave out those it relieves of duty, as the service's do
+    staff_register: Callable[[Session], repo.StaffRegister] | None = None
 
     def _hold(self, s: Session) -> None:
         """Before a batch decides: wait for a calendar change under way, then count under
@@ -71,6 +74,18 @@ class Bulk:
         repo.hold_cases(s)
         if self.calendar_in is not None:
             self.calendar = self.calendar_in(s)
+
+    def _register(self, s: Session) -> Callable[[], repo.StaffRegister]:
+        """The staff register as `repository.addressees` asks for it: read when first
+        needed, once per batch."""
+        read, known = self.staff_register, []
+
+        def register() -> repo.StaffRegister:
+            if not known:
+                known.append(read(s) if read is not None else repo.NO_REGISTER)
+            return known[0]
+
+        return register
 
     def _env(self, s: Session, item: Item, known: dict[str, Mapping[str, Any]]) -> Env:
         facts = item.facts
@@ -117,7 +132,7 @@ class Bulk:
         created = [r for r in results if isinstance(r, CaseState)]
         _insert_events(s, events, {})
         repo.insert_projections(s, created)
-        _outbox(s, definition, events, created, self.now)
+        _outbox(s, definition, events, created, self.now, self._register(s))
         return results
 
     # -- existing cases --------------------------------------------------------------------------
@@ -150,9 +165,10 @@ class Bulk:
             results.append(new)
         if changed:
             record(s, changed)
+            register = self._register(s)
             for old, new, evs in changed:
                 definition = self.workflows.get(old.workflow, old.workflow_version)
-                _outbox(s, definition, evs, [new], self.now)
+                _outbox(s, definition, evs, [new], self.now, register)
         return results
 
 
@@ -249,6 +265,7 @@ def _outbox(
     events: Sequence[Event],
     states: Sequence[CaseState],
     now: datetime,
+    register: Callable[[], repo.StaffRegister] = lambda: repo.NO_REGISTER,
 ) -> None:
     if not definition.notifications:
         return
@@ -262,7 +279,8 @@ def _outbox(
             s,
             by_id[ev.case_id],
             definition.recipients(by_id[ev.case_id], template),
-            levels=definition.levels,
+            register,
+            definition.levels,
         )
     ]
     repo.add_outbox(s, rows)

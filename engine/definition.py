@@ -87,6 +87,9 @@ ZoneFn = Callable[[str | None, str], ZoneInfo]  # (level, region) -> the handlin
 
 
 OFFICE = "office"  # a recipient: the officers of the case's level covering its region
+# a recipient: another reporter of the same case, by its key in the case's `linked_reporters`
+# ("reporter:2"); written to at the address the case holds for them now
+LINKED_REPORTER = "reporter:"
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,8 +110,9 @@ class WorkflowDefinition:
     # event type -> templates
     notifications: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # who receives a template for this case; () writes no outbox row (e.g. an anonymous reporter).
-    # "reporter", "staff", "user:<name>", or OFFICE: every officer who can act on the case at
-    # its level and region (active, not suspended, not its subject), expanded when queued
+    # "reporter", a linked reporter (LINKED_REPORTER + key), "staff", "user:<name>", or OFFICE:
+    # every officer who can act on the case at its level and region (active, not suspended,
+    # not its subject), expanded when queued
     recipients: Callable[[CaseState, str], tuple[str, ...]] = field(
         default=lambda _s, _t: ("reporter",)
     )

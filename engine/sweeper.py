@@ -145,6 +145,7 @@ UNABLE = {
     "suspended": "sedang dibebastugaskan",
     "dismissed": "diberhentikan",
     "elsewhere": "bukan lagi petugas kantor ini",
+    "subject": "pihak yang diadukan",
 }
 
 
@@ -252,13 +253,16 @@ def sweep_province(service: CaseService, now: datetime, province: str | None) ->
             )
             unhandled = False
             assert offices is not None
-            # a handler who cannot act (disabled, suspended, moved) counts as nobody assigned:
-            # the office is reminded, and every notice names the handler with why
+            # a handler who cannot act (disabled, suspended, moved, or the person the case is
+            # about: their staff record linked to the account since it was assigned) counts as
+            # nobody assigned: the office is reminded, and every notice names the handler with why
+            about = repo.subject_accounts(state, offices.register)
             why = (
                 offices.unable(state.handler, state.level, state.region) if state.handler else None
             )
+            if state.handler and not why and name_key(state.handler) in about:
+                why = "subject"
             handler = None if why else state.handler
-            about = repo.subject_accounts(state, offices.register)
             named = f"{state.handler} ({UNABLE[why]})" if why else state.handler
             for action in actions:
                 if (state.id, key, action.mark) in done:

@@ -161,6 +161,11 @@ def _case(state: CaseState, lang: str, tz: ZoneInfo | None) -> dict[str, Any]:
         "reason": a.get("reason"),
         "reason_label": L.label(L.REASONS, lang, a.get("reason")),
         "duplicate_of": a.get("duplicate_of"),
+        # whether the complaint it duplicates was open when rejected, and whether its
+        # reporters were passed on to it (its result will reach them); rejections recorded
+        # before this was kept promised it
+        "duplicate_open": a.get("duplicate_open", True),
+        "duplicate_follows": a.get("duplicate_follows", a.get("duplicate_open", True)),
         "handler": state.handler,
         "referred_to": a.get("referred_to"),
         "referred_to_label": L.label(L.SIDE_BODIES, lang, a.get("referred_to")),

@@ -5,10 +5,11 @@ is now. Used by the dispatcher (e-mail, SMS) and by the paper letters (notificat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from engine.definition import LINKED_REPORTER
 from engine.state import SYSTEM, CaseState, replay
 from engine.store import repository as repo
 from engine.store.db import Database
@@ -35,6 +36,10 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
     with db.reading() as s:
         current = repo.load_case(s, row.case_id)
         state = _as_queued(s, current, row.event_version)
+        linked = row.recipient.startswith(LINKED_REPORTER)
+        if linked and current is not None and state is not None:
+            key = row.recipient.removeprefix(LINKED_REPORTER)
+            state, current = as_linked_reporter(state, key), as_linked_reporter(current, key)
         user = None
         if row.recipient.startswith("user:"):
             user = s.get(UserRow, row.recipient.removeprefix("user:"))
@@ -67,11 +72,12 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
     elif row.recipient == "staff":
         # a staff member with no account: a paper letter addressed by the staff record's name
         name, address = str(current.attrs.get("staff") or ""), ""
-    elif row.recipient != "reporter":
+    elif row.recipient != "reporter" and not linked:
         # an unknown recipient is never taken for the reporter (their address is not its)
         raise LookupError(f"unknown recipient {row.recipient!r}")
     else:
-        # delivered to the reporter's address as it is now (a corrected contact counts)
+        # delivered to the reporter's address as it is now (a corrected contact counts); a
+        # linked reporter's own (as_linked_reporter)
         name = str(current.attrs.get("reporter_name") or "")
         address = str(current.attrs.get("reporter_contact") or "")
     context = letter_context(
@@ -91,6 +97,25 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
     )
     on_paper = user is None or AUDIENCE.get(row.template) == "staff"
     return Letter(context, lang, address, on_paper)
+
+
+def as_linked_reporter(state: CaseState, key: str) -> CaseState:
+    """The case as a letter to one of its linked reporters reads it: that reporter's name and
+    contact in the reporter's place (a letter never carries another reporter's identity), and
+    the day their report was recorded as the day it was received (older links, recorded
+    before that was kept, give the complaint's). LookupError when the case holds no linked
+    reporter of that key."""
+    who = (state.attrs.get("linked_reporters") or {}).get(key)
+    if not isinstance(who, dict):
+        raise LookupError(f"case {state.id} has no linked reporter {key!r}")
+    attrs = {
+        **state.attrs,
+        "reporter_name": who.get("reporter_name"),
+        "reporter_contact": who.get("reporter_contact"),
+        "anonymous": False,
+        "received_at": who.get("linked_at") or state.attrs.get("received_at"),
+    }
+    return replace(state, attrs=attrs)
 
 
 def _forwarded_lapsed(queued: CaseState, current: CaseState) -> str | None:

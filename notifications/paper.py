@@ -13,13 +13,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.definition import LINKED_REPORTER
 from engine.errors import InvalidInput, NotFound
 from engine.settings import Settings
 from engine.state import CaseState
 from engine.store import repository as repo
 from engine.store.db import Database
 from notifications.catalog import AUDIENCE
-from notifications.letters import compose
+from notifications.letters import as_linked_reporter, compose
 from notifications.render import render_letter_page
 
 OUT = repo.OUTBOX
@@ -105,6 +106,7 @@ def waiting_letters(
             sa.select(
                 OUT.c.id.label("letter_id"),
                 OUT.c.template,
+                OUT.c.recipient,
                 OUT.c.created_at.label("queued_at"),
                 cases,
             )
@@ -121,9 +123,16 @@ def waiting_letters(
             state = repo.state_from_row(row)
             if not visible(state):
                 continue
-            # addressed to the reporter, or (suspension, discipline) to the staff member
+            # addressed to the reporter (the one it is for: a linked reporter's is theirs), or
+            # (suspension, discipline) to the staff member
             to_staff = AUDIENCE.get(row.template) == "staff"
             name = state.attrs.get("staff" if to_staff else "reporter_name") or ""
+            if row.recipient.startswith(LINKED_REPORTER):
+                try:
+                    who = as_linked_reporter(state, row.recipient.removeprefix(LINKED_REPORTER))
+                except LookupError:
+                    who = None
+                name = (who.attrs.get("reporter_name") or "") if who else ""
             out.append(
                 {
                     "id": row.letter_id,

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.definition import (
+    LINKED_REPORTER,
     OFFICE,
     Budget,
     DeadlinePolicy,
@@ -287,7 +288,7 @@ def parse_link_reporter(data: Mapping[str, Any]) -> dict[str, Any]:
 REPORTER_KEYS = ("reporter_name", "reporter_contact")
 
 
-def _same_reporter(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+def same_reporter(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """The same person: the same contact, or the same name where the contacts do not differ
     (ignoring letter case and extra spaces)."""
 
@@ -301,10 +302,24 @@ def _same_reporter(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     return bool(name_a) and name_a == name_b and not (contact_a and contact_b)
 
 
-def _reporters(d: Decision) -> list[Mapping[str, Any]]:
-    first = {k: d.attr(k) for k in REPORTER_KEYS}
-    linked = d.attr("linked_reporters") or {}
-    return [first, *(v for v in linked.values() if isinstance(v, Mapping))]
+def reporters_of(state: CaseState | None) -> list[dict[str, Any]]:
+    """The reporters a complaint holds, as `link_reporter` data: the one who filed it (an
+    anonymous filer: nobody to name) and each linked since."""
+    a = state.attrs if state else {}
+    first = {k: a.get(k) for k in REPORTER_KEYS}
+    linked = a.get("linked_reporters") or {}
+    return [
+        r
+        for r in (
+            first,
+            *(
+                {k: v.get(k) for k in REPORTER_KEYS}
+                for v in linked.values()
+                if isinstance(v, Mapping)
+            ),
+        )
+        if r["reporter_name"] or r["reporter_contact"]
+    ]
 
 
 def parse_reclassify(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -424,7 +439,7 @@ def is_pembayaran(d: Decision) -> Reason | None:
 def reporter_is_new(d: Decision) -> Reason | None:
     """One person linked twice (or the first reporter again) is not a second reporter: two
     reporters are what a PT Pos follow-up needs."""
-    if not any(_same_reporter(d.data, r) for r in _reporters(d)):
+    if not any(same_reporter(d.data, r) for r in reporters_of(d.state)):
         return None
     return R(
         "reporter_already_recorded",
@@ -463,6 +478,14 @@ def duplicate_is_known(d: Decision) -> Reason | None:
         return R(
             "duplicate_of_unknown", f"kasus {other} tidak ditemukan", f"case {other} does not exist"
         )
+    if d.env.facts.get("duplicate_outcome") == "rejected":
+        # its reporters would be told a rejected complaint goes on (or, of two rejected as
+        # each other's duplicate, that neither does)
+        return R(
+            "duplicate_of_rejected",
+            f"pengaduan {other} sudah ditolak; sebutkan pengaduan yang ditangani",
+            f"complaint {other} was rejected; name the complaint that is being handled",
+        )
     return None
 
 
@@ -482,7 +505,12 @@ def handler_is_eligible(d: Decision) -> Reason | None:
     if d.env.facts.get("handler_suspended"):
         reasons.append(("sedang dibebastugaskan", "relieved of duty"))
     # the person the complaint is about, as typed or by the account of their staff record
-    about = {name_key(d.attr("accused")), name_key(d.attr("subject_user"))} - {""}
+    # (linked when filed, or since: the staff register's answer now)
+    about = {
+        name_key(d.attr("accused")),
+        name_key(d.attr("subject_user")),
+        name_key(d.env.facts.get("subject_user")),
+    } - {""}
     if name and name_key(name) in about:
         reasons.append(("adalah pihak yang diadukan", "is the subject of the complaint"))
     if not reasons:
@@ -557,7 +585,8 @@ def on_reporter_linked(d: Decision) -> Effect:
     """Counted and kept (masked with the first reporter's identity where that is hidden)."""
     n = int(d.attr("reporters", 1)) + 1
     linked = dict(d.attr("linked_reporters") or {})
-    linked[str(n)] = {k: d.data.get(k) for k in REPORTER_KEYS}
+    # when their report was recorded: their letters give that day as the day it was received
+    linked[str(n)] = {**{k: d.data.get(k) for k in REPORTER_KEYS}, "linked_at": d.at.isoformat()}
     return Effect(attrs={"reporters": n, "linked_reporters": linked})
 
 
@@ -613,11 +642,35 @@ def on_closed(d: Decision) -> Effect:
     for key in ("result", "reason", "duplicate_of", "informed_via"):
         if d.data.get(key):
             attrs[key] = d.data[key]
+    if d.data.get("reason") == "duplikat":
+        # Its reporters are passed on to the complaint it duplicates (workflows.complaint_store)
+        # while that one is open, and its letter promises that one's result; not a
+        # confidential reporter to a complaint that is not (whose officers would see them).
+        kept_open = bool(d.env.facts.get("duplicate_open"))
+        attrs["duplicate_open"] = kept_open
+        attrs["duplicate_follows"] = kept_open and _reporters_stay_hidden_there(d)
     if outcome == "rejected" and not d.data.get("result") and d.attr("result") is not None:
         # a rejection's letter quotes only what was said when rejecting, not an earlier
         # follow-up's result
         attrs["result"] = None
     return Effect(attrs=attrs)
+
+
+def _reporters_stay_hidden_there(d: Decision) -> bool:
+    """Whether this complaint's reporters, linked to the complaint it duplicates, are seen
+    there by nobody who may not see them here. Linked reporters are shown as that complaint
+    shows its first, so: the person this one is about must be the one that one is about (or
+    they would read who reported them); a confidential reporter only to a confidential
+    complaint at this level or above (or officers below would see them)."""
+    facts = d.env.facts
+    about = name_key(d.attr("subject"))
+    if about and about != name_key(facts.get("duplicate_subject")):
+        return False
+    if not d.attr("confidential"):
+        return True
+    here = LEVEL_RANK.get(d.state.level if d.state else "", 3)
+    there = LEVEL_RANK.get(str(facts.get("duplicate_level")), 3)
+    return bool(facts.get("duplicate_confidential")) and there >= here
 
 
 def on_stage_recorded(d: Decision) -> Effect:
@@ -662,11 +715,29 @@ def deadline_months(state: CaseState, due_field: str) -> int:
 
 
 def recipients(state: CaseState, template: str) -> tuple[str, ...]:
-    """Letters go to the reporter (an anonymous reporter cannot be written to); the notice of
-    a complaint forwarded to the next level goes to the officers of the office receiving it."""
+    """Letters go to every reporter of the complaint: the one who filed it (not an anonymous
+    one: they cannot be written to) and each reporter linked to it since (`link_reporter`,
+    e.g. the second reporter a PT Pos recommendation needs). The acknowledgement goes to the
+    reporter just recorded: the filer when filed, the newly linked one when linked. The notice
+    of a complaint forwarded to the next level goes to the officers of the office receiving it."""
     if template == "case_forwarded":
         return (OFFICE,)
-    return () if state.attrs.get("anonymous") else ("reporter",)
+    first, linked = reporter_recipients(state)
+    if template == "acknowledgement":
+        return linked[-1:] if linked else first
+    return first + linked
+
+
+def reporter_recipients(state: CaseState) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the filer unless anonymous, each linked reporter in linking order) as recipients, of a
+    complaint or of a case that carries its reporters (KKN)."""
+    known = state.attrs.get("linked_reporters") or {}
+    linked = tuple(
+        f"{LINKED_REPORTER}{key}"
+        for key in sorted(known, key=lambda k: (len(k), k))  # "2" ... "10": in linking order
+        if isinstance(known[key], Mapping)
+    )
+    return (() if state.attrs.get("anonymous") else ("reporter",)), linked
 
 
 def zone_for(level: str | None, region: str) -> ZoneInfo:
@@ -841,7 +912,7 @@ def _transitions() -> list[TransitionDef]:
                 internal,
                 internal[0],
                 "ReporterLinked",
-                role,
+                role | {"system"},  # the reporters of a duplicate (complaint_store)
                 guards=("reporter_is_new", *handling_guards),
                 effect="on_reporter_linked",
                 internal=True,
@@ -955,6 +1026,8 @@ def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Wo
         },
         notifications={
             "ComplaintFiled": ("acknowledgement",),
+            # another reporter of the same matter is told their report joined this complaint
+            "ReporterLinked": ("acknowledgement",),
             "LevelExtended": ("extension_notice",),
             # the receiving office learns of it now, not at the sweep's first reminder; the
             # reporter, where the complaint is now handled and by when

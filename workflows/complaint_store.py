@@ -2,7 +2,8 @@
 command's transaction (see engine.service `workflow_facts`).
 
 A complaint may name the KPM household it concerns (`household`). Whichever door it comes in
-by, the household is looked up in the KPM register here; the workflow's guards decide.
+by, the household is looked up in the KPM register here; the workflow's guards decide. A
+complaint rejected as a duplicate passes its reporters on to the one it duplicates (REACTIONS).
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from sqlalchemy.orm import Session
 
 from engine.errors import CaseNotFound
 from engine.machine import Command
-from engine.state import CaseState
+from engine.service import FollowUp, ReactionContext
+from engine.state import CaseState, Event
+from engine.store import repository as repo
 from engine.store.kpm_tables import HOUSEHOLDS
+from workflows.complaint import reporters_of, same_reporter
 from workflows.kpm_store import resolve
 
 
@@ -36,8 +40,47 @@ def household_fact(s: Session, given: Any) -> dict[str, str] | None:
 
 
 def complaint_facts(s: Session, cmd: Command, state: CaseState | None) -> dict[str, Any]:
-    """For a filing that names a household: the household as the register knows it."""
+    """For a filing that names a household: the household as the register knows it. For a
+    rejection as a duplicate: what the guard and `on_closed` need of the complaint it
+    duplicates (open, rejected, and whether its reporters may be passed on to it)."""
+    if state is not None and cmd.data.get("reason") == "duplikat" and cmd.data.get("duplicate_of"):
+        kept = repo.load_case(s, str(cmd.data["duplicate_of"]))
+        if kept is None:
+            return {}  # the guard names it (duplicate_of_unknown)
+        return {
+            "duplicate_open": kept.status == "open",
+            "duplicate_outcome": kept.attrs.get("outcome"),
+            "duplicate_confidential": bool(kept.attrs.get("confidential")),
+            "duplicate_level": kept.level,
+            "duplicate_subject": kept.attrs.get("subject"),
+        }
     given = cmd.data.get("household")
     if state is not None or given in (None, ""):
         return {}
     return {"household": household_fact(s, given)}
+
+
+def duplicate_passes_its_reporters_on(
+    ctx: ReactionContext, state: CaseState, ev: Event
+) -> list[FollowUp]:
+    """A complaint rejected as a duplicate of one still open: its reporters are linked to that
+    one (each not already on it), so the result its rejection letter promises reaches them,
+    with an acknowledgement saying so; only where nobody who may not see them would
+    (`on_closed`: `duplicate_follows`)."""
+    if state.attrs.get("reason") != "duplikat" or not state.attrs.get("duplicate_follows"):
+        return []
+    kept = repo.load_case(ctx.session, str(state.attrs.get("duplicate_of")))
+    if kept is None or kept.status != "open" or kept.workflow != state.workflow:
+        return []
+    known = reporters_of(kept)
+    out = []
+    for who in reporters_of(state):
+        if any(same_reporter(who, r) for r in known):
+            continue
+        known.append(who)
+        note = f"pelapor pengaduan {state.id} (ditolak sebagai duplikat)"
+        out.append(FollowUp("link_reporter", who, case_id=kept.id, note=note))
+    return out
+
+
+REACTIONS = {("complaint", "CaseRejected"): [duplicate_passes_its_reporters_on]}

@@ -15,7 +15,14 @@ from engine.definition import Effect, StateDef, TransitionDef, WorkflowDefinitio
 from engine.errors import InvalidInput
 from engine.machine import Decision
 from engine.state import CaseState
-from workflows.complaint import actor_is_not_subject, parse_region, parse_simple
+from workflows.complaint import (
+    actor_is_not_subject,
+    on_reporter_linked,
+    parse_link_reporter,
+    parse_region,
+    parse_simple,
+    reporter_recipients,
+)
 from workflows.indonesia import ZONE_INFO, zone_for_region
 
 NAME = "kkn"
@@ -34,7 +41,25 @@ def parse_suspension(data: Mapping[str, Any]) -> dict[str, Any]:
     staff = str(data.get("staff") or "").strip()
     if not staff:
         raise InvalidInput("staff", "is required", message_id="wajib diisi")
-    return {**data, "staff": staff, "region": parse_region(data.get("region"))}
+    out = {**data, "staff": staff, "region": parse_region(data.get("region"))}
+    linked = data.get("linked_reporters")
+    if linked:
+        # the complaint's reporters, as its own `link_reporter` recorded them
+        keys = ("reporter_name", "reporter_contact", "linked_at")
+        if not isinstance(linked, Mapping) or not all(
+            isinstance(v, Mapping) and all(isinstance(v.get(k) or "", str) for k in keys)
+            for v in linked.values()
+        ):
+            raise InvalidInput(
+                "linked_reporters",
+                "expected the complaint's linked reporters",
+                message_id="harus berupa pelapor lain dari pengaduan",
+            )
+        out["linked_reporters"] = {
+            str(k): {key: v.get(key) for key in keys} for k, v in linked.items()
+        }
+        out["reporters"] = 1 + len(linked)
+    return out
 
 
 def parse_guilty(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -64,6 +89,11 @@ def on_suspended(d: Decision) -> Effect:
             "staff_user",
         )
     }
+    # the complaint's other reporters so far (one reclassified as KKN after they were linked);
+    # those linked later follow (workflows/staff.py)
+    if d.data.get("linked_reporters"):
+        attrs["reporters"] = d.data["reporters"]
+        attrs["linked_reporters"] = d.data["linked_reporters"]
     attrs["subject"] = d.data["staff"]
     attrs["suspensions"] = 1
     return Effect(
@@ -94,14 +124,21 @@ def on_reopened(d: Decision) -> Effect:
     )
 
 
+def on_merged(d: Decision) -> Effect:
+    return Effect(
+        attrs={"merged_into": d.data["into"]},
+        payload={"staff_name": d.attr("staff"), "complaint_id": d.attr("complaint_id")},
+    )
+
+
 def recipients(state: CaseState, template: str) -> tuple[str, ...]:
     staff_user = state.attrs.get("staff_user")
     # without an account the letter still goes out: on paper, addressed by the staff name
     to_staff = (f"user:{staff_user}",) if staff_user else ("staff",)
-    reporter = () if state.attrs.get("anonymous") else ("reporter",)
     if template == "kkn_suspension":
         return to_staff
-    return reporter  # the outcome letter with the reporter's recourse
+    first, linked = reporter_recipients(state)
+    return first + linked  # the outcome letter with the reporter's recourse, to each reporter
 
 
 def zone_for(level: str | None, region: str) -> ZoneInfo:
@@ -113,6 +150,9 @@ def definition() -> WorkflowDefinition:
         StateDef("suspended", label_id="dibebastugaskan", label_en="relieved of duty"),
         StateDef("dismissed", closed=True, label_id="diberhentikan", label_en="dismissed"),
         StateDef("reinstated", closed=True, label_id="dipulihkan", label_en="reinstated"),
+        # the same allegation as another KKN case (its complaint was rejected as a duplicate of
+        # that one's): decided there, its reporters told there
+        StateDef("merged", closed=True, label_id="digabungkan", label_en="merged"),
     )
     conflict = ("actor_is_not_subject",)
     transitions = (
@@ -154,6 +194,26 @@ def definition() -> WorkflowDefinition:
             effect="on_reopened",
             required=("reason",),
         ),
+        TransitionDef(
+            "merge",
+            ("suspended",),
+            "merged",
+            "InvestigationMerged",
+            frozenset({"system"}),
+            effect="on_merged",
+            required=("into",),
+        ),
+        # another reporter of the complaint, linked to it after this case opened: told the
+        # outcome too (the system, from the complaint: workflows/staff.py)
+        TransitionDef(
+            "link_reporter",
+            ("suspended", "dismissed", "reinstated"),
+            "suspended",  # internal: each stays in its own state
+            "ReporterLinked",
+            frozenset({"system"}),
+            effect="on_reporter_linked",
+            internal=True,
+        ),
     )
     return WorkflowDefinition(
         name=NAME,
@@ -166,11 +226,16 @@ def definition() -> WorkflowDefinition:
         level_budgets={},
         zone_for=zone_for,
         guards={"actor_is_not_subject": actor_is_not_subject},
-        effects={f.__name__: f for f in (on_suspended, on_decided, on_reopened)},
+        effects={
+            f.__name__: f
+            for f in (on_suspended, on_decided, on_reopened, on_reporter_linked, on_merged)
+        },
         parsers={
+            "link_reporter": parse_link_reporter,
             "suspend": parse_suspension,
             "find_guilty": parse_guilty,
             "reopen": parse_simple(texts=("reason",)),
+            "merge": parse_simple(texts=("into",)),
         },
         notifications={
             "StaffSuspended": ("kkn_suspension",),

@@ -334,8 +334,8 @@ def new_niks_in(data: Mapping[str, Any]) -> list[str]:
 
 
 def bulk_for(app: Any, now: datetime) -> Bulk:
-    """The bulk path deciding as the service does: its workflows, calendar, backdating limit
-    and what it knows of the actor (a suspension)."""
+    """The bulk path deciding as the service does: its workflows, calendar, backdating limit,
+    what it knows of the actor (a suspension) and whom the staff register relieves of duty."""
     return Bulk(
         app.registry,
         app.service.calendar(),
@@ -343,6 +343,7 @@ def bulk_for(app: Any, now: datetime) -> Bulk:
         app.settings.max_backdate_days,
         actor_facts=app.service.actor_facts,
         calendar_in=app.service.calendar_in,
+        staff_register=app.service.staff_register,
     )
 
 

@@ -22,7 +22,7 @@ from engine.store import repository as repo
 from engine.store.db import Database
 from engine.store.prepared import Prepared
 from engine.store.tables import StaffRow, UserRow
-from workflows.complaint import parse_region
+from workflows.complaint import REPORTER_KEYS, parse_region
 
 # pendamping sosial, asisten pendamping, administrator pangkalan data (operator), koordinator
 # (kabupaten/kota, wilayah), supervisor
@@ -245,6 +245,10 @@ def kkn_complaint_suspends_staff(
     staff = find_staff(ctx.session, state.attrs["subject"])
     if staff is None:
         return []  # not PKH staff (e.g. a village official): nobody to relieve of duty
+    if _kkn_cases_of(ctx.session, staff.name, state.id):
+        # reclassified away from KKN and back: one case per person and allegation (a
+        # reinstated one is reopened with the new information, not opened twice)
+        return []
     data = {
         "staff": staff.name,
         "staff_user": staff.username,
@@ -254,12 +258,63 @@ def kkn_complaint_suspends_staff(
         "reporter_contact": state.attrs.get("reporter_contact"),
         "anonymous": bool(state.attrs.get("anonymous")),
         "confidential": bool(state.attrs.get("confidential")),
+        # its other reporters so far, told the outcome too
+        "reporters": int(state.attrs.get("reporters", 1)),
+        "linked_reporters": state.attrs.get("linked_reporters"),
     }
     return [
         FollowUp(
             "suspend", data, workflow="kkn", note=f"dibebastugaskan karena pengaduan KKN {state.id}"
         )
     ]
+
+
+def kkn_complaint_reporter_follows(
+    ctx: ReactionContext, state: CaseState, ev: Event
+) -> list[FollowUp]:
+    """A reporter linked to a complaint with a KKN case (opened when it was filed or
+    reclassified as KKN, whatever its type is now) is linked to that case too: the outcome
+    letter goes to every reporter of the complaint."""
+    if not state.attrs.get("subject"):
+        return []
+    who = (state.attrs.get("linked_reporters") or {}).get(str(state.attrs.get("reporters")))
+    staff = find_staff(ctx.session, state.attrs["subject"])
+    if not isinstance(who, Mapping) or staff is None:
+        return []
+    data = {k: who.get(k) for k in REPORTER_KEYS}
+    return [
+        FollowUp("link_reporter", data, case_id=kkn_id, note=f"pelapor pengaduan {state.id}")
+        for kkn_id in _kkn_cases_of(ctx.session, staff.name, state.id)
+    ]
+
+
+def kkn_duplicate_is_merged(ctx: ReactionContext, state: CaseState, ev: Event) -> list[FollowUp]:
+    """A KKN complaint rejected as a duplicate of another about the same person, whose KKN
+    case is open: its own open KKN case is merged into that one (one case per person and
+    allegation: one decision, one outcome letter to each reporter, who were passed on to the
+    other complaint). Not when its reporters were not passed on (they keep their case)."""
+    if state.attrs.get("reason") != "duplikat" or not state.attrs.get("duplicate_follows"):
+        return []
+    staff = find_staff(ctx.session, state.attrs.get("subject"))
+    if staff is None:
+        return []
+    mine = _kkn_cases_of(ctx.session, staff.name, state.id, "suspended")
+    theirs = _kkn_cases_of(ctx.session, staff.name, str(state.attrs["duplicate_of"]), "suspended")
+    if not mine or not theirs:
+        return []
+    note = f"pengaduan {state.id} ditolak sebagai duplikat {state.attrs['duplicate_of']}"
+    return [FollowUp("merge", {"into": theirs[0]}, case_id=m, note=note) for m in mine]
+
+
+def _kkn_cases_of(
+    s: Session, staff: str, complaint_id: str, in_state: str | None = None
+) -> list[str]:
+    """The KKN cases about `staff` that complaint `complaint_id` opened (in `in_state`)."""
+    rows = _cases_about(s, staff)
+    found = (
+        repo.load_case(s, r.id) for r in rows if r.workflow == "kkn" and in_state in (None, r.state)
+    )
+    return [c.id for c in found if c is not None and c.attrs.get("complaint_id") == complaint_id]
 
 
 def suspension_reassigns_cases(ctx: ReactionContext, state: CaseState, ev: Event) -> list[FollowUp]:
@@ -309,5 +364,7 @@ def _coordinator(s: Session, kabupaten: str, not_user: str) -> str | None:
 REACTIONS = {
     ("complaint", "ComplaintFiled"): [kkn_complaint_suspends_staff],
     ("complaint", "ComplaintReclassified"): [kkn_complaint_suspends_staff],
+    ("complaint", "ReporterLinked"): [kkn_complaint_reporter_follows],
+    ("complaint", "CaseRejected"): [kkn_duplicate_is_merged],
     ("kkn", "StaffSuspended"): [suspension_reassigns_cases],
 }

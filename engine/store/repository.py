@@ -516,6 +516,20 @@ def subject_accounts(state: CaseState, register: StaffRegister) -> set[str]:
     return {n for n in named if n}
 
 
+def able_officers(
+    s: Session, level: str | None, state: CaseState, known: StaffRegister
+) -> list[str]:
+    """The accounts that can act for the office of `level` covering the case (office_officers),
+    less those the staff register relieves of duty or dismissed and those the case is about:
+    the officers told of a case, and those the officer pages offer as its handler."""
+    about = subject_accounts(state, known)
+    return [
+        u
+        for u in office_officers(s, level, state.region)
+        if u not in known.relieved and name_key(u) not in about
+    ]
+
+
 def addressees(
     s: Session,
     state: CaseState,
@@ -534,14 +548,9 @@ def addressees(
             out.append(r)
             continue
         known = register()
-        about = subject_accounts(state, known)
         above = levels[levels.index(state.level) + 1 :] if state.level in levels else ()
         for level in (state.level, *above):
-            found = [
-                f"user:{u}"
-                for u in office_officers(s, level, state.region)
-                if u not in known.relieved and name_key(u) not in about
-            ]
+            found = [f"user:{u}" for u in able_officers(s, level, state, known)]
             if found:
                 out += found
                 break
@@ -766,7 +775,7 @@ def _id_order(row: Any) -> str:
 # track (api.page_views.deadline's flags), counted in one statement over the filter. "Today"
 # and "soon" end at instants that depend on each case's zone (the start of the first and of
 # the third working day after today there): the caller computes them per zone and passes them.
-FLAGS = ("overdue", "today", "soon", "ok")
+FLAGS = ("overdue", "today", "soon", "ok", "none")
 _FLAG_COUNTS: dict[tuple[Any, ...], Prepared] = {}
 
 
@@ -792,6 +801,7 @@ def _flag_counts(shape: tuple[Any, ...], zones: int) -> Prepared:
         (before("now"), "overdue"),
         (within("today"), "today"),
         (within("soon"), "soon"),
+        (sa.and_(c.stage_due.is_(None), c.level_due.is_(None)), "none"),
         else_="ok",
     ).label("flag")
     flagged = _where(sa.select(flag).select_from(CASES), shape).subquery()
@@ -805,8 +815,9 @@ def count_flags(
 ) -> dict[str, int]:
     """{flag: number of cases} over every case of `f` (one statement): overdue when a stage or
     level deadline is before `now`; else "today" when one is before the first instant of
-    `bounds[case zone]`, "soon" before the second; else "ok" (so is a case without
-    deadlines, and one whose zone `bounds` does not name)."""
+    `bounds[case zone]`, "soon" before the second; "none" when it has no deadline at all (a
+    KKN, discipline or household case); else "ok" (so is one whose zone `bounds` does not
+    name)."""
     params: dict[str, Any] = {**_values(f), "now": now}
     for i, (zone, (today_end, soon_end)) in enumerate(sorted(bounds.items())):
         params[f"z_{i}"], params[f"today_{i}"], params[f"soon_{i}"] = zone, today_end, soon_end

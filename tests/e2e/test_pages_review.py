@@ -92,6 +92,22 @@ def test_the_worklist_pages_on_and_counts_every_case_not_only_the_first_page(
     assert "Menampilkan 7–8 dari 8" in html and "Halaman pertama" in html
 
 
+def test_a_case_without_deadlines_is_counted_apart_not_as_on_track(
+    web: TestClient, app: App, clock: Clock
+) -> None:
+    """A KKN suspension has no deadline to keep: its own chip, not "Sesuai jadwal"."""
+    from workflows.staff import add_staff
+
+    clock.set(datetime(2026, 3, 12, 10, 0, tzinfo=WIB))
+    add_staff(app.db, "Budi Prasetyo", "operator", "3271", username="kab.bogor2", now=clock())
+    file_case(app, type="kkn", accused="Budi Prasetyo")  # the complaint and its KKN case
+    sign_in(web, app, "kab.bogor")
+    html = web.get("/").text
+    assert "Sesuai jadwal: 1</span>" in html and "Tanpa tenggat: 1</span>" in html
+    assert "dari 2 kasus terbuka" in html
+    assert re.search(r'<tr class="none" data-case="KKN-', html)
+
+
 def test_no_id_is_a_sort_and_the_header_says_which(web: TestClient, app: App) -> None:
     filed = [file_case(app, summary=f"kasus {i}") for i in range(3)]
     sign_in(web, app, "kab.bogor")
@@ -307,7 +323,10 @@ def test_paging_chips_expired_session_and_phone_width_in_a_real_browser(
             more = page.locator("a[rel=next]")
             if more.count() == 0:
                 break
-            more.click()
+            # read the next page only once it has loaded: reading while the click's
+            # navigation is under way sees an empty or half-parsed table
+            with page.expect_navigation(wait_until="load"):
+                more.click()
         assert seen == in_due_order  # all 230, each once, soonest deadline first
         expect(page.locator("p.muted").first).to_contain_text("201–230 dari 230")
 
@@ -340,7 +359,7 @@ def test_paging_chips_expired_session_and_phone_width_in_a_real_browser(
         expect(page.locator("#reporter_name")).to_have_value("Ibu Siti")
         assert "password" not in page.url and "Ditulis" not in page.url
         page.click("text=Simpan pengaduan")
+        expect(page.locator("h1")).to_contain_text("ADU-")  # the saved case's page has loaded
         errors = page.locator(".alert.error")
         assert errors.count() == 0, errors.all_inner_texts()
-        expect(page.locator("h1")).to_contain_text("ADU-")
         expect(page.locator(".alert.done")).to_be_visible()

@@ -354,3 +354,28 @@ def test_a_notice_delivered_after_the_case_moved_on_is_skipped_and_says_why(
             .all()
         )
     assert letters and "skipped" not in letters
+
+
+def test_the_bulk_path_leaves_out_an_officer_relieved_of_duty_as_the_service_does(
+    app: App, clock: Clock
+) -> None:
+    """engine.bulk queued its notices without the staff register (helper-42, #8)."""
+    from engine.bulk import Item
+    from workflows.kpm_store import bulk_for
+    from workflows.staff import add_staff
+
+    add_staff(app.db, "Dewi Lestari", "operator", "3271", username="pusat.spm2", now=clock())
+    app.service.open_case(
+        "complaint", complaint_data(type="kkn", accused="Dewi Lestari"), "kab.bogor"
+    )
+    case = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    kab = app.service.actor("kab.bogor")
+    with app.db.transaction() as s:
+        [done] = bulk_for(app, clock()).apply(
+            s, [Item("escalate", {"reason": "perlu koreksi pusat"}, kab, clock(), case.id)]
+        )
+    assert done.level == "pusat"
+    assert queued(app, case.id, "CaseEscalated") == {
+        ("case_forwarded", "user:pusat.spm"),
+        ("forwarded_notice", "reporter"),
+    }

@@ -147,6 +147,20 @@ def test_the_chips_count_every_case_of_the_filter_as_the_rows_flag_them(
         assert all(counts[flag] for flag in repo.FLAGS)  # the seed reaches every flag
 
 
+def test_a_case_without_any_deadline_is_counted_apart_not_on_track(
+    db: Database, calendar: WorkingCalendar
+) -> None:
+    f = repo.CaseFilter(status="open")
+    with db.reading() as s:
+        counts = repo.count_flags(s, f, NOW, flag_bounds(NOW, calendar))
+    undated = [
+        st
+        for st in _all(db, f)
+        if st.status == "open" and st.stage_due is None and st.level_due is None
+    ]
+    assert counts["none"] == len(undated) == 3
+
+
 def test_the_chips_follow_the_other_filters(db: Database, calendar: WorkingCalendar) -> None:
     f = repo.CaseFilter(status="open", level="pusat", text="kasus 1")
     with db.reading() as s:

@@ -325,7 +325,8 @@ def check_race(
         ), f"version {r.version} is not the event of round {rnd}'s winner"
     state = app.service.get(case_id)
     assert (state.version, state.attrs["reporters"]) == (rounds + 1, rounds + 1)
-    assert outbox == 1, "only the acknowledgement of the filing goes out"
+    # the filing's acknowledgement and one per reporter linked: each round's winner's alone
+    assert outbox == rounds + 1, "a refused write queued a letter, or a winner's was lost"
     from engine.store import audit_runner
 
     report = audit_runner.verify(app.db, stop_at_first=False)

@@ -246,7 +246,11 @@ def test_a_linked_reporter_is_someone_and_someone_new(calendar: Any) -> None:
     )
     assert two.attrs["reporters"] == 2
     assert two.attrs["linked_reporters"] == {
-        "2": {"reporter_name": "Ibu Ani", "reporter_contact": "0812 1"}
+        "2": {
+            "reporter_name": "Ibu Ani",
+            "reporter_contact": "0812 1",
+            "linked_at": "2026-03-02T09:00:00+07:00",  # when their report was recorded
+        }
     }
     with pytest.raises(GuardRejected, match="reporter_already_recorded"):
         decide(calendar, two, "link_reporter", kab, {"reporter_contact": "0812 1"})

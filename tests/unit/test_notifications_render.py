@@ -129,6 +129,25 @@ def test_every_template_has_its_four_files(template: str, lang: str) -> None:
         assert (TEMPLATE_DIR / lang / f"{template}{suffix}").is_file()
 
 
+@pytest.mark.parametrize("level", ["kabupaten", "pendamping"])
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_linked_reporters_acknowledgement_says_their_report_joined_the_complaint(
+    case: CaseState, lang: str, level: str
+) -> None:
+    at = dataclasses.replace(case, level=level)
+    r = render(
+        "acknowledgement", lang, context_for(at, "acknowledgement", lang, event="ReporterLinked")
+    )
+    said = {
+        "id": ("dicatat bersama pengaduan", "Disampaikan melalui", "Sesuai permintaan"),
+        "en": ("recorded together with an existing complaint", "Received through", "As you"),
+    }[lang]
+    for part in (r.text, r.html):
+        assert said[0] in part and said[1] not in part and said[2] not in part
+    assert case.id in r.subject and case.id in r.sms
+    assert 0 < len(r.sms) <= 160 and "\n" not in r.sms, r.sms
+
+
 @pytest.mark.parametrize("level", ["kabupaten", "pendamping"])  # a kecamatan's longer name
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("template", TEMPLATES)

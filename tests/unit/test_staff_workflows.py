@@ -9,7 +9,7 @@ import pytest
 
 from engine.errors import GuardRejected, InvalidInput, NotPermitted, TransitionNotAllowed
 from engine.machine import Command, Env, compile_workflow
-from engine.state import Actor, CaseState, evolve
+from engine.state import SYSTEM, Actor, CaseState, evolve
 from workflows import discipline, kkn
 from workflows.indonesia import build_calendar
 
@@ -25,6 +25,9 @@ KKN_EXPECTED = {
     ("suspended", "find_guilty"): "dismissed",
     ("suspended", "find_not_guilty"): "reinstated",
     ("reinstated", "reopen"): "suspended",
+    # another reporter of the complaint (the system's, from the complaint): in every state
+    **{(s, "link_reporter"): s for s in ("suspended", "dismissed", "reinstated")},
+    ("suspended", "merge"): "merged",
 }
 DSP_EXPECTED = {
     ("tercatat", "warn"): "teguran_lisan",
@@ -39,6 +42,8 @@ DSP_EXPECTED = {
 DATA = {
     "referred_to": "kejaksaan",
     "reason": "tidak puas",
+    "reporter_name": "Ibu Ratna",
+    "into": "KKN-2026-000002",
     "operational": "5,5,5,5,5,5,5,5",
     "behavioural": "5,5,5,5,5",
 }
@@ -92,11 +97,20 @@ def _table(definition: Any, expected: dict[tuple[str, str], str]) -> list[tuple[
 @pytest.mark.parametrize("source,trigger", _table(KKN, KKN_EXPECTED))
 def test_every_kkn_transition_is_allowed_or_refused_as_specified(source: str, trigger: str) -> None:
     expected = KKN_EXPECTED.get((source, trigger))
+    actor = SYSTEM if trigger in ("link_reporter", "merge") else PUSAT
     if expected is None:
         with pytest.raises(TransitionNotAllowed):
-            decide(KKN, state(KKN, source), trigger, PUSAT, dict(DATA))
+            decide(KKN, state(KKN, source), trigger, actor, dict(DATA))
     else:
-        assert decide(KKN, state(KKN, source), trigger, PUSAT, dict(DATA)).state == expected
+        assert decide(KKN, state(KKN, source), trigger, actor, dict(DATA)).state == expected
+
+
+def test_only_the_system_links_a_reporter_to_a_kkn_case() -> None:
+    with pytest.raises(NotPermitted):
+        decide(KKN, state(KKN, "suspended"), "link_reporter", PUSAT, dict(DATA))
+    linked = decide(KKN, state(KKN, "suspended"), "link_reporter", SYSTEM, dict(DATA))
+    assert linked.attrs["reporters"] == 2
+    assert linked.attrs["linked_reporters"]["2"]["reporter_name"] == "Ibu Ratna"
 
 
 @pytest.mark.parametrize("source,trigger", _table(DSP, DSP_EXPECTED))
