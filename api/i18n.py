@@ -43,6 +43,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mark_printed": ("Tandai sudah dicetak", "Mark as printed"),
     "letter_marked": ("Surat ditandai sudah dicetak.", "The letter is marked as printed."),
     "reporter_unnamed": ("Pelapor", "Reporter"),
+    # a paper letter without a postal address is handed over where the addressee is
+    "by_hand": ("tanpa alamat pos: diantar langsung", "no postal address: delivered by hand"),
     "logout": ("Keluar", "Sign out"),
     "login": ("Masuk", "Sign in"),
     "login_title": ("Masuk ke SPM-PKH", "Sign in to SPM-PKH"),

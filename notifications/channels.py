@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import smtplib
 import urllib.request
 from dataclasses import dataclass
@@ -15,6 +16,20 @@ from email.utils import formatdate
 from notifications.render import Rendered
 
 log = logging.getLogger("pkh.notifications")
+PHONE = re.compile(r"^\+?[0-9][0-9 -]{6,18}$")
+
+
+def address_channel(address: str) -> str | None:
+    """The channel an address is written for: "email", "sms", or None (a postal address, as
+    the officer pages' contact field allows, or no address at all)."""
+    return "email" if "@" in address else "sms" if PHONE.match(address) else None
+
+
+def postal_address(address: str) -> str | None:
+    """The address as it goes on a printed letter's envelope side: a postal address given as
+    the contact, not an e-mail or phone number; None when there is none."""
+    address = " ".join(address.split())
+    return address if address and address_channel(address) is None else None
 
 
 class DeliveryError(Exception):

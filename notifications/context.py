@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from engine.state import CaseState
 from notifications import labels as L
 from notifications.catalog import AUDIENCE, KKN_OUTCOMES, REPORTER_TEMPLATES, check
+from notifications.channels import postal_address
 from workflows.complaint import LEVELS
 from workflows.complaint import zone_for as complaint_zone
 from workflows.indonesia import zone_label
@@ -54,6 +55,7 @@ def letter_context(
     template: str,
     lang: str,
     recipient_name: str,
+    recipient_address: str = "",
     extra: Mapping[str, Any] | None = None,
     today: date,
     app_url: str = DEFAULT_APP_URL,
@@ -68,7 +70,9 @@ def letter_context(
     return {
         "case": case,
         "reporter": reporter,
-        "recipient": {"name": recipient},
+        # a postal address given as the contact goes under the name (else "di tempat": the
+        # letter is handed over where the addressee is)
+        "recipient": {"name": recipient, "address": postal_address(recipient_address)},
         "office": office(signing_level(state), state.region, lang),
         "extra": _extra(template, extra, state, case, lang, tz),
         "today": L.format_date(_day(today, tz), lang),

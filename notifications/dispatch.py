@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from notifications.channels import (
     Outgoing,
     SmtpChannel,
     WebhookChannel,
+    address_channel,
 )
 from notifications.letters import Letter, compose
 from notifications.render import render
@@ -44,7 +44,6 @@ LEASE = timedelta(minutes=5)
 # pending: to deliver (or retry); sent; print / printed: a paper letter; dead: gave up until
 # an admin retries; skipped: a sweep message whose stage the case had left
 STATUSES = ("pending", "sent", "print", "printed", "dead", "skipped")
-PHONE = re.compile(r"^\+?[0-9][0-9 -]{6,18}$")
 UNSET = {"email": "PKH_SMTP_HOST unset", "sms": "PKH_WEBHOOK_URL unset"}
 
 
@@ -311,7 +310,7 @@ class Dispatcher:
         channel is not configured, whatever else is (with no channel at all too: a letter the
         log alone holds would be lost). The log takes an officer's message with no channel to
         go by: the worklist shows it too."""
-        wanted = "email" if "@" in address else "sms" if PHONE.match(address) else None
+        wanted = address_channel(address)
         if wanted in self.channels:
             return wanted, None
         if wanted is None:

@@ -85,6 +85,7 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
         template=row.template,
         lang=lang,
         recipient_name=name,
+        recipient_address=address,
         extra={
             **(payload.get("extra") or {}),
             "event": row.event_type,

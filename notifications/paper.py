@@ -20,6 +20,7 @@ from engine.state import CaseState
 from engine.store import repository as repo
 from engine.store.db import Database
 from notifications.catalog import AUDIENCE
+from notifications.channels import postal_address
 from notifications.letters import as_linked_reporter, compose
 from notifications.render import render_letter_page
 
@@ -127,12 +128,14 @@ def waiting_letters(
             # (suspension, discipline) to the staff member
             to_staff = AUDIENCE.get(row.template) == "staff"
             name = state.attrs.get("staff" if to_staff else "reporter_name") or ""
+            contact = "" if to_staff else state.attrs.get("reporter_contact") or ""
             if row.recipient.startswith(LINKED_REPORTER):
                 try:
                     who = as_linked_reporter(state, row.recipient.removeprefix(LINKED_REPORTER))
                 except LookupError:
                     who = None
                 name = (who.attrs.get("reporter_name") or "") if who else ""
+                contact = (who.attrs.get("reporter_contact") or "") if who else ""
             out.append(
                 {
                     "id": row.letter_id,
@@ -141,6 +144,7 @@ def waiting_letters(
                     "queued_at": row.queued_at,
                     "zone": state.zone,
                     "addressee": name,
+                    "address": postal_address(str(contact)),
                 }
             )
         return out, False

@@ -208,8 +208,10 @@ def test_paper_letters_are_listed_opened_as_a4_and_marked_printed_by_their_offic
 ) -> None:
     from notifications.dispatch import Dispatcher
 
-    plain = file_case(app, reporter_contact=None, reporter_name="Pak Darto")
-    secret = file_case(app, reporter_contact=None, reporter_name="Ibu Rahasia", confidential=True)
+    plain = file_case(app, reporter_contact="Jl. Kenanga 7, Bogor", reporter_name="Pak Darto")
+    secret = file_case(
+        app, reporter_contact="Jl. Rahasia 9", reporter_name="Ibu Rahasia", confidential=True
+    )
     assert len(Dispatcher(app.db, app.settings).run_once(app.service.clock()).to_print) == 2
     with app.db.reading() as s:
         ids = dict(s.execute(sa.text("SELECT case_id, id FROM outbox")).all())
@@ -218,10 +220,11 @@ def test_paper_letters_are_listed_opened_as_a4_and_marked_printed_by_their_offic
     listed = web.get("/letters")
     assert listed.status_code == 200 and "Surat untuk dicetak" in listed.text
     assert plain in listed.text and secret in listed.text and "Pak Darto" in listed.text
+    assert "Jl. Kenanga 7, Bogor" in listed.text  # where the letter is posted
     assert "Tanda terima pengaduan" in listed.text  # the letter's kind, in Indonesian
     page = web.get(f"/letters/{ids[plain]}")
     assert page.status_code == 200 and "@page { size: A4;" in page.text
-    assert "Yth. Pak Darto" in page.text and plain in page.text
+    assert "Yth. Pak Darto<br>Jl. Kenanga 7, Bogor</p>" in page.text and plain in page.text
 
     # another region sees neither; a pendamping does not see the confidential reporter's letter
     sign_in(web, app, "kab.bandung")
@@ -230,6 +233,7 @@ def test_paper_letters_are_listed_opened_as_a4_and_marked_printed_by_their_offic
     sign_in(web, app, "pdp.bogor")
     seen = web.get("/letters").text
     assert plain in seen and secret not in seen and "Ibu Rahasia" not in seen
+    assert "Jl. Rahasia 9" not in seen
     assert web.get(f"/letters/{ids[secret]}").status_code == 404
     sign_in(web, app, "auditor")
     assert web.get("/letters").status_code == 403

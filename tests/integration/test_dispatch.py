@@ -23,7 +23,7 @@ from engine.store.repository import OUTBOX
 from engine.sweeper import sweep
 from notifications.dispatch import Dispatcher, retry_dead
 from notifications.labels import format_date
-from notifications.paper import print_letters
+from notifications.paper import print_letters, waiting_letters
 from tests.conftest import Clock, complaint_data
 
 
@@ -264,6 +264,33 @@ def test_paper_letters_are_printed_as_a4_pages_once_and_again_on_request(
     everything = runner.invoke(api.cli.app, ["outbox", "print", "--again", "--out", "x"])
     assert everything.exit_code == 2 and "ids" in everything.stderr  # --again names letters
     assert (Path(report["printed"][0]["file"]).stat().st_mode & 0o777) == 0o600
+
+
+def test_a_letter_to_a_postal_address_is_printed_with_it_and_listed_with_it(
+    app: App, clock: Clock, tmp_path: Path
+) -> None:
+    """A reporter who gave a street address as the contact: the letter waits on paper, the
+    list of letters to print says where it goes and the printed page carries the address. A
+    phone number (no SMS gateway set) is no address for a letter: "di tempat", by hand."""
+    street = "Jl. Merdeka No. 5, RT 02/RW 03, Desa Sukamaju"
+    posted = app.service.open_case(
+        "complaint", complaint_data(reporter_name="Pak Darto", reporter_contact=street), "kab.bogor"
+    )
+    by_hand = app.service.open_case(
+        "complaint", complaint_data(reporter_contact="081234567890"), "kab.bogor"
+    )
+    report = Dispatcher(app.db, app.settings).run_once(clock())
+    assert len(report.to_print) == 2
+    waiting, more = waiting_letters(app.db, lambda st: True)
+    assert not more
+    assert [(w["case_id"], w["addressee"], w["address"]) for w in waiting] == [
+        (posted.id, "Pak Darto", street),
+        (by_hand.id, "Ibu Siti", None),
+    ]
+    printed = print_letters(app.db, app.settings, tmp_path, clock())
+    pages = [Path(p["file"]).read_text(encoding="utf-8") for p in printed["printed"]]
+    assert f"Yth. Pak Darto<br>{street}</p>" in pages[0] and "di tempat" not in pages[0]
+    assert "Yth. Ibu Siti<br>di tempat</p>" in pages[1] and "081234567890" not in pages[1]
 
 
 def test_an_officers_letter_whose_account_is_gone_is_dead_never_sent_to_the_reporter(

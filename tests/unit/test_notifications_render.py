@@ -377,6 +377,48 @@ def test_the_suspension_letter_addresses_the_staff_member(case: CaseState) -> No
     assert "Budi Santoso" in r.text and "dibebastugaskan" in r.text and "11 Maret 2026" in r.text
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_postal_address_given_as_the_contact_goes_under_the_name_on_the_letter(
+    case: CaseState, lang: str
+) -> None:
+    """The officer pages take "telepon/alamat/e-mail" as the contact: a postal address is
+    written under the addressee (a letter is posted there), not "di tempat"; an e-mail or a
+    phone number never is (they are how the message travels, not where a letter goes)."""
+    street = "Jl. Merdeka No. 5, RT 02/RW 03, Desa Sukamaju"
+    for address, shown in (
+        (street, street),
+        ("  Jl. Merdeka   No. 5 ", "Jl. Merdeka No. 5"),
+        ("siti@example.org", None),
+        ("+62 812-3456-7890", None),
+        ("", None),
+    ):
+        ctx = letter_context(
+            case,
+            template="acknowledgement",
+            lang=lang,
+            recipient_name=REPORTER,
+            recipient_address=address,
+            extra=EXTRA,
+            today=TODAY,
+        )
+        assert ctx["recipient"]["address"] == shown
+        r = render("acknowledgement", lang, ctx)
+        page = render_letter_page("acknowledgement", lang, ctx)
+        head = "Yth." if lang == "id" else "To:"
+        if shown:
+            assert f"{head} {REPORTER}\n{shown}\n" in r.text
+            assert f"{head} {REPORTER}<br>{shown}</p>" in r.html and shown in page
+            assert "di tempat" not in r.text + page
+        else:
+            if lang == "id":
+                assert f"Yth. {REPORTER}\ndi tempat\n" in r.text and "di tempat" in page
+            else:
+                assert f"To: {REPORTER}\n\n" in r.text and f"To: {REPORTER}</p>" in r.html
+            assert (address.strip() or "@@") not in r.text + r.html + page
+    ctx["recipient"]["address"] = "Jl. <b>Mawar</b>"
+    assert "Jl. &lt;b&gt;Mawar&lt;/b&gt;" in render("acknowledgement", lang, ctx).html
+
+
 # ------------------------------------------------------------------------------ letter page
 def test_the_letter_page_is_a_printable_a4_page(case: CaseState) -> None:
     page = render_letter_page("acknowledgement", "id", context_for(case, "acknowledgement", "id"))
