@@ -107,6 +107,9 @@ class WorkflowDefinition:
     predicates: Mapping[str, PredicateFn] = field(default_factory=dict)
     effects: Mapping[str, EffectFn] = field(default_factory=dict)
     parsers: Mapping[str, ParseFn] = field(default_factory=dict)  # by trigger: validate data
+    # by trigger: the data keys a command takes; any other key is refused naming it (a trigger
+    # left out takes no data). None: the parsers alone decide (as the KPM ones do, with `only`)
+    inputs: Mapping[str, tuple[str, ...]] | None = None
     # event type -> templates
     notifications: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # who receives a template for this case; () writes no outbox row (e.g. an anonymous reporter).
@@ -142,6 +145,15 @@ class WorkflowDefinition:
             )
             if n not in table
         ]
+        if self.inputs is not None:
+            problems += [
+                f"{t.trigger}: requires {k}, which it does not take (inputs)"
+                for t in self.transitions
+                for k in t.required
+                if k not in self.inputs.get(t.trigger, ())
+            ]
+            triggers = {t.trigger for t in self.transitions}
+            problems += [f"inputs: unknown trigger {k}" for k in self.inputs if k not in triggers]
         if problems:
             raise ValueError(f"workflow {self.name} v{self.version} is inconsistent: {problems}")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -165,6 +165,23 @@ class InvalidInput(EngineError):
 
     def as_dict(self) -> dict[str, object]:
         return {**super().as_dict(), "field": self.field}
+
+
+def refuse_unknown_keys(data: Mapping[str, object], keys: Sequence[str]) -> None:
+    """Refuse data keys a command does not take, naming the first (and the others): a typo or
+    a stray key would otherwise be dropped, or kept in the event log for good, unchecked."""
+    unknown = [str(k) for k in data if k not in keys]
+    if not unknown:
+        return
+    takes_en = f"it takes {', '.join(keys)}" if keys else "it takes no data"
+    takes_id = f"yang diterima: {', '.join(keys)}" if keys else "perintah ini tanpa data"
+    also_en = f"; nor are {', '.join(unknown[1:])}" if unknown[1:] else ""
+    also_id = f"; begitu pula {', '.join(unknown[1:])}" if unknown[1:] else ""
+    raise InvalidInput(
+        unknown[0],
+        f"is not data of this command ({takes_en}){also_en}",
+        message_id=f"bukan data perintah ini ({takes_id}){also_id}",
+    )
 
 
 def instant(value: datetime, field: str) -> datetime:

@@ -24,6 +24,7 @@ from engine.errors import (
     Reason,
     TransitionNotAllowed,
     instant,
+    refuse_unknown_keys,
 )
 from engine.state import Actor, CaseState, Event
 
@@ -204,6 +205,8 @@ class CompiledWorkflow:
         src = state.state if state else d.initial
         if command.trigger not in self.triggers_from(src):
             raise TransitionNotAllowed(command.trigger, src, self.allowed_for(state, actor))
+        if d.inputs is not None:
+            refuse_unknown_keys(command.data, d.inputs.get(command.trigger, ()))
         parser = d.parsers.get(command.trigger)
         if parser is not None:
             command = Command(

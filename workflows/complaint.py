@@ -256,6 +256,24 @@ def parse_simple(*choices: tuple[str, tuple[str, ...]], texts: tuple[str, ...] =
     return parse
 
 
+def parse_reject(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A rejection: why (one of REJECT_REASONS), the complaint it duplicates (only for a
+    rejection as a duplicate: a case rejected as outside PKH names no other), how the reporter
+    was told, and what they were told."""
+    out = parse_simple(
+        ("reason", REJECT_REASONS), ("informed_via", INFORMED_VIA), texts=("result",)
+    )(data)
+    if data.get("duplicate_of") not in (None, ""):
+        if out.get("reason") != "duplikat":
+            raise InvalidInput(
+                "duplicate_of",
+                "is only given when rejecting as a duplicate (reason duplikat)",
+                message_id="hanya diisi bila ditolak sebagai duplikat (alasan duplikat)",
+            )
+        out["duplicate_of"] = str(_text(data, "duplicate_of", limit=40)).upper()
+    return out
+
+
 def parse_extend(data: Mapping[str, Any]) -> dict[str, Any]:
     out = parse_simple(texts=("reason",))(data)
     raw = data.get("working_days")
@@ -286,6 +304,38 @@ def parse_link_reporter(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 REPORTER_KEYS = ("reporter_name", "reporter_contact")
+FILING_KEYS = (
+    "type",
+    "channel",
+    "level",
+    "region",
+    "summary",
+    "reporter_kind",
+    "anonymous",
+    "confidential",
+    "about_self",
+    "reporter_name",
+    "reporter_contact",
+    "accused",
+    "household",
+    "form",
+)
+# the data each command takes (anything else is refused, naming it: engine.definition)
+INPUTS: dict[str, tuple[str, ...]] = {
+    "file": FILING_KEYS,
+    "advance": ("informed_via", "result", "parties"),
+    "escalate": ("reason",),
+    "recommend_pt_pos": ("reason",),
+    "refer": ("body",),
+    "return_from_referral": ("outcome",),
+    "reject": ("reason", "duplicate_of", "informed_via", "result"),
+    "reopen": ("reason",),
+    "assign": ("handler",),
+    "release": ("reason",),
+    "reclassify": ("type", "reason"),
+    "extend": ("working_days", "reason"),
+    "link_reporter": REPORTER_KEYS,
+}
 
 
 def same_reporter(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
@@ -485,6 +535,31 @@ def duplicate_is_known(d: Decision) -> Reason | None:
             "duplicate_of_rejected",
             f"pengaduan {other} sudah ditolak; sebutkan pengaduan yang ditangani",
             f"complaint {other} was rejected; name the complaint that is being handled",
+        )
+    return None
+
+
+def has_handler(d: Decision) -> Reason | None:
+    """Only a case someone handles can be released to its office's queue (static: the page
+    does not offer it otherwise)."""
+    if d.state is None or d.state.handler:
+        return None
+    return R(
+        "no_handler",
+        "kasus ini tidak sedang ditangani petugas: sudah di antrian kantor",
+        "the case has no handler: it is in the office queue already",
+    )
+
+
+def handler_changes(d: Decision) -> Reason | None:
+    """Assigning the handler the case already has records nothing new: refused, saying so."""
+    current = d.state.handler if d.state else None
+    name = d.data.get("handler")
+    if current and name and name_key(name) == name_key(current):
+        return R(
+            "handler_unchanged",
+            f"{current} sudah menangani kasus ini",
+            f"{current} already handles this case",
         )
     return None
 
@@ -874,7 +949,7 @@ def _transitions() -> list[TransitionDef]:
                 "HandlerAssigned",
                 role | {"system"},
                 # nor does the person it is about choose who handles it
-                guards=("handler_is_eligible", "actor_is_not_subject"),
+                guards=("handler_changes", "handler_is_eligible", "actor_is_not_subject"),
                 effect="on_assigned",
                 required=("handler",),
                 internal=True,
@@ -887,6 +962,7 @@ def _transitions() -> list[TransitionDef]:
                 internal[0],
                 "HandlerReleased",
                 role | {"system"},
+                guards=("has_handler",),
                 effect="on_released",
                 required=("reason",),
                 internal=True,
@@ -969,6 +1045,8 @@ def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Wo
             at_least_two_reporters,
             reporter_is_new,
             duplicate_is_known,
+            has_handler,
+            handler_changes,
             handler_is_eligible,
             extension_is_reasonable,
         )
@@ -1016,7 +1094,7 @@ def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Wo
             "extend": parse_extend,
             "link_reporter": parse_link_reporter,
             "refer": parse_simple(("body", SIDE_BODIES)),
-            "reject": parse_simple(("reason", REJECT_REASONS)),
+            "reject": parse_reject,
             "advance": parse_simple(("informed_via", INFORMED_VIA), texts=("result", "parties")),
             "escalate": parse_simple(texts=("reason",)),
             "reopen": parse_simple(texts=("reason",)),
@@ -1024,6 +1102,7 @@ def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Wo
             "assign": parse_simple(texts=("handler",)),
             "return_from_referral": parse_simple(texts=("outcome",)),
         },
+        inputs=INPUTS,
         notifications={
             "ComplaintFiled": ("acknowledgement",),
             # another reporter of the same matter is told their report joined this complaint
@@ -1039,7 +1118,7 @@ def definition(*, ketua_kelompok_days: int = 20, pendamping_days: int = 5) -> Wo
         recipients=recipients,
         deadline_policy=DEADLINE_POLICY,
         static_guards=frozenset(
-            {"is_pembayaran", "at_least_two_reporters", "actor_is_not_subject"}
+            {"is_pembayaran", "at_least_two_reporters", "actor_is_not_subject", "has_handler"}
         ),
         creation_time_field="received_at",
         levels=LEVELS,

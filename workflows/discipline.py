@@ -359,6 +359,14 @@ def definition() -> WorkflowDefinition:
             "terminate": _reason(TERMINATION_REASONS),
             "assess_performance": parse_assessment,
         },
+        # the data each command takes (anything else is refused, naming it)
+        inputs={
+            "open_record": ("staff", "region", "staff_user"),
+            **{
+                k: ("reason",) for k in ("warn", "issue_sp1", "issue_sp2", "issue_sp3", "terminate")
+            },
+            "assess_performance": ("operational", "behavioural"),
+        },
         notifications={
             "WarningLetterIssued": ("discipline_letter",),
             "EngagementTerminated": ("discipline_letter",),

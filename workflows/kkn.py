@@ -237,6 +237,27 @@ def definition() -> WorkflowDefinition:
             "reopen": parse_simple(texts=("reason",)),
             "merge": parse_simple(texts=("into",)),
         },
+        # the data each command takes (anything else is refused, naming it)
+        inputs={
+            # from the complaint (workflows/staff.py): who, where, and its reporters
+            "suspend": (
+                "staff",
+                "staff_user",
+                "region",
+                "complaint_id",
+                "reporter_name",
+                "reporter_contact",
+                "anonymous",
+                "confidential",
+                "reporters",
+                "linked_reporters",
+            ),
+            "find_guilty": ("referred_to", "reason"),
+            "find_not_guilty": ("reason",),
+            "reopen": ("reason",),
+            "merge": ("into",),
+            "link_reporter": ("reporter_name", "reporter_contact"),
+        },
         notifications={
             "StaffSuspended": ("kkn_suspension",),
             "InvestigationReopened": ("kkn_suspension",),

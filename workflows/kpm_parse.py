@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, refuse_unknown_keys
 from workflows import kpm_codes as C
 from workflows.regions import UnknownRegion, get_region, normalize_region_code
 
@@ -36,18 +36,7 @@ Parser = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 def only(data: Mapping[str, Any], *keys: str) -> None:
     """Refuse data keys the command does not take, naming the first (and the others)."""
-    unknown = [str(k) for k in data if k not in keys]
-    if not unknown:
-        return
-    takes_en = f"it takes {', '.join(keys)}" if keys else "it takes no data"
-    takes_id = f"yang diterima: {', '.join(keys)}" if keys else "perintah ini tanpa data"
-    also_en = f"; nor are {', '.join(unknown[1:])}" if unknown[1:] else ""
-    also_id = f"; begitu pula {', '.join(unknown[1:])}" if unknown[1:] else ""
-    raise InvalidInput(
-        unknown[0],
-        f"is not data of this command ({takes_en}){also_en}",
-        message_id=f"bukan data perintah ini ({takes_id}){also_id}",
-    )
+    refuse_unknown_keys(data, keys)
 
 
 def nested(data: Mapping[str, Any], key: str, kind: type) -> Any:

@@ -1079,6 +1079,34 @@ def test_a_bad_complaint_is_422_naming_the_field_and_writes_nothing(
     assert case_count(app) == 0 and event_count(app) == 0
 
 
+@pytest.mark.parametrize(
+    ("body", "name"),
+    [
+        ({"event": "advance", "data": {"bogus": "1"}}, "bogus"),
+        ({"event": "advance", "data": {"type": "kkn", "accused": "pdp.bogor"}}, "type"),
+        (
+            {"event": "escalate", "data": {"reason": "perlu pusat", "confidential": True}},
+            "confidential",
+        ),
+        (
+            {"event": "reject", "data": {"reason": "bukan_pkh", "duplicate_of": "ADU-2026-000002"}},
+            "duplicate_of",
+        ),
+    ],
+    ids=["stray", "another_commands_keys", "confidential", "duplicate_of_not_a_duplicate"],
+)
+def test_data_an_event_does_not_take_is_422_naming_the_field_and_writes_nothing(
+    app: App, body: dict[str, Any], name: str
+) -> None:
+    """Kept, they would stay in the append-only log for good, and the timeline would show
+    them as changes the case never had."""
+    case_id = file_case(app)
+    file_case(app)  # ADU-2026-000002
+    r = client_for(app).post(f"/cases/{case_id}/events", json=body, headers=auth(app, "kab.bogor"))
+    assert_field(r, name)
+    assert event_count(app, case_id) == 1 and app.service.get(case_id).version == 1
+
+
 def test_a_complaint_names_only_a_household_the_kpm_register_holds_in_its_region(
     app: App, tmp_path: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -35,6 +36,12 @@ FULL_DATA: dict[str, Any] = {
     "type": "pembayaran",
     "reporter_name": "Ibu Ani",
 }
+
+
+def full_data(trigger: str) -> dict[str, Any]:
+    """FULL_DATA's keys that `trigger` takes (a command refuses any other)."""
+    return {k: v for k, v in FULL_DATA.items() if k in complaint.INPUTS.get(trigger, ())}
+
 
 K, P = "kabupaten", "pusat"
 FOUR = ("dokumentasi", "identifikasi", "tindak_lanjut", "pemberitahuan")
@@ -110,7 +117,7 @@ def decide(
         trigger,
         actor,
         NOW,
-        data if data is not None else dict(FULL_DATA),
+        data if data is not None else full_data(trigger),
         case_id="ADU-2026-000001",
     )
     events = WF.decide(state, cmd, env(calendar, **facts))
@@ -130,10 +137,10 @@ def actor_for(state: str) -> Actor:
 def test_every_transition_is_allowed_or_refused_exactly_as_specified(
     calendar: Any, source: str, trigger: str
 ) -> None:
-    st = state_at(source)
     actor = actor_for(source)
+    st = replace(state_at(source), handler=actor.username)  # someone handles it: releasable
     colleague = Actor("other", actor.role, actor.region)
-    data = dict(FULL_DATA)
+    data = full_data(trigger)
     facts = {"handler_user": colleague}
     expected = EXPECTED.get((source, trigger))
     if expected is None:
@@ -562,3 +569,75 @@ def test_a_household_of_another_region_than_the_complaints_is_refused(calendar: 
         household=elsewhere,
     )
     assert st.region == "7371" and st.attrs["household"] == "KPM-2026-000007"
+
+
+# ------------------------------------------------------------------- data a command does not take
+@pytest.mark.parametrize(
+    ("trigger", "data", "field"),
+    [
+        ("advance", {"parties": "Dinsos", "bogus": "1"}, "bogus"),
+        # keys of other commands, which the event log would have kept (and the timeline shown)
+        # as if the case had changed: its type, handler, the accused, its confidentiality
+        ("advance", {"parties": "Dinsos", "type": "kkn", "handler": "pdp"}, "type"),
+        ("escalate", {"reason": "perlu pusat", "accused": "pdp"}, "accused"),
+        ("assign", {"handler": "other", "confidential": "true"}, "confidential"),
+        ("release", {"reason": "cuti", "handler": "x"}, "handler"),
+    ],
+)
+def test_data_a_command_does_not_take_is_refused_naming_it(
+    calendar: Any, trigger: str, data: dict[str, Any], field: str
+) -> None:
+    actor = ACTORS[K]
+    st = replace(state_at("kabupaten_identifikasi"), handler=actor.username)
+    with pytest.raises(InvalidInput) as err:
+        decide(calendar, st, trigger, actor, data, handler_user=Actor("other", K, "3271"))
+    assert err.value.field == field
+    assert "is not data of this command (it takes " in err.value.message
+    assert err.value.message_id and err.value.message_id.startswith("bukan data perintah ini")
+    # without the stray keys the same command is accepted
+    clean = {k: v for k, v in data.items() if k in complaint.INPUTS[trigger]}
+    decide(calendar, st, trigger, actor, clean, handler_user=Actor("other", K, "3271"))
+
+
+def test_every_command_takes_what_its_transitions_require_and_the_definition_checks_it() -> None:
+    for t in DEF.transitions:
+        assert set(t.required) <= set(complaint.INPUTS[t.trigger]), t.trigger
+    with pytest.raises(ValueError, match="extend: requires working_days, which it does not take"):
+        replace(DEF, inputs={**complaint.INPUTS, "extend": ("reason",)})
+    with pytest.raises(ValueError, match="inputs: unknown trigger nope"):
+        replace(DEF, inputs={**complaint.INPUTS, "nope": ()})
+
+
+def test_only_a_rejection_as_a_duplicate_names_the_complaint_it_duplicates(calendar: Any) -> None:
+    actor = ACTORS[K]
+    st = state_at("kabupaten_identifikasi")
+    data = {"reason": "bukan_pkh", "duplicate_of": "ADU-2026-000002", "informed_via": "sms"}
+    with pytest.raises(InvalidInput) as err:
+        decide(calendar, st, "reject", actor, data)
+    assert err.value.field == "duplicate_of" and "duplikat" in str(err.value.message_id)
+    rejected = decide(calendar, st, "reject", actor, {**data, "duplicate_of": ""})
+    assert rejected.state == "ditolak" and "duplicate_of" not in rejected.attrs
+    with pytest.raises(InvalidInput) as err:
+        decide(calendar, st, "reject", actor, {**data, "informed_via": "merpati"})
+    assert err.value.field == "informed_via"
+
+
+def test_releasing_a_case_nobody_handles_or_assigning_its_own_handler_is_refused(
+    calendar: Any,
+) -> None:
+    """Both would record an event that changes nothing (and the page offered the first)."""
+    actor = ACTORS[K]
+    queued = state_at("kabupaten_identifikasi")  # in the office queue: no handler
+    assert "release" not in WF.allowed_for(queued, actor)
+    with pytest.raises(GuardRejected) as err:
+        decide(calendar, queued, "release", actor, {"reason": "cuti"})
+    assert [r.key for r in err.value.reasons] == ["no_handler"]
+    handled = replace(queued, handler="kab")
+    assert "release" in WF.allowed_for(handled, actor)
+    assert decide(calendar, handled, "release", actor, {"reason": "cuti"}).handler is None
+    with pytest.raises(GuardRejected) as err:
+        decide(calendar, handled, "assign", actor, {"handler": "KAB"}, handler_user=actor)
+    assert [r.key for r in err.value.reasons] == ["handler_unchanged"]
+    other = Actor("kab2", K, "3271")
+    after = decide(calendar, handled, "assign", actor, {"handler": "kab2"}, handler_user=other)
+    assert after.handler == "kab2"
