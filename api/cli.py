@@ -405,4 +405,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m api.cli` runs this file as `__main__`, a second copy of the module: the other
+    # command modules attach their commands to `api.cli`'s app, so that one is run
+    from api.cli import main as _main
+
+    _main()

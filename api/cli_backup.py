@@ -15,6 +15,7 @@ import typer
 
 from api.cli import command, fail, get_app
 from api.cli_admin import db_app
+from engine.errors import NotFound
 from engine.store import audit_runner
 from engine.store.backup import BackupError, backup, restore
 from engine.store.db import Database
@@ -49,6 +50,8 @@ def db_restore(
 ) -> None:
     """Replace the configured database with FILE, then verify every case's audit chain. A
     backup of an older schema is restored and not verified: it says to run `pkh db upgrade`."""
+    if not file.exists():  # not found: exit 3, as for anything else not found
+        raise NotFound(f"{file} does not exist")
     app = get_app()
     url = app.settings.database_url
     app.db.dispose()  # nothing of ours holds the database while it is replaced

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import typer
@@ -10,14 +11,30 @@ from api.cli import app, command, emit, get_app, parse_instant
 from engine.errors import InvalidInput
 
 
+def _not_later_than_now(moment: datetime, given: str) -> None:
+    """A sweep records its escalations and reminders at its moment: one "run" in the future
+    would date events after every officer's next action, which the engine then refuses ("before
+    the case's last event") until that moment comes. An earlier moment (a sweep missed) is fine."""
+    from engine.machine import CLOCK_SKEW
+
+    if moment > datetime.now(UTC) + CLOCK_SKEW:
+        raise InvalidInput(
+            "now",
+            f"'{given}' is in the future: a sweep records its events at its moment, and "
+            "officers could not act on those cases until then; give a moment not later than now",
+            message_id=f"'{given}' belum terjadi: sweep mencatat peristiwanya pada saat itu, "
+            "dan petugas tidak dapat menindaklanjuti kasusnya sebelum saat itu tiba",
+        )
+
+
 @app.command("sweep")
 @command
 def sweep_once(
     now: str | None = typer.Option(
         None,
         "--now",
-        help="pretend it is this moment: a date and time with its offset, "
-        "e.g. 2026-12-03T09:00+07:00",
+        help="sweep as at this earlier moment (one that was missed): a date and time with its "
+        "offset, e.g. 2026-12-03T09:00+07:00; not later than now",
     ),
     province: list[str] = typer.Option([], "--province", help="2-digit code; repeatable"),
     as_json: bool = typer.Option(False, "--json"),
@@ -39,6 +56,7 @@ def sweep_once(
                 f"e.g. {now}T09:00+07:00 (the sweep acts in office hours only)",
             )
         moment = parse_instant(now, "now")
+        _not_later_than_now(moment, now)
         a.service.clock = lambda: moment
     report = sweep(a.service, a.service.clock(), provinces=provinces).as_dict()
 
@@ -136,7 +154,13 @@ def outbox_list(
 ) -> None:
     from notifications.dispatch import list_outbox
 
-    rows = list_outbox(get_app().db, status, limit)
+    rows = list_outbox(get_app().db, status, limit + 1)  # one more: are there more?
+    more, rows = len(rows) > limit, rows[:limit]
+    if more:  # on stderr: the listing itself (and its JSON) stays as it was
+        typer.echo(
+            f"note: the {limit} newest shown; more are stored (--limit up to 1000, --status)",
+            err=True,
+        )
     emit(
         rows,
         as_json,

@@ -757,13 +757,23 @@ def test_dispatch_shows_log_deliveries_and_prints_paper_letters(
     reporters' acknowledgements are paper letters, printed as A4 pages, the one to an e-mail
     address too (a letter the log alone held would be lost)."""
     pkh = Pkh(copy_db(users_db, tmp_path / "pkh.db"))
-    by_mail = pkh.json(*FILE_ARGS, "--reporter-contact", "siti@example.org")["id"]
-    by_post = pkh.json(*FILE_ARGS)["id"]
-    # 10 o'clock WIB on the 10th working day from now: past the first stage's 5 working days
-    later = at(date.fromisoformat(wd(now_utc().astimezone(WIB).date(), 10))).isoformat()
+    # received a month ago; swept (as a missed sweep is run) at 10 o'clock WIB on the 10th
+    # working day after: past the first stage's 5 working days, and still in the past (a
+    # sweep in the future is refused: it would date events after the officers' next actions)
+    month_ago = now_utc().astimezone(WIB).date() - timedelta(days=30)
+    received = at(date.fromisoformat(wd(month_ago, 1))).isoformat()
+    by_mail = pkh.json(
+        *FILE_ARGS, "--reporter-contact", "siti@example.org", "--received", received
+    )["id"]
+    by_post = pkh.json(*FILE_ARGS, "--received", received)["id"]
+    later = at(date.fromisoformat(wd(month_ago, 11))).isoformat()
+    assert datetime.fromisoformat(later) < now_utc()
+    future = (now_utc() + timedelta(days=1)).isoformat()
+    refused = pkh.run("sweep", "--now", future)
+    assert refused.returncode == 2 and "in the future" in one_line_error(refused)
     swept = pkh.json("sweep", "--now", later, "--json")
     assert swept["messages"] >= 1, swept
-    sent = pkh.ok("dispatch", "--now", later)
+    sent = pkh.ok("dispatch")
     counts = dict(zip(sent.stdout.split()[::2], map(int, sent.stdout.split()[1::2]), strict=True))
     assert counts["to_print:"] == 2 and counts["sent:"] >= 1, sent.stdout
     assert sent.stderr.startswith("log: message pkh-outbox-"), sent.stderr  # the reminders
@@ -1522,3 +1532,21 @@ def test_serve_refuses_a_database_whose_schema_is_behind(tmp_path: Path) -> None
         timeout=120,
     )
     assert r.returncode == 1 and "run `pkh db upgrade`" in r.stderr, r.stderr
+
+
+def test_python_m_api_cli_is_the_whole_pkh_command() -> None:
+    """`python -m api.cli` (no `pkh` script on the path) has every command, not only those
+    defined in api/cli.py itself."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run(
+        [sys.executable, "-m", "api.cli", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    for name in ("demo", "sweep", "dispatch", "audit", "kpm", "user", "case", "complaint"):
+        assert re.search(rf"^\W*{name}\b", out.stdout, re.M), (name, out.stdout)

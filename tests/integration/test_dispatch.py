@@ -479,3 +479,17 @@ def test_message_ids_differ_when_a_restore_reuses_a_row_id_and_hold_across_retri
     with app.db.reading() as s:
         row = s.execute(sa.select(OUTBOX)).one()
     assert after == f"<{message_id(row, app.settings.secret_key)}@pkh-casework>"
+
+
+def test_outbox_list_says_when_more_are_stored_than_it_shows(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(3):
+        app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    two = pkh_cli(app, monkeypatch, "outbox", "list", "--limit", "2", "--json")
+    assert two.exit_code == 0, two.output
+    assert len(json.loads(two.stdout)) == 2
+    assert two.stderr.startswith("note: the 2 newest shown; more are stored")
+    three = pkh_cli(app, monkeypatch, "outbox", "list", "--limit", "3")
+    assert three.exit_code == 0 and len(three.stdout.splitlines()) == 3
+    assert three.stderr == ""

@@ -5,7 +5,7 @@ can no longer act, escalations that fail loudly (and races that are no failure),
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -208,6 +208,19 @@ def test_pkh_sweep_refuses_a_bare_date_for_now(
     assert out.stderr.startswith("error: now: '2026-03-10' is a date alone")
     assert "2026-03-10T09:00+07:00" in out.stderr  # says how: a time with its offset
     assert sweep_rows(app) == []
+
+
+def test_pkh_sweep_refuses_a_moment_in_the_future(
+    app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its escalations and reminders would be dated then, and every officer's next action on
+    those cases refused as "before the case's last event" until that moment came."""
+    case = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    out = pkh(app, monkeypatch, "sweep", "--now", tomorrow)
+    assert out.exit_code == 2, out.output
+    assert out.stderr.startswith(f"error: now: '{tomorrow}' is in the future")
+    assert sweep_rows(app) == [] and app.service.get(case.id).version == 1
 
 
 @pytest.mark.parametrize("code", ["xx", "99", "3271", "3"])
