@@ -723,7 +723,8 @@ def audit(
     started: str = "",
 ) -> HTMLResponse:
     _require(ctx, AUDITORS)
-    form = {"case_id": case_id.strip(), "at": at, "zone": zone, "basis": basis}
+    # a case number as officers type it ("adu-2026-000014"): case numbers are upper case
+    form = {"case_id": case_id.strip().upper(), "at": at, "zone": zone, "basis": basis}
     return _audit_page(ctx, form, started=bool(started))
 
 

@@ -605,7 +605,10 @@ def _check_note(note: str | None) -> None:
         raise InvalidInput(
             "note",
             f"is {len(note):,} characters long; at most {NOTE_MAX:,}",
-            message_id=f"panjangnya {len(note):,} karakter; paling banyak {NOTE_MAX:,}",
+            # Indonesian groups thousands with a dot: 2.001
+            message_id=f"panjangnya {len(note):,} karakter; paling banyak {NOTE_MAX:,}".replace(
+                ",", "."
+            ),
         )
     if "\x00" in note:
         raise InvalidInput(

@@ -377,12 +377,18 @@ def parse_reclassify(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- guards (pure)
+def _said(key: str) -> str:
+    """A level, role or code as said in a sentence: "ketua_kelompok" -> "ketua kelompok"."""
+    return key.replace("_", " ")
+
+
 def actor_may_file_at_level(d: Decision) -> Reason | None:
     if d.actor.role == "pusat" or LEVEL_RANK[d.data["level"]] >= LEVEL_RANK.get(d.actor.role, 99):
         return None
     return R(
         "level_below_actor",
-        f"petugas {d.actor.role} tidak dapat mencatat pengaduan di tingkat {d.data['level']}",
+        f"petugas {_said(d.actor.role)} tidak dapat mencatat pengaduan di tingkat "
+        f"{_said(d.data['level'])}",
         f"a {d.actor.role} officer cannot record a complaint at {d.data['level']} level",
     )
 
@@ -393,7 +399,7 @@ def region_fits_level(d: Decision) -> Reason | None:
         return None
     return R(
         "region_too_coarse",
-        f"tingkat {d.data['level']} memerlukan kode wilayah minimal {need} digit",
+        f"tingkat {_said(d.data['level'])} memerlukan kode wilayah minimal {need} digit",
         f"{d.data['level']} level needs a region code of at least {need} digits",
     )
 
@@ -469,9 +475,8 @@ def reporter_informed(d: Decision) -> Reason | None:
         return None
     return R(
         "reporter_not_informed",
-        "pengaduan belum dapat ditutup sebelum pelapor diberi tahu (data informed_via: "
-        + "/".join(INFORMED_VIA)
-        + ")",
+        "pengaduan belum dapat ditutup sebelum pelapor diberi tahu: isi 'Pelapor diberi tahu "
+        "melalui' (informed_via: " + ", ".join(_said(v) for v in INFORMED_VIA) + ")",
         "the complaint cannot close before the reporter is informed (data informed_via)",
     )
 

@@ -412,6 +412,8 @@ def test_the_audit_page_replays_a_case_and_verifies_its_chain(
     page = web.get(f"/audit?case_id={case_id}&at=2026-03-02T12:00&zone=WIB").text
     assert "kabupaten_dokumentasi" in page and "kabupaten_identifikasi" in page
     assert "Perubahan sejak saat itu" in page and "Utuh: rantai hash 2 kejadian" in page
+    typed = web.get(f"/audit?case_id=%20{case_id.lower()}%20&zone=WIB").text  # as typed
+    assert "Utuh: rantai hash 2 kejadian" in typed and f'value="{case_id}"' in typed
 
     # another case's tampering is the whole store's verify, not this case's page
     other = file_case(app)
@@ -767,3 +769,12 @@ def test_a_case_whose_stored_history_cannot_be_read_is_told_not_crashed(
     page = web.get(f"/cases/{case_id}/view")
     assert page.status_code == 409, page.text
     assert "Data kasus rusak" in page.text and "payload" in page.text
+
+
+def test_a_summary_keeps_its_lines_on_the_case_page(web: TestClient, app: App) -> None:
+    """Written on paper or typed in lines (a list of what went wrong): shown as written."""
+    case_id = file_case(app, summary="Bantuan tahap II belum diterima.\nKartu KKS hilang.")
+    sign_in(web, app, "kab.bogor")
+    page = web.get(f"/cases/{case_id}/view").text
+    assert '<dd class="text">Bantuan tahap II belum diterima.\nKartu KKS hilang.</dd>' in page
+    assert ".text { white-space: pre-line;" in page

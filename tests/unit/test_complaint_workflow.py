@@ -641,3 +641,24 @@ def test_releasing_a_case_nobody_handles_or_assigning_its_own_handler_is_refused
     other = Actor("kab2", K, "3271")
     after = decide(calendar, handled, "assign", actor, {"handler": "kab2"}, handler_user=other)
     assert after.handler == "kab2"
+
+
+def test_refusals_say_levels_and_codes_in_words_not_as_keys(calendar: Any) -> None:
+    """Officers read these reasons on the page: "ketua kelompok", not "ketua_kelompok"."""
+    data = {
+        "type": "data_peserta",
+        "channel": "surat",
+        "level": "ketua_kelompok",
+        "region": "3271",
+        "summary": "x",
+        "reporter_name": "Ibu Ani",
+    }
+    with pytest.raises(GuardRejected) as err:
+        decide(calendar, None, "file", ACTORS["pendamping"], data)
+    said = " ".join(r.id for r in err.value.reasons)
+    assert "tingkat ketua kelompok" in said and "_" not in said
+    with pytest.raises(GuardRejected) as err:
+        decide(calendar, state_at("kabupaten_pemberitahuan"), "advance", ACTORS[K], {})
+    said = " ".join(r.id for r in err.value.reasons)
+    assert "Pelapor diberi tahu melalui" in said and "tatap muka" in said
+    assert "tatap_muka" not in said

@@ -244,3 +244,16 @@ def test_the_defaults_and_the_edges_of_the_ranges_are_accepted() -> None:
         smtp_timeout=0.5,
         app_url="https://pkh.example.id/spm",
     )
+
+
+def test_the_readme_names_every_demo_account_and_its_password() -> None:
+    """The README is how a first user signs in to the demo: every account the demo creates
+    is listed there, with the password the demo sets."""
+    from pathlib import Path
+
+    from workflows.demo import DEMO_PASSWORD, USERS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    line = readme[readme.index("Demo accounts (embedded demo only):") :].split("\n\n")[0]
+    assert [u for u, _, _ in USERS if f"`{u}`" not in line] == []
+    assert f"`{DEMO_PASSWORD}`" in line
