@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -174,13 +174,23 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404 and request.method == "GET" and _browser(request):
+        # an officer's mistyped or outdated address: the officer pages' own "not found" page
+        from api.pages import problem_page
+
+        return problem_page(request, 404, "not_found")
     return JSONResponse(
         {"error": "http_error", "message": str(exc.detail)},
         status_code=exc.status_code,
         headers=getattr(exc, "headers", None),
     )
+
+
+def _browser(request: Request) -> bool:
+    """A browser navigating (it asks for HTML), not an API client."""
+    return "text/html" in request.headers.get("accept", "")
 
 
 def _storage_unavailable(_request: Request, exc: Exception) -> JSONResponse:

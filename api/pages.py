@@ -259,6 +259,8 @@ def _problem_of(e: EngineError, lang: str) -> tuple[int, str, str]:
         return 403, "forbidden", str(e)
     if isinstance(e, StoredDataUnreadable):
         return 409, "unreadable", str(e)
+    if isinstance(e, InvalidInput) and lang == "id" and e.message_id:
+        return 400, "bad_request", f"{e.field}: {e.message_id}"
     return 400, "bad_request", str(e)
 
 
@@ -315,8 +317,8 @@ class PageRoute(APIRoute):
             except CsrfRejected:
                 return problem_page(request, 403, "csrf")
             except RequestValidationError as e:
-                detail = "; ".join(str(x.get("msg", "")) for x in e.errors())
-                return problem_page(request, 400, "bad_request", detail)
+                lang = pick(request.cookies.get(LANG_COOKIE))
+                return problem_page(request, 400, "bad_request", _invalid(e, lang))
             except EngineError as e:
                 lang = pick(request.cookies.get(LANG_COOKIE))
                 return problem_page(request, *_problem_of(e, lang))
@@ -325,6 +327,20 @@ class PageRoute(APIRoute):
 
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+# what an address's parameter got wrong, said as the pages say it (pydantic's own words else)
+INVALID = {
+    "int_parsing": ("harus bilangan bulat", "must be a whole number"),
+    "missing": ("wajib diisi", "is required"),
+}
+
+
+def _invalid(e: RequestValidationError, lang: str) -> str:
+    said = []
+    for x in e.errors():
+        name = str((x.get("loc") or ("",))[-1])
+        words = INVALID.get(str(x.get("type")))
+        said.append(f"{name}: {words[0 if lang == 'id' else 1] if words else x.get('msg', '')}")
+    return "; ".join(said)
 
 
 def _safe_next(value: str | None) -> str:
@@ -779,7 +795,11 @@ def _audit_page(
 def calendar(ctx: Page, year: int | None = None) -> HTMLResponse:
     year = year or ctx.app.service.clock().astimezone(ZONE_INFO[Zone.WIB]).year
     if not 2004 <= year <= 2040:
-        raise InvalidInput("year", "the working calendar covers 2004 to 2040")
+        raise InvalidInput(
+            "year",
+            "the working calendar covers 2004 to 2040",
+            message_id="kalender hari kerja mencakup tahun 2004 sampai 2040",
+        )
     overrides = [Override(o.day, o.working, o.name) for o in list_overrides(ctx.app.db)]
     days = non_working_days([year], overrides)
     today = ctx.app.service.clock().astimezone(ZONE_INFO[Zone.WIB]).date()

@@ -778,3 +778,32 @@ def test_a_summary_keeps_its_lines_on_the_case_page(web: TestClient, app: App) -
     page = web.get(f"/cases/{case_id}/view").text
     assert '<dd class="text">Bantuan tahap II belum diterima.\nKartu KKS hilang.</dd>' in page
     assert ".text { white-space: pre-line;" in page
+
+
+def test_an_address_that_is_no_page_gets_the_officers_not_found_page(
+    web: TestClient, app: App
+) -> None:
+    """A mistyped or outdated address in the browser: the pages' own "Tidak ditemukan", not
+    the API's JSON; an API client (no HTML asked for) still gets JSON."""
+    html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    sign_in(web, app, "kab.bogor")
+    page = web.get("/kasus-lama", headers=html)
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "Tidak ditemukan" in page.text and "Daftar kerja" in page.text  # the signed-in frame
+    web.cookies.clear()
+    anonymous = web.get("/kasus-lama", headers=html)
+    assert anonymous.status_code == 404 and "Tidak ditemukan" in anonymous.text
+    api = web.get("/kasus-lama", headers={"Accept": "application/json"})
+    assert api.status_code == 404 and api.json()["error"] == "http_error"
+
+
+def test_a_malformed_address_parameter_is_said_in_the_officers_language(
+    web: TestClient, app: App
+) -> None:
+    sign_in(web, app, "kab.bogor")
+    page = web.get("/calendar?year=abc")
+    assert page.status_code == 400 and "year: harus bilangan bulat" in page.text
+    assert "Input should be" not in page.text
+    assert "letter_id: harus bilangan bulat" in web.get("/letters/abc").text
+    outside = web.get("/calendar?year=2041").text
+    assert "mencakup tahun 2004 sampai 2040" in outside and "covers" not in outside
