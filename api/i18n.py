@@ -175,6 +175,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "choose": ("— pilih —", "— choose —"),
     "required": ("wajib", "required"),
+    "required_unless_anonymous": ("wajib, kecuali anonim", "required unless anonymous"),
     "optional": ("opsional", "optional"),
     "saved": ("Tersimpan: {what}.", "Saved: {what}."),
     "error": ("Tidak dapat disimpan", "Could not be saved"),
@@ -200,6 +201,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "recorded": ("dicatat", "recorded"),
     "version": ("Versi", "Version"),
     "facts": ("Data pengaduan", "Complaint facts"),
+    "staff_facts": ("Data kasus petugas", "Staff case facts"),
     "countdown": ("Sisa waktu", "Time left"),
     "closed_case": ("Kasus ditutup", "Case closed"),
     "outcome": ("Hasil", "Outcome"),
@@ -706,7 +708,8 @@ STRINGS.update(
         "component": ("Komponen", "Component"),
         "compliance": ("Kepatuhan terakhir", "Last compliance"),
         "exit_reason": ("Alasan keluar", "Exit reason"),
-        "staff": ("Petugas", "Staff member"),
+        # the staff member a KKN or discipline case is about ("Petugas" alone is the handler)
+        "staff": ("Petugas yang bersangkutan", "Staff member concerned"),
         "complaint_id": ("Pengaduan asal", "Originating complaint"),
         "kpm_verify_elsewhere": (
             "Verifikasi komitmen dicatat dari berkas bulanan: pkh kpm verify-month BERKAS.",

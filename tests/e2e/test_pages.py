@@ -807,3 +807,12 @@ def test_a_malformed_address_parameter_is_said_in_the_officers_language(
     assert "letter_id: harus bilangan bulat" in web.get("/letters/abc").text
     outside = web.get("/calendar?year=2041").text
     assert "mencakup tahun 2004 sampai 2040" in outside and "covers" not in outside
+
+
+def test_the_complaint_form_marks_what_must_be_filled(web: TestClient, app: App) -> None:
+    """The reporter's name is required unless the complaint is anonymous: the form says so,
+    as it does for the type, channel and summary."""
+    sign_in(web, app, "kab.bogor")
+    form = web.get("/complaints/new").text
+    assert 'Nama pelapor <span class="req">(wajib, kecuali anonim)</span>' in form
+    assert form.count('<span class="req">(wajib)</span>') >= 3

@@ -106,6 +106,12 @@ def test_a_case_without_deadlines_is_counted_apart_not_as_on_track(
     assert "Sesuai jadwal: 1</span>" in html and "Tanpa tenggat: 1</span>" in html
     assert "dari 2 kasus terbuka" in html
     assert re.search(r'<tr class="none" data-case="KKN-', html)
+    # its page is about the staff member, not a complaint's facts
+    kkn = re.search(r'data-case="(KKN-[0-9-]+)"', html)
+    assert kkn is not None
+    page = web.get(f"/cases/{kkn.group(1)}/view").text
+    assert "<h2>Data kasus petugas</h2>" in page and "Data pengaduan" not in page
+    assert "<dt>Petugas yang bersangkutan</dt><dd>Budi Prasetyo</dd>" in page
 
 
 def test_no_id_is_a_sort_and_the_header_says_which(web: TestClient, app: App) -> None:
