@@ -118,6 +118,9 @@ class InputGuard:
             return
         head = scope.get("raw_path", b"") + b"?" + scope.get("query_string", b"")
         if any(m in head for m in (b"\x00", b"%00")):
+            if _for_a_page(scope):  # an officer page's address (a search typed in): a page
+                await _answer_page(scope, send, "")
+                return
             await _answer(send, 422, "invalid_input", "NUL characters are not accepted")
             return
         length = dict(scope.get("headers") or []).get(b"content-length")

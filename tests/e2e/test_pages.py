@@ -816,3 +816,14 @@ def test_the_complaint_form_marks_what_must_be_filled(web: TestClient, app: App)
     form = web.get("/complaints/new").text
     assert 'Nama pelapor <span class="req">(wajib, kecuali anonim)</span>' in form
     assert form.count('<span class="req">(wajib)</span>') >= 3
+
+
+def test_a_nul_in_a_page_address_gets_a_page_saying_so(web: TestClient, app: App) -> None:
+    """A search typed with a NUL (pasted from another program): the officer page says what is
+    wrong, as a form's NUL does; the API still answers JSON."""
+    sign_in(web, app, "kab.bogor")
+    page = web.get("/?q=ADU%00")
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert "mengandung karakter NUL" in page.text and "Daftar kerja" in page.text
+    api = web.get("/cases?q=ADU%00")
+    assert api.status_code == 422 and api.json()["error"] == "invalid_input"
