@@ -239,7 +239,13 @@ def test_every_configured_length_limit_holds_at_its_boundary(app: App) -> None:
                 if name == "username":
                     at = "u" * limit
                 r = c.request(method, path, json={**body(), name: at}, headers=headers)
-                if not r.is_success:
+                past_the_limit = (  # the size passed; the command refuses keys it does not take
+                    name == "data"
+                    and r.status_code == 422
+                    and r.json().get("field") == "k0"
+                    and "is not data of this command" in r.json().get("message", "")
+                )
+                if not r.is_success and not past_the_limit:
                     failures.append(
                         f"{method} {path} {name}={limit}: {r.status_code} {r.text[:150]}"
                     )
