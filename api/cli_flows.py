@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import typer
 
 from api.cli import app, command, emit, get_app, parse_instant
 from engine.errors import InvalidInput
-
-
-def _not_later_than_now(moment: datetime, given: str) -> None:
-    """A sweep records its escalations and reminders at its moment: one "run" in the future
-    would date events after every officer's next action, which the engine then refuses ("before
-    the case's last event") until that moment comes. An earlier moment (a sweep missed) is fine."""
-    from engine.machine import CLOCK_SKEW
-
-    if moment > datetime.now(UTC) + CLOCK_SKEW:
-        raise InvalidInput(
-            "now",
-            f"'{given}' is in the future: a sweep records its events at its moment, and "
-            "officers could not act on those cases until then; give a moment not later than now",
-            message_id=f"'{given}' belum terjadi: sweep mencatat peristiwanya pada saat itu, "
-            "dan petugas tidak dapat menindaklanjuti kasusnya sebelum saat itu tiba",
-        )
 
 
 @app.command("sweep")
@@ -42,7 +25,7 @@ def sweep_once(
     """Find due-soon, due-today and overdue cases; remind, notify supervisors, escalate.
     Exits 1 when an escalation failed (named on stderr); a case that changed while the sweep
     ran is planned again, not counted as failed."""
-    from engine.sweeper import failed_line, sweep
+    from engine.sweeper import check_moment, failed_line, sweep
 
     provinces = _provinces(province)
     a = get_app()
@@ -56,7 +39,7 @@ def sweep_once(
                 f"e.g. {now}T09:00+07:00 (the sweep acts in office hours only)",
             )
         moment = parse_instant(now, "now")
-        _not_later_than_now(moment, now)
+        check_moment(moment)
         a.service.clock = lambda: moment
     report = sweep(a.service, a.service.clock(), provinces=provinces).as_dict()
 

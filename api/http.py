@@ -180,7 +180,10 @@ def _http_error(request: Request, exc: Exception) -> Response:
         # an officer's mistyped or outdated address: the officer pages' own "not found" page
         from api.pages import problem_page
 
-        return problem_page(request, 404, "not_found")
+        try:
+            return problem_page(request, 404, "not_found")
+        except OperationalError:  # the session's account could not be read: the plain answer
+            pass
     return JSONResponse(
         {"error": "http_error", "message": str(exc.detail)},
         status_code=exc.status_code,

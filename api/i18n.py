@@ -202,6 +202,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "version": ("Versi", "Version"),
     "facts": ("Data pengaduan", "Complaint facts"),
     "staff_facts": ("Data kasus petugas", "Staff case facts"),
+    "nobody_to_assign": (
+        "Tidak ada petugas lain di kantor ini yang dapat menangani kasus ini.",
+        "No other officer of this office can take this case.",
+    ),
     "countdown": ("Sisa waktu", "Time left"),
     "closed_case": ("Kasus ditutup", "Case closed"),
     "outcome": ("Hasil", "Outcome"),

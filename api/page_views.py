@@ -196,9 +196,11 @@ def sort_link(filters: dict[str, str], key: str) -> str:
 def _handlers(app: App, state: CaseState) -> list[tuple[str, str]]:
     """The officers the handler picker offers: those the assignment's guard accepts (of the
     case's office, active, not relieved of duty by account or by the staff register, not the
-    person the case is about), read with one indexed query rather than every account."""
+    person the case is about, not the one who has it already), read with one indexed query
+    rather than every account."""
     with app.db.reading() as s:
         able = repo.able_officers(s, state.level, state, app.service.staff_register(s))
+        able = [u for u in able if u != state.handler]
         names = dict(
             s.execute(
                 sa.select(UserRow.username, UserRow.full_name).where(UserRow.username.in_(able))
@@ -264,6 +266,9 @@ def event_form(
     for key in EXTRA_FIELDS.get(event, ()):
         needed.setdefault(key, False)
     fields = [_field(app, state, event, k, req, lang) for k, req in needed.items()]
+    if any(f["name"] == "handler" and not f["options"] for f in fields):
+        # nobody else of the office can take it: said, not a form with an empty choice
+        return {"event": event, "fields": [], "elsewhere": text("nobody_to_assign", lang)}
     return {"event": event, "fields": fields}
 
 

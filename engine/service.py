@@ -485,13 +485,15 @@ class CaseService:
         facts: dict[str, Any] = {}
         me = repo.user_row(s, cmd.actor.username)
         facts["actor_suspended"] = bool(me and me.suspended)
-        handler = cmd.data.get("handler")
+        # read as the workflows' parsers read them (trimmed; a case number in upper case), or a
+        # value they accept would be looked up as typed and reported "unknown"
+        handler = str(cmd.data.get("handler") or "").strip()
         if handler:
-            row = repo.user_row(s, str(handler))
+            row = repo.user_row(s, handler)
             if row is not None and row.active:
                 facts["handler_user"] = Actor(row.username, row.role, row.region)
                 facts["handler_suspended"] = row.suspended
-        other = cmd.data.get("duplicate_of")
+        other = str(cmd.data.get("duplicate_of") or "").strip().upper()
         if other:
             # a duplicate of a case the actor may see, of the same workflow: a case outside the
             # actor's region is "not found" here as everywhere (its existence does not leak,

@@ -18,7 +18,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from engine.errors import ConcurrencyConflict, EngineError
+from engine.errors import ConcurrencyConflict, EngineError, InvalidInput
+from engine.machine import CLOCK_SKEW
 from engine.service import CaseService
 from engine.state import SYSTEM, CaseState, name_key
 from engine.store import repository as repo
@@ -212,6 +213,29 @@ def sweep(
     return report
 
 
+def check_moment(now: datetime) -> None:
+    """A sweep records its escalations and reminders at its moment. One "run" in the future
+    would date events after every officer's next action, which the engine then refuses
+    ("before the case's last event") until that moment comes: refused, by the real clock, for
+    every door (`pkh sweep --now`, the flow's `now`). An earlier moment (a missed sweep) is
+    fine."""
+    if now.tzinfo is None:
+        raise InvalidInput(
+            "now",
+            f"'{now.isoformat()}' has no UTC offset (e.g. +07:00)",
+            message_id=f"'{now.isoformat()}' tanpa selisih UTC (mis. +07:00)",
+        )
+    if now > datetime.now(UTC) + CLOCK_SKEW:
+        raise InvalidInput(
+            "now",
+            f"'{now.isoformat()}' is in the future: a sweep records its events at its moment, "
+            "and officers could not act on those cases until then; give a moment not later "
+            "than now",
+            message_id=f"'{now.isoformat()}' belum terjadi: sweep mencatat peristiwanya pada "
+            "saat itu, dan petugas tidak dapat menindaklanjuti kasusnya sebelum saat itu tiba",
+        )
+
+
 def sweep_province(service: CaseService, now: datetime, province: str | None) -> SweepReport:
     """Plan every candidate (pure), then act: escalations one command each, reminders and
     supervisor notices in transactions of up to BATCH cases. Marks already recorded are read
@@ -223,6 +247,7 @@ def sweep_province(service: CaseService, now: datetime, province: str | None) ->
     ask for something new (engine.sweep.quiet_until: the next local midnight or deadline),
     and later sweeps leave it out of their candidates until then or until it changes: a
     sweep repeated within the hour reads only what changed (bench sweep_idle)."""
+    check_moment(now)
     report = SweepReport(now=now.isoformat())
     cal = service.calendar()
     for name in _workflows(service):

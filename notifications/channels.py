@@ -25,11 +25,24 @@ def address_channel(address: str) -> str | None:
     return "email" if "@" in address else "sms" if PHONE.match(address) else None
 
 
+# a phone number as officers write it: "(0251) 832-1234", "0812.3456.7890", "WA 0812...",
+# "Telp. 0251-8321234", "0812 3456 7890 (WA)": no postal address, whatever channel it takes
+PHONE_WORDS = re.compile(r"\b(?:telp|tel|telepon|hp|ponsel|wa|whatsapp|sms)\b\.?", re.I)
+
+
+def _phone_like(address: str) -> bool:
+    rest = re.sub(r"[\s()+\-./:]", "", PHONE_WORDS.sub("", address))
+    return rest.isdigit() and 6 <= len(rest) <= 16
+
+
 def postal_address(address: str) -> str | None:
     """The address as it goes on a printed letter's envelope side: a postal address given as
-    the contact, not an e-mail or phone number; None when there is none."""
+    the contact, not an e-mail or phone number (however it is written); None when there is
+    none."""
     address = " ".join(address.split())
-    return address if address and address_channel(address) is None else None
+    if not address or address_channel(address) is not None or _phone_like(address):
+        return None
+    return address
 
 
 class DeliveryError(Exception):

@@ -43,8 +43,11 @@ def complaint_facts(s: Session, cmd: Command, state: CaseState | None) -> dict[s
     """For a filing that names a household: the household as the register knows it. For a
     rejection as a duplicate: what the guard and `on_closed` need of the complaint it
     duplicates (open, rejected, and whether its reporters may be passed on to it)."""
-    if state is not None and cmd.data.get("reason") == "duplikat" and cmd.data.get("duplicate_of"):
-        kept = repo.load_case(s, str(cmd.data["duplicate_of"]))
+    # read as `parse_reject` reads them (the facts are gathered before the command is parsed)
+    reason = str(cmd.data.get("reason") or "").strip().lower()
+    other = str(cmd.data.get("duplicate_of") or "").strip().upper()
+    if state is not None and reason == "duplikat" and other:
+        kept = repo.load_case(s, other)
         if kept is None:
             return {}  # the guard names it (duplicate_of_unknown)
         return {

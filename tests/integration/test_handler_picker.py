@@ -106,3 +106,17 @@ def test_an_officer_named_by_the_accused_staff_record_since_is_neither_offered_n
     text = render(notice.template, letter.lang, letter.context).text
     assert "Petugas penanganan: kab.bogor (pihak yang diadukan)" in text
     assert offered(app, case.id) == ["kab.bogor2"] == accepted(app, case.id, "kab.bogor2")
+
+
+def test_the_handler_the_case_has_is_not_offered_and_with_nobody_else_no_form(app: App) -> None:
+    """Assigning the case to the officer who has it is refused (it records nothing new):
+    the picker leaves them out; with nobody else able, the page says so (helper-45)."""
+    case = app.service.open_case("complaint", complaint_data(), "pusat.spm")
+    app.service.apply(case.id, "assign", {"handler": "kab.bogor"}, "kab.bogor")
+    assert offered(app, case.id) == ["kab.bogor2"]
+    with app.db.transaction() as s:
+        s.execute(sa.update(USERS).where(USERS.c.username == "kab.bogor2").values(active=False))
+    state = app.service.get(case.id)
+    me = app.service.actor("kab.bogor")
+    form = pv.event_form(app, app.registry.get("complaint"), state, me, "assign", "id")
+    assert form["fields"] == [] and "Tidak ada petugas lain" in form["elsewhere"]

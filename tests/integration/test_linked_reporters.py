@@ -391,6 +391,26 @@ def test_no_complaint_is_the_duplicate_of_a_rejected_one(app: App) -> None:
     assert svc.get(b.id).status == "open"
 
 
+def test_a_duplicate_named_as_officers_type_it_is_the_same_duplicate(app: App) -> None:
+    """The reason and number as the API and the command line take them ("Duplikat", a case
+    number in lower case with spaces): read as the rejection's parser reads them by the
+    lookups behind its guards too (helper-45: "does not exist"; a rejected one accepted)."""
+    from engine.errors import GuardRejected
+
+    svc = app.service
+    kept = svc.open_case("complaint", complaint_data(), "kab.bogor")
+    dup = svc.open_case("complaint", complaint_data(**SECOND), "kab.bogor")
+    typed = {"reason": "Duplikat", "duplicate_of": f" {kept.id.lower()} ", "informed_via": "surat"}
+    rejected = svc.apply(dup.id, "reject", typed, "kab.bogor")
+    assert rejected.attrs["duplicate_of"] == kept.id and rejected.attrs["duplicate_follows"]
+    assert svc.get(kept.id).attrs["reporters"] == 2  # its reporter passed on
+    third = svc.open_case("complaint", complaint_data(summary="lagi"), "kab.bogor")
+    with pytest.raises(GuardRejected, match="duplicate_of_rejected"):
+        svc.apply(third.id, "reject", {**typed, "duplicate_of": dup.id.lower()}, "kab.bogor")
+    assign = svc.apply(third.id, "assign", {"handler": " kab.bogor2 "}, "kab.bogor")
+    assert assign.handler == "kab.bogor2"
+
+
 def test_a_reporter_linked_while_the_complaint_is_not_kkn_still_reaches_its_kkn_case(
     app: App,
 ) -> None:

@@ -219,7 +219,25 @@ def test_pkh_sweep_refuses_a_moment_in_the_future(
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     out = pkh(app, monkeypatch, "sweep", "--now", tomorrow)
     assert out.exit_code == 2, out.output
-    assert out.stderr.startswith(f"error: now: '{tomorrow}' is in the future")
+    assert out.stderr.startswith("error: now: '") and "' is in the future" in out.stderr
+    assert sweep_rows(app) == [] and app.service.get(case.id).version == 1
+
+
+def test_no_door_sweeps_at_a_future_moment_nor_at_one_without_its_offset(app: App) -> None:
+    """The check is the sweep's own: the Prefect flow's `now` (a deployment parameter) meets
+    it as `pkh sweep --now` does, and nothing is recorded."""
+    from engine.errors import InvalidInput
+    from engine.sweeper import sweep_province
+    from workflows import flows
+
+    case = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    later = datetime.now(UTC) + timedelta(days=30)
+    with pytest.raises(InvalidInput, match="is in the future"):
+        sweep_province(app.service, later, "32")
+    with pytest.raises(InvalidInput, match="is in the future"):
+        flows.sweep_province.fn("32", later.isoformat(), app.settings.database_url)
+    with pytest.raises(InvalidInput, match="no UTC offset"):
+        flows.sweep_province.fn("32", "2026-03-10T09:00:00", app.settings.database_url)
     assert sweep_rows(app) == [] and app.service.get(case.id).version == 1
 
 

@@ -390,6 +390,13 @@ def test_a_postal_address_given_as_the_contact_goes_under_the_name_on_the_letter
         ("  Jl. Merdeka   No. 5 ", "Jl. Merdeka No. 5"),
         ("siti@example.org", None),
         ("+62 812-3456-7890", None),
+        # phone numbers as officers write them are no postal address either (helper-45)
+        ("(0251) 832-1234", None),
+        ("0812.3456.7890", None),
+        ("WA 081234567890", None),
+        ("0812 3456 7890 (WA)", None),
+        ("Telp. 0251-8321234", None),
+        ("RT 02 RW 03 Kel. Batutulis 16133", "RT 02 RW 03 Kel. Batutulis 16133"),
         ("", None),
     ):
         ctx = letter_context(
