@@ -377,9 +377,12 @@ def build_monthly_report(
     levels: Sequence[str] = (),
     scope: str | None = None,
     as_of: datetime | None = None,
+    level_stage_budgets: Mapping[tuple[str, str], int] | None = None,
 ) -> MonthlyReport:
     """The report for `month`. `stage_budgets` (e.g. Tabel 2) lists the stages whose SLA rows
-    always appear, in that order, with their budgets; `levels` orders the level rows. `as_of`
+    always appear, in that order, with their budgets; `level_stage_budgets` gives a stage's
+    budget at one level where it differs by level ((stage, level) -> working days: the
+    ketua kelompok's and the pendamping's penanganan); `levels` orders the level rows. `as_of`
     (when the facts were read) stands in for the month's end while the month is still running,
     so a deadline that has not come yet is not counted as passed."""
     month = Month.of(month)
@@ -445,7 +448,7 @@ def build_monthly_report(
         scope=scope,
         counts=tuple(_count_rows(tally, levels)),
         time_to_close=tuple(_close_rows(tally, levels)),
-        sla=tuple(_sla_rows(sla, stage_budgets, levels)),
+        sla=tuple(_sla_rows(sla, stage_budgets, levels, level_stage_budgets or {})),
         recurring=tuple(_recurring(by_type)),
         cases=n,
         as_of=as_of,
@@ -494,6 +497,7 @@ def _sla_rows(
     sla: Mapping[tuple[str, str], _Sla],
     stage_budgets: Sequence[tuple[str, int]],
     levels: Sequence[str],
+    by_level: Mapping[tuple[str, str], int],
 ) -> list[SlaRow]:
     budgets = dict(stage_budgets)
     stages = [s for s, _ in stage_budgets]
@@ -504,7 +508,8 @@ def _sla_rows(
         keys = [ALL] + sorted((lvl for s, lvl in sla if s == stage and lvl != ALL), key=level_key)
         for lvl in keys:
             t = sla.get((stage, lvl), _Sla())
-            rows.append(SlaRow(stage, lvl, budgets.get(stage), t.left, t.on_time, t.open_overdue))
+            budget = by_level.get((stage, lvl), budgets.get(stage))
+            rows.append(SlaRow(stage, lvl, budget, t.left, t.on_time, t.open_overdue))
     return rows
 
 

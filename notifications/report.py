@@ -82,7 +82,20 @@ def build_report(
             levels=LEVELS,
             scope=scope,
             as_of=as_of,
+            # as this installation configures them (the ketua kelompok's days are a setting)
+            level_stage_budgets=stage_budgets_by_level(app.service.workflows.get(NAME)),
         )
+
+
+def stage_budgets_by_level(d: Any) -> dict[tuple[str, str], int]:
+    """(stage, level) -> working days, from the workflow's own budgets: the penanganan stage
+    of a ketua kelompok (20) and of a pendamping (5) has none in Tabel 2."""
+    out: dict[tuple[str, str], int] = {}
+    for name, budget in d.stage_budgets.items():
+        sd = d.state(name)
+        if sd.stage and sd.level and not budget.months:
+            out[(sd.stage, sd.level)] = budget.working_days
+    return out
 
 
 def check_format(fmt: str) -> str:

@@ -295,3 +295,25 @@ def test_render_json_and_the_stage_records_of_an_extension(app: App) -> None:
     (rec,) = records
     assert rec.closed and rec.level == "pusat" and rec.due_at is not None
     assert rec.due_at.day == 12 and rec.level_due is not None and rec.level_due.day == 20
+
+
+def test_the_penanganan_stage_has_its_budget_at_each_level(app: App, clock: Clock) -> None:
+    """Tabel 2 has no penanganan stage: its budget is the ketua kelompok's (20 working days,
+    a setting) or the pendamping's (5), as the workflow configures them, not "–"; both levels
+    together have no single budget."""
+    svc = app.service
+    _at(clock, 3, 2)
+    pdp = svc.open_case(
+        "complaint", complaint_data(level="pendamping", region="327101"), "pdp.bogor"
+    )
+    kk = svc.open_case("complaint", complaint_data(level="ketua_kelompok"), "kk.batutulis")
+    _at(clock, 3, 4)  # each leaves its penanganan stage: a row for each level
+    svc.apply(pdp.id, "escalate", {"reason": "perlu kabupaten"}, "pdp.bogor")
+    svc.apply(kk.id, "escalate", {"reason": "perlu pendamping"}, "kk.batutulis")
+    r = build_report(app, "2026-03")
+    rows = {(row.stage, row.level): row.budget for row in r.sla if row.stage == "penanganan"}
+    assert rows == {
+        ("penanganan", ALL): None,
+        ("penanganan", "ketua_kelompok"): 20,
+        ("penanganan", "pendamping"): 5,
+    }
