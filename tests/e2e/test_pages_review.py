@@ -369,3 +369,29 @@ def test_paging_chips_expired_session_and_phone_width_in_a_real_browser(
         errors = page.locator(".alert.error")
         assert errors.count() == 0, errors.all_inner_texts()
         expect(page.locator(".alert.done")).to_be_visible()
+
+
+@pytest.mark.slow
+def test_a_long_summary_does_not_squeeze_the_timelines_words_in_a_real_browser(
+    served: str, app: App
+) -> None:
+    """A 4,000-character summary in the filing's details: the event and who did it keep
+    their words whole ("Pengadu/an", "kab.b/ogor" before), the text wraps in its column."""
+    require_chromium()
+    words = "Bantuan tahap II belum diterima karena nama di kartu berbeda dengan KTP. "
+    case_id = app.service.open_case(
+        "complaint", complaint_data(summary=(words * 60)[:3990]), "kab.bogor"
+    ).id
+    with signed_in_page(served, "pusat.web") as page:
+        page.goto(f"{served}/cases/{case_id}/view")
+        row = page.locator("section.timeline tr.event").first
+        event, actor = row.locator("td").nth(2), row.locator("td").nth(3)
+        for cell in (event, actor):
+            box = cell.bounding_box()
+            assert box is not None and box["width"] >= 140, box  # 9rem
+        name = actor.evaluate("td => td.firstChild.textContent.trim()")
+        height = actor.evaluate(
+            "td => { const r = document.createRange(); r.selectNodeContents(td.firstChild);"
+            " return r.getBoundingClientRect().height; }"
+        )
+        assert name == "kab.bogor" and height < 30, height  # one line
