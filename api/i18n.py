@@ -178,6 +178,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "required_unless_anonymous": ("wajib, kecuali anonim", "required unless anonymous"),
     "optional": ("opsional", "optional"),
     "saved": ("Tersimpan: {what}.", "Saved: {what}."),
+    "saved_now": ("Sekarang: {state}, {who}.", "Now: {state}, {who}."),
     "error": ("Tidak dapat disimpan", "Could not be saved"),
     "lookup_failed": ("Tidak dapat ditampilkan", "Could not be shown"),
     "final_outcome": ("Hasil akhir", "Final outcome"),

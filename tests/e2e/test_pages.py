@@ -340,6 +340,8 @@ def test_posting_events_advances_or_explains_the_refusal(web: TestClient, app: A
     assert ok.status_code == 303 and ok.headers["location"] == f"{url}?done=advance"
     page = web.get(ok.headers["location"]).text
     assert "Tersimpan" in page and "Identifikasi" in page and "sudah dicek" in page
+    # the confirmation says what the case is now, not only the button pressed
+    assert re.search(r"Tersimpan: [^<]+\.\s+Sekarang: [^<]*Identifikasi[^<]*, kab\.bogor\.", page)
 
     missing = web.post(url, data={"csrf": token, "event": "advance", "version": "2"})
     assert missing.status_code == 422
