@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from pwdlib import PasswordHash
+from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, NotFound, NotPermitted
 from engine.store import recalc
@@ -32,6 +34,46 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, hashed: str | None) -> bool:
     return bool(hashed) and _hasher.verify(password, hashed)
+
+
+def _same_but_case(s: Session, username: str, limit: int) -> list[str]:
+    """The accounts whose names equal `username` ignoring (ASCII) letter case, by the index on
+    lower(username); the database's lower() on both sides, so both stores fold alike."""
+    lowered = sa.func.lower(UserRow.__table__.c.username)  # type: ignore[attr-defined]
+    found = s.execute(
+        sa.select(UserRow.__table__.c.username)  # type: ignore[attr-defined]
+        .where(lowered == sa.func.lower(username))
+        .limit(limit)
+    )
+    return list(found.scalars())
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def password_ok(row: UserRow | None, password: str) -> bool:
+    """Checks a sign-in; an unknown user costs as much time as a known one."""
+    if row is None or not row.active or not row.password_hash:
+        if not _DUMMY_HASH:
+            _DUMMY_HASH.append(hash_password(secrets.token_hex(16)))
+        verify_password(password or "x", _DUMMY_HASH[0])
+        return False
+    return verify_password(password, row.password_hash)
+
+
+def sign_in_account(s: Session, typed: str) -> UserRow | None:
+    """The account a sign-in names: the username as typed, else the one account whose name
+    differs from it only in letter case (a phone's keyboard capitalises the first letter:
+    "Kab.bogor"). Where two accounts differ only in case (made before `add_user` refused such
+    names) neither is guessed: only the name typed exactly signs in."""
+    typed = (typed or "").strip()
+    if not typed or len(typed) > 80:
+        return None
+    row = s.get(UserRow, typed)
+    if row is not None:
+        return row
+    names = _same_but_case(s, typed, 2)
+    return s.get(UserRow, names[0]) if len(names) == 1 else None
 
 
 def add_user(
@@ -62,6 +104,13 @@ def add_user(
     with db.transaction() as s:
         if s.get(UserRow, username) is not None:
             raise InvalidInput("username", f"user {username} already exists")
+        twin = _same_but_case(s, username, 1)
+        if twin:
+            # two names an officer cannot tell apart when signing in ("Budi", "budi")
+            raise InvalidInput(
+                "username",
+                f"user {twin[0]} already exists: usernames must differ in more than letter case",
+            )
         if password_required and not password:
             raise InvalidInput(
                 "password", "is required (or no_password: true for an account that cannot sign in)"

@@ -184,6 +184,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "final_outcome": ("Hasil akhir", "Final outcome"),
     "closed_at_level": ("Ditutup di tingkat", "Closed at level"),
     "refused": ("Ditolak oleh aturan:", "Refused by the rules:"),
+    "fields_wrong": ("Ada {n} isian yang perlu diperbaiki:", "{n} fields need correcting:"),
     "conflict": (
         "Kasus telah berubah sejak halaman ini dibuka (versi {current}, bukan {expected}). "
         "Periksa riwayat lalu coba lagi.",

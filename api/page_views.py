@@ -6,7 +6,6 @@ Plain functions over the service's values, so the routes in `api.pages` stay thi
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -16,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from api.admin import hash_password, verify_password
 from api.i18n import field_label, label, text, when
 from api.replaying import in_zone, not_yet_text, replay_case, replay_out
 from api.views import case_out, case_zone, recorded_late, row_subject
@@ -38,7 +36,14 @@ from engine.store.tables import UserRow
 from workflows import kpm_codes as KC
 from workflows import kpm_parse as KP
 from workflows import kpm_store
-from workflows.complaint import INFORMED_VIA, LEVELS, REJECT_REASONS, SIDE_BODIES, TYPES
+from workflows.complaint import (
+    FILING_KEYS,
+    INFORMED_VIA,
+    LEVELS,
+    REJECT_REASONS,
+    SIDE_BODIES,
+    TYPES,
+)
 from workflows.indonesia import ZONE_INFO, Zone, zone_for_region
 from workflows.regions import UnknownRegion, region_name
 
@@ -460,19 +465,10 @@ def complaint_defaults(actor: Actor, now: datetime) -> dict[str, str]:
     }
 
 
-FILING_TEXT = (
-    "type",
-    "channel",
-    "level",
-    "region",
-    "summary",
-    "reporter_kind",
-    "form",
-    "reporter_name",
-    "reporter_contact",
-    "accused",
-)
 FILING_FLAGS = ("anonymous", "confidential", "about_self")
+# the form's text fields: the filing's keys but the checkboxes and the household (linked by
+# the KPM pages, not typed on the form)
+FILING_TEXT = tuple(k for k in FILING_KEYS if k not in (*FILING_FLAGS, "household"))
 
 
 def filing_data(values: dict[str, str]) -> dict[str, Any]:
@@ -544,21 +540,14 @@ def engine_error(e: EngineError, lang: str) -> tuple[int, dict[str, Any]]:
     if isinstance(e, TransitionNotAllowed):
         return 409, {"message": text("not_allowed", lang), "reasons": [str(e)], "reload": True}
     if isinstance(e, InvalidInput):
-        field = field_label(e.field, lang)
-        said = e.message_id if lang == "id" and e.message_id else e.message
-        return 422, {"message": f"{field}: {said}", "reasons": [], "reload": False}
+        said = [
+            f"{field_label(one.field, lang)}: "
+            + (one.message_id if lang == "id" and one.message_id else one.message)
+            for one in e.every
+        ]
+        if len(said) > 1:  # a form checked whole: every wrong field, each on its line
+            message = text("fields_wrong", lang, n=len(said))
+            return 422, {"message": message, "reasons": said, "reload": False}
+        return 422, {"message": said[0], "reasons": [], "reload": False}
     status = 403 if isinstance(e, NotPermitted) else 422
     return status, {"message": str(e), "reasons": [], "reload": False}
-
-
-_DUMMY_HASH: list[str] = []
-
-
-def password_ok(row: UserRow | None, password: str) -> bool:
-    """Checks a sign-in; an unknown user costs as much time as a known one."""
-    if row is None or not row.active or not row.password_hash:
-        if not _DUMMY_HASH:
-            _DUMMY_HASH.append(hash_password(secrets.token_hex(16)))
-        verify_password(password or "x", _DUMMY_HASH[0])
-        return False
-    return verify_password(password, row.password_hash)

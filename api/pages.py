@@ -26,7 +26,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from api import page_views as pv
-from api.admin import list_overrides, sign_out
+from api.admin import list_overrides, password_ok, sign_in_account, sign_out
 from api.http import AUDITOR_ROLES, TOKEN_TTL, AppDep, Unauthenticated, current_actor
 from api.i18n import (
     attr_label,
@@ -369,10 +369,10 @@ def login_page(ctx: Anyone, next: str = "/", ended: str | None = None) -> HTMLRe
 def login(form: Form, ctx: Anyone) -> Response:
     username = form.get("username", "").strip()
     with ctx.app.db.reading() as s:
-        row = s.get(UserRow, username) if username else None
+        row = sign_in_account(s, username)
     nxt = _safe_next(form.get("next"))
     kept = {k: v for k, v in form.items() if k.startswith(KEEP)}
-    if not pv.password_ok(row, form.get("password", "")):
+    if not password_ok(row, form.get("password", "")):
         notice = "session_expired_form" if kept else None
         return render(
             ctx,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import TypeAdapter
 
-from api.admin import sign_out, verify_password
+from api.admin import password_ok, sign_in_account, sign_out
 from api.http import (
     NO_LONGER_ACTIVE,
     TOKEN_TTL,
@@ -55,7 +55,6 @@ from engine.service import Once
 from engine.state import Actor, CaseState
 from engine.store import audit_runner
 from engine.store.repository import COUNT_CAP, CaseFilter, search_cases
-from engine.store.tables import UserRow
 from workflows.complaint import LEVELS, TYPES
 from workflows.roles import AUDITOR_ROLES, masked, sees_reporter
 
@@ -75,9 +74,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 )
 def login(app: AppDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     with app.db.reading() as s:
-        row = s.get(UserRow, form.username)
-    if row is None or not row.active or not verify_password(form.password, row.password_hash):
+        row = sign_in_account(s, form.username)
+    if not password_ok(row, form.password):  # as long for an unknown name as for a known one
         raise Unauthenticated("wrong username or password")
+    assert row is not None
     token = create_token(row.username, app.settings.secret_key, app.service.clock(), TOKEN_TTL)
     return Token(access_token=token, expires_in=int(TOKEN_TTL.total_seconds()))
 

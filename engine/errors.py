@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -152,19 +155,62 @@ class StoredDataUnreadable(EngineError):
 
 
 class InvalidInput(EngineError):
-    """A value is malformed or unknown; names the field."""
+    """A value is malformed or unknown; names the field. `more`: the other fields refused by
+    the same check (a form checked whole, `Findings`), so every one is named at once."""
 
     code = "invalid_input"
 
-    def __init__(self, field: str, message: str, *, message_id: str | None = None) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        *,
+        message_id: str | None = None,
+        more: Sequence[InvalidInput] = (),
+    ) -> None:
+        self.field: str = field
+        self.message: str = message
+        self.more: tuple[InvalidInput, ...] = tuple(more)
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in self.every))
         # the same in Bahasa Indonesia, where the officer pages should say it so
         self.message_id = message_id
 
+    @property
+    def every(self) -> tuple[InvalidInput, ...]:
+        """This refusal and the others found with it, in the order of the fields checked."""
+        return (self, *self.more)
+
     def as_dict(self) -> dict[str, object]:
-        return {**super().as_dict(), "field": self.field}
+        # `errors` lists every field refused, as the API's schema refusals do
+        errors = [{"field": e.field, "message": e.message} for e in self.every]
+        return {**super().as_dict(), "field": self.field, "errors": errors}
+
+
+class Findings:
+    """The checks of a form's fields, each run even after one refuses, so a form with three
+    mistakes is refused once naming all three (`InvalidInput.more`), not three times."""
+
+    def __init__(self) -> None:
+        self.found: list[InvalidInput] = []
+
+    def check(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """fn(*args, **kwargs), or None with its refusal kept."""
+        try:
+            return fn(*args, **kwargs)
+        except InvalidInput as e:
+            self.found.extend(e.every)
+            return None
+
+    @property
+    def failed(self) -> frozenset[str]:
+        return frozenset(e.field for e in self.found)
+
+    def raise_found(self) -> None:
+        if self.found:
+            first, *rest = self.found
+            raise InvalidInput(
+                first.field, first.message, message_id=first.message_id, more=rest
+            ) from None
 
 
 def refuse_unknown_keys(data: Mapping[str, object], keys: Sequence[str]) -> None:

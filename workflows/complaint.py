@@ -20,7 +20,7 @@ from engine.definition import (
     TransitionDef,
     WorkflowDefinition,
 )
-from engine.errors import InvalidInput, Reason
+from engine.errors import Findings, InvalidInput, Reason
 from engine.machine import Decision, due_at
 from engine.state import CaseState, name_key
 from workflows.guards import R, actor_covers_region
@@ -195,47 +195,61 @@ def parse_region(value: Any) -> str:
 
 
 def parse_filing(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Forms C-1/C-2 as the filing's data. Every field is checked, and a refusal names each
+    field that is wrong (engine.errors.Findings), not only the first."""
+    f = Findings()
     out: dict[str, Any] = {
-        "type": _choice(data, "type", TYPES),
-        "channel": _choice(data, "channel", CHANNELS),
-        "level": _choice(data, "level", LEVELS),
-        "region": parse_region(data.get("region")),
-        "summary": _text(data, "summary", required=True, limit=MAX_SUMMARY),
-        "reporter_kind": _choice(data, "reporter_kind", REPORTER_KINDS, default="kpm"),
-        "anonymous": _flag(data, "anonymous"),
-        "confidential": _flag(data, "confidential"),
-        "about_self": _flag(data, "about_self"),
-        "reporter_name": _text(data, "reporter_name", limit=200),
-        "reporter_contact": _text(data, "reporter_contact", limit=200),
-        "accused": _text(data, "accused", limit=100),
-        "household": _text(data, "household", limit=40),  # a KPM case (KPM-...) it concerns
+        "type": f.check(_choice, data, "type", TYPES),
+        "channel": f.check(_choice, data, "channel", CHANNELS),
+        "level": f.check(_choice, data, "level", LEVELS),
+        "region": f.check(parse_region, data.get("region")),
+        "summary": f.check(_text, data, "summary", required=True, limit=MAX_SUMMARY),
+        "reporter_kind": f.check(_choice, data, "reporter_kind", REPORTER_KINDS, default="kpm"),
+        "anonymous": f.check(_flag, data, "anonymous"),
+        "confidential": f.check(_flag, data, "confidential"),
+        "about_self": f.check(_flag, data, "about_self"),
+        "reporter_name": f.check(_text, data, "reporter_name", limit=200),
+        "reporter_contact": f.check(_text, data, "reporter_contact", limit=200),
+        "accused": f.check(_text, data, "accused", limit=100),
+        "household": f.check(_text, data, "household", limit=40),  # a KPM case it concerns
     }
-    out["form"] = _choice(
+    form = f.check(
+        _choice,
         data,
         "form",
         ("C-1", "c-1", "C-2", "c-2"),
-        default="C-1" if out["reporter_kind"] == "kpm" else "C-2",
-    ).upper()
-    if out["household"] and out["type"] not in ("data_peserta", "komitmen_verifikasi"):
-        raise InvalidInput(
-            "household",
-            "only data_peserta and komitmen_verifikasi complaints link to a household",
-            message_id="hanya pengaduan data_peserta dan komitmen_verifikasi yang dapat "
-            "menyebut rumah tangga KPM",
-        )
-    if out["anonymous"] and (out["reporter_name"] or out["reporter_contact"]):
-        raise InvalidInput(
-            "anonymous",
-            "an anonymous complaint cannot carry a reporter name",
-            message_id="pengaduan anonim tidak boleh mencantumkan nama atau kontak pelapor",
-        )
-    if not out["anonymous"] and not out["reporter_name"]:
-        raise InvalidInput(
-            "reporter_name",
-            "is required unless the complaint is anonymous",
-            message_id="wajib diisi, kecuali pengaduan anonim",
-        )
+        default="C-1" if out["reporter_kind"] in ("kpm", None) else "C-2",
+    )
+    out["form"] = form.upper() if form else None
+    # the checks across fields, where the fields they read were read
+    if out["household"] and out["type"] and out["type"] not in HOUSEHOLD_TYPES:
+        f.check(_refuse, "household", *_HOUSEHOLD_ONLY)
+    named = out["reporter_name"] or out["reporter_contact"]
+    if out["anonymous"] and named:
+        f.check(_refuse, "anonymous", *_ANONYMOUS_NAMED)
+    if out["anonymous"] is False and not out["reporter_name"] and "reporter_name" not in f.failed:
+        f.check(_refuse, "reporter_name", *_NAME_REQUIRED)
+    f.raise_found()
     return out
+
+
+HOUSEHOLD_TYPES = ("data_peserta", "komitmen_verifikasi")
+_HOUSEHOLD_ONLY = (
+    "only data_peserta and komitmen_verifikasi complaints link to a household",
+    "hanya pengaduan data_peserta dan komitmen_verifikasi yang dapat menyebut rumah tangga KPM",
+)
+_ANONYMOUS_NAMED = (
+    "an anonymous complaint cannot carry a reporter name",
+    "pengaduan anonim tidak boleh mencantumkan nama atau kontak pelapor",
+)
+_NAME_REQUIRED = (
+    "is required unless the complaint is anonymous",
+    "wajib diisi, kecuali pengaduan anonim",
+)
+
+
+def _refuse(key: str, message: str, message_id: str) -> None:
+    raise InvalidInput(key, message, message_id=message_id)
 
 
 def parse_simple(*choices: tuple[str, tuple[str, ...]], texts: tuple[str, ...] = ()) -> Any:

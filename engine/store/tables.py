@@ -171,8 +171,12 @@ class OutboxRow(SQLModel, table=True):
 
 class UserRow(SQLModel, table=True):
     __tablename__ = "users"
-    # the officers of an office (repository.office_officers): by role, then region
-    __table_args__ = (sa.Index("ix_users_role_region", "role", "region"),)
+    # the officers of an office (repository.office_officers): by role, then region; an
+    # account by its name in any case (api.admin.sign_in_account; migration 0016)
+    __table_args__ = (
+        sa.Index("ix_users_role_region", "role", "region"),
+        sa.Index("ix_users_username_lower", sa.text("lower(username)")),
+    )
 
     username: str = Field(primary_key=True, max_length=80)
     role: str = Field(max_length=30)

@@ -204,3 +204,32 @@ def test_a_closed_case_shows_when_it_closed_and_no_countdown(
     card = countdown_card(pusat_web.get(f"/cases/{case_id}/view").text)
     assert "Kasus ditutup" in card or "closed" in card.lower()
     assert "badge" not in card and "tidak bertenggat" not in card
+
+
+# ---------------------------------------------------------- 3. a form with several mistakes
+def test_a_complaint_with_several_mistakes_is_refused_once_naming_each(
+    app: App, web: TestClient
+) -> None:
+    """The region mistyped and the reporter's name left out: the page names both fields, in
+    Indonesian, and gives the form back filled; the API's JSON lists both under `errors`.
+    Before, the officer corrected the region, sent it again, and only then heard of the name."""
+    before = case_count(app)
+    form = complaint_form(web, region="3299", reporter_name="", summary="Bantuan belum cair")
+    r = web.post("/complaints/new", data=form, follow_redirects=False)
+    assert r.status_code == 422, r.text[:300]
+    assert "Ada 2 isian yang perlu diperbaiki" in r.text
+    assert "kode wilayah tidak dikenal: 3299" in r.text
+    assert "wajib diisi, kecuali pengaduan anonim" in r.text
+    assert "Bantuan belum cair" in r.text  # what was typed is kept
+    assert case_count(app) == before
+
+    api = TestClient(create_app(app))
+    data = complaint_data(region="3299", reporter_name=None)
+    body = api.post("/complaints", json=data, headers=auth(app, "kab.bogor")).json()
+    assert body["field"] == "region"
+    assert [e["field"] for e in body["errors"]] == ["region", "reporter_name"]
+    assert case_count(app) == before
+    # one mistake: the page says it on one line, as before
+    one = web.post("/complaints/new", data=complaint_form(web, region="3299"))
+    assert one.status_code == 422 and "isian yang perlu diperbaiki" not in one.text
+    assert "Wilayah: kode wilayah tidak dikenal: 3299" in one.text

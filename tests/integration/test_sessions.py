@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from api.admin import add_user, list_users
 from api.http import create_app
 from api.wiring import App, build_app
+from engine.errors import InvalidInput
 from engine.settings import Settings
 from engine.store.migrate import current, head, upgrade
 from engine.store.tables import UserRow, UTCDateTime
@@ -274,3 +275,64 @@ def test_upgrading_a_0012_store_keeps_its_accounts_and_their_tokens(url_at_0012:
         _refused(client.get("/me", headers=token))
     finally:
         app.db.dispose()
+
+
+# ---------------------------------------------------------------- a name typed in another case
+def test_a_username_typed_with_capitals_signs_in_to_its_account(app: App, officer: str) -> None:
+    """A phone's keyboard capitalises the first letter ("Kab.sesi"): the one account of that
+    name in any case signs in, as itself (the token and the pages name "kab.sesi"). Before,
+    the officer was told the username or password was wrong."""
+    client = client_for(app)
+    r = client.post("/auth/token", data={"username": "Kab.Sesi", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    me = client.get("/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+    assert me.json()["username"] == officer
+    wrong = client.post("/auth/token", data={"username": "KAB.SESI", "password": NEW_PASSWORD})
+    assert wrong.status_code == 401  # the password still decides
+    with TestClient(create_app(app)) as web:
+        web.get("/login")
+        form = {"csrf": web.cookies["pkh_csrf"], "username": " KAB.SESI ", "password": PASSWORD}
+        assert web.post("/login", data=form, follow_redirects=False).status_code == 303
+        assert "kab.sesi" in web.get("/").text
+    # the form asks a phone not to capitalise it in the first place
+    assert 'autocapitalize="none"' in client.get("/login").text
+
+
+def test_names_that_differ_only_in_case_are_not_made_and_not_guessed(
+    app: App, officer: str
+) -> None:
+    """A new account "Kab.Sesi" beside "kab.sesi" is refused (nobody could tell them apart when
+    signing in). Twins a store already holds (made before this rule) both stay; a name typed
+    in a third case signs in to neither, the exact one to its own."""
+    with pytest.raises(InvalidInput, match="already exists: usernames must differ") as e:
+        add_user(app.db, "Kab.Sesi", "kabupaten", "3271", now=app.service.clock())
+    assert e.value.field == "username"
+    twin = add_user(app.db, "kab.kembar", "kabupaten", "3271", now=app.service.clock())
+    with app.db.transaction() as s:  # as an older pkh could have stored them
+        s.execute(
+            sa.insert(UserRow.__table__).values(  # type: ignore[attr-defined]
+                username="KAB.KEMBAR",
+                role="kabupaten",
+                region="3271",
+                password_hash=twin.password_hash,
+                active=True,
+                suspended=False,
+                created_at=app.service.clock(),
+            )
+        )
+    from api.admin import hash_password
+
+    for name in ("kab.kembar", "KAB.KEMBAR"):
+        with app.db.transaction() as s:
+            s.execute(
+                sa.update(UserRow.__table__)  # type: ignore[attr-defined]
+                .where(UserRow.__table__.c.username == name)  # type: ignore[attr-defined]
+                .values(password_hash=hash_password(PASSWORD))
+            )
+    client = client_for(app)
+    for typed, status in (("Kab.Kembar", 401), ("kab.kembar", 200), ("KAB.KEMBAR", 200)):
+        r = client.post("/auth/token", data={"username": typed, "password": PASSWORD})
+        assert r.status_code == status, (typed, r.text)
+        if status == 200:
+            me = client.get("/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+            assert me.json()["username"] == typed

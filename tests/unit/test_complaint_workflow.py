@@ -662,3 +662,30 @@ def test_refusals_say_levels_and_codes_in_words_not_as_keys(calendar: Any) -> No
     said = " ".join(r.id for r in err.value.reasons)
     assert "Pelapor diberi tahu melalui" in said and "tatap muka" in said
     assert "tatap_muka" not in said
+
+
+def test_a_filing_with_several_mistakes_names_every_one_at_once(calendar: Any) -> None:
+    """A form with three mistakes is refused once, naming all three (in the form's order),
+    not three times in turn; the first is still `field`, for a client that reads one."""
+    from tests.conftest import complaint_data
+
+    data = complaint_data(type="bukan_tipe", region="3299", summary="", reporter_name=None)
+    with pytest.raises(InvalidInput) as err:
+        decide(calendar, None, "file", ACTORS["kabupaten"], data)
+    e = err.value
+    assert [one.field for one in e.every] == ["type", "region", "summary", "reporter_name"]
+    assert e.field == "type"
+    assert all(one.message_id for one in e.every)  # each said in Indonesian for the pages
+    assert [x["field"] for x in e.as_dict()["errors"]] == [
+        "type",
+        "region",
+        "summary",
+        "reporter_name",
+    ]  # type: ignore[union-attr]
+    assert "summary: is required" in str(e) and str(e).startswith("type: unknown value")
+    # a field that is itself wrong is not also said to be missing
+    long_name = complaint_data(reporter_name="x" * 201, channel="burung")
+    with pytest.raises(InvalidInput) as err:
+        decide(calendar, None, "file", ACTORS["kabupaten"], long_name)
+    assert [one.field for one in err.value.every] == ["channel", "reporter_name"]
+    assert "longer than 200" in err.value.every[1].message
