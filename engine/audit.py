@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from json.encoder import encode_basestring
 from typing import Any
 
-from engine.state import CaseState, Event, ReplayError, replay
+from engine.state import CaseState, Event, Fact, ReplayError, fold, replay
 
 _string = encode_basestring  # json's own string encoder (C), as json.dumps(ensure_ascii=False)
 
@@ -209,6 +209,102 @@ def _hash_holds(prev: str, row: ChainedEvent) -> bool:
     return event_hash(prev, row.event) == row.hash
 
 
+# ------------------------------------------------------------------ the stored rows of SQLite
+# An event row as audit verify reads it from a SQLite store, in this column order: the payload
+# and the two instants as the text stored (engine.store.repository.STORED_EVENT_COLUMNS).
+STORED_COLUMNS = (
+    "case_id",
+    "version",
+    "event_type",
+    "payload",
+    "workflow",
+    "workflow_version",
+    "actor",
+    "role",
+    "occurred_at",
+    "recorded_at",
+    "prev_hash",
+    "hash",
+)
+_first_value = json.JSONDecoder().raw_decode
+_CHANGES_AT = len(_CANONICAL_START)
+
+
+def _stored_instant(text: Any) -> str | None:
+    """The hash's text of an instant (`_instant`, JSON-quoted) from the text SQLite stores
+    ('YYYY-MM-DD HH:MM:SS.ffffff', UTC: engine.store.tables.UTCDateTime); None for any other
+    text, which the full check then reads."""
+    if type(text) is not str or len(text) != 26 or text[10] != " ":
+        return None
+    return f'"{text[:10]}T{text[11:]}Z"'
+
+
+def replay_stored(rows: Sequence[Sequence[Any]]) -> CaseState | None:
+    """One case's replay from its rows as SQLite stores them (STORED_COLUMNS, in version
+    order), when every link and every hash holds over the stored texts; None when any does not
+    or any value is not as pkh stores it: the full check (`verify_chain`, `verify_projection`)
+    then reads the case and names what is wrong.
+
+    Audit verify's way over a SQLite store. The hash is taken over the stored payload text and
+    the stored instants put in the hash's form, as `_hash_holds` does first: a digest that
+    matches proves (SHA-256) that every hashed value is the one written, so the row holds the
+    event written, a canonical payload and instants that read as written. The fold then needs
+    only the payload's `changes`, its first key in canonical form, decoded alone; the data, the
+    note and the trigger are not decoded. The same fold as `replay` (engine.state.fold)."""
+    facts = []
+    prev = GENESIS
+    for expected, row in enumerate(rows, start=1):
+        case_id, version, typ, payload, workflow, wv, actor, role, occ, rec, prev_hash, h = row
+        if (
+            type(version) is not int
+            or version != expected
+            or prev_hash != prev
+            or type(payload) is not str
+            or not payload.startswith(_CANONICAL_START)
+        ):
+            return None
+        occurred, recorded = _stored_instant(occ), _stored_instant(rec)
+        if occurred is None or recorded is None:
+            return None
+        body = "".join(
+            (
+                "[",
+                _string(prev),
+                ",",
+                _item(case_id),
+                ",",
+                int.__repr__(version),
+                ",",
+                _item(typ),
+                ",",
+                payload,
+                ",",
+                _item(workflow),
+                ",",
+                _item(wv),
+                ",",
+                _item(actor),
+                ",",
+                _item(role),
+                ",",
+                occurred,
+                ",",
+                recorded,
+                "]",
+            )
+        )
+        if hashlib.sha256(body.encode()).hexdigest() != h:
+            return None
+        changes = _first_value(payload, _CHANGES_AT)[0]
+        at = datetime.fromisoformat(occ + "+00:00")
+        facts.append(Fact(case_id, version, workflow, wv, at, changes))
+        prev = h
+    try:
+        return fold(facts)
+    except (ReplayError, TypeError, ValueError, KeyError, AttributeError):
+        return None  # the full check says why
+
+
 def comparable(state: CaseState | None) -> dict[str, Any] | None:
     if state is None:
         return None
@@ -230,6 +326,13 @@ def verify_projection(
     except (ReplayError, TypeError, ValueError, KeyError) as e:
         # a forged or damaged event that cannot even be folded is tampering too
         return Problem(case_id, None, "replay_failed", f"{type(e).__name__}: {e}")
+    return compare_projection(case_id, replayed, projection)
+
+
+def compare_projection(
+    case_id: str, replayed: CaseState | None, projection: CaseState | None
+) -> Problem | None:
+    """The stored case row against the replay of its events."""
     if replayed == projection and (
         replayed is None
         or projection is None

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.audit import GENESIS, ChainedEvent, chain
+from engine.audit import GENESIS, STORED_COLUMNS, ChainedEvent, chain
 from engine.definition import OFFICE
 from engine.errors import ConcurrencyConflict, StoredDataUnreadable
 from engine.state import CaseState, Event, name_key
@@ -362,6 +362,42 @@ def iter_all_events(
     else:
         result = _EVENTS_IN.run(session, {"b_lo": lo or "", "b_hi": hi}, stream=True)
     yield from result.stream(batch, lenient=True)
+
+
+assert set(STORED_COLUMNS) <= set(EV.c.keys()), "engine.audit.STORED_COLUMNS names a column"
+_STORED_EVENTS = f"SELECT {', '.join(STORED_COLUMNS)} FROM {EV.name}"
+_STORED_ORDER = " ORDER BY case_id, version"
+
+
+def stored_event_rows(
+    session: Session, lo: str | None = None, hi: str | None = None, batch: int = 5000
+) -> Iterator[tuple[Any, ...]] | None:
+    """Every event row as a SQLite store holds it (engine.audit.STORED_COLUMNS: the payload
+    and the instants as their stored text, nothing converted), in (case, version) order, with
+    `lo`/`hi` as `iter_all_events`; read on the session's own connection, so in its snapshot.
+    None for a store that keeps no payload text (PostgreSQL's jsonb): read `iter_all_events`.
+    Audit verify checks the hashes over these texts (engine.audit.replay_stored)."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return None
+    where, params = "", ()  # type: tuple[str, tuple[str, ...]]
+    if lo is not None and hi is not None:
+        where, params = " WHERE case_id >= ? AND case_id < ?", (lo, hi)
+    elif lo is not None:
+        where, params = " WHERE case_id >= ?", (lo,)
+    elif hi is not None:
+        where, params = " WHERE case_id < ?", (hi,)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(_STORED_EVENTS + where + _STORED_ORDER, params)
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        try:
+            while chunk := cursor.fetchmany(batch):
+                yield from chunk
+        finally:
+            cursor.close()
+
+    return rows()
 
 
 def case_id_bounds(session: Session, every: int) -> list[str]:

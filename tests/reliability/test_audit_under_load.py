@@ -40,19 +40,23 @@ def test_a_verify_reads_one_moment_when_a_writer_commits_in_the_middle(
     other = make_app(db_url)
     try:
         case_id = app.service.open_case("complaint", filing(), "kab.bogor").id
-        real = repo.iter_all_events
         done = []
 
-        def events_after_a_commit(session: Any, *a: Any, **kw: Any) -> Any:
-            if not done:  # verify has read the projections: now a writer commits
-                done.append(
-                    other.service.apply(
-                        case_id, "link_reporter", {"reporter_name": "Ibu Ani"}, "kab.bogor"
+        def after_a_commit(real: Any) -> Any:
+            def events(session: Any, *a: Any, **kw: Any) -> Any:
+                if not done:  # verify has counted the events: now a writer commits
+                    done.append(
+                        other.service.apply(
+                            case_id, "link_reporter", {"reporter_name": "Ibu Ani"}, "kab.bogor"
+                        )
                     )
-                )
-            return real(session, *a, **kw)
+                return real(session, *a, **kw)
 
-        monkeypatch.setattr(repo, "iter_all_events", events_after_a_commit)
+            return events
+
+        # the events as SQLite stores them (audit verify's read there), or as events
+        for read in ("stored_event_rows", "iter_all_events"):
+            monkeypatch.setattr(repo, read, after_a_commit(getattr(repo, read)))
         report = audit_runner.verify(app.db)
         monkeypatch.undo()
         assert done and done[0].version == 2
