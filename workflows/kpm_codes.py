@@ -22,7 +22,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from engine.errors import InvalidInput
+from engine.errors import Findings, InvalidInput
 from workflows.regions import iter_regions
 
 KOMPONEN: Mapping[int, str] = {
@@ -319,32 +319,64 @@ def parse_member(row: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     return member
 
 
-def normalize_member(row: Mapping[str, Any]) -> Member:
+def _call(fn: Callable[..., Any], *args: Any) -> Any:
+    return fn(*args)
+
+
+def normalize_member(row: Mapping[str, Any], check: Callable[..., Any] = _call) -> Member:
     """The checks that need no date: shapes, master codes, and the NIK agreeing with the person.
 
     KYC fields other than the NIK and birth date may be blank: an extract is often incomplete; a
     blank is recorded as such and blocks the decree (penetapan) until a data update fills it.
+    `check` runs each field's check: by default the first refusal is raised; `member_refusals`
+    passes `Findings.check`, which keeps each refusal and goes on to the next field.
     """
-    nik = parse_nik(row.get("nik"))
-    born = parse_date(row.get("tanggal_lahir"), "tanggal_lahir")
-    sex = code(row.get("jenis_kelamin"), "jenis_kelamin", JENIS_KELAMIN)
-    assert sex is not None
-    check_nik_agrees(nik, born, sex)
+    nik = check(parse_nik, row.get("nik"))
+    born = check(parse_date, row.get("tanggal_lahir"), "tanggal_lahir")
+    sex = check(code, row.get("jenis_kelamin"), "jenis_kelamin", JENIS_KELAMIN)
+    if nik is not None and born is not None and sex is not None:
+        check(check_nik_agrees, nik, born, sex)
     member = {
         "nik": nik,
-        "nama": text(row.get("nama"), "nama"),
+        "nama": check(text, row.get("nama"), "nama"),
         "jenis_kelamin": sex,
-        "tempat_lahir": text(row.get("tempat_lahir"), "tempat_lahir", required=False),
-        "tanggal_lahir": born.isoformat(),
-        "hubungan_keluarga": code(row.get("hubungan_keluarga"), "hubungan_keluarga", HUBUNGAN),
-        "nama_ibu_kandung": text(row.get("nama_ibu_kandung"), "nama_ibu_kandung", required=False),
-        "komponen": code(row.get("komponen"), "komponen", KOMPONEN),
-        "jenjang_sekolah": code(
-            row.get("jenjang_sekolah"), "jenjang_sekolah", JENJANG_SEKOLAH, required=False
+        "tempat_lahir": check(_optional_text, row.get("tempat_lahir"), "tempat_lahir"),
+        "tanggal_lahir": born and born.isoformat(),
+        "hubungan_keluarga": check(
+            code, row.get("hubungan_keluarga"), "hubungan_keluarga", HUBUNGAN
         ),
-        "kelas": _kelas(row.get("kelas")),
+        "nama_ibu_kandung": check(_optional_text, row.get("nama_ibu_kandung"), "nama_ibu_kandung"),
+        "komponen": check(code, row.get("komponen"), "komponen", KOMPONEN),
+        "jenjang_sekolah": check(_optional_jenjang, row.get("jenjang_sekolah")),
+        "kelas": check(_kelas, row.get("kelas")),
     }
     return Member({k: v for k, v in member.items() if v is not None})  # a blank is left out
+
+
+# the fields check_member reads: it runs only when none of them was refused
+_DATED_FIELDS = frozenset(
+    ("tanggal_lahir", "jenis_kelamin", "komponen", "jenjang_sekolah", "kelas", "hubungan_keluarga")
+)
+
+
+def member_refusals(row: Mapping[str, Any], as_of: date | None) -> list[InvalidInput]:
+    """Every refusal of a member's row, each field checked even after another refused (the
+    import's slow path, once `parse_member` has refused a row: an officer fixing the extract
+    learns every mistake of the row at once). The checks as of a date run when `as_of` is
+    known and the fields they read all passed."""
+    found = Findings()
+    member = normalize_member(row, found.check)
+    if as_of is not None and not found.failed & _DATED_FIELDS:
+        found.check(check_member, member, as_of)
+    return found.found
+
+
+def _optional_text(value: Any, field: str) -> str | None:
+    return text(value, field, required=False)
+
+
+def _optional_jenjang(value: Any) -> int | None:
+    return code(value, "jenjang_sekolah", JENJANG_SEKOLAH, required=False)
 
 
 def _kelas(value: Any) -> int | None:

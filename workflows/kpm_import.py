@@ -34,7 +34,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.bulk import Bulk, Item, load_for_update
-from engine.errors import EngineError, GuardRejected, InvalidInput, TransitionNotAllowed
+from engine.errors import (
+    EngineError,
+    Findings,
+    GuardRejected,
+    InvalidInput,
+    TransitionNotAllowed,
+)
 from engine.state import Actor, CaseState
 from workflows import kpm_codes as C
 from workflows import kpm_parse as P
@@ -53,15 +59,26 @@ class Why:
     field: str
     id: str
     en: str
+    also: tuple[Why, ...] = ()  # the row's other fields refused with it, in column order
 
     def __str__(self) -> str:
+        # " | " between fields: a message may hold "; " itself ("...; pilihan: ...")
+        return " | ".join(w._one() for w in (self, *self.also))
+
+    def _one(self) -> str:
         said = self.id if self.id == self.en else f"{self.id} / {self.en}"
         return f"{self.field}: {said}"
 
 
 def said(e: InvalidInput) -> Why:
-    """An InvalidInput as a Why. Some messages are bilingual already ('alasan / reason', as
-    region codes and whole-file refusals give them): their English part is taken alone."""
+    """An InvalidInput as a Why, with every field it refused (`InvalidInput.more`). Some
+    messages are bilingual already ('alasan / reason', as region codes and whole-file refusals
+    give them): their English part is taken alone."""
+    first, *rest = (_said_one(x) for x in e.every)
+    return Why(first.field, first.id, first.en, tuple(rest))
+
+
+def _said_one(e: InvalidInput) -> Why:
     en, said_id = e.message, e.message_id or e.message
     if en.startswith(f"{said_id} / "):
         en = en[len(said_id) + 3 :]
@@ -82,8 +99,9 @@ class ImportReport:
     unchanged_members: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
 
-    def reject(self, line: int, reason: Why | str) -> None:
-        self.rejected.append({"line": line, "reason": str(reason)})
+    def reject(self, line: int, reason: Why) -> None:
+        fields = [reason.field, *(w.field for w in reason.also)]
+        self.rejected.append({"line": line, "reason": str(reason), "fields": fields})
 
     def merge(self, other: ImportReport) -> None:
         for k in ("accepted_members", "accepted_households", "new_households", "new_members"):
@@ -114,17 +132,33 @@ class _RowParser:
         self._days: dict[str, date] = {}
 
     def __call__(self, record: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
-        no_kk = C.digits(record.get("no_kk"), "no_kk", 16)
-        raw = record.get("kode_wilayah")
+        try:
+            no_kk = C.digits(record.get("no_kk"), "no_kk", 16)
+            region = self._region(record.get("kode_wilayah"))
+            return no_kk, region, C.parse_member(record, self._as_of(region))
+        except InvalidInput as refused:
+            first = refused
+        # refused: the row again, every field checked, so the report names all its mistakes
+        found = Findings()
+        found.check(C.digits, record.get("no_kk"), "no_kk", 16)
+        region = found.check(self._region, record.get("kode_wilayah"))
+        found.found += C.member_refusals(record, region and self._as_of(region))
+        found.raise_found()
+        raise first  # (the second pass always finds it; this keeps the refusal if it did not)
+
+    def _region(self, raw: Any) -> str:
         region = self._regions.get(raw) if type(raw) is str else None
         if region is None:
             region = P.region(raw)
             if type(raw) is str and len(self._regions) < 100_000:
                 self._regions[raw] = region
+        return region
+
+    def _as_of(self, region: str) -> date:
         as_of = self._days.get(region[:2])
         if as_of is None:
             as_of = self._days[region[:2]] = self.now.astimezone(zone_for(None, region)).date()
-        return no_kk, region, C.parse_member(record, as_of)
+        return as_of
 
 
 def _parsed(table: Any, now: datetime) -> Iterator[tuple[int, Any, str | None]]:

@@ -166,6 +166,35 @@ def test_a_household_split_in_the_file_is_one_household_and_a_changed_rerun_is_e
     assert audit_runner.verify(app.db).ok
 
 
+def test_a_row_with_several_mistakes_is_rejected_naming_every_one(
+    app: App, clock: Clock, tmp_path: Path
+) -> None:
+    """An officer fixing an extract learns every mistake of a row from one report, not one
+    per import: each field is checked even after another refused. The checks that compare
+    fields (the NIK against the birth date, a component against the age) run when the fields
+    they read passed; a row with one mistake reads as before."""
+    many = person(KK1, "12345", "1980-01-01", 1, 1, 42, nama="")
+    many["no_kk"], many["kelas"] = "32710101", "kelas dua"
+    dated = person(KK2, "3271010202750001", "2030-02-02", 1, 1, 9, nama="")  # birth ahead
+    nik_and_date = person(KK2, "3271010202750001", "1975-02-03", 1, 1, 9, kode_wilayah="99")
+    one = person(KK2, "3271010202750001", "1975-02-02", 1, 1, 9, nama="")
+    rows = [many, dated, nik_and_date, one]
+    report = import_file(app, write_csv(tmp_path / "bad.csv", rows)).as_dict()
+    reasons = {r["line"]: r["reason"] for r in report["rejected"]}
+    fields = {r["line"]: r["fields"] for r in report["rejected"]}
+    assert all(r["reason"].count(" | ") == len(r["fields"]) - 1 for r in report["rejected"])
+    assert fields[2] == ["no_kk", "nik", "nama", "komponen", "kelas"], reasons[2]
+    assert "nik: harus berupa 16 digit, bukan '12345' / must be 16 digits" in reasons[2]
+    assert "nama: wajib diisi / is required" in reasons[2]
+    # the NIK says 1975-02-02 and the row 2030-02-02: both named, and the date ahead as well
+    assert fields[3] == ["nik", "nama", "tanggal_lahir"], reasons[3]
+    assert "2030-02-02 berada di masa depan / 2030-02-02 is in the future" in reasons[3]
+    # an unknown region: the checks as of the office's date are left out, the rest named
+    assert fields[4] == ["kode_wilayah", "nik"], reasons[4]
+    assert reasons[5] == "nama: wajib diisi / is required"
+    assert report["accepted_members"] == 0 and report["rows"] == 4
+
+
 def test_staged_rows_come_back_grouped_by_key_in_order_of_first_appearance() -> None:
     from workflows.kpm_files import Staging
 
@@ -353,7 +382,7 @@ def test_the_cli_imports_with_a_json_report_and_counts_the_register(
     assert report["accepted_members"] == g.good_rows
     assert report["accepted_households"] == g.households
     assert sorted(r["line"] for r in report["rejected"]) == sorted(g.bad)
-    assert all(set(r) == {"line", "reason"} for r in report["rejected"])
+    assert all(set(r) == {"line", "reason", "fields"} for r in report["rejected"])
     stats = json.loads(cli.invoke(typer_app, ["kpm", "stats", "--json"]).stdout)
     assert (stats["households"], stats["members"]) == (g.households, g.good_rows)
     shown = cli.invoke(typer_app, ["kpm", "show", "KPM-2026-000001", "--json"])
