@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from pwdlib import PasswordHash
 from sqlalchemy.orm import Session
 
+from engine.calendar import CalendarRangeError, WorkingCalendar
 from engine.errors import InvalidInput, NotFound, NotPermitted
 from engine.store import recalc
 from engine.store.db import Database
@@ -251,6 +252,10 @@ class OverrideChange:
 
     row: CalendarOverrideRow | None
     cases_moved: int
+    # an override that makes its day what the calendar has it as without it (a listed holiday
+    # made non-working, a weekday with nothing listed made working): kept, as a decree may
+    # pin a day the package only estimates, but it changes no deadline; says so (English)
+    note: str | None = None
 
 
 def _months(state: Any, due_field: str) -> int:
@@ -305,18 +310,34 @@ def add_override(
     require_admin(db, actor)
     if not name.strip():
         raise InvalidInput("name", "is required")
-    if working and day.weekday() >= 5:
-        # DOMAIN: working days exclude Saturdays and Sundays; a weekend override would be
-        # stored and then change no deadline
+    if day.weekday() >= 5:
+        # DOMAIN: working days exclude Saturdays and Sundays; a weekend override, either way,
+        # would be stored and then never change a deadline
         raise InvalidInput(
             "working",
             f"{day.isoformat()} is a {day.strftime('%A')}: Saturdays and Sundays are never "
-            "working days, so only a weekday holiday can be made a working day",
+            + (
+                "working days, so only a weekday holiday can be made a working day"
+                if working
+                else "working days, so marking one non-working changes nothing; only a "
+                "weekday can be made a non-working day"
+            ),
+            message_id=f"{day.isoformat()} jatuh pada hari {_HARI[day.weekday()]}: Sabtu dan "
+            "Minggu tidak pernah menjadi hari kerja, "
+            + (
+                "jadi hanya hari libur pada hari kerja biasa yang dapat dijadikan hari kerja"
+                if working
+                else "jadi libur pada hari itu tidak mengubah apa pun; hanya hari Senin-Jumat "
+                "yang dapat dijadikan hari libur"
+            ),
         )
     calendars = calendars or _standard_calendars()
     with db.transaction() as s:
         recalc.lock_calendar(s)
         old = recalc.current_calendar(s, calendars)
+        note = _changes_nothing(
+            recalc.current_calendar(s, calendars, leaving_out=day), day, working
+        )
         row = s.get(CalendarOverrideRow, day, populate_existing=True)
         change = "added"
         if row is None:
@@ -344,7 +365,31 @@ def add_override(
             months=_months,
         )
     log.info("calendar override %s %s by %s: %d open cases moved", day, change, actor, moved)
-    return OverrideChange(row, moved)
+    return OverrideChange(row, moved, note)
+
+
+_HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+
+
+def _changes_nothing(without: WorkingCalendar, day: date, working: bool) -> str | None:
+    """What to tell the officer when the override makes `day` what it is already without it
+    (None when it changes the day, or the day lies outside the calendar's years)."""
+    try:
+        already = without.is_working_day(day) == working
+    except CalendarRangeError:
+        return None
+    if not already:
+        return None
+    if working:
+        return (
+            f"{day.isoformat()} is a working day already (no holiday or cuti bersama is listed "
+            "that day): the override is kept and changes no deadline; check the date"
+        )
+    return (
+        f"{day.isoformat()} is a non-working day already (a listed holiday or cuti bersama): "
+        "the override is kept, so the day stays non-working if the listing changes, and "
+        "changes no deadline now"
+    )
 
 
 def remove_override(

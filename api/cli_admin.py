@@ -216,6 +216,8 @@ def override_add(
         f"{d}: {'working day' if working else 'non-working day'} ({name}); "
         f"{_moved(done.cases_moved)}"
     )
+    if done.note:
+        typer.echo(f"note: {done.note}")
 
 
 @override_app.command("remove")

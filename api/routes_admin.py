@@ -141,7 +141,10 @@ def put_override(
         decree=body.decree,
         calendars=calendar_factory(app.settings),
     )
-    return {**_override_out(done.row), "cases_moved": done.cases_moved}
+    out = {**_override_out(done.row), "cases_moved": done.cases_moved}
+    if done.note:  # the day is that already without the override: kept, changes nothing
+        out["note"] = done.note
+    return out
 
 
 @router.delete(

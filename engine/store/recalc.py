@@ -44,10 +44,13 @@ def lock_calendar(s: Session) -> None:
         s.execute(sa.text(f"LOCK TABLE {repo.CASES.name} IN EXCLUSIVE MODE"))
 
 
-def current_calendar(s: Session, calendars: Calendars) -> WorkingCalendar:
-    """The working calendar under the overrides this transaction sees (its own changes too)."""
+def current_calendar(
+    s: Session, calendars: Calendars, *, leaving_out: date | None = None
+) -> WorkingCalendar:
+    """The working calendar under the overrides this transaction sees (its own changes too);
+    `leaving_out`: without that day's override (what the day is without it)."""
     rows = repo.calendar_overrides(s)
-    return calendars([CalendarDay(r.day, r.working, r.name) for r in rows])
+    return calendars([CalendarDay(r.day, r.working, r.name) for r in rows if r.day != leaving_out])
 
 
 def recalculate(

@@ -338,7 +338,12 @@ def _advance_check(w: World, who: Who | None, r: httpx.Response, _: Any) -> None
 
 
 def _day(w: World) -> date:
-    return date(2031, 1, 1) + timedelta(days=next(w.serial))
+    """A weekday of its own (an override of a Saturday or Sunday is refused: it changes
+    nothing)."""
+    day = date(2031, 1, 1) + timedelta(days=next(w.serial))
+    while day.weekday() >= 5:
+        day = date(2031, 1, 1) + timedelta(days=next(w.serial))
+    return day
 
 
 def _put_override(w: World, who: Who | None) -> httpx.Response:

@@ -17,6 +17,7 @@ from api.http import TOKEN_TTL, create_app
 from api.security import create_token
 from api.wiring import App, calendar_factory
 from engine.deadlines import RECALCULATED
+from engine.errors import InvalidInput
 from engine.state import CaseState
 from engine.store import audit_runner
 from engine.store.repository import OUTBOX
@@ -274,4 +275,45 @@ def test_a_referral_of_three_months_keeps_its_date_unless_its_own_day_goes(
     assert day_of(s.get(case.id).stage_due) == stage_due
     day_off(app, stage_due, at(clock, "2026-03-03T10:00:00+07:00"))
     assert day_of(s.get(case.id).stage_due) == date(2026, 6, 3)
+    verify_ok(app)
+
+
+def test_an_override_that_changes_nothing_is_refused_on_a_weekend_and_said_on_a_weekday(
+    app: App, clock: Clock, cases: dict[str, CaseState], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Saturday or Sunday is never a working day: marking one non-working would be stored
+    and change nothing, so it is refused as the working one is, naming `working`, at every
+    door. On a weekday an override that makes the day what it already is (Nyepi, listed, made
+    non-working; a plain Thursday made working) is kept, since a decree may pin a day the
+    package only estimates, and the officer is told it moved nothing."""
+    now = at(clock, "2026-03-02T10:00:00+07:00")
+    saturday, nyepi, thursday = date(2026, 3, 7), date(2026, 3, 19), date(2026, 3, 12)
+    before = dues(app.service.get(cases["open"].id))
+    with pytest.raises(InvalidInput) as refused:
+        day_off(app, saturday, now)
+    assert refused.value.field == "working"
+    assert "never working days, so marking one non-working changes nothing" in str(refused.value)
+    assert "Sabtu dan Minggu tidak pernah menjadi hari kerja" in str(refused.value.message_id)
+    client = TestClient(create_app(app))
+    token = create_token("admin", app.settings.secret_key, clock(), TOKEN_TTL)
+    h = {"Authorization": f"Bearer {token}"}
+    r = client.put("/calendar/overrides", json={"date": "2026-03-08", "name": "x"}, headers=h)
+    assert r.status_code == 422 and r.json()["field"] == "working", r.text
+    assert {o["date"] for o in client.get("/calendar/overrides", headers=h).json()} == set()
+
+    r = client.put(
+        "/calendar/overrides", json={"date": nyepi.isoformat(), "name": "Nyepi"}, headers=h
+    )
+    assert r.status_code == 200 and r.json()["cases_moved"] == 0, r.text
+    assert "is a non-working day already" in r.json()["note"]
+    monkeypatch.setattr(api.cli, "_APP", app)
+    add = ["calendar", "override", "add", thursday.isoformat(), "--working", "--name", "Kerja"]
+    res = CliRunner().invoke(api.cli.app, [*add, "--actor", "admin"])
+    assert res.exit_code == 0, res.output
+    assert "deadlines moved in 0 open cases" in res.output
+    assert "note: 2026-03-12 is a working day already" in res.output
+    # an override that does change its day says nothing more
+    r = client.put("/calendar/overrides", json={"date": "2026-03-05", "name": "Libur"}, headers=h)
+    assert r.status_code == 200 and r.json()["cases_moved"] == 1 and "note" not in r.json()
+    assert dues(app.service.get(cases["open"].id)) != before
     verify_ok(app)
