@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import sys
@@ -120,8 +121,26 @@ def _database_error(e: OperationalError | ProgrammingError) -> None:
     fail(f"database error ({where}): {_one_line(e.orig)}")
 
 
+def reflowed(doc: str | None) -> str | None:
+    """A command's docstring as its `--help` should show it: each paragraph one line, for the
+    terminal to wrap. Typer's help keeps a docstring's line breaks inside paragraphs, so text
+    wrapped at the source's width read as broken lines; a paragraph laid out in lines on
+    purpose (a list, or Click's \\b marker) is kept as it is."""
+    if not doc:
+        return doc
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(p if _laid_out(p) else " ".join(p.split()) for p in paragraphs)
+
+
+def _laid_out(paragraph: str) -> bool:
+    return paragraph.startswith("\b") or any(
+        line.lstrip().startswith(("- ", "* ", "$ ")) for line in paragraph.splitlines()
+    )
+
+
 def command(fn: F) -> F:
-    """Turn every engine refusal into one line on stderr and a non-zero exit."""
+    """Turn every engine refusal into one line on stderr and a non-zero exit; the docstring
+    reflowed for `--help` (`reflowed`)."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -147,6 +166,7 @@ def command(fn: F) -> F:
                 )
             )
 
+    wrapper.__doc__ = reflowed(fn.__doc__)
     return wrapper  # type: ignore[return-value]
 
 
@@ -214,6 +234,7 @@ def complaint_file(
     note: str | None = typer.Option(None),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
+    """File a complaint (pengaduan) from any channel; prints the new case and its deadlines."""
     from workflows.complaint import parse_region, zone_for
 
     a = get_app()
@@ -267,6 +288,11 @@ def case_advance(
     ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
+    """Apply EVENT to the case as --actor, checked by the workflow and its guards.
+
+    Prints the case as it is now; a refused event exits non-zero naming why (the events
+    allowed, a guard's reasons, the field). --if-version refuses unless the case is at that
+    version."""
     a = get_app()
     when = None
     if at:
@@ -285,6 +311,7 @@ def case_show(
     actor: str | None = typer.Option(None),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
+    """The case as it is now: state, level, handler, deadlines, and the events allowed next."""
     a = get_app()
     emit(views.case_view(a, a.service.get(case_id, actor), actor), as_json, views.case_text)
 
@@ -296,6 +323,7 @@ def case_history(
     actor: str | None = typer.Option(None),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
+    """Every recorded event of the case, oldest first, with who and when (its office's zone)."""
     from workflows.roles import AUDITOR_ROLES, sees_reporter
 
     a = get_app()
@@ -327,9 +355,11 @@ def case_replay(
     actor: str | None = typer.Option(None),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """The case as it stood at a moment, replayed from its events. The output names the
-    moment and the basis (--json: as_of, basis, and current: true when the moment is now or
-    later). Before the case's first event: exit 2, naming when it was first recorded."""
+    """The case as it stood at a moment, replayed from its events.
+
+    The output names the moment and the basis (--json: as_of, basis, and current: true when
+    the moment is now or later). Before the case's first event: exit 2, naming when it was
+    first recorded."""
     from api.replaying import NotYetRecorded, moment_text, replay_case, replay_out
 
     a = get_app()

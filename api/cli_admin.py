@@ -72,7 +72,9 @@ def user_add(
     full_name: str | None = None,
     email: str | None = None,
 ) -> None:
-    """Add an account. Without a password option it asks for one on a terminal; elsewhere it
+    """Add an account.
+
+    Without a password option it asks for one on a terminal; elsewhere it
     refuses (exit 2) rather than make an account that cannot sign in."""
     from api.cli_users import NO_PASSWORD_FOR_ADD, new_password
     from workflows.roles import check_role_region
@@ -101,6 +103,7 @@ def user_add(
 @user_app.command("list")
 @command
 def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Every account: role, region, active or suspended, and whether a password is set."""
     rows = [
         {
             "username": u.username,
@@ -200,6 +203,9 @@ def override_add(
     working: bool = typer.Option(False, "--working", help="make a listed holiday a working day"),
     decree: str | None = typer.Option(None, help="the decree, e.g. SKB 3 Menteri"),
 ) -> None:
+    """Make DAY a non-working day (or, with --working, a listed holiday a working day).
+
+    The deadlines of the open cases it affects move in the same transaction; prints how many."""
     d = _date(day)
     a = get_app()
     done = add_override(
@@ -223,6 +229,7 @@ def override_add(
 @override_app.command("remove")
 @command
 def override_remove(day: str, actor: str = typer.Option(...)) -> None:
+    """Remove DAY's override; the deadlines it had moved move back. Prints how many."""
     a = get_app()
     done = remove_override(
         a.db, _date(day), actor=actor, now=now(), calendars=calendar_factory(a.settings)
@@ -238,6 +245,7 @@ def _moved(n: int) -> str:
 @override_app.command("list")
 @command
 def override_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Every calendar override, by day: working or not, name, decree and who added it."""
     rows = [
         {
             "date": o.day.isoformat(),
@@ -271,6 +279,7 @@ def _date(value: str) -> date:
 @wf_app.command("list")
 @command
 def workflow_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """The workflows this engine runs, with their versions."""
     reg = get_app().registry
     rows = [
         {"name": n, "version": reg.get(n).version, "title": reg.get(n).title_en}
@@ -291,6 +300,7 @@ def workflow_show(
     as_mermaid: bool = typer.Option(False, "--mermaid"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
+    """A workflow's states, events and guards (--mermaid: as a state diagram)."""
     d = get_app().registry.get(name, version)
     if as_mermaid:
         typer.echo(mermaid(d))
@@ -487,8 +497,9 @@ def audit_checkpoint(as_json: bool = typer.Option(False, "--json")) -> None:
 @audit_app.command("checkpoints")
 @command
 def audit_checkpoints(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Every checkpoint with its anchor line (ID:DIGEST), oldest first: to compare with the
-    anchors kept outside the store, or to keep one that was not kept."""
+    """Every checkpoint with its anchor line (ID:DIGEST), oldest first.
+
+    To compare with the anchors kept outside the store, or to keep one that was not kept."""
     a = get_app()
     rows = [
         {
@@ -554,8 +565,10 @@ def demo(
 @app.command("serve")
 @command
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Run the HTTP API and officer pages under uvicorn (OpenAPI docs at /docs). --workers N
-    starts N processes sharing the port (PostgreSQL; on SQLite one writer works at a time)."""
+    """Run the HTTP API and officer pages under uvicorn (OpenAPI docs at /docs).
+
+    --workers N starts N processes sharing the port (PostgreSQL; on SQLite one writer works
+    at a time)."""
     import uvicorn
 
     from api.http import create_app

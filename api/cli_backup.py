@@ -48,8 +48,9 @@ def db_restore(
     file: Path = typer.Argument(..., help="a file written by `pkh db backup`"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Replace the configured database with FILE, then verify every case's audit chain. A
-    backup of an older schema is restored and not verified: it says to run `pkh db upgrade`."""
+    """Replace the configured database with FILE, then verify every case's audit chain.
+
+    A backup of an older schema is restored and not verified: it says to run `pkh db upgrade`."""
     if not file.exists():  # not found: exit 3, as for anything else not found
         raise NotFound(f"{file} does not exist")
     app = get_app()

@@ -23,6 +23,7 @@ def sweep_once(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Find due-soon, due-today and overdue cases; remind, notify supervisors, escalate.
+
     Exits 1 when an escalation failed (named on stderr); a case that changed while the sweep
     ran is planned again, not counted as failed."""
     from engine.sweeper import check_moment, failed_line, sweep
@@ -95,11 +96,12 @@ def dispatch_once(
     now: str | None = typer.Option(None, "--now", help="pretend it is this moment (ISO)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Deliver what is due in the outbox: e-mail by SMTP (PKH_SMTP_HOST), phones by the SMS
-    gateway (PKH_WEBHOOK_URL); a letter whose channel is not configured, or with no address,
-    waits for `pkh outbox print`. With no channel configured at all (the demo) messages go to
-    the log, shown on stderr. Exits 1 when messages were dead-lettered or a delivery setting
-    was refused."""
+    """Deliver what is due in the outbox: e-mail by SMTP, phones by the SMS gateway.
+
+    E-mail by SMTP (PKH_SMTP_HOST), phones by the SMS gateway (PKH_WEBHOOK_URL); a letter
+    whose channel is not configured, or with no address, waits for `pkh outbox print`. With no
+    channel configured at all (the demo) messages go to the log, shown on stderr. Exits 1 when
+    messages were dead-lettered or a delivery setting was refused."""
     import logging
 
     from notifications.dispatch import Dispatcher
@@ -135,6 +137,7 @@ def outbox_list(
     limit: int = typer.Option(50, min=1, max=1000),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
+    """Outgoing messages, newest first, optionally by --status."""
     from notifications.dispatch import list_outbox
 
     rows = list_outbox(get_app().db, status, limit + 1)  # one more: are there more?
@@ -169,9 +172,10 @@ def outbox_print(
     now: str | None = typer.Option(None, "--now", help="the date on the letters (ISO)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Paper letters (reporters with no e-mail or phone, or whose channel is not configured):
-    one printable A4 HTML page each,
-    written to --out, then marked printed. Open a page in a browser and print it."""
+    """Paper letters: one printable A4 HTML page each, written to --out, then marked printed.
+
+    For reporters with no e-mail or phone, or whose channel is not configured. Open a page in
+    a browser and print it."""
     from pathlib import Path
 
     from notifications.paper import print_letters
@@ -201,7 +205,9 @@ def outbox_print(
 def outbox_retry(
     ids: list[int] = typer.Argument(None, help="message ids; default all dead"),
 ) -> None:
-    """Put dead-lettered messages back in the queue. An id that is not dead is named with why;
+    """Put dead-lettered messages back in the queue.
+
+    An id that is not dead is named with why;
     exits 1 when ids were given and none of them could be queued."""
     from notifications.dispatch import retry_dead
 
@@ -219,6 +225,7 @@ def outbox_retry(
 @command
 def worker(port: int = typer.Option(4200, help="port of the local Prefect server")) -> None:
     """Start a local Prefect server (SQLite under var/prefect) and serve the scheduled flows.
+
     Ctrl-C (or SIGTERM) stops serving, then the server."""
     import os
     import signal

@@ -57,8 +57,9 @@ def kpm_import(
     progress: bool | None = typer.Option(None, "--progress/--no-progress"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Import a DTKS/BDT extract; rerunning the same file changes nothing. Exits 1 when rows
-    were rejected (the others are imported)."""
+    """Import a DTKS/BDT extract; rerunning the same file changes nothing.
+
+    Exits 1 when rows were rejected (the others are imported)."""
     from workflows.kpm_import import import_file
 
     report = import_file(
@@ -76,8 +77,10 @@ def kpm_verify_month(
     progress: bool | None = typer.Option(None, "--progress/--no-progress"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Import a monthly commitment verification file. Exits 1 when rows were rejected (a
-    household's month is recorded whole or not at all; the other households' are recorded)."""
+    """Import a monthly commitment verification file.
+
+    Exits 1 when rows were rejected (a household's month is recorded whole or not at all; the
+    other households' are recorded)."""
     from workflows.kpm_verify import verify_file
 
     report = verify_file(get_app(), file, actor=actor, progress=_progress(progress)).as_dict()
@@ -181,8 +184,9 @@ def kpm_advance(
     note: str | None = typer.Option(None),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Record a KPM event with the register's checks (NIK uniqueness, the complaint behind a
-    correction) and keep the register's index in step."""
+    """Record a KPM event with the register's checks, keeping its index in step.
+
+    The checks: NIK uniqueness, and the complaint behind a correction."""
     from workflows.kpm_store import apply, resolve
 
     a = get_app()
@@ -202,8 +206,10 @@ def kpm_control(
     province: list[str] = typer.Option([], "--province", help="2-digit code; repeatable"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Data control once: move members between components by age and school year; apply
-    corrections whose payment period has come."""
+    """Data control once: components by age and school year, and corrections now due.
+
+    Moves members between components by age and school year; applies corrections whose
+    payment period has come."""
     from workflows.kpm_flow import control_day, control_once
 
     a = get_app()

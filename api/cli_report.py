@@ -25,7 +25,9 @@ def report_monthly(
     region: str | None = typer.Option(None, "--region", help="only cases under this region code"),
     lang: str = typer.Option("id", "--lang", help="language of the HTML page: id or en"),
 ) -> None:
-    """Received, closed and overdue complaints by type, region, channel and level; time to
+    """The monthly complaint report: counts, time to close, SLA per stage, recurring types.
+
+    Received, closed and overdue complaints by type, region, channel and level; time to
     close; SLA per Tabel 2 stage; types recurring in two or more kabupaten."""
     from engine.report import Month
     from notifications.report import build_report, check_format, check_lang, render

@@ -34,6 +34,7 @@ def staff_add(
     region: str = typer.Option(...),
     user: str | None = typer.Option(None),
 ) -> None:
+    """Add a staff member (SDM) with position and region, optionally linked to an account."""
     a = get_app()
     row = add_staff(a.db, name, position, region, username=user, now=a.service.clock())
     typer.echo(
@@ -45,12 +46,14 @@ def staff_add(
 @staff_app.command("show")
 @command
 def staff_show(name: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """A staff member's record: position, region, status, and KKN and discipline cases."""
     emit(get_staff(get_app().db, name).as_dict(), as_json, _text)
 
 
 @staff_app.command("list")
 @command
 def staff_list(region: str | None = None, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Every staff member, optionally of one region."""
     rows = [s.as_dict() for s in list_staff(get_app().db, region)]
     emit(rows, as_json, lambda rs: "\n".join(_text(r) for r in rs) or "(no staff)")
 

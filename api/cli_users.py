@@ -69,8 +69,9 @@ def user_passwd(
 @user_app.command("disable")
 @command
 def user_disable(name: str) -> None:
-    """Disable NAME: it can no longer sign in or act, and its tokens and sessions stop
-    working at once. The last active admin cannot be disabled."""
+    """Disable NAME: it can no longer sign in or act.
+
+    Its tokens and sessions stop working at once. The last active admin cannot be disabled."""
     _update(name, active=False)
 
 

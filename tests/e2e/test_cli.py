@@ -1550,3 +1550,34 @@ def test_python_m_api_cli_is_the_whole_pkh_command() -> None:
     assert out.returncode == 0, out.stderr
     for name in ("demo", "sweep", "dispatch", "audit", "kpm", "user", "case", "complaint"):
         assert re.search(rf"^\W*{name}\b", out.stdout, re.M), (name, out.stdout)
+
+
+def test_every_command_help_reads_as_whole_lines_not_the_source_s_broken_ones() -> None:
+    """Typer shows a docstring's line breaks as they are: a group's `--help` lists each command
+    by its first paragraph, and a command's own `--help` prints the rest, so text wrapped at the
+    source's width read as broken lines ("--workers N" / "starts N processes ..."; "current:
+    true when" / "the moment is now ..."). Every paragraph of every command's help is one line
+    for the terminal to wrap, and the summary is a sentence of its own."""
+    import inspect
+
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    import api.cli
+    from api import cli_admin, cli_backup, cli_flows, cli_kpm, cli_report, cli_staff, cli_users  # noqa: F401
+
+    def commands(cmd: Any, path: str) -> Iterable[tuple[str, str]]:
+        yield path, inspect.cleandoc(cmd.help or "")
+        for name, sub in getattr(cmd, "commands", {}).items():
+            yield from commands(sub, f"{path} {name}")
+
+    helps = dict(commands(get_command(api.cli.app), "pkh"))
+    assert len(helps) > 50 and "pkh kpm import" in helps, sorted(helps)
+    broken = {path: h for path, h in helps.items() if any("\n" in p for p in h.split("\n\n"))}
+    assert broken == {}, broken
+    assert all(h.split("\n\n")[0].strip() for h in helps.values()), helps
+    # as printed: the replay command's second paragraph is no longer cut after "true when"
+    shown = CliRunner().invoke(api.cli.app, ["case", "replay", "--help"], terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    assert "current: true when the moment is now or later" in " ".join(shown.output.split())
+    assert re.search(r"true when\s*\n", shown.output) is None, shown.output
