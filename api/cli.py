@@ -45,6 +45,11 @@ def get_app() -> App:
     return _APP
 
 
+def plural(n: int, noun: str) -> str:
+    """'1 case', '3 cases': a number with its noun (English; the nouns here add an s)."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def fail(message: str, code: int = 1) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from api.admin import add_override, add_user, list_overrides, list_users, remove_override
-from api.cli import app, command, emit, fail, get_app, now, parse_instant
+from api.cli import app, command, emit, fail, get_app, now, parse_instant, plural
 from api.views import workflow_view
 from api.wiring import calendar_factory
 from engine.audit import Problem
@@ -424,7 +424,8 @@ def audit_verify(
         recorded = f" (audit run {run_id})" if run_id is not None else ""
         matches = "".join(f"; anchor {i}:{d[:16]}... matches" for i, d in anchors)
         typer.echo(
-            f"ok: {cases} cases, {events} events, {checkpoints} checkpoints verified"
+            f"ok: {plural(cases, 'case')}, {plural(events, 'event')}, "
+            f"{plural(checkpoints, 'checkpoint')} verified"
             f"{matches}{recorded}"
         )
     if not ok:
@@ -455,19 +456,16 @@ def _failed_summary(o: dict[str, Any]) -> str:
     run = f"audit run {o['run_id']}: " if o["run_id"] is not None else ""
     if not o["complete"]:
         return (
-            f"stopped at the first problem after {o['cases']} cases, {o['events']} events "
+            f"stopped at the first problem after {plural(o['cases'], 'case')}, "
+            f"{plural(o['events'], 'event')} "
             "(partial totals, not recorded); --all checks everything and lists every problem"
         )
     n = o["problem_count"]
     hint = " (--all lists them)" if n > len(o["problems"]) else ""
     return (
-        f"{_count(n, 'problem')} in all{hint}; {run}{o['cases']} cases, {o['events']} events, "
-        f"{o['checkpoints']} checkpoints verified"
+        f"{plural(n, 'problem')} in all{hint}; {run}{plural(o['cases'], 'case')}, "
+        f"{plural(o['events'], 'event')}, {plural(o['checkpoints'], 'checkpoint')} verified"
     )
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @audit_app.command("checkpoint")
@@ -487,7 +485,8 @@ def audit_checkpoint(as_json: bool = typer.Option(False, "--json")) -> None:
         emit(out, True, str)
         return
     typer.echo(
-        f"checkpoint {row.id}: {row.case_count} cases, {row.event_count} events\n"
+        f"checkpoint {row.id}: {plural(row.case_count, 'case')}, "
+        f"{plural(row.event_count, 'event')}\n"
         f"anchor {row.id}:{row.digest}\n"
         "keep this line outside the store (print it, send it to the inspectorate); "
         f"`pkh audit verify --anchor {row.id}:...` then proves nothing sealed here was removed"
@@ -516,8 +515,8 @@ def audit_checkpoints(as_json: bool = typer.Option(False, "--json")) -> None:
         as_json,
         lambda rs: (
             "\n".join(
-                f"{r['created_at'][:16].replace('T', ' ')} UTC  {r['cases']} cases, "
-                f"{r['events']} events  anchor {r['anchor']}"
+                f"{r['created_at'][:16].replace('T', ' ')} UTC  {plural(r['cases'], 'case')}, "
+                f"{plural(r['events'], 'event')}  anchor {r['anchor']}"
                 for r in rs
             )
             or "(no checkpoints: `pkh audit checkpoint` takes one)"

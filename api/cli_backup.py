@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from api.cli import command, fail, get_app
+from api.cli import command, fail, get_app, plural
 from api.cli_admin import db_app
 from engine.errors import NotFound
 from engine.store import audit_runner
@@ -89,8 +89,8 @@ def db_restore(
         typer.echo(json.dumps(out))
     else:
         typer.echo(
-            f"restored {info.path} into {info.backend}; verify: {report.cases} cases, "
-            f"{report.events} events, {report.checkpoints} checkpoints"
+            f"restored {info.path} into {info.backend}; verify: {plural(report.cases, 'case')}, "
+            f"{plural(report.events, 'event')}, {plural(report.checkpoints, 'checkpoint')}"
         )
     if not report.ok:
         fail(f"the restored database fails audit verify: {report.problems[0]}", 1)

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from api.cli import app, command, emit, get_app, parse_instant
+from api.cli import app, command, emit, get_app, parse_instant, plural
 from engine.errors import InvalidInput
 
 
@@ -46,7 +46,8 @@ def sweep_once(
 
     def text(r: dict) -> str:  # type: ignore[type-arg]
         lines = [
-            f"sweep at {r['now']}: {r['examined']} cases examined, {r['messages']} messages queued"
+            f"sweep at {r['now']}: {plural(r['examined'], 'case')} examined, "
+            f"{plural(r['messages'], 'message')} queued"
             " (cases handled earlier and unchanged since wait for their next day or deadline)"
         ]
         for key in ("reminded", "supervisor_notified", "escalated"):

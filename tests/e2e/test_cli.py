@@ -366,7 +366,7 @@ def test_a_complaint_filed_at_kabupaten_escalated_to_pusat_and_closed_shows_righ
     assert [h["actor"] for h in history] == ["kab.bogor"] * 3 + ["pusat.spm"] * 4
 
     assert verified.returncode == 0, verified.stderr
-    assert verified.stdout.startswith("ok: 1 cases, 7 events")
+    assert verified.stdout.startswith("ok: 1 case, 7 events")
 
 
 def test_the_views_of_a_complaint_received_monday_2_march_2026_count_past_the_nyepi_and_idul_fitri_block(  # noqa: E501
@@ -714,7 +714,7 @@ def test_audit_verify_says_when_its_totals_are_partial_and_when_an_anchor_matche
     assert listed.stdout.strip().endswith(f"3 cases, 5 events  anchor {anchor}"), listed.stdout
     assert clean.returncode == 0, clean.stderr
     assert clean.stdout.strip() == (
-        f"ok: 3 cases, 5 events, 1 checkpoints verified; anchor 1:{digest[:16]}... matches"
+        f"ok: 3 cases, 5 events, 1 checkpoint verified; anchor 1:{digest[:16]}... matches"
     )
     whole = json.loads(clean_json.stdout)
     assert (whole["ok"], whole["complete"]) == (True, True)
@@ -746,7 +746,7 @@ def test_audit_verify_says_when_its_totals_are_partial_and_when_an_anchor_matche
     last = recorded.stderr.strip().splitlines()[-1]
     assert last == (
         f"3 problems in all (--all lists them); audit run {run_id}: 3 cases, 5 events, "
-        "1 checkpoints verified"
+        "1 checkpoint verified"
     )
 
 
@@ -1438,10 +1438,10 @@ def test_audit_verify_can_show_its_progress(pkh: Pkh) -> None:
     only on a terminal, so scripts and pipes get the result alone)."""
     file_complaint(pkh, datetime.now(UTC) - timedelta(hours=1))
     shown = pkh.ok("audit", "verify", "--progress")
-    assert "ok: 1 cases, 1 events" in shown.stdout
+    assert "ok: 1 case, 1 event" in shown.stdout
     assert "verifying" in shown.stderr and "1/1" in shown.stderr
     quiet = pkh.ok("audit", "verify")
-    assert "ok: 1 cases" in quiet.stdout and "verifying" not in quiet.stderr
+    assert "ok: 1 case," in quiet.stdout and "verifying" not in quiet.stderr
 
 
 def test_audit_verify_records_its_run_as_the_api_and_the_nightly_flow_do(pkh: Pkh) -> None:
