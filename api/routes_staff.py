@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.http import AppDep, CurrentActor, require_role
 from api.schemas import CaseOut, DataKey, Scalar
 from api.views import case_out
-from engine.errors import NotFound, instant
+from engine.errors import NotFound, NotPermitted, instant
 from engine.service import NOTE_MAX
 from engine.state import Actor
 from engine.store.repository import CASES
@@ -58,14 +58,31 @@ def _visible(app: Any, name: str, actor: Actor) -> Any:
     return staff
 
 
+def _may_act_on(app: Any, actor: Actor, workflow: str) -> None:
+    """A role that may not even read a staff member's KKN or discipline file (a ketua
+    kelompok, a pendamping: workflows.roles.WORKFLOW_READERS) is refused as a role, 403,
+    before the file is looked for: not a 404 naming the case it may not see."""
+    if workflow in app.service.unreadable(actor):
+        raise NotPermitted(f"role '{actor.role}' cannot act on {workflow} cases")
+
+
+def _as_read_by(app: Any, staff: Any, actor: Actor) -> dict[str, Any]:
+    """A staff record as `actor` may read it: its status (who is relieved of duty is the
+    register's to say), and only the KKN and discipline cases its role may read."""
+    out = staff.as_dict()
+    hidden = app.service.unreadable(actor)
+    out["cases"] = [c for c in out["cases"] if c["workflow"] not in hidden]
+    return out
+
+
 @router.get("/staff")
 def staff_list(app: AppDep, actor: CurrentActor) -> list[dict[str, Any]]:
-    return [s.as_dict() for s in list_staff(app.db, actor.region)]
+    return [_as_read_by(app, s, actor) for s in list_staff(app.db, actor.region)]
 
 
 @router.get("/staff/{name}", responses=NOT_FOUND)
 def staff_one(name: str, app: AppDep, actor: CurrentActor) -> dict[str, Any]:
-    return _visible(app, name, actor).as_dict()
+    return _as_read_by(app, _visible(app, name, actor), actor)
 
 
 @router.post("/staff", status_code=201)
@@ -97,6 +114,7 @@ def _open_case_about(app: Any, name: str, workflow: str) -> str | None:
 def staff_decision(name: str, body: DecisionIn, app: AppDep, actor: CurrentActor) -> Any:
     """The outcome of a KKN investigation: dismissed (and referred) or reinstated."""
     _visible(app, name, actor)
+    _may_act_on(app, actor, "kkn")
     case_id = kkn_case_to_decide(app.db, name, body.case_id, field="case_id")
     trigger = "find_guilty" if body.outcome == "guilty" else "find_not_guilty"
     data = {"referred_to": body.referred_to} if body.outcome == "guilty" else {}
@@ -117,6 +135,7 @@ def staff_decision(name: str, body: DecisionIn, app: AppDep, actor: CurrentActor
 def staff_discipline(name: str, body: DisciplineIn, app: AppDep, actor: CurrentActor) -> Any:
     """A sanction on the staff member's discipline case, opened on first use."""
     staff = _visible(app, name, actor)
+    _may_act_on(app, actor, "discipline")
     at = instant(body.at, "at") if body.at else None
     case_id = _open_case_about(app, name, "discipline")
     if case_id is None:  # opened with its first sanction, in one transaction

@@ -59,10 +59,18 @@ def check_role_region(role: str, region: str | None) -> tuple[str, str | None]:
 # auditors and admins as everywhere, and the `system` actor of the imports and flows; not the
 # ketua kelompok, an elected KPM of the group and not staff. For it a household does not
 # exist, as a case outside its region does not. Its complaints stay readable.
+# A staff member's KKN suspension and discipline record are personnel files: read by the
+# offices that decide them and oversee them (kabupaten, provinsi, pusat), auditors, admins and
+# `system`; not by a ketua kelompok (a KPM) nor a pendamping (a colleague, perhaps the one
+# accused: what concerns them reaches them by letter and their own page's notice). The
+# complaint that started a KKN case stays readable in its region as every complaint.
+STAFF_FILE_READERS = frozenset({"kabupaten", "provinsi", "pusat", "auditor", "admin", "system"})
 WORKFLOW_READERS: dict[str, frozenset[str]] = {
     "kpm": frozenset(
         {"pendamping", "kabupaten", "provinsi", "pusat", "auditor", "admin", "system"}
     ),
+    "kkn": STAFF_FILE_READERS,
+    "discipline": STAFF_FILE_READERS,
 }
 
 

@@ -60,8 +60,9 @@ def test_the_read_rule_is_one_table_of_which_roles_read_which_workflows(app: App
     assert "ketua_kelompok" not in WORKFLOW_READERS["kpm"]
     assert {"pendamping", "kabupaten", "provinsi", "pusat", "auditor"} <= WORKFLOW_READERS["kpm"]
     assert "complaint" not in WORKFLOW_READERS  # every role reads complaints in its region
-    assert app.service.unreadable(app.service.actor(KETUA)) == ("kpm",)
-    assert app.service.unreadable(app.service.actor("pdp.bogor")) == ()
+    # and the staff's personnel files (tests/integration/test_staff_file_scope.py)
+    assert app.service.unreadable(app.service.actor(KETUA)) == ("discipline", "kkn", "kpm")
+    assert app.service.unreadable(app.service.actor("pdp.bogor")) == ("discipline", "kkn")
 
 
 def test_a_ketua_kelompok_finds_no_household_through_the_api(app: App, tmp_path: Path) -> None:
