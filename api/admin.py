@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from engine.calendar import CalendarRangeError, WorkingCalendar
 from engine.errors import InvalidInput, NotFound, NotPermitted
 from engine.store import recalc
+from engine.store import repository as repo
 from engine.store.db import Database
 from engine.store.recalc import Calendars
 from engine.store.tables import CalendarOverrideRow, UserRow
@@ -37,18 +38,6 @@ def verify_password(password: str, hashed: str | None) -> bool:
     return bool(hashed) and _hasher.verify(password, hashed)
 
 
-def _same_but_case(s: Session, username: str, limit: int) -> list[str]:
-    """The accounts whose names equal `username` ignoring (ASCII) letter case, by the index on
-    lower(username); the database's lower() on both sides, so both stores fold alike."""
-    lowered = sa.func.lower(UserRow.__table__.c.username)  # type: ignore[attr-defined]
-    found = s.execute(
-        sa.select(UserRow.__table__.c.username)  # type: ignore[attr-defined]
-        .where(lowered == sa.func.lower(username))
-        .limit(limit)
-    )
-    return list(found.scalars())
-
-
 _DUMMY_HASH: list[str] = []
 
 
@@ -63,17 +52,18 @@ def password_ok(row: UserRow | None, password: str) -> bool:
 
 
 def sign_in_account(s: Session, typed: str) -> UserRow | None:
-    """The account a sign-in names: the username as typed, else the one account whose name
-    differs from it only in letter case (a phone's keyboard capitalises the first letter:
-    "Kab.bogor"). Where two accounts differ only in case (made before `add_user` refused such
-    names) neither is guessed: only the name typed exactly signs in."""
+    """The account a typed name means (a sign-in, an admin's `pkh user` command): the
+    username as typed, else the one account whose name differs from it only in letter case (a
+    phone's keyboard capitalises the first letter: "Kab.bogor"). Where two accounts differ
+    only in case (made before `add_user` refused such names) neither is guessed: only the name
+    typed exactly finds one."""
     typed = (typed or "").strip()
     if not typed or len(typed) > 80:
         return None
     row = s.get(UserRow, typed)
     if row is not None:
         return row
-    names = _same_but_case(s, typed, 2)
+    names = repo.usernames_ignoring_case(s, typed, 2)
     return s.get(UserRow, names[0]) if len(names) == 1 else None
 
 
@@ -98,14 +88,14 @@ def add_user(
         or not username.replace(".", "").replace("_", "").replace("-", "").isalnum()
     ):
         raise InvalidInput("username", "use 1-80 letters, digits, '.', '_' or '-'")
-    if username == "system":
+    if username.lower() == "system":  # in any case: "SYSTEM" would sign in as the engine's
         raise InvalidInput("username", "'system' is reserved for automatic actions")
     role, region = check_role_region(role, region)
     hashed = hash_password(password) if password else None
     with db.transaction() as s:
         if s.get(UserRow, username) is not None:
             raise InvalidInput("username", f"user {username} already exists")
-        twin = _same_but_case(s, username, 1)
+        twin = repo.usernames_ignoring_case(s, username, 1)
         if twin:
             # two names an officer cannot tell apart when signing in ("Budi", "budi")
             raise InvalidInput(
@@ -152,6 +142,10 @@ def update_user(
         raise InvalidInput("body", "nothing to change: give password, role, region or active")
     hashed = hash_password(password) if password is not None else None
     with db.transaction() as s:
+        found = sign_in_account(s, username)  # "Kab.Bekasi" typed "kab.bekasi" is that one
+        if found is None:
+            raise NotFound(f"unknown user: {username}")
+        username = found.username
         # Lock this account and every active admin first, in one statement and in name order
         # (PostgreSQL; SQLite has one writer at a time): two changes of one account, or two
         # admins disabling each other, then run one after the other on what the first left,

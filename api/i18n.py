@@ -308,6 +308,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "the application. Tell the auditor; an audit check (pkh audit verify --all) names every "
         "damaged row.",
     ),
+    "unreadable_in_list": (
+        "Data tersimpan kasus berikut tidak dapat dibaca (basis data diubah di luar aplikasi), "
+        "jadi tidak ditampilkan di sini: {ids}. Laporkan kepada auditor; pkh audit verify --all "
+        "menyebut baris yang rusak.",
+        "The stored data of these cases cannot be read (the database was altered outside the "
+        "application), so they are not listed here: {ids}. Tell the auditor; pkh audit verify "
+        "--all names the damaged rows.",
+    ),
     "not_found_title": ("Tidak ditemukan", "Not found"),
     "not_found_text": (
         "Kasus atau halaman ini tidak ada, atau di luar wilayah kerja Anda.",

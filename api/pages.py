@@ -536,9 +536,16 @@ def worklist(
     cursor = _cursor_of(after)
     start = max(start, 0) if cursor is not None else 0
     now, cal = app.service.clock(), app.service.calendar()
+    unreadable: list[str] = []
     with app.db.reading() as s:
         states, _, next_cursor = search_cases(
-            s, f, limit=WORKLIST_LIMIT, after=cursor, order=SORTS[sort], counted=False
+            s,
+            f,
+            limit=WORKLIST_LIMIT,
+            after=cursor,
+            order=SORTS[sort],
+            counted=False,
+            unreadable=unreadable,
         )
         counts = count_flags(s, f, now, flag_bounds(now, cal))
     rows = [pv.worklist_item(st, now, cal) for st in states]
@@ -552,6 +559,7 @@ def worklist(
         ctx,
         "worklist.html",
         rows=rows,
+        unreadable=unreadable,
         total=sum(counts.values()),
         first=start + 1,
         last=start + len(rows),

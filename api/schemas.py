@@ -92,6 +92,11 @@ class CasePage(BaseModel):
         False, description="true: more than `total` cases match (the count stops at 10,000)"
     )
     next_cursor: str | None = None
+    unreadable: list[str] = Field(
+        default_factory=list,
+        description="cases of this page whose stored row cannot be read (altered outside "
+        "pkh: `pkh audit verify` names the column); left out of `items` until repaired",
+    )
 
 
 class EventOut(BaseModel):

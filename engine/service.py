@@ -490,6 +490,9 @@ class CaseService:
         handler = str(cmd.data.get("handler") or "").strip()
         if handler:
             row = repo.user_row(s, handler)
+            if row is None:  # typed in another case: the one account it matches, if one
+                names = repo.usernames_ignoring_case(s, handler, 2)
+                row = repo.user_row(s, names[0]) if len(names) == 1 else None
             if row is not None and row.active:
                 facts["handler_user"] = Actor(row.username, row.role, row.region)
                 facts["handler_suspended"] = row.suspended

@@ -664,7 +664,9 @@ def on_new_level(d: Decision) -> Effect:
 
 
 def on_assigned(d: Decision) -> Effect:
-    return Effect(changes={"handler": d.data["handler"]})
+    # the account's own name ("KAB.BOGOR" typed is kab.bogor, engine.service `handler_user`)
+    user = d.env.facts.get("handler_user")
+    return Effect(changes={"handler": user.username if user else d.data["handler"]})
 
 
 def on_released(d: Decision) -> Effect:

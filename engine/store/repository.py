@@ -313,6 +313,19 @@ def user_row(session: Session, username: str) -> Any:
     return row
 
 
+def usernames_ignoring_case(session: Session, name: str, limit: int) -> list[str]:
+    """The accounts whose names equal `name` ignoring (ASCII) letter case, by the index on
+    lower(username) (migration 0016); the database's lower() on both sides, so both stores
+    fold alike. Callers take a name typed in another case as the one account it matches
+    (api.admin.sign_in_account), never one of two."""
+    found = session.execute(
+        sa.select(USERS.c.username)
+        .where(sa.func.lower(USERS.c.username) == sa.func.lower(name))
+        .limit(limit)
+    )
+    return list(found.scalars())
+
+
 def known_not_staff(session: Session, username: str) -> bool:
     """True when this unit of work has read the account `username` (`user_row`) and no staff
     record names it: then it cannot be a suspended staff member, and nothing need be read."""
@@ -762,6 +775,7 @@ def search_cases(
     after: tuple[datetime, str] | None = None,
     order: str = "stage_due",
     counted: bool = True,
+    unreadable: list[str] | None = None,
 ) -> tuple[list[CaseState], int, tuple[datetime, str] | None]:
     """A page of cases in `order` (ORDERS: by stage or level deadline, soonest or latest
     first, then those without one; or by case number), and the total, counted up to
@@ -771,7 +785,11 @@ def search_cases(
     cursor, and so does every case of an order by case number. Each part of the page is one
     range of an index read in order (ix_cases_open_stage_due, ix_cases_open_level_due, the
     primary key), so page 1,000 costs as page 1; for an office, one range of
-    ix_cases_status_region_due (sorted entries of the office's cases, then the page's rows)."""
+    ix_cases_status_region_due (sorted entries of the office's cases, then the page's rows).
+    A row that cannot be read (a value altered behind the engine's back, which audit verify
+    names) is left out of the page and its id appended to `unreadable`, so one bad row does
+    not take every officer's worklist down; without that list it is refused
+    (StoredDataUnreadable)."""
     column, desc = ORDERS[order]
     search = _searches(_shape(f), order)
     values = _values(f)
@@ -782,25 +800,46 @@ def search_cases(
     if column is not None:
         assert search.first is not None and search.after is not None
         if after is None:
-            rows = list(search.first.run(session, {**values, "p_limit": limit + 1}))
+            rows = search.first.run(session, {**values, "p_limit": limit + 1}).all(lenient=True)
         elif after[0] < FAR_FUTURE:
             params = {"p_after_due": after[0], "p_after_id": after[1], "p_limit": limit + 1}
-            rows = list(search.after.run(session, {**values, **params}))
+            rows = search.after.run(session, {**values, **params}).all(lenient=True)
+        rows = _readable(rows, unreadable)
         rows.sort(key=lambda r: (getattr(r, column), r.id), reverse=desc)
     if len(rows) <= limit:
         more = {"p_limit": limit + 1 - len(rows)}
         if after is not None and after[0] >= FAR_FUTURE:
-            rest = list(search.undated.run(session, {**values, **more, "p_after_id": after[1]}))
+            rest = search.undated.run(session, {**values, **more, "p_after_id": after[1]})
         else:
-            rest = list(search.undated_first.run(session, {**values, **more}))
-        rows += sorted(rest, key=_id_order, reverse=desc)
-    states = [state_from_row(r) for r in rows[:limit]]
+            rest = search.undated_first.run(session, {**values, **more})
+        rows += sorted(_readable(rest.all(lenient=True), unreadable), key=_id_order, reverse=desc)
+    states = []
+    for r in rows[:limit]:
+        try:
+            states.append(state_from_row(r))
+        except (TypeError, ValueError) as e:  # attrs that are not an object, and the like
+            if unreadable is None:
+                raise StoredDataUnreadable(r.id, None, "case row", str(e)) from None
+            unreadable.append(r.id)
     cursor = None
-    if len(rows) > limit:
-        last_state = states[-1]
-        due = getattr(last_state, column) if column is not None else None
-        cursor = (due or FAR_FUTURE, last_state.id)
+    if len(rows) > limit:  # after the page's last row (read, even when its state was not)
+        last = rows[limit - 1]
+        due = getattr(last, column) if column is not None else None
+        cursor = (due or FAR_FUTURE, last.id)
     return states, total, cursor
+
+
+def _readable(rows: list[Any], unreadable: list[str] | None) -> list[Any]:
+    """The rows that could be read; the others' ids go to `unreadable` (or are refused)."""
+    out = []
+    for r in rows:
+        if isinstance(r, Unreadable):
+            if unreadable is None:
+                raise StoredDataUnreadable(str(r.raw.get("id")), None, r.column, r.error)
+            unreadable.append(str(r.raw.get("id")))
+        else:
+            out.append(r)
+    return out
 
 
 def _id_order(row: Any) -> str:
@@ -861,34 +900,3 @@ def count_flags(
     for flag, n in _flag_counts(_shape(f), len(bounds)).run(session, params):
         counts[flag] = int(n)
     return counts
-
-
-def list_cases(
-    session: Session,
-    *,
-    workflow: str | None = None,
-    status: str | None = None,
-    level: str | None = None,
-    state: str | None = None,
-    region_prefix: str | None = None,
-    handler: str | None = None,
-    due_before: datetime | None = None,
-    limit: int = 100,
-) -> list[CaseState]:
-    q = sa.select(CASES)
-    if workflow:
-        q = q.where(CASES.c.workflow == workflow)
-    if status:
-        q = q.where(CASES.c.status == status)
-    if level:
-        q = q.where(CASES.c.level == level)
-    if state:
-        q = q.where(CASES.c.state == state)
-    if region_prefix:
-        q = q.where(region_within(CASES.c.region, region_prefix))
-    if handler:
-        q = q.where(CASES.c.handler == handler)
-    if due_before is not None:
-        q = q.where(CASES.c.stage_due <= due_before)
-    q = q.order_by(CASES.c.stage_due.is_(None), CASES.c.stage_due, CASES.c.id).limit(limit)
-    return [state_from_row(r) for r in session.execute(q)]

@@ -336,3 +336,46 @@ def test_names_that_differ_only_in_case_are_not_made_and_not_guessed(
         if status == 200:
             me = client.get("/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
             assert me.json()["username"] == typed
+
+
+def test_an_account_is_found_in_any_case_by_the_admin_and_as_a_handler_too(
+    app: App, officer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sign-in took "Kab.Bekasi" typed "kab.bekasi", but the admin's commands did not (`pkh
+    user disable kab.bekasi`: unknown user; PATCH /users/kab.bekasi: 404), and assigning
+    handler "KAB.SESI" was refused as an unknown user and, at once, as the handler the case
+    already had (helper-47). "SYSTEM" was made as an account although "system" is reserved."""
+    import api.cli
+    from api import cli_users  # noqa: F401 - registers `pkh user`
+
+    add_user(app.db, "Kab.Bekasi", "kabupaten", "3275", now=app.service.clock(), password=PASSWORD)
+    monkeypatch.setattr(api.cli, "_APP", app)
+    out = CliRunner().invoke(api.cli.app, ["user", "disable", "kab.bekasi"])
+    assert out.exit_code == 0, out.output
+    assert {u.username: u.active for u in list_users(app.db)}["Kab.Bekasi"] is False
+    client = client_for(app)
+    r = client.patch("/users/KAB.BEKASI", json={"active": True}, headers=auth(app, "admin"))
+    assert r.status_code == 200 and r.json()["username"] == "Kab.Bekasi", r.text
+
+    for reserved in ("SYSTEM", "System"):
+        with pytest.raises(InvalidInput, match="reserved") as e:
+            add_user(app.db, reserved, "pusat", None, now=app.service.clock())
+        assert e.value.field == "username"
+    r = client.post(
+        "/users",
+        json={"username": "SYSTEM", "role": "pusat", "password": "sandi-panjang-123"},
+        headers=auth(app, "admin"),
+    )
+    assert r.status_code == 422 and r.json()["field"] == "username", r.text
+
+    svc = app.service
+    case = svc.open_case("complaint", complaint_data(), "kab.bogor").id
+    assigned = svc.apply(case, "assign", {"handler": "KAB.SESI"}, "kab.bogor")
+    assert assigned.handler == officer  # the account's own name, as replay finds it
+    with pytest.raises(Exception) as again:
+        svc.apply(case, "assign", {"handler": "Kab.Sesi"}, "kab.bogor")
+    keys = [reason.key for reason in again.value.reasons]  # type: ignore[attr-defined]
+    assert keys == ["handler_unchanged"], keys
+    from engine.store import audit_runner
+
+    assert audit_runner.verify(app.db).ok
