@@ -329,6 +329,14 @@ def add_override(
     with db.transaction() as s:
         recalc.lock_calendar(s)
         old = recalc.current_calendar(s, calendars)
+        if not old.first <= day <= old.last:  # stored, it would change nothing ever counted
+            raise InvalidInput(
+                "date",
+                f"{day.isoformat()} is outside the working calendar ({old.first.isoformat()} "
+                f"to {old.last.isoformat()})",
+                message_id=f"{day.isoformat()} di luar kalender kerja ({old.first.isoformat()} "
+                f"s.d. {old.last.isoformat()})",
+            )
         note = _changes_nothing(
             recalc.current_calendar(s, calendars, leaving_out=day), day, working
         )

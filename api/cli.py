@@ -159,6 +159,9 @@ def command(fn: F) -> F:
             raise
         except RuntimeError as e:  # e.g. Settings.check() refusing a default secret
             fail(str(e))
+        except OSError as e:  # a file it cannot write or read (--out a folder, no access)
+            where = f"{e.filename}: " if e.filename else ""
+            fail(f"{where}{e.strerror or e}")
         except ValidationError as e:
             if e.title != "Settings":
                 raise

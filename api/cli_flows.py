@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import typer
 
 from api.cli import app, command, emit, get_app, parse_instant, plural
 from engine.errors import InvalidInput
+from engine.machine import CLOCK_SKEW
 
 
 @app.command("sweep")
@@ -109,6 +111,14 @@ def dispatch_once(
 
     a = get_app()
     moment = parse_instant(now, "now") if now else a.service.clock()
+    if now and moment > datetime.now(UTC) + CLOCK_SKEW:
+        # each delivery is recorded as sent at this moment, and retries due before it would go
+        # early: a moment still to come is refused, as the sweep refuses one
+        raise InvalidInput(
+            "now",
+            f"'{now}' is in the future: a dispatch records when each message was sent; give a "
+            "moment not later than now",
+        )
     # what goes to the log channel (no SMTP or SMS gateway set) is shown, one line a message
     shown = logging.getLogger("pkh.notifications")
     handler = logging.StreamHandler()

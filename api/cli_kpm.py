@@ -40,6 +40,8 @@ def _exit_if_rejected(r: dict[str, Any], kept: str = "the other rows are importe
     registered is unchanged by a rerun)."""
     rejected = len(r["rejected"])
     if rejected:
+        if rejected >= r["rows"]:  # nothing passed: no "other rows" were imported
+            kept = "none was imported"
         typer.echo(
             f"error: {rejected} of {r['rows']} rows rejected (the report lists them; {kept}): "
             "fix those rows and import the file again",

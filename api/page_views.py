@@ -361,9 +361,12 @@ def _member_fields(m: Mapping[str, Any]) -> list[tuple[str, Any]]:
     return [(f, code_text(f, m[f])) for f in order]
 
 
-def detail(key: str, value: Any) -> dict[str, Any]:
+def detail(key: str, value: Any, numbers: Mapping[str, str] | None = None) -> dict[str, Any]:
     """How the pages show a recorded value: households' members as small tables, attendance
-    as ya/tidak per member, member changes per member and field; anything else as a value."""
+    as ya/tidak per member, member changes per member and field; anything else as a value.
+    `numbers`: the member number each NIK was given (the event's own changes), for a list
+    of members (daftar, tambah) whose numbers the command did not carry: shown, not the
+    list's positions (a member added as 03 read "1")."""
     if isinstance(value, Mapping) and value and key in ("hadir",):
         return {"kind": "attendance", "rows": sorted(value.items())}
     if isinstance(value, Mapping) and value and key in ("hapus",):
@@ -372,7 +375,8 @@ def detail(key: str, value: Any) -> dict[str, Any]:
         if all("nama" in m or "nik" in m for m in value):  # members (daftar, tambah)
             columns = [f for f in MEMBER_COLUMNS if any(f in m for m in value)]
             rows = [[code_text(f, m.get(f)) for f in columns] for m in value]
-            return {"kind": "members", "columns": columns, "rows": rows}
+            numbered = [(numbers or {}).get(str(m.get("nik"))) for m in value]
+            return {"kind": "members", "columns": columns, "rows": rows, "numbers": numbered}
         return {"kind": "list", "items": [detail(key, dict(m)) for m in value]}
     if isinstance(value, Mapping) and value:
         if all(isinstance(v, Mapping) for v in value.values()):  # {member no: {field: value}}
@@ -416,7 +420,7 @@ def timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "to": to if moved else None,
                 "late": recorded_late(e),
                 "details": [
-                    (k, detail(k, v))
+                    (k, detail(k, v, _numbers_given(e["changes"])))
                     for k, v in e["data"].items()
                     if v is not None and v != "" and v is not False
                 ],
@@ -424,6 +428,14 @@ def timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
         )
         current = to or current
     return out
+
+
+def _numbers_given(changes: Mapping[str, Any]) -> dict[str, str]:
+    """NIK -> member number, from the household's members an event recorded (its changes)."""
+    members = (changes.get("attrs") or {}).get("anggota")
+    if not isinstance(members, Mapping):
+        return {}
+    return {str(m.get("nik")): no for no, m in members.items() if isinstance(m, Mapping)}
 
 
 def state_label(definition: WorkflowDefinition, name: str, lang: str) -> str:

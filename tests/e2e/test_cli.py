@@ -1581,3 +1581,28 @@ def test_every_command_help_reads_as_whole_lines_not_the_source_s_broken_ones() 
     assert shown.exit_code == 0, shown.output
     assert "current: true when the moment is now or later" in " ".join(shown.output.split())
     assert re.search(r"true when\s*\n", shown.output) is None, shown.output
+
+
+def test_a_file_it_cannot_write_is_one_error_line_not_a_traceback(pkh: Pkh, tmp_path: Path) -> None:
+    """`--out` naming a folder, or a place nobody can write: one `error:` line naming the path
+    and why (helper-47 saw IsADirectoryError and FileNotFoundError tracebacks)."""
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    report, letters = pkh.all(
+        [
+            ("report", "monthly", "--month", "2026-11", "--out", str(folder)),
+            ("outbox", "print", "--out", "/proc/pkh-cannot-be-here"),
+        ]
+    )
+    assert one_line_error(report) == f"error: {folder}: Is a directory"
+    assert one_line_error(letters).startswith("error: /proc/pkh-cannot-be-here")
+    assert "Traceback" not in report.stderr + letters.stderr
+
+
+def test_dispatch_refuses_a_moment_still_to_come_as_the_sweep_does(pkh: Pkh) -> None:
+    """`pkh dispatch --now` in the future recorded messages as sent then (helper-47)."""
+    later = (datetime.now(UTC) + timedelta(hours=2)).isoformat(timespec="minutes")
+    refused = pkh.run("dispatch", "--now", later)
+    assert "is in the future" in one_line_error(refused) and refused.returncode == 2
+    earlier = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="minutes")
+    assert pkh.run("dispatch", "--now", earlier).returncode == 0

@@ -210,3 +210,21 @@ def test_a_pendamping_finds_a_household_and_fills_its_kyc_gap_in_a_real_browser(
         expect(page.locator(".kyc-gap")).to_have_count(0)
         last = page.locator("section.timeline tr.event").last
         expect(last.locator("table.member-changes")).to_contain_text("Siti Rahayu")
+
+
+def test_the_timeline_numbers_members_by_their_member_number_not_the_list_s_position(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    """A member added as 03 read "1" in the timeline's "Anggota baru" table (the list's
+    position, helper-46): each row now carries the number the household gave that member."""
+    case_id = household(app, tmp_path)
+    child = person(KK1, "3271010303150003", "2015-03-03", 1, 3, 4, jenjang_sekolah=1, kelas=5)
+    added = {k: v for k, v in child.items() if k not in ("no_kk", "kode_wilayah")}
+    app.service.apply(case_id, "pemutakhiran", {"tambah": [added]}, "pdp.bogor")
+    assert "03" in app.service.get(case_id).attrs["anggota"]
+    sign_in(web, app, "pdp.bogor")
+    page = web.get(f"/cases/{case_id}/view")
+    assert page.status_code == 200, page.text
+    tables = re.findall(r'<table class="members small">(.*?)</table>', page.text, re.S)
+    numbers = [re.findall(r'<td class="num">([^<]*)</td>', t) for t in tables]
+    assert ["03"] in numbers and ["01", "02"] in numbers, numbers

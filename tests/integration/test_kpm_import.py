@@ -402,6 +402,15 @@ def test_the_cli_imports_with_a_json_report_and_counts_the_register(
     clean = cli.invoke(typer_app, ["kpm", "import", str(good), *by])
     assert clean.exit_code == 0, clean.output
     assert "rejected: 0" in clean.stdout and clean.stderr == ""
+    # every row rejected: the error does not say "the other rows are imported" (helper-46)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "".join(x for n, x in enumerate(lines, 1) if n == 1 or n in set(g.bad)), encoding="utf-8"
+    )
+    none = cli.invoke(typer_app, ["kpm", "import", str(bad), *by])
+    assert none.exit_code == 1, none.output
+    assert f"error: {len(g.bad)} of {len(g.bad)} rows rejected" in none.stderr
+    assert "none was imported" in none.stderr and "other rows" not in none.stderr
 
 
 def test_the_validation_deadline_is_swept_like_a_complaint(

@@ -317,3 +317,21 @@ def test_an_override_that_changes_nothing_is_refused_on_a_weekend_and_said_on_a_
     assert r.status_code == 200 and r.json()["cases_moved"] == 1 and "note" not in r.json()
     assert dues(app.service.get(cases["open"].id)) != before
     verify_ok(app)
+
+
+def test_an_override_outside_the_calendar_s_years_is_refused_naming_the_date(
+    app: App, clock: Clock
+) -> None:
+    """0001-01-01 and 9999-12-31 were stored (helper-47) though no deadline is ever counted
+    there: refused, naming `date` and the calendar's span."""
+    now = at(clock, "2026-03-02T10:00:00+07:00")
+    client = TestClient(create_app(app))
+    token = create_token("admin", app.settings.secret_key, clock(), TOKEN_TTL)
+    h = {"Authorization": f"Bearer {token}"}
+    for day in ("0001-01-01", "9999-12-31", "2003-06-02", "2041-06-03"):
+        r = client.put("/calendar/overrides", json={"date": day, "name": "x"}, headers=h)
+        assert r.status_code == 422 and r.json()["field"] == "date", (day, r.text)
+        assert "outside the working calendar" in r.json()["message"]
+    with pytest.raises(InvalidInput, match="outside the working calendar"):
+        day_off(app, date(1999, 6, 1), now)
+    assert client.get("/calendar/overrides", headers=h).json() == []
