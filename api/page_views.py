@@ -72,8 +72,8 @@ PAGE_INPUTS: dict[tuple[str, str], tuple[tuple[str, str, bool, tuple[str, ...]],
         ("alasan", "select", True, KP.EXIT_REASONS),
         ("keterangan", "textarea", False, ()),  # needed for alasan=lainnya
     ),
-    ("kpm", "pindah"): (("tujuan", "text", False, ()), ("alasan", "textarea", False, ())),
-    ("kpm", "graduasi_mandiri"): (("alasan", "textarea", False, ()),),
+    ("kpm", "pindah"): (("tujuan", "text", True, ()), ("alasan", "textarea", False, ())),
+    ("kpm", "graduasi_mandiri"): (("alasan", "textarea", True, ()),),
     ("kpm", "pulihkan"): (("alasan", "textarea", True, ()),),
     ("kpm", "hentikan"): (("alasan", "textarea", True, ()),),
 }

@@ -211,6 +211,16 @@ def validation(data: Mapping[str, Any]) -> dict[str, Any]:
     out = {"hasil": choice(data, "hasil", VALIDATION_RESULTS)}
     if out["hasil"] == "non_eligible":
         out["alasan"] = choice(data, "alasan", NON_ELIGIBLE_REASONS)
+    elif str(data.get("alasan") or "").strip():
+        # a reason for not being eligible, given with "eligible": one of them is a mistake,
+        # and dropping the reason would record the one the officer may not have meant
+        raise InvalidInput(
+            "alasan",
+            "is a reason for non_eligible; hasil is eligible: leave it empty or choose "
+            "hasil non_eligible",
+            message_id="adalah alasan untuk hasil non_eligible, sedangkan hasilnya eligible: "
+            "kosongkan atau pilih hasil non_eligible",
+        )
     return out
 
 

@@ -202,9 +202,20 @@ def transitions() -> tuple[TransitionDef, ...]:
             "GraduatedMandiri",
             FIELD,
             effect="on_exit",
+            # it closes the household for good: the judgement says on what it rests
+            required=("alasan",),
         ),
-        # other exits
-        T("pindah", PARTICIPATING, "keluar", "HouseholdMoved", FIELD, effect="on_exit"),
+        # other exits; a move closes the household for good: where to (helper-46 closed one
+        # with an empty form), so the new region's office can take it up
+        T(
+            "pindah",
+            PARTICIPATING,
+            "keluar",
+            "HouseholdMoved",
+            FIELD,
+            effect="on_exit",
+            required=("tujuan",),
+        ),
         T(
             "tidak_layak",
             ("eligible", *PARTICIPATING),

@@ -74,7 +74,7 @@ COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
     "pulihkan": ("kabupaten", {"alasan": "komitmen dipenuhi"}),
     "hentikan": ("kabupaten", {"alasan": "tidak memenuhi komitmen"}),
     "resertifikasi": ("pendamping", {"hasil": "tetap"}),
-    "graduasi_mandiri": ("pendamping", {}),
+    "graduasi_mandiri": ("pendamping", {"alasan": "usaha warung mencukupi"}),
     "pindah": ("pendamping", {"tujuan": "Jakarta"}),
     "tidak_layak": ("kabupaten", {"alasan": "data_tidak_sesuai"}),
     "pemutakhiran": ("kabupaten", {"anggota": {"03": {"nama": "Dodi S"}}}),
@@ -364,11 +364,11 @@ def test_recertification_keeps_or_moves_to_transisi_then_graduasi_mandiri() -> N
     assert decide(state_at("peserta"), "resertifikasi").state == "peserta"
     st = decide(state_at("peserta"), "resertifikasi", {"hasil": "membaik"})
     assert st.state == "transisi"
-    out = decide(st, "graduasi_mandiri")
+    out = decide(st, "graduasi_mandiri")  # with the reason it rests on (COMMANDS)
     assert (out.state, out.status, out.attrs["alasan_keluar"]) == (
         "graduasi_mandiri",
         "closed",
-        "graduasi_mandiri",
+        "usaha warung mencukupi",
     )
 
 
@@ -601,3 +601,25 @@ def test_every_state_replays_from_its_events() -> None:
 def test_the_diagram_renders() -> None:
     text = mermaid(DEF)
     assert "graduasi_alamiah" in text and "penangguhan" in text
+
+
+@pytest.mark.parametrize(
+    ("state", "trigger", "data", "field"),
+    [
+        # an empty "Pindah domisili" closed a household for good (helper-46)
+        ("peserta", "pindah", {}, "tujuan"),
+        ("peserta", "pindah", {"alasan": "ikut suami"}, "tujuan"),
+        ("transisi", "graduasi_mandiri", {}, "alasan"),
+        # a reason for non_eligible given with eligible was dropped without a word
+        ("calon", "validasi", {"hasil": "eligible", "alasan": "mampu"}, "alasan"),
+    ],
+)
+def test_an_exit_says_why_and_where_and_a_validation_keeps_no_contradiction(
+    state: str, trigger: str, data: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        decide(state_at(state), trigger, data)
+    assert refused.value.field == field, refused.value
+    moved = decide(state_at("peserta"), "pindah", {"tujuan": "Kota Depok"})
+    assert (moved.state, moved.status) == ("keluar", "closed")
+    assert decide(state_at("calon"), "validasi", {"hasil": "eligible"}).state == "eligible"
