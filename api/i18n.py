@@ -179,6 +179,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "optional": ("opsional", "optional"),
     "saved": ("Tersimpan: {what}.", "Saved: {what}."),
     "saved_now": ("Sekarang: {state}, {who}.", "Now: {state}, {who}."),
+    "kkn_step": ("Pembebastugasan", "Relief of duty"),
+    "kkn_suspended": (
+        "{name}, staf PKH, dibebastugaskan selama penyelidikan:",
+        "{name}, PKH staff, relieved of duty during the investigation:",
+    ),
+    "kkn_nobody": (
+        "Nama yang diadukan tidak ada dalam daftar staf PKH (SDM): tidak ada yang "
+        "dibebastugaskan. Bila yang diadukan staf PKH, periksa ejaan namanya (atau nama "
+        "akunnya).",
+        "The name complained of is not in the PKH staff register: nobody was relieved of duty. "
+        "If PKH staff are meant, check the spelling of the name (or their account name).",
+    ),
+    "kkn_no_case": (
+        "{name}, staf PKH: tidak ada kasus KKN dari pengaduan ini.",
+        "{name}, PKH staff: no KKN case from this complaint.",
+    ),
     "error": ("Tidak dapat disimpan", "Could not be saved"),
     "lookup_failed": ("Tidak dapat ditampilkan", "Could not be shown"),
     "final_outcome": ("Hasil akhir", "Final outcome"),

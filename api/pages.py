@@ -70,6 +70,7 @@ from workflows import kpm_codes as KC
 from workflows.complaint import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
 from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days, zone_label
 from workflows.roles import MASK, sees_reporter
+from workflows.staff import kkn_step_of
 
 SESSION_COOKIE, CSRF_COOKIE, LANG_COOKIE = "pkh_session", "pkh_csrf", "lang"
 AUDITORS = AUDITOR_ROLES
@@ -584,10 +585,15 @@ def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLRe
     now, cal = app.service.clock(), app.service.calendar()
     values: dict[str, Any] = {"error": None, "failed": None, "done": None}
     values.update(extra)
+    with app.db.reading() as s:
+        kkn = kkn_step_of(s, state)
+    if kkn and kkn["case"]:  # linked where the officer may open it
+        kkn["readable"] = "kkn" not in app.service.unreadable(me)
     return render(
         ctx,
         "case.html",
         status,
+        kkn=kkn,
         case=view,
         zone=state.zone,
         region_name=pv.region_label(state.region),

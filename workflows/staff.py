@@ -317,6 +317,20 @@ def _kkn_cases_of(
     return [c.id for c in found if c is not None and c.attrs.get("complaint_id") == complaint_id]
 
 
+def kkn_step_of(s: Session, complaint: CaseState) -> dict[str, Any] | None:
+    """What a KKN complaint did to the person it names, for the officer to read: the staff
+    record it matched and the KKN case it opened ({"staff", "case"}), or {"staff": None} when
+    the name is nobody in the staff register (a village official; or a typo, which the
+    officer should see at once: nobody was relieved of duty). None for any other complaint."""
+    if complaint.attrs.get("type") != "kkn" or not complaint.attrs.get("subject"):
+        return None
+    staff = find_staff(s, complaint.attrs["subject"])
+    if staff is None:
+        return {"staff": None, "case": None}
+    cases = _kkn_cases_of(s, staff.name, complaint.id)
+    return {"staff": staff.name, "case": cases[-1] if cases else None}
+
+
 def suspension_reassigns_cases(ctx: ReactionContext, state: CaseState, ev: Event) -> list[FollowUp]:
     """The suspended person's open cases go to the kabupaten coordinator (or the office)."""
     staff = ctx.session.get(StaffRow, str(state.attrs.get("staff")))

@@ -699,8 +699,14 @@ def _where(q: Any, shape: tuple[Any, ...]) -> Any:
     if overdue:
         at = sa.bindparam("f_overdue_at", type_=UTCDateTime())
         q = q.where(c.status == "open", sa.or_(c.stage_due < at, c.level_due < at))
-    if text:
-        q = q.where(sa.func.lower(c.summary).like(sa.bindparam("f_text"), escape="/"))
+    if text:  # the summary, or the person the case is about (the accused; the staff member)
+        like = sa.bindparam("f_text")
+        q = q.where(
+            sa.or_(
+                sa.func.lower(c.summary).like(like, escape="/"),
+                sa.func.lower(c.subject).like(like, escape="/"),
+            )
+        )
     for i in range(hidden):
         q = q.where(c.workflow != sa.bindparam(f"f_hidden_{i}"))
     return q

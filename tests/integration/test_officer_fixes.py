@@ -233,3 +233,37 @@ def test_a_complaint_with_several_mistakes_is_refused_once_naming_each(
     one = web.post("/complaints/new", data=complaint_form(web, region="3299"))
     assert one.status_code == 422 and "isian yang perlu diperbaiki" not in one.text
     assert "Wilayah: kode wilayah tidak dikenal: 3299" in one.text
+
+
+def test_a_kkn_filing_says_who_was_relieved_of_duty_or_that_nobody_was(
+    app: App, web: TestClient, clock: Clock
+) -> None:
+    """A KKN complaint naming "Andi Wijayaa" (one letter off) was confirmed like any other:
+    nobody suspended, nothing said (helper-46). The confirmation and the complaint's page
+    now say who was relieved of duty, with the KKN case, or that the name is nobody in the
+    staff register."""
+    add_staff(app.db, "Andi Wijaya", "pendamping", "327101", username=None, now=clock())
+    for accused, expect in (("Andi Wijaya", "dibebastugaskan"), ("Andi Wijayaa", "tidak ada")):
+        form = complaint_form(web, type="kkn", accused=accused, summary="Pungutan liar")
+        done = web.post("/complaints/new", data=form)
+        assert done.status_code == 200, done.text[:300]
+        said = done.text.split('role="status"', 1)[1].split("</div>", 1)[0]
+        assert expect in said, said
+        case_id = done.url.path.split("/")[2]
+        page = web.get(f"/cases/{case_id}/view").text
+        step = page.split('id="kkn-step">', 1)[1].split("</dd>", 1)[0]
+        assert expect in step, step
+        if accused == "Andi Wijaya":
+            (kkn,) = [
+                c for c in _kkn_ids(app) if app.service.get(c).attrs["complaint_id"] == case_id
+            ]
+            assert f'href="/cases/{kkn}/view"' in step
+        else:
+            assert "periksa ejaan" in step
+    plain = web.post("/complaints/new", data=complaint_form(web))
+    assert 'id="kkn-step"' not in plain.text  # a complaint of another type says nothing of it
+
+
+def _kkn_ids(app: App) -> list[str]:
+    with app.db.reading() as s:
+        return list(s.execute(sa.select(CASES.c.id).where(CASES.c.workflow == "kkn")).scalars())

@@ -88,3 +88,22 @@ def test_no_door_shows_a_ketua_kelompok_or_a_pendamping_a_staff_member_s_files(
             assert client.get(f"/cases/{case_id}", headers=auth(app, who)).status_code == 200
         record = client.get(f"/staff/{DEWI}", headers=auth(app, who)).json()
         assert {c["id"] for c in record["cases"]} == {dsp, kkn}, record
+
+
+def test_the_worklist_search_finds_a_case_by_the_person_it_is_about(
+    app: App, files: tuple[str, str, str]
+) -> None:
+    """The worklist shows a KKN or discipline case by its staff member's name, but searching
+    that name found nothing (only summaries were searched; helper-46)."""
+    dsp, kkn, complaint = files
+    client = TestClient(create_app(app), raise_server_exceptions=False)
+    r = client.get("/cases", params={"q": "dewi lest"}, headers=auth(app, "kab.bogor"))
+    assert r.status_code == 200, r.text
+    assert {c["id"] for c in r.json()["items"]} == {dsp, kkn, complaint}  # the accused too
+    pages = TestClient(create_app(app), raise_server_exceptions=False)
+    sign_in(pages, app, "kab.bogor")
+    found = pages.get("/", params={"q": "Dewi Lestari"})
+    assert found.status_code == 200 and all(i in found.text for i in (dsp, kkn, complaint))
+    # for whom the files do not exist, the search does not find them either
+    r = client.get("/cases", params={"q": "dewi"}, headers=auth(app, "pdp.bogor"))
+    assert {c["id"] for c in r.json()["items"]} == {complaint}
