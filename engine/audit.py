@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
@@ -179,12 +179,14 @@ def verify_chain(case_id: str, rows: Sequence[ChainedEvent]) -> Problem | None:
                 "chain_broken",
                 "previous-hash link does not match the event before it",
             )
-        if row.stored_keys != PAYLOAD_KEYS or not _hash_holds(prev, row):
-            return Problem(
-                case_id, ev.version, "hash_mismatch", "the event's content does not match its hash"
-            )
+        why = _NOT_HASHED if row.stored_keys != PAYLOAD_KEYS else _hash_problem(prev, row)
+        if why is not None:
+            return Problem(case_id, ev.version, "hash_mismatch", why)
         prev = row.hash
     return None
+
+
+_NOT_HASHED = "the event's content does not match its hash"
 
 
 # A payload in canonical form starts with its first key in sorted order ("changes"); text in
@@ -192,21 +194,60 @@ def verify_chain(case_id: str, rows: Sequence[ChainedEvent]) -> Problem | None:
 _CANONICAL_START = '{"changes":'
 
 
-def _hash_holds(prev: str, row: ChainedEvent) -> bool:
-    """The event's hash matches its content. First over the payload's stored text (no JSON
-    encoding): if that digest matches, the stored text is the canonical text hashed when the
-    event was written (SHA-256 is collision resistant; the text is one whole JSON value, since
-    it was decoded into the event), so the stored event is the one written. Otherwise, e.g.
-    the text was re-encoded by the store or written before payloads were stored canonically,
-    over the canonical encoding of the decoded payload, which is what decides."""
+def _hash_problem(prev: str, row: ChainedEvent) -> str | None:
+    """Why the event's hash does not match its content; None when it does. First over the
+    payload's stored text (no JSON encoding): if that digest matches, the stored text is the
+    canonical text hashed when the event was written (SHA-256 is collision resistant; the
+    text is one whole JSON value, since it was decoded into the event), so the stored event is
+    the one written. Otherwise, e.g. the text was re-encoded by the store or written before
+    payloads were stored canonically, over the canonical encoding of the decoded payload,
+    which is what decides, provided the stored text reads the same to every JSON reader: a
+    text with a key twice in one object does not (Python keeps the last, SQLite's JSON
+    functions, which the monthly report reads, the first), so one that names the content
+    hashed to verify may name other content to the report."""
     text = row.stored_text
-    if (
-        text is not None
-        and text.startswith(_CANONICAL_START)
-        and _digest(prev, row.event, text) == row.hash
-    ):
-        return True
-    return event_hash(prev, row.event) == row.hash
+    if text is not None:
+        if text.startswith(_CANONICAL_START) and _digest(prev, row.event, text) == row.hash:
+            return None
+        key = duplicate_key(text)
+        if key is not None:
+            return (
+                f"the stored payload holds the key {_string(key)} twice in one object: JSON "
+                "readers differ on which one counts (SQLite's JSON functions read the first, "
+                "replay the last), so the text cannot be shown to hold the content hashed"
+            )
+    return None if event_hash(prev, row.event) == row.hash else _NOT_HASHED
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
+
+
+_strict_decode = json.JSONDecoder(object_pairs_hook=_unique_keys).decode
+
+
+def duplicate_key(text: str) -> str | None:
+    """A key that occurs twice in one object of the JSON `text` (the first such, as decoded:
+    an escaped spelling of a key is the key), or None; None too for text that is not JSON
+    at all (the reader that decoded it says so)."""
+    try:
+        _strict_decode(text)
+    except _DuplicateKey as e:
+        return str(e.args[0])
+    except (ValueError, RecursionError):
+        return None
+    return None
 
 
 # ------------------------------------------------------------------ the stored rows of SQLite
@@ -246,7 +287,7 @@ def replay_stored(rows: Sequence[Sequence[Any]]) -> CaseState | None:
     then reads the case and names what is wrong.
 
     Audit verify's way over a SQLite store. The hash is taken over the stored payload text and
-    the stored instants put in the hash's form, as `_hash_holds` does first: a digest that
+    the stored instants put in the hash's form, as `_hash_problem` does first: a digest that
     matches proves (SHA-256) that every hashed value is the one written, so the row holds the
     event written, a canonical payload and instants that read as written. The fold then needs
     only the payload's `changes`, its first key in canonical form, decoded alone; the data, the
@@ -318,38 +359,75 @@ def comparable(state: CaseState | None) -> dict[str, Any] | None:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class DerivedColumns:
+    """Columns a store keeps beside a case's state, derived from its attrs when the row is
+    written (to be searched and counted: the case's type, summary and subject): `derive` is
+    the writer's own derivation, `stored` what the case's row holds."""
+
+    derive: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+    stored: Mapping[str, Any]
+
+    def differing(self, state: CaseState) -> list[str]:
+        """The columns whose stored value is not what the writer derives from `state` (the
+        same value of the same type: a stored 1 is not the text "1")."""
+        stored = self.stored
+        return [
+            c
+            for c, v in self.derive(state.attrs).items()
+            if (w := stored.get(c, _ABSENT)) is not v and (type(w) is not type(v) or w != v)
+        ]
+
+
+_ABSENT = object()
+
+
 def verify_projection(
-    case_id: str, rows: Sequence[ChainedEvent], projection: CaseState | None
+    case_id: str,
+    rows: Sequence[ChainedEvent],
+    projection: CaseState | None,
+    derived: DerivedColumns | None = None,
 ) -> Problem | None:
     try:
         replayed = replay(r.event for r in rows)
     except (ReplayError, TypeError, ValueError, KeyError) as e:
         # a forged or damaged event that cannot even be folded is tampering too
         return Problem(case_id, None, "replay_failed", f"{type(e).__name__}: {e}")
-    return compare_projection(case_id, replayed, projection)
+    return compare_projection(case_id, replayed, projection, derived)
 
 
 def compare_projection(
-    case_id: str, replayed: CaseState | None, projection: CaseState | None
+    case_id: str,
+    replayed: CaseState | None,
+    projection: CaseState | None,
+    derived: DerivedColumns | None = None,
 ) -> Problem | None:
-    """The stored case row against the replay of its events."""
-    if replayed == projection and (
-        replayed is None
-        or projection is None
-        or canonical(replayed.attrs) == canonical(projection.attrs)
+    """The stored case row against the replay of its events: its state, and with `derived`
+    the columns the writer derives from the state (each as derived from the replay)."""
+    columns: list[str] = []
+    if derived is not None and replayed is not None and projection is not None:
+        columns = derived.differing(replayed)
+    if (
+        not columns
+        and replayed == projection
+        and (
+            replayed is None
+            or projection is None
+            or canonical(replayed.attrs) == canonical(projection.attrs)
+        )
     ):
         # The fields equal by value (equal instants have the same text) and attrs equal as
         # canonical JSON: what the normalized comparison below decides, without building it;
         # that is needed only to name what differs.
         return None
     a, b = comparable(replayed), comparable(projection)
-    if a == b:
+    if a == b and not columns:
         return None
     if b is None:
         return Problem(case_id, None, "projection_missing", "events exist but no case row")
     if a is None:
         return Problem(case_id, None, "events_missing", "a case row exists without events")
-    fields = sorted(k for k in a if a.get(k) != b.get(k))
+    fields = sorted({k for k in a if a.get(k) != b.get(k)}.union(columns))
     return Problem(
         case_id,
         replayed.version if replayed else None,

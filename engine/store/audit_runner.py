@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from engine.audit import (
     GENESIS,
     ChainedEvent,
+    DerivedColumns,
     Head,
     Problem,
     checkpoint_digest,
@@ -112,11 +113,20 @@ def _events_grouped(
 _SKIPPED: Any = None  # an event of an unreadable case: counted among the events, not checked
 
 
-def _projections(s: Session, ids: list[str]) -> dict[str, CaseState | StoredDataUnreadable]:
-    """The stored case rows of `ids`; a row that cannot be read, the reason instead."""
+Projections = tuple[dict[str, CaseState | StoredDataUnreadable], dict[str, dict[str, Any]]]
+
+
+def _projections(s: Session, ids: list[str]) -> Projections:
+    """The stored case rows of `ids`; a row that cannot be read, the reason instead. With
+    them, each row's columns derived from its state (repo.DERIVED_COLUMNS) as stored."""
     result = s.execute(sa.select(repo.CASES).where(repo.CASES.c.id.in_(ids)))
+    states: dict[str, CaseState | StoredDataUnreadable] = {}
+    derived: dict[str, dict[str, Any]] = {}
     try:
-        return {r.id: repo.state_from_row(r) for r in result}
+        for r in result:
+            states[r.id] = repo.state_from_row(r)
+            derived[r.id] = repo.derived_stored(r)
+        return states, derived
     except (ValueError, TypeError):  # some row altered outside pkh: read them one by one
         # (the statement stopped mid-way is closed first: on SQLite an open one keeps the
         # connection's read snapshot, and every later read on it would see the past)
@@ -130,7 +140,7 @@ def _projections(s: Session, ids: list[str]) -> dict[str, CaseState | StoredData
             else:
                 if state is not None:
                     out[case_id] = state
-        return out
+        return out, repo.stored_derived_of(s, ids)
 
 
 def _unreadable(kind: str, e: StoredDataUnreadable) -> Problem:
@@ -143,18 +153,22 @@ def _check_case(
     unreadable: Problem | None,
     projection: CaseState | StoredDataUnreadable | None,
     replayed: CaseState | None = None,
+    derived: Mapping[str, Any] | None = None,
 ) -> Problem | None:
     """One case's problem: an unreadable row, its chain, its stored row against its replay.
     `replayed`: the replay `replay_stored` made of rows whose chain holds (only the stored
-    row is left to compare); otherwise `rows` are ChainedEvents, checked in full."""
+    row is left to compare); otherwise `rows` are ChainedEvents, checked in full. `derived`:
+    the row's columns derived from its state as stored (repo.DERIVED_COLUMNS), compared
+    with the writer's derivation (repo.derived_values) from the replay."""
     if unreadable is not None:
         return unreadable
     if isinstance(projection, StoredDataUnreadable):
         return _unreadable("projection_unreadable", projection)
+    columns = None if derived is None else DerivedColumns(repo.derived_values, derived)
     try:
         if replayed is not None:
-            return compare_projection(case_id, replayed, projection)
-        return verify_chain(case_id, rows) or verify_projection(case_id, rows, projection)
+            return compare_projection(case_id, replayed, projection, columns)
+        return verify_chain(case_id, rows) or verify_projection(case_id, rows, projection, columns)
     except Exception as e:  # noqa: BLE001 - an audit reports what it cannot check, and goes on
         log.warning("audit verify: case %s could not be checked", case_id, exc_info=True)
         return Problem(case_id, None, "replay_failed", f"{type(e).__name__}: {e}")
@@ -263,11 +277,18 @@ def _verify_cases(
     # connection, which goes back to the pool (engine.store.db.Database.reading)
     with contextlib.closing(_grouped(s, lo, hi)) as groups:
         for chunk in _chunks(groups, CHUNK):
-            projections = _projections(s, [group[0] for group in chunk])
+            projections, derived = _projections(s, [group[0] for group in chunk])
             for case_id, rows, unreadable, replayed in chunk:
                 report.cases += 1
                 report.events += len(rows)
-                problem = _check_case(case_id, rows, unreadable, projections.get(case_id), replayed)
+                problem = _check_case(
+                    case_id,
+                    rows,
+                    unreadable,
+                    projections.get(case_id),
+                    replayed,
+                    derived.get(case_id),
+                )
                 if problem:
                     report.problems.append(problem)
                     if stop_at_first:
@@ -398,6 +419,7 @@ def verify_case(db: Database, case_id: str) -> VerifyReport:
             projection = repo.load_case(s, case_id)
         except StoredDataUnreadable as e:
             projection = e
+        derived = repo.stored_derived_of(s, [case_id]).get(case_id)
         sealed = [] if unreadable else _case_under_checkpoints(s, case_id, rows, report)
     report.events = len(rows)
     if unreadable is None and not rows:
@@ -408,7 +430,7 @@ def verify_case(db: Database, case_id: str) -> VerifyReport:
                 )
             )
     else:
-        problem = _check_case(case_id, rows, unreadable, projection)
+        problem = _check_case(case_id, rows, unreadable, projection, derived=derived)
         if problem:
             report.problems.append(problem)
     report.problems += sealed

@@ -236,12 +236,37 @@ def state_from_row(row: Any) -> CaseState:
     )
 
 
+def derived_values(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns of `cases` the writer derives from a case's attrs (kept as columns to be
+    searched: the worklist's type filter and text search, the staff register's subjects, the
+    monthly report's types). Audit verify derives them from the replay with this same
+    function and compares them with the stored row (`DERIVED_COLUMNS`)."""
+    return {
+        "case_type": attrs.get("type"),
+        "summary": attrs.get("summary"),
+        "subject": attrs.get("subject"),
+    }
+
+
+DERIVED_COLUMNS = tuple(derived_values({}))
+
+
+def derived_stored(row: Any) -> dict[str, Any]:
+    """The `DERIVED_COLUMNS` of a row of `cases`, as stored."""
+    return {c: getattr(row, c) for c in DERIVED_COLUMNS}
+
+
+def stored_derived_of(session: Session, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The `DERIVED_COLUMNS` of the cases `ids` as stored (plain text columns: read whatever
+    the rest of a row holds), by case id; a case without a row is left out."""
+    q = sa.select(CASES.c.id, *(CASES.c[c] for c in DERIVED_COLUMNS)).where(CASES.c.id.in_(ids))
+    return {r.id: derived_stored(r) for r in session.execute(q)}
+
+
 def state_values(state: CaseState) -> dict[str, Any]:
     values = {c: getattr(state, c) for c in _STATE_COLUMNS}
     values["attrs"] = dict(state.attrs)
-    values["case_type"] = state.attrs.get("type")
-    values["summary"] = state.attrs.get("summary")
-    values["subject"] = state.attrs.get("subject")
+    values.update(derived_values(state.attrs))
     return values
 
 
@@ -499,9 +524,7 @@ def changed_values(before: CaseState, after: CaseState) -> dict[str, Any]:
     values = {c: v for c in _STATE_COLUMNS if (v := getattr(after, c)) != getattr(before, c)}
     if after.attrs is not before.attrs:
         values["attrs"] = dict(after.attrs)
-        values["case_type"] = after.attrs.get("type")
-        values["summary"] = after.attrs.get("summary")
-        values["subject"] = after.attrs.get("subject")
+        values.update(derived_values(after.attrs))
     return values
 
 

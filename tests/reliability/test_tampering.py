@@ -1,4 +1,5 @@
-"""Random single-row tampering with `case_events`: audit verify detects each one and names the case.
+"""Random single-row tampering with `case_events` (and a case's row): audit verify detects each
+one and names the case.
 
 A seeded store (complaints with 1 to 9 events each, filed, advanced, escalated, extended,
 rejected, linked; a checkpoint part-way) is tampered with once per trial, then verified:
@@ -11,13 +12,16 @@ rejected, linked; a checkpoint part-way) is tampered with once per trial, then v
 Kinds (one row each, or one pair for a reordering):
 - modify: case_id, version, event_type, payload (data, changes, note, trigger: edited, added,
   removed), workflow, workflow_version, actor, role, occurred_at, recorded_at, prev_hash, hash;
+  and the columns of the case's row derived from its state: subject, case_type, summary;
 - delete: one row;
 - insert: a forged next event with a correctly computed hash, one with a wrong hash, one past a
   gap, a new case's first event;
 - reorder: two events of a case swap versions; two events swap their contents; the events of the
   same version of two cases swap cases;
 - corrupt: a value no engine writes (a payload that is not JSON or not an object, a date that
-  is not one, a version that is not a number): reported naming the case, not a crash.
+  is not one, a version that is not a number; on SQLite a payload text with a forged "changes"
+  put before the real one, which SQLite's JSON functions read and Python does not): reported
+  naming the case, not a crash.
 
 Each trial must make `verify` fail, and its first problem (what `pkh audit verify` prints) must
 name a case the tampering touched. The figures (trials per kind, detections, problem kinds) are
@@ -46,7 +50,7 @@ from api.wiring import App
 from engine.audit import GENESIS, event_hash
 from engine.store import audit_runner
 from engine.store.db import Database
-from engine.store.repository import EV, event_from_row
+from engine.store.repository import CASES, EV, event_from_row
 from tests.reliability._support import ADVANCE_DATA, dump_figures, filing
 
 SQLITE_TRIALS = 1000
@@ -69,6 +73,9 @@ MODIFY_COLUMNS = (
     "prev_hash",
     "hash",
 )
+# the columns of `cases` the writer derives from a case's attrs (repository.derived_values)
+CASE_COLUMNS = ("subject", "case_type", "summary")
+CASES_DERIVED = tuple(CASES.c[c] for c in CASE_COLUMNS)
 INSERTS = ("forged_next_valid_hash", "next_wrong_hash", "past_a_gap", "new_case")
 REORDERS = ("swap_versions", "swap_contents", "swap_cases")
 
@@ -194,7 +201,7 @@ def _update(conn: sa.Connection, row_id: int, **values: Any) -> None:
 
 def modify(conn: sa.Connection, rng: random.Random, rows: list[Any]) -> Tamper:
     row = rng.choice(rows)
-    column = rng.choice(MODIFY_COLUMNS)
+    column = rng.choice(MODIFY_COLUMNS + CASE_COLUMNS)
     by_case: dict[str, set[int]] = {}
     for r in rows:
         by_case.setdefault(r.case_id, set()).add(r.version)
@@ -209,6 +216,12 @@ def modify(conn: sa.Connection, rng: random.Random, rows: list[Any]) -> Tamper:
         taken = by_case[row.case_id]
         choices = [v for v in range(-1, max(taken) + 4) if v not in taken]
         _update(conn, row.id, version=rng.choice(choices))
+    elif column in CASE_COLUMNS:
+        current = conn.execute(
+            sa.select(CASES.c[column]).where(CASES.c.id == row.case_id)
+        ).scalar_one()
+        value = _other(rng, ("Andi", "pembayaran", "kkn", "ringkasan lain", None), current)
+        conn.execute(sa.update(CASES).where(CASES.c.id == row.case_id).values({column: value}))
     elif column == "payload":
         payload, detail = _payload(rng, dict(row.payload))
         _update(conn, row.id, payload=payload)
@@ -319,6 +332,10 @@ CORRUPTIONS = {
         ("occurred_at", "'garbage'"),
         ("recorded_at", "'2026-13-45 99:00:00'"),
         ("version", "'x'"),
+        (
+            "payload",
+            """'{"changes":{"state":"selesai","status":"closed"},' || substr(payload, 2)""",
+        ),
     ),
     "postgresql": (
         ("payload", "'[]'::jsonb"),
@@ -588,6 +605,7 @@ def test_parallel_verify_on_postgresql_reports_what_one_process_reports(
     db = postgres_app.db
     with db.write_engine.connect() as conn:
         pristine = [dict(r._mapping) for r in _rows(conn)]
+        derived = [dict(r._mapping) for r in conn.execute(sa.select(CASES.c.id, *CASES_DERIVED))]
     rng = random.Random(78)
     for kind in KINDS:
         with db.write_engine.begin() as conn:
@@ -596,6 +614,8 @@ def test_parallel_verify_on_postgresql_reports_what_one_process_reports(
         with db.write_engine.begin() as conn:
             conn.execute(sa.delete(EV))
             conn.execute(sa.insert(EV), pristine)
+            for values in derived:
+                conn.execute(sa.update(CASES).where(CASES.c.id == values["id"]).values(values))
     assert audit_runner.verify(db, stop_at_first=False, workers=2, parallel_from=0).ok
 
 

@@ -120,6 +120,12 @@ def test_a_stored_payload_is_checked_by_its_text_or_its_content(ev: Event, extra
     blob = _stored(ev, GENESIS, digest, payload.encode())
     assert blob.stored_text is None and blob.event == ev
     assert verify_chain(ev.case_id, [blob]) is None
+    # the same content with a key given twice, a forged value first: Python reads the last
+    # (the content hashed), SQLite's JSON functions the first: refused, naming the key
+    forged = payload.replace('{"changes":', '{"changes":{"state":"x"},"changes":', 1)
+    problem = verify_chain(ev.case_id, [_stored(ev, GENESIS, digest, forged)])
+    assert problem is not None and problem.kind == "hash_mismatch", problem
+    assert '"changes" twice' in problem.detail
     # changed content, by text: the hash does not hold either way
     changed = json.loads(payload)
     changed["note"] = (changed["note"] or "") + extra + "x"
