@@ -185,6 +185,12 @@ def update_user(
             changes.append("enabled" if new_active else "disabled")
         if hashed is not None:
             changes.append("password set")
+        if row.active and not new_active:
+            # disabling ends what was issued before, as a sign-out does: enabled again later,
+            # the account's old tokens and page sessions must not come back to life with it
+            ended = now or datetime.now(UTC)
+            if row.signed_out_at is None or row.signed_out_at < ended:
+                row.signed_out_at = ended
         row.role, row.region, row.active = new_role, new_region, new_active
         if hashed is not None:
             row.password_hash = hashed

@@ -379,3 +379,28 @@ def test_an_account_is_found_in_any_case_by_the_admin_and_as_a_handler_too(
     from engine.store import audit_runner
 
     assert audit_runner.verify(app.db).ok
+
+
+def test_a_token_from_before_an_account_was_disabled_stays_dead_when_it_is_enabled_again(
+    app: App, clock: Clock, officer: str
+) -> None:
+    """Disabling ended the account's tokens only while it stayed disabled: enabled again, the
+    old ones worked again (helper-47), a lost phone's session with them. Disabling now ends
+    them as a sign-out does; a new sign-in works."""
+    client = client_for(app)
+    old = _sign_in(client, officer, PASSWORD)
+    assert client.get("/me", headers=old).status_code == 200
+    admin = auth(app, "admin")
+    clock.set(clock() + timedelta(minutes=1))
+    assert (
+        client.patch(f"/users/{officer}", json={"active": False}, headers=admin).status_code == 200
+    )
+    assert client.get("/me", headers=old).status_code == 401
+    clock.set(clock() + timedelta(minutes=1))
+    assert (
+        client.patch(f"/users/{officer}", json={"active": True}, headers=admin).status_code == 200
+    )
+    assert client.get("/me", headers=old).status_code == 401  # still ended
+    clock.set(clock() + timedelta(seconds=1))
+    new = _sign_in(client, officer, PASSWORD)
+    assert client.get("/me", headers=new).json()["username"] == officer
