@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from api.i18n import field_label, label, text, when
+from api.i18n import field_label, label, roles_text, text, when
 from api.replaying import in_zone, not_yet_text, replay_case, replay_out
 from api.views import case_out, case_zone, recorded_late, row_subject
 from api.wiring import App
@@ -28,6 +28,7 @@ from engine.errors import (
     InvalidInput,
     NotPermitted,
     TransitionNotAllowed,
+    echoed,
 )
 from engine.state import Actor, CaseState
 from engine.store import audit_runner
@@ -44,7 +45,9 @@ from workflows.complaint import (
     SIDE_BODIES,
     TYPES,
 )
+from workflows.discipline import ORAL_REASONS, SP2_REASONS, SP3_REASONS, TERMINATION_REASONS
 from workflows.indonesia import ZONE_INFO, Zone, zone_for_region
+from workflows.kkn import AUTHORITIES
 from workflows.regions import UnknownRegion, region_name
 
 CASE_NUMBER = re.compile(r"[A-Z]{2,5}-\d{4}-\d{6}")
@@ -109,6 +112,20 @@ PAGE_INPUTS[("kpm", "pemutakhiran")] = (
     ("hapus_alasan", "select", False, KP.REMOVAL_REASONS),
 )
 PAGE_INPUTS[("kpm", "koreksi")] = (("pengaduan", "text", True, ()), *CHANGE_INPUTS, *ADD_INPUTS)
+# A choice a staff case's command takes by its code (the parser refuses anything else): picked
+# from the codes, each shown by its label (api.i18n: `referred_to`, `reason`).
+PAGE_INPUTS[("kkn", "find_guilty")] = (("referred_to", "select", True, AUTHORITIES),)
+PAGE_INPUTS.update(
+    {
+        ("discipline", event): (("reason", "select", True, reasons),)
+        for event, reasons in (
+            ("warn", ORAL_REASONS),
+            ("issue_sp2", SP2_REASONS),
+            ("issue_sp3", SP3_REASONS),
+            ("terminate", TERMINATION_REASONS),
+        )
+    }
+)
 ELSEWHERE = {
     ("kpm", "verifikasi_komitmen"): "kpm_verify_elsewhere",
 }
@@ -407,6 +424,14 @@ def member_changes(then: Mapping[str, Any], now: Mapping[str, Any]) -> list[tupl
     return out
 
 
+# A recorded value whose name means something else in another workflow's events, shown under
+# its own label key: a KKN decision's `outcome` is a verdict, not a referral's result.
+EVENT_KEYS = {
+    ("StaffDismissed", "outcome"): "verdict",
+    ("StaffReinstated", "outcome"): "verdict",
+}
+
+
 def timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """History rows with the move each made, and whether it was recorded well after the fact."""
     out, current = [], None
@@ -420,7 +445,10 @@ def timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "to": to if moved else None,
                 "late": recorded_late(e),
                 "details": [
-                    (k, detail(k, v, _numbers_given(e["changes"])))
+                    (
+                        EVENT_KEYS.get((e.get("type"), k), k),
+                        detail(k, v, _numbers_given(e["changes"])),
+                    )
                     for k, v in e["data"].items()
                     if v is not None and v != "" and v is not False
                 ],
@@ -460,8 +488,8 @@ def parse_local(raw: str, zone: ZoneInfo, field: str) -> datetime:
     except ValueError:
         raise InvalidInput(
             field,
-            f"'{raw}' is not a date and time",
-            message_id=f"'{raw}' bukan tanggal dan jam",
+            f"{echoed(raw)} is not a date and time",
+            message_id=f"{echoed(raw)} bukan tanggal dan jam",
         ) from None
     return in_zone(dt, raw, zone, field)
 
@@ -561,5 +589,18 @@ def engine_error(e: EngineError, lang: str) -> tuple[int, dict[str, Any]]:
             message = text("fields_wrong", lang, n=len(said))
             return 422, {"message": message, "reasons": said, "reload": False}
         return 422, {"message": said[0], "reasons": [], "reload": False}
-    status = 403 if isinstance(e, NotPermitted) else 422
-    return status, {"message": str(e), "reasons": [], "reload": False}
+    if isinstance(e, NotPermitted):
+        return 403, {"message": not_permitted_text(e, lang), "reasons": [], "reload": False}
+    return 422, {"message": str(e), "reasons": [], "reload": False}
+
+
+def not_permitted_text(e: NotPermitted, lang: str) -> str:
+    """A refusal of the officer's role in the page's words: the role, the step and who may
+    take it, labelled (not the engine's "role 'kabupaten' may not 'find_guilty' ...")."""
+    if e.role is None:  # a door's own refusal, already said for people
+        return str(e)
+    who, may = label("role", e.role, lang), roles_text(e.allowed, lang)
+    if e.event is None:
+        what = label("type", workflow_key(e.workflow or ""), lang)
+        return text("role_may_not_change", lang, role=who, workflow=what, roles=may)
+    return text("role_may_not", lang, role=who, event=label("event", e.event, lang), roles=may)

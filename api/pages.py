@@ -257,7 +257,7 @@ def _problem_of(e: EngineError, lang: str) -> tuple[int, str, str]:
     if isinstance(e, PageRefused):
         return 403, "forbidden", e.say(lang)
     if isinstance(e, NotPermitted):
-        return 403, "forbidden", str(e)
+        return 403, "forbidden", pv.not_permitted_text(e, lang)
     if isinstance(e, StoredDataUnreadable):
         return 409, "unreadable", str(e)
     if isinstance(e, InvalidInput) and lang == "id" and e.message_id:
@@ -629,7 +629,11 @@ def post_event(case_id: str, form: Form, ctx: Page) -> Response:
     try:
         version = form.get("version", "")
         if not version.isdigit():
-            raise InvalidInput("version", "the form has no case version; reload the page")
+            raise InvalidInput(
+                "version",
+                "the form has no case version; reload the page",
+                message_id="formulir tidak memuat versi kasus; muat ulang halaman",
+            )
         state = app.service.get(case_id, me.username)
         at = pv.parse_local(at_raw, ZoneInfo(state.zone), "at") if at_raw else None
         command = pv.command_data(state.workflow, event, data)

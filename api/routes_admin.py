@@ -249,7 +249,8 @@ def patch_user(
 ) -> dict[str, Any]:
     """Change an account's password, role, region or whether it is active. A disabled
     account's tokens and sessions stop working at once, and stay ended when it is enabled
-    again; so do those issued before a new password. The last active admin cannot be disabled or demoted."""
+    again; so do those issued before a new password. The last active admin cannot be
+    disabled or demoted."""
     for name in ("password", "role", "active"):
         if name in body.model_fields_set and getattr(body, name) is None:
             raise InvalidInput(name, "may not be null")

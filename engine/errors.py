@@ -88,13 +88,27 @@ class GuardRejected(EngineError):
 
 
 class NotPermitted(EngineError):
-    """The actor's role or region may not do this; outside the region, doors say not found."""
+    """The actor's role or region may not do this; outside the region, doors say not found.
+    A refusal of the actor's role names it (`role`), the command (`event`, None when the role
+    may change nothing of the workflow's) and the roles that may (`allowed`), so a door can
+    say it in its own words and language."""
 
     code = "not_permitted"
 
-    def __init__(self, message: str, *, out_of_scope: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        out_of_scope: bool = False,
+        role: str | None = None,
+        event: str | None = None,
+        workflow: str | None = None,
+        allowed: Sequence[str] = (),
+    ) -> None:
         super().__init__(message)
         self.out_of_scope = out_of_scope
+        self.role, self.event, self.workflow = role, event, workflow
+        self.allowed = tuple(allowed)
 
 
 class ConcurrencyConflict(EngineError):
@@ -152,6 +166,16 @@ class StoredDataUnreadable(EngineError):
             "version": self.version,
             "column": self.column,
         }
+
+
+ECHOED = 40  # characters of a refused value a message repeats
+
+
+def echoed(value: object, limit: int = ECHOED) -> str:
+    """A refused value as a message repeats it: quoted, and cut after `limit` characters, so a
+    pasted page does not come back whole in the refusal (in either language)."""
+    text = str(value)
+    return f"'{text}'" if len(text) <= limit else f"'{text[:limit]}…'"
 
 
 class InvalidInput(EngineError):

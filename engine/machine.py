@@ -194,7 +194,12 @@ class CompiledWorkflow:
             )
         if actor.role not in self._roles:
             # e.g. an auditor: it may read everything in scope and change nothing
-            raise NotPermitted(f"role '{actor.role}' cannot act on {d.name} cases")
+            raise NotPermitted(
+                f"role '{actor.role}' cannot act on {d.name} cases",
+                role=actor.role,
+                workflow=d.name,
+                allowed=sorted(self._roles - {"system"}),
+            )
         self._check_time(state, command, env)
         if env.facts.get("actor_suspended") and actor.role != "system":
             # said first and plainly, whatever else the attempt would have met
@@ -221,7 +226,11 @@ class CompiledWorkflow:
         if actor.role not in chosen.roles:
             raise NotPermitted(
                 f"role '{actor.role}' may not '{command.trigger}' in state '{src}' "
-                f"(allowed roles: {', '.join(sorted(chosen.roles))})"
+                f"(allowed roles: {', '.join(sorted(chosen.roles))})",
+                role=actor.role,
+                event=command.trigger,
+                workflow=d.name,
+                allowed=sorted(chosen.roles),
             )
         decision = Decision(d, state, command, env, src, chosen)
         reasons = self._check_guards(decision)

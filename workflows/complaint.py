@@ -20,7 +20,7 @@ from engine.definition import (
     TransitionDef,
     WorkflowDefinition,
 )
-from engine.errors import Findings, InvalidInput, Reason
+from engine.errors import Findings, InvalidInput, Reason, echoed
 from engine.machine import Decision, due_at
 from engine.state import CaseState, name_key
 from workflows.guards import R, actor_covers_region
@@ -137,8 +137,8 @@ def _choice(
     if value not in options:
         raise InvalidInput(
             key,
-            f"unknown value '{value}'; expected one of: {', '.join(options)}",
-            message_id=f"nilai '{value}' tidak dikenal; pilihan: {', '.join(options)}",
+            f"unknown value {echoed(value)}; expected one of: {', '.join(options)}",
+            message_id=f"nilai {echoed(value)} tidak dikenal; pilihan: {', '.join(options)}",
         )
     return value
 

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.definition import Effect, StateDef, TransitionDef, WorkflowDefinition
-from engine.errors import InvalidInput, Reason
+from engine.errors import InvalidInput, Reason, echoed
 from engine.machine import Decision
 from engine.state import CaseState
 from workflows.complaint import actor_is_not_subject, parse_region
@@ -80,8 +80,8 @@ def _reason(options: tuple[str, ...]) -> Any:
         if value and value not in options:
             raise InvalidInput(
                 "reason",
-                f"unknown reason '{value}'; expected one of: {', '.join(options)}",
-                message_id=f"alasan '{value}' tidak dikenal; pilihan: {', '.join(options)}",
+                f"unknown reason {echoed(value)}; expected one of: {', '.join(options)}",
+                message_id=f"alasan {echoed(value)} tidak dikenal; pilihan: {', '.join(options)}",
             )
         return {**data, "reason": value or None}
 

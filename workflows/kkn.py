@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.definition import Effect, StateDef, TransitionDef, WorkflowDefinition
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, echoed
 from engine.machine import Decision
 from engine.state import CaseState
 from workflows.complaint import (
@@ -68,8 +68,8 @@ def parse_guilty(data: Mapping[str, Any]) -> dict[str, Any]:
     if body and body not in AUTHORITIES:
         raise InvalidInput(
             "referred_to",
-            f"unknown authority '{body}'; expected one of: {', '.join(AUTHORITIES)}",
-            message_id=f"instansi '{body}' tidak dikenal; pilihan: {', '.join(AUTHORITIES)}",
+            f"unknown authority {echoed(body)}; expected one of: {', '.join(AUTHORITIES)}",
+            message_id=f"instansi {echoed(body)} tidak dikenal; pilihan: {', '.join(AUTHORITIES)}",
         )
     if body:
         out["referred_to"] = body

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from engine.errors import Findings, InvalidInput
+from engine.errors import Findings, InvalidInput, echoed
 from workflows.regions import iter_regions
 
 KOMPONEN: Mapping[int, str] = {
@@ -167,8 +167,8 @@ def code(value: Any, field: str, table: Mapping[int, str], *, required: bool = T
         known = ", ".join(f"{k} {v}" if v != str(k) else str(k) for k, v in table.items())
         raise InvalidInput(
             field,
-            f"unknown code '{value}'{extra}; expected one of: {known}",
-            message_id=f"kode '{value}' tidak dikenal{extra_id}; pilihan: {known}",
+            f"unknown code {echoed(value)}{extra}; expected one of: {known}",
+            message_id=f"kode {echoed(value)} tidak dikenal{extra_id}; pilihan: {known}",
         )
     return n
 

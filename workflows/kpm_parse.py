@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from engine.errors import InvalidInput, refuse_unknown_keys
+from engine.errors import InvalidInput, echoed, refuse_unknown_keys
 from workflows import kpm_codes as C
 from workflows.regions import UnknownRegion, get_region, normalize_region_code
 
@@ -64,8 +64,8 @@ def choice(data: Mapping[str, Any], key: str, options: tuple[str, ...]) -> str:
     if value not in options:
         raise InvalidInput(
             key,
-            f"unknown value '{value}'; expected one of: {', '.join(options)}",
-            message_id=f"nilai '{value}' tidak dikenal; pilihan: {', '.join(options)}",
+            f"unknown value {echoed(value)}; expected one of: {', '.join(options)}",
+            message_id=f"nilai {echoed(value)} tidak dikenal; pilihan: {', '.join(options)}",
         )
     return value
 

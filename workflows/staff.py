@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput, NotFound, echoed
 from engine.machine import Command
 from engine.service import FollowUp, ReactionContext
 from engine.state import CaseState, Event, name_key
@@ -71,8 +71,8 @@ def add_staff(
     if position not in POSITIONS:
         raise InvalidInput(
             "position",
-            f"unknown position '{position}'; expected one of: {', '.join(POSITIONS)}",
-            message_id=f"jabatan '{position}' tidak dikenal; pilihan: {', '.join(POSITIONS)}",
+            f"unknown position {echoed(position)}; expected one of: {', '.join(POSITIONS)}",
+            message_id=f"jabatan {echoed(position)} tidak dikenal; pilihan: {', '.join(POSITIONS)}",
         )
     code = parse_region(region)
     with db.transaction() as s:

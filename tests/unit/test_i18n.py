@@ -374,3 +374,81 @@ def test_the_roles_a_page_needs_are_named_as_each_language_lists_them() -> None:
     assert roles_text(roles, "id") == "Auditor, UPPKH Pusat, atau Admin"
     assert roles_text(roles, "en") == "Auditor, UPPKH national or Admin"
     assert roles_text(("pusat", "admin"), "id") == "UPPKH Pusat atau Admin"
+
+
+# ---------------------------------------------------------------- staff cases' codes, named
+def test_every_code_a_staff_case_records_has_a_label_in_both_languages() -> None:
+    """The KKN authority, the discipline reasons, the verdict and a sanction's issuer and
+    sanction: the case page's selects offer them and its timeline and the audit page show them
+    by these labels, never as the code ('after sp3', 'not guilty', 'kabupaten')."""
+    from workflows import discipline as D
+    from workflows import kkn as K
+
+    reasons = (*D.ORAL_REASONS, *D.SP2_REASONS, *D.SP3_REASONS, *D.TERMINATION_REASONS)
+    kinds = {
+        "referred_to": K.AUTHORITIES,
+        "reason": reasons,
+        "verdict": ("guilty", "not_guilty"),
+        "outcome": ("guilty", "not_guilty"),
+        "issuer": ("kabupaten", "pusat"),
+        "sanction": tuple(D.SANCTION_LABELS),
+    }
+    for kind, codes in kinds.items():
+        for code in codes:
+            assert code in LABELS[kind], (kind, code)
+            indonesian, english = (label(kind, code, lang) for lang in ("id", "en"))
+            assert code.replace("_", " ") not in (indonesian, english), (kind, code)
+            assert indonesian.strip() and english.strip(), (kind, code)
+    assert label("referred_to", "kejaksaan", "id") == "Kejaksaan Republik Indonesia"
+    assert label("reason", "late", "id") == "Tidak tertib/terlambat masuk kerja"
+    assert label("reason", "late", "en") == "Not orderly or late for work"
+    assert label("verdict", "not_guilty", "id") == "Tidak bersalah"
+    # a complaint's referral keeps its side bodies' names under the same key
+    assert label("referred_to", "pt_pos", "id") == label("body", "pt_pos", "id")
+
+
+def test_a_refused_value_is_repeated_cut_to_forty_characters() -> None:
+    from engine.errors import echoed
+    from workflows.discipline import _reason
+    from workflows.kkn import parse_guilty
+
+    assert echoed("kpk") == "'kpk'" and echoed("x" * 40) == f"'{'x' * 40}'"
+    assert echoed("x" * 5_000) == f"'{'x' * 40}…'"
+    for parse, key in ((parse_guilty, "referred_to"), (_reason(("late",)), "reason")):
+        with pytest.raises(InvalidInput) as refused:
+            parse({key: "Kejaksaan Negeri Bogor " + "x" * 5_000})
+        for said in (refused.value.message, refused.value.message_id or ""):
+            assert "'kejaksaan negeri bogor xxxxxxxxxxxxxxxxx…'" in said and len(said) < 150
+
+
+def test_a_refusal_of_the_officers_role_is_said_with_labels_in_each_language() -> None:
+    from api.page_views import engine_error
+    from engine.errors import NotPermitted
+
+    e = NotPermitted(
+        "role 'kabupaten' may not 'find_guilty' in state 'suspended' (allowed roles: pusat)",
+        role="kabupaten",
+        event="find_guilty",
+        workflow="kkn",
+        allowed=("pusat",),
+    )
+    assert engine_error(e, "id") == (
+        403,
+        {
+            "message": "Peran UPPKH Kab/Kota tidak dapat melakukan langkah “Nyatakan bersalah” "
+            "pada kasus ini; langkah ini hanya untuk UPPKH Pusat.",
+            "reasons": [],
+            "reload": False,
+        },
+    )
+    assert engine_error(e, "en")[1]["message"] == (
+        "The role UPPKH district may not take the step “Find guilty” on this case; only "
+        "UPPKH national may."
+    )
+    whole = NotPermitted("x", role="auditor", workflow="discipline", allowed=("kabupaten", "pusat"))
+    assert engine_error(whole, "id")[1]["message"] == (
+        "Peran Auditor tidak dapat mengubah kasus Disiplin SDM; hanya UPPKH Kab/Kota atau "
+        "UPPKH Pusat."
+    )
+    plain = NotPermitted("this needs the role pusat")  # a door's own words: as they are
+    assert engine_error(plain, "id")[1]["message"] == "this needs the role pusat"
