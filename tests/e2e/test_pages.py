@@ -666,18 +666,33 @@ def _serve(pkh: App) -> tuple[str, uvicorn.Server, threading.Thread]:
     return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def served_store(
+    tmp_path: Path, users: list[tuple[str, str, str | None]], prepare: Any = None
+) -> Iterator[tuple[str, Any]]:
+    """A fresh SQLite store on the real clock with `users` (each signing in with PASSWORD),
+    served by uvicorn: (base URL, what `prepare(app)` made, e.g. the case the browser opens);
+    stopped and closed afterwards."""
     url = f"sqlite:///{tmp_path / 'pkh.db'}"
     upgrade(url)
-    # The real clock: the browser files the complaint "now".
     pkh = build_app(Settings(database_url=url, secret_key="browser-test-secret-key-0123456789"))
-    add_user(pkh.db, "kab.bogor", "kabupaten", "3271", now=pkh.service.clock(), password=PASSWORD)
+    for name, role, region in users:
+        add_user(pkh.db, name, role, region, now=pkh.service.clock(), password=PASSWORD)
+    made = prepare(pkh) if prepare else None
     base, server, thread = _serve(pkh)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
-    pkh.db.dispose()
+    try:
+        yield base, made
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        pkh.db.dispose()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[str]:
+    # The real clock: the browser files the complaint "now".
+    with served_store(tmp_path, [("kab.bogor", "kabupaten", "3271")]) as (base, _):
+        yield base
 
 
 @pytest.mark.slow

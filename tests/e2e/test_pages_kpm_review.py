@@ -16,16 +16,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.admin import add_user
-from api.wiring import App, build_app
-from engine.settings import Settings
-from engine.store.migrate import upgrade
+from api.wiring import App
 from tests.conftest import Clock
 from tests.e2e.test_pages import (
-    PASSWORD,
-    _serve,
     csrf_from,
     require_chromium,
+    served_store,
     sign_in,
     signed_in_page,
 )
@@ -165,18 +161,9 @@ def test_the_worklist_search_opens_a_household_by_its_codes(
 
 @pytest.fixture
 def live_household(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    url = f"sqlite:///{tmp_path / 'pkh.db'}"
-    upgrade(url)
-    pkh = build_app(Settings(database_url=url, secret_key="browser-test-secret-key-0123456789"))
-    now = pkh.service.clock()
-    add_user(pkh.db, "pdp.bogor", "pendamping", "327101", now=now, password=PASSWORD)
-    add_user(pkh.db, "kab.bogor", "kabupaten", "3271", now=now)
-    case_id = household(pkh, tmp_path)
-    base, server, thread = _serve(pkh)
-    yield base, case_id
-    server.should_exit = True
-    thread.join(timeout=10)
-    pkh.db.dispose()
+    users = [("pdp.bogor", "pendamping", "327101"), ("kab.bogor", "kabupaten", "3271")]
+    with served_store(tmp_path, users, lambda pkh: household(pkh, tmp_path)) as live:
+        yield live
 
 
 @pytest.mark.slow

@@ -15,14 +15,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.admin import add_user
 from api.http import create_app
 from api.i18n import LABELS
-from api.wiring import App, build_app
-from engine.settings import Settings
-from engine.store.migrate import upgrade
+from api.wiring import App
 from tests.conftest import Clock
-from tests.e2e.test_pages import PASSWORD, _serve, csrf_from, sign_in, signed_in_page
+from tests.e2e.test_pages import csrf_from, served_store, sign_in, signed_in_page
 from workflows.discipline import ORAL_REASONS, SP2_REASONS, SP3_REASONS, TERMINATION_REASONS
 from workflows.kkn import AUTHORITIES
 from workflows.staff import add_staff
@@ -296,17 +293,8 @@ def test_a_form_without_its_case_version_is_told_in_indonesian(web: TestClient, 
 # ------------------------------------------------------------------------------ a browser
 @pytest.fixture
 def live_kkn(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    url = f"sqlite:///{tmp_path / 'pkh.db'}"
-    upgrade(url)
-    pkh = build_app(Settings(database_url=url, secret_key="browser-test-secret-key-0123456789"))
-    now = pkh.service.clock()
-    add_user(pkh.db, "pusat.spm", "pusat", None, now=now, password=PASSWORD)
-    case_id = kkn_case(pkh)
-    base, server, thread = _serve(pkh)
-    yield base, case_id
-    server.should_exit = True
-    thread.join(timeout=10)
-    pkh.db.dispose()
+    with served_store(tmp_path, [("pusat.spm", "pusat", None)], kkn_case) as live:
+        yield live
 
 
 @pytest.mark.slow
