@@ -85,6 +85,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Search summary, case number, kode peserta, no. KK or NIK",
     ),
     "all": ("Semua", "All"),
+    "case_kind": ("Jenis kasus", "Kind of case"),
     "filter": ("Saring", "Filter"),
     "reset": ("Atur ulang", "Reset"),
     "mine_only": ("Hanya kasus saya", "My cases only"),
@@ -700,6 +701,13 @@ def when(value: datetime | str | None, zone: str, lang: str = DEFAULT_LANG) -> s
 
 
 LABELS["closed_at_level"] = LABELS["level"]
+# the worklist's filter by kind of case (workflow)
+LABELS["workflow"] = {
+    "complaint": ("Pengaduan", "Complaints"),
+    "kkn": ("KKN (pembebastugasan staf)", "KKN (staff relieved of duty)"),
+    "discipline": ("Disiplin staf (SDM)", "Staff discipline"),
+    "kpm": ("Rumah tangga KPM", "KPM households"),
+}
 
 # the performance assessment's two inputs (discipline): every indicator of seed 002, in order
 STRINGS["operational"] = (

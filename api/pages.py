@@ -519,15 +519,20 @@ def worklist(
     mine: str = "",
     after: str = "",
     start: int = 0,
+    workflow: str = "",
 ) -> Response:
     app, me = ctx.app, ctx.me
     found = pv.find_case(app, me, q)  # a case number or a household's code opens it
     if found:
         return RedirectResponse(case_url(found), status_code=303)
+    hidden = app.service.unreadable(me)
+    kinds = [w for w in app.registry.names() if w not in hidden]  # what this role may read
+    workflow = workflow if workflow in kinds else ""
     f = CaseFilter(
+        workflow=workflow or None,
         status="open",
         scope=me.region,
-        hidden_workflows=app.service.unreadable(me),
+        hidden_workflows=hidden,
         level=level or None,
         case_type=type or None,
         text=q.strip()[:200] or None,
@@ -550,7 +555,14 @@ def worklist(
         )
         counts = count_flags(s, f, now, flag_bounds(now, cal))
     rows = [pv.worklist_item(st, now, cal) for st in states]
-    filters = {"level": level, "type": type, "q": q, "sort": sort, "mine": mine}
+    filters = {
+        "workflow": workflow,
+        "level": level,
+        "type": type,
+        "q": q,
+        "sort": sort,
+        "mine": mine,
+    }
     kept = {k: v for k, v in filters.items() if v}
     next_link = None
     if next_cursor is not None:
@@ -568,6 +580,7 @@ def worklist(
         filters=filters,
         levels=LEVELS,
         types=TYPES,
+        kinds=kinds,
         sort_link=lambda key: pv.sort_link(filters, key),
         next_link=next_link,
         first_link=("/?" + urlencode(kept)) if cursor is not None else None,

@@ -107,3 +107,26 @@ def test_the_worklist_search_finds_a_case_by_the_person_it_is_about(
     # for whom the files do not exist, the search does not find them either
     r = client.get("/cases", params={"q": "dewi"}, headers=auth(app, "pdp.bogor"))
     assert {c["id"] for c in r.json()["items"]} == {complaint}
+
+
+def test_the_worklist_page_filters_by_kind_of_case_among_those_the_role_may_read(
+    app: App, files: tuple[str, str, str]
+) -> None:
+    """`/?workflow=kkn` was ignored and the page had no such filter (helper-46): it lists
+    the kinds of case the role may read, and filters by one."""
+    dsp, kkn, complaint = files
+    pages = TestClient(create_app(app), raise_server_exceptions=False)
+    sign_in(pages, app, "kab.bogor")
+    everything = pages.get("/")
+    assert '<select name="workflow"' in everything.text
+    assert "Disiplin staf (SDM)" in everything.text
+    only_kkn = pages.get("/", params={"workflow": "kkn"})
+    assert only_kkn.status_code == 200
+    assert kkn in only_kkn.text and dsp not in only_kkn.text and complaint not in only_kkn.text
+    assert 'value="kkn" selected' in only_kkn.text.split('<select name="workflow"', 1)[1]
+    sign_in(pages, app, "pdp.bogor")  # the kinds it may read; another is no filter at all
+    mine = pages.get("/", params={"workflow": "kkn"})
+    assert mine.status_code == 200 and complaint in mine.text and kkn not in mine.text
+    kinds = mine.text.split('<select name="workflow"', 1)[1].split("</select>", 1)[0]
+    assert 'value="kkn"' not in kinds and 'value="discipline"' not in kinds, kinds
+    assert 'value="complaint"' in kinds
