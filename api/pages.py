@@ -598,8 +598,10 @@ def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLRe
     now, cal = app.service.clock(), app.service.calendar()
     values: dict[str, Any] = {"error": None, "failed": None, "done": None}
     values.update(extra)
-    with app.db.reading() as s:
-        kkn = kkn_step_of(s, state)
+    kkn = None
+    if state.attrs.get("type") == "kkn":  # a read of the staff register for those alone
+        with app.db.reading() as s:
+            kkn = kkn_step_of(s, state)
     if kkn and kkn["case"]:  # linked where the officer may open it
         kkn["readable"] = "kkn" not in app.service.unreadable(me)
     return render(
