@@ -33,9 +33,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 _APP: App | None = None
 
 
-def get_app() -> App:
+def get_app(*, create: bool = False) -> App:
+    """The application on the configured database. A SQLite file that does not exist is
+    refused before anything is made (a mistyped path would otherwise leave a folder, an empty
+    database and a key file behind), unless the command makes the database (`create`:
+    `pkh db upgrade`, `pkh demo`, `pkh db restore`)."""
     global _APP
     if _APP is None:
+        from engine.settings import get_settings
+        from engine.store.migrate import missing_file
+
+        problem = None if create else missing_file(get_settings().database_url)
+        if problem:
+            fail(problem)
         try:
             _APP = build_app()
         except OSError as e:  # a SQLite folder that cannot be made: a file in the way, no access

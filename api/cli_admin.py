@@ -43,7 +43,7 @@ def db_upgrade() -> None:
     from engine.settings import database_label
     from engine.store.migrate import upgrade
 
-    url = get_app().settings.database_url
+    url = get_app(create=True).settings.database_url
     try:
         upgrade(url)
     except CommandError as e:
@@ -538,7 +538,7 @@ def demo(
     from engine.store.migrate import upgrade
     from workflows.demo import DEMO_PASSWORD, USERS, check_store, load_demo
 
-    a = get_app()
+    a = get_app(create=True)
     check_store(a.db)  # a real office's store is refused before anything, a migration too
     upgrade(a.settings.database_url)
     created = load_demo(a)

@@ -53,7 +53,7 @@ def db_restore(
     A backup of an older schema is restored and not verified: it says to run `pkh db upgrade`."""
     if not file.exists():  # not found: exit 3, as for anything else not found
         raise NotFound(f"{file} does not exist")
-    app = get_app()
+    app = get_app(create=True)
     url = app.settings.database_url
     app.db.dispose()  # nothing of ours holds the database while it is replaced
     try:

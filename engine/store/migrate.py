@@ -78,6 +78,30 @@ def mismatch(url: str, at: str | None) -> str | None:
     return f"the database {where} {state}; this version of pkh needs {want}: run `pkh db upgrade`"
 
 
+def missing_file(url: str) -> str | None:
+    """What to say when `url` names a SQLite file that does not exist, else None. Opening it
+    would make the file (and its folder, and the secret key file beside it) before any
+    command could say "no schema": a mistyped PKH_DATABASE_URL left folders behind."""
+    import sqlalchemy as sa
+
+    from engine.settings import database_label
+
+    try:
+        u = sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        return None  # told by whatever opens it
+    db = u.database
+    if not u.drivername.startswith("sqlite") or not db or db == ":memory:":
+        return None
+    if db.startswith("file:") or Path(db).exists():
+        return None
+    return (
+        f"the database {database_label(url)} does not exist (nothing was created); this "
+        f"version of pkh needs {head()}: check PKH_DATABASE_URL, or run `pkh db upgrade` to "
+        "create it"
+    )
+
+
 def schema_problem(url: str) -> str | None:
     """`mismatch` for the database at `url`; None when it is at head or cannot be read."""
     try:

@@ -130,8 +130,28 @@ def test_a_missing_schema_names_the_sqlite_files_whole_path(tmp_path: Path) -> N
     """An operator who ran pkh from another folder than meant sees which file it opened: the
     default sqlite:///var/pkh.db is relative."""
     line = refused(run("case", "list", env={}, cwd=tmp_path))
-    assert f"the database sqlite:///{tmp_path}/var/pkh.db has no schema yet" in line, line
-    assert line.endswith("run `pkh db upgrade`")
+    assert f"the database sqlite:///{tmp_path}/var/pkh.db does not exist" in line, line
+    assert line.endswith("run `pkh db upgrade` to create it")
+
+
+@pytest.mark.parametrize(
+    "argv", [("case", "list"), ("serve", "--port", "1"), ("db", "backup", "b")]
+)
+def test_a_mistyped_sqlite_path_makes_nothing(tmp_path: Path, argv: tuple[str, ...]) -> None:
+    """Regression: a mistyped PKH_DATABASE_URL made the folders, an empty database and a
+    secret key file beside it before saying "no schema"; the operator had them to clean up."""
+    where = tmp_path / "typo" / "var"
+    env = {"PKH_DATABASE_URL": f"sqlite:///{where}/pkh.db"}
+    line = refused(run(*argv, env=env, cwd=tmp_path))
+    assert f"the database sqlite:///{where}/pkh.db does not exist (nothing was created)" in line
+    assert "check PKH_DATABASE_URL" in line
+    assert not (tmp_path / "typo").exists()
+    assert not (tmp_path / "b").exists()
+    # the commands that make a database still do
+    made = run("db", "upgrade", env=env, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert (where / "pkh.db").exists()
+    assert run("case", "list", env=env, cwd=tmp_path).returncode == 0
 
 
 def test_demo_prints_the_sqlite_files_whole_path(tmp_path: Path) -> None:
@@ -269,5 +289,6 @@ def test_a_sqlite_database_whose_folder_cannot_be_made_is_one_line_naming_it(
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     db = blocker / "var" / "pkh.db"
-    line = refused(run("case", "list", env={"PKH_DATABASE_URL": f"sqlite:///{db}"}))
+    # the command that makes the database (any other says it does not exist)
+    line = refused(run("db", "upgrade", env={"PKH_DATABASE_URL": f"sqlite:///{db}"}))
     assert line.startswith(f"error: cannot open the database sqlite:///{db}: "), line
