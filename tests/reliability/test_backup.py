@@ -188,6 +188,43 @@ def test_pkh_db_backup_and_restore_verify_and_fail_on_a_tampered_backup(
     assert snapshot(app) == before and audit_runner.verify(app.db).ok
 
 
+def test_a_backup_that_fails_verify_leaves_the_database_as_it_was(
+    app: App, db_url: str, tmp_path: Path, cli: Any
+) -> None:
+    """Regression: restoring a tampered backup replaced the live database and only then said
+    it failed audit verify; the office was left with the tampered store (and perhaps no other
+    copy of the sound one). Now the database is copied first and put back."""
+    ids = seed(app)
+    first = {"c": ids[1]}
+    with app.db.write_engine.begin() as conn:  # a backup of a tampered store
+        first["a"] = conn.execute(
+            sa.text("SELECT actor FROM case_events WHERE case_id = :c AND version = 1"), first
+        ).scalar_one()
+        conn.execute(
+            sa.text("UPDATE case_events SET actor = 'penyusup' WHERE case_id = :c AND version = 1"),
+            {"c": ids[1]},
+        )
+    bad = tmp_path / "tampered.backup"
+    assert cli("db", "backup", str(bad)).exit_code == 0
+    with app.db.write_engine.begin() as conn:  # the live store, sound, and changed since
+        conn.execute(
+            sa.text("UPDATE case_events SET actor = :a WHERE case_id = :c AND version = 1"), first
+        )
+    change(app, ids)
+    assert audit_runner.verify(app.db).ok
+    live = snapshot(app)
+
+    r = cli("db", "restore", str(bad), "--json")
+    assert r.exit_code == 1, r.output
+    assert '"verified": false' in r.output and '"put_back": true' in r.output
+    assert ids[1] in r.output and "put back as it was before the restore" in r.output
+    assert snapshot(app) == live and audit_runner.verify(app.db).ok
+
+    kept = cli("db", "restore", str(bad), "--keep-failed")
+    assert kept.exit_code == 1 and "kept as restored (--keep-failed)" in kept.output
+    assert snapshot(app) != live and not audit_runner.verify(app.db).ok
+
+
 def test_restoring_a_sqlite_backup_into_postgresql_is_refused(tmp_path: Path) -> None:
     src = tmp_path / "a.db"
     upgrade(f"sqlite:///{src}")
