@@ -15,7 +15,8 @@ the office that acted (`zone_of(level, region)`), falls in it. Definitions:
 - overdue: open at the end of the month with the stage or level deadline of the stage in progress
   already passed, or closed in the month after its level deadline (counted once); counted at the
   level of that stage or close. For a month still running, "the end" is `as_of`, when the facts
-  were read: a deadline still to come is not counted as passed.
+  were read: a deadline still to come is not counted as passed; a month not yet begun has
+  nothing overdue.
 - time to close: working days from the local creation date to the local date of the (last) close
   in the month, counted like deadlines (a < d <= b): closed the day it was filed is 0. Median as
   usual (the mean of the two middle values for an even count); the 90th percentile by nearest
@@ -420,6 +421,13 @@ def build_monthly_report(
         # overdue at month end, or closed late in the month
         running = _in_progress_at_end(f, end_of)
         end = end_of(running.level) if running is not None else None
+        if (
+            running is not None
+            and end is not None
+            and end <= month.start(zone_of(running.level, f.region))
+        ):
+            # read before the month began (a month still to come): nothing ran in it yet
+            running, end = None, None
         overdue_level: str | None = None
         overdue = False
         if running is not None and end is not None and _overdue_at(running, end):

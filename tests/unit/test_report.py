@@ -354,3 +354,21 @@ def test_a_month_still_running_counts_only_deadlines_already_passed(
         facts, Month(2026, 3), calendar, zone_for, stage_budgets=TABEL_2, as_of=at(4, 1, 7)
     )
     assert not done.partial and done.total.overdue == 2
+
+
+def test_a_month_not_yet_begun_counts_nothing_overdue(
+    facts: list[CaseFacts], calendar: WorkingCalendar
+) -> None:
+    # Read on 1 April, the report for May: nothing has happened in May yet, so the cases
+    # overdue now are not May's overdue (they are April's, so far).
+    as_of = at(4, 1, 7)
+    may = build_monthly_report(
+        facts, Month(2026, 5), calendar, zone_for, stage_budgets=TABEL_2, as_of=as_of
+    )
+    assert may.partial
+    assert (may.total.received, may.total.closed, may.total.overdue) == (0, 0, 0)
+    assert all(r.open_overdue == 0 and r.left == 0 for r in may.sla)
+    april = build_monthly_report(
+        facts, Month(2026, 4), calendar, zone_for, stage_budgets=TABEL_2, as_of=as_of
+    )
+    assert april.total.overdue == 1  # D, still in identifikasi past its 27 March deadline
