@@ -15,8 +15,9 @@ not removed (a file may be partial).
 
 A NIK another household holds is refused while that household is open; one a closed household
 (moved away, non-eligible, ...) held is taken over, and the member records the case it came from
-(`kasus_sebelumnya`). Each reason is given in Bahasa Indonesia and in English (`field: alasan /
-reason`), as the operator of a kabupaten reads the report.
+(`kasus_sebelumnya`), unless it recorded the member as deceased. Each reason is given in Bahasa
+Indonesia and in English (`field: alasan / reason`), as the operator of a kabupaten reads the
+report.
 """
 
 from __future__ import annotations
@@ -359,10 +360,18 @@ class _Batch:
                 )
             elif owner is not None and (h is None or owner[0] != h.case_id):
                 holder = self.holders.get(owner[0])
-                if holder is not None and holder.closed:
+                if holder is not None and holder.frees(owner[1]):
                     # the person left that household (moved, non-eligible, ...): taken over
                     member = C.moved_from(member, holder.case_id)
                     self.moved.add(nik)
+                elif holder is not None and holder.closed:
+                    why = Why(
+                        "nik",
+                        f"{nik} tercatat meninggal dunia di {holder.said}, anggota {owner[1]}: "
+                        "tidak didaftarkan lagi",
+                        f"{nik} is recorded as deceased in {holder.said}, member {owner[1]}: "
+                        "not registered again",
+                    )
                 else:
                     held_by = holder.said if holder else owner[0]
                     why = Why(

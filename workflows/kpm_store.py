@@ -74,20 +74,46 @@ class Holder:
     case_id: str
     state: str
     closed: bool
+    # member numbers a closed household records as deceased: their NIKs are not free
+    deceased: frozenset[str] = frozenset()
 
     @property
     def said(self) -> str:
         """'KPM-2026-000003 (peserta)'."""
         return f"{self.case_id} ({self.state})"
 
+    def frees(self, member_no: str) -> bool:
+        """Whether this household's NIK of `member_no` may go to another household: it has
+        closed, and the member left it alive (moved away, non-eligible, ...)."""
+        return self.closed and member_no not in self.deceased
+
+
+def _deceased(attrs: Any) -> frozenset[str]:
+    members = attrs.get("anggota") if isinstance(attrs, Mapping) else None
+    if not isinstance(members, Mapping):
+        return frozenset()
+    return frozenset(
+        str(no)
+        for no, m in members.items()
+        if isinstance(m, Mapping) and m.get("komponen") == C.MENINGGAL
+    )
+
 
 def holders(s: Session, case_ids: Iterable[str]) -> dict[str, Holder]:
-    """Case id -> its state, open or closed: for the few households a NIK conflict names."""
+    """Case id -> its state, open or closed (with whom a closed one records as deceased): for
+    the few households a NIK conflict names."""
     out: dict[str, Holder] = {}
     c = repo.CASES.c
     for chunk in _chunks(sorted(set(case_ids))):
         q = sa.select(c.id, c.state, c.status).where(c.id.in_(chunk))
         out.update((r.id, Holder(r.id, r.state, r.status == "closed")) for r in s.execute(q))
+    closed = sorted(k for k, h in out.items() if h.closed)
+    for chunk in _chunks(closed):
+        q = sa.select(c.id, c.attrs["anggota"].label("anggota")).where(c.id.in_(chunk))
+        for r in s.execute(q):
+            dead = _deceased({"anggota": r.anggota})
+            if dead:
+                out[r.id] = Holder(r.id, out[r.id].state, True, dead)
     return out
 
 
@@ -190,13 +216,14 @@ def niks_free_for(
     the NIKs it may take (no other household holds them, or only a closed one), the open
     households holding the others, and the closed households the free ones come from."""
     wanted = sorted(set(niks))
-    held = {n: c for n, (c, _) in members_by_nik(s, wanted).items() if c != case_id}
-    found = holders(s, held.values())
+    held = {n: cm for n, cm in members_by_nik(s, wanted).items() if cm[0] != case_id}
+    found = holders(s, (c for c, _ in held.values()))
     # a row naming a case that is not there blocks, as any holder did before it closed
-    unknown = {c: Holder(c, "?", closed=False) for c in held.values() if c not in found}
+    unknown = {c: Holder(c, "?", closed=False) for c, _ in held.values() if c not in found}
     found |= unknown
-    taken = {n: found[c] for n, c in held.items() if not found[c].closed}
-    closed = {n: found[c] for n, c in held.items() if found[c].closed}
+    # a member recorded as deceased keeps the NIK where they died, closed or not
+    taken = {n: found[c] for n, (c, no) in held.items() if not found[c].frees(no)}
+    closed = {n: found[c] for n, (c, no) in held.items() if found[c].frees(no)}
     return [n for n in wanted if n not in taken], taken, closed
 
 
@@ -372,7 +399,10 @@ def kpm_facts(s: Session, cmd: Command, state: CaseState | None) -> dict[str, An
     facts: dict[str, Any] = {
         # a NIK only a closed household holds is free: the index row moves (see kpm_index)
         "free_niks": free,
-        "niks_held": {n: f"{h.case_id}, {h.state}" for n, h in taken.items()},
+        "niks_held": {
+            n: f"{h.case_id}, {h.state}" + (", meninggal dunia" if h.closed else "")
+            for n, h in taken.items()
+        },
         "niks_from_closed": {n: h.case_id for n, h in closed.items()},
     }
     if cmd.trigger == "koreksi":

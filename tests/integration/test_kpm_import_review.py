@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook
 
 from api.wiring import App
-from engine.errors import InvalidInput
+from engine.errors import GuardRejected, InvalidInput
 from engine.store import audit_runner
 from tests.conftest import WIB, Clock
 from tests.integration.test_kpm_import import (
@@ -351,3 +351,27 @@ def test_a_household_the_workflow_refuses_is_named_in_both_languages_and_takes_n
         for kk in ("3271010101200021", "3271010101200023")
     ]
     assert codes == ["3271012600001", "3271012600002"]
+
+
+def test_a_member_recorded_dead_in_a_closed_household_is_not_registered_alive_again(
+    app: App, tmp_path: Path
+) -> None:
+    """A closed household frees the NIKs of those who left it, not of those who died in it:
+    a deceased member registered again as a living beneficiary would be paid for."""
+    import_file(app, write_csv(tmp_path / "hh.csv", two_households()))
+    old, kk2 = case_of(app, KK1), case_of(app, KK2)
+    died = {"nomor_anggota": "02", "tanggal": "2026-02-20"}
+    store.apply(app, old, "anggota_meninggal", died, "pdp.bogor")
+    close_as_moved(app, old)
+    rows = [{**two_households()[3], "no_kk": KK2}]  # KK1's late spouse, in KK2's extract
+    report = import_file(app, write_csv(tmp_path / "lagi.csv", rows)).as_dict()
+    assert list(reasons(report)) == [2]
+    assert reasons(report)[2].startswith(f"nik: {SPOUSE1} tercatat meninggal dunia")
+    assert old in reasons(report)[2]
+    spouse = {k: v for k, v in two_households()[3].items() if k not in ("no_kk", "kode_wilayah")}
+    with pytest.raises(GuardRejected) as refused:
+        store.apply(app, kk2, "pemutakhiran", {"tambah": [spouse]}, "pdp.bogor")
+    assert "meninggal" in str(refused.value) and old in str(refused.value)
+    assert case_of(app, SPOUSE1) == old
+    assert len(app.service.get(kk2).attrs["anggota"]) == 2
+    assert audit_runner.verify(app.db).ok
