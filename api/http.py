@@ -148,6 +148,7 @@ def _field_errors(raw: list[Any]) -> list[dict[str, str]]:
         loc = [str(p) for p in e.get("loc", ()) if p != "body"]
         # a body that is not JSON at all: its loc is a character position, not a field
         field = "body" if e.get("type") == "json_invalid" else ".".join(loc)
+        field = field or "body"  # the body itself: not an object (a list, a string) or none
         message = e.get("msg", "invalid")
         if loc and loc[-1] in UNION_MEMBERS and field != "body":
             field = ".".join(loc[:-1])

@@ -1280,6 +1280,27 @@ def test_a_nested_or_over_long_data_value_is_one_error_under_its_own_name(app: A
     assert event_count(app) == 1
 
 
+def test_a_body_that_is_not_a_json_object_is_refused_naming_the_body(app: App) -> None:
+    """A JSON list, a bare string or no body at all: the 422 names `body`, not an empty field
+    (an integrator reads `field` to show the mistake)."""
+    client = client_for(app)
+    h = auth(app, "kab.bogor")
+    events = f"/cases/{file_case(app)}/events"
+    for url, content in [
+        ("/complaints", "[1]"),
+        ("/complaints", '"x"'),
+        ("/complaints", ""),
+        (events, "[1]"),
+        (events, ""),
+    ]:
+        r = client.post(url, content=content, headers={**h, "Content-Type": "application/json"})
+        assert r.status_code == 422, r.text
+        body = r.json()
+        assert body["field"] == "body" and [e["field"] for e in body["errors"]] == ["body"], body
+        assert body["message"].startswith("body: ")
+    assert event_count(app) == 1
+
+
 def test_bad_bodies_on_every_writing_route_are_4xx_and_write_nothing(app: App) -> None:
     client = client_for(app)
     h, admin = auth(app, "kab.bogor"), auth(app, "admin")
