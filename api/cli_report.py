@@ -33,6 +33,14 @@ def report_monthly(
     from notifications.report import build_report, check_format, check_lang, render
 
     fmt, lang = check_format(fmt), check_lang(lang)
+    if region:  # a mistyped code would match nothing: an all-zero report
+        from engine.errors import InvalidInput
+        from workflows.regions import UnknownRegion, get_region
+
+        try:
+            region = get_region(region).code
+        except UnknownRegion as e:
+            raise InvalidInput("region", str(e)) from None
     a = get_app()
     now = a.service.clock().astimezone(JAKARTA)
     which = Month.parse(month) if month else Month.before(now.date())

@@ -13,6 +13,7 @@ holidays (18-24 March off):
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -238,6 +239,28 @@ def test_the_command_writes_the_report(
     assert shown.exit_code == 0 and '"recurring"' in shown.output
     bad = runner.invoke(api.cli.app, ["report", "monthly", "--month", "03-2026"])
     assert bad.exit_code == 2 and "error: " in bad.output
+
+
+def test_the_command_refuses_a_region_that_is_not_one_instead_of_an_empty_report(
+    app: App, march: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mistyped --region matched no case and printed an all-zero report, exit 0: a report
+    to file that looks like a quiet month. A region is read as `pkh user add` reads one."""
+    from typer.testing import CliRunner
+
+    import api.cli
+    import api.cli_report  # noqa: F401  (registers `pkh report`)
+
+    monkeypatch.setattr(api.cli, "_APP", app)
+    runner = CliRunner()
+    month = ["report", "monthly", "--month", "2026-03", "--format", "json"]
+    for region in ("abc", "99", "32711"):
+        bad = runner.invoke(api.cli.app, [*month, "--region", region])
+        assert bad.exit_code == 2 and "error: region: " in bad.output, (region, bad.output)
+    spaced = runner.invoke(api.cli.app, [*month, "--region", " 32.71 "])
+    assert spaced.exit_code == 0, spaced.output
+    report = json.loads(spaced.output)
+    assert report["scope"] == "3271" and report["counts"][0]["received"] == 2
 
 
 def test_the_flow_writes_csv_and_html_for_the_previous_month(
