@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from api import views
 from api.wiring import App, build_app
-from engine.errors import EngineError, InvalidInput
+from engine.errors import EngineError, InvalidInput, echoed, one_of
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -401,8 +401,16 @@ def case_list(
 ) -> None:
     """The worklist, soonest stage deadline first."""
     from engine.store.repository import CaseFilter, search_cases
+    from workflows.complaint import LEVELS
 
     a = get_app()
+    # a value nothing can have is a mistake to report, not "(no cases)" (as the API does)
+    one_of("status", status or None, ("open", "closed"))
+    one_of("level", level, LEVELS)
+    one_of("workflow", workflow, a.registry.names())
+    region = "".join((region or "").replace(".", "").split()) or None  # 32.71 as written
+    if region is not None and (not region.isdigit() or len(region) > 10):
+        raise InvalidInput("region", f"{echoed(region)} is not a region code (digits, e.g. 3271)")
     f = CaseFilter(
         workflow=workflow, status=status or None, level=level, region_prefix=region, handler=handler
     )

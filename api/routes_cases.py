@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -50,6 +49,7 @@ from engine.errors import (
     StoredDataUnreadable,
     UnknownActor,
     instant,
+    one_of,
 )
 from engine.service import Once
 from engine.state import Actor, CaseState
@@ -156,13 +156,8 @@ def _answer(out: Any, app: Any, actor: Actor) -> Any:
     return out.response
 
 
-def _known(field: str, value: str | None, allowed: Iterable[str]) -> None:
-    choices = sorted(allowed)
-    if value is not None and value not in choices:
-        raise InvalidInput(field, f"unknown {field} '{value}'; one of: {', '.join(choices)}")
-
-
-def _states(registry: Any) -> set[str]:
+def states_of(registry: Any) -> set[str]:
+    """Every state name of the registry's workflows (a worklist's `state` filter)."""
     out = set()
     for name in registry.names():
         d = registry.get(name)
@@ -200,12 +195,12 @@ def list_cases(
     """The worklist (see `_json`: one worker-thread hop per request, not three)."""
     actor = active_actor(app, username)
     # a filter value nothing can have is a mistake to report, not an empty worklist
-    _known("level", level, LEVELS)
-    _known("type", type, TYPES)
+    one_of("level", level, LEVELS)
+    one_of("type", type, TYPES)
     if workflow is not None:
-        _known("workflow", workflow, app.registry.names())
+        one_of("workflow", workflow, app.registry.names())
     if state is not None:
-        _known("state", state, _states(app.registry))
+        one_of("state", state, states_of(app.registry))
     if due_before is not None:
         due_before = instant(due_before, "due_before")
     f = CaseFilter(

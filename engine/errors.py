@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -235,6 +235,14 @@ class Findings:
             raise InvalidInput(
                 first.field, first.message, message_id=first.message_id, more=rest
             ) from None
+
+
+def one_of(field: str, value: str | None, allowed: Iterable[str]) -> None:
+    """Refuse a filter or option value nothing can have (a mistyped level or workflow would
+    otherwise read as an empty worklist), naming the choices; None is no filter."""
+    choices = sorted(allowed)
+    if value is not None and value not in choices:
+        raise InvalidInput(field, f"unknown {field} {echoed(value)}; one of: {', '.join(choices)}")
 
 
 def refuse_unknown_keys(data: Mapping[str, object], keys: Sequence[str]) -> None:

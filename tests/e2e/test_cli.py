@@ -869,6 +869,11 @@ def refusals(users_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         ),
         Bad("year_out_of_range", ("calendar", "holidays", "1800"), ("year", "2004")),
         Bad("unknown_command", ("terbang",), ("terbang",)),
+        # a worklist filter nothing can match was "(no cases)", exit 0: a typo read as no work
+        Bad("list_unknown_level", ("case", "list", "--level", "kabupatn"), ("level", "kabupaten")),
+        Bad("list_unknown_status", ("case", "list", "--status", "opn"), ("status", "closed")),
+        Bad("list_unknown_workflow", ("case", "list", "--workflow", "kkm"), ("workflow", "kpm")),
+        Bad("list_region_not_a_code", ("case", "list", "--region", "bogor"), ("region", "bogor")),
         Bad("missing_argument", ("case", "advance", case_id), ("event",)),
     ]
 
@@ -931,6 +936,10 @@ BAD_NAMES = [
     "year_out_of_range",
     "unknown_command",
     "missing_argument",
+    "list_unknown_level",
+    "list_unknown_status",
+    "list_unknown_workflow",
+    "list_region_not_a_code",
 ]
 
 
