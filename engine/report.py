@@ -228,6 +228,11 @@ class MonthlyReport:
         """Read before the month ended (in the zone `as_of` carries): a month still running."""
         return self.as_of is not None and self.as_of < self.month.end(self.as_of.tzinfo or UTC)
 
+    @property
+    def not_begun(self) -> bool:
+        """Read before the month began: nothing can have happened in it yet."""
+        return self.as_of is not None and self.as_of < self.month.start(self.as_of.tzinfo or UTC)
+
     def count(self, dimension: str, key: str = ALL) -> CountRow:
         return self._index.get((dimension, key)) or CountRow(dimension, key)
 
@@ -256,6 +261,7 @@ class MonthlyReport:
             "cases_examined": self.cases,
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "partial": self.partial,
+            "not_begun": self.not_begun,
             "counts": [
                 {
                     "dimension": r.dimension,

@@ -173,6 +173,7 @@ def to_csv(report: MonthlyReport, generated_at: datetime | None = None) -> str:
     if report.as_of is not None:
         w.writerow(("as_of", report.as_of.isoformat()))
     w.writerow(("partial", "true" if report.partial else "false"))
+    w.writerow(("not_begun", "true" if report.not_begun else "false"))
     if generated_at is not None:
         w.writerow(("generated_at", generated_at.isoformat()))
     return buf.getvalue()
@@ -367,6 +368,7 @@ WORDS: dict[str, dict[str, str]] = {
         "dim_level": "Tingkat",
         "notes": "Keterangan",
         "partial": "Bulan berjalan: keadaan per",
+        "not_begun": "Bulan ini belum dimulai, belum ada angka: keadaan per",
         "note_received": (
             "Diterima: pengaduan yang dicatat dalam bulan ini, menurut tanggal setempat kantor "
             "yang menerima, pada tingkat tempat pengaduan masuk."
@@ -455,6 +457,7 @@ WORDS: dict[str, dict[str, str]] = {
         "dim_level": "Level",
         "notes": "Notes",
         "partial": "Month still running: as of",
+        "not_begun": "This month has not begun, no figures yet: as of",
         "note_received": (
             "Received: complaints recorded this month, by the local date of the receiving "
             "office, at the level they entered."
@@ -664,6 +667,7 @@ def to_html(report: MonthlyReport, lang: str = "id", generated_at: datetime | No
         "scope_label": (f"{report.scope} {_region_label(report.scope)}" if report.scope else None),
         "generated": _date(generated_at, lang) if generated_at else None,
         "as_of": _date(report.as_of, lang) if report.as_of and report.partial else None,
+        "as_of_label": names.w["not_begun" if report.not_begun else "partial"],
         "total": report.total,
         "ttc": total_ttc,
         "num": _num,

@@ -372,3 +372,28 @@ def test_a_month_not_yet_begun_counts_nothing_overdue(
         facts, Month(2026, 4), calendar, zone_for, stage_budgets=TABEL_2, as_of=as_of
     )
     assert april.total.overdue == 1  # D, still in identifikasi past its 27 March deadline
+    assert may.not_begun and not april.not_begun and may.as_dict()["not_begun"] is True
+
+
+@pytest.mark.parametrize(
+    ("lang", "says", "not_said"),
+    [
+        ("id", "Bulan ini belum dimulai, belum ada angka: keadaan per", "Bulan berjalan"),
+        ("en", "This month has not begun, no figures yet: as of", "Month still running"),
+    ],
+)
+def test_the_page_of_a_month_not_yet_begun_does_not_call_it_running(
+    facts: list[CaseFacts], calendar: WorkingCalendar, lang: str, says: str, not_said: str
+) -> None:
+    """Regression: the report page for May read on 1 April said "Bulan berjalan" (month in
+    progress) over a table of zeros, as if May were under way and quiet."""
+    from notifications.report import render as render_report
+
+    kw = {"stage_budgets": TABEL_2, "as_of": at(4, 1, 7)}
+    may = build_monthly_report(facts, Month(2026, 5), calendar, zone_for, **kw)
+    page = render_report(may, "html", lang)
+    assert says in page and not_said not in page
+    assert "not_begun,true" in render_report(may, "csv", lang)
+    april = build_monthly_report(facts, Month(2026, 4), calendar, zone_for, **kw)
+    running = render_report(april, "html", lang)
+    assert not_said in running and says not in running
