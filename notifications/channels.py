@@ -10,6 +10,7 @@ import re
 import smtplib
 import urllib.request
 from dataclasses import dataclass
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -91,7 +92,12 @@ class SmtpChannel:
     def send(self, msg: Outgoing) -> None:
         email = EmailMessage()
         email["From"] = self.sender
-        email["To"] = msg.address
+        try:
+            email["To"] = msg.address
+        except (ValueError, IndexError, MessageError) as e:
+            # a contact typed wrong ("siti@", a line break): this letter fails, not the pass;
+            # retried as usual, so a contact corrected meanwhile is used
+            raise DeliveryError(f"not an e-mail address the mail can go to: {msg.address!r}") from e
         email["Subject"] = msg.rendered.subject
         email["Date"] = formatdate(localtime=False)
         # Receivers and archives drop repeats by Message-ID: the same id on every attempt makes

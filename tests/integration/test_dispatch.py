@@ -493,3 +493,25 @@ def test_outbox_list_says_when_more_are_stored_than_it_shows(
     three = pkh_cli(app, monkeypatch, "outbox", "list", "--limit", "3")
     assert three.exit_code == 0 and len(three.stdout.splitlines()) == 3
     assert three.stderr == ""
+
+
+def test_a_contact_the_mail_library_cannot_address_is_refused_for_that_letter_alone(
+    app: App, clock: Clock, smtp: tuple[Controller, Inbox]
+) -> None:
+    """A typo in a reporter's e-mail ("siti@": the officer pages take any contact) made the
+    mail library raise while the message was built, which ended the whole dispatch pass: the
+    letters after it in the pass waited for the lease, and the broken one came back every
+    five minutes, never dead-lettered. It is a delivery failure of that letter alone."""
+    ctl, inbox = smtp
+    typo, two_lines = (
+        app.service.open_case("complaint", complaint_data(reporter_contact=c), "kab.bogor")
+        for c in ("siti@", "siti@example.org\nBcc: other@example.org")
+    )
+    fine = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    report = dispatcher(app, ctl.port, dispatch_max_attempts=1).run_once(clock())
+    assert len(report.sent) == 1 and len(report.dead) == 2, report
+    assert [m["To"] for m in inbox.messages] == ["siti@example.org"]
+    for broken in (typo, two_lines):
+        (dead,) = outbox_rows(app, broken.id)
+        assert dead.status == "dead" and "not an e-mail address" in dead.last_error
+    assert [r.status for r in outbox_rows(app, fine.id)] == ["sent"]
