@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -107,11 +108,19 @@ def _ids(ids: list[int], most: int = 10) -> str:
 def channels_from(settings: Settings) -> dict[str, Channel]:
     """The delivery channels the settings configure, and the log. A webhook URL without its
     secret is refused: the gateway could not trust unsigned messages, and dropping the SMS
-    channel silently would send phone reporters' letters to the log."""
+    channel silently would send phone reporters' letters to the log; so is a URL that is not
+    http(s)."""
     if settings.webhook_url and not settings.webhook_secret:
         raise ConfigurationError(
             "PKH_WEBHOOK_URL is set but PKH_WEBHOOK_SECRET is not: messages to the SMS gateway "
             "are signed with it; set PKH_WEBHOOK_SECRET (or unset PKH_WEBHOOK_URL)"
+        )
+    url = urlsplit(settings.webhook_url or "")
+    if settings.webhook_url and (url.scheme not in ("http", "https") or not url.netloc):
+        # urllib would raise on every message, ending the pass with a traceback
+        raise ConfigurationError(
+            f"PKH_WEBHOOK_URL {settings.webhook_url!r} is not an http(s) URL: give the "
+            "gateway's address as http://host/path or https://host/path"
         )
     out: dict[str, Channel] = {"log": LogChannel()}
     if settings.smtp_host:

@@ -515,3 +515,20 @@ def test_a_contact_the_mail_library_cannot_address_is_refused_for_that_letter_al
         (dead,) = outbox_rows(app, broken.id)
         assert dead.status == "dead" and "not an e-mail address" in dead.last_error
     assert [r.status for r in outbox_rows(app, fine.id)] == ["sent"]
+
+
+def test_a_webhook_url_that_is_not_an_http_url_is_refused_at_dispatch_in_one_line(
+    app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A URL without its scheme made urllib raise a ValueError in the middle of the pass: a
+    traceback (each minute from the flow), the phone reporters' letters left claimed."""
+    app.service.open_case("complaint", complaint_data(reporter_contact="081234567890"), "kab.bogor")
+    out = pkh_cli(
+        app, monkeypatch, "dispatch", webhook_url="gateway.example/sms", webhook_secret="s3cret"
+    )
+    assert out.exit_code == 1 and out.stdout == "", out.output
+    assert out.stderr.splitlines() == [
+        "error: PKH_WEBHOOK_URL 'gateway.example/sms' is not an http(s) URL: give the "
+        "gateway's address as http://host/path or https://host/path"
+    ]
+    assert statuses(app) == [("acknowledgement", "pending", 0)]  # nothing was touched
