@@ -172,7 +172,10 @@ def _case(state: CaseState, lang: str, tz: ZoneInfo | None) -> dict[str, Any]:
         "duplicate_follows": a.get("duplicate_follows", a.get("duplicate_open", True)),
         "handler": state.handler,
         "referred_to": a.get("referred_to"),
-        "referred_to_label": L.label(L.SIDE_BODIES, lang, a.get("referred_to")),
+        # a complaint's side body, a KKN case's authority
+        "referred_to_label": L.label(
+            L.AUTHORITIES if state.workflow == "kkn" else L.SIDE_BODIES, lang, a.get("referred_to")
+        ),
         "extensions": int(a.get("extensions", 0) or 0),
     }
 

@@ -182,6 +182,25 @@ SIDE_BODIES: Labels = {
     },
 }
 
+# Where a KKN finding of guilt refers the case (workflows.kkn.AUTHORITIES), as the outcome
+# letter names it ("... dilaporkan kepada ..."): APIP is oversight, not law enforcement.
+AUTHORITIES: Labels = {
+    "id": {
+        "aph": "Aparat Penegak Hukum (APH)",
+        "kepolisian": "Kepolisian Negara Republik Indonesia (Polri)",
+        "kejaksaan": "Kejaksaan Republik Indonesia",
+        "kpk": "Komisi Pemberantasan Korupsi (KPK)",
+        "apip": "Aparat Pengawasan Intern Pemerintah (APIP)",
+    },
+    "en": {
+        "aph": "the law enforcement authorities (APH)",
+        "kepolisian": "the Indonesian National Police (Polri)",
+        "kejaksaan": "the public prosecution service (Kejaksaan)",
+        "kpk": "the Corruption Eradication Commission (KPK)",
+        "apip": "the government's internal oversight (APIP)",
+    },
+}
+
 # Staff discipline (seed 002, "Sanksi Pengakhiran Kerja"; workflows/discipline.py)
 SANCTIONS: Labels = {
     "id": {

@@ -367,6 +367,33 @@ def test_the_kkn_outcome_letter_follows_the_outcome(
     assert en_words in en_text.text and "Budi Santoso" in en_text.text
 
 
+@pytest.mark.parametrize(
+    ("authority", "id_words", "en_words"),
+    [
+        ("apip", "Aparat Pengawasan Intern Pemerintah (APIP)", "internal oversight (APIP)"),
+        ("kejaksaan", "Kejaksaan Republik Indonesia", "public prosecution service (Kejaksaan)"),
+        ("aph", "Aparat Penegak Hukum (APH)", "law enforcement authorities (APH)"),
+    ],
+)
+def test_the_guilty_letter_names_the_authority_the_case_was_referred_to(
+    case: CaseState, authority: str, id_words: str, en_words: str
+) -> None:
+    """The finding names where the case went (kejaksaan, KPK, APIP, ...): the letter said
+    "Aparat Penegak Hukum" whatever it was, so a reporter told of a referral to the
+    inspectorate (APIP, not law enforcement) was sent to the wrong door."""
+    kkn = replace(
+        case,
+        workflow="kkn",
+        attrs={**case.attrs, "outcome": "guilty", "referred_to": authority},
+    )
+    for lang, words in (("id", id_words), ("en", en_words)):
+        r = render("kkn_outcome", lang, context_for(kkn, "kkn_outcome", lang, outcome="guilty"))
+        finding = next(p for p in r.text.split("\n\n") if "diberhentikan" in p or "dismissed" in p)
+        assert words in finding and words in r.html, finding
+        if authority == "apip":
+            assert "APH" not in finding and "Penegak Hukum" not in finding
+
+
 def test_the_kkn_outcome_needs_an_outcome(case: CaseState) -> None:
     with pytest.raises(ValueError, match="outcome"):
         context_for(case, "kkn_outcome", "id", outcome=None)
