@@ -40,7 +40,7 @@ class Rendered:
 
 @cache
 def environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -48,6 +48,13 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["working_days"] = working_days
+    return env
+
+
+def working_days(n: object) -> str:
+    """English: '1 working day', '2 working days' (Indonesian 'hari kerja' has no plural)."""
+    return f"{n} working day" + ("" if str(n) == "1" else "s")
 
 
 def _render(path: str, context: Mapping[str, Any]) -> str:

@@ -126,3 +126,22 @@ def test_a_complaint_reminder_keeps_its_type_and_level_deadline(calendar: Any, l
     said = text(filed(calendar), "reminder_overdue", lang, today=date(2026, 3, 10))
     assert {"id": "Jenis pengaduan", "en": "Complaint type"}[lang] in said
     assert {"id": "Batas waktu tingkat", "en": "Level due"}[lang] in said
+
+
+@pytest.mark.parametrize("workflow_case", [filed, household])
+@pytest.mark.parametrize("template", (*OFFICER, "extension_notice"))
+def test_one_working_day_is_singular_in_english(
+    calendar: Any, template: str, workflow_case: Any
+) -> None:
+    """A reminder due in 1 working day, overdue by 1, or an extension of 1 said "1 working
+    days"; 2 stays plural."""
+    case = workflow_case(calendar)
+    if template == "extension_notice" and case.workflow != "complaint":
+        return
+    one = text(case, template, "en", date(2026, 3, 9), working_days=1)
+    assert "1 working days" not in one, one
+    if template == "reminder_due_today":
+        return  # "ends today": no count
+    assert "1 working day" in one, one
+    two = text(case, template, "en", date(2026, 3, 9), days_left=2, days_overdue=2, working_days=2)
+    assert "2 working days" in two and "2 working day " not in two
