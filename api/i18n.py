@@ -636,8 +636,17 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
+# English strings of a count that read otherwise for one (Indonesian nouns have no plural)
+EN_ONE = {
+    "wd_left": "{n} working day left",
+    "wd_over": "{n} working day overdue",
+}
+
+
 def text(key: str, lang: str, **values: object) -> str:
     id_, en = STRINGS[key]
+    if lang == "en" and values.get("n") == 1 and key in EN_ONE:
+        en = EN_ONE[key]
     s = en if lang == "en" else id_
     return s.format(**values) if values else s
 

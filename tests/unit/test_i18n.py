@@ -452,3 +452,14 @@ def test_a_refusal_of_the_officers_role_is_said_with_labels_in_each_language() -
     )
     plain = NotPermitted("this needs the role pusat")  # a door's own words: as they are
     assert engine_error(plain, "id")[1]["message"] == "this needs the role pusat"
+
+
+def test_one_working_day_left_or_overdue_is_singular_in_english() -> None:
+    """The worklist and case page in English said "1 working days left"."""
+    from api.i18n import text
+
+    assert text("wd_left", "en", n=1) == "1 working day left"
+    assert text("wd_over", "en", n=1) == "1 working day overdue"
+    assert text("wd_left", "en", n=2) == "2 working days left"
+    assert text("wd_over", "en", n=3) == "3 working days overdue"
+    assert text("wd_left", "id", n=1) == "1 hari kerja lagi"
