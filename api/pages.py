@@ -724,10 +724,12 @@ def file_complaint(form: Form, ctx: Page) -> Response:
 
 
 # ------------------------------------------------------------------------- paper letters
-def _may_print(actor: Actor) -> Callable[[Any], bool]:
-    """The letters of the cases in the officer's region, and of a confidential reporter
-    only where the officer may know who reported (the letter names them)."""
-    return lambda state: actor.covers(state.region) and sees_reporter(actor, state)
+def _may_print(ctx: Ctx) -> Callable[[Any], bool]:
+    """The letters of the cases the officer may read (in the region; a staff member's KKN or
+    discipline file only for the roles that read it), and of a confidential reporter only
+    where the officer may know who reported (the letter names them)."""
+    actor, service = ctx.me, ctx.app.service
+    return lambda state: service.may_read(actor, state) and sees_reporter(actor, state)
 
 
 @router.get("/letters")
@@ -736,7 +738,7 @@ def letters(ctx: Page, done: str = "") -> HTMLResponse:
     from notifications.paper import waiting_letters
 
     _require(ctx, LEVELS)
-    waiting, more = waiting_letters(ctx.app.db, _may_print(ctx.me), region=ctx.me.region)
+    waiting, more = waiting_letters(ctx.app.db, _may_print(ctx), region=ctx.me.region)
     return render(ctx, "letters.html", letters=waiting, more=more, done=done == "printed")
 
 
@@ -747,7 +749,7 @@ def letter(ctx: Page, letter_id: int) -> HTMLResponse:
 
     _require(ctx, LEVELS)
     html = letter_page(
-        ctx.app.db, ctx.app.settings, letter_id, ctx.app.service.clock(), _may_print(ctx.me)
+        ctx.app.db, ctx.app.settings, letter_id, ctx.app.service.clock(), _may_print(ctx)
     )
     return HTMLResponse(html, headers=HEADERS)
 
@@ -757,7 +759,7 @@ def letter_printed(form: Form, ctx: Page, letter_id: int) -> Response:
     from notifications.paper import mark_printed
 
     _require(ctx, LEVELS)
-    mark_printed(ctx.app.db, letter_id, ctx.app.service.clock(), _may_print(ctx.me))
+    mark_printed(ctx.app.db, letter_id, ctx.app.service.clock(), _may_print(ctx))
     return RedirectResponse("/letters?done=printed", status_code=303)
 
 

@@ -276,3 +276,41 @@ def test_the_accused_does_not_see_the_reporter_when_linked_to_the_name_after_fil
     # an officer the complaint is not about still reads the reporter
     kab = app.service.actor("kab.bogor")
     assert case_out(app.registry, complaint, kab)["attrs"]["reporter_name"] == "Ibu Siti"
+
+
+def test_a_pendamping_does_not_see_the_paper_letters_of_staff_files(
+    staffed: App, clock: Clock
+) -> None:
+    """A KKN case and a discipline record are personnel files a pendamping does not read
+    (workflows.roles.WORKFLOW_READERS), yet the letters page listed their paper letters to a
+    pendamping of the region, and opened them: a colleague's suspension letter, and the KKN
+    outcome letter naming its reporter. The kabupaten still sees them."""
+    from fastapi.testclient import TestClient
+
+    from api.http import TOKEN_TTL, create_app
+    from api.security import create_token
+    from notifications.dispatch import Dispatcher
+
+    app = staffed
+    add_user(app.db, "pdp.rekan", "pendamping", "327101", now=clock())
+    kkn_against(app, "Andi")
+    kkn_id = get_staff(app.db, "Andi").cases[0]["id"]
+    app.service.apply(kkn_id, "find_guilty", {"referred_to": "kejaksaan"}, "pusat.spm")
+    Dispatcher(app.db, app.settings).run_once(clock())
+    with app.db.reading() as s:
+        staff_letters = s.execute(
+            sa.select(OUTBOX.c.id, OUTBOX.c.template).where(
+                OUTBOX.c.case_id.like("KKN-%"), OUTBOX.c.status == "print"
+            )
+        ).all()
+    assert {t for _, t in staff_letters} == {"kkn_suspension", "kkn_outcome"}
+    with TestClient(create_app(app)) as client:
+        for user, sees in (("pdp.rekan", False), ("kab.bogor", True)):
+            token = create_token(user, app.settings.secret_key, app.service.clock(), TOKEN_TTL)
+            client.cookies.set("pkh_session", token)
+            listed = client.get("/letters")
+            assert listed.status_code == 200
+            for letter_id, _ in staff_letters:
+                opened = client.get(f"/letters/{letter_id}")
+                assert (opened.status_code == 200) is sees, (user, letter_id)
+                assert (f"/letters/{letter_id}" in listed.text) is sees, (user, letter_id)
