@@ -22,8 +22,21 @@ PHONE = re.compile(r"^\+?[0-9][0-9 -]{6,18}$")
 
 def address_channel(address: str) -> str | None:
     """The channel an address is written for: "email", "sms", or None (a postal address, as
-    the officer pages' contact field allows, or no address at all)."""
-    return "email" if "@" in address else "sms" if PHONE.match(address) else None
+    the officer pages' contact field allows, or no address at all). A mobile number goes by
+    SMS however officers write it ("WA 0812.3456.7890", "0812 3456 7890 (WA)")."""
+    if "@" in address:
+        return "email"
+    return "sms" if PHONE.match(address) or sms_number(address) else None
+
+
+MOBILE = re.compile(r"^(?:\+?62|0)8[0-9]{7,12}$")  # 08..., 628..., +628...
+
+
+def sms_number(address: str) -> str | None:
+    """A mobile number as the gateway reads it: its digits (a leading + kept), without the
+    words, spaces, dots, dashes and brackets officers write around it; None if it is none."""
+    rest = re.sub(r"[\s()\-./:]", "", PHONE_WORDS.sub("", address))
+    return rest if MOBILE.match(rest) else None
 
 
 # a phone number as officers write it: "(0251) 832-1234", "0812.3456.7890", "WA 0812...",
@@ -157,7 +170,12 @@ class WebhookChannel:
     def send(self, msg: Outgoing) -> None:
         key = msg.message_id or msg.key
         body = json.dumps(
-            {"key": key, "to": msg.address, "text": msg.rendered.sms, "lang": msg.lang},
+            {
+                "key": key,
+                "to": sms_number(msg.address) or msg.address,
+                "text": msg.rendered.sms,
+                "lang": msg.lang,
+            },
             ensure_ascii=False,
         ).encode()
         signature = hmac.new(self.secret, body, hashlib.sha256).hexdigest()

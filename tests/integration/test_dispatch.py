@@ -532,3 +532,43 @@ def test_a_webhook_url_that_is_not_an_http_url_is_refused_at_dispatch_in_one_lin
         "gateway's address as http://host/path or https://host/path"
     ]
     assert statuses(app) == [("acknowledgement", "pending", 0)]  # nothing was touched
+
+
+def test_a_mobile_number_written_as_officers_write_it_goes_by_the_sms_gateway(
+    app: App, clock: Clock
+) -> None:
+    """ "WA 0812.3456.7890" or "0812 3456 7890 (WA)" is a phone number (the letter page never
+    prints it as a postal address), yet with the gateway set the letter waited on paper, to be
+    handed over "di tempat", and the reporter got no SMS. The gateway gets the digits."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    got: list[dict[str, Any]] = []
+
+    class Gateway(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for contact in ("WA 0812.3456.7890", "0812 3456 7890 (WA)", "+62 (812) 3456-7890"):
+            app.service.open_case(
+                "complaint", complaint_data(reporter_contact=contact), "kab.bogor"
+            )
+        settings = app.settings.model_copy(
+            update={
+                "webhook_url": f"http://127.0.0.1:{server.server_port}/sms",
+                "webhook_secret": "s3cret",
+            }
+        )
+        report = Dispatcher(app.db, settings).run_once(clock())
+    finally:
+        server.shutdown()
+    assert len(report.sent) == 3 and report.to_print == [], report
+    assert [m["to"] for m in got] == ["081234567890", "081234567890", "+6281234567890"]
