@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import typer
 
 from api.cli import app, command, emit, get_app, parse_instant, plural
 from engine.errors import InvalidInput
-from engine.machine import CLOCK_SKEW
 
 
 @app.command("sweep")
@@ -67,24 +65,10 @@ def sweep_once(
 
 
 def _provinces(given: list[str]) -> list[str] | None:
-    """The --province codes, each a 2-digit province code of the region reference; None for
-    all."""
-    from workflows.regions import UnknownRegion, get_region
+    """The --province codes (`workflows.regions.province_codes`); None for all."""
+    from workflows.regions import province_codes
 
-    out = []
-    for p in given:
-        code = p.strip()
-        try:
-            if not (len(code) == 2 and code.isdigit()) or get_region(code).level != 1:
-                raise UnknownRegion(code)
-        except UnknownRegion:
-            raise InvalidInput(
-                "--province",
-                f"'{p}' is not a province code (2 digits of the region reference, "
-                "e.g. 32 Jawa Barat)",
-            ) from None
-        out.append(code)
-    return out or None
+    return province_codes(given, "--province")
 
 
 outbox_app = typer.Typer(
@@ -107,18 +91,12 @@ def dispatch_once(
     messages were dead-lettered or a delivery setting was refused."""
     import logging
 
-    from notifications.dispatch import Dispatcher
+    from notifications.dispatch import Dispatcher, check_dispatch_moment
 
     a = get_app()
     moment = parse_instant(now, "now") if now else a.service.clock()
-    if now and moment > datetime.now(UTC) + CLOCK_SKEW:
-        # each delivery is recorded as sent at this moment, and retries due before it would go
-        # early: a moment still to come is refused, as the sweep refuses one
-        raise InvalidInput(
-            "now",
-            f"'{now}' is in the future: a dispatch records when each message was sent; give a "
-            "moment not later than now",
-        )
+    if now:
+        check_dispatch_moment(moment)
     # what goes to the log channel (no SMTP or SMS gateway set) is shown, one line a message
     shown = logging.getLogger("pkh.notifications")
     handler = logging.StreamHandler()

@@ -17,13 +17,14 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
 from engine.errors import InvalidInput
+from engine.machine import CLOCK_SKEW
 from engine.settings import Settings
 from engine.store import repository as repo
 from engine.store.db import Database
@@ -136,6 +137,20 @@ def channels_from(settings: Settings) -> dict[str, Channel]:
     if settings.webhook_url and settings.webhook_secret:
         out["sms"] = WebhookChannel(settings.webhook_url, settings.webhook_secret)
     return out
+
+
+def check_dispatch_moment(moment: datetime) -> None:
+    """A dispatch "as at" a given moment (`pkh dispatch --now`, the flow's `now`): each delivery
+    is recorded as sent at it, and retries due before it would go early, so a moment still to
+    come is refused, as the sweep refuses one; so is one without its UTC offset."""
+    if moment.tzinfo is None:
+        raise InvalidInput("now", f"'{moment.isoformat()}' needs a time zone offset, e.g. +07:00")
+    if moment > datetime.now(UTC) + CLOCK_SKEW:
+        raise InvalidInput(
+            "now",
+            f"'{moment.isoformat()}' is in the future: a dispatch records when each message was "
+            "sent; give a moment not later than now",
+        )
 
 
 class Dispatcher:

@@ -27,7 +27,19 @@ def _app(database_url: str | None) -> Any:
 
 
 def _now(now: str | None) -> datetime:
-    return datetime.fromisoformat(now) if now else datetime.now(UTC)
+    """A run's `now` parameter: an ISO moment with its UTC offset (a flow run's parameters
+    are typed by hand in Prefect's UI as often as set by a schedule), or the real time."""
+    from engine.errors import InvalidInput, echoed
+
+    if not now:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(now.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput("now", f"{echoed(now)} is not an ISO date and time") from None
+    if moment.tzinfo is None:
+        raise InvalidInput("now", f"{echoed(now)} needs a time zone offset, e.g. +07:00")
+    return moment
 
 
 def open_provinces(app: Any) -> list[str]:
@@ -65,10 +77,17 @@ def deadline_sweep(
     """Remind, notify supervisors and escalate, one task per province. Escalations that
     failed (not the cases changed meanwhile, which are planned again) are logged and fail the
     flow run after the whole pass (Prefect's notifications then see it), as dispatch does."""
-    moment = _now(now).isoformat()
+    from engine.sweeper import check_moment
+    from workflows.regions import province_codes
+
+    # checked once, before any task: a bad one would fail in every task, each retried twice
+    at = _now(now)
+    check_moment(at)
+    moment = at.isoformat()
+    given = province_codes(provinces or [])
     app = _app(database_url)
     try:
-        todo = provinces or open_provinces(app)
+        todo = given or open_provinces(app)
     finally:
         app.db.dispose()
     futures = [sweep_province.submit(p, moment, database_url) for p in todo]
@@ -110,11 +129,14 @@ def deadline_sweep(
 def dispatch(now: str | None = None, database_url: str | None = None) -> dict[str, Any]:
     """Deliver what is due in the outbox. Messages dead-lettered, or refused on a delivery
     setting, fail the flow run after the whole pass (Prefect's notifications then see it)."""
-    from notifications.dispatch import Dispatcher
+    from notifications.dispatch import Dispatcher, check_dispatch_moment
 
+    at = _now(now)
+    if now:
+        check_dispatch_moment(at)
     app = _app(database_url)
     try:
-        report = Dispatcher(app.db, app.settings).run_once(_now(now))
+        report = Dispatcher(app.db, app.settings).run_once(at)
     finally:
         app.db.dispose()
     result = report.as_dict()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
+
+from engine.errors import InvalidInput, echoed
 
 _DATA_FILE = "data/wilayah_kepmendagri_2025.csv.gz"
 _CODE_LENGTHS = frozenset({2, 4, 6, 10})
@@ -88,3 +90,23 @@ def kecamatan_of(code: str) -> str | None:
 
 def region_name(code: str) -> str:
     return get_region(code).name
+
+
+def province_codes(given: Iterable[str], field: str = "provinces") -> list[str] | None:
+    """Province codes to limit a sweep to, each 2 digits of the region reference; None (all)
+    when none is given. Read alike by `pkh sweep --province` and the sweep flow's
+    `provinces`: "3" would otherwise sweep every region starting with 3 (31-36)."""
+    out = []
+    for p in given:
+        code = str(p).strip()
+        try:
+            if not (len(code) == 2 and code.isdigit()) or get_region(code).level != 1:
+                raise UnknownRegion(code)
+        except UnknownRegion:
+            raise InvalidInput(
+                field,
+                f"{echoed(p)} is not a province code (2 digits of the region reference, "
+                "e.g. 32 Jawa Barat)",
+            ) from None
+        out.append(code)
+    return out or None

@@ -6,10 +6,13 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from api.wiring import App
+from engine.errors import InvalidInput
 from tests.conftest import TEST_SECRET, Clock, complaint_data
 
 
@@ -56,6 +59,41 @@ def test_the_sweep_flow_splits_by_province_and_reports_what_it_did(
     sent = dispatch(now="2026-03-05T10:01:00+07:00", database_url=db_url)
     # acknowledgements (2) and reminders (2) go out; nobody has an address, so: log / print
     assert len(sent["sent"]) + len(sent["to_print"]) == 4 and sent["dead"] == []
+
+
+@pytest.mark.parametrize(
+    ("flow", "params", "field", "says"),
+    [
+        ("sweep", {"provinces": ["3"]}, "provinces", "'3' is not a province code"),
+        ("sweep", {"provinces": ["32", "99"]}, "provinces", "'99' is not a province code"),
+        ("sweep", {"now": "2026-03-05T10:00:00"}, "now", "offset"),
+        ("sweep", {"now": "kemarin"}, "now", "not an ISO date and time"),
+        ("sweep", {"now": "2999-01-01T10:00:00+07:00"}, "now", "in the future"),
+        ("dispatch", {"now": "2999-01-01T10:00:00+07:00"}, "now", "in the future"),
+        ("dispatch", {"now": "2026-03-05T10:00:00"}, "now", "offset"),
+    ],
+)
+def test_the_flows_refuse_parameters_the_commands_refuse_before_doing_anything(
+    prefect_harness: None,
+    app: App,
+    db_url: str,
+    flow: str,
+    params: dict[str, Any],
+    field: str,
+    says: str,
+) -> None:
+    """Regression: the sweep flow took provinces=["3"] as a prefix (it swept 31-36), and a
+    `now` without its offset failed inside every province's task, each retried twice; the
+    dispatch flow took a `now` in the future, which `pkh dispatch --now` refuses."""
+    from workflows.flows import deadline_sweep, dispatch
+
+    app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    run = deadline_sweep if flow == "sweep" else dispatch
+    with pytest.raises(InvalidInput) as e:
+        run(**params, database_url=db_url)
+    assert e.value.field == field and says in str(e.value), str(e.value)
+    with app.db.reading() as s:  # nothing was sent or marked
+        assert s.execute(sa.text("SELECT count(*) FROM outbox WHERE status = 'sent'")).scalar() == 0
 
 
 def test_the_schedules_sweep_hourly_in_office_hours_and_dispatch_every_minute() -> None:
