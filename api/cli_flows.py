@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -42,11 +44,15 @@ def sweep_once(
         moment = parse_instant(now, "now")
         check_moment(moment)
         a.service.clock = lambda: moment
-    report = sweep(a.service, a.service.clock(), provinces=provinces).as_dict()
+    # the real time, told in WIB (UPPKH Pusat's zone) as a --now is told in the offset given
+    at = a.service.clock()
+    at = at if now else at.astimezone(ZoneInfo("Asia/Jakarta"))
+    report = sweep(a.service, at, provinces=provinces).as_dict()
 
     def text(r: dict) -> str:  # type: ignore[type-arg]
         lines = [
-            f"sweep at {r['now']}: {plural(r['examined'], 'case')} examined, "
+            f"sweep at {datetime.fromisoformat(r['now']).isoformat(timespec='seconds')}: "
+            f"{plural(r['examined'], 'case')} examined, "
             f"{plural(r['messages'], 'message')} queued"
             " (cases handled earlier and unchanged since wait for their next day or deadline)"
         ]

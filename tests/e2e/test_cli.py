@@ -773,6 +773,9 @@ def test_dispatch_shows_log_deliveries_and_prints_paper_letters(
     assert refused.returncode == 2 and "in the future" in one_line_error(refused)
     swept = pkh.json("sweep", "--now", later, "--json")
     assert swept["messages"] >= 1, swept
+    # the real time is told in WIB, to the second (it was UTC with microseconds)
+    told = pkh.ok("sweep").stdout.splitlines()[0]
+    assert re.match(r"sweep at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00: ", told), told
     sent = pkh.ok("dispatch")
     counts = dict(zip(sent.stdout.split()[::2], map(int, sent.stdout.split()[1::2]), strict=True))
     assert counts["to_print:"] == 2 and counts["sent:"] >= 1, sent.stdout
