@@ -351,8 +351,11 @@ def _escalate(
     again: escalated if its plan still says so, else left (the change brings it back to the
     next sweep); that is no failure. Failures are the refusals that remain."""
     for _ in range(RESTARTS):
+        # the level in words ("Ketua Kelompok", not "ketua_kelompok"): the reason is shown
+        # as stored on the timeline and in the letters
+        level = (state.level or "").replace("_", " ").title()
         reason = (
-            f"tenggat tingkat {state.level} terlewati {action.extra['days_overdue']} hari "
+            f"tenggat tingkat {level} terlewati {action.extra['days_overdue']} hari "
             f"kerja (toleransi {action.extra['grace']}); eskalasi otomatis"
         )
         try:

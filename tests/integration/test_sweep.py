@@ -83,6 +83,8 @@ def test_a_level_deadline_passed_beyond_its_grace_escalates_as_system(
     last = app.service.history(case.id)[-1].event
     assert (last.type, last.actor, last.role) == ("CaseEscalated", "system", "system")
     assert "eskalasi otomatis" in last.data["reason"]
+    # the level in words, as the timeline shows the reason (it read "tingkat pendamping")
+    assert last.data["reason"].startswith("tenggat tingkat Pendamping terlewati "), last.data
     assert sweep(app.service, clock()).escalated == []
 
 
