@@ -240,9 +240,14 @@ class Findings:
 def one_of(field: str, value: str | None, allowed: Iterable[str]) -> None:
     """Refuse a filter or option value nothing can have (a mistyped level or workflow would
     otherwise read as an empty worklist), naming the choices; None is no filter."""
-    choices = sorted(allowed)
-    if value is not None and value not in choices:
-        raise InvalidInput(field, f"unknown {field} {echoed(value)}; one of: {', '.join(choices)}")
+    options = sorted(allowed)
+    choices = ", ".join(options)
+    if value is not None and value not in options:
+        raise InvalidInput(
+            field,
+            f"unknown {field} {echoed(value)}; one of: {choices}",
+            message_id=f"{field} {echoed(value)} tidak dikenal; pilihan: {choices}",
+        )
 
 
 def refuse_unknown_keys(data: Mapping[str, object], keys: Sequence[str]) -> None:

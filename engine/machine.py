@@ -200,7 +200,15 @@ class CompiledWorkflow:
                 workflow=d.name,
                 allowed=sorted(self._roles - {"system"}),
             )
-        self._check_time(state, command, env)
+        # a filing is checked whole: a refused moment (received_at) is told with what the
+        # parser refuses in the rest of the form, not alone before it
+        late: InvalidInput | None = None
+        try:
+            self._check_time(state, command, env)
+        except InvalidInput as e:
+            if state is not None:
+                raise
+            late = e
         if env.facts.get("actor_suspended") and actor.role != "system":
             # said first and plainly, whatever else the attempt would have met
             reasons = [SUSPENDED]
@@ -214,14 +222,22 @@ class CompiledWorkflow:
             refuse_unknown_keys(command.data, d.inputs.get(command.trigger, ()))
         parser = d.parsers.get(command.trigger)
         if parser is not None:
+            try:
+                data = parser(command.data)
+            except InvalidInput as e:
+                if late is None:
+                    raise
+                raise InvalidInput(
+                    late.field,
+                    late.message,
+                    message_id=late.message_id,
+                    more=(*late.more, *e.every),
+                ) from None
             command = Command(
-                command.trigger,
-                actor,
-                command.occurred_at,
-                parser(command.data),
-                command.note,
-                command.case_id,
+                command.trigger, actor, command.occurred_at, data, command.note, command.case_id
             )
+        if late is not None:
+            raise late
         chosen = self._route(Decision(d, state, command, env, src))
         if actor.role not in chosen.roles:
             raise NotPermitted(

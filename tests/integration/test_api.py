@@ -1301,6 +1301,29 @@ def test_a_body_that_is_not_a_json_object_is_refused_naming_the_body(app: App) -
     assert event_count(app) == 1
 
 
+def test_a_filing_received_in_the_future_is_refused_with_the_rest_of_its_mistakes(
+    app: App, clock: Clock
+) -> None:
+    """Regression: received_at was checked alone before the rest of the form, so a filing
+    with a future date and an unknown region named the date only; fixed, it came back for
+    the region (the README says a filing is checked whole)."""
+    client = client_for(app)
+    future = (clock() + timedelta(days=365)).isoformat()
+    data = complaint_data(region="9999", summary=" ", received_at=future)
+    r = client.post("/complaints", json=data, headers=auth(app, "kab.bogor"))
+    assert r.status_code == 422, r.text
+    fields = [e["field"] for e in r.json()["errors"]]
+    assert fields[0] == "received_at" and {"region", "summary"} <= set(fields), r.json()
+    # a moment alone wrong is still told alone
+    alone = client.post(
+        "/complaints",
+        json=complaint_data(received_at=future),
+        headers=auth(app, "kab.bogor"),
+    )
+    assert [e["field"] for e in alone.json()["errors"]] == ["received_at"], alone.text
+    assert event_count(app) == 0
+
+
 def test_bad_bodies_on_every_writing_route_are_4xx_and_write_nothing(app: App) -> None:
     client = client_for(app)
     h, admin = auth(app, "kab.bogor"), auth(app, "admin")
