@@ -708,7 +708,13 @@ def on_referral_returned(d: Decision) -> Effect:
     rest = Budget(working_days=TABEL_2[2][1] + TABEL_2[3][1])
     due = due_at(d.env.calendar, d.at, rest, _zone(d))
     level_due = max(d.state.level_due, due) if d.state.level_due else due
-    return Effect(changes={"level_due": level_due}, attrs={"referred_to": None})
+    # The machine capped the follow-up stage by the level due this return replaces: a
+    # referral answered on (or near) its own due day left the stage due at once.
+    stage_due = due_at(d.env.calendar, d.at, Budget(working_days=TABEL_2[2][1]), _zone(d))
+    return Effect(
+        changes={"level_due": level_due, "stage_due": min(stage_due, level_due)},
+        attrs={"referred_to": None},
+    )
 
 
 def on_extended(d: Decision) -> Effect:

@@ -380,6 +380,30 @@ def test_a_referral_for_service_availability_gets_three_months(calendar: Any) ->
     assert out.level_due >= out.stage_due
 
 
+def test_a_follow_up_back_from_a_referral_gets_its_15_working_days_within_the_new_level_due(
+    calendar: Any,
+) -> None:
+    # referred for 3 months on 2 March, so the level is held to 2 June; the body answers on
+    # that very day: the level gets 15 + 3 more working days, and so must its follow-up
+    # stage (15), not a stage due the day it starts under the level due the return replaced
+    st = state_at("kabupaten_tindak_lanjut", type="ketersediaan_layanan")
+    referred = decide(calendar, st, "refer", ACTORS["kabupaten"], {"body": "dinas_teknis"})
+    back_at = datetime(2026, 6, 2, 10, 0, tzinfo=WIB)
+    cmd = Command(
+        "return_from_referral",
+        ACTORS["kabupaten"],
+        back_at,
+        {"outcome": "guru sudah ditempatkan"},
+        case_id="ADU-2026-000001",
+    )
+    ev = WF.decide(referred, cmd, Env(calendar, back_at, facts=env(calendar).facts))[0]
+    back = evolve(referred, ev)
+    assert back.state == "kabupaten_tindak_lanjut"
+    assert back.level_due.date().isoformat() == "2026-06-29"  # 18 wd, skips 16 June
+    assert back.stage_due.date().isoformat() == "2026-06-24"  # 15 wd
+    assert back.stage_due <= back.level_due
+
+
 def test_pusat_extends_its_deadline_by_working_days(calendar: Any) -> None:
     st = state_at("pusat_tindak_lanjut")
     st = CaseState(
