@@ -113,9 +113,11 @@ def case_text(v: dict[str, Any]) -> str:
         # "v<n>" is an event's version in the history; the workflow's is its definition
         f"{v['id']}  [{v['status']}]  workflow {v['workflow']} (definition "
         f"{v['workflow_version']})  version {v['version']}",
-        f"  type:      {a.get('type', '-')}   region {v['region']} ({v['zone']})",
+        f"  type:      {a.get('type', '-')}   region {v['region']}",
         f"  level:     {v['level'] or '-'}   stage: {v['stage'] or '-'}   state: {v['state']}",
-        f"  due:       stage {v['stage_due'] or '-'}   level {v['level_due'] or '-'}",
+        # the handling office's days (pusat's are WIB whatever the region's zone)
+        f"  due:       stage {v['stage_due'] or '-'}   level {v['level_due'] or '-'}"
+        + (f"   ({v['zone']})" if v["stage_due"] or v["level_due"] else ""),
         f"  handler:   {v['handler'] or '(office queue)'}",
     ]
     if a.get("summary"):
