@@ -381,4 +381,6 @@ REACTIONS = {
     ("complaint", "ReporterLinked"): [kkn_complaint_reporter_follows],
     ("complaint", "CaseRejected"): [kkn_duplicate_is_merged],
     ("kkn", "StaffSuspended"): [suspension_reassigns_cases],
+    # relieved of duty again: the cases taken since the reinstatement leave them too
+    ("kkn", "InvestigationReopened"): [suspension_reassigns_cases],
 }

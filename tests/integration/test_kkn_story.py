@@ -314,3 +314,27 @@ def test_a_pendamping_does_not_see_the_paper_letters_of_staff_files(
                 opened = client.get(f"/letters/{letter_id}")
                 assert (opened.status_code == 200) is sees, (user, letter_id)
                 assert (f"/letters/{letter_id}" in listed.text) is sees, (user, letter_id)
+
+
+def test_a_reopened_investigation_takes_the_cases_taken_since_reinstatement_off_them(
+    staffed: App, clock: Clock
+) -> None:
+    """Reinstated, Andi takes cases again; new information reopens the investigation and
+    relieves him of duty once more, so those cases leave him as on the first suspension (they
+    stayed with him, who could no longer act on them and could not be replaced)."""
+    app = staffed
+    kkn_against(app, "Andi")
+    kkn_id = get_staff(app.db, "Andi").cases[0]["id"]
+    app.service.apply(kkn_id, "find_not_guilty", {}, "pusat.spm")
+    own = app.service.open_case(
+        "complaint", complaint_data(level="pendamping", region="327101"), "pdp.andi"
+    )
+    assert own.handler == "pdp.andi"
+    clock.set(clock() + timedelta(days=1))
+    app.service.apply(kkn_id, "reopen", {"reason": "bukti baru dari APIP"}, "kab.bogor")
+    assert get_staff(app.db, "Andi").status == "suspended"
+    assert app.service.get(own.id).handler is None
+    released = app.service.history(own.id)[-1].event
+    assert (released.type, released.actor) == ("HandlerReleased", "system")
+    assert "Andi" in released.data["reason"] and kkn_id in released.data["reason"]
+    assert audit_runner.verify(app.db).ok
