@@ -332,7 +332,8 @@ def kkn_step_of(s: Session, complaint: CaseState) -> dict[str, Any] | None:
 
 
 def suspension_reassigns_cases(ctx: ReactionContext, state: CaseState, ev: Event) -> list[FollowUp]:
-    """The suspended person's open cases go to the kabupaten coordinator (or the office)."""
+    """The suspended (or dismissed) person's open cases go to the kabupaten coordinator (or
+    the office)."""
     staff = ctx.session.get(StaffRow, str(state.attrs.get("staff")))
     if staff is None or not staff.username:
         return []
@@ -342,7 +343,8 @@ def suspension_reassigns_cases(ctx: ReactionContext, state: CaseState, ev: Event
         )
     ).all()
     steps = []
-    reason = f"{staff.name} dibebastugaskan ({state.id})"
+    why = "diberhentikan" if ev.type == "EngagementTerminated" else "dibebastugaskan"
+    reason = f"{staff.name} {why} ({state.id})"
     for case in handled:
         # the coordinator can take kabupaten-level cases; others go back to their office queue
         coordinator = (
@@ -383,4 +385,6 @@ REACTIONS = {
     ("kkn", "StaffSuspended"): [suspension_reassigns_cases],
     # relieved of duty again: the cases taken since the reinstatement leave them too
     ("kkn", "InvestigationReopened"): [suspension_reassigns_cases],
+    # an engagement ended (after SP-3, resignation, death, ...): nobody is left to act on them
+    ("discipline", "EngagementTerminated"): [suspension_reassigns_cases],
 }

@@ -358,3 +358,20 @@ def test_a_kkn_decision_must_name_a_case_about_that_person(staffed: App, pkh: An
     )
     assert json.loads(out)["state"] == "reinstated"
     assert get_staff(app.db, CITRA).status == "active"
+
+
+def test_a_terminated_staff_member_s_open_cases_leave_them(staffed: App, pkh: Any) -> None:
+    """Andi resigns (or dies, or is terminated after SP-3) while handling a complaint: it goes
+    back to the office queue, recorded as a system event naming why, as a suspension does. It
+    stayed with him: a handler who can no longer act, whom nobody could replace."""
+    app = staffed
+    own = app.service.open_case(
+        "complaint", complaint_data(level="pendamping", region="327101"), "pdp.andi"
+    )
+    assert own.handler == "pdp.andi"
+    sanction(pkh, ANDI, "terminate", reason="resignation")
+    assert get_staff(app.db, ANDI).status == "dismissed"
+    assert app.service.get(own.id).handler is None
+    released = app.service.history(own.id)[-1].event
+    assert (released.type, released.actor) == ("HandlerReleased", "system")
+    assert released.data["reason"] == f"{ANDI} diberhentikan ({andi_case(app)})"
