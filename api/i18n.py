@@ -192,6 +192,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The name complained of is not in the PKH staff register: nobody was relieved of duty. "
         "If PKH staff are meant, check the spelling of the name (or their account name).",
     ),
+    "kkn_dismissed": (
+        "{name}, staf PKH, sudah diberhentikan: tidak ada yang dibebastugaskan.",
+        "{name}, PKH staff, has already been dismissed: nobody was relieved of duty.",
+    ),
     "kkn_no_case": (
         "{name}, staf PKH: tidak ada kasus KKN dari pengaduan ini.",
         "{name}, PKH staff: no KKN case from this complaint.",

@@ -602,7 +602,7 @@ def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLRe
     if state.attrs.get("type") == "kkn":  # a read of the staff register for those alone
         with app.db.reading() as s:
             kkn = kkn_step_of(s, state)
-    if kkn and kkn["case"]:  # linked where the officer may open it
+    if kkn and (kkn["case"] or kkn["dismissed"]):  # linked where the officer may open it
         kkn["readable"] = "kkn" not in app.service.unreadable(me)
     return render(
         ctx,

@@ -245,6 +245,8 @@ def kkn_complaint_suspends_staff(
     staff = find_staff(ctx.session, state.attrs["subject"])
     if staff is None:
         return []  # not PKH staff (e.g. a village official): nobody to relieve of duty
+    if dismissed_by(_cases_about(ctx.session, staff.name)):
+        return []  # no longer on duty: no new case, no suspension letter (the complaint stays)
     if _kkn_cases_of(ctx.session, staff.name, state.id):
         # reclassified away from KKN and back: one case per person and allegation (a
         # reinstated one is reopened with the new information, not opened twice)
@@ -326,9 +328,11 @@ def kkn_step_of(s: Session, complaint: CaseState) -> dict[str, Any] | None:
         return None
     staff = find_staff(s, complaint.attrs["subject"])
     if staff is None:
-        return {"staff": None, "case": None}
+        return {"staff": None, "case": None, "dismissed": None}
     cases = _kkn_cases_of(s, staff.name, complaint.id)
-    return {"staff": staff.name, "case": cases[-1] if cases else None}
+    # nobody relieved of duty because the engagement had already ended: say by which case
+    dismissed = None if cases else dismissed_by(_cases_about(s, staff.name))
+    return {"staff": staff.name, "case": cases[-1] if cases else None, "dismissed": dismissed}
 
 
 def suspension_reassigns_cases(ctx: ReactionContext, state: CaseState, ev: Event) -> list[FollowUp]:

@@ -338,3 +338,40 @@ def test_a_reopened_investigation_takes_the_cases_taken_since_reinstatement_off_
     assert (released.type, released.actor) == ("HandlerReleased", "system")
     assert "Andi" in released.data["reason"] and kkn_id in released.data["reason"]
     assert audit_runner.verify(app.db).ok
+
+
+def test_a_kkn_complaint_about_someone_already_dismissed_opens_no_case_and_sends_no_letter(
+    staffed: App,
+) -> None:
+    """Andi was found guilty and dismissed. A later KKN complaint naming him is handled as a
+    complaint, but relieves nobody of duty: it opened a second KKN case, wrote to him that he
+    was "dibebastugaskan" from a post he no longer holds, and a not-guilty finding on it
+    would have told its reporter his rights were restored while he stays dismissed."""
+    from fastapi.testclient import TestClient
+
+    from api.http import TOKEN_TTL, create_app
+    from api.security import create_token
+
+    app = staffed
+    kkn_against(app, "Andi")
+    first = get_staff(app.db, "Andi").cases[0]["id"]
+    app.service.apply(first, "find_guilty", {"referred_to": "kpk"}, "pusat.spm")
+    with app.db.reading() as s:
+        before = s.execute(sa.select(sa.func.count()).select_from(OUTBOX)).scalar_one()
+    complaint = kkn_against(app, "Andi")
+    andi = get_staff(app.db, "Andi")
+    assert andi.status == "dismissed" and [c["id"] for c in andi.cases] == [first]
+    with app.db.reading() as s:
+        letters = s.execute(
+            sa.select(OUTBOX.c.template).where(OUTBOX.c.id > before)
+        ).scalars().all()  # fmt: skip
+    assert "kkn_suspension" not in letters
+    # the complaint's page says why nobody was relieved of duty, naming the case that ended
+    # the engagement to those who read personnel files
+    with TestClient(create_app(app)) as client:
+        for user, names_case in (("kab.bogor", True), ("pdp.bogor", False)):
+            token = create_token(user, app.settings.secret_key, app.service.clock(), TOKEN_TTL)
+            client.cookies.set("pkh_session", token)
+            page = client.get(f"/cases/{complaint}/view")
+            assert page.status_code == 200 and "sudah diberhentikan" in page.text, user
+            assert (first in page.text) is names_case, user
