@@ -218,9 +218,14 @@ def find_staff(s: Session, named: object) -> StaffRow | None:
 def staff_facts(s: Session, cmd: Command, state: CaseState | None) -> Mapping[str, Any]:
     """Suspension and conflict-of-interest facts for any decision (see engine.service)."""
     facts: dict[str, Any] = {"actor_suspended": _suspended_user(s, cmd.actor.username)}
-    handler = cmd.data.get("handler")
+    handler = str(cmd.data.get("handler") or "").strip()
     if handler:
-        facts["handler_suspended"] = _suspended_user(s, str(handler))
+        # asked of the account the handler names, however it was typed (as the engine takes
+        # it): the name as typed ("PDP.Andi") is nobody's, and would pass a suspended officer
+        if repo.user_row(s, handler) is None:
+            names = repo.usernames_ignoring_case(s, handler, 2)
+            handler = names[0] if len(names) == 1 else handler
+        facts["handler_suspended"] = _suspended_user(s, handler)
     subject = cmd.data.get("accused") if state is None else state.attrs.get("subject")
     if subject:
         row = find_staff(s, subject)

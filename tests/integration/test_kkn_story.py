@@ -375,3 +375,20 @@ def test_a_kkn_complaint_about_someone_already_dismissed_opens_no_case_and_sends
             page = client.get(f"/cases/{complaint}/view")
             assert page.status_code == 200 and "sudah diberhentikan" in page.text, user
             assert (first in page.text) is names_case, user
+
+
+@pytest.mark.parametrize("typed", ["PDP.Andi", "  pdp.ANDI "])
+def test_nobody_hands_a_case_to_a_suspended_officer_by_typing_the_account_in_another_case(
+    staffed: App, typed: str
+) -> None:
+    """The handler is taken in any letter case (recorded as the account's own name), but the
+    staff register was asked about the name as typed: "PDP.Andi" matched no staff account, so
+    the case went to Andi, relieved of duty, who then held it and could not act."""
+    app = staffed
+    own = app.service.open_case(
+        "complaint", complaint_data(level="pendamping", region="327101"), "pdp.bogor"
+    )
+    kkn_against(app, "Andi")
+    with pytest.raises(GuardRejected, match="handler_ineligible"):
+        app.service.apply(own.id, "assign", {"handler": typed}, "pdp.bogor")
+    assert app.service.get(own.id).handler != "pdp.andi"
