@@ -357,7 +357,7 @@ def suspension_reassigns_cases(ctx: ReactionContext, state: CaseState, ev: Event
     for case in handled:
         # the coordinator can take kabupaten-level cases; others go back to their office queue
         coordinator = (
-            _coordinator(ctx.session, case.region[:4], staff.username)
+            _coordinator(ctx.session, case.id, case.region, staff.username)
             if case.level == "kabupaten"
             else None
         )
@@ -368,20 +368,36 @@ def suspension_reassigns_cases(ctx: ReactionContext, state: CaseState, ev: Event
     return steps
 
 
-def _coordinator(s: Session, kabupaten: str, not_user: str) -> str | None:
+def _coordinator(s: Session, case_id: str, region: str, not_user: str) -> str | None:
+    """A coordinator of the case's kabupaten who may handle it (the assignment's guard would
+    otherwise refuse it, and with it the complaint that suspended `not_user`): covering its
+    region, and not the person the complaint is about."""
     rows = s.execute(
         sa.select(StaffRow.name, StaffRow.username)
         .where(
             StaffRow.position == "koordinator",
-            StaffRow.region.startswith(kabupaten),
+            StaffRow.region.startswith(region[:4]),
             StaffRow.username.is_not(None),
             StaffRow.username != not_user,
         )
         .order_by(StaffRow.name)
     ).all()
+    case = repo.load_case(s, case_id)
+    accused = case.attrs.get("accused") if case is not None else None
+    named = find_staff(s, accused) if accused else None
+    about = {name_key(accused), name_key(case.attrs.get("subject_user") if case else None)}
+    about |= {name_key(named.username), name_key(named.name)} if named is not None else set()
     for r in rows:
+        if about & {name_key(r.username), name_key(r.name)}:
+            continue
         user = s.get(UserRow, r.username)
-        if user and user.active and user.role == "kabupaten" and not _suspended_user(s, r.username):
+        if (
+            user
+            and user.active
+            and user.role == "kabupaten"
+            and region.startswith(user.region or "")
+            and not _suspended_user(s, r.username)
+        ):
             return str(r.username)
     return None
 

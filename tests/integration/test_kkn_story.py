@@ -392,3 +392,40 @@ def test_nobody_hands_a_case_to_a_suspended_officer_by_typing_the_account_in_ano
     with pytest.raises(GuardRejected, match="handler_ineligible"):
         app.service.apply(own.id, "assign", {"handler": typed}, "pdp.bogor")
     assert app.service.get(own.id).handler != "pdp.andi"
+
+
+@pytest.mark.parametrize("accused", ["koord.bogor", "Koordinator Bogor"])
+def test_a_suspended_officer_s_case_about_the_coordinator_goes_back_to_the_office(
+    staffed: App, accused: str
+) -> None:
+    """Budi handles a complaint about the kabupaten coordinator. A KKN complaint names Budi:
+    that case cannot go to the coordinator (nobody handles a complaint about themselves), so
+    it goes back to the office queue. The coordinator's refusal used to refuse the KKN
+    complaint itself: not filed, and Budi left on duty."""
+    app = staffed
+    data = complaint_data(type="teknis_administrasi", accused=accused)
+    about_coordinator = app.service.open_case("complaint", data, "kab.bogor2")
+    other = app.service.open_case("complaint", complaint_data(), "kab.bogor2")
+    kkn_against(app, "Budi")
+    assert get_staff(app.db, "Budi").status == "suspended"
+    assert app.service.get(about_coordinator.id).handler is None
+    last = app.service.history(about_coordinator.id)[-1].event
+    assert (last.type, last.actor) == ("HandlerReleased", "system")
+    assert app.service.get(other.id).handler == "koord.bogor"
+
+
+def test_a_suspended_officer_s_cases_skip_a_coordinator_whose_account_covers_another_region(
+    staffed: App, clock: Clock
+) -> None:
+    """The coordinator's staff record is of Kota Bogor but the account is Kota Bandung's:
+    it cannot handle Bogor's cases, so they go back to the office queue (the refusal used to
+    refuse the KKN complaint itself)."""
+    app = staffed
+    add_user(app.db, "koord.salah", "kabupaten", "3273", now=clock())
+    with app.db.transaction() as s:
+        s.execute(sa.text("UPDATE staff SET username = 'koord.salah' WHERE name = :n"),
+                  {"n": "Koordinator Bogor"})  # fmt: skip
+    case = app.service.open_case("complaint", complaint_data(), "kab.bogor2")
+    kkn_against(app, "Budi")
+    assert get_staff(app.db, "Budi").status == "suspended"
+    assert app.service.get(case.id).handler is None
