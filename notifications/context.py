@@ -233,6 +233,8 @@ def _extra(
         )
     if template == "discipline_letter":
         out.update(_sanction(out, state, lang))
+    if template == "kkn_outcome":
+        out.setdefault("dismissed_by", None)  # dismissed meanwhile by another case
     if template == "kkn_outcome" and out["outcome"] not in KKN_OUTCOMES:
         raise ValueError(
             f"kkn_outcome needs extra.outcome in {KKN_OUTCOMES}, got {out['outcome']!r}"

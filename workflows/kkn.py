@@ -106,20 +106,33 @@ def on_suspended(d: Decision) -> Effect:
 def on_decided(d: Decision) -> Effect:
     guilty = d.transition is not None and d.transition.dest == "dismissed"
     outcome = "guilty" if guilty else "not_guilty"
-    attrs = {"outcome": outcome, "referred_to": d.data.get("referred_to") if guilty else None}
-    return Effect(
-        attrs=attrs,
-        payload={
-            "outcome": outcome,
-            "staff_name": d.attr("staff"),
-            "complaint_id": d.attr("complaint_id"),
-        },
-    )
+    # dismissed meanwhile by another case (a discipline termination): a not-guilty finding
+    # restores nothing, and the reporter's letter must not say it does
+    ended = d.env.facts.get("subject_dismissed")
+    attrs = {
+        "outcome": outcome,
+        "referred_to": d.data.get("referred_to") if guilty else None,
+        "dismissed_by": ended,
+    }
+    payload = {
+        "outcome": outcome,
+        "staff_name": d.attr("staff"),
+        "complaint_id": d.attr("complaint_id"),
+    }
+    if ended:
+        payload["dismissed_by"] = ended
+    return Effect(attrs=attrs, payload=payload)
 
 
 def on_reopened(d: Decision) -> Effect:
+    # a person dismissed meanwhile by another case is not relieved of duty again (no letter)
+    ended = d.env.facts.get("subject_dismissed")
     return Effect(
-        attrs={"outcome": None, "suspensions": int(d.attr("suspensions", 1)) + 1},
+        attrs={
+            "outcome": None,
+            "suspensions": int(d.attr("suspensions", 1)) + 1,
+            "dismissed_by": ended,
+        },
         payload={"staff_name": d.attr("staff"), "complaint_id": d.attr("complaint_id")},
     )
 
@@ -136,7 +149,8 @@ def recipients(state: CaseState, template: str) -> tuple[str, ...]:
     # without an account the letter still goes out: on paper, addressed by the staff name
     to_staff = (f"user:{staff_user}",) if staff_user else ("staff",)
     if template == "kkn_suspension":
-        return to_staff
+        # nobody to relieve of duty once another case ended the engagement
+        return () if state.attrs.get("dismissed_by") else to_staff
     first, linked = reporter_recipients(state)
     return first + linked  # the outcome letter with the reporter's recourse, to each reporter
 

@@ -231,10 +231,12 @@ def staff_facts(s: Session, cmd: Command, state: CaseState | None) -> Mapping[st
         row = find_staff(s, subject)
         if row is not None and row.username:
             facts["subject_user"] = row.username
-        if row is not None and state is not None and state.workflow == "discipline":
-            # a dismissed person gets no new sanction (and no second letter): name the case
-            # that ended the engagement
-            facts["subject_dismissed"] = dismissed_by(_cases_about(s, row.name))
+        if row is not None and state is not None and state.workflow in ("discipline", "kkn"):
+            # a dismissed person gets no new sanction (and no second letter), and a KKN
+            # finding or reopening does not restore or suspend them: name the case that
+            # ended the engagement (another one than this)
+            others = [r for r in _cases_about(s, row.name) if r.id != state.id]
+            facts["subject_dismissed"] = dismissed_by(others)
     return facts
 
 

@@ -4,6 +4,7 @@ no action while suspended, reinstatement, a second allegation; then replay and v
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -429,3 +430,50 @@ def test_a_suspended_officer_s_cases_skip_a_coordinator_whose_account_covers_ano
     kkn_against(app, "Budi")
     assert get_staff(app.db, "Budi").status == "suspended"
     assert app.service.get(case.id).handler is None
+
+
+def test_a_person_dismissed_while_their_kkn_case_is_open_is_not_said_restored_nor_suspended(
+    staffed: App,
+) -> None:
+    """Andi is terminated (a legal case) while his KKN investigation runs. Found not guilty,
+    the reporter was told "seluruh hak ... dipulihkan" while he stays dismissed; reopened, he
+    was sent a second "dibebastugaskan" letter for a post he no longer holds."""
+    app = staffed
+    kkn_against(app, "Andi")
+    kkn_id = get_staff(app.db, "Andi").cases[0]["id"]
+    app.service.open_and_apply(
+        "discipline",
+        {"staff": "Andi", "region": "327101"},
+        "kab.bogor",
+        "terminate",
+        {"reason": "legal_case"},
+    )
+    assert get_staff(app.db, "Andi").status == "dismissed"
+    ended = next(c["id"] for c in get_staff(app.db, "Andi").cases if c["id"] != kkn_id)
+
+    def letters_since(before: int) -> list[Any]:
+        with app.db.reading() as s:
+            return list(s.execute(sa.select(OUTBOX).where(OUTBOX.c.id > before)).all())
+
+    with app.db.reading() as s:
+        before = s.execute(sa.select(sa.func.max(OUTBOX.c.id))).scalar_one()
+    found = app.service.apply(kkn_id, "find_not_guilty", {}, "pusat.spm")
+    assert found.attrs["dismissed_by"] == ended
+    assert get_staff(app.db, "Andi").status == "dismissed"
+    outcome = letters_since(before)
+    assert [r.template for r in outcome] == ["kkn_outcome"], outcome
+    clock = app.service.clock
+    for lang, said, not_said in (
+        ("id", "telah diberhentikan dari tugasnya dalam PKH atas perkara lain", "dipulihkan"),
+        ("en", "dismissed from PKH duties on another matter", "have been restored"),
+    ):
+        context = compose(app.db, outcome[0], clock(), "http://x").context
+        text = render("kkn_outcome", lang, context).text
+        assert said in text and not_said not in text, text
+
+    with app.db.reading() as s:
+        before = s.execute(sa.select(sa.func.max(OUTBOX.c.id))).scalar_one()
+    app.service.apply(kkn_id, "reopen", {"reason": "bukti baru dari APIP"}, "kab.bogor")
+    assert "kkn_suspension" not in [r.template for r in letters_since(before)]
+    assert get_staff(app.db, "Andi").status == "dismissed"
+    assert audit_runner.verify(app.db).ok
