@@ -67,6 +67,15 @@ def add_staff(
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise InvalidInput("name", "use 1-100 characters", message_id="gunakan 1-100 karakter")
+    if any(ch == "/" or not ch.isprintable() for ch in name):
+        # the name is the record's address (/staff/{name}): a "/" made it unreachable, and a
+        # line break would break the letters that name the person
+        raise InvalidInput(
+            "name",
+            f"{echoed(name)} may not hold '/' or a control character (a line break, a tab)",
+            message_id=f"{echoed(name)} tidak boleh memuat '/' atau karakter kendali "
+            "(pindah baris, tab)",
+        )
     position = (position or "").strip().lower()
     if position not in POSITIONS:
         raise InvalidInput(

@@ -130,3 +130,25 @@ def test_the_worklist_page_filters_by_kind_of_case_among_those_the_role_may_read
     kinds = mine.text.split('<select name="workflow"', 1)[1].split("</select>", 1)[0]
     assert 'value="kkn"' not in kinds and 'value="discipline"' not in kinds, kinds
     assert 'value="complaint"' in kinds
+
+
+@pytest.mark.parametrize("name", ["Andi S/O", "Andi\nBaris", "Andi\tTab"])
+def test_a_staff_name_that_could_not_be_reached_or_printed_is_refused(app: App, name: str) -> None:
+    """Regression: a staff record named "a/b" was made, then every route to it
+    (/staff/a%2Fb) was a bare 404 "Not Found"; a line break broke the letters naming it."""
+    client = TestClient(create_app(app))
+    r = client.post(
+        "/staff",
+        json={"name": name, "position": "operator", "region": "3271"},
+        headers=auth(app, "admin"),
+    )
+    assert r.status_code == 422 and r.json()["field"] == "name", r.text
+    assert "control character" in r.json()["message"]
+    with pytest.raises(Exception, match="tidak boleh|may not"):
+        add_staff(app.db, name, "operator", "3271", username=None, now=app.service.clock())
+    ok = client.post(
+        "/staff",
+        json={"name": "Andi Saputra-Wijaya", "position": "operator", "region": "3271"},
+        headers=auth(app, "admin"),
+    )
+    assert ok.status_code == 201, ok.text
