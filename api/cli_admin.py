@@ -146,7 +146,7 @@ def _zone(zone: str) -> Any:
 @command
 def calendar_deadline(
     start: str,
-    n: int = typer.Argument(..., min=0),
+    n: int = typer.Argument(..., min=1),
     zone: str = typer.Option("WIB", help="WIB, WITA or WIT"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:

@@ -68,7 +68,7 @@ def deadline(
     app: AppDep,
     _actor: CurrentActor,
     start: str,
-    n: Annotated[int, Query(ge=0, le=1000)],
+    n: Annotated[int, Query(ge=1, le=1000)],
     zone: Annotated[str, Query(max_length=4)] = "WIB",
 ) -> dict[str, Any]:
     tz = _zone(zone)

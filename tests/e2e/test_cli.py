@@ -871,6 +871,7 @@ def refusals(users_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
             ("-3", "pkh calendar deadline --help"),
         ),
         Bad("year_out_of_range", ("calendar", "holidays", "1800"), ("year", "2004")),
+        Bad("deadline_of_no_days", ("calendar", "deadline", "2026-03-20", "0"), ("'n'", "1")),
         Bad("unknown_command", ("terbang",), ("terbang",)),
         # a worklist filter nothing can match was "(no cases)", exit 0: a typo read as no work
         Bad("list_unknown_level", ("case", "list", "--level", "kabupatn"), ("level", "kabupaten")),
@@ -937,6 +938,7 @@ BAD_NAMES = [
     "unknown_actor_advancing",
     "unknown_option",
     "year_out_of_range",
+    "deadline_of_no_days",
     "unknown_command",
     "missing_argument",
     "list_unknown_level",

@@ -1456,6 +1456,9 @@ def test_odd_query_parameters_are_4xx_naming_the_parameter_never_5xx(app: App) -
         ("/calendar/deadline", {"start": INJECTION, "n": 3}, "start"),
         ("/calendar/deadline", {"start": "2026-03-02", "n": INJECTION}, "n"),
         ("/calendar/deadline", {"start": "2026-03-02", "n": -1}, "n"),
+        # 0 gave the working day *before* a holiday start (2026-03-20 -> 03-17): a deadline
+        # before its own start
+        ("/calendar/deadline", {"start": "2026-03-20", "n": 0}, "n"),
         ("/calendar/deadline", {"start": "2026-03-02", "n": 3, "zone": "WIBX"}, "zone"),
         ("/calendar/deadline", {"start": "2026-03-02", "n": 3, "zone": "UTC"}, "zone"),
         ("/calendar/deadline", {"start": "2026-03-02T10:00:00", "n": 3}, "start"),
