@@ -54,6 +54,7 @@ from engine.errors import (
     StoredDataUnreadable,
     TransitionNotAllowed,
 )
+from engine.service import Once
 from engine.state import Actor
 from engine.store import audit_runs
 from engine.store.credentials import CredentialsChanged, SignedOut
@@ -698,7 +699,10 @@ def _complaint_page(
 @router.get("/complaints/new")
 def new_complaint(ctx: Page) -> HTMLResponse:
     _require(ctx, LEVELS)
-    return _complaint_page(ctx, pv.complaint_defaults(ctx.me, ctx.app.service.clock()))
+    values = pv.complaint_defaults(ctx.me, ctx.app.service.clock())
+    # the form's own key: sent twice (a second click while a slow answer was on its way), it
+    # is one complaint; kept when the form is given back after a mistake or a sign-in
+    return _complaint_page(ctx, values | {"once": secrets.token_urlsafe(16)})
 
 
 @router.post("/complaints/new")
@@ -710,9 +714,12 @@ def file_complaint(form: Form, ctx: Page) -> Response:
         raw = values.get("received_at", "")
         at = pv.parse_local(raw, zone, "received_at") if raw else None
         data = pv.filing_data(values)
-        state = ctx.app.service.open_case(
-            "complaint", data, ctx.me.username, at=at, note=values.get("note") or None
-        )
+        once = None
+        if values.get("once"):  # one form, one complaint: the second sending opens the first's
+            once = Once("form:" + values["once"][:100], "complaint form", lambda st, _: {}, 303)
+        state = ctx.app.service.open_case_once(
+            "complaint", data, ctx.me.username, at=at, note=values.get("note") or None, once=once
+        ).state
     except (EngineError, ValueError) as e:
         if not isinstance(e, EngineError):
             e = InvalidInput("zone", str(e))
