@@ -1,0 +1,60 @@
+"""The officer pages on a phone's screen (360 px wide) in a real browser: a pendamping opens a
+case in the field. The shared `app` fixture's clock stands on Monday 2 March 2026 09:00 WIB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+
+from api.admin import add_user
+from api.wiring import App
+from tests.conftest import WIB, Clock, complaint_data
+from tests.e2e.test_pages import PASSWORD, _serve, require_chromium, signed_in_page
+
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture
+def served(app: App, clock: Clock) -> Iterator[str]:
+    add_user(app.db, "pdp.web", "pendamping", "327101", now=clock(), password=PASSWORD)
+    base, server, thread = _serve(app)
+    yield base
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def wider_than_the_screen(page: object) -> list[str]:
+    """The elements that reach past the screen's right edge outside a scrolling box."""
+    return page.evaluate(  # type: ignore[attr-defined, no-any-return]
+        """w => [...document.querySelectorAll('body *')]
+            .filter(el => el.getBoundingClientRect().right > w + 1 && !el.closest('.scroll'))
+            .map(el => el.tagName + '.' + el.className)""",
+        PHONE["width"],
+    )
+
+
+@pytest.mark.slow
+def test_a_case_page_fits_a_phones_screen_in_a_real_browser(
+    served: str, app: App, clock: Clock
+) -> None:
+    """The timeline's table scrolls inside its card, and a countdown badge ("Segera jatuh
+    tempo · 1 hari kerja lagi") wraps, instead of widening the whole page to ~690 px, where
+    every card, the header and the action forms had to be scrolled sideways."""
+    require_chromium()
+    data = complaint_data(level="pendamping", region="3271011001")
+    case_id = app.service.open_case("complaint", data, "pdp.web").id
+    app.service.apply(case_id, "link_reporter", {"reporter_name": "Ibu Ani"}, "pdp.web")
+    clock.set(datetime(2026, 3, 6, 9, 0, tzinfo=WIB))  # 1 working day left: "due soon"
+    with signed_in_page(served, "pdp.web") as page:
+        page.set_viewport_size(PHONE)
+        for path in (f"/cases/{case_id}/view", "/calendar", "/"):
+            page.goto(f"{served}{path}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (
+                path,
+                wider_than_the_screen(page)[:5],
+            )
+        page.goto(f"{served}/cases/{case_id}/view")
+        assert "Segera jatuh tempo" in page.inner_text(".stage-due")
