@@ -66,7 +66,7 @@ from engine.store.repository import (
     load_events,
     search_cases,
 )
-from engine.store.tables import StaffRow, UserRow
+from engine.store.tables import StaffRow
 from workflows import kpm_codes as KC
 from workflows.complaint import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
 from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days, zone_label
@@ -297,6 +297,31 @@ async def expired_post(request: Request, next_path: str, ended: str | None) -> H
     return page
 
 
+async def rejected_post(request: Request) -> HTMLResponse | None:
+    """A form whose CSRF token no longer matches the cookie's because the session changed in
+    another tab (signed out there: both cookies dropped; signed in again: a new token): kept,
+    never saved. Signed out, it waits on the sign-in page as for an expired session; signed in,
+    the new complaint or the case's action form comes back filled (still 403: refused). None
+    for the other forms (refused as before)."""
+    path = request.url.path
+    if path != "/complaints/new" and re.fullmatch(r"/cases/[^/?]+/view", path) is None:
+        return None
+    ctx = _context(request)
+    try:
+        actor = current_actor(request, ctx.app, None)
+    except (Unauthenticated, CredentialsChanged) as e:
+        why = "signed_out" if isinstance(e, SignedOut) else "password"
+        return await expired_post(request, path, why if isinstance(e, CredentialsChanged) else None)
+    except EngineError:
+        return None
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k not in NOT_KEPT}
+    page = _resume(ctx, actor.username, path, values)
+    if page is not None and page.status_code == 200:
+        page.status_code = 403
+    return page
+
+
 class PageRoute(APIRoute):
     """Turns what a page can meet into a page: login redirect, 403 on a bad token, 404..."""
 
@@ -317,6 +342,10 @@ class PageRoute(APIRoute):
                 ended.delete_cookie(SESSION_COOKIE)
                 return ended
             except CsrfRejected:
+                if request.method == "POST":
+                    kept = await rejected_post(request)
+                    if kept is not None:
+                        return kept
                 return problem_page(request, 403, "csrf")
             except RequestValidationError as e:
                 lang = pick(request.cookies.get(LANG_COOKIE))
@@ -392,7 +421,8 @@ def login(form: Form, ctx: Anyone) -> Response:
     csrf = secrets.token_urlsafe(32)
     response: Response = RedirectResponse(nxt, status_code=303)
     if kept:
-        resumed = _resume(ctx, row, nxt, {k[len(KEEP) :]: v for k, v in kept.items()}, csrf)
+        ctx.csrf, ctx.fresh_csrf = csrf, False  # the cookie is set below
+        resumed = _resume(ctx, row.username, nxt, {k[len(KEEP) :]: v for k, v in kept.items()})
         response = resumed or response
     secure = _https(ctx.request)
     response.set_cookie(
@@ -408,14 +438,12 @@ def login(form: Form, ctx: Anyone) -> Response:
     return response
 
 
-def _resume(
-    ctx: Ctx, row: UserRow, path: str, values: dict[str, str], csrf: str
-) -> HTMLResponse | None:
+def _resume(ctx: Ctx, username: str, path: str, values: dict[str, str]) -> HTMLResponse | None:
     """The form the officer posted when the session had ended, given back filled (not saved):
     the new complaint, or a case's action form. None for another page (the sign-in then goes
     to `path` as usual)."""
-    ctx.actor = ctx.app.service.actor(row.username)
-    ctx.csrf, ctx.fresh_csrf, ctx.resumed = csrf, False, True
+    ctx.actor = ctx.app.service.actor(username)
+    ctx.resumed = True
     ctx.suspension = suspension_of(ctx.app, ctx.actor)
     try:
         if path == "/complaints/new":

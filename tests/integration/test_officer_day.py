@@ -86,3 +86,78 @@ def test_a_form_refused_then_corrected_files_one_complaint(app: App, web: TestCl
     assert first.status_code == again.status_code == 303
     assert again.headers["location"] == first.headers["location"]
     assert case_count(app) == before + 1
+
+
+# ---------------------------------------- 2. a form sent after signing out or in in another tab
+def sign_in_form(web: TestClient) -> None:
+    web.get("/login")
+    form = {"csrf": web.cookies["pkh_csrf"], "username": "kab.web", "password": PASSWORD}
+    assert web.post("/login", data=form, follow_redirects=False).status_code == 303
+
+
+def test_a_complaint_written_in_a_tab_signed_out_in_another_comes_back_after_sign_in(
+    app: App, web: TestClient
+) -> None:
+    """Signing out ("Keluar") in one tab drops the CSRF cookie with the session: the complaint
+    being written in another tab was answered "Formulir kedaluwarsa" and lost. It is kept as
+    for an expired session: the sign-in page says so and gives it back filled."""
+    before = case_count(app)
+    form = filled_form(web, summary="Ditulis di tab lain")
+    web.post("/logout", data={"csrf": web.cookies["pkh_csrf"]})
+    r = web.post("/complaints/new", data=form, follow_redirects=False)
+    assert r.status_code == 401, r.text[:300]
+    assert "Formulir kedaluwarsa" not in r.text and "belum tersimpan" in r.text
+    kept = dict(re.findall(r'<input type="hidden" name="(keep\.[^"]+)" value="([^"]*)">', r.text))
+    assert kept["keep.summary"] == "Ditulis di tab lain" and "keep.csrf" not in kept
+    csrf = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+    login = {"csrf": csrf, "next": "/complaints/new", "username": "kab.web", "password": PASSWORD}
+    signed = web.post("/login", data=login | kept, follow_redirects=False)
+    assert signed.status_code == 200 and 'id="resumed"' in signed.text
+    assert "Ditulis di tab lain</textarea>" in signed.text
+    assert case_count(app) == before  # nothing saved behind the officer's back
+
+
+def test_a_complaint_written_before_signing_in_again_in_another_tab_comes_back_filled(
+    app: App, web: TestClient
+) -> None:
+    """Signed in again in another tab (a new session has a new CSRF token): the form of the
+    first tab comes back filled, not saved, instead of "Formulir kedaluwarsa"."""
+    before = case_count(app)
+    form = filled_form(web, summary="Ditulis sebelum masuk lagi")
+    web.post("/logout", data={"csrf": web.cookies["pkh_csrf"]})
+    sign_in_form(web)
+    r = web.post("/complaints/new", data=form, follow_redirects=False)
+    assert r.status_code == 403, r.text[:300]  # refused, and given back
+    assert "Formulir kedaluwarsa" not in r.text and 'id="resumed"' in r.text
+    assert "Ditulis sebelum masuk lagi</textarea>" in r.text
+    assert case_count(app) == before
+    fresh = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', r.text))
+    saved = web.post("/complaints/new", data=form | fresh, follow_redirects=False)
+    assert saved.status_code == 303 and case_count(app) == before + 1
+
+
+def test_a_case_action_sent_after_signing_in_again_in_another_tab_comes_back_open(
+    app: App, web: TestClient
+) -> None:
+    from tests.conftest import complaint_data
+
+    case_id = app.service.open_case("complaint", complaint_data(), "kab.web").id
+    form = {
+        "csrf": web.cookies["pkh_csrf"],
+        "event": "escalate",
+        "version": "1",
+        "f_reason": "perlu keputusan pusat",
+    }
+    web.post("/logout", data={"csrf": web.cookies["pkh_csrf"]})
+    sign_in_form(web)
+    r = web.post(f"/cases/{case_id}/view", data=form, follow_redirects=False)
+    assert r.status_code == 403 and 'id="resumed"' in r.text, r.text[:300]
+    assert '<details class="action" id="do-escalate" open>' in r.text
+    assert "perlu keputusan pusat</textarea>" in r.text
+    assert app.service.get(case_id).version == 1
+
+
+def test_a_form_from_another_site_is_still_refused(app: App, web: TestClient) -> None:
+    """Not signed in and no form of ours to give back: the page refuses as before."""
+    r = web.post("/letters/1/printed", data={"csrf": "forged"}, follow_redirects=False)
+    assert r.status_code == 403 and "Formulir kedaluwarsa" in r.text
