@@ -40,6 +40,10 @@ EXTRA_DEFAULTS: dict[str, Any] = {
     "from_office": None,  # a forwarded complaint: the office it came from
     "to_office": None,  # ... and who has it now
     "recipient_role": None,  # an officer's role (told for an office above the case's?)
+    "dismissed_by": None,  # a KKN outcome: the person was dismissed meanwhile by that case
+    # a supervisor notice delivered on a later day than the sweep counted its days overdue
+    # (an outage): the day the count is true of
+    "counted_on": None,
 }
 FORWARDED = frozenset({"case_forwarded", "forwarded_notice"})
 GROUP_LEADER = {"id": "Ketua Kelompok PKH", "en": "the KPM group leader (ketua kelompok)"}
@@ -233,8 +237,8 @@ def _extra(
         )
     if template == "discipline_letter":
         out.update(_sanction(out, state, lang))
-    if template == "kkn_outcome":
-        out.setdefault("dismissed_by", None)  # dismissed meanwhile by another case
+    if out["counted_on"] is not None:
+        out["counted_on"] = _date(out["counted_on"], lang, tz)
     if template == "kkn_outcome" and out["outcome"] not in KKN_OUTCOMES:
         raise ValueError(
             f"kkn_outcome needs extra.outcome in {KKN_OUTCOMES}, got {out['outcome']!r}"

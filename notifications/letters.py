@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engine.definition import LINKED_REPORTER
 from engine.state import SYSTEM, CaseState, replay
@@ -57,6 +58,13 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
         )
         if gone:
             return Letter({}, lang, "", False, gone)  # nothing to say: not rendered
+    counted_on = None
+    if row.template == "supervisor_overdue" and row.created_at is not None:
+        # told once per stage, so delivered late rather than not at all (an outage): its
+        # count of days overdue is then said to be of the day it was made
+        tz = ZoneInfo(state.zone)
+        if now.astimezone(tz).date() > row.created_at.astimezone(tz).date():
+            counted_on = row.created_at.isoformat()
     if row.template == "case_forwarded":
         gone = _forwarded_lapsed(state, current)
         if gone:
@@ -92,6 +100,7 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
             "automatic": payload.get("actor") == SYSTEM.username,
             # an officer told in place of an office with nobody who can act (the level above)
             "recipient_role": user.role if user is not None else None,
+            "counted_on": counted_on,
         },
         today=now,
         app_url=app_url,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from api.wiring import App
@@ -74,3 +75,29 @@ def test_a_supervisor_notice_told_once_per_stage_goes_out_even_late(app: App, cl
     statuses = {(r.template, r.status) for r in rows(app)}
     assert ("supervisor_overdue", "sent") in statuses
     assert ("reminder_overdue", "skipped") in statuses
+
+
+@pytest.mark.parametrize(
+    ("lang", "stamp"),
+    # the row's context is made in its language (id); an English template words it its way
+    [
+        ("id", "1 hari kerja (per 10 Maret 2026)"),
+        ("en", "1 working day past its handling deadline (as of"),
+    ],
+)
+def test_a_supervisor_notice_delivered_late_says_the_day_its_count_is_of(
+    app: App, clock: Clock, lang: str, stamp: str
+) -> None:
+    """Regression: queued one working day overdue and delivered three days later after an
+    outage, it still said "terlambat 1 hari kerja" as of the day it went out."""
+    app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    clock.set(datetime.fromisoformat("2026-03-10T09:00:00+07:00"))  # one day overdue
+    sweep(app.service, clock())
+    row = by_template(app)["supervisor_overdue"]
+    same_day = compose(app.db, row, datetime.fromisoformat("2026-03-10T11:00:00+07:00"), "x")
+    assert "(per " not in render(row.template, lang, same_day.context).text
+    assert "(as of " not in render(row.template, lang, same_day.context).text
+    late = compose(app.db, row, datetime.fromisoformat("2026-03-13T08:00:00+07:00"), "x")
+    told = render(row.template, lang, late.context)
+    assert stamp in told.text and stamp in told.html.replace("</strong>", ""), told.text
+    assert "10 Maret 2026" in told.sms, told.sms
