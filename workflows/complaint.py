@@ -698,7 +698,9 @@ def on_referred(d: Decision) -> Effect:
     level_due = max(d.state.level_due, due) if d.state.level_due else due
     return Effect(
         changes={"stage_due": due, "level_due": level_due},
-        attrs={"referred_to": d.data["body"]},
+        # the budget it was given, kept: a reclassification during the referral does not
+        # change how its deadline moves with the calendar (`deadline_months`)
+        attrs={"referred_to": d.data["body"], "referral_months": budget.months},
         payload={"budget": str(budget)},
     )
 
@@ -713,7 +715,7 @@ def on_referral_returned(d: Decision) -> Effect:
     stage_due = due_at(d.env.calendar, d.at, Budget(working_days=TABEL_2[2][1]), _zone(d))
     return Effect(
         changes={"level_due": level_due, "stage_due": min(stage_due, level_due)},
-        attrs={"referred_to": None},
+        attrs={"referred_to": None, "referral_months": None},
     )
 
 
@@ -805,14 +807,21 @@ REFERRAL_DEFAULT = Budget(working_days=15)  # any other side body: one follow-up
 
 def deadline_months(state: CaseState, due_field: str) -> int:
     """A deadline of this case counted in calendar months (0: in working days), for moving it
-    when the calendar changes (engine.deadlines): a service-availability referral's stage
-    due, and its level due where the referral carried the level to the same date."""
-    if not state.state.endswith("_dirujuk") or state.attrs.get("type") != "ketersediaan_layanan":
+    when the calendar changes (engine.deadlines): a referral given months (service
+    availability, as the complaint was typed when referred), its stage due, and its level due
+    where the referral carried the level to the same date."""
+    if not state.state.endswith("_dirujuk"):
+        return 0
+    months = state.attrs.get("referral_months")
+    if months is None:  # referred before the budget was kept: by the type it had (and has)
+        service = state.attrs.get("type") == "ketersediaan_layanan"
+        months = REFERRAL_SERVICE.months if service else 0
+    if not months:
         return 0
     if due_field == "stage_due" or (
         due_field == "level_due" and state.level_due == state.stage_due
     ):
-        return REFERRAL_SERVICE.months
+        return int(months)
     return 0
 
 

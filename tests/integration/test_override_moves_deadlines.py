@@ -278,6 +278,32 @@ def test_a_referral_of_three_months_keeps_its_date_unless_its_own_day_goes(
     verify_ok(app)
 
 
+@pytest.mark.parametrize(
+    ("first", "then", "moved"),
+    [
+        # 15 working days (due 27 Jan), then retyped as service availability: still counted
+        # in working days, so a day off on 20 Jan moves it to the 28th (it stayed the 27th)
+        ("pembayaran", "ketersediaan_layanan", date(2026, 1, 28)),
+        # 3 months (due 6 Apr), then retyped: still a date, a day off leaves it
+        ("ketersediaan_layanan", "pembayaran", None),
+    ],
+)
+def test_a_referral_moves_with_the_calendar_by_the_budget_it_was_given_not_its_type_now(
+    app: App, clock: Clock, first: str, then: str, moved: date | None
+) -> None:
+    s = app.service
+    at(clock, "2026-01-05T09:00:00+07:00")
+    case = s.open_case("complaint", complaint_data(type=first), "kab.bogor")
+    s.apply(case.id, "advance", {"parties": "x", "result": "y"}, "kab.bogor")
+    referred = s.apply(case.id, "refer", {"body": "dinas_teknis"}, "kab.bogor")
+    due = day_of(referred.stage_due)
+    s.apply(case.id, "reclassify", {"type": then}, "kab.bogor")
+    day_off(app, date(2026, 1, 20), at(clock, "2026-01-06T09:00:00+07:00"))
+    after = s.get(case.id)
+    assert day_of(after.stage_due) == (moved or due), (due, after.stage_due)
+    verify_ok(app)
+
+
 def test_an_override_that_changes_nothing_is_refused_on_a_weekend_and_said_on_a_weekday(
     app: App, clock: Clock, cases: dict[str, CaseState], monkeypatch: pytest.MonkeyPatch
 ) -> None:
