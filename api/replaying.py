@@ -86,12 +86,17 @@ def in_zone(dt: datetime, raw: str, zone: tzinfo, field: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=zone)
 
 
-def api_moment(raw: str, field: str = "as_of") -> datetime:
-    """The API's moment: a date and time with an offset (a program says what it means)."""
+def plus_restored(raw: str) -> str:
+    """A moment from a URL's query with the '+' of its offset given back: written unencoded,
+    it arrives as a space ("...T10:00:00 07:00")."""
     value = raw.strip()
     spaced = _SPACED_OFFSET.fullmatch(value)
-    if spaced:
-        value = f"{spaced[1]}+{spaced[2]}"
+    return f"{spaced[1]}+{spaced[2]}" if spaced else value
+
+
+def api_moment(raw: str, field: str = "as_of") -> datetime:
+    """The API's moment: a date and time with an offset (a program says what it means)."""
+    value = plus_restored(raw)
     if _DATE.fullmatch(value):
         raise InvalidInput(
             field,

@@ -18,6 +18,7 @@ from api.admin import (
     update_user,
 )
 from api.http import AppDep, Auditors, CurrentActor, require_role
+from api.replaying import plus_restored
 from api.views import workflow_view
 from api.wiring import calendar_factory
 from engine.calendar import CalendarRangeError
@@ -72,11 +73,12 @@ def deadline(
     zone: Annotated[str, Query(max_length=4)] = "WIB",
 ) -> dict[str, Any]:
     tz = _zone(zone)
+    start = plus_restored(start)
     try:
         begin = (
             datetime.combine(date.fromisoformat(start), time(12), tzinfo=tz)
             if len(start) == 10
-            else datetime.fromisoformat(start)
+            else datetime.fromisoformat(start.replace("Z", "+00:00"))
         )
     except ValueError:
         raise InvalidInput("start", f"'{start}' is not an ISO date or datetime") from None

@@ -1301,6 +1301,19 @@ def test_a_body_that_is_not_a_json_object_is_refused_naming_the_body(app: App) -
     assert event_count(app) == 1
 
 
+def test_a_deadline_start_with_its_plus_typed_unencoded_in_the_url_is_read(app: App) -> None:
+    """Regression: ?start=2026-01-08T23:30+07:00 typed as is arrives with a space for the +,
+    and was refused as not an ISO date (the replay's as_of already read it)."""
+    client = client_for(app)
+    h = auth(app, "kab.bogor")
+    typed = client.get("/calendar/deadline?start=2026-01-08T23:30+07:00&n=1", headers=h)
+    encoded = client.get("/calendar/deadline?start=2026-01-08T23:30%2B07:00&n=1", headers=h)
+    assert typed.status_code == encoded.status_code == 200, typed.text
+    assert typed.json() == encoded.json() and typed.json()["due_date"] == "2026-01-09"
+    utc = client.get("/calendar/deadline?start=2026-01-08T16:30Z&n=1", headers=h)
+    assert utc.json()["due_date"] == "2026-01-09", utc.text
+
+
 def test_a_filing_received_in_the_future_is_refused_with_the_rest_of_its_mistakes(
     app: App, clock: Clock
 ) -> None:
