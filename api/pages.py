@@ -7,7 +7,9 @@ router's own route class, so the JSON API's error handlers never answer a browse
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 import re
 import secrets
 from collections.abc import Callable, Coroutine
@@ -743,8 +745,14 @@ def file_complaint(form: Form, ctx: Page) -> Response:
         at = pv.parse_local(raw, zone, "received_at") if raw else None
         data = pv.filing_data(values)
         once = None
-        if values.get("once"):  # one form, one complaint: the second sending opens the first's
-            once = Once("form:" + values["once"][:100], "complaint form", lambda st, _: {}, 303)
+        if values.get("once"):
+            # one form sent twice (a double click) is one complaint: the second sending opens
+            # the first's. The form's key with what it says: sent again changed (the back
+            # button, another complaint written over the first), it is a complaint of its own
+            said = json.dumps([data, at and at.isoformat(), values.get("note")], sort_keys=True)
+            digest = hashlib.sha256(said.encode()).hexdigest()[:32]
+            key = f"form:{values['once'][:100]}:{digest}"
+            once = Once(key, digest, lambda st, _: {}, 303)
         state = ctx.app.service.open_case_once(
             "complaint", data, ctx.me.username, at=at, note=values.get("note") or None, once=once
         ).state

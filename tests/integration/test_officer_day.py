@@ -73,6 +73,25 @@ def test_the_same_complaint_form_sent_twice_files_one_complaint(app: App, web: T
     assert case_count(app) == before + 2
 
 
+def test_a_sent_form_written_over_and_sent_again_is_another_complaint(
+    app: App, web: TestClient
+) -> None:
+    """The back button gives the filed form again; written over for another reporter and
+    sent, it is that reporter's complaint: the form's key alone opened the first complaint
+    and said it was filed, and the second complaint was lost."""
+    before = case_count(app)
+    form = filled_form(web)
+    first = web.post("/complaints/new", data=form, follow_redirects=False)
+    other = form | {"reporter_name": "Bapak Joko", "summary": "Kartu KKS hilang"}
+    second = web.post("/complaints/new", data=other, follow_redirects=False)
+    assert first.status_code == second.status_code == 303, second.text[:300]
+    assert second.headers["location"] != first.headers["location"]
+    assert case_count(app) == before + 2
+    again = web.post("/complaints/new", data=other, follow_redirects=False)
+    assert again.headers["location"] == second.headers["location"]  # still one per sending
+    assert case_count(app) == before + 2
+
+
 def test_a_form_refused_then_corrected_files_one_complaint(app: App, web: TestClient) -> None:
     """The form given back after a mistake keeps its identity: corrected and sent (twice),
     it is filed once."""
