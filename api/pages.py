@@ -264,7 +264,7 @@ def _problem_of(e: EngineError, lang: str) -> tuple[int, str, str]:
     if isinstance(e, StoredDataUnreadable):
         return 409, "unreadable", str(e)
     if isinstance(e, InvalidInput) and lang == "id" and e.message_id:
-        return 400, "bad_request", f"{e.field}: {e.message_id}"
+        return 400, "bad_request", f"{_param(e.field, lang)}: {e.message_id}"
     return 400, "bad_request", str(e)
 
 
@@ -359,18 +359,60 @@ class PageRoute(APIRoute):
         return handler
 
 
+class BrowserRoute(APIRoute):
+    """A JSON API route a browser also opens (the monthly report's HTML page, signed in by
+    the pages' cookie): a refusal is the officers' problem page in their language, a login
+    redirect when not signed in; API clients (a bearer token, or `format=json`) get JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        inner = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await inner(request)
+            except (RequestValidationError, EngineError) as e:
+                if not _page_asked(request):
+                    raise
+                lang = pick(request.cookies.get(LANG_COOKIE))
+                if isinstance(e, RequestValidationError):
+                    return problem_page(request, 400, "bad_request", _invalid(e, lang))
+                if isinstance(e, Unauthenticated | CredentialsChanged):
+                    url = request.url
+                    back = quote(url.path + (f"?{url.query}" if url.query else ""))
+                    return RedirectResponse(f"/login?next={back}", status_code=303)
+                return problem_page(request, *_problem_of(e, lang))
+
+        return handler
+
+
+def _page_asked(request: Request) -> bool:
+    if request.headers.get("authorization"):
+        return False
+    fmt = request.query_params.get("format")
+    return fmt == "html" or (fmt != "json" and "text/html" in request.headers.get("accept", ""))
+
+
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 # what an address's parameter got wrong, said as the pages say it (pydantic's own words else)
 INVALID = {
     "int_parsing": ("harus bilangan bulat", "must be a whole number"),
     "missing": ("wajib diisi", "is required"),
+    "string_pattern_mismatch": ("bentuknya salah", "is not in the right form"),
+    "literal_error": ("bukan salah satu pilihan", "is not one of the choices"),
 }
+# an address's parameter named in the page's language (else by its own name)
+PARAMS = {"month": ("bulan", "month"), "lang": ("bahasa", "lang")}
+
+
+def _param(name: str, lang: str) -> str:
+    words = PARAMS.get(name)
+    return (words[0] if lang == "id" else words[1]) if words else name
 
 
 def _invalid(e: RequestValidationError, lang: str) -> str:
     said = []
     for x in e.errors():
-        name = str((x.get("loc") or ("",))[-1])
+        name = _param(str((x.get("loc") or ("",))[-1]), lang)
         words = INVALID.get(str(x.get("type")))
         said.append(f"{name}: {words[0 if lang == 'id' else 1] if words else x.get('msg', '')}")
     return "; ".join(said)

@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Response
 
 from api.http import AppDep, require_role
+from api.pages import BrowserRoute
 from engine.report import Month
 from engine.state import Actor
 from notifications.report import MEDIA_TYPES, build_report, filename, render
 
-router = APIRouter()
+router = APIRouter(route_class=BrowserRoute)
 Readers = require_role("pusat", "admin", "auditor", "provinsi", "kabupaten")
 JAKARTA = ZoneInfo("Asia/Jakarta")  # UPPKH Pusat's zone: the month that has just ended there
 

@@ -58,13 +58,21 @@ class Month:
 
     def __post_init__(self) -> None:
         if not 1 <= self.month <= 12 or not 1000 <= self.year <= 9000:
-            raise InvalidInput("month", f"no such month: {self.year:04d}-{self.month:02d}")
+            raise InvalidInput(
+                "month",
+                f"no such month: {self.year:04d}-{self.month:02d}",
+                message_id=f"tidak ada bulan {self.year:04d}-{self.month:02d}",
+            )
 
     @classmethod
     def parse(cls, text: str) -> Month:
         m = _MONTH.match((text or "").strip())
         if not m:
-            raise InvalidInput("month", f"'{text}' is not a month: use YYYY-MM, e.g. 2026-03")
+            raise InvalidInput(
+                "month",
+                f"'{text}' is not a month: use YYYY-MM, e.g. 2026-03",
+                message_id=f"'{text}' bukan bulan: tulis TTTT-BB, mis. 2026-03",
+            )
         return cls(int(m.group(1)), int(m.group(2)))
 
     @classmethod

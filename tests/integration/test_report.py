@@ -216,6 +216,44 @@ def test_the_route_scopes_by_region_and_serves_three_formats(
     assert get("pusat.spm", month="2026-03", format="pdf").status_code == 422
 
 
+def test_a_browser_asking_for_a_bad_month_gets_a_page_in_the_officers_language(
+    app: App,
+) -> None:
+    """An officer's browser (the pages' session cookie) asking for the HTML report of a month
+    that is none got the API's English JSON; it gets the pages' problem page naming the month
+    in the officer's language. API clients (a bearer token, format=json) still get the JSON."""
+    client = TestClient(create_app(app))
+    token = create_token("pusat.spm", app.settings.secret_key, app.service.clock(), TOKEN_TTL)
+    html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    client.cookies.set("pkh_session", token)
+    page = client.get("/reports/monthly?format=html&month=2026-13", headers=html)
+    assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
+    assert "bulan: tidak ada bulan 2026-13" in page.text and "Daftar kerja" in page.text
+    assert "no such month" not in page.text
+    shaped = client.get("/reports/monthly?format=html&month=03-2026", headers=html)
+    assert shaped.status_code == 400 and "bulan: bentuknya salah" in shaped.text
+    assert "String should match" not in shaped.text
+    no_format = client.get("/reports/monthly?format=pdf", headers=html)
+    assert "format: bukan salah satu pilihan" in no_format.text
+    client.cookies.set("lang", "en")
+    english = client.get("/reports/monthly?format=html&month=2026-13", headers=html)
+    assert english.status_code == 400 and "month: no such month: 2026-13" in english.text
+    client.cookies.clear()
+    signed_out = client.get(
+        "/reports/monthly?format=html&month=2026-03", headers=html, follow_redirects=False
+    )
+    assert signed_out.status_code == 303 and signed_out.headers["location"].startswith("/login")
+    bearer = {"Authorization": f"Bearer {token}"}
+    for params in ("format=html&month=2026-13", "format=json&month=2026-13", "month=2026-13"):
+        api = client.get(f"/reports/monthly?{params}", headers=bearer)
+        assert api.status_code == 422 and api.json()["field"] == "month", params
+    client.cookies.set("pkh_session", token)
+    as_json = client.get("/reports/monthly?format=json&month=2026-13")
+    assert as_json.status_code == 422 and as_json.json()["field"] == "month"
+    shape = client.get("/reports/monthly?month=03-2026", headers=bearer)
+    assert shape.status_code == 422 and shape.json()["field"] == "query.month"
+
+
 def test_the_command_writes_the_report(
     app: App, march: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
