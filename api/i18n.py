@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from workflows.indonesia import zone_label
 from workflows.kpm_codes import MEMBER_FIELDS
+from workflows.kpm_parse import NON_ELIGIBLE_LABELS, VALIDATION_LABELS
 
 LANGS = ("id", "en")
 DEFAULT_LANG = "id"
@@ -773,19 +774,12 @@ STRINGS.update(
     }
 )
 LABELS["hasil"] = {
-    "eligible": ("Memenuhi syarat (eligible)", "Eligible"),
-    "non_eligible": ("Tidak memenuhi syarat (non eligible)", "Not eligible"),
+    **VALIDATION_LABELS,
     "tetap": ("Tetap (masih miskin)", "Stays (still poor)"),
     "membaik": ("Membaik: transisi", "Better off: transition"),
 }
 LABELS["alasan"] = {
-    "tidak_ditemukan": ("Tidak ditemukan di alamat", "Not found at the address"),
-    "tidak_ada_komponen": ("Tidak ada anggota berkomponen PKH", "No member in a PKH component"),
-    "mampu": ("Tidak miskin (mampu)", "Not poor"),
-    "menolak": ("Menolak ikut serta", "Declined to take part"),
-    "pindah": ("Pindah", "Moved away"),
-    "meninggal": ("Meninggal dunia", "Died"),
-    "data_ganda": ("Data ganda", "Duplicate record"),
+    **NON_ELIGIBLE_LABELS,
     "data_tidak_sesuai": ("Data tidak sesuai", "Data do not match"),
     "bukan_sasaran": ("Bukan sasaran", "Not a target household"),
     "lainnya": ("Lainnya", "Other"),

@@ -26,6 +26,20 @@ NON_ELIGIBLE_REASONS = (
     "meninggal",
     "data_ganda",  # duplicate of another household
 )
+# the words the pages and the refusals use for a validation's result and reason (id, en)
+VALIDATION_LABELS: Mapping[str, tuple[str, str]] = {
+    "eligible": ("Memenuhi syarat (eligible)", "Eligible"),
+    "non_eligible": ("Tidak memenuhi syarat (non eligible)", "Not eligible"),
+}
+NON_ELIGIBLE_LABELS: Mapping[str, tuple[str, str]] = {
+    "tidak_ditemukan": ("Tidak ditemukan di alamat", "Not found at the address"),
+    "tidak_ada_komponen": ("Tidak ada anggota berkomponen PKH", "No member in a PKH component"),
+    "mampu": ("Tidak miskin (mampu)", "Not poor"),
+    "menolak": ("Menolak ikut serta", "Declined to take part"),
+    "pindah": ("Pindah", "Moved away"),
+    "meninggal": ("Meninggal dunia", "Died"),
+    "data_ganda": ("Data ganda", "Duplicate record"),
+}
 EXIT_REASONS = ("data_tidak_sesuai", "bukan_sasaran", "data_ganda", "lainnya")
 RESERTIFIKASI = ("tetap", "membaik")  # still poor: stays; better off: transisi
 VALIDATION_RESULTS = ("eligible", "non_eligible")
@@ -211,15 +225,17 @@ def validation(data: Mapping[str, Any]) -> dict[str, Any]:
     out = {"hasil": choice(data, "hasil", VALIDATION_RESULTS)}
     if out["hasil"] == "non_eligible":
         out["alasan"] = choice(data, "alasan", NON_ELIGIBLE_REASONS)
-    elif str(data.get("alasan") or "").strip():
+    elif given := str(data.get("alasan") or "").strip():
         # a reason for not being eligible, given with "eligible": one of them is a mistake,
         # and dropping the reason would record the one the officer may not have meant
+        said_id, said_en = NON_ELIGIBLE_LABELS.get(given.lower(), (given, given))
+        (yes_id, yes_en), (no_id, no_en) = (VALIDATION_LABELS[r] for r in VALIDATION_RESULTS)
         raise InvalidInput(
             "alasan",
-            "is a reason for non_eligible; hasil is eligible: leave it empty or choose "
-            "hasil non_eligible",
-            message_id="adalah alasan untuk hasil non_eligible, sedangkan hasilnya eligible: "
-            "kosongkan atau pilih hasil non_eligible",
+            f"“{said_en}” is a reason for the result “{no_en}”, while the result is "
+            f"“{yes_en}”: leave the reason empty or choose “{no_en}”",
+            message_id=f"“{said_id}” adalah alasan untuk hasil “{no_id}”, sedangkan hasilnya "
+            f"“{yes_id}”: kosongkan alasan atau pilih hasil “{no_id}”",
         )
     return out
 

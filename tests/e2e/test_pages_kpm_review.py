@@ -215,3 +215,31 @@ def test_the_timeline_numbers_members_by_their_member_number_not_the_list_s_posi
     tables = re.findall(r'<table class="members small">(.*?)</table>', page.text, re.S)
     numbers = [re.findall(r'<td class="num">([^<]*)</td>', t) for t in tables]
     assert ["03"] in numbers and ["01", "02"] in numbers, numbers
+
+
+def test_a_validation_refused_for_a_contradiction_says_it_in_the_page_s_words(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    """'Memenuhi syarat' chosen with a reason for not being eligible: the refusal named the
+    codes ("alasan untuk hasil non_eligible, sedangkan hasilnya eligible"); it says the
+    result and the reason as the form's lists do, in the page's language."""
+    case_id = household(app, tmp_path)
+    sign_in(web, app, "pdp.bogor")
+    url = f"/cases/{case_id}/view"
+    form = {
+        "csrf": csrf_from(web, url),
+        "event": "validasi",
+        "version": str(app.service.get(case_id).version),
+        "f_hasil": "eligible",
+        "f_alasan": "mampu",
+    }
+    refused = web.post(url, data=form)
+    assert refused.status_code == 422
+    assert (
+        "Alasan: “Tidak miskin (mampu)” adalah alasan untuk hasil “Tidak memenuhi syarat "
+        "(non eligible)”, sedangkan hasilnya “Memenuhi syarat (eligible)”" in refused.text
+    )
+    assert "non_eligible" not in refused.text.split('class="alert error"')[1].split("</div>")[0]
+    web.cookies.set("lang", "en")
+    english = web.post(url, data=form).text
+    assert "Reason: “Not poor” is a reason for the result “Not eligible”" in english
