@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -701,8 +702,35 @@ def attr_label(field: str, lang: str) -> str:
 
 
 def field_label(field: str, lang: str) -> str:
+    if "." in field or "[" in field:
+        return _path_label(field, lang)
     key = FIELD_KEYS.get(field, field)
     return text(key, lang) if key in STRINGS else field.replace("_", " ")
+
+
+# a household command's nested field (`anggota.01.nik`, `tambah[0].nama`, `hadir.02`): the
+# member and the field in words, "anggota 01, NIK"; the API's JSON keeps the path
+_PATH = re.compile(r"^(anggota|tambah|hadir)(?:\.(\d+)|\[(\d+)\])(?:\.(\w+))?$")
+PATH_WORDS = {
+    "anggota": ("anggota {n}", "member {n}"),
+    "tambah": ("anggota baru ke-{n}", "new member {n}"),
+    "hadir": ("kehadiran anggota {n}", "attendance of member {n}"),
+}
+
+
+def _path_label(path: str, lang: str) -> str:
+    m = _PATH.match(path)
+    if m is None:
+        return path
+    key, no, index, sub = m.groups()
+    words = PATH_WORDS[key][1 if lang == "en" else 0]
+    said = words.format(n=no if no is not None else int(index) + 1)
+    if sub is None:
+        return said
+    name = field_label(sub, lang)
+    # "nama ibu kandung" in the middle of a phrase, but "NIK" and "KK" stay as written
+    name = name if name[1:2].isupper() else name[:1].lower() + name[1:]
+    return f"{said}, {name}"
 
 
 def when(value: datetime | str | None, zone: str, lang: str = DEFAULT_LANG) -> str:

@@ -243,3 +243,38 @@ def test_a_validation_refused_for_a_contradiction_says_it_in_the_page_s_words(
     web.cookies.set("lang", "en")
     english = web.post(url, data=form).text
     assert "Reason: “Not poor” is a reason for the result “Not eligible”" in english
+
+
+def test_an_update_refused_names_the_member_and_field_in_words_and_the_api_the_path(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    """A data update's refusal named the field by its path (`anggota.02.nik`); the page says
+    "anggota 02, NIK" (English "member 02, NIK"), while the JSON API's `field` keeps the path."""
+    from api.http import TOKEN_TTL
+    from api.security import create_token
+
+    case_id = household(app, tmp_path)
+    sign_in(web, app, "pdp.bogor")
+    url = f"/cases/{case_id}/view"
+    form = {
+        "csrf": csrf_from(web, url),
+        "event": "pemutakhiran",
+        "version": str(app.service.get(case_id).version),
+        "f_nomor_anggota": "02",
+        "f_isian": "nik",
+        "f_nilai_baru": "12345",
+    }
+    refused = web.post(url, data=form)
+    assert refused.status_code == 422
+    assert "anggota 02, NIK: harus berupa 16 digit" in refused.text
+    assert "anggota.02" not in refused.text
+    web.cookies.set("lang", "en")
+    assert "member 02, NIK: must be" in web.post(url, data=form).text
+    web.cookies.clear()
+    token = create_token("pdp.bogor", app.settings.secret_key, app.service.clock(), TOKEN_TTL)
+    api = web.post(
+        f"/cases/{case_id}/events",
+        json={"event": "pemutakhiran", "data": {"anggota": '{"02": {"nik": "12345"}}'}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert api.status_code == 422 and api.json()["field"] == "anggota.02.nik"
