@@ -143,7 +143,7 @@ def members_are_valid(d: Decision) -> Reason | None:
     after which the household, left without a living head, may still record other changes)."""
     before = d.attr("anggota", {})
     named = [*d.data.get("anggota", {}), *d.data.get("hapus", {})] if d.state else []
-    unknown = sorted(no for no in named if no not in before)
+    unknown = ", ".join(sorted(no for no in named if no not in before))
     if unknown:
         return R("member_unknown", f"anggota {unknown} tidak ada", f"no member {unknown}")
     after = members_after(d)
@@ -219,8 +219,15 @@ def kyc_complete(d: Decision) -> Reason | None:
     gaps = K.kyc_gaps(d.attr("anggota", {}))
     if not gaps:
         return None
-    text = "; ".join(f"{no}: {', '.join(f)}" for no, f in gaps.items())
-    return R("kyc_incomplete", f"data KYC belum lengkap ({text})", f"KYC incomplete ({text})")
+
+    def said(i: int, member: str) -> str:  # "anggota 02: tempat lahir, nama ibu kandung"
+        return "; ".join(
+            f"{member} {no}: {', '.join(C.KYC_WORDS[f][i] for f in fields)}"
+            for no, fields in gaps.items()
+        )
+
+    text_id, text_en = said(0, "anggota"), said(1, "member")
+    return R("kyc_incomplete", f"data KYC belum lengkap ({text_id})", f"KYC incomplete ({text_en})")
 
 
 def period_is_new(d: Decision) -> Reason | None:
@@ -247,7 +254,7 @@ def period_is_new(d: Decision) -> Reason | None:
 
 def verified_members_exist(d: Decision) -> Reason | None:
     members = d.attr("anggota", {})
-    unknown = sorted(no for no in d.data["hadir"] if no not in members)
+    unknown = ", ".join(sorted(no for no in d.data["hadir"] if no not in members))
     if unknown:
         return R("member_unknown", f"anggota {unknown} tidak ada", f"no member {unknown}")
     if not any(C.is_eligible(members[no]) for no in d.data["hadir"]):

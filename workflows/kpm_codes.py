@@ -97,6 +97,13 @@ COLUMNS = (
 )
 MEMBER_FIELDS = tuple(c for c in COLUMNS if c not in ("no_kk", "kode_wilayah"))
 KYC_FIELDS = ("nik", "tempat_lahir", "tanggal_lahir", "nama_ibu_kandung")
+# the KYC fields in words (id, en), as a refusal names what is missing
+KYC_WORDS: Mapping[str, tuple[str, str]] = {
+    "nik": ("NIK", "NIK"),
+    "tempat_lahir": ("tempat lahir", "place of birth"),
+    "tanggal_lahir": ("tanggal lahir", "date of birth"),
+    "nama_ibu_kandung": ("nama ibu kandung", "mother's maiden name"),
+}
 
 
 # ------------------------------------------------------------------------------------ values

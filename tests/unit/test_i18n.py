@@ -320,6 +320,23 @@ def test_a_kpm_household_s_invalid_members_are_told_in_indonesian() -> None:
         assert _numbers(reason.id) == _numbers(reason.en)
 
 
+def test_a_kpm_refusal_names_members_and_missing_kyc_in_words_not_codes() -> None:
+    """The household page showed "anggota ['09'] tidak ada" (a Python list) and "data KYC
+    belum lengkap (03: nama_ibu_kandung)" (the column's code): said in words now."""
+    from tests.unit.test_kpm_workflow import CHILD, MEMBERS, months, state_at
+
+    st = months(state_at("peserta"), True, 1, 1)
+    hadir = {"periode": "2026-02", "hadir": {"09": 1}}
+    unknown = _kpm_refusal(st, "verifikasi_komitmen", hadir)
+    assert (unknown.id, unknown.en) == ("anggota 09 tidak ada", "no member 09")
+    removed = _kpm_refusal(state_at("peserta"), "pemutakhiran", {"hapus": {"08": "menikah"}})
+    assert removed.id == "anggota 08 tidak ada"
+    child = {k: v for k, v in CHILD.items() if k not in ("nama_ibu_kandung", "tempat_lahir")}
+    gaps = _kpm_refusal(state_at("eligible", anggota={**MEMBERS, "03": child}), "tetapkan")
+    assert gaps.id == "data KYC belum lengkap (anggota 03: tempat lahir, nama ibu kandung)"
+    assert gaps.en == "KYC incomplete (member 03: place of birth, mother's maiden name)"
+
+
 def test_a_kpm_correction_that_is_not_approved_is_told_in_indonesian() -> None:
     from tests.unit.test_kpm_workflow import COMMANDS, state_at
 
