@@ -145,14 +145,26 @@ class CaseService:
     ) -> Outcome:
         definition = self.workflows.get(workflow)
         now = self.clock()
-        with self.db.transaction() as s:
-            who = self._actor(s, actor)
-            done = _replayed(s, who, once)
-            if done:
-                return done
-            at = instant(at, definition.creation_time_field) if at else now
-            state = self._open_in(s, definition, data, who, at, note, now)
-            return _remember(s, who, once, state, now)
+        try:
+            with self.db.transaction() as s:
+                who = self._actor(s, actor)
+                done = _replayed(s, who, once)
+                if done:
+                    return done
+                at = instant(at, definition.creation_time_field) if at else now
+                state = self._open_in(s, definition, data, who, at, note, now)
+                return _remember(s, who, once, state, now)
+        except IntegrityError:
+            # The same key sent again while its first sending was being recorded (PostgreSQL:
+            # both passed the key check, the first committed): the retry gets the first's
+            # answer, and its own case, number included, was rolled back.
+            if once is None:
+                raise
+            with self.db.reading() as s:
+                done = _replayed(s, self._actor(s, actor), once)
+            if done is None:
+                raise
+            return done
 
     def open_and_apply(
         self,

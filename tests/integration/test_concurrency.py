@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.errors import ConcurrencyConflict
+from engine.service import Once
 from engine.store import audit_runner
 from engine.store.repository import EV
 from tests.conftest import another_reporter, complaint_data
@@ -110,4 +111,36 @@ def test_eight_threads_applying_without_an_expected_version_all_succeed_in_turn(
     state = app.service.get(case_id)
     assert state.version == THREADS + 1
     assert state.attrs["reporters"] == 1 + THREADS  # no update was lost
+    assert audit_runner.verify(app.db).ok
+
+
+def _file_at_once(app: Any, key: str) -> list[tuple[str, bool, int]]:
+    """THREADS senders file one complaint under one Idempotency-Key at the same moment."""
+    barrier = threading.Barrier(THREADS, timeout=60)
+    got: list[tuple[str, bool, int]] = []
+    lock = threading.Lock()
+
+    def sender(_: int) -> None:
+        once = Once(key, "one filing", lambda st, _who: {"id": st.id}, 201)
+        barrier.wait()
+        out = app.service.open_case_once("complaint", complaint_data(), "kab.bogor", once=once)
+        with lock:
+            got.append((out.state.id, out.replayed, out.status_code))
+
+    errors = _run_threads(sender)
+    assert errors == [], errors
+    return got
+
+
+def test_eight_threads_filing_under_one_idempotency_key_file_one_complaint(app) -> None:  # type: ignore[no-untyped-def]
+    # PostgreSQL: the senders after the first passed the key check before the first committed,
+    # then queued on the case counter; the key's row then failed to insert (a 500)
+    for rnd in range(5):
+        got = _file_at_once(app, f"file-{rnd}")
+        assert {case_id for case_id, _, _ in got} == {f"ADU-2026-{rnd + 1:06d}"}, got
+        assert sum(1 for _, replayed, _ in got if not replayed) == 1, got
+        assert {code for _, _, code in got} == {201}
+    with app.db.reading() as s:
+        filed = s.execute(sa.select(sa.func.count()).select_from(EV)).scalar_one()
+    assert filed == 5  # one complaint per key, no number taken by a sender that lost
     assert audit_runner.verify(app.db).ok
