@@ -349,7 +349,13 @@ def _escalate(
     """Escalate as `system`, on condition that the case is still as the sweep read it. A case
     changed since (an officer's step, another sweep's escalation) is read again and planned
     again: escalated if its plan still says so, else left (the change brings it back to the
-    next sweep); that is no failure. Failures are the refusals that remain."""
+    next sweep); that is no failure. Failures are the refusals that remain.
+
+    A case changed since is escalated at the moment of its change where that is later than
+    the sweep's own (the clock goes on while a sweep runs): an event cannot come before the
+    case's last one. A case read already changed after the sweep's moment (a sweep re-run
+    for a missed moment) is still refused, loudly."""
+    at = now
     for _ in range(RESTARTS):
         # the level in words ("Ketua Kelompok", not "ketua_kelompok"): the reason is shown
         # as stored on the timeline and in the letters
@@ -364,7 +370,7 @@ def _escalate(
                 policy.escalate_trigger,
                 {"reason": reason},
                 SYSTEM.username,
-                at=now,
+                at=at,
                 expected_version=state.version,
                 note="deadline sweep",
             )
@@ -380,6 +386,8 @@ def _escalate(
             if not actions or actions[0].kind != "escalate":
                 return  # nothing to escalate any more (another sweep did, or a step moved it)
             state, action = fresh, actions[0]
+            if state.updated_at is not None:
+                at = max(at, state.updated_at)
         except EngineError as e:
             report.failed.append({"case_id": state.id, "action": "escalate", "error": str(e)})
             return

@@ -138,6 +138,28 @@ def test_a_case_changed_after_the_sweep_read_it_is_escalated_on_its_new_version(
     assert app.service.get(case_id).level == "kabupaten"
 
 
+def test_a_case_an_officer_changed_a_minute_after_the_sweeps_moment_is_escalated_not_failed(
+    app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the clock goes on while a sweep runs: the officer's step is later than the sweep's
+    # moment, and the escalation at that moment would come before the case's last event
+    case_id = pendamping_case(app)
+    now = at(clock, OVERDUE)
+
+    def later_step() -> None:
+        clock.set(now + timedelta(minutes=1))
+        app.service.apply(case_id, "release", {"reason": "cuti"}, "pdp.bogor")
+
+    _officer_acts_after_the_sweep_planned(app, monkeypatch, case_id, later_step)
+    report = sweep(app.service, now)
+    assert (report.escalated, report.failed) == ([case_id], [])
+    after = app.service.get(case_id)
+    assert after.level == "kabupaten"
+    history = app.service.history(case_id)
+    assert [c.event.type for c in history[-2:]] == ["HandlerReleased", "CaseEscalated"]
+    assert history[-1].event.occurred_at == now + timedelta(minutes=1)
+
+
 def test_a_case_another_sweep_escalated_meanwhile_is_no_failure(
     app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
