@@ -93,6 +93,7 @@ def add_user(
     role, region = check_role_region(role, region)
     hashed = hash_password(password) if password else None
     with db.transaction() as s:
+        repo.hold_username(s, username)
         if s.get(UserRow, username) is not None:
             raise InvalidInput("username", f"user {username} already exists")
         twin = repo.usernames_ignoring_case(s, username, 1)

@@ -338,6 +338,17 @@ def user_row(session: Session, username: str) -> Any:
     return row
 
 
+def hold_username(session: Session, name: str) -> None:
+    """Before a new account's name is checked (PostgreSQL): wait for any transaction adding a
+    name equal to it ignoring case, so two admins adding "budi" and "Budi" at once do not both
+    pass the check (the lower(username) index is not unique: migration 0016). SQLite: one
+    writer at a time already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.func.lower(name))))
+        )
+
+
 def usernames_ignoring_case(session: Session, name: str, limit: int) -> list[str]:
     """The accounts whose names equal `name` ignoring (ASCII) letter case, by the index on
     lower(username) (migration 0016); the database's lower() on both sides, so both stores

@@ -267,3 +267,30 @@ def test_two_admins_disabling_each_other_at_once_leave_one_without_a_deadlock(
         said = sorted(pool.map(disable, ["admin", "admin.dua"]))
     assert said == ["active", "ok"]  # one disabled, the other refused as the last admin
     assert sum(bool(_user(app, n)["active"]) for n in ("admin", "admin.dua")) == 1
+
+
+@pytest.mark.parametrize("second", ["kab.kembar", "Kab.Kembar"], ids=["same", "other-case"])
+def test_two_admins_adding_one_name_at_once_make_one_account(
+    app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch, second: str
+) -> None:
+    """Both checked the name before either wrote: on PostgreSQL the same name was a 500 (the
+    key's unique violation), and a name differing only in case made two accounts that no
+    sign-in typed in another case could tell apart."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from engine.store import repository
+
+    met = _meeting(repository.usernames_ignoring_case)
+    monkeypatch.setattr(repository, "usernames_ignoring_case", met)
+
+    def add(name: str) -> str:
+        try:
+            add_user(app.db, name, "kabupaten", "3271", now=clock())
+        except InvalidInput as e:
+            return e.field
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        said = sorted(pool.map(add, ["kab.kembar", second]))
+    assert said == ["ok", "username"]
+    assert [u.username.lower() for u in list_users(app.db)].count("kab.kembar") == 1
