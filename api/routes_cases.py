@@ -139,9 +139,12 @@ def file_complaint(
             _respond(app),
             201,
         )
-    out = app.service.open_case_once(
-        "complaint", data, actor.username, at=received, note=body.note, once=once
-    )
+    try:  # the account is read again in the command's transaction: disabled since, 401
+        out = app.service.open_case_once(
+            "complaint", data, actor.username, at=received, note=body.note, once=once
+        )
+    except UnknownActor:
+        raise Unauthenticated(NO_LONGER_ACTIVE) from None
     response.headers["ETag"] = f'"{(out.response or {}).get("version", out.state.version)}"'
     response.headers["Location"] = f"/cases/{out.state.id}"
     return _answer(out, app, actor)

@@ -294,3 +294,26 @@ def test_two_admins_adding_one_name_at_once_make_one_account(
         said = sorted(pool.map(add, ["kab.kembar", second]))
     assert said == ["ok", "username"]
     assert [u.username.lower() for u in list_users(app.db)].count("kab.kembar") == 1
+
+
+def test_an_account_disabled_while_its_filing_is_under_way_is_401_and_files_nothing(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Disabled between the request's sign-in check and the command's own read of the account
+    (an admin's PATCH racing the officer): it was answered 404, as if the route did not exist."""
+    from api import admin
+    from tests.conftest import complaint_data
+
+    real = app.service.open_case_once
+
+    def disabled_first(*args: object, **kwargs: object) -> object:
+        admin.update_user(app.db, "kab.bogor", actor="admin", active=False)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    headers = auth(app, "kab.bogor")
+    monkeypatch.setattr(app.service, "open_case_once", disabled_first)
+    r = client_for(app).post("/complaints", json=complaint_data(), headers=headers)
+    assert r.status_code == 401, r.text
+    assert r.json()["message"] == "the account is no longer active"
+    with app.db.reading() as s:
+        assert s.execute(sa.select(sa.func.count()).select_from(CaseEventRow)).scalar_one() == 0
