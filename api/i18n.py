@@ -132,6 +132,17 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Pengaduan baru tidak dapat dicatat selama Anda dibebastugaskan.",
         "New complaints cannot be filed while you are relieved of duty.",
     ),
+    # said on an action's form before the click when the step closes the case
+    "closes_case": ("menutup kasus", "closes the case"),
+    "closes_note": (
+        "Langkah ini menutup kasus: statusnya menjadi {state}.",
+        "This step closes the case: it becomes {state}.",
+    ),
+    "may_close_note": (
+        "Langkah ini dapat menutup kasus (menjadi {state}), bergantung pada yang dicatat.",
+        "This step may close the case (it becomes {state}), depending on what is recorded.",
+    ),
+    "close_case_button": ("Tutup kasus ({state})", "Close the case ({state})"),
     "saved_closed": ("Tersimpan: kasus ditutup ({state}).", "Saved: the case is closed ({state})."),
     "allowed_now": (
         "Langkah yang dapat dilakukan sekarang: {events}.",

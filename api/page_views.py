@@ -271,6 +271,31 @@ def event_form(
     app: App, definition: WorkflowDefinition, state: CaseState, actor: Actor, event: str, lang: str
 ) -> dict[str, Any]:
     """The inputs an event needs here: its transitions' required data plus what guards check."""
+    form = _event_form(app, definition, state, actor, event, lang)
+    return form | {"closes": closing(definition, state, actor, event, lang)}
+
+
+def closing(
+    definition: WorkflowDefinition, state: CaseState, actor: Actor, event: str, lang: str
+) -> dict[str, Any] | None:
+    """Whether taking `event` here closes the case, read from the definition (the closed
+    states its transitions lead to), so the form says so before the click: "always" when
+    every way it may go closes the case, "maybe" when one of them does (a routing choice)."""
+    dests = {
+        t.dest
+        for t in definition.transitions
+        if t.trigger == event and state.state in t.source and actor.role in t.roles
+    }
+    closed = sorted(d for d in dests if definition.state(d).closed)
+    if not closed:
+        return None
+    states = ", ".join(state_label(definition, d, lang) for d in closed)
+    return {"always": len(closed) == len(dests), "states": states}
+
+
+def _event_form(
+    app: App, definition: WorkflowDefinition, state: CaseState, actor: Actor, event: str, lang: str
+) -> dict[str, Any]:
     key = (state.workflow, event)
     if key in ELSEWHERE:
         return {"event": event, "fields": [], "elsewhere": text(ELSEWHERE[key], lang)}
