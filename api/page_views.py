@@ -605,15 +605,17 @@ def engine_error(e: EngineError, lang: str) -> tuple[int, dict[str, Any]]:
     if isinstance(e, TransitionNotAllowed):
         return 409, {"message": text("not_allowed", lang), "reasons": [str(e)], "reload": True}
     if isinstance(e, InvalidInput):
-        said = [
-            f"{field_label(one.field, lang)}: "
-            + (one.message_id if lang == "id" and one.message_id else one.message)
-            for one in e.every
-        ]
+        # each field's own message, for the page to put next to the field it names
+        by_field: dict[str, str] = {}
+        for one in e.every:
+            msg = one.message_id if lang == "id" and one.message_id else one.message
+            by_field[one.field] = f"{by_field[one.field]}; {msg}" if one.field in by_field else msg
+        said = [f"{field_label(f, lang)}: {msg}" for f, msg in by_field.items()]
+        fields = {"by_field": by_field, "fields": list(zip(by_field, said, strict=True))}
         if len(said) > 1:  # a form checked whole: every wrong field, each on its line
             message = text("fields_wrong", lang, n=len(said))
-            return 422, {"message": message, "reasons": said, "reload": False}
-        return 422, {"message": said[0], "reasons": [], "reload": False}
+            return 422, {"message": message, "reasons": said, "reload": False, **fields}
+        return 422, {"message": said[0], "reasons": [], "reload": False, **fields}
     if isinstance(e, NotPermitted):
         return 403, {"message": not_permitted_text(e, lang), "reasons": [], "reload": False}
     return 422, {"message": str(e), "reasons": [], "reload": False}

@@ -58,3 +58,37 @@ def test_a_case_page_fits_a_phones_screen_in_a_real_browser(
             )
         page.goto(f"{served}/cases/{case_id}/view")
         assert "Segera jatuh tempo" in page.inner_text(".stage-due")
+
+
+def in_view(page: object, selector: str) -> bool:
+    """Whether the top of `selector` is on the screen as scrolled now."""
+    return page.evaluate(  # type: ignore[attr-defined, no-any-return]
+        """s => { const r = document.querySelector(s).getBoundingClientRect();
+                  return r.top >= 0 && r.top < innerHeight }""",
+        selector,
+    )
+
+
+@pytest.mark.slow
+def test_a_refused_step_on_a_phone_is_said_where_the_officer_is(
+    served: str, app: App, clock: Clock
+) -> None:
+    """A step refused by the server (here a moment before the case was filed) was said only
+    at the top of the page, screens above the form on a phone: the page now opens at the
+    form, the refusal said inside it, next to the field, the note kept."""
+    require_chromium()
+    data = complaint_data(level="pendamping", region="3271011001")
+    case_id = app.service.open_case("complaint", data, "pdp.web").id
+    with signed_in_page(served, "pdp.web") as page:
+        page.set_viewport_size(PHONE)
+        page.goto(f"{served}/cases/{case_id}/view")
+        page.click("#do-escalate summary")
+        page.fill("#escalate-reason", "perlu keputusan kabupaten")
+        page.fill("#escalate-at", "2025-01-06T09:00")
+        page.click("#do-escalate button[type=submit]")
+        page.wait_for_selector("#refused")
+        assert page.url.endswith("#refused")
+        assert in_view(page, "#refused") and not in_view(page, "h1")
+        assert page.get_attribute("#escalate-at", "aria-invalid") == "true"
+        assert "lebih dari 60 hari" in page.inner_text("#escalate-at-error")
+        assert page.input_value("#escalate-reason") == "perlu keputusan kabupaten"

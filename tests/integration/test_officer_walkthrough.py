@@ -66,3 +66,67 @@ def test_the_last_stage_s_advance_says_it_closes_the_case_before_the_click(
     english = action(web.get(f"/cases/{case_id}/view").text, "advance")
     assert "This step closes the case: it becomes Resolved." in english
     assert ">Close the case (Resolved)</button>" in english
+
+
+# ------------------------------------------------- 2. a form's mistakes said next to the fields
+def test_a_refused_complaint_form_says_each_mistake_next_to_its_field(web: TestClient) -> None:
+    """The mistakes were only in the box at the top, the fields unmarked: each is now said
+    under its field (aria-invalid, aria-describedby), the box linking to the fields, and
+    every typed value kept."""
+    page = web.get("/complaints/new").text
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
+    form = hidden | {
+        "type": "pembayaran",
+        "channel": "surat",
+        "level": "kabupaten",
+        "region": "3271011",
+        "summary": "",
+        "reporter_name": "Ibu Siti",
+        "accused": "Pak Budi",
+        "zone": "WIB",
+    }
+    r = web.post("/complaints/new", data=form)
+    assert r.status_code == 422
+    for name in ("region", "summary"):
+        tag = re.search(rf'<(?:input|textarea)[^>]* id="{name}"[^>]*>', r.text)
+        assert tag, name
+        assert 'aria-invalid="true"' in tag.group(0)
+        assert f'aria-describedby="{name}-error"' in tag.group(0)
+        assert re.search(rf'<p class="field-error" id="{name}-error">[^<]+</p>', r.text)
+        assert f'<a href="#{name}">' in r.text  # from the box at the top
+    said = re.search(r'id="summary-error">([^<]+)<', r.text)
+    assert said and said.group(1) == "wajib diisi"
+    accused = re.search(r'<input[^>]* id="accused"[^>]*>', r.text)
+    assert accused and "aria-invalid" not in accused.group(0)
+    assert 'value="Pak Budi"' in accused.group(0) and 'value="3271011"' in r.text
+
+
+def test_a_refused_action_is_said_at_its_form_and_the_page_goes_back_there(
+    app: App, web: TestClient
+) -> None:
+    """A refused step was said only at the top of the page, screens above the form on a
+    phone: it is said again inside the reopened form, whose action ends in #refused so the
+    browser scrolls back to it; the field is marked and the typed values kept."""
+    svc = app.service
+    case_id = svc.open_case("complaint", complaint_data(), "kab.walk").id
+    svc.apply(case_id, "advance", {}, "kab.walk")  # at identifikasi: advancing needs parties
+    page = web.get(f"/cases/{case_id}/view").text
+    assert f'action="/cases/{case_id}/view#refused"' in action(page, "advance")
+    form = {
+        "csrf": web.cookies["pkh_csrf"],
+        "event": "advance",
+        "version": "2",
+        "note": "dicatat dari kunjungan",
+    }
+    r = web.post(f"/cases/{case_id}/view", data=form)
+    assert r.status_code == 422, r.text[:300]
+    refused = action(r.text, "advance")
+    inside = re.search(
+        r'<div class="alert error" id="refused" tabindex="-1">(.*?)</div>', refused, re.S
+    )
+    assert inside and "wajib diisi" in inside.group(1)
+    tag = re.search(r'<textarea[^>]* id="advance-parties"[^>]*>', refused)
+    assert tag and 'aria-describedby="advance-parties-error"' in tag.group(0)
+    assert 'aria-invalid="true"' in tag.group(0) and 'id="advance-parties-error"' in refused
+    assert "dicatat dari kunjungan</textarea>" in refused
+    assert r.text.count('id="refused"') == 1  # only the form refused
