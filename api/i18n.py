@@ -86,6 +86,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Cari ringkasan, no. kasus, kode peserta, no. KK atau NIK",
         "Search summary, case number, kode peserta, no. KK or NIK",
     ),
+    # for a role that does not read households (kpm): what it can search, not their codes
+    "text_search_cases": ("Cari ringkasan atau no. kasus", "Search summary or case number"),
     "all": ("Semua", "All"),
     "case_kind": ("Jenis kasus", "Kind of case"),
     "filter": ("Saring", "Filter"),

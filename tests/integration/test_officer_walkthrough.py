@@ -130,3 +130,23 @@ def test_a_refused_action_is_said_at_its_form_and_the_page_goes_back_there(
     assert 'aria-invalid="true"' in tag.group(0) and 'id="advance-parties-error"' in refused
     assert "dicatat dari kunjungan</textarea>" in refused
     assert r.text.count('id="refused"') == 1  # only the form refused
+
+
+# ------------------------------------- 3. the search box says what the role can search, only
+def search_label(page: str) -> str:
+    found = re.search(r'<label for="q">([^<]+)</label>', page)
+    assert found
+    return found.group(1)
+
+
+def test_the_search_box_offers_household_codes_only_to_roles_that_read_households(
+    app: App, web: TestClient
+) -> None:
+    """A ketua kelompok was offered "kode peserta, no. KK atau NIK", though households are not
+    readable for the role; a kabupaten officer, who reads them, still is."""
+    assert search_label(web.get("/").text).endswith("kode peserta, no. KK atau NIK")
+    with signed_in(app, "kk.walk", "ketua_kelompok", "3271011001") as kk:
+        said = search_label(kk.get("/").text)
+        assert said == "Cari ringkasan atau no. kasus"
+        kk.get("/lang/en?next=/")
+        assert search_label(kk.get("/").text) == "Search summary or case number"
