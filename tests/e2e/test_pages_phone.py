@@ -5,16 +5,21 @@ case in the field. The shared `app` fixture's clock stands on Monday 2 March 202
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from api.admin import add_user
 from api.wiring import App
+from notifications.dispatch import Dispatcher
 from tests.conftest import WIB, Clock, complaint_data
 from tests.e2e.test_pages import PASSWORD, _serve, require_chromium, signed_in_page
+from tests.e2e.test_pages_kpm_review import household
+from workflows import kpm_store
 
 PHONE = {"width": 360, "height": 740}
+TABLE_PARTS = ("TABLE.", "THEAD.", "TBODY.", "TR.", "TH.", "TD.")
 
 
 @pytest.fixture
@@ -92,3 +97,39 @@ def test_a_refused_step_on_a_phone_is_said_where_the_officer_is(
         assert page.get_attribute("#escalate-at", "aria-invalid") == "true"
         assert "lebih dari 60 hari" in page.inner_text("#escalate-at-error")
         assert page.input_value("#escalate-reason") == "perlu keputusan kabupaten"
+
+
+@pytest.mark.slow
+def test_the_letters_members_and_audit_tables_fit_a_phones_screen(
+    served: str, app: App, clock: Clock, tmp_path: Path
+) -> None:
+    """The letters to print, a household's members and the auditor's changes were tables
+    wider than a phone, widening the whole page; each now scrolls inside its own box."""
+    require_chromium()
+    add_user(app.db, "aud.web", "auditor", None, now=clock(), password=PASSWORD)
+    data = complaint_data(level="pendamping", region="3271011001", reporter_contact="")
+    app.service.open_case("complaint", data, "pdp.web")  # no contact: a letter to print
+    assert len(Dispatcher(app.db, app.settings).run_once(clock()).to_print) == 1
+    case_id = household(app, tmp_path)
+    before = clock()
+    clock.set(before + timedelta(hours=2))
+    change = {"anggota": {"02": {"nama_ibu_kandung": "Siti Rahayu Kusumawardhani"}}}
+    kpm_store.apply(app, case_id, "pemutakhiran", change, "pdp.web")
+    moment = f"{before:%Y-%m-%dT%H:%M}"
+    pages = {
+        "pdp.web": ["/letters", f"/cases/{case_id}/view"],
+        "aud.web": [f"/audit?case_id={case_id}&at={moment}&zone=WIB"],
+    }
+    for user, paths in pages.items():
+        with signed_in_page(served, user) as page:
+            page.set_viewport_size(PHONE)
+            for path in paths:
+                page.goto(f"{served}{path}")
+                assert page.locator(".scroll table").count() > 0, path
+                wide = [e for e in wider_than_the_screen(page) if e.startswith(TABLE_PARTS)]
+                assert not wide, (path, wide[:5])
+                if user == "pdp.web":  # and nothing else widens these pages
+                    width = page.evaluate("document.documentElement.scrollWidth")
+                    assert width <= PHONE["width"], (path, wider_than_the_screen(page)[:5])
+            if user == "aud.web":
+                assert page.locator(".scroll table.member-diff").count() == 1
