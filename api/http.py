@@ -16,7 +16,9 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.admin import password_ok, sign_in_account
 from api.security import InvalidToken, read_token
+from api.throttle import TooManySignIns
 from api.wiring import App, build_app
 from engine.errors import (
     AlreadyRunning,
@@ -32,6 +34,7 @@ from engine.errors import (
 )
 from engine.state import Actor
 from engine.store.credentials import CredentialsChanged
+from engine.store.tables import UserRow
 from workflows.roles import AUDITOR_ROLES
 
 log = logging.getLogger("pkh.api")
@@ -98,6 +101,24 @@ def active_actor(app: App, username: str) -> Actor:
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def checked_sign_in(app: App, request: Request, typed: str, password: str) -> UserRow | None:
+    """The account a sign-in's name and password open, or None; TooManySignIns (429) when
+    this address has failed too often lately (api.throttle), before the password is checked."""
+    address, now = client_address(request), app.service.clock()
+    app.sign_ins.check(address, typed, now)
+    with app.db.reading() as s:
+        row = sign_in_account(s, typed)
+    if not password_ok(row, password):  # as long for an unknown name as for a known one
+        app.sign_ins.failed(address, typed, now)
+        return None
+    app.sign_ins.succeeded(address, typed)
+    return row
+
+
 def require_role(*roles: str) -> Any:
     async def check(actor: CurrentActor) -> Actor:
         if actor.role not in roles:
@@ -121,6 +142,7 @@ STATUS = {
     NotPermitted: 403,
     Unauthenticated: 401,
     CredentialsChanged: 401,
+    TooManySignIns: 429,
 }
 
 
@@ -131,6 +153,8 @@ def _engine_error(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, NotPermitted) and exc.out_of_scope:
         status, body = 404, {"error": "case_not_found", "message": "case not found"}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, TooManySignIns):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(body, status_code=status, headers=headers)
 
 

@@ -53,6 +53,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "username": ("Nama pengguna", "Username"),
     "password": ("Kata sandi", "Password"),
     "bad_login": ("Nama pengguna atau kata sandi salah.", "Wrong username or password."),
+    "too_many_sign_ins": (
+        "Terlalu banyak percobaan masuk yang gagal dari perangkat ini. Coba lagi dalam {n} menit.",
+        "Too many failed sign-ins from this device. Try again in {n} minutes.",
+    ),
     "signed_in_before_password_change": (
         "Sesi Anda berakhir karena kata sandi telah diganti: silakan masuk lagi.",
         "Your session ended because the password was changed: sign in again.",
@@ -659,6 +663,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
 EN_ONE = {
     "wd_left": "{n} working day left",
     "wd_over": "{n} working day overdue",
+    "too_many_sign_ins": "Too many failed sign-ins from this device. Try again in 1 minute.",
 }
 
 

@@ -28,8 +28,15 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from api import page_views as pv
-from api.admin import list_overrides, password_ok, sign_in_account, sign_out
-from api.http import AUDITOR_ROLES, TOKEN_TTL, AppDep, Unauthenticated, current_actor
+from api.admin import list_overrides, sign_out
+from api.http import (
+    AUDITOR_ROLES,
+    TOKEN_TTL,
+    AppDep,
+    Unauthenticated,
+    checked_sign_in,
+    current_actor,
+)
 from api.i18n import (
     attr_label,
     day_text,
@@ -42,6 +49,7 @@ from api.i18n import (
     when,
 )
 from api.security import create_token
+from api.throttle import TooManySignIns
 from api.views import case_out, event_view
 from api.wiring import App
 from engine.audit import problem_subject
@@ -443,11 +451,26 @@ def login_page(ctx: Anyone, next: str = "/", ended: str | None = None) -> HTMLRe
 @router.post("/login")
 def login(form: Form, ctx: Anyone) -> Response:
     username = form.get("username", "").strip()
-    with ctx.app.db.reading() as s:
-        row = sign_in_account(s, username)
     nxt = _safe_next(form.get("next"))
     kept = {k: v for k, v in form.items() if k.startswith(KEEP)}
-    if not password_ok(row, form.get("password", "")):
+    try:
+        row = checked_sign_in(ctx.app, ctx.request, username, form.get("password", ""))
+    except TooManySignIns as e:  # the form stays filled (kept) for when the wait is over
+        minutes = max(1, -(-e.retry_after // 60))
+        page = render(
+            ctx,
+            "login.html",
+            429,
+            next=nxt,
+            error=False,
+            username=username,
+            notice=None,
+            throttled=minutes,
+            kept=kept,
+        )
+        page.headers["Retry-After"] = str(e.retry_after)
+        return page
+    if row is None:
         notice = "session_expired_form" if kept else None
         return render(
             ctx,
@@ -459,7 +482,6 @@ def login(form: Form, ctx: Anyone) -> Response:
             notice=notice,
             kept=kept,
         )
-    assert row is not None
     app = ctx.app
     token = create_token(row.username, app.settings.secret_key, app.service.clock(), TOKEN_TTL)
     csrf = secrets.token_urlsafe(32)

@@ -8,11 +8,11 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import TypeAdapter
 
-from api.admin import password_ok, sign_in_account, sign_out
+from api.admin import sign_out
 from api.http import (
     NO_LONGER_ACTIVE,
     TOKEN_TTL,
@@ -22,6 +22,7 @@ from api.http import (
     TokenUser,
     Unauthenticated,
     active_actor,
+    checked_sign_in,
 )
 from api.replaying import (
     API_MOMENT_HELP,
@@ -70,14 +71,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     "/auth/token",
     response_model=Token,
     tags=["auth"],
-    responses={401: {"description": "wrong username or password"}},
+    responses={
+        401: {"description": "wrong username or password"},
+        429: {"description": "too many failed sign-ins from this address lately (Retry-After)"},
+    },
 )
-def login(app: AppDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
-    with app.db.reading() as s:
-        row = sign_in_account(s, form.username)
-    if not password_ok(row, form.password):  # as long for an unknown name as for a known one
+def login(
+    app: AppDep, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> Token:
+    row = checked_sign_in(app, request, form.username, form.password)
+    if row is None:
         raise Unauthenticated("wrong username or password")
-    assert row is not None
     token = create_token(row.username, app.settings.secret_key, app.service.clock(), TOKEN_TTL)
     return Token(access_token=token, expires_in=int(TOKEN_TTL.total_seconds()))
 

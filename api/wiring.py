@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from api.throttle import SignInThrottle
 from engine.calendar import WorkingCalendar
 from engine.service import CalendarDay, CaseService, utcnow
 from engine.settings import Settings, get_settings
@@ -27,6 +28,8 @@ class App:
     db: Database
     registry: Registry
     service: CaseService
+    # failed sign-ins per client address, in this process (api.throttle)
+    sign_ins: SignInThrottle = field(default_factory=SignInThrottle)
 
 
 def calendar_factory(settings: Settings) -> Callable[[Sequence[CalendarDay]], WorkingCalendar]:

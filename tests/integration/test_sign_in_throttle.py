@@ -1,0 +1,85 @@
+"""Guessing passwords is slowed down: after 5 failed sign-ins for one username from one address
+within 15 minutes, that address may not try that username again (429 with Retry-After, the
+sign-in page says so) until the oldest failure is 15 minutes old, even with the right password.
+The officer, from another address, is never locked out by it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.admin import add_user
+from api.http import create_app
+from api.wiring import App
+from tests.conftest import Clock
+
+PASSWORD = "sandi-benar-123"
+PER_ACCOUNT = 5  # failures of one address for one username (api.throttle)
+
+
+@pytest.fixture
+def officer(app: App) -> str:
+    add_user(app.db, "kab.sandi", "kabupaten", "3271", now=app.service.clock(), password=PASSWORD)
+    add_user(app.db, "kab.lain", "kabupaten", "3271", now=app.service.clock(), password=PASSWORD)
+    return "kab.sandi"
+
+
+def _token(client: TestClient, username: str, password: str) -> int:
+    r = client.post("/auth/token", data={"username": username, "password": password})
+    return r.status_code
+
+
+def test_five_wrong_passwords_hold_back_that_address_for_that_username_only(
+    app: App, clock: Clock, officer: str
+) -> None:
+    fastapi_app = create_app(app)
+    guesser = TestClient(fastapi_app, client=("203.0.113.9", 4000))
+    for _ in range(PER_ACCOUNT):
+        assert _token(guesser, officer, "salah-tebak-1") == 401
+    # in any letter case, and even the right password: not checked at all
+    r = guesser.post("/auth/token", data={"username": "KAB.SANDI", "password": PASSWORD})
+    assert r.status_code == 429, r.text
+    assert r.json()["error"] == "too_many_sign_ins"
+    assert 0 < int(r.headers["retry-after"]) <= 15 * 60
+    # the officer at another address signs in; the guesser may still try another account
+    officer_pc = TestClient(fastapi_app, client=("198.51.100.7", 5000))
+    assert _token(officer_pc, officer, PASSWORD) == 200
+    assert _token(guesser, "kab.lain", PASSWORD) == 200
+    # 15 minutes after the first failures, the address may try again
+    clock.set(clock() + timedelta(minutes=15, seconds=1))
+    assert _token(guesser, officer, PASSWORD) == 200
+
+
+def test_a_successful_sign_in_clears_the_count_of_its_address(
+    app: App, clock: Clock, officer: str
+) -> None:
+    client = TestClient(create_app(app), client=("203.0.113.10", 4000))
+    for _ in range(PER_ACCOUNT - 1):
+        assert _token(client, officer, "typo-typo-1") == 401
+    assert _token(client, officer, PASSWORD) == 200
+    for _ in range(PER_ACCOUNT - 1):
+        assert _token(client, officer, "typo-typo-2") == 401
+    assert _token(client, officer, PASSWORD) == 200
+
+
+def test_the_sign_in_page_says_to_wait_and_keeps_the_form(
+    app: App, clock: Clock, officer: str
+) -> None:
+    client = TestClient(create_app(app), client=("203.0.113.11", 4000))
+    page = client.get("/login")
+    csrf = client.cookies["pkh_csrf"]
+    assert page.status_code == 200
+    form = {"csrf": csrf, "next": "/", "username": officer, "password": "salah-tebak-1"}
+    for _ in range(PER_ACCOUNT):
+        assert client.post("/login", data=form, follow_redirects=False).status_code == 401
+    r = client.post(
+        "/login",
+        data={**form, "password": PASSWORD, "keep.summary": "Bantuan belum diterima"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 429, r.text
+    assert "pkh_session" not in r.cookies
+    assert "Terlalu banyak percobaan masuk" in r.text and "15 menit" in r.text
+    assert 'name="keep.summary" value="Bantuan belum diterima"' in r.text
