@@ -245,6 +245,48 @@ def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# Every answer that does not set its own (the officer pages do: api.pages.HEADERS): nothing of
+# it may be framed, sniffed into another type, cached or told in a Referer, and an HTML one (the
+# monthly report) runs no script and loads nothing. The OpenAPI pages load Swagger UI and ReDoc
+# from their CDN, so they get no CSP.
+BASELINE_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cache-control", b"no-store"),
+)
+API_CSP = (
+    b"default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+DOC_PAGES = ("/docs", "/redoc")
+
+
+class SecurityHeaders:
+    """Adds BASELINE_HEADERS (and API_CSP) to a response that does not set them itself."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = str(scope.get("path", "")).startswith(DOC_PAGES)
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {k.lower() for k, _ in headers}
+                added = [(k, v) for k, v in BASELINE_HEADERS if k not in present]
+                if not docs and b"content-security-policy" not in present:
+                    added.append((b"content-security-policy", API_CSP))
+                message = {**message, "headers": headers + added}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def create_app(pkh: App | None = None) -> FastAPI:
     from api import pages, routes_admin, routes_cases, routes_reports, routes_staff
 
@@ -277,6 +319,7 @@ def create_app(pkh: App | None = None) -> FastAPI:
     from api.guard import InputGuard
 
     app.add_middleware(InputGuard)
+    app.add_middleware(SecurityHeaders)  # outermost: the guard's own answers get them too
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:
