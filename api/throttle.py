@@ -1,12 +1,12 @@
 """Sign-in throttling: failed sign-ins slow a password guesser down, without letting anyone lock
 the officers out.
 
-Failures are counted per client address: 5 for one username (in any letter case) within 15
-minutes, then that address may not try that username until the oldest of them is 15 minutes
-old; 100 for any usernames (guessing one password across the accounts), then that address may
-not sign in at all for as long. Another address, the officer's own, is never held back by them,
-and a sign-in that succeeds clears its address's count for that username. A refused attempt is
-not checked (no password hash computed) and not counted, so hammering does not extend the wait.
+Failures are counted per client address (an IPv6 client's /64 network): 5 for one username (in any
+letter case) within 15 minutes, then that address may not try that username until the oldest of them
+is 15 minutes old; 100 for any usernames (guessing one password across the accounts), then that
+address may not sign in at all for as long. Another address, the officer's own, is never held back
+by them, and a sign-in that succeeds clears its address's count for that username. A refused attempt
+is not checked (no password hash computed) and not counted, so hammering does not extend the wait.
 
 The counts live in the API process (one per uvicorn worker: with `--workers N` a guesser gets up
 to N times the attempts). The address is the one uvicorn gives the request: behind a proxy it
@@ -16,6 +16,7 @@ officer shares the proxy's address and its count.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 from collections import deque
@@ -55,6 +56,7 @@ class SignInThrottle:
 
     def check(self, address: str, username: str, now: datetime) -> None:
         """Raise TooManySignIns when `address` may not try `username` now."""
+        address = client_key(address)
         with self._lock:
             wait = max(
                 self._wait((address, _key(username)), self.per_account, now),
@@ -64,6 +66,7 @@ class SignInThrottle:
             raise TooManySignIns(max(1, math.ceil(wait)))
 
     def failed(self, address: str, username: str, now: datetime) -> None:
+        address = client_key(address)
         with self._lock:
             if len(self._failures) >= MAX_KEYS:
                 self._sweep(now)
@@ -72,7 +75,7 @@ class SignInThrottle:
 
     def succeeded(self, address: str, username: str) -> None:
         with self._lock:
-            self._failures.pop((address, _key(username)), None)
+            self._failures.pop((client_key(address), _key(username)), None)
 
     def _wait(self, key: tuple[str, str], limit: int, now: datetime) -> float:
         """Seconds until `key` has fewer than `limit` failures in the window (0: now)."""
@@ -93,6 +96,21 @@ class SignInThrottle:
             del self._failures[key]
         while len(self._failures) >= MAX_KEYS:  # still full of fresh ones: the oldest go
             self._failures.pop(next(iter(self._failures)))
+
+
+def client_key(host: str) -> str:
+    """The address failures are counted under: an IPv6 client's /64 network (one household's
+    or server's allotment, so a guesser cannot take a fresh address per try), an IPv4 one as
+    it is."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def _key(username: str) -> str:

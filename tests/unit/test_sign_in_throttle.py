@@ -30,3 +30,12 @@ def test_the_window_slides_one_failure_at_a_time() -> None:
     with pytest.raises(TooManySignIns):
         t.check("10.0.0.1", "kab.bogor", T0 + timedelta(minutes=14))
     t.check("10.0.0.1", "kab.bogor", T0 + timedelta(minutes=15))  # the first is out
+
+
+def test_an_ipv6_guesser_cannot_take_a_fresh_address_of_its_network_per_try() -> None:
+    t = SignInThrottle(per_account=2, per_address=100)
+    t.failed("2001:db8:1:2::1", "kab.bogor", T0)
+    t.failed("2001:db8:1:2:ffff::7", "kab.bogor", T0)
+    with pytest.raises(TooManySignIns):
+        t.check("2001:db8:1:2:abcd::9", "kab.bogor", T0)
+    t.check("2001:db8:1:3::1", "kab.bogor", T0)  # another network
