@@ -162,11 +162,14 @@ def members_are_valid(d: Decision) -> Reason | None:
         problems.insert(
             0,
             (
+                # said as an officer does it on the page (the API's paths are in the README)
                 "hubungan_keluarga: rumah tangga akan tanpa kepala keluarga (1); sebutkan "
-                "kepala keluarga yang baru dalam pemutakhiran yang sama "
-                "(anggota.NN.hubungan_keluarga=1 atau tambah)",
+                "kepala keluarga yang baru dalam pemutakhiran yang sama: ubah hubungan "
+                "keluarga seorang anggota menjadi 1 (Kepala keluarga), atau tambahkan anggota "
+                "baru sebagai kepala keluarga",
                 "hubungan_keluarga: the household would be left without a kepala keluarga (1); "
-                "name the new one in the same update (anggota.NN.hubungan_keluarga=1 or tambah)",
+                "name the new one in the same update: change a member's hubungan keluarga to "
+                "1 (Kepala keluarga), or add a new member as kepala keluarga",
             ),
         )
     niks = [m["nik"] for m in after.values()]

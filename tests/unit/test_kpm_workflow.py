@@ -348,8 +348,11 @@ def test_the_only_head_is_removed_or_demoted_only_naming_the_new_one_in_the_same
         {"hapus": {"01": "pindah_kk"}},
         {"anggota": {"01": {"hubungan_keluarga": 2}}},
     ):
-        with pytest.raises(GuardRejected, match="left without a kepala keluarga"):
+        with pytest.raises(GuardRejected, match="left without a kepala keluarga") as err:
             decide(state_at("peserta"), "pemutakhiran", data)
+        # said as the officer does it, not as a path to type ("anggota.NN.hubungan_keluarga=1")
+        said = " ".join(f"{r.id} {r.en}" for r in err.value.reasons)
+        assert "anggota.NN" not in said and "ubah hubungan keluarga seorang anggota" in said
     new_head = {"hapus": {"01": "pindah_kk"}, "anggota": {"02": {"hubungan_keluarga": 1}}}
     out = decide(state_at("peserta"), "pemutakhiran", new_head)
     assert K.living_heads(out.attrs["anggota"]) == 1 and "01" not in out.attrs["anggota"]
