@@ -78,13 +78,19 @@ def _nul_field(body: bytes, form: bool) -> str:
 
 def _for_a_page(scope: Any) -> bool:
     """Whether the request is for an officer page (those answer with pages, not JSON)."""
-    from api.pages import PageRoute
+    from api.pages import BrowserRoute, PageRoute, _page_asked
 
     for route in getattr(getattr(scope.get("app"), "router", None), "routes", ()):
         if route.matches(scope)[0] is Match.FULL:
             # FastAPI keeps an included router whole (its `original_router`) or flattens it
             router = getattr(route, "original_router", route)
-            return getattr(router, "route_class", None) is PageRoute or isinstance(route, PageRoute)
+            kind = getattr(router, "route_class", None)
+            if kind is PageRoute or isinstance(route, PageRoute):
+                return True
+            # a JSON route a browser also opens (the report's page): as that route answers
+            return (kind is BrowserRoute or isinstance(route, BrowserRoute)) and _page_asked(
+                Request(scope)
+            )
     return False
 
 

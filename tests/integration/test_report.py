@@ -233,6 +233,9 @@ def test_a_browser_asking_for_a_bad_month_gets_a_page_in_the_officers_language(
     shaped = client.get("/reports/monthly?format=html&month=03-2026", headers=html)
     assert shaped.status_code == 400 and "bulan: bentuknya salah" in shaped.text
     assert "String should match" not in shaped.text
+    nul = client.get("/reports/monthly?format=html&month=2026-0%00", headers=html)
+    assert nul.status_code == 422 and nul.headers["content-type"].startswith("text/html")
+    assert "Daftar kerja" in nul.text  # the pages' problem page, not the API's JSON
     no_format = client.get("/reports/monthly?format=pdf", headers=html)
     assert "format: bukan salah satu pilihan" in no_format.text
     client.cookies.set("lang", "en")
