@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import OAuth2PasswordBearer
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -247,8 +248,9 @@ def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
 
 # Every answer that does not set its own (the officer pages do: api.pages.HEADERS): nothing of
 # it may be framed, sniffed into another type, cached or told in a Referer, and an HTML one (the
-# monthly report) runs no script and loads nothing. The OpenAPI pages load Swagger UI and ReDoc
-# from their CDN, so they get no CSP.
+# monthly report) runs no script and loads nothing. The OpenAPI pages (Swagger UI, ReDoc) load
+# their scripts from this server (fastapi-offline's copies, under DOCS_STATIC), never from a CDN:
+# DOCS_CSP lets them run their own scripts and the one inline start-up script FastAPI writes.
 BASELINE_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -260,6 +262,12 @@ API_CSP = (
     b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 DOC_PAGES = ("/docs", "/redoc")
+DOCS_STATIC = "/docs-static"
+DOCS_CSP = (
+    b"default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data:; connect-src 'self'; worker-src blob:; "
+    b"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 
 
 class SecurityHeaders:
@@ -279,8 +287,8 @@ class SecurityHeaders:
                 headers = list(message.get("headers") or [])
                 present = {k.lower() for k, _ in headers}
                 added = [(k, v) for k, v in BASELINE_HEADERS if k not in present]
-                if not docs and b"content-security-policy" not in present:
-                    added.append((b"content-security-policy", API_CSP))
+                if b"content-security-policy" not in present:
+                    added.append((b"content-security-policy", DOCS_CSP if docs else API_CSP))
                 message = {**message, "headers": headers + added}
             await send(message)
 
@@ -298,7 +306,12 @@ def create_app(pkh: App | None = None) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = pkh.settings.api_threads
         yield
 
-    app = FastAPI(
+    # FastAPI's own /docs and /redoc load Swagger UI and ReDoc from a CDN, which an office
+    # network (or this machine) may not reach: fastapi-offline serves the same pages with the
+    # scripts from this server. No validator badge: it would call validator.swagger.io.
+    app = FastAPIOffline(
+        static_url=DOCS_STATIC,
+        swagger_ui_parameters={"validatorUrl": None},
         lifespan=lifespan,
         title="pkh-casework",
         version="0.1.0",
