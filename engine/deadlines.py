@@ -4,10 +4,13 @@ A case's stage and level deadlines are computed once, under the calendar of the 
 (engine.machine). When a later decree adds a day off, or takes one back, the open cases whose
 deadline window spans that day get their deadlines counted again under the new calendar, and
 that is recorded as a `system` event (`DeadlinesRecalculated`) in the case's log, so replay and
-audit verify stay exact. Extensions and caps are kept: a deadline D whose window starts at S
-(both as local dates in the case's zone, as `WorkingCalendar.deadline` counts them) lies k
-working days after S under the old calendar, and moves to the k-th working day after S under
-the new one. Knows nothing of PKH.
+audit verify stay exact. Extensions and caps are kept: a deadline D counted from S (both as
+local dates in the case's zone, as `WorkingCalendar.deadline` counts them) lies k working days
+after S under the old calendar, and moves to the k-th working day after S under the new one.
+S is the start of the deadline's window, unless the count was started again inside it (an
+extension of a late case counts from the day it is given, a referral's return from the day it
+comes back): the workflow records that day (`counted_from`), and a day changed before it does
+not move that deadline. Knows nothing of PKH.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ RECALCULATED = "DeadlinesRecalculated"
 TRIGGER = "recalculate_deadlines"
 # (window start, deadline): each deadline is counted from the start of its own window
 WINDOWS = (("stage_started_at", "stage_due"), ("level_started_at", "level_due"))
+# attrs key: {due field: {"window": its window's start, "from": the instant it is counted from}}
+COUNTED_FROM = "counted_from"
 # Every instant whose local date, in any zone (UTC-12 .. UTC+14), is on or after a day is at
 # or after that day's midnight UTC less this: the lower bound of the candidates' index range.
 _WIDEST_OFFSET = timedelta(hours=14)
@@ -36,6 +41,30 @@ Months = Callable[[CaseState, str], int]
 def _month_due(cal: WorkingCalendar, start: date, months: int) -> date:
     day = add_months(start, months)
     return day if cal.is_working_day(day) else cal.next_working_day(day)
+
+
+def counted_from(state: CaseState, **origins: datetime) -> dict[str, Any]:
+    """The `COUNTED_FROM` attrs value saying that these deadlines (`stage_due=`, `level_due=`)
+    are now counted from the given instants, not from their window's start: for an effect
+    that starts a deadline's count again inside its window. Tied to the window it was given
+    in: a stage or level started later counts from its own start again."""
+    kept = dict(state.attrs.get(COUNTED_FROM) or {})
+    starts = {due: start for start, due in WINDOWS}
+    for due_field, origin in origins.items():
+        window = getattr(state, starts[due_field])
+        if window is not None:
+            kept[due_field] = {"window": window.isoformat(), "from": origin.isoformat()}
+    return kept
+
+
+def count_start(state: CaseState, start_field: str, due_field: str) -> datetime | None:
+    """Where this deadline's working days are counted from: its window's start, or the later
+    instant an effect started the count again at within that same window (`counted_from`)."""
+    start: datetime | None = getattr(state, start_field)
+    kept = (state.attrs.get(COUNTED_FROM) or {}).get(due_field)
+    if start is None or not kept or datetime.fromisoformat(kept["window"]) != start:
+        return start
+    return max(start, datetime.fromisoformat(kept["from"]))
 
 
 def changes_on(old: WorkingCalendar, new: WorkingCalendar, day: date) -> int:
@@ -64,16 +93,16 @@ def moved_dues(
     months: Months | None = None,
 ) -> dict[str, datetime]:
     """The deadlines of this case that the change of `day` moves, with their new values (empty:
-    none). Only an open case's deadline that falls on or after `day` in a window started on
-    or before it moves; the stage never outlasts its level. A window budgeted in months
-    (`months`) keeps its date unless the day it rolls to changes; working days added to it
-    since (an extension) are counted again from there."""
+    none). Only an open case's deadline that falls on or after `day` and is counted from a day
+    on or before it (`count_start`) moves; the stage never outlasts its level. A window
+    budgeted in months (`months`) keeps its date unless the day it rolls to changes; working
+    days added to it since (an extension) are counted again from there."""
     if state.status != "open":
         return {}
     tz = ZoneInfo(state.zone)
     out: dict[str, datetime] = {}
     for start_field, due_field in WINDOWS:
-        start, due = getattr(state, start_field), getattr(state, due_field)
+        start, due = count_start(state, start_field, due_field), getattr(state, due_field)
         if start is None or due is None:
             continue
         local_due = due.astimezone(tz)

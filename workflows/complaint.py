@@ -7,9 +7,11 @@ budgets; `advance` walks the stages, `escalate` moves to the next level's first 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.deadlines import COUNTED_FROM, counted_from
 from engine.definition import (
     LINKED_REPORTER,
     OFFICE,
@@ -700,9 +702,28 @@ def on_referred(d: Decision) -> Effect:
         changes={"stage_due": due, "level_due": level_due},
         # the budget it was given, kept: a reclassification during the referral does not
         # change how its deadline moves with the calendar (`deadline_months`)
-        attrs={"referred_to": d.data["body"], "referral_months": budget.months},
+        attrs={
+            "referred_to": d.data["body"],
+            "referral_months": budget.months,
+            # the level carried to the referral's due counts from this day
+            **_restarted(d, *(("level_due",) if _beyond(due, d.state.level_due) else ())),
+        },
         payload={"budget": str(budget)},
     )
+
+
+def _beyond(due: datetime, before: datetime | None) -> bool:
+    return before is None or due > before
+
+
+def _restarted(d: Decision, *due_fields: str) -> dict[str, Any]:
+    """The attrs recording that these deadlines are now counted from the day of this command,
+    not from their window's start, so a day off added or taken back before that day does not
+    move them (engine.deadlines)."""
+    assert d.state is not None
+    if not due_fields:
+        return {}
+    return {COUNTED_FROM: counted_from(d.state, **dict.fromkeys(due_fields, d.at))}
 
 
 def on_referral_returned(d: Decision) -> Effect:
@@ -715,7 +736,12 @@ def on_referral_returned(d: Decision) -> Effect:
     stage_due = due_at(d.env.calendar, d.at, Budget(working_days=TABEL_2[2][1]), _zone(d))
     return Effect(
         changes={"level_due": level_due, "stage_due": min(stage_due, level_due)},
-        attrs={"referred_to": None, "referral_months": None},
+        attrs={
+            "referred_to": None,
+            "referral_months": None,
+            # the level held to the return's 18 working days counts them from this day
+            **_restarted(d, *(("level_due",) if _beyond(due, d.state.level_due) else ())),
+        },
     )
 
 
@@ -728,9 +754,13 @@ def on_extended(d: Decision) -> Effect:
     cal, tz = d.env.calendar, _zone(d)
     level_due = cal.deadline(max(d.state.level_due, d.at), n, tz)
     stage_due = cal.deadline(max(d.state.stage_due, d.at), n, tz) if d.state.stage_due else None
+    # a deadline extended before it passed goes on counting from its window's start; one
+    # extended late counts afresh from this day
+    before = {"level_due": d.state.level_due, "stage_due": d.state.stage_due}
+    late = [k for k, due in before.items() if due is not None and due < d.at]
     return Effect(
         changes={"level_due": level_due, "stage_due": stage_due},
-        attrs={"extensions": int(d.attr("extensions", 0)) + 1},
+        attrs={"extensions": int(d.attr("extensions", 0)) + 1, **_restarted(d, *late)},
     )
 
 
