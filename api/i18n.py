@@ -182,6 +182,29 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "reporters": ("Jumlah pelapor", "Reporters"),
     "referred_to": ("Dirujuk ke", "Referred to"),
+    # a case's other recorded values, by their attrs key (the audit page's table of changes)
+    "extensions": ("Jumlah perpanjangan tenggat", "Deadline extensions granted"),
+    "escalations": ("Jumlah penerusan ke tingkat atas", "Escalations"),
+    "reopened": ("Jumlah dibuka kembali", "Times reopened"),
+    "released": ("Dilepas dari petugas (alasan)", "Released from the handler (reason)"),
+    "previous_type": ("Jenis sebelumnya", "Previous type"),
+    "entry_level": ("Tingkat penerimaan", "Level received at"),
+    "filed_by": ("Dicatat oleh", "Filed by"),
+    "linked_reporters": ("Pelapor lain", "Other reporters"),
+    "duplicate_open": ("Kasus induk masih terbuka", "The kept case was open"),
+    "duplicate_follows": (
+        "Pelapor diteruskan ke kasus induk",
+        "Reporters passed on to the kept case",
+    ),
+    "subject_user": ("Akun pihak yang diadukan", "Account of the accused"),
+    "dismissed_by": ("Diberhentikan melalui kasus", "Dismissed through case"),
+    "alasan_keluar": ("Alasan keluar", "Exit reason"),
+    "terdaftar": ("Tanggal terdaftar", "Registered on"),
+    "pertemuan_awal": ("Tanggal pertemuan awal", "First meeting on"),
+    "validasi_tanggal": ("Tanggal validasi", "Validated on"),
+    "validasi_hasil": ("Hasil validasi", "Validation result"),
+    "validasi_alasan": ("Alasan hasil validasi", "Validation reason"),
+    "pulih_alasan": ("Alasan pemulihan bantuan", "Reason benefits were reinstated"),
     "masked": ("*** (dirahasiakan)", "*** (confidential)"),
     "yes": ("ya", "yes"),
     "no": ("tidak", "no"),
@@ -829,6 +852,17 @@ LABELS["alasan"] = {
     "data_tidak_sesuai": ("Data tidak sesuai", "Data do not match"),
     "bukan_sasaran": ("Bukan sasaran", "Not a target household"),
     "lainnya": ("Lainnya", "Other"),
+}
+LABELS["validasi_hasil"] = dict(VALIDATION_LABELS)
+LABELS["validasi_alasan"] = dict(NON_ELIGIBLE_LABELS)
+LABELS["previous_type"] = LABELS["type"]
+LABELS["entry_level"] = LABELS["level"]
+LABELS["alasan_keluar"] = {
+    **LABELS["alasan"],
+    "pindah": ("Pindah domisili", "Moved away"),
+    "graduasi_mandiri": ("Graduasi mandiri", "Self-reliant graduation"),
+    "anggota_meninggal": ("Anggota meninggal dunia", "A member died"),
+    "hentikan": ("Kepesertaan dihentikan", "Participation ended"),
 }
 STRINGS["attended"] = ("hadir", "attended")
 LABELS["alasan"].update(

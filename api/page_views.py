@@ -20,6 +20,7 @@ from api.replaying import in_zone, not_yet_text, replay_case, replay_out
 from api.views import case_out, case_zone, recorded_late, row_subject
 from api.wiring import App
 from engine.calendar import WorkingCalendar
+from engine.deadlines import COUNTED_FROM
 from engine.definition import WorkflowDefinition
 from engine.errors import (
     ConcurrencyConflict,
@@ -542,6 +543,12 @@ def filing_data(values: dict[str, str]) -> dict[str, Any]:
     return data | {f: bool(values.get(f)) for f in FILING_FLAGS}
 
 
+# attrs the audit page's table of changes leaves out: the members (their own table, below it)
+# and the bookkeeping deadlines are counted again with after a calendar override (the day a
+# count started again, a referral's budget): the deadlines they give are in the table.
+AUDIT_UNLISTED = frozenset({"anggota", COUNTED_FROM, "referral_months"})
+
+
 def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[str, Any]:
     """The case as it stood at a moment, what changed since, and the store's verification.
     The moment is read as everywhere (`api.replaying`): a bare date is the end of that day;
@@ -570,7 +577,7 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
         changes += [
             (k, then["attrs"].get(k), now["attrs"].get(k))
             for k in keys
-            if then["attrs"].get(k) != now["attrs"].get(k) and k != "anggota"
+            if then["attrs"].get(k) != now["attrs"].get(k) and k not in AUDIT_UNLISTED
         ]
         members = member_changes(then["attrs"].get("anggota", {}), now["attrs"].get("anggota", {}))
     # this case's chain and stored state; the whole store is a background run (POST

@@ -150,3 +150,34 @@ def test_a_service_referral_s_three_months_carried_to_the_level_keep_their_date(
     assert day_off(app, date(2026, 6, 10), at(clock, "2026-03-11T10:00:00+07:00")) == 1
     assert dues(s.get(case.id)) == (date(2026, 6, 11), date(2026, 6, 11))
     verify_ok(app)
+
+
+def test_the_audit_page_names_what_an_extension_changed_and_leaves_out_its_bookkeeping(
+    app: App, clock: Clock
+) -> None:
+    """The auditor's table of changes since before the extension: the deadlines and the
+    number of extensions in words; not the day their count started again ('counted from',
+    with its ISO instants), which is the deadlines' bookkeeping."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from api.http import TOKEN_TTL, create_app
+    from api.security import create_token
+
+    case = extended_late(app, clock)
+    with TestClient(create_app(app)) as web:
+        session = create_token("auditor", app.settings.secret_key, clock(), TOKEN_TTL)
+        web.cookies.set("pkh_session", session)
+        page = web.get("/audit", params={"case_id": case.id, "at": "2026-03-05T10:00"})
+    assert page.status_code == 200
+    table = re.search(r'<table class="changes">(.*?)</table>', page.text, re.S)
+    assert table is not None, page.text
+    names = re.findall(r"<tr><td>(.*?)</td>", table.group(1))
+    assert names == [
+        "Tenggat tahap",
+        "Tenggat tingkat",
+        "Versi",
+        "Jumlah perpanjangan tenggat",
+    ], names
+    assert "counted" not in page.text and "2026-03-12T10:00:00" not in page.text

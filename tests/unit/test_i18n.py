@@ -480,3 +480,50 @@ def test_one_working_day_left_or_overdue_is_singular_in_english() -> None:
     assert text("wd_left", "en", n=2) == "2 working days left"
     assert text("wd_over", "en", n=3) == "3 working days overdue"
     assert text("wd_left", "id", n=1) == "1 hari kerja lagi"
+
+
+# ------------------------------------------------------------- a case's recorded values
+def _attrs_keys_written() -> set[str]:
+    """Every key a workflow's effect writes into a case's attrs, read from the source: the
+    string keys of a dict given as `attrs=`, assigned to or merged into a name `attrs`, and
+    `attrs["key"] = ...`."""
+    keys: set[str] = set()
+
+    def dict_keys(node: ast.AST) -> set[str]:
+        if not isinstance(node, ast.Dict):
+            return set()
+        return {k.value for k in node.keys if isinstance(k, ast.Constant) and type(k.value) is str}
+
+    for path in Path("workflows").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg == "attrs":
+                keys |= dict_keys(node.value)
+            elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    if isinstance(t, ast.Name) and t.id == "attrs" and node.value is not None:
+                        keys |= dict_keys(node.value)
+                    if (
+                        isinstance(t, ast.Subscript)
+                        and isinstance(t.value, ast.Name)
+                        and t.value.id == "attrs"
+                        and isinstance(t.slice, ast.Constant)
+                    ):
+                        keys.add(t.slice.value)
+    return keys
+
+
+def test_every_value_a_workflow_records_in_a_case_is_named_on_the_audit_page() -> None:
+    """The auditor's table of what changed since a moment names each recorded value: none as
+    its attrs key ('linked reporters', 'alasan keluar', 'counted from'); the deadlines'
+    bookkeeping is left out of it (the deadlines it gives are listed)."""
+    from api.i18n import attr_label
+    from api.page_views import AUDIT_UNLISTED
+
+    written = _attrs_keys_written()
+    assert {"escalations", "alasan_keluar", "referral_months", "validasi_hasil"} <= written
+    for lang in ("id", "en"):
+        raw = sorted(
+            k for k in written - AUDIT_UNLISTED if attr_label(k, lang) == k.replace("_", " ")
+        )
+        assert raw == [], (lang, raw)
