@@ -27,7 +27,7 @@ def sweep_once(
     """Find due-soon, due-today and overdue cases; remind, notify supervisors, escalate.
 
     Exits 1 when an escalation failed (named on stderr); a case that changed while the sweep
-    ran is planned again, not counted as failed."""
+    ran is planned again: handled as it is now, or listed as moved_on, never as failed."""
     from engine.sweeper import check_moment, failed_line, sweep
 
     provinces = _provinces(province)
@@ -56,7 +56,7 @@ def sweep_once(
             f"{plural(r['messages'], 'message')} queued"
             " (cases handled earlier and unchanged since wait for their next day or deadline)"
         ]
-        for key in ("reminded", "supervisor_notified", "escalated"):
+        for key in ("reminded", "supervisor_notified", "escalated", "moved_on"):
             lines.append(
                 f"  {key:<20} {len(r[key]):>4}  {' '.join(r[key][:12])}"
                 + (" ..." if len(r[key]) > 12 else "")

@@ -39,11 +39,13 @@ class SweepReport:
     supervisor_notified: list[str] = field(default_factory=list)
     escalated: list[str] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
+    # planned for, then changed under the sweep so that nothing is left to do: no failure
+    moved_on: list[str] = field(default_factory=list)
     messages: int = 0
     _noted: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     def note(self, what: str, case_id: str) -> None:
-        """Add the case to the list `what` (reminded, supervisor_notified) once."""
+        """Add the case to the list `what` (reminded, supervisor_notified, moved_on) once."""
         if (what, case_id) not in self._noted:
             self._noted.add((what, case_id))
             getattr(self, what).append(case_id)
@@ -54,6 +56,7 @@ class SweepReport:
         self.supervisor_notified += other.supervisor_notified
         self.escalated += other.escalated
         self.failed += other.failed
+        self.moved_on += other.moved_on
         self.messages += other.messages
 
     def as_dict(self) -> dict[str, Any]:
@@ -64,6 +67,7 @@ class SweepReport:
             "supervisor_notified": sorted(self.supervisor_notified),
             "escalated": sorted(self.escalated),
             "failed": self.failed,
+            "moved_on": sorted(self.moved_on),
             "messages": self.messages,
         }
 
@@ -124,14 +128,18 @@ def candidates(
 ) -> list[CaseState]:
     """Open cases whose stage is due before the horizon, less the quiet ones. The case
     attributes are not loaded: planning and notices need only the projection's columns."""
+    return _states(s, _open_due(workflow, horizon, province, quiet), by_due=True)
+
+
+def _states(s: Session, where: Any, *, by_due: bool = False) -> list[CaseState]:
+    """The cases matching `where`, from the projection's columns planning needs, by id (or
+    by due time and id: the due index's order)."""
     c = repo.CASES.c
-    q = sa.select(*(c[name] for name in _PLAN_COLUMNS), c.subject).where(
-        _open_due(workflow, horizon, province, quiet)
-    )
+    q = sa.select(*(c[name] for name in _PLAN_COLUMNS), c.subject).where(where)
     # who the case is about (its accused, its staff member): never reminded of it
     return [
         CaseState(*r[:-1], attrs={"subject": r[-1]} if r[-1] else {})
-        for r in s.execute(q.order_by(c.stage_due, c.id))
+        for r in s.execute(q.order_by(*((c.stage_due,) if by_due else ()), c.id))
     ]
 
 
@@ -243,81 +251,146 @@ def sweep_province(service: CaseService, now: datetime, province: str | None) ->
     claimed with an insert that skips conflicts, so two sweeps racing on one province still
     send each message once.
 
+    A case an officer changed between the sweep's read and its write (its version moved) is
+    read and planned again, up to RESTARTS times: handled as it is now, or counted as moved
+    on when it no longer asks for anything (`SweepReport.moved_on`); no failure either way.
+
     A case whose every planned action is done is recorded as quiet until the plan can next
     ask for something new (engine.sweep.quiet_until: the next local midnight or deadline),
     and later sweeps leave it out of their candidates until then or until it changes: a
     sweep repeated within the hour reads only what changed (bench sweep_idle)."""
     check_moment(now)
     report = SweepReport(now=now.isoformat())
-    cal = service.calendar()
     for name in _workflows(service):
         definition = service.workflows.get(name)
-        policy = definition.deadline_policy
-        if policy is None:
+        if definition.deadline_policy is None:
             continue
-        horizon = _horizon(now, policy.due_soon_days, service)
+        horizon = _horizon(now, definition.deadline_policy.due_soon_days, service)
         with service.db.reading() as s:
-            quiet = Quiet(now, _basis(policy, s))
+            quiet = Quiet(now, _basis(definition.deadline_policy, s))
             found = candidates(s, name, horizon, province, quiet)
             done = _recorded_marks(s, name, horizon, province, quiet) if found else set()
             offices = Offices(s, service.staff_register(s)) if found else None
         report.examined += len(found)
-        levels = list(definition.levels)
-        todo: list[_Notice] = []
-        settled: list[dict[str, Any]] = []
-        for state in found:
-            actions = plan(state, policy, cal, now)
-            if actions and actions[0].kind == "escalate":
-                _escalate(service, state, actions[0], now, report, policy, cal)
-                continue
-            key = stage_key(state)
-            above = (
-                levels[levels.index(state.level) + 1]
-                if state.level in levels and levels.index(state.level) + 1 < len(levels)
-                else None
-            )
-            unhandled = False
+        if found:
             assert offices is not None
-            # a handler who cannot act (disabled, suspended, moved, or the person the case is
-            # about: their staff record linked to the account since it was assigned) counts as
-            # nobody assigned: the office is reminded, and every notice names the handler with why
-            about = repo.subject_accounts(state, offices.register)
-            why = (
-                offices.unable(state.handler, state.level, state.region) if state.handler else None
-            )
-            if state.handler and not why and name_key(state.handler) in about:
-                why = "subject"
-            handler = None if why else state.handler
-            named = f"{state.handler} ({UNABLE[why]})" if why else state.handler
-            for action in actions:
-                if (state.id, key, action.mark) in done:
-                    continue
-                if action.kind == "remind":
-                    to = (
-                        [handler] if handler else offices.officers(state.level, state.region, about)
-                    )
-                elif above is None:
-                    continue  # the top level has no supervisor to tell
-                else:
-                    to = offices.officers(above, state.region, about)
-                if to:
-                    todo.append(_Notice(state, key, action, to, named))
-                else:
-                    unhandled = True  # no one to tell yet: look again next sweep
-            until = None if unhandled else quiet_until(state, policy, cal, now)
-            if until is not None:
-                settled.append(
-                    {
-                        "case_id": state.id,
-                        "version": state.version,
-                        "basis": quiet.basis,
-                        "until": until,
-                    }
-                )
-        for i in range(0, len(todo), BATCH):
-            _notify(service, todo[i : i + BATCH], now, report)
-        _settle(service, settled, now)
+            _Pass(service, definition, now, quiet, offices, done, report).run(found)
     return report
+
+
+class _Pass:
+    """One workflow's candidates in one sweep: plan each case, act, and plan again the cases
+    that changed under the sweep (an officer's step between its read and its write)."""
+
+    def __init__(
+        self,
+        service: CaseService,
+        definition: Any,
+        now: datetime,
+        quiet: Quiet,
+        offices: Offices,
+        done: set[tuple[str, str, str]],
+        report: SweepReport,
+    ) -> None:
+        self.service, self.now, self.quiet = service, now, quiet
+        self.offices, self.done, self.report = offices, done, report
+        self.policy = definition.deadline_policy
+        self.levels = list(definition.levels)
+        self.cal = service.calendar()
+
+    def run(self, found: list[CaseState]) -> None:
+        todo, again = found, []
+        for attempt in range(RESTARTS + 1):
+            notices: list[_Notice] = []
+            settled: list[dict[str, Any]] = []
+            for state in todo:
+                again += self._case(state, notices, settled, replanned=attempt > 0)
+            for i in range(0, len(notices), BATCH):
+                again += _notify(self.service, notices[i : i + BATCH], self.now, self.report)
+            _settle(self.service, settled, self.now)
+            if not again:
+                return
+            todo = self._reread(again)
+            again = []
+        for state in todo:
+            self.report.failed.append(
+                {
+                    "case_id": state.id,
+                    "action": "sweep",
+                    "error": f"the case changed {RESTARTS} times while the sweep handled it",
+                }
+            )
+
+    def _reread(self, changed: list[CaseState]) -> list[CaseState]:
+        """The cases as they are now; a case whose fresh plan asks for nothing is moved on
+        (another sweep, an officer's step or its closing took it past what was planned)."""
+        ids = sorted({c.id for c in changed})
+        with self.service.db.reading() as s:
+            fresh = _states(s, repo.CASES.c.id.in_(ids))
+        for gone in set(ids) - {c.id for c in fresh}:
+            self.report.note("moved_on", gone)
+        return fresh
+
+    def _case(
+        self,
+        state: CaseState,
+        notices: list[_Notice],
+        settled: list[dict[str, Any]],
+        *,
+        replanned: bool,
+    ) -> list[CaseState]:
+        """Plan one case: escalate it, or queue its notices and quiet row into `notices` and
+        `settled`. Returns [state] when it changed before the escalation could be recorded."""
+        actions = plan(state, self.policy, self.cal, self.now)
+        if actions and actions[0].kind == "escalate":
+            return _escalate(
+                self.service, state, actions[0], self.now, self.report, self.policy, replanned
+            )
+        key = stage_key(state)
+        above = (
+            self.levels[self.levels.index(state.level) + 1]
+            if state.level in self.levels and self.levels.index(state.level) + 1 < len(self.levels)
+            else None
+        )
+        offices = self.offices
+        unhandled = False
+        # a handler who cannot act (disabled, suspended, moved, or the person the case is
+        # about: their staff record linked to the account since it was assigned) counts as
+        # nobody assigned: the office is reminded, and every notice names the handler with why
+        about = repo.subject_accounts(state, offices.register)
+        why = offices.unable(state.handler, state.level, state.region) if state.handler else None
+        if state.handler and not why and name_key(state.handler) in about:
+            why = "subject"
+        handler = None if why else state.handler
+        named = f"{state.handler} ({UNABLE[why]})" if why else state.handler
+        queued = False
+        for action in actions:
+            if (state.id, key, action.mark) in self.done:
+                continue
+            if action.kind == "remind":
+                to = [handler] if handler else offices.officers(state.level, state.region, about)
+            elif above is None:
+                continue  # the top level has no supervisor to tell
+            else:
+                to = offices.officers(above, state.region, about)
+            if to:
+                notices.append(_Notice(state, key, action, to, named))
+                queued = True
+            else:
+                unhandled = True  # no one to tell yet: look again next sweep
+        if replanned and not queued:
+            self.report.note("moved_on", state.id)
+        until = None if unhandled else quiet_until(state, self.policy, self.cal, self.now)
+        if until is not None:
+            settled.append(
+                {
+                    "case_id": state.id,
+                    "version": state.version,
+                    "basis": self.quiet.basis,
+                    "until": until,
+                }
+            )
+        return []
 
 
 BATCH = 500
@@ -337,6 +410,17 @@ def _workflows(service: CaseService) -> list[str]:
     return list(names()) if callable(names) else []
 
 
+def escalation_moment(state: CaseState, now: datetime) -> datetime | None:
+    """When the sweep at `now` records its escalation of this case: at its moment, or at the
+    case's last event where an officer's step came after that moment but within the engine's
+    clock skew (the clock goes on while a sweep runs: an event cannot come before the case's
+    last one). None: the case changed later than that, and the sweep's moment is stale for it."""
+    last = state.updated_at
+    if last is None or last <= now:
+        return now
+    return last if last - now <= CLOCK_SKEW else None
+
+
 def _escalate(
     service: CaseService,
     state: CaseState,
@@ -344,60 +428,57 @@ def _escalate(
     now: datetime,
     report: SweepReport,
     policy: Any,
-    cal: Any,
-) -> None:
+    replanned: bool = False,
+) -> list[CaseState]:
     """Escalate as `system`, on condition that the case is still as the sweep read it. A case
-    changed since (an officer's step, another sweep's escalation) is read again and planned
-    again: escalated if its plan still says so, else left (the change brings it back to the
-    next sweep); that is no failure. Failures are the refusals that remain.
+    changed since (an officer's step, another sweep's escalation) is returned, to be read
+    and planned again: escalated if its plan still says so, else moved on; that is no failure.
+    Failures are the refusals that remain.
 
-    A case changed since is escalated at the moment of its change where that is later than
-    the sweep's own (the clock goes on while a sweep runs): an event cannot come before the
-    case's last one. A case read already changed after the sweep's moment (a sweep re-run
-    for a missed moment) is still refused, loudly."""
-    at = now
-    for _ in range(RESTARTS):
-        # the level in words ("Ketua Kelompok", not "ketua_kelompok"): the reason is shown
-        # as stored on the timeline and in the letters
-        level = (state.level or "").replace("_", " ").title()
-        reason = (
-            f"tenggat tingkat {level} terlewati {action.extra['days_overdue']} hari "
-            f"kerja (toleransi {action.extra['grace']}); eskalasi otomatis"
+    A case read already changed later than the sweep's moment allows (`escalation_moment`:
+    a sweep re-run for a missed moment) is refused, loudly; one that changed so while the
+    sweep ran (`replanned`: read before, changed since) is moved on, left to the next sweep."""
+    at = escalation_moment(state, now)
+    if at is None:
+        if replanned:
+            report.note("moved_on", state.id)
+            return []
+        report.failed.append(
+            {
+                "case_id": state.id,
+                "action": "escalate",
+                "error": (
+                    f"the case changed at {state.updated_at}, after the sweep's moment "
+                    f"{now.isoformat()}: a sweep for that moment cannot escalate it; "
+                    "sweep at a later moment"
+                ),
+            }
         )
-        try:
-            service.apply(
-                state.id,
-                policy.escalate_trigger,
-                {"reason": reason},
-                SYSTEM.username,
-                at=at,
-                expected_version=state.version,
-                note="deadline sweep",
-            )
-            report.escalated.append(state.id)
-            return
-        except ConcurrencyConflict:
-            try:
-                fresh = service.get(state.id)
-            except EngineError as e:
-                report.failed.append({"case_id": state.id, "action": "escalate", "error": str(e)})
-                return
-            actions = plan(fresh, policy, cal, now)
-            if not actions or actions[0].kind != "escalate":
-                return  # nothing to escalate any more (another sweep did, or a step moved it)
-            state, action = fresh, actions[0]
-            if state.updated_at is not None:
-                at = max(at, state.updated_at)
-        except EngineError as e:
-            report.failed.append({"case_id": state.id, "action": "escalate", "error": str(e)})
-            return
-    report.failed.append(
-        {
-            "case_id": state.id,
-            "action": "escalate",
-            "error": f"the case changed {RESTARTS} times while the sweep escalated it",
-        }
+        return []
+    # the level in words ("Ketua Kelompok", not "ketua_kelompok"): the reason is shown as
+    # stored on the timeline and in the letters
+    level = (state.level or "").replace("_", " ").title()
+    reason = (
+        f"tenggat tingkat {level} terlewati {action.extra['days_overdue']} hari "
+        f"kerja (toleransi {action.extra['grace']}); eskalasi otomatis"
     )
+    try:
+        service.apply(
+            state.id,
+            policy.escalate_trigger,
+            {"reason": reason},
+            SYSTEM.username,
+            at=at,
+            expected_version=state.version,
+            note="deadline sweep",
+        )
+    except ConcurrencyConflict:
+        return [state]
+    except EngineError as e:
+        report.failed.append({"case_id": state.id, "action": "escalate", "error": str(e)})
+        return []
+    report.escalated.append(state.id)
+    return []
 
 
 RESTARTS = 3
@@ -405,7 +486,7 @@ RESTARTS = 3
 
 def _notify(
     service: CaseService, notices: list[_Notice], now: datetime, report: SweepReport
-) -> None:
+) -> list[CaseState]:
     """One transaction: claim the marks; queue the messages of the marks this sweep won."""
     with service.db.transaction() as s:
         won = _claim(s, notices, now)
@@ -419,6 +500,7 @@ def _notify(
                 "reminded" if n.action.kind == "remind" else "supervisor_notified", n.state.id
             )
         repo.add_outbox(s, outbox)
+    return []
 
 
 def _recorded_marks(

@@ -75,8 +75,9 @@ def deadline_sweep(
     now: str | None = None, provinces: list[str] | None = None, database_url: str | None = None
 ) -> dict[str, Any]:
     """Remind, notify supervisors and escalate, one task per province. Escalations that
-    failed (not the cases changed meanwhile, which are planned again) are logged and fail the
-    flow run after the whole pass (Prefect's notifications then see it), as dispatch does."""
+    failed are logged and fail the flow run after the whole pass (Prefect's notifications
+    then see it), as dispatch does. A case an officer changed meanwhile is planned again:
+    handled as it is now, or `moved_on` when nothing is left to do; no failure."""
     from engine.sweeper import check_moment
     from workflows.regions import province_codes
 
@@ -99,21 +100,23 @@ def deadline_sweep(
         "supervisor_notified": [],
         "escalated": [],
         "failed": [],
+        "moved_on": [],
         "messages": 0,
     }
     for fut in futures:
         part = fut.result()
-        for key in ("reminded", "supervisor_notified", "escalated", "failed"):
+        for key in ("reminded", "supervisor_notified", "escalated", "failed", "moved_on"):
             merged[key] += part[key]
         merged["examined"] += part["examined"]
         merged["messages"] += part["messages"]
     logger = get_run_logger()
     logger.info(
-        "sweep %s: %d reminded, %d supervisors told, %d escalated, %d failed",
+        "sweep %s: %d reminded, %d supervisors told, %d escalated, %d moved on, %d failed",
         moment,
         len(merged["reminded"]),
         len(merged["supervisor_notified"]),
         len(merged["escalated"]),
+        len(merged["moved_on"]),
         len(merged["failed"]),
     )
     for f in merged["failed"]:
