@@ -487,9 +487,15 @@ RESTARTS = 3
 def _notify(
     service: CaseService, notices: list[_Notice], now: datetime, report: SweepReport
 ) -> list[CaseState]:
-    """One transaction: claim the marks; queue the messages of the marks this sweep won."""
+    """One transaction: claim the marks; queue the messages of the marks this sweep won.
+    Only for the cases still at the version the sweep planned on; the others are returned, to
+    be planned again: a reminder of a stage the case has left, or to a handler it no longer
+    has, is not queued."""
     with service.db.transaction() as s:
-        won = _claim(s, notices, now)
+        planned = {n.state.id: n.state for n in notices}
+        stale = _changed(s, {k: v.version for k, v in planned.items()})
+        notices = [n for n in notices if n.state.id not in stale]
+        won = _claim(s, notices, now) if notices else set()
         outbox = []
         for n in notices:
             if (n.state.id, n.key, n.action.mark) not in won:
@@ -500,7 +506,20 @@ def _notify(
                 "reminded" if n.action.kind == "remind" else "supervisor_notified", n.state.id
             )
         repo.add_outbox(s, outbox)
-    return []
+    return [planned[case_id] for case_id in sorted(stale)]
+
+
+def _changed(s: Session, planned: dict[str, int]) -> set[str]:
+    """The cases of `planned` (id: version) whose version moved since the sweep read them.
+
+    Not locked: an officer's step committing after this read is ordered after the sweep's
+    transaction (it reads nothing the sweep writes), as if it came once the sweep was done;
+    the dispatcher then finds those messages lapsed. Locking the batch's rows would risk a
+    deadlock with a command that holds one case and reaches for another (a duplicate's)."""
+    c = repo.CASES.c
+    q = sa.select(c.id, c.version).where(c.id.in_(sorted(planned)))
+    current = {r.id: r.version for r in s.execute(q)}
+    return {case_id for case_id, version in planned.items() if current.get(case_id) != version}
 
 
 def _recorded_marks(

@@ -15,7 +15,7 @@ import pytest
 
 from api.wiring import App
 from engine.sweeper import sweep
-from tests.conftest import Clock
+from tests.conftest import Clock, complaint_data
 from tests.integration.test_flows import prefect_harness  # noqa: F401  (the fixture)
 from tests.integration.test_sweep_review import (
     OVERDUE,
@@ -23,6 +23,7 @@ from tests.integration.test_sweep_review import (
     at,
     pendamping_case,
     pkh,
+    sweep_rows,
 )
 
 
@@ -95,6 +96,71 @@ def test_the_sweep_flow_escalates_a_case_changed_after_its_moment_and_does_not_f
 
 
 # -- the window between the sweep's read and its write ----------------------------------------
+def test_a_case_that_left_its_stage_after_the_sweep_planned_gets_no_reminder_and_moved_on(
+    app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    now = at(clock, OVERDUE)  # dokumentasi one day overdue: a reminder and the supervisor
+
+    def advance() -> None:
+        clock.set(now + timedelta(minutes=1))
+        app.service.apply(case.id, "advance", {}, "kab.bogor")
+
+    _officer_acts_after_the_sweep_planned(app, monkeypatch, case.id, advance)
+    report = sweep(app.service, now)
+    # its new stage (identifikasi, 3 working days) is not due yet: nothing to say
+    assert (report.reminded, report.supervisor_notified, report.failed) == ([], [], [])
+    assert report.moved_on == [case.id] and report.messages == 0
+    assert sweep_rows(app) == []
+    assert report.as_dict()["moved_on"] == [case.id]
+
+
+def test_a_case_an_officer_closed_after_the_sweep_planned_gets_no_reminder(
+    app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    now = at(clock, OVERDUE)
+
+    def reject() -> None:
+        clock.set(now + timedelta(minutes=1))
+        reason = {"reason": "bukan_pkh", "informed_via": "surat"}
+        app.service.apply(case.id, "reject", reason, "kab.bogor")
+
+    _officer_acts_after_the_sweep_planned(app, monkeypatch, case.id, reject)
+    report = sweep(app.service, now)
+    assert app.service.get(case.id).status != "open"
+    assert (report.reminded, report.supervisor_notified, report.failed) == ([], [], [])
+    assert report.moved_on == [case.id] and sweep_rows(app) == []
+
+
+def test_a_case_whose_handler_was_released_after_the_sweep_planned_reminds_the_office(
+    app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Still overdue in its new state (same stage, nobody assigned): handled as it is now."""
+    case = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    now = at(clock, OVERDUE)
+
+    def release() -> None:
+        clock.set(now + timedelta(minutes=1))
+        app.service.apply(case.id, "release", {"reason": "cuti"}, "kab.bogor")
+
+    _officer_acts_after_the_sweep_planned(app, monkeypatch, case.id, release)
+    report = sweep(app.service, now)
+    assert (report.reminded, report.supervisor_notified) == ([case.id], [case.id])
+    assert (report.moved_on, report.failed) == ([], [])
+    assert {(r.template, r.recipient) for r in sweep_rows(app)} == {
+        ("reminder_overdue", "user:kab.bogor"),
+        ("reminder_overdue", "user:kab.bogor2"),
+        ("supervisor_overdue", "user:pusat.spm"),
+        ("supervisor_overdue", "user:pusat.spm2"),
+    }
+    # queued on the case as it is now: the dispatcher finds nothing lapsed
+    assert {r.event_version for r in sweep_rows(app)} == {app.service.get(case.id).version}
+    # and a second sweep at the same moment does nothing more
+    again = sweep(app.service, now)
+    assert (again.messages, again.failed) == (0, [])
+
+
 def test_a_case_escalated_by_hand_after_the_sweep_planned_is_moved_on_not_escalated_twice(
     app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
