@@ -74,12 +74,6 @@ def signed_in_page(base: str, username: str) -> Iterator[Any]:
             browser.close()
 
 
-@pytest.fixture
-def web(app: App) -> Iterator[TestClient]:
-    with TestClient(create_app(app)) as client:
-        yield client
-
-
 def sign_in(client: TestClient, app: App, username: str) -> None:
     token = create_token(username, app.settings.secret_key, app.service.clock(), TOKEN_TTL)
     client.cookies.set("pkh_session", token)

@@ -32,14 +32,6 @@ from workflows.kpm_import import import_file
 WIFE_NIK = "3271014505850002"
 
 
-@pytest.fixture
-def web(app: App) -> Iterator[TestClient]:
-    from api.http import create_app
-
-    with TestClient(create_app(app)) as client:
-        yield client
-
-
 def household(app: App, tmp_path: Path) -> str:
     """Budi's household; his wife's mother's maiden name is missing from the extract."""
     rows = [

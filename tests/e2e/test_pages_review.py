@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 import api.pages as pages
 from api import page_views as pv
 from api.admin import add_user
-from api.http import TOKEN_TTL, create_app
+from api.http import TOKEN_TTL
 from api.wiring import App
 from engine.errors import EngineError
 from engine.store.repository import CaseFilter, search_cases
@@ -33,12 +33,6 @@ from tests.e2e.test_pages import (
     sign_in,
     signed_in_page,
 )
-
-
-@pytest.fixture
-def web(app: App) -> Iterator[TestClient]:
-    with TestClient(create_app(app)) as client:
-        yield client
 
 
 def file_case(app: App, actor: str = "kab.bogor", **overrides: Any) -> str:

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.http import create_app
 from api.i18n import LABELS
 from api.wiring import App
 from tests.conftest import Clock
@@ -25,12 +24,6 @@ from workflows.kkn import AUTHORITIES
 from workflows.staff import add_staff
 
 KKN_DATA = {"staff": "Andi Pendamping", "staff_user": "pdp.bogor", "region": "327101"}
-
-
-@pytest.fixture
-def web(app: App) -> Iterator[TestClient]:
-    with TestClient(create_app(app)) as client:
-        yield client
 
 
 def kkn_case(app: App) -> str:

@@ -4,39 +4,18 @@ click while a slow server was still answering) filed two complaints."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from api.admin import add_user
-from api.http import create_app
 from api.wiring import App
 from engine.store.repository import CASES
-
-PASSWORD = "sandi-uji-123"
+from tests.integration.conftest import PASSWORD
 
 
 def case_count(app: App) -> int:
     with app.db.reading() as s:
         return int(s.execute(sa.select(sa.func.count()).select_from(CASES)).scalar_one())
-
-
-@pytest.fixture
-def web(app: App) -> Iterator[TestClient]:
-    """A page session of a kabupaten officer, opened through the sign-in form."""
-    add_user(app.db, "kab.web", "kabupaten", "3271", now=app.service.clock(), password=PASSWORD)
-    with TestClient(create_app(app)) as client:
-        assert client.get("/login").status_code == 200
-        form = {
-            "csrf": client.cookies["pkh_csrf"],
-            "username": "kab.web",
-            "password": PASSWORD,
-            "next": "/",
-        }
-        assert client.post("/login", data=form, follow_redirects=False).status_code == 303
-        yield client
 
 
 def filled_form(web: TestClient, **values: str) -> dict[str, str]:

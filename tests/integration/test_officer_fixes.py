@@ -17,11 +17,11 @@ from api.wiring import App
 from engine.errors import InvalidInput
 from engine.store.repository import CASES
 from tests.conftest import Clock, complaint_data
+from tests.integration.conftest import PASSWORD
 from tests.integration.test_api import auth
 from tests.integration.test_kkn_story import kkn_against
 from workflows.staff import add_staff
 
-PASSWORD = "sandi-uji-123"
 WIT, WITA = timezone(timedelta(hours=9)), timezone(timedelta(hours=8))
 NUL = "Nama KPM\x00salah"
 
@@ -66,20 +66,6 @@ def test_a_pusat_filing_is_told_in_wib_and_an_unknown_region_as_the_time_was_giv
 
 
 # ---------------------------------------------------------- 2. a NUL character in a page form
-@pytest.fixture
-def web(app: App) -> Iterator[TestClient]:
-    """A page session of a kabupaten officer, opened through the sign-in form."""
-    add_user(app.db, "kab.web", "kabupaten", "3271", now=app.service.clock(), password=PASSWORD)
-    with TestClient(create_app(app)) as client:
-        assert client.get("/login").status_code == 200
-        form = {
-            "csrf": client.cookies["pkh_csrf"],
-            "username": "kab.web",
-            "password": PASSWORD,
-            "next": "/",
-        }
-        assert client.post("/login", data=form, follow_redirects=False).status_code == 303
-        yield client
 
 
 def complaint_form(web: TestClient, **overrides: str) -> dict[str, str]:

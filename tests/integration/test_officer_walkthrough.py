@@ -5,17 +5,14 @@ role cannot search."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 
 from api.admin import add_user
 from api.http import create_app
 from api.wiring import App
 from tests.conftest import complaint_data
-
-PASSWORD = "sandi-uji-123"
+from tests.integration.conftest import PASSWORD
 
 
 def signed_in(app: App, username: str, role: str, region: str) -> TestClient:
@@ -25,13 +22,6 @@ def signed_in(app: App, username: str, role: str, region: str) -> TestClient:
     form = {"csrf": client.cookies["pkh_csrf"], "username": username, "password": PASSWORD}
     assert client.post("/login", data=form, follow_redirects=False).status_code == 303
     return client
-
-
-@pytest.fixture
-def web(app: App) -> Iterator[TestClient]:
-    """A page session of a kabupaten officer, opened through the sign-in form."""
-    with signed_in(app, "kab.walk", "kabupaten", "3271") as client:
-        yield client
 
 
 def action(page: str, event: str) -> str:
@@ -48,13 +38,13 @@ def test_the_last_stage_s_advance_says_it_closes_the_case_before_the_click(
     """At pemberitahuan, "Lanjut ke tahap berikutnya" closed the case without a word before
     the click; the form now says it closes the case and its button is "Tutup kasus"."""
     svc = app.service
-    case_id = svc.open_case("complaint", complaint_data(), "kab.walk").id
+    case_id = svc.open_case("complaint", complaint_data(), "kab.web").id
     assert svc.get(case_id).stage == "dokumentasi"
     early = action(web.get(f"/cases/{case_id}/view").text, "advance")
     assert "menutup kasus" not in early and ">Lanjut ke tahap berikutnya</button>" in early
     data = {"parties": "KPM dan pendamping", "result": "diperbaiki"}
     for _ in range(3):
-        svc.apply(case_id, "advance", data, "kab.walk")
+        svc.apply(case_id, "advance", data, "kab.web")
     assert svc.get(case_id).stage == "pemberitahuan"
     last = action(web.get(f"/cases/{case_id}/view").text, "advance")
     assert "Langkah ini menutup kasus: statusnya menjadi Selesai." in last
@@ -108,8 +98,8 @@ def test_a_refused_action_is_said_at_its_form_and_the_page_goes_back_there(
     phone: it is said again inside the reopened form, whose action ends in #refused so the
     browser scrolls back to it; the field is marked and the typed values kept."""
     svc = app.service
-    case_id = svc.open_case("complaint", complaint_data(), "kab.walk").id
-    svc.apply(case_id, "advance", {}, "kab.walk")  # at identifikasi: advancing needs parties
+    case_id = svc.open_case("complaint", complaint_data(), "kab.web").id
+    svc.apply(case_id, "advance", {}, "kab.web")  # at identifikasi: advancing needs parties
     page = web.get(f"/cases/{case_id}/view").text
     assert f'action="/cases/{case_id}/view#refused"' in action(page, "advance")
     form = {
