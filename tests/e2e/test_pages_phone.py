@@ -12,11 +12,13 @@ import pytest
 
 from api.admin import add_user
 from api.wiring import App
+from engine.store import audit_runs
 from notifications.dispatch import Dispatcher
 from tests.conftest import WIB, Clock, complaint_data
 from tests.e2e.test_pages import PASSWORD, _serve, require_chromium, signed_in_page
 from tests.e2e.test_pages_kpm_review import household
 from workflows import kpm_store
+from workflows.staff import add_staff
 
 PHONE = {"width": 360, "height": 740}
 TABLE_PARTS = ("TABLE.", "THEAD.", "TBODY.", "TR.", "TH.", "TD.")
@@ -133,3 +135,49 @@ def test_the_letters_members_and_audit_tables_fit_a_phones_screen(
                     assert width <= PHONE["width"], (path, wider_than_the_screen(page)[:5])
             if user == "aud.web":
                 assert page.locator(".scroll table.member-diff").count() == 1
+
+
+@pytest.mark.slow
+def test_the_audit_page_and_every_other_page_fit_a_phones_screen(
+    served: str, app: App, clock: Clock, tmp_path: Path
+) -> None:
+    """The auditor's page was wider than a 360 px phone, so the whole page scrolled sideways:
+    16 px for a household (its 16-digit no_kk beside the facts' longest label), ~200 px once a
+    whole-store verification had run (its start and end on one line that could not wrap). The
+    monthly report and a letter to print were an A4 sheet's width. Every page now fits."""
+    require_chromium()
+    add_user(app.db, "aud.web", "auditor", None, now=clock(), password=PASSWORD)
+    add_user(app.db, "kab.web", "kabupaten", "3271", now=clock(), password=PASSWORD)
+    data = complaint_data(level="pendamping", region="3271011001", reporter_contact="")
+    case_id = app.service.open_case("complaint", data, "pdp.web").id
+    letter = Dispatcher(app.db, app.settings).run_once(clock()).to_print[0]
+    kpm = household(app, tmp_path)
+    staff = {"staff": "Andi", "staff_user": "pdp.bogor", "region": "327101"}
+    add_staff(app.db, "Andi", "pendamping", "327101", username="pdp.bogor", now=clock())
+    kkn = app.service.open_case("kkn", staff, "system").id
+    discipline = app.service.open_case("discipline", staff, "kab.bogor").id
+    before = clock()
+    clock.set(before + timedelta(hours=2))
+    app.service.apply(case_id, "link_reporter", {"reporter_name": "Ibu Ani"}, "pdp.web")
+    run = audit_runs.start(app.db, "aud.web", clock())  # the whole store, verified
+    audit_runs.execute(app.db, run.id, clock)
+    moment = f"{before:%Y-%m-%dT%H:%M}"
+    pages = {
+        "aud.web": [
+            "/audit",
+            f"/audit?case_id={case_id}&at={moment}&zone=WIB",
+            f"/audit?case_id={kpm}&at={moment}",
+            f"/audit?case_id={kkn}",
+            "/audit?case_id=ADU-2026-999999",
+            "/reports/monthly?format=html&month=2026-03",
+        ],
+        "pdp.web": ["/", "/complaints/new", f"/cases/{kpm}/view", f"/letters/{letter}"],
+        "kab.web": [f"/cases/{case_id}/view", f"/cases/{kkn}/view", f"/cases/{discipline}/view"],
+    }
+    for user, paths in pages.items():
+        with signed_in_page(served, user) as page:
+            page.set_viewport_size(PHONE)
+            for path in paths:
+                page.goto(f"{served}{path}")
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= PHONE["width"], (path, width, wider_than_the_screen(page)[:5])
