@@ -134,7 +134,11 @@ def file_complaint(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Any:
     data = body.model_dump(exclude={"received_at", "note"}, exclude_none=True)
-    received = instant(body.received_at, "received_at") if body.received_at else None
+    # checked here, handed on as sent: a refused time with no office's zone to tell it in (a
+    # wrong region) is said in the sender's own offset, not in UTC
+    received = body.received_at
+    if received is not None:
+        instant(received, "received_at")
     once = None
     if idempotency_key:
         once = Once(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import calendar as _cal
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -61,6 +61,9 @@ class Command:
     data: Mapping[str, Any] = field(default_factory=dict)
     note: str | None = None
     case_id: str | None = None  # set by the service for creation commands
+    # the zone `occurred_at` was given in, where the service handed it on in UTC: a refused
+    # moment with no office's zone to tell it in (a filing's wrong region) is said in it
+    given_in: tzinfo | None = None
 
 
 @dataclass(frozen=True)
@@ -233,9 +236,7 @@ class CompiledWorkflow:
                     message_id=late.message_id,
                     more=(*late.more, *e.every),
                 ) from None
-            command = Command(
-                command.trigger, actor, command.occurred_at, data, command.note, command.case_id
-            )
+            command = replace(command, actor=actor, data=data)
         if late is not None:
             raise late
         chosen = self._route(Decision(d, state, command, env, src))
@@ -260,6 +261,7 @@ class CompiledWorkflow:
         # told in the handling office's zone (WIB/WITA/WIT) where it is known, else as it was given
         tz = (
             (_zone(state.zone) if state is not None else self._filing_zone(cmd.data))
+            or cmd.given_in
             or cmd.occurred_at.tzinfo
             or UTC
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Protocol, cast
 
 from sqlalchemy.exc import IntegrityError
@@ -151,8 +151,9 @@ class CaseService:
                 done = _replayed(s, who, once)
                 if done:
                     return done
+                given_in = at.tzinfo if at else None
                 at = instant(at, definition.creation_time_field) if at else now
-                state = self._open_in(s, definition, data, who, at, note, now)
+                state = self._open_in(s, definition, data, who, at, note, now, given_in=given_in)
                 return _remember(s, who, once, state, now)
         except IntegrityError:
             # The same key sent again while its first sending was being recorded (PostgreSQL:
@@ -184,7 +185,8 @@ class CaseService:
         with self.db.transaction() as s:
             who = self._actor(s, actor)
             opened_at = instant(at, definition.creation_time_field) if at else now
-            state = self._open_in(s, definition, data, who, opened_at, None, now)
+            given_in = at.tzinfo if at else None
+            state = self._open_in(s, definition, data, who, opened_at, None, now, given_in=given_in)
             cmd = Command(trigger, who, at or now, dict(event_data), note)
             return self._decide_and_store(s, definition, state, cmd, now)
 
@@ -264,11 +266,14 @@ class CaseService:
         note: str | None,
         now: datetime,
         depth: int = 0,
+        *,
+        given_in: tzinfo | None = None,
     ) -> CaseState:
         repo.hold_cases(s)  # a calendar change under way commits first (PostgreSQL)
         key = f"{definition.id_prefix}-{at.year}"
         case_id = f"{key}-{repo.next_case_number(s, key):06d}"
-        cmd = Command(_trigger_for_creation(definition), who, at, dict(data), note, case_id)
+        trigger = _trigger_for_creation(definition)
+        cmd = Command(trigger, who, at, dict(data), note, case_id, given_in=given_in)
         return self._decide_and_store(s, definition, None, cmd, now, depth)
 
     def _decide_and_store(

@@ -3,8 +3,9 @@ answered with raw JSON, and deadline cells for cases that have no deadline."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -33,11 +34,9 @@ def case_count(app: App) -> int:
 
 # ---------------------------------------------------------- 1. a refused filing time, in its zone
 def refused_filing(app: App, actor: str, received: datetime, **data: str) -> InvalidInput:
-    # the page and the API hand the service the officer's moment converted to UTC
+    # the page and the API hand the service the officer's moment as given, in its zone
     with pytest.raises(InvalidInput) as refused:
-        app.service.open_case(
-            "complaint", complaint_data(**data), actor, at=received.astimezone(UTC)
-        )
+        app.service.open_case("complaint", complaint_data(**data), actor, at=received)
     assert refused.value.field == "received_at"
     return refused.value
 
@@ -62,7 +61,34 @@ def test_a_pusat_filing_is_told_in_wib_and_an_unknown_region_as_the_time_was_giv
     pusat = refused_filing(app, "pusat.spm", at, level="pusat", region="9171")
     assert pusat.message == "2026-03-03 07:00 WIB is in the future"
     unknown = refused_filing(app, "kab.bogor", at, region="99")  # no province 99: no zone
-    assert unknown.message == "2026-03-03 00:00 UTC is in the future"
+    assert unknown.message == "2026-03-03 09:00 UTC+09:00 is in the future"
+
+
+def test_a_refused_filing_time_with_a_wrong_region_is_said_as_the_officer_typed_it(
+    web: TestClient,
+) -> None:
+    """A wrong region leaves the office, and so its zone, unknown: the refused time was said
+    in UTC ("2026-03-03 00:00 UTC"), a time the officer never typed and a zone no office
+    keeps; it is said as typed, in the zone picked on the form."""
+    form = complaint_form(web, region="99", received_at="2026-03-03T09:00", zone="WIT")
+    r = web.post("/complaints/new", data=form)
+    assert r.status_code == 422, r.text[:300]
+    said = re.search(r'<p class="field-error" id="received_at-error">([^<]+)</p>', r.text)
+    assert said, r.text[:2000]
+    assert said.group(1) == "2026-03-03 09:00 WIT belum terjadi (masih di masa depan)"
+    assert "UTC" not in r.text
+
+
+def test_the_api_says_a_refused_time_with_a_wrong_region_in_the_offset_it_was_sent_in(
+    app: App,
+) -> None:
+    """The API too converted the moment to UTC before the service could say it."""
+    body = complaint_data(region="99", received_at="2026-03-03T09:00+09:00")
+    with TestClient(create_app(app)) as client:
+        r = client.post("/complaints", json=body, headers=auth(app, "kab.bogor"))
+    assert r.status_code == 422 and r.json()["field"] == "received_at", r.text
+    said = {"field": "received_at", "message": "2026-03-03 09:00 +09:00 is in the future"}
+    assert r.json()["errors"][0] == said, r.text  # then the region's own mistake
 
 
 # ---------------------------------------------------------- 2. a NUL character in a page form
