@@ -68,10 +68,13 @@ def test_a_case_page_fits_a_phones_screen_in_a_real_browser(
 
 
 def in_view(page: object, selector: str) -> bool:
-    """Whether the top of `selector` is on the screen as scrolled now."""
+    """Whether the top of `selector` is on the screen as scrolled now. A jump to an anchor
+    can leave its top a fraction of a pixel above the screen's edge (sub-pixel layout: -0.41
+    px seen after an unrelated change of the case page), which is still where the officer is:
+    within one pixel counts."""
     return page.evaluate(  # type: ignore[attr-defined, no-any-return]
         """s => { const r = document.querySelector(s).getBoundingClientRect();
-                  return r.top >= 0 && r.top < innerHeight }""",
+                  return r.top > -1 && r.top < innerHeight }""",
         selector,
     )
 
