@@ -56,8 +56,23 @@ async def get_pkh(request: Request) -> App:
 AppDep = Annotated[App, Depends(get_pkh)]
 
 
-def _username(request: Request, app: App, token: str | None) -> str:
-    token = token or request.cookies.get("pkh_session")
+# Methods that change nothing: the only ones the pages' session cookie signs in over the API.
+READING = frozenset({"GET", "HEAD", "OPTIONS"})
+COOKIE_CANNOT_CHANGE = (
+    "the officer pages' session cookie does not sign in a change over the API: "
+    "send the bearer token (Authorization: Bearer)"
+)
+
+
+def _username(request: Request, app: App, token: str | None, *, page: bool = False) -> str:
+    """`page`: an officer page's route, whose forms check their CSRF token (api.pages). The
+    JSON API checks none, so there the cookie signs in reading only: a same-site page (a sibling
+    subdomain: SameSite=Lax sends the cookie) could otherwise POST with no body, which needs no
+    preflight, and start a whole-store verification or sign the officer out."""
+    if not token:
+        token = request.cookies.get("pkh_session")
+        if token and not page and request.method not in READING:
+            raise Unauthenticated(COOKIE_CANNOT_CHANGE)
     if not token:
         raise Unauthenticated("not signed in")
     try:
@@ -86,6 +101,12 @@ def current_actor(
     """The signed-in user, from a bearer token (API) or the session cookie (pages), read from
     the store: an account made inactive is refused at once."""
     return active_actor(app, _username(request, app, token))
+
+
+def page_actor(request: Request, app: App) -> Actor:
+    """The signed-in officer of a page's request, from the session cookie (its forms carry
+    the CSRF token the page checks)."""
+    return active_actor(app, _username(request, app, None, page=True))
 
 
 def active_actor(app: App, username: str) -> Actor:

@@ -35,7 +35,7 @@ from api.http import (
     AppDep,
     Unauthenticated,
     checked_sign_in,
-    current_actor,
+    page_actor,
 )
 from api.i18n import (
     attr_label,
@@ -204,7 +204,7 @@ def context(request: Request, _app: AppDep) -> Ctx:
 
 def signed_in(ctx: Annotated[Ctx, Depends(context)]) -> Ctx:
     try:
-        ctx.actor = current_actor(ctx.request, ctx.app, None)
+        ctx.actor = page_actor(ctx.request, ctx.app)
     except (Unauthenticated, CredentialsChanged) as e:
         url = ctx.request.url
         next_path = url.path + (f"?{url.query}" if url.query else "")
@@ -256,7 +256,7 @@ Form = Annotated[dict[str, str], Depends(posted)]
 def problem_page(request: Request, status: int, key: str, detail: str = "") -> HTMLResponse:
     ctx = _context(request)
     try:
-        ctx.actor = current_actor(request, ctx.app, None)
+        ctx.actor = page_actor(request, ctx.app)
     except EngineError:
         ctx.actor = None
     return render(ctx, "problem.html", status, key=key, detail=detail)
@@ -318,7 +318,7 @@ async def rejected_post(request: Request) -> HTMLResponse | None:
         return None
     ctx = _context(request)
     try:
-        actor = current_actor(request, ctx.app, None)
+        actor = page_actor(request, ctx.app)
     except (Unauthenticated, CredentialsChanged) as e:
         why = "signed_out" if isinstance(e, SignedOut) else "password"
         return await expired_post(request, path, why if isinstance(e, CredentialsChanged) else None)
@@ -542,7 +542,7 @@ def logout(_form: Form, ctx: Anyone) -> Response:
     (a copy of the cookie is refused from now on), and the browser's cookies are dropped. A
     session already ended (expired, or ended by a new password) has nothing more to end."""
     try:
-        actor = current_actor(ctx.request, ctx.app, None)
+        actor = page_actor(ctx.request, ctx.app)
     except EngineError:
         actor = None
     if actor is not None:
