@@ -588,16 +588,22 @@ def handler_changes(d: Decision) -> Reason | None:
 def handler_is_eligible(d: Decision) -> Reason | None:
     handler = d.env.facts.get("handler_user")
     name = d.data.get("handler")
-    if handler is None:
-        return R("handler_unknown", f"pengguna {name} tidak dikenal", f"unknown user {name}")
     level = d.state.level if d.state else None
-    reasons: list[tuple[str, str]] = []  # (Bahasa Indonesia, English)
-    if handler.role != level:
-        reasons.append(
-            (f"peran {handler.role} bukan {level}", f"role {handler.role} is not {level}")
+    if (
+        handler is None
+        or handler.role != level
+        or (d.state is not None and not handler.covers(d.state.region))
+    ):
+        # No account, a disabled one, another role or another region: one refusal for all,
+        # or typing names would tell an officer which accounts exist elsewhere and their roles.
+        return R(
+            "handler_not_assignable",
+            f"tidak ada petugas bernama {name} yang dapat ditugasi kasus ini: "
+            f"pilih petugas {level} yang aktif di wilayah kasus",
+            f"no handler named {name} you can assign to this case: "
+            f"choose an active {level} officer of the case's region",
         )
-    if d.state is not None and not handler.covers(d.state.region):
-        reasons.append(("di luar wilayah kasus", "outside the case's region"))
+    reasons: list[tuple[str, str]] = []  # (Bahasa Indonesia, English)
     if d.env.facts.get("handler_suspended"):
         reasons.append(("sedang dibebastugaskan", "relieved of duty"))
     # the person the complaint is about, as typed or by the account of their staff record

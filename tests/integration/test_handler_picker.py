@@ -120,3 +120,33 @@ def test_the_handler_the_case_has_is_not_offered_and_with_nobody_else_no_form(ap
     me = app.service.actor("kab.bogor")
     form = pv.event_form(app, app.registry.get("complaint"), state, me, "assign", "id")
     assert form["fields"] == [] and "Tidak ada petugas lain" in form["elsewhere"]
+
+
+def test_assigning_over_the_api_tells_nothing_of_accounts_out_of_the_cases_reach(
+    app: App,
+) -> None:
+    """A kabupaten officer typing names learns no account of another region or role, nor a
+    disabled one: each is refused in the same words as a name nobody has."""
+    from tests.integration.test_api import auth, client_for
+
+    with app.db.transaction() as s:
+        s.execute(sa.update(USERS).where(USERS.c.username == "kab.bogor2").values(active=False))
+    case = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    client = client_for(app)
+
+    def refusal(name: str) -> tuple[int, str]:
+        r = client.post(
+            f"/cases/{case.id}/events",
+            json={"event": "assign", "data": {"handler": name}},
+            headers=auth(app, "kab.bogor"),
+        )
+        return r.status_code, r.text.replace(name, "NAME")
+
+    said = {
+        name: refusal(name)
+        for name in ("nobody", "kab.bandung", "pdp.bogor", "pusat.spm", "admin", "kab.bogor2")
+    }
+    assert len(set(said.values())) == 1, said
+    status, body = said["nobody"]
+    assert status == 422 and '"key":"handler_not_assignable"' in body, body
+    assert app.service.get(case.id).version == 1

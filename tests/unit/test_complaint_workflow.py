@@ -288,7 +288,7 @@ def test_nobody_handles_a_complaint_about_themselves(calendar: Any) -> None:
 
 def test_why_a_handler_cannot_be_assigned_is_told_in_indonesian_too(calendar: Any) -> None:
     st = state_at("kabupaten_dokumentasi", accused="other")
-    stranger = Actor("other", "pendamping", "3273")
+    colleague = Actor("other", "kabupaten", "3271")  # one the officer could otherwise assign
     with pytest.raises(GuardRejected) as err:
         decide(
             calendar,
@@ -296,14 +296,43 @@ def test_why_a_handler_cannot_be_assigned_is_told_in_indonesian_too(calendar: An
             "assign",
             ACTORS["kabupaten"],
             {"handler": "other"},
-            handler_user=stranger,
+            handler_user=colleague,
             handler_suspended=True,
         )
     (reason,) = err.value.reasons
     assert reason.key == "handler_ineligible"
-    for indonesian in ("bukan kabupaten", "di luar wilayah", "dibebastugaskan", "diadukan"):
+    for indonesian in ("dibebastugaskan", "diadukan"):
         assert indonesian in reason.id, reason.id
-    assert "role pendamping is not kabupaten" in reason.en and "outside" not in reason.id
+    assert "relieved of duty" in reason.en and "diadukan" not in reason.en
+
+
+def test_an_account_out_of_the_cases_reach_is_refused_as_if_there_were_none(
+    calendar: Any,
+) -> None:
+    """No account, another role, another region: the same words, so typing names does not tell
+    an officer which accounts exist elsewhere or their roles (nor that one is suspended)."""
+    st = state_at("kabupaten_dokumentasi", accused="other")
+    said = set()
+    for facts in (
+        {"handler_user": None},  # no active account by that name
+        {"handler_user": Actor("other", "pendamping", "327101")},
+        {"handler_user": Actor("other", "kabupaten", "3273")},
+        {"handler_user": Actor("other", "pusat", None)},
+        {"handler_user": Actor("other", "admin", None), "handler_suspended": True},
+    ):
+        with pytest.raises(GuardRejected) as err:
+            decide(calendar, st, "assign", ACTORS["kabupaten"], {"handler": "other"}, **facts)
+        (reason,) = err.value.reasons
+        said.add((reason.key, reason.id, reason.en))
+    assert said == {
+        (
+            "handler_not_assignable",
+            "tidak ada petugas bernama other yang dapat ditugasi kasus ini: "
+            "pilih petugas kabupaten yang aktif di wilayah kasus",
+            "no handler named other you can assign to this case: "
+            "choose an active kabupaten officer of the case's region",
+        )
+    }
 
 
 def test_a_pendamping_complaint_about_itself_must_go_to_pusat(calendar: Any) -> None:
