@@ -1,12 +1,15 @@
 """The officer pages: server-rendered HTML over the same service as the JSON API.
 
-Every POST form carries a double-submit CSRF token (cookie `pkh_csrf` + hidden field). Errors a
+Every POST form carries a CSRF token: the browser's `pkh_csrf` cookie, and for a signed-in
+officer a MAC of it and the officer's name with the server's key (`form_token`), so a cookie
+planted by a sibling subdomain makes no token for anyone signed in. Errors a
 page can meet (not signed in, bad token, engine refusals) are turned into pages here, by the
 router's own route class, so the JSON API's error handlers never answer a browser.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -48,7 +51,7 @@ from api.i18n import (
     translator,
     when,
 )
-from api.security import create_token
+from api.security import InvalidToken, create_token, read_token
 from api.throttle import TooManySignIns
 from api.views import case_out, event_view
 from api.wiring import App
@@ -133,8 +136,9 @@ class Ctx:
     request: Request
     app: App
     lang: str
-    csrf: str
+    csrf: str  # the forms' token (form_token)
     fresh_csrf: bool
+    csrf_key: str = ""  # the browser's CSRF cookie the token is made from
     actor: Actor | None = None
     # the actor's suspension (KKN), said on every page: {"since", "zone", "case"} or None
     suspension: dict[str, Any] | None = None
@@ -181,20 +185,62 @@ def render(ctx: Ctx, name: str, status: int = 200, **values: Any) -> HTMLRespons
     response = HTMLResponse(html, status_code=status, headers=HEADERS)
     if ctx.fresh_csrf:
         response.set_cookie(
-            CSRF_COOKIE, ctx.csrf, httponly=True, samesite="lax", secure=_https(ctx.request)
+            CSRF_COOKIE, ctx.csrf_key, httponly=True, samesite="lax", secure=_https(ctx.request)
         )
     return response
 
 
-def _context(request: Request) -> Ctx:
-    token = request.cookies.get(CSRF_COOKIE) or ""
-    fresh = len(token) < 32
+def form_token(app: App, key: str, username: str) -> str:
+    """The CSRF token of the forms a page gives: the browser's cookie `key` and, for a
+    signed-in officer, a MAC of it and the officer's name. The cookie alone is the attacker's
+    to choose (a sibling subdomain can set it for the whole site); the MAC needs the server's
+    key, and a token is made only on a page rendered for that officer's session."""
+    if not username:
+        return key
+    return f"{key}.{_csrf_mac(app, key, username)}"
+
+
+def _csrf_mac(app: App, key: str, username: str) -> str:
+    mac = hmac.new(
+        app.settings.secret_key.encode(), f"csrf\0{key}\0{username}".encode(), hashlib.sha256
+    )
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
+def made_for(app: App, sent: str, username: str) -> bool:
+    """Whether a form's token was made by this server for `username` (whatever cookie the
+    browser holds now: a form kept through a sign-in, or from before another tab's)."""
+    key, _, mac = sent.partition(".")
+    return bool(key and mac) and hmac.compare_digest(mac, _csrf_mac(app, key, username))
+
+
+def session_name(request: Request) -> str:
+    """The officer the session cookie names, if its token is sound and unexpired (the
+    account itself unread: a page and the form it gives agree on it without a query)."""
+    app: App = request.app.state.pkh
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return ""
+    try:
+        return str(read_token(cookie, app.settings.secret_key, app.service.clock()))
+    except InvalidToken:
+        return ""
+
+
+def _context(request: Request, *, signed_out: bool = False) -> Ctx:
+    """`signed_out`: the answer drops the session cookie, so its forms are made for nobody."""
+    key = request.cookies.get(CSRF_COOKIE) or ""
+    fresh = len(key) < 32
+    key = secrets.token_urlsafe(32) if fresh else key
+    app: App = request.app.state.pkh
+    name = "" if signed_out else session_name(request)
     return Ctx(
         request,
-        request.app.state.pkh,
+        app,
         pick(request.cookies.get(LANG_COOKIE)),
-        secrets.token_urlsafe(32) if fresh else token,
+        form_token(app, key, name),
         fresh,
+        key,
     )
 
 
@@ -239,11 +285,15 @@ def suspension_of(app: App, actor: Actor) -> dict[str, Any] | None:
 
 
 async def posted(request: Request) -> dict[str, str]:
-    """The form's fields, once its CSRF token matched the cookie's."""
+    """The form's fields, once its CSRF token is the one this browser's cookie and session
+    make (form_token)."""
     form = await request.form()
     data = {k: v for k, v in form.items() if isinstance(v, str)}
     sent, cookie = data.pop("csrf", ""), request.cookies.get(CSRF_COOKIE, "")
-    if not (sent and cookie and hmac.compare_digest(sent.encode(), cookie.encode())):
+    if not (sent and cookie):
+        raise CsrfRejected()
+    expected = form_token(request.app.state.pkh, cookie, session_name(request))
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
         raise CsrfRejected()
     return data
 
@@ -291,7 +341,7 @@ async def expired_post(request: Request, next_path: str, ended: str | None) -> H
         for k, v in form.items()
         if isinstance(v, str) and k not in NOT_KEPT and "password" not in k.lower()
     }
-    ctx = _context(request)
+    ctx = _context(request, signed_out=ended is not None)
     page = render(
         ctx,
         "login.html",
@@ -487,7 +537,8 @@ def login(form: Form, ctx: Anyone) -> Response:
     csrf = secrets.token_urlsafe(32)
     response: Response = RedirectResponse(nxt, status_code=303)
     if kept:
-        ctx.csrf, ctx.fresh_csrf = csrf, False  # the cookie is set below
+        # the cookie is set below
+        ctx.csrf, ctx.csrf_key, ctx.fresh_csrf = form_token(app, csrf, row.username), csrf, False
         resumed = _resume(ctx, row.username, nxt, {k[len(KEEP) :]: v for k, v in kept.items()})
         response = resumed or response
     secure = _https(ctx.request)

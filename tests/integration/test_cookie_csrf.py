@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from api.http import create_app
 from api.wiring import App
 from engine.store import audit_runs
-from tests.integration.test_api import api_routes, client_for, token
+from tests.integration.test_api import api_routes, client_for, file_case, token
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 NOT_SIGNED_IN = {"/auth/token"}  # the sign-in itself
@@ -72,3 +72,46 @@ def test_the_pages_own_forms_still_take_the_cookie_with_their_csrf_token(
         assert csrf is not None
         out = web.post(path, data={"csrf": csrf.group(1)}, follow_redirects=False)
         assert out.status_code == 303
+
+
+# ------------------------------------------------------------------ a planted CSRF cookie
+def _form_token(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def _hidden(html: str) -> dict[str, str]:
+    """Every hidden input of a page, as a browser sends them with its form."""
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
+
+
+def test_a_csrf_cookie_planted_by_a_sibling_subdomain_does_not_pass_a_signed_in_form(
+    app: App,
+) -> None:
+    """A sibling subdomain may set a cookie for the whole site (Domain=.example.go.id), so
+    the double-submit token alone is the attacker's to choose: a planted value posted back
+    matched. The form's token is now bound to the session's officer with the server's key: a
+    planted cookie, even one the attacker got with its own form token by signing in as
+    itself, does not make a token for another officer."""
+    case_id = file_case(app)
+    with TestClient(create_app(app)) as attacker:
+        attacker.cookies.set("pkh_session", token(app, "kab.bogor2"))
+        page = attacker.get(f"/cases/{case_id}/view")
+        assert page.status_code == 200
+        own_pair = (attacker.cookies["pkh_csrf"], _form_token(page.text))
+    chosen = "dipasang-oleh-subdomain-lain-0123456789abcdef"
+    for planted, sent in ((chosen, chosen), own_pair):
+        with TestClient(create_app(app)) as victim:
+            victim.cookies.set("pkh_session", token(app, "kab.bogor"))
+            victim.cookies.set("pkh_csrf", planted)  # the sibling's Set-Cookie
+            form = {"csrf": sent, "event": "advance", "version": "1", "note": "dipaksa"}
+            r = victim.post(f"/cases/{case_id}/view", data=form, follow_redirects=False)
+            assert r.status_code == 403, (planted, r.status_code)
+            assert app.service.get(case_id).version == 1  # nothing recorded
+    # the officer's own page and cookie still work
+    with TestClient(create_app(app)) as web:
+        web.cookies.set("pkh_session", token(app, "kab.bogor"))
+        form = {"csrf": _form_token(web.get(f"/cases/{case_id}/view").text), "event": "advance"}
+        r = web.post(f"/cases/{case_id}/view", data={**form, "version": "1"})
+        assert r.status_code == 200 and app.service.get(case_id).version == 2

@@ -13,6 +13,7 @@ from api.wiring import App
 from engine.errors import InvalidInput
 from engine.service import NOTE_MAX
 from tests.conftest import Clock, complaint_data
+from tests.e2e.test_pages import csrf_from
 
 PASSWORD = "sandi-catatan-123"
 
@@ -57,7 +58,7 @@ def test_a_page_form_posting_a_long_note_gets_the_page_back_saying_so(
         page = web.post(
             f"/cases/{case.id}/view",
             data={
-                "csrf": web.cookies["pkh_csrf"],
+                "csrf": csrf_from(web, f"/cases/{case.id}/view"),
                 "event": "advance",
                 "version": str(case.version),
                 "note": "z" * 5000,  # the textarea's maxlength is the browser's, not a limit

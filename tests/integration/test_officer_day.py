@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.wiring import App
 from engine.store.repository import CASES
+from tests.e2e.test_pages import csrf_from
 from tests.integration.conftest import PASSWORD
 
 
@@ -101,7 +102,7 @@ def test_a_complaint_written_in_a_tab_signed_out_in_another_comes_back_after_sig
     for an expired session: the sign-in page says so and gives it back filled."""
     before = case_count(app)
     form = filled_form(web, summary="Ditulis di tab lain")
-    web.post("/logout", data={"csrf": web.cookies["pkh_csrf"]})
+    web.post("/logout", data={"csrf": csrf_from(web, "/")})
     r = web.post("/complaints/new", data=form, follow_redirects=False)
     assert r.status_code == 401, r.text[:300]
     assert "Formulir kedaluwarsa" not in r.text and "belum tersimpan" in r.text
@@ -122,7 +123,7 @@ def test_a_complaint_written_before_signing_in_again_in_another_tab_comes_back_f
     first tab comes back filled, not saved, instead of "Formulir kedaluwarsa"."""
     before = case_count(app)
     form = filled_form(web, summary="Ditulis sebelum masuk lagi")
-    web.post("/logout", data={"csrf": web.cookies["pkh_csrf"]})
+    web.post("/logout", data={"csrf": csrf_from(web, "/")})
     sign_in_form(web)
     r = web.post("/complaints/new", data=form, follow_redirects=False)
     assert r.status_code == 403, r.text[:300]  # refused, and given back
@@ -141,12 +142,12 @@ def test_a_case_action_sent_after_signing_in_again_in_another_tab_comes_back_ope
 
     case_id = app.service.open_case("complaint", complaint_data(), "kab.web").id
     form = {
-        "csrf": web.cookies["pkh_csrf"],
+        "csrf": csrf_from(web, f"/cases/{case_id}/view"),
         "event": "escalate",
         "version": "1",
         "f_reason": "perlu keputusan pusat",
     }
-    web.post("/logout", data={"csrf": web.cookies["pkh_csrf"]})
+    web.post("/logout", data={"csrf": csrf_from(web, "/")})
     sign_in_form(web)
     r = web.post(f"/cases/{case_id}/view", data=form, follow_redirects=False)
     assert r.status_code == 403 and 'id="resumed"' in r.text, r.text[:300]

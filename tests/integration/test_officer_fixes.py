@@ -18,6 +18,7 @@ from api.wiring import App
 from engine.errors import InvalidInput
 from engine.store.repository import CASES
 from tests.conftest import Clock, complaint_data
+from tests.e2e.test_pages import csrf_from
 from tests.integration.conftest import PASSWORD
 from tests.integration.test_api import auth
 from tests.integration.test_kkn_story import kkn_against
@@ -96,7 +97,7 @@ def test_the_api_says_a_refused_time_with_a_wrong_region_in_the_offset_it_was_se
 
 def complaint_form(web: TestClient, **overrides: str) -> dict[str, str]:
     # the fixtures' complaint, as the new-complaint form posts it
-    form = {"csrf": web.cookies["pkh_csrf"], **complaint_data(), "zone": "WIB"}
+    form = {"csrf": csrf_from(web, "/complaints/new"), **complaint_data(), "zone": "WIB"}
     return form | overrides
 
 

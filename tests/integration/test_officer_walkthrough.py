@@ -12,6 +12,7 @@ from api.admin import add_user
 from api.http import create_app
 from api.wiring import App
 from tests.conftest import complaint_data
+from tests.e2e.test_pages import csrf_from
 from tests.integration.conftest import PASSWORD
 
 
@@ -103,7 +104,7 @@ def test_a_refused_action_is_said_at_its_form_and_the_page_goes_back_there(
     page = web.get(f"/cases/{case_id}/view").text
     assert f'action="/cases/{case_id}/view#refused"' in action(page, "advance")
     form = {
-        "csrf": web.cookies["pkh_csrf"],
+        "csrf": csrf_from(web, f"/cases/{case_id}/view"),
         "event": "advance",
         "version": "2",
         "note": "dicatat dari kunjungan",

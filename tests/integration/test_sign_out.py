@@ -16,6 +16,7 @@ from api.admin import add_user
 from api.http import create_app
 from api.wiring import App
 from tests.conftest import Clock, complaint_data
+from tests.e2e.test_pages import csrf_from
 from tests.integration.test_api import client_for
 
 PASSWORD = "sandi-keluar-123"
@@ -41,7 +42,7 @@ def test_a_copied_session_cookie_is_refused_once_its_officer_signed_out(
         assert thief.get(f"/cases/{case_id}/view", follow_redirects=False).status_code == 200
 
         clock.set(clock() + timedelta(minutes=5))
-        out = web.post("/logout", data={"csrf": cookies["pkh_csrf"]}, follow_redirects=False)
+        out = web.post("/logout", data={"csrf": csrf_from(web, "/")}, follow_redirects=False)
         assert out.status_code == 303 and out.headers["location"] == "/login"
         assert "pkh_session" not in web.cookies
 
