@@ -329,6 +329,9 @@ def _problem_of(e: EngineError, lang: str) -> tuple[int, str, str]:
 # Fields of a form that are never carried through a sign-in (nor ever put into a URL).
 NOT_KEPT = frozenset({"csrf", "password", "username", "next"})
 KEEP = "keep."
+# The kept form's own CSRF token, carried beside it: the form comes back only to the officer
+# it was made for (`made_for`), never one an attacker's page posted to land on the sign-in.
+KEPT_TOKEN = "kept_csrf"
 
 
 async def expired_post(request: Request, next_path: str, ended: str | None) -> HTMLResponse:
@@ -350,7 +353,8 @@ async def expired_post(request: Request, next_path: str, ended: str | None) -> H
         error=False,
         username="",
         notice="password_changed_form" if ended == "password" else "session_expired_form",
-        kept={KEEP + k: v for k, v in kept.items()},
+        kept={KEEP + k: v for k, v in kept.items()}
+        | ({KEPT_TOKEN: str(form.get("csrf") or "")} if kept else {}),
     )
     if ended:
         page.delete_cookie(SESSION_COOKIE)
@@ -375,6 +379,8 @@ async def rejected_post(request: Request) -> HTMLResponse | None:
     except EngineError:
         return None
     form = await request.form()
+    if not made_for(ctx.app, str(form.get("csrf") or ""), actor.username):
+        return None  # not a form this server gave the officer: a same-site page's, refused
     values = {k: v for k, v in form.items() if isinstance(v, str) and k not in NOT_KEPT}
     page = _resume(ctx, actor.username, path, values)
     if page is not None and page.status_code == 200:
@@ -502,7 +508,7 @@ def login_page(ctx: Anyone, next: str = "/", ended: str | None = None) -> HTMLRe
 def login(form: Form, ctx: Anyone) -> Response:
     username = form.get("username", "").strip()
     nxt = _safe_next(form.get("next"))
-    kept = {k: v for k, v in form.items() if k.startswith(KEEP)}
+    kept = {k: v for k, v in form.items() if k.startswith(KEEP) or k == KEPT_TOKEN}
     try:
         row = checked_sign_in(ctx.app, ctx.request, username, form.get("password", ""))
     except TooManySignIns as e:  # the form stays filled (kept) for when the wait is over
@@ -536,11 +542,11 @@ def login(form: Form, ctx: Anyone) -> Response:
     token = create_token(row.username, app.settings.secret_key, app.service.clock(), TOKEN_TTL)
     csrf = secrets.token_urlsafe(32)
     response: Response = RedirectResponse(nxt, status_code=303)
-    if kept:
+    values = {k[len(KEEP) :]: v for k, v in kept.items() if k.startswith(KEEP)}
+    if values and made_for(app, kept.get(KEPT_TOKEN, ""), row.username):
         # the cookie is set below
         ctx.csrf, ctx.csrf_key, ctx.fresh_csrf = form_token(app, csrf, row.username), csrf, False
-        resumed = _resume(ctx, row.username, nxt, {k[len(KEEP) :]: v for k, v in kept.items()})
-        response = resumed or response
+        response = _resume(ctx, row.username, nxt, values) or response
     secure = _https(ctx.request)
     response.set_cookie(
         SESSION_COOKIE,

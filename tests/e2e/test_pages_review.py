@@ -166,6 +166,8 @@ def test_a_form_posted_after_the_session_expired_comes_back_filled_after_sign_in
 
     login_csrf = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
     kept = {k: v.replace("&lt;", "<").replace("&gt;", ">") for k, v in kept.items()}
+    # the kept form's own token goes with it, as every hidden input of the sign-in form does
+    kept["kept_csrf"] = re.search(r'name="kept_csrf" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
     signed = web.post(
         "/login",
         data={
@@ -201,6 +203,8 @@ def test_an_expired_case_action_comes_back_open_and_filled(
     assert r.status_code == 401 and 'name="keep.f_reason" value="menunggu data Dinsos"' in r.text
     login_csrf = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
     kept = dict(re.findall(r'name="(keep\.[^"]+)" value="([^"]*)"', r.text))
+    # the kept form's own token goes with it, as every hidden input of the sign-in form does
+    kept["kept_csrf"] = re.search(r'name="kept_csrf" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
     signed = web.post(
         "/login",
         data={"csrf": login_csrf, "next": f"/cases/{case_id}/view", "username": "kab.web"}

@@ -11,6 +11,7 @@ whatever its body; the cookie still reads (the monthly report's page opens with 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +19,7 @@ from fastapi.testclient import TestClient
 from api.http import create_app
 from api.wiring import App
 from engine.store import audit_runs
+from tests.conftest import Clock
 from tests.integration.test_api import api_routes, client_for, file_case, token
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -115,3 +117,70 @@ def test_a_csrf_cookie_planted_by_a_sibling_subdomain_does_not_pass_a_signed_in_
         form = {"csrf": _form_token(web.get(f"/cases/{case_id}/view").text), "event": "advance"}
         r = web.post(f"/cases/{case_id}/view", data={**form, "version": "1"})
         assert r.status_code == 200 and app.service.get(case_id).version == 2
+
+
+# ------------------------------------------------------- a form kept through the sign-in
+PASSWORD = "sandi-csrf-123"
+
+
+def _signed_in_with(web: TestClient, page: str, username: str) -> TestClient:
+    """The sign-in form of `page` (a sign-in page in place of a form) sent as a browser sends
+    it: every hidden input, with the officer's name and password."""
+    form = {**_hidden(page), "username": username, "password": PASSWORD}
+    return web.post("/login", data=form, follow_redirects=False)  # type: ignore[return-value]
+
+
+def test_a_form_posted_from_another_site_does_not_come_back_filled_after_sign_in(
+    app: App,
+) -> None:
+    """A cross-site form carries no Lax cookie, so it looked like a form whose session had
+    expired: the sign-in page kept its values, and once the officer signed in the new
+    complaint form came back filled with the attacker's text. A kept form now comes back
+    only when its token was made for the officer who signs in."""
+    from api.admin import add_user
+
+    add_user(app.db, "kab.korban", "kabupaten", "3271", now=app.service.clock(), password=PASSWORD)
+    with TestClient(create_app(app)) as attacker:  # a token of its own, signed in as itself
+        attacker.cookies.set("pkh_session", token(app, "kab.bogor"))
+        own = _form_token(attacker.get("/complaints/new").text)
+    for sent in ("x", own):
+        with TestClient(create_app(app)) as web:
+            posted = {"csrf": sent, "summary": "Teks dari situs penyerang", "zone": "WIB"}
+            r = web.post("/complaints/new", data=posted, follow_redirects=False)
+            assert r.status_code == 401  # the sign-in page in place
+            signed = _signed_in_with(web, r.text, "kab.korban")
+            assert signed.status_code == 303, signed.text[:300]
+            assert signed.headers["location"] == "/complaints/new"
+            assert "Teks dari situs penyerang" not in web.get("/complaints/new").text
+
+
+def test_an_officers_expired_form_comes_back_to_that_officer_only(app: App, clock: Clock) -> None:
+    from api.admin import add_user
+    from api.http import TOKEN_TTL
+
+    for name in ("kab.korban", "kab.lain"):
+        add_user(app.db, name, "kabupaten", "3271", now=clock(), password=PASSWORD)
+    for who, filled in (("kab.korban", True), ("kab.lain", False)):
+        with TestClient(create_app(app)) as web:
+            web.cookies.set("pkh_session", token(app, "kab.korban"))
+            form = {**_hidden(web.get("/complaints/new").text), "summary": "Ditulis sebelum habis"}
+            clock.set(clock() + TOKEN_TTL + timedelta(minutes=1))  # the session expires
+            r = web.post("/complaints/new", data=form, follow_redirects=False)
+            assert r.status_code == 401
+            signed = _signed_in_with(web, r.text, who)
+            assert ("Ditulis sebelum habis</textarea>" in signed.text) is filled, who
+            assert signed.status_code == (200 if filled else 303)
+
+
+def test_a_same_site_form_to_a_signed_in_officer_is_refused_without_its_values(
+    app: App,
+) -> None:
+    """A sibling subdomain's page posts with the officer's cookies but a token it cannot
+    make: refused (403), and its text is not shown back as the officer's own form."""
+    with TestClient(create_app(app)) as web:
+        web.cookies.set("pkh_session", token(app, "kab.bogor"))
+        web.get("/")  # the browser's own CSRF cookie
+        posted = {"csrf": "x", "summary": "Teks dari subdomain lain", "zone": "WIB"}
+        r = web.post("/complaints/new", data=posted, follow_redirects=False)
+        assert r.status_code == 403
+        assert "Teks dari subdomain lain" not in r.text and 'id="resumed"' not in r.text

@@ -108,6 +108,8 @@ def test_a_complaint_written_in_a_tab_signed_out_in_another_comes_back_after_sig
     assert "Formulir kedaluwarsa" not in r.text and "belum tersimpan" in r.text
     kept = dict(re.findall(r'<input type="hidden" name="(keep\.[^"]+)" value="([^"]*)">', r.text))
     assert kept["keep.summary"] == "Ditulis di tab lain" and "keep.csrf" not in kept
+    # the kept form's own token goes with it, as every hidden input of the sign-in form does
+    kept["kept_csrf"] = re.search(r'name="kept_csrf" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
     csrf = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
     login = {"csrf": csrf, "next": "/complaints/new", "username": "kab.web", "password": PASSWORD}
     signed = web.post("/login", data=login | kept, follow_redirects=False)
