@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from api.throttle import SignInThrottle
+from api.throttle import SignInThrottle, StoredFailures
 from engine.calendar import WorkingCalendar
 from engine.service import CalendarDay, CaseService, utcnow
 from engine.settings import Settings, get_settings
@@ -28,7 +28,8 @@ class App:
     db: Database
     registry: Registry
     service: CaseService
-    # failed sign-ins per client address, in this process (api.throttle)
+    # failed sign-ins per client address (api.throttle): build_app keeps them in the database,
+    # shared by every API process
     sign_ins: SignInThrottle = field(default_factory=SignInThrottle)
 
 
@@ -66,4 +67,4 @@ def build_app(settings: Settings | None = None, *, clock: Callable[[], datetime]
         readers=WORKFLOW_READERS,
         staff_register=staff_register,
     )
-    return App(settings, db, registry, service)
+    return App(settings, db, registry, service, SignInThrottle(store=StoredFailures(db)))

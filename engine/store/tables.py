@@ -342,3 +342,20 @@ class StaffRow(SQLModel, table=True):
     region: str = Field(max_length=10)
     username: str | None = Field(default=None, max_length=80, index=True)
     created_at: datetime = _ts()
+
+
+class SignInFailureRow(SQLModel, table=True):
+    """A failed sign-in (api.throttle), kept for the throttle's window in the database so that
+    every API process (each uvicorn worker, each machine) counts the same failures. `username`
+    is the name as typed, lower-cased; "" counts the address's failures for any name."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        sa.Index("ix_sign_in_failures_key", "address", "username", "failed_at"),
+        sa.Index("ix_sign_in_failures_at", "failed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(max_length=100)  # an IPv4 address or an IPv6 /64 (api.throttle)
+    username: str = Field(max_length=80)
+    failed_at: datetime = _ts()

@@ -5,15 +5,23 @@ The officer, from another address, is never locked out by it."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.admin import add_user
 from api.http import create_app
-from api.wiring import App
-from tests.conftest import Clock
+from api.wiring import App, build_app
+from engine.settings import Settings
+from tests.conftest import TEST_SECRET, Clock
 
 PASSWORD = "sandi-benar-123"
 PER_ACCOUNT = 5  # failures of one address for one username (api.throttle)
@@ -83,3 +91,62 @@ def test_the_sign_in_page_says_to_wait_and_keeps_the_form(
     assert "pkh_session" not in r.cookies
     assert "Terlalu banyak percobaan masuk" in r.text and "15 menit" in r.text
     assert 'name="keep.summary" value="Bantuan belum diterima"' in r.text
+
+
+# ------------------------------------------------------------- several API processes at once
+def _serve(db_url: str, log: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    """`pkh serve` in a process of its own on `db_url` (the real clock)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    env = {**os.environ, "PKH_DATABASE_URL": db_url, "PKH_SECRET_KEY": TEST_SECRET}
+    pkh = str(Path(sys.executable).with_name("pkh"))
+    out = log.open("wb")
+    proc = subprocess.Popen(
+        [pkh, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return base, proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"pkh serve did not start:\n{log.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.3)
+
+
+@pytest.mark.slow
+def test_two_api_processes_count_the_same_failures(db_url: str, tmp_path: Path) -> None:
+    """Two `pkh serve` processes on one database (two machines, or two of `--workers N`): the
+    failures one counted hold the guesser back at the other. Counted per process, each gave
+    it 5 tries of its own, so N processes gave N times the attempts."""
+    setup = build_app(Settings(database_url=db_url, secret_key=TEST_SECRET))
+    now = setup.service.clock()
+    add_user(setup.db, "kab.sandi", "kabupaten", "3271", now=now, password=PASSWORD)
+    setup.db.dispose()
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        one, first = _serve(db_url, tmp_path / "one.log")
+        procs.append(first)
+        two, second = _serve(db_url, tmp_path / "two.log")
+        procs.append(second)
+        guess = {"username": "kab.sandi", "password": "salah-tebak-1"}
+        said = []
+        for i in range(PER_ACCOUNT + 2):  # alternately, as a balancer would send them
+            base = one if i % 2 == 0 else two
+            said.append(httpx.post(f"{base}/auth/token", data=guess, timeout=30).status_code)
+        assert said == [401] * PER_ACCOUNT + [429, 429], said
+        right = {**guess, "password": PASSWORD}
+        assert httpx.post(f"{one}/auth/token", data=right, timeout=30).status_code == 429
+    finally:
+        for proc in procs:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
