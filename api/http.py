@@ -56,6 +56,17 @@ async def get_pkh(request: Request) -> App:
 AppDep = Annotated[App, Depends(get_pkh)]
 
 
+SESSION_COOKIE, CSRF_COOKIE = "pkh_session", "pkh_csrf"
+
+
+def cookie_name(request: Request, name: str) -> str:
+    """The name of the pages' cookie `name` on this request: over HTTPS `__Host-` first, which a
+    browser takes only from this very host (Secure, Path=/, no Domain), so a sibling subdomain
+    can plant neither a session of its own nor the CSRF cookie; plain HTTP (pkh serve on
+    127.0.0.1) cannot have it, and keeps the plain name."""
+    return f"__Host-{name}" if request.url.scheme == "https" else name
+
+
 # Methods that change nothing: the only ones the pages' session cookie signs in over the API.
 READING = frozenset({"GET", "HEAD", "OPTIONS"})
 COOKIE_CANNOT_CHANGE = (
@@ -70,7 +81,7 @@ def _username(request: Request, app: App, token: str | None, *, page: bool = Fal
     subdomain: SameSite=Lax sends the cookie) could otherwise POST with no body, which needs no
     preflight, and start a whole-store verification or sign the officer out."""
     if not token:
-        token = request.cookies.get("pkh_session")
+        token = request.cookies.get(cookie_name(request, SESSION_COOKIE))
         if token and not page and request.method not in READING:
             raise Unauthenticated(COOKIE_CANNOT_CHANGE)
     if not token:

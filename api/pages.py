@@ -34,10 +34,13 @@ from api import page_views as pv
 from api.admin import list_overrides, sign_out
 from api.http import (
     AUDITOR_ROLES,
+    CSRF_COOKIE,
+    SESSION_COOKIE,
     TOKEN_TTL,
     AppDep,
     Unauthenticated,
     checked_sign_in,
+    cookie_name,
     page_actor,
 )
 from api.i18n import (
@@ -86,7 +89,7 @@ from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days, zon
 from workflows.roles import MASK, sees_reporter
 from workflows.staff import kkn_step_of
 
-SESSION_COOKIE, CSRF_COOKIE, LANG_COOKIE = "pkh_session", "pkh_csrf", "lang"
+LANG_COOKIE = "lang"
 AUDITORS = AUDITOR_ROLES
 # Not /cases/{id}: the JSON API answers there, and its router is included first.
 CASE_PAGE = "/cases/{case_id}/view"
@@ -159,6 +162,28 @@ def _https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
+def _cookie(request: Request, name: str) -> str:
+    return request.cookies.get(cookie_name(request, name)) or ""
+
+
+def _set_cookie(response: Response, request: Request, name: str, value: str, **kw: Any) -> None:
+    response.set_cookie(
+        cookie_name(request, name),
+        value,
+        httponly=True,
+        samesite="lax",
+        secure=_https(request),
+        **kw,
+    )
+
+
+def _drop_cookie(response: Response, request: Request, name: str) -> None:
+    # a browser takes a `__Host-` cookie's deletion only with Secure, as it took the cookie
+    response.delete_cookie(
+        cookie_name(request, name), httponly=True, samesite="lax", secure=_https(request)
+    )
+
+
 def render(ctx: Ctx, name: str, status: int = 200, **values: Any) -> HTMLResponse:
     lang = ctx.lang
     html = ENV.get_template(name).render(
@@ -184,9 +209,7 @@ def render(ctx: Ctx, name: str, status: int = 200, **values: Any) -> HTMLRespons
     )
     response = HTMLResponse(html, status_code=status, headers=HEADERS)
     if ctx.fresh_csrf:
-        response.set_cookie(
-            CSRF_COOKIE, ctx.csrf_key, httponly=True, samesite="lax", secure=_https(ctx.request)
-        )
+        _set_cookie(response, ctx.request, CSRF_COOKIE, ctx.csrf_key)
     return response
 
 
@@ -218,7 +241,7 @@ def session_name(request: Request) -> str:
     """The officer the session cookie names, if its token is sound and unexpired (the
     account itself unread: a page and the form it gives agree on it without a query)."""
     app: App = request.app.state.pkh
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = _cookie(request, SESSION_COOKIE)
     if not cookie:
         return ""
     try:
@@ -229,7 +252,7 @@ def session_name(request: Request) -> str:
 
 def _context(request: Request, *, signed_out: bool = False) -> Ctx:
     """`signed_out`: the answer drops the session cookie, so its forms are made for nobody."""
-    key = request.cookies.get(CSRF_COOKIE) or ""
+    key = _cookie(request, CSRF_COOKIE)
     fresh = len(key) < 32
     key = secrets.token_urlsafe(32) if fresh else key
     app: App = request.app.state.pkh
@@ -289,7 +312,7 @@ async def posted(request: Request) -> dict[str, str]:
     make (form_token)."""
     form = await request.form()
     data = {k: v for k, v in form.items() if isinstance(v, str)}
-    sent, cookie = data.pop("csrf", ""), request.cookies.get(CSRF_COOKIE, "")
+    sent, cookie = data.pop("csrf", ""), _cookie(request, CSRF_COOKIE)
     if not (sent and cookie):
         raise CsrfRejected()
     expected = form_token(request.app.state.pkh, cookie, session_name(request))
@@ -357,7 +380,7 @@ async def expired_post(request: Request, next_path: str, ended: str | None) -> H
         | ({KEPT_TOKEN: str(form.get("csrf") or "")} if kept else {}),
     )
     if ended:
-        page.delete_cookie(SESSION_COOKIE)
+        _drop_cookie(page, request, SESSION_COOKIE)
     return page
 
 
@@ -405,7 +428,7 @@ class PageRoute(APIRoute):
                 ended = RedirectResponse(
                     f"/login?next={quote(e.next_path)}&ended={e.ended}", status_code=303
                 )
-                ended.delete_cookie(SESSION_COOKIE)
+                _drop_cookie(ended, request, SESSION_COOKIE)
                 return ended
             except CsrfRejected:
                 if request.method == "POST":
@@ -547,17 +570,11 @@ def login(form: Form, ctx: Anyone) -> Response:
         # the cookie is set below
         ctx.csrf, ctx.csrf_key, ctx.fresh_csrf = form_token(app, csrf, row.username), csrf, False
         response = _resume(ctx, row.username, nxt, values) or response
-    secure = _https(ctx.request)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=int(TOKEN_TTL.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=secure,
+    _set_cookie(
+        response, ctx.request, SESSION_COOKIE, token, max_age=int(TOKEN_TTL.total_seconds())
     )
     # A new CSRF token per session: one planted before sign-in is worth nothing after it.
-    response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="lax", secure=secure)
+    _set_cookie(response, ctx.request, CSRF_COOKIE, csrf)
     return response
 
 
@@ -605,8 +622,8 @@ def logout(_form: Form, ctx: Anyone) -> Response:
     if actor is not None:
         sign_out(ctx.app.db, actor.username, ctx.app.service.clock())
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
-    response.delete_cookie(CSRF_COOKIE)
+    _drop_cookie(response, ctx.request, SESSION_COOKIE)
+    _drop_cookie(response, ctx.request, CSRF_COOKIE)
     return response
 
 

@@ -184,3 +184,42 @@ def test_a_same_site_form_to_a_signed_in_officer_is_refused_without_its_values(
         r = web.post("/complaints/new", data=posted, follow_redirects=False)
         assert r.status_code == 403
         assert "Teks dari subdomain lain" not in r.text and 'id="resumed"' not in r.text
+
+
+# ----------------------------------------------------------------- served over HTTPS
+def test_over_https_the_cookies_are_host_only_and_a_planted_plain_one_is_not_read(
+    app: App,
+) -> None:
+    """Over HTTPS the cookies are named `__Host-`: a browser takes such a cookie only from
+    the host itself (Secure, Path=/, no Domain), so a sibling subdomain can neither plant a
+    session of its own (the officer working, unaware, in the attacker's account) nor the CSRF
+    cookie of the sign-in form; cookies under the plain names are not read there."""
+    from api.admin import add_user
+
+    add_user(app.db, "kab.korban", "kabupaten", "3271", now=app.service.clock(), password=PASSWORD)
+    with TestClient(create_app(app), base_url="https://pkh.example.go.id") as web:
+        login = web.get("/login")
+        form = {"csrf": _form_token(login.text), "username": "kab.korban", "password": PASSWORD}
+        signed = web.post("/login", data=form, follow_redirects=False)
+        assert signed.status_code == 303
+        set_cookies = signed.headers.get_list("set-cookie")
+        for name in ("__Host-pkh_session=", "__Host-pkh_csrf="):
+            (cookie,) = [c for c in set_cookies if c.startswith(name)]
+            assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
+        assert web.get("/", follow_redirects=False).status_code == 200
+        out = web.post("/logout", data={"csrf": _form_token(web.get("/").text)})
+        assert out.status_code == 200  # back on the sign-in page
+        assert not [c for c in web.cookies.jar if c.name.startswith("__Host-pkh_session")]
+    with TestClient(create_app(app), base_url="https://pkh.example.go.id") as victim:
+        # the sibling's cookies, under the plain names: the attacker's own session and a
+        # CSRF cookie whose value it knows
+        victim.cookies.set("pkh_session", token(app, "kab.bogor2"))
+        assert victim.get("/", follow_redirects=False).status_code == 303  # not signed in
+        victim.cookies.set("pkh_csrf", "dipasang-oleh-subdomain-lain-0123456789abcdef")
+        form = {"csrf": "dipasang-oleh-subdomain-lain-0123456789abcdef"}
+        form |= {"username": "kab.bogor2", "password": PASSWORD}
+        assert victim.post("/login", data=form, follow_redirects=False).status_code == 403
+    # plain HTTP (pkh serve on 127.0.0.1) keeps the plain names
+    with TestClient(create_app(app)) as local:
+        local.get("/login")
+        assert "pkh_csrf" in local.cookies
