@@ -245,6 +245,7 @@ def worker(port: int = typer.Option(4200, help="port of the local Prefect server
     # Out of the terminal's session, the server no longer hears a hangup: this process turns
     # one into a Ctrl-C, and on Linux the server is told to stop if this process dies anyway.
     signal.signal(signal.SIGHUP, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)  # as a Ctrl-C, also while the server starts
     server = subprocess.Popen(
         [*command, "--host", "127.0.0.1", "--port", str(port)],
         env=env,
@@ -254,8 +255,15 @@ def worker(port: int = typer.Option(4200, help="port of the local Prefect server
     try:
         _wait_for(server, f"{api_url}/health", time.monotonic() + 90, urllib.request.urlopen)
         os.environ.update(env)
+        from prefect.runner import Runner
+
         from workflows.flows import deployments, serve_all
 
+        # Serving puts Prefect's own SIGTERM handler in place of the one above; Prefect 3.8.8's
+        # calls the async Runner.stop without awaiting it (a RuntimeWarning), then sys.exit(0)s
+        # past the last line here, so `stopped` was never said. A SIGTERM while serving is
+        # taken as a Ctrl-C instead, which the runner shuts down from, and serve_all returns.
+        Runner.handle_sigterm = _interrupt_runner  # type: ignore[method-assign]
         served = deployments()
         typer.echo(
             f"Prefect server: http://127.0.0.1:{port}, serving "
@@ -285,6 +293,10 @@ def _wait_for(server: Any, health: str, deadline: float, urlopen: Any) -> None:
 
 
 def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _interrupt_runner(_runner: Any, *_args: Any, **_kwargs: Any) -> None:
     raise KeyboardInterrupt
 
 
