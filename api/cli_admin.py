@@ -316,7 +316,8 @@ def _workflow_text(o: dict[str, Any]) -> str:
     ]
     lines.append("transitions:")
     lines += [
-        f"  {t['event']:<20} {','.join(t['from'])[:60]:<60} -> {t['to']}" for t in o["transitions"]
+        f"  {t['event']:<20} {','.join(t['from'])[:60]:<60} -> {t['to'] or '(same state)'}"
+        for t in o["transitions"]
     ]
     return "\n".join(lines)
 

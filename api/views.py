@@ -41,7 +41,7 @@ def workflow_view(d: WorkflowDefinition) -> dict[str, Any]:
             {
                 "event": t.trigger,
                 "from": list(t.source),
-                "to": t.dest,
+                "to": None if t.internal else t.dest,  # internal: stays where it is
                 "records": t.event_type,
                 "roles": sorted(t.roles),
                 "guards": list(t.guards),

@@ -1370,6 +1370,21 @@ def test_workflow_mermaid_draws_internal_events_as_loops_that_keep_the_state(
     assert "link_reporter" in loops[("pusat_identifikasi", "pusat_identifikasi")]
 
 
+def test_workflow_show_text_and_json_say_an_internal_event_keeps_the_state(pkh: Pkh) -> None:
+    """The text listed `assign` from every kabupaten state `-> kabupaten_dokumentasi`, and the
+    JSON gave that as its `to`: the placeholder of an internal transition, not where it goes."""
+    data = pkh.json("workflow", "show", "complaint", "--json")
+    internal = [t for t in data["transitions"] if t["internal"]]
+    assert {t["event"] for t in internal} >= {"assign", "release", "extend", "link_reporter"}
+    assert {t["to"] for t in internal} == {None}
+    assert all(t["to"] for t in data["transitions"] if not t["internal"])
+    text = pkh.ok("workflow", "show", "complaint").stdout.splitlines()
+    assign = [ln for ln in text if ln.split()[:1] == ["assign"]]
+    assert assign and all(ln.endswith("-> (same state)") for ln in assign), assign
+    advance = [ln for ln in text if ln.startswith("  advance") and "kabupaten_identifikasi " in ln]
+    assert advance[0].endswith("-> kabupaten_tindak_lanjut"), advance
+
+
 # ------------------------------------------------------------------- the KKN story, by command
 def test_the_kkn_story_through_the_staff_commands(pkh: Pkh) -> None:
     received = now_utc() - timedelta(days=2)
