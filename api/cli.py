@@ -289,6 +289,34 @@ def complaint_file(
             raise InvalidInput("received", e.message) from None
         raise
     emit(views.case_view(a, state, actor), as_json, views.case_text)
+    said = None if as_json else _kkn_said(a, state, actor)
+    if said:
+        typer.echo(said)
+
+
+def _kkn_said(a: App, state: Any, actor: str) -> str | None:
+    """What a KKN complaint did to the person it names, as the pages' filing confirmation
+    says it: a name nobody on the staff answers to (a typo) relieves nobody of duty, and the
+    officer should see that at once. The KKN case is named only to a role that reads them."""
+    from workflows.staff import kkn_step_of
+
+    with a.db.reading() as s:
+        k = kkn_step_of(s, state)
+    if k is None:
+        return None
+    if not k["staff"]:
+        return (
+            "kkn: nobody relieved of duty: the name complained of is not in the staff register "
+            "(if PKH staff are meant, check the spelling of the name, or their account name)"
+        )
+    readable = "kkn" not in a.service.unreadable(a.service.actor(actor))
+    if k["case"]:
+        where = f": {k['case']}" if readable else ""
+        return f"kkn: {k['staff']}, PKH staff, relieved of duty during the investigation{where}"
+    if k["dismissed"]:
+        where = f" ({k['dismissed']})" if readable else ""
+        return f"kkn: nobody relieved of duty: {k['staff']} has already been dismissed{where}"
+    return f"kkn: {k['staff']}, PKH staff: no KKN case from this complaint"
 
 
 # ---------------------------------------------------------------------------------------- case

@@ -1386,6 +1386,37 @@ def test_workflow_show_text_and_json_say_an_internal_event_keeps_the_state(pkh: 
 
 
 # ------------------------------------------------------------------- the KKN story, by command
+def test_filing_a_kkn_complaint_says_whom_it_relieved_of_duty_or_that_nobody_was(pkh: Pkh) -> None:
+    """As the pages' confirmation does (README, "Staff, KKN suspension and discipline"): the
+    command printed the case alone, so a misspelt name, which suspends nobody, went unseen."""
+    pkh.ok("user", "add", "pdp.andi", "--role", "pendamping", "--region", "327101", "--no-password")
+    pkh.ok("staff", "add", "Andi", "--position", "pendamping", "--region", "327101")
+    pkh.ok("staff", "add", "Budi", "--position", "pendamping", "--region", "327101")
+    common = ["complaint", "file", "--type", "kkn", "--channel", "surat", "--level", "kabupaten"]
+    common += ["--region", "3271011001", "--summary", "pungutan liar", "--reporter-name", "Pak B"]
+
+    def filed(accused: str, actor: str = "kab.bogor") -> list[str]:
+        out = pkh.ok(*common, "--accused", accused, "--actor", actor).stdout.splitlines()
+        return [ln for ln in out if ln.startswith("kkn:")]
+
+    said = filed("andi")
+    assert len(said) == 1 and said[0].startswith("kkn: Andi, PKH staff, relieved of duty"), said
+    assert said[0].endswith(": KKN-2026-000001"), said
+    said = filed("Andy")
+    assert said == [
+        "kkn: nobody relieved of duty: the name complained of is not in the staff register "
+        "(if PKH staff are meant, check the spelling of the name, or their account name)"
+    ]
+    # a role that does not read KKN cases is told who, not the case number
+    said = filed("budi", actor="pdp.bogor")
+    assert said == ["kkn: Budi, PKH staff, relieved of duty during the investigation"], said
+    # --json stays the case alone; other types say nothing
+    as_json = pkh.ok(*common, "--accused", "Andy", "--actor", "kab.bogor", "--json").stdout
+    assert "kkn:" not in as_json and json.loads(as_json)["attrs"]["accused"] == "Andy"
+    other = [*common[:3], "pembayaran", *common[4:], "--actor", "kab.bogor"]
+    assert "kkn:" not in pkh.ok(*other).stdout
+
+
 def test_the_kkn_story_through_the_staff_commands(pkh: Pkh) -> None:
     received = now_utc() - timedelta(days=2)
     pkh.ok("user", "add", "pdp.andi", "--role", "pendamping", "--region", "327101", "--no-password")
