@@ -51,11 +51,18 @@ def table(
 
 
 def main(argv: list[str]) -> int:
-    if not argv:
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0
+    if not argv or len(argv) > 2:
         print(__doc__, file=sys.stderr)
         return 2
-    files = [json.loads(Path(a).read_text()) for a in argv[:2]]
-    names = tuple(Path(a).stem for a in argv[:2]) + ("",)
+    missing = [a for a in argv if not Path(a).is_file()]
+    if missing:
+        print(f"error: no such result file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    files = [json.loads(Path(a).read_text()) for a in argv]
+    names = tuple(Path(a).stem for a in argv) + ("",)
     print(table(files[0], files[1] if len(files) > 1 else None, (names[0], names[1])))
     return 0
 

@@ -41,3 +41,23 @@ def test_the_sweep_seed_leaves_no_due_case_unreminded(tmp_path: Path) -> None:
     finally:
         app.db.dispose()
     assert (report.examined, len(report.reminded), report.failed) == (due, due, [])
+
+
+def test_the_table_script_answers_help_and_a_missing_file_in_a_line() -> None:
+    """`python -m bench.table --help` read '--help' as a result file and ended in a
+    FileNotFoundError traceback; a mistyped file name did the same."""
+    import subprocess
+    import sys
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "bench.table", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+
+    helped = run("--help")
+    assert helped.returncode == 0 and "python -m bench.table A.json" in helped.stdout
+    assert "Traceback" not in helped.stderr
+    missing = run("bench/results/no-such-run.json")
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert "no such result file: bench/results/no-such-run.json" in missing.stderr
+    shown = run("bench/results/full.json")
+    assert shown.returncode == 0 and shown.stdout.startswith("| figure | full |")
