@@ -108,8 +108,10 @@ def db_restore(
     if as_json:
         typer.echo(json.dumps(out))
     else:
+        # put back: the backup is not in the database any more, so it is not "restored"
+        done = "tried restoring" if put_back else "restored"
         typer.echo(
-            f"restored {info.path} into {info.backend}; verify: {plural(report.cases, 'case')}, "
+            f"{done} {info.path} into {info.backend}; verify: {plural(report.cases, 'case')}, "
             f"{plural(report.events, 'event')}, {plural(report.checkpoints, 'checkpoint')}"
         )
     if not report.ok:

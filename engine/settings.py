@@ -54,8 +54,9 @@ class Settings(BaseSettings):
     dispatch_backoff_seconds: int = Field(default=300, ge=1, le=86400)
     # Worker threads of one API process (the requests served at once; others wait their turn
     # in the event loop). Few, because the work is CPU and the GIL: on 2 cores, 8 threads
-    # served the worklist at 1.5x the rate of anyio's default 40, with half the p99 (bench
-    # api_worklist_p99_ms). Raise it when requests mostly wait on a remote database.
+    # served the worklist at 1.5-1.7x the rate of anyio's default 40, with 40-50% of the p99
+    # (bench api_worklist_p99_ms, two runs). Raise it when requests mostly wait on a remote
+    # database.
     api_threads: int = Field(default=8, ge=1, le=1000)
     # Processes of a whole-store audit verify (engine.store.audit_runner.verify); unset: one
     # per CPU. 1 verifies in the calling process.

@@ -220,8 +220,13 @@ def test_a_backup_that_fails_verify_leaves_the_database_as_it_was(
     assert ids[1] in r.output and "put back as it was before the restore" in r.output
     assert snapshot(app) == live and audit_runner.verify(app.db).ok
 
+    said = cli("db", "restore", str(bad))  # in words: not "restored", then "put back"
+    assert said.exit_code == 1 and f"tried restoring {bad} into " in said.output, said.output
+    assert "restored " + str(bad) not in said.output and snapshot(app) == live
+
     kept = cli("db", "restore", str(bad), "--keep-failed")
     assert kept.exit_code == 1 and "kept as restored (--keep-failed)" in kept.output
+    assert f"restored {bad} into " in kept.output
     assert snapshot(app) != live and not audit_runner.verify(app.db).ok
 
 
