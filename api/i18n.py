@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from workflows.indonesia import zone_label
-from workflows.kpm_codes import MEMBER_FIELDS
+from workflows.kpm_codes import HUBUNGAN, JENIS_KELAMIN, JENJANG_SEKOLAH, KOMPONEN, MEMBER_FIELDS
 from workflows.kpm_parse import NON_ELIGIBLE_LABELS, VALIDATION_LABELS
 
 LANGS = ("id", "en")
@@ -897,6 +897,11 @@ STRINGS.update(
         "jenjang_sekolah": ("Jenjang sekolah", "School level"),
         "kelas": ("Kelas", "Class"),
         "meninggal": ("Meninggal", "Died"),
+        # a member's bookkeeping (workflows.kpm._stamped, kpm_codes.PREVIOUS_CASE): shown where a
+        # member's record is compared (the auditor's page) or listed (the timeline)
+        "sejak": ("Tercatat hamil sejak", "Pregnancy recorded on"),
+        "tahun_ajaran": ("Tahun ajaran", "School year"),
+        "kasus_sebelumnya": ("Kasus sebelumnya", "Previous case"),
         "anggota": ("Anggota", "Members"),
         "tambah": ("Anggota baru", "New members"),
         "hapus": ("Anggota dihapus", "Members removed"),
@@ -918,6 +923,53 @@ STRINGS.update(
         "removed": ("dihapus", "removed"),
     }
 )
+# The master lists' names of a member's coded fields (workflows.kpm_codes), in English; the
+# Indonesian is the master list's own (KOMPONEN, HUBUNGAN, JENIS_KELAMIN, JENJANG_SEKOLAH).
+CODE_NAMES_EN: dict[str, dict[int, str]] = {
+    "komponen": {
+        1: "Pregnant woman (BUMIL)",
+        2: "Early childhood",
+        4: "Primary school pupil (SD)",
+        5: "Junior high school pupil (SMP)",
+        6: "Senior high school pupil (SMA)",
+        7: "University student",
+        8: "Elderly (LANSIA)",
+        9: "No category",
+        10: "Deceased",
+        11: "Severe disability",
+    },
+    "hubungan_keluarga": {
+        1: "Head of the family",
+        2: "Husband/wife",
+        3: "Child",
+        4: "Grandchild",
+        5: "Parent",
+        6: "Son- or daughter-in-law",
+        7: "Other relative",
+        8: "Parent-in-law",
+    },
+    "jenis_kelamin": {1: "Male", 2: "Female"},
+    "jenjang_sekolah": {
+        1: "Primary school (SD)",
+        2: "Junior high school (SMP)",
+        3: "Senior high school (SMA)",
+    },
+}
+CODE_NAMES_ID: dict[str, Mapping[int, str]] = {
+    "komponen": KOMPONEN,
+    "hubungan_keluarga": HUBUNGAN,
+    "jenis_kelamin": JENIS_KELAMIN,
+    "jenjang_sekolah": JENJANG_SEKOLAH,
+}
+
+
+def code_name(field: str, code: int, lang: str) -> str:
+    """A member's coded value by its master name in the page's language: 3 -> 'ANAK' /
+    'Child' (the code itself when the list does not hold it)."""
+    names = CODE_NAMES_EN if lang == "en" else CODE_NAMES_ID
+    return names.get(field, {}).get(code) or CODE_NAMES_ID.get(field, {}).get(code) or str(code)
+
+
 MEMBER_FIELD_KEYS = MEMBER_FIELDS  # the register's member fields, in its order
 for _f in MEMBER_FIELD_KEYS:  # the new-member inputs: "Anggota baru: tempat lahir"
     _id, _en = STRINGS[_f]

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from api.i18n import field_label, label, roles_text, text, when
+from api.i18n import code_name, field_label, label, roles_text, text, when
 from api.replaying import in_zone, not_yet_text, replay_case, replay_out
 from api.views import case_out, case_zone, recorded_late, row_subject
 from api.wiring import App
@@ -253,10 +253,10 @@ def _declared(state: CaseState, inputs: Any, lang: str) -> list[dict[str, Any]]:
     fields = []
     for name, kind, required, values in inputs:
         options = [(v, label(name, v, lang)) for v in values]
-        if kind == "code":  # a master code of a member field: "3 · ANAK"
+        if kind == "code":  # a master code of a member field: "3 · ANAK" / "3 · Child"
             kind = "select"
-            table = CODE_TABLES[name.removeprefix(NEW_MEMBER)]
-            options = [(v, f"{v} · {table[int(v)]}") for v in values]
+            field = name.removeprefix(NEW_MEMBER)
+            options = [(v, code_text(field, int(v), lang)) for v in values]
         elif kind == "member":  # the household's living members
             kind = "select"
             options = [
@@ -391,20 +391,23 @@ MEMBER_COLUMNS = (
 )
 
 
-def code_text(field: str, value: Any) -> Any:
-    """A member's coded value with its master name: 3 -> '3 · ANAK'."""
+def code_text(field: str, value: Any, lang: str) -> Any:
+    """A member's coded value with its master name in the page's language: 3 -> '3 · ANAK'
+    ('3 · Child' in English)."""
     table = CODE_TABLES.get(field)
     if table and isinstance(value, int) and not isinstance(value, bool) and value in table:
-        return f"{value} · {table[value]}"
+        return f"{value} · {code_name(field, value, lang)}"
     return value
 
 
-def _member_fields(m: Mapping[str, Any]) -> list[tuple[str, Any]]:
+def _member_fields(m: Mapping[str, Any], lang: str) -> list[tuple[str, Any]]:
     order = [f for f in MEMBER_COLUMNS if f in m] + sorted(f for f in m if f not in MEMBER_COLUMNS)
-    return [(f, code_text(f, m[f])) for f in order]
+    return [(f, code_text(f, m[f], lang)) for f in order]
 
 
-def detail(key: str, value: Any, numbers: Mapping[str, str] | None = None) -> dict[str, Any]:
+def detail(
+    key: str, value: Any, numbers: Mapping[str, str] | None = None, lang: str = "id"
+) -> dict[str, Any]:
     """How the pages show a recorded value: households' members as small tables, attendance
     as ya/tidak per member, member changes per member and field; anything else as a value.
     `numbers`: the member number each NIK was given (the event's own changes), for a list
@@ -417,23 +420,25 @@ def detail(key: str, value: Any, numbers: Mapping[str, str] | None = None) -> di
     if isinstance(value, list) and value and all(isinstance(m, Mapping) for m in value):
         if all("nama" in m or "nik" in m for m in value):  # members (daftar, tambah)
             columns = [f for f in MEMBER_COLUMNS if any(f in m for m in value)]
-            rows = [[code_text(f, m.get(f)) for f in columns] for m in value]
+            rows = [[code_text(f, m.get(f), lang) for f in columns] for m in value]
             numbered = [(numbers or {}).get(str(m.get("nik"))) for m in value]
             return {"kind": "members", "columns": columns, "rows": rows, "numbers": numbered}
-        return {"kind": "list", "items": [detail(key, dict(m)) for m in value]}
+        return {"kind": "list", "items": [detail(key, dict(m), lang=lang) for m in value]}
     if isinstance(value, Mapping) and value:
         if all(isinstance(v, Mapping) for v in value.values()):  # {member no: {field: value}}
             rows = [
                 (no, f, v)
                 for no, fields in sorted(value.items())
-                for f, v in _member_fields(fields)
+                for f, v in _member_fields(fields, lang)
             ]
             return {"kind": "member_changes", "rows": rows}
-        return {"kind": "mapping", "rows": [(k, detail(k, v)) for k, v in value.items()]}
+        return {"kind": "mapping", "rows": [(k, detail(k, v, lang=lang)) for k, v in value.items()]}
     return {"kind": "value", "value": value}
 
 
-def member_changes(then: Mapping[str, Any], now: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+def member_changes(
+    then: Mapping[str, Any], now: Mapping[str, Any], lang: str = "id"
+) -> list[tuple[Any, ...]]:
     """A household's members then and now, compared per member and field (in the pages'
     order): (member no, name, field, then, now); a member on one side only is one row with
     the field None."""
@@ -444,9 +449,10 @@ def member_changes(then: Mapping[str, Any], now: Mapping[str, Any]) -> list[tupl
         if before is None or after is None:
             out.append((no, name, None, before and "present", after and "present"))
             continue
-        for f, _ in _member_fields({**before, **after}):
+        for f, _ in _member_fields({**before, **after}, lang):
             if before.get(f) != after.get(f):
-                out.append((no, name, f, code_text(f, before.get(f)), code_text(f, after.get(f))))
+                was, now_ = code_text(f, before.get(f), lang), code_text(f, after.get(f), lang)
+                out.append((no, name, f, was, now_))
     return out
 
 
@@ -458,7 +464,7 @@ EVENT_KEYS = {
 }
 
 
-def timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def timeline(history: list[dict[str, Any]], lang: str = "id") -> list[dict[str, Any]]:
     """History rows with the move each made, and whether it was recorded well after the fact."""
     out, current = [], None
     for e in history:
@@ -473,7 +479,7 @@ def timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "details": [
                     (
                         EVENT_KEYS.get((e.get("type"), k), k),
-                        detail(k, v, _numbers_given(e["changes"])),
+                        detail(k, v, _numbers_given(e["changes"]), lang),
                     )
                     for k, v in e["data"].items()
                     if v is not None and v != "" and v is not False
@@ -579,7 +585,9 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
             for k in keys
             if then["attrs"].get(k) != now["attrs"].get(k) and k not in AUDIT_UNLISTED
         ]
-        members = member_changes(then["attrs"].get("anggota", {}), now["attrs"].get("anggota", {}))
+        members = member_changes(
+            then["attrs"].get("anggota", {}), now["attrs"].get("anggota", {}), lang
+        )
     # this case's chain and stored state; the whole store is a background run (POST
     # /audit/runs, the page's own section, `pkh audit verify`): minutes on a national store
     report = audit_runner.verify_case(app.db, case_id)
@@ -593,7 +601,7 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
         "now": now,
         "changes": changes,
         "member_changes": members,
-        "detail": detail,
+        "detail": lambda k, v: detail(k, v, lang=lang),
         "report": report,
         "problems": report.problems,
         "zone": r.now.zone,

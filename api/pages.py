@@ -45,6 +45,7 @@ from api.http import (
 )
 from api.i18n import (
     attr_label,
+    code_name,
     day_text,
     field_label,
     label,
@@ -789,11 +790,11 @@ def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLRe
         else [
             pv.event_form(app, definition, state, me, e, ctx.lang) for e in view["allowed_events"]
         ],
-        timeline=pv.timeline(history),
+        timeline=pv.timeline(history, ctx.lang),
         state_label=lambda name: pv.state_label(definition, name, ctx.lang),
         workflow_title=definition.title_en if ctx.lang == "en" else definition.title_id,
-        komponen=KC.KOMPONEN,
-        hubungan=KC.HUBUNGAN,
+        komponen={c: code_name("komponen", c, ctx.lang) for c in KC.KOMPONEN},
+        hubungan={c: code_name("hubungan_keluarga", c, ctx.lang) for c in KC.HUBUNGAN},
         **values,
     )
 

@@ -1,0 +1,138 @@
+"""The officer pages as an English-speaking officer or auditor reads them (the ID | EN switch):
+nothing left in Indonesian that the README's glossary does not keep, no raw codes, and the
+Indonesian pages unchanged. FastAPI's client on a SQLite file."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import textwrap
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.page_views import CODE_TABLES
+from api.wiring import App
+from tests.conftest import Clock
+from tests.e2e.test_pages import sign_in
+from tests.integration.test_kpm_import import KK1, person, write_csv
+from workflows import kpm_store as store
+from workflows.kpm_import import import_file
+
+
+@pytest.fixture
+def web(app: App) -> Iterator[TestClient]:
+    from api.http import create_app
+
+    with TestClient(create_app(app)) as client:
+        yield client
+
+
+def in_english(web: TestClient, app: App, username: str) -> TestClient:
+    sign_in(web, app, username)
+    web.get("/lang/en", follow_redirects=False)
+    return web
+
+
+def household(app: App, tmp_path: Path) -> str:
+    """A head, his wife (pregnant) and their son at senior high school."""
+    rows = [
+        person(KK1, "3271010101800001", "1980-01-01", 1, 1, 9, nama="Budi Santoso"),
+        person(KK1, "3271014505850002", "1985-05-05", 2, 2, 1, nama="Ani"),
+        person(
+            KK1, "3271010303080002", "2008-03-03", 1, 3, 6, nama="Rudi", jenjang_sekolah=3, kelas=12
+        ),
+    ]
+    import_file(app, write_csv(tmp_path / "hh.csv", rows))
+    with app.db.reading() as s:
+        return store.resolve(s, KK1)
+
+
+# ------------------------------------------------------------- a member's master-list codes
+@pytest.mark.parametrize("field", sorted(CODE_TABLES))
+def test_every_master_code_of_a_member_has_an_english_name(field: str) -> None:
+    from api.i18n import CODE_NAMES_EN, code_name
+
+    for code, indonesian in CODE_TABLES[field].items():
+        english = CODE_NAMES_EN.get(field, {}).get(code, "")
+        assert english.strip() and english != indonesian, (field, code)
+        assert code_name(field, code, "en") == english
+        assert code_name(field, code, "id") == indonesian
+
+
+def _master_names(page: str) -> list[str]:
+    """The Indonesian master names a page shows, with their code ('3 · ANAK') or in a cell."""
+    said = []
+    for field, table in CODE_TABLES.items():
+        for code, name in table.items():
+            shown = f"{code} · {name}" in page or f">{name}<" in page
+            if shown and name not in ("SD", "SMP", "SMA"):  # the glossary keeps those three
+                said.append(f"{field}:{code} {name}")
+    return said
+
+
+def test_a_household_page_in_english_names_members_codes_in_english(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    case_id = household(app, tmp_path)
+    sign_in(web, app, "kab.bogor")
+    indonesian = web.get(f"/cases/{case_id}/view").text
+    assert "1 · KEPALA KELUARGA" in indonesian and ">SUAMI/ISTRI<" in indonesian
+    assert "2 · PEREMPUAN" in indonesian
+    page = in_english(web, app, "kab.bogor").get(f"/cases/{case_id}/view").text
+    assert _master_names(page) == []
+    # the members table, the forms' choices and the registration in the timeline
+    assert ">Head of the family<" in page and ">Husband/wife<" in page
+    assert "Pregnant woman (BUMIL)" in page and "1 · Head of the family" in page
+    assert "2 · Female" in page and "3 · Senior high school (SMA)" in page
+
+
+def test_the_audit_page_in_english_names_a_changed_member_code_in_english(
+    web: TestClient, app: App, clock: Clock, tmp_path: Path
+) -> None:
+    case_id = household(app, tmp_path)
+    before = app.service.get(case_id).updated_at
+    assert before is not None
+    clock.set(clock() + timedelta(minutes=5))
+    store.apply(app, case_id, "pemutakhiran", {"anggota": {"02": {"komponen": 9}}}, "pdp.bogor")
+    at = before.astimezone().isoformat(timespec="seconds")
+    page = in_english(web, app, "auditor").get("/audit", params={"case_id": case_id, "at": at})
+    diff = page.text.split('class="changes member-diff"')[1].split("</table>")[0]
+    assert "1 · Pregnant woman (BUMIL)" in diff and "9 · No category" in diff
+    assert re.search(r"NON KATEGORI|BUMIL<", diff) is None
+    fields = re.findall(r'<tr><td class="num">\d+</td><td>[^<]*</td><td>([^<]*)</td>', diff)
+    assert fields and "Pregnancy recorded on" in fields  # the bookkeeping the change cleared
+    assert [f for f in fields if re.fullmatch(r"[a-z_ ]+", f)] == []  # no key shown for a name
+
+
+def _stamped_keys() -> set[str]:
+    """The bookkeeping keys workflows.kpm._stamped writes on a member, read from its source."""
+    from workflows import kpm
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(kpm._stamped)))
+    return {
+        node.slice.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Subscript)
+        and isinstance(node.ctx, ast.Store)
+        and isinstance(node.slice, ast.Constant)
+    }
+
+
+def test_every_key_of_a_members_record_has_a_name_in_both_languages() -> None:
+    """The register's fields, the date a member died, the household a NIK was registered in
+    before (kpm_codes.PREVIOUS_CASE) and the bookkeeping the workflow stamps."""
+    from api.i18n import field_label
+    from workflows import kpm_codes
+
+    stamped = _stamped_keys()
+    assert {"sejak", "tahun_ajaran"} <= stamped
+    keys = (*kpm_codes.MEMBER_FIELDS, "meninggal", kpm_codes.PREVIOUS_CASE, *sorted(stamped))
+    for key in keys:
+        indonesian, english = field_label(key, "id"), field_label(key, "en")
+        assert indonesian != key.replace("_", " ") and english != key.replace("_", " "), key
+        assert indonesian != english or key == "nik", key
