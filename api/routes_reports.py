@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from api.http import AppDep, require_role
-from api.pages import BrowserRoute
+from api.i18n import pick
+from api.pages import LANG_COOKIE, BrowserRoute
 from engine.report import Month
 from engine.state import Actor
 from notifications.report import MEDIA_TYPES, build_report, filename, render
@@ -38,6 +39,7 @@ MONTHLY_RESPONSES: dict[int | str, dict[str, Any]] = {
     responses=MONTHLY_RESPONSES,
 )
 def monthly(
+    request: Request,
     app: AppDep,
     actor: Annotated[Actor, Readers],
     month: Annotated[
@@ -48,7 +50,13 @@ def monthly(
         ),
     ] = None,
     fmt: Annotated[Literal["json", "csv", "html"], Query(alias="format")] = "json",
-    lang: Annotated[Literal["id", "en"], Query(description="language of the HTML page")] = "id",
+    lang: Annotated[
+        Literal["id", "en"] | None,
+        Query(
+            description="language of the HTML page; default the officer pages' language "
+            "(their ID | EN switch), else id"
+        ),
+    ] = None,
 ) -> Response:
     """Complaints received, closed and overdue by type, province, kabupaten, channel and level;
     time to close; SLA per Tabel 2 stage; types recurring in two or more kabupaten. An officer
@@ -56,6 +64,8 @@ def monthly(
     now = app.service.clock()
     which = Month.parse(month) if month else Month.before(now.astimezone(JAKARTA).date())
     report = build_report(app, which, actor.region)
+    # opened from a browser signed in to the pages: in the language the officer reads them in
+    lang = lang or pick(request.cookies.get(LANG_COOKIE))
     body = render(report, fmt, lang, generated_at=now.astimezone(JAKARTA))
     headers = {}
     if fmt == "csv":

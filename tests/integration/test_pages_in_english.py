@@ -136,3 +136,40 @@ def test_every_key_of_a_members_record_has_a_name_in_both_languages() -> None:
         indonesian, english = field_label(key, "id"), field_label(key, "en")
         assert indonesian != key.replace("_", " ") and english != key.replace("_", " "), key
         assert indonesian != english or key == "nik", key
+
+
+# ------------------------------------------------------------------ the language of a page
+def _pages(app: App) -> list[str]:
+    from tests.e2e.test_pages import file_case
+
+    case_id = file_case(app)
+    return [
+        "/",
+        f"/cases/{case_id}/view",
+        "/complaints/new",
+        "/letters",
+        "/calendar?year=2026",
+        "/reports/monthly?month=2026-03&format=html",
+        "/reports/monthly?month=2026-13&format=html",  # its problem page
+        "/cases/ADU-2026-999999/view",  # not found
+    ]
+
+
+def _lang_of(html: str) -> str:
+    found = re.search(r'<html lang="(\w+)"', html)
+    assert found, html[:200]
+    return found.group(1)
+
+
+def test_every_page_an_officer_opens_is_in_the_language_chosen_with_the_switch(
+    web: TestClient, app: App
+) -> None:
+    pages = _pages(app)
+    sign_in(web, app, "kab.bogor")
+    assert {p: _lang_of(web.get(p).text) for p in pages} == {p: "id" for p in pages}
+    in_english(web, app, "kab.bogor")
+    assert {p: _lang_of(web.get(p).text) for p in pages} == {p: "en" for p in pages}
+    report = web.get("/reports/monthly?month=2026-03&format=html").text
+    assert "PKH Monthly Complaint Report" in report and "Laporan Bulanan" not in report
+    # asked for by name, the report's language wins over the switch
+    assert _lang_of(web.get("/reports/monthly?month=2026-03&format=html&lang=id").text) == "id"
