@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from workflows.discipline import INDICATORS, INDICATORS_EN
 from workflows.indonesia import zone_label
 from workflows.kpm_codes import HUBUNGAN, JENIS_KELAMIN, JENJANG_SEKOLAH, KOMPONEN, MEMBER_FIELDS
 from workflows.kpm_parse import NON_ELIGIBLE_LABELS, VALIDATION_LABELS
@@ -793,18 +794,16 @@ LABELS["workflow"] = {
 }
 
 # the performance assessment's two inputs (discipline): every indicator of seed 002, in order
-STRINGS["operational"] = (
-    "Kinerja operasional: 8 nilai 1-5 dipisah koma (perencanaan kerja, validasi, penyaluran "
-    "bansos, P2K2, verifikasi, pemutakhiran data, transformasi kepesertaan, pelaporan kegiatan)",
-    "Operational performance: 8 scores of 1-5, comma-separated (work planning, validasi, "
-    "penyaluran bansos, P2K2, verifikasi, pemutakhiran data, transformasi kepesertaan, reporting)",
-)
-STRINGS["behavioural"] = (
-    "Kompetensi perilaku: 5 nilai 1-5 dipisah koma (komunikasi, hubungan interpersonal, "
-    "koordinasi, analisis dan penyelesaian masalah, pengendalian diri)",
-    "Behavioural competence: 5 scores of 1-5, comma-separated (communication, interpersonal "
-    "relations, coordination, problem analysis and solving, self-control)",
-)
+# (workflows.discipline.INDICATORS, INDICATORS_EN: as its refusals name them)
+for _key, (_id, _en) in {
+    "operational": ("Kinerja operasional", "Operational performance"),
+    "behavioural": ("Kompetensi perilaku", "Behavioural competence"),
+}.items():
+    _n = len(INDICATORS[_key])
+    STRINGS[_key] = (
+        f"{_id}: {_n} nilai 1-5 dipisah koma ({', '.join(INDICATORS[_key])})",
+        f"{_en}: {_n} scores of 1-5, comma-separated ({', '.join(INDICATORS_EN[_key])})",
+    )
 
 # ---------------------------------------------------------------- KPM household pages
 STRINGS.update(

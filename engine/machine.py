@@ -328,10 +328,12 @@ class CompiledWorkflow:
         missing = [k for k in t.required if decision.data.get(k) in (None, "")]
         if missing:
             # bad input, naming the field (a 422 / exit 2), not a refusal of the case's state
+            # said alike in both languages: the field is named by the error, the step by the
+            # request (the pages show the field's label; a raw trigger name read as code there)
             also = f" (also missing: {', '.join(missing[1:])})" if missing[1:] else ""
             raise InvalidInput(
                 missing[0],
-                f"is required for '{t.trigger}'{also}",
+                f"is required{also}",
                 message_id="wajib diisi"
                 + (f" (juga belum diisi: {', '.join(missing[1:])})" if missing[1:] else ""),
             )

@@ -493,7 +493,8 @@ def reporter_informed(d: Decision) -> Reason | None:
         "reporter_not_informed",
         "pengaduan belum dapat ditutup sebelum pelapor diberi tahu: isi 'Pelapor diberi tahu "
         "melalui' (informed_via: " + ", ".join(_said(v) for v in INFORMED_VIA) + ")",
-        "the complaint cannot close before the reporter is informed (data informed_via)",
+        "the complaint cannot close before the reporter is informed: fill in 'Reporter informed "
+        "via' (informed_via: " + ", ".join(_said(v) for v in INFORMED_VIA) + ")",
     )
 
 

@@ -65,6 +65,27 @@ BEHAVIOURAL_INDICATORS = (
     "pengendalian diri",
 )
 INDICATORS = {"operational": OPERATIONAL_INDICATORS, "behavioural": BEHAVIOURAL_INDICATORS}
+# the same indicators, in order, as an English refusal and the English form name them (the
+# glossary's programme terms, validasi, P2K2, verifikasi, pemutakhiran, kept)
+INDICATORS_EN = {
+    "operational": (
+        "work planning",
+        "validasi",
+        "distribution of social assistance (penyaluran bansos)",
+        "P2K2",
+        "verifikasi",
+        "data updates (pemutakhiran data)",
+        "transformation of participation (transformasi kepesertaan)",
+        "activity reporting",
+    ),
+    "behavioural": (
+        "communication",
+        "interpersonal relations",
+        "coordination",
+        "problem analysis and solving",
+        "self-control",
+    ),
+}
 SANCTION_LABELS = {
     "sp1": "Surat Peringatan Pertama (SP-1)",
     "sp2": "Surat Peringatan Kedua (SP-2)",
@@ -101,7 +122,7 @@ def _scores(data: Mapping[str, Any], key: str) -> list[int]:
     indicators = INDICATORS[key]
     expected = (
         f"expected {len(indicators)} scores of 1-5 separated by commas, one per indicator "
-        f"in this order: {', '.join(indicators)}"
+        f"in this order: {', '.join(INDICATORS_EN[key])}"
     )
     expected_id = (
         f"harus {len(indicators)} nilai 1-5 dipisah koma, satu untuk setiap indikator "
