@@ -1139,3 +1139,47 @@ def _workflow_labels() -> None:
 
 
 _workflow_labels()
+
+
+# The notes the system and the imports record on an event (a fixed phrase, in the language its
+# code wrote it: engine.deadlines, engine.sweeper, workflows.staff, complaint_store, kpm_import,
+# kpm_verify, kpm_flow), said in the page's language on the timeline; an officer's own note is
+# shown as written. `{case}`, `{other}`: case numbers. The log keeps what was recorded.
+NOTES: tuple[tuple[str, str], ...] = (
+    ("perubahan kalender kerja", "calendar override"),
+    ("penyisiran tenggat otomatis", "deadline sweep"),
+    ("impor DTKS/BDT", "DTKS/BDT import"),
+    ("impor DTKS/BDT: anggota baru", "DTKS/BDT import: new member"),
+    ("impor verifikasi komitmen", "commitment verification import"),
+    ("kontrol data", "data control"),
+    ("dibebastugaskan karena pengaduan KKN {case}", "relieved of duty for KKN complaint {case}"),
+    ("pelapor pengaduan {case}", "reporter of complaint {case}"),
+    (
+        "pelapor pengaduan {case} (ditolak sebagai duplikat)",
+        "reporter of complaint {case} (rejected as a duplicate)",
+    ),
+    (
+        "pengaduan {case} ditolak sebagai duplikat {other}",
+        "complaint {case} rejected as a duplicate of {other}",
+    ),
+)
+_CASE_NO = r"(?P<{}>[A-Z]{{2,5}}-\d{{4}}-\d{{6}})"
+
+
+def _note_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(case|other)\}", template)
+    return re.compile(
+        "".join(_CASE_NO.format(p) if i % 2 else re.escape(p) for i, p in enumerate(parts))
+    )
+
+
+_NOTE_PATTERNS = [(_note_pattern(said), pair) for pair in NOTES for said in pair]
+
+
+def note_text(note: str, lang: str) -> str:
+    """An event's note in the page's language when it is one of the system's own (NOTES)."""
+    for pattern, (id_, en) in _NOTE_PATTERNS:
+        found = pattern.fullmatch(note)
+        if found:
+            return (en if lang == "en" else id_).format(**found.groupdict())
+    return note

@@ -173,3 +173,60 @@ def test_every_page_an_officer_opens_is_in_the_language_chosen_with_the_switch(
     assert "PKH Monthly Complaint Report" in report and "Laporan Bulanan" not in report
     # asked for by name, the report's language wins over the switch
     assert _lang_of(web.get("/reports/monthly?month=2026-03&format=html&lang=id").text) == "id"
+
+
+# ---------------------------------------------------------------- the system's own notes
+def _recorded_notes() -> list[str]:
+    """Every note the engine and the workflows record on an event by themselves (a `note=`
+    argument or a `note = ...` line with a fixed text), a case number in each placeholder."""
+    import engine
+    import workflows
+
+    found = []
+    roots = [Path(engine.__file__).parent, Path(workflows.__file__).parent]
+    for module in sorted(p for root in roots for p in root.rglob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            values = [k.value for k in getattr(node, "keywords", ()) if k.arg == "note"]
+            if isinstance(node, ast.Assign) and any(
+                getattr(t, "id", None) == "note" for t in node.targets
+            ):
+                values.append(node.value)
+            for v in values:
+                if isinstance(v, ast.Constant) and isinstance(v.value, str):
+                    found.append(v.value)
+                elif isinstance(v, ast.JoinedStr):
+                    found.append(
+                        "".join(
+                            p.value if isinstance(p, ast.Constant) else "ADU-2026-000001"
+                            for p in v.values
+                        )
+                    )
+    return found
+
+
+def test_every_note_the_system_records_is_said_in_both_languages() -> None:
+    from api.i18n import note_text
+
+    notes = _recorded_notes()
+    assert "deadline sweep" in notes and "impor DTKS/BDT" in notes  # the walk finds them
+    same = [n for n in notes if note_text(n, "id") == note_text(n, "en")]
+    assert same == []
+    for n in notes:
+        assert n in (note_text(n, "id"), note_text(n, "en")), n  # one of them is as recorded
+
+
+def test_a_kkn_cases_timeline_says_the_systems_note_in_the_pages_language(
+    web: TestClient, app: App, clock: Clock
+) -> None:
+    from tests.e2e.test_pages import file_case
+    from workflows import staff
+
+    staff.add_staff(app.db, "Andi", "pendamping", "327101", username="pdp.bogor", now=clock())
+    complaint = file_case(app, type="kkn", accused="Andi")
+    kkn = staff.get_staff(app.db, "Andi").cases[0]["id"]
+    sign_in(web, app, "pusat.spm")
+    indonesian = web.get(f"/cases/{kkn}/view").text
+    assert f"dibebastugaskan karena pengaduan KKN {complaint}" in indonesian
+    english = in_english(web, app, "pusat.spm").get(f"/cases/{kkn}/view").text
+    assert f"relieved of duty for KKN complaint {complaint}" in english
+    assert "dibebastugaskan karena" not in english
