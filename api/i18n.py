@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from workflows.discipline import INDICATORS, INDICATORS_EN
+from workflows.discipline import INDICATORS, INDICATORS_EN, SANCTION_LABELS
 from workflows.indonesia import zone_label
 from workflows.kpm_codes import HUBUNGAN, JENIS_KELAMIN, JENJANG_SEKOLAH, KOMPONEN, MEMBER_FIELDS
 from workflows.kpm_parse import NON_ELIGIBLE_LABELS, VALIDATION_LABELS
@@ -1045,6 +1045,11 @@ LABELS["sanction"] = {
     "sp2": ("Surat Peringatan Kedua (SP-2)", "Second warning letter (SP-2)"),
     "sp3": ("Surat Peringatan Ketiga (SP-3)", "Third warning letter (SP-3)"),
     "terminated": ("Pemutusan Hubungan Kerja", "Termination of engagement"),
+}
+# a sanction's letter title as recorded (workflows.discipline.SANCTION_LABELS, Indonesian): the
+# timeline names it in the page's language
+LABELS["sanction_label"] = {
+    SANCTION_LABELS[code]: pair for code, pair in LABELS["sanction"].items()
 }
 # Why a sanction is given (workflows.discipline: ORAL_REASONS, SP2_REASONS, SP3_REASONS,
 # TERMINATION_REASONS), in the words of seed 002 ("Sanksi Pengakhiran Kerja"); the select's

@@ -230,3 +230,32 @@ def test_a_kkn_cases_timeline_says_the_systems_note_in_the_pages_language(
     english = in_english(web, app, "pusat.spm").get(f"/cases/{kkn}/view").text
     assert f"relieved of duty for KKN complaint {complaint}" in english
     assert "dibebastugaskan karena" not in english
+
+
+# ------------------------------------------------------------------- a discipline case
+def test_every_sanction_letter_title_has_an_english_name() -> None:
+    from api.i18n import label
+    from workflows.discipline import SANCTION_LABELS
+
+    for code, title in SANCTION_LABELS.items():
+        assert label("sanction_label", title, "id") == title, code
+        assert label("sanction_label", title, "en") == label("sanction", code, "en"), code
+        assert label("sanction_label", title, "en") != title, code
+
+
+def test_a_discipline_case_in_english_names_its_letter_in_english(
+    web: TestClient, app: App, clock: Clock
+) -> None:
+    from workflows import staff
+
+    staff.add_staff(app.db, "Budi", "operator", "3271", username=None, now=clock())
+    data = {"staff": "Budi", "region": "3271", "staff_user": None}
+    case = app.service.open_and_apply("discipline", data, "kab.bogor", "warn", {"reason": "late"})
+    for _ in range(2):
+        app.service.apply(case.id, "warn", {"reason": "late"}, "kab.bogor")
+    app.service.apply(case.id, "issue_sp1", {}, "kab.bogor")
+    sign_in(web, app, "kab.bogor")
+    assert "Surat Peringatan Pertama (SP-1)" in web.get(f"/cases/{case.id}/view").text
+    page = in_english(web, app, "kab.bogor").get(f"/cases/{case.id}/view").text
+    assert "Surat Peringatan" not in page
+    assert "Letter title:</span> First warning letter (SP-1)" in page
