@@ -155,7 +155,10 @@ def checked_sign_in(app: App, request: Request, typed: str, password: str) -> Us
 def require_role(*roles: str) -> Any:
     async def check(actor: CurrentActor) -> Actor:
         if actor.role not in roles:
-            raise NotPermitted(f"this needs the role {' or '.join(roles)}")
+            # the role and the roles that may: the pages say it in their words and language
+            raise NotPermitted(
+                f"this needs the role {' or '.join(roles)}", role=actor.role, allowed=roles
+            )
         return actor
 
     return Depends(check)

@@ -642,6 +642,8 @@ def not_permitted_text(e: NotPermitted, lang: str) -> str:
     if e.role is None:  # a door's own refusal, already said for people
         return str(e)
     who, may = label("role", e.role, lang), roles_text(e.allowed, lang)
+    if e.event is None and e.workflow is None:  # a door for some roles only (a report)
+        return text("forbidden_roles", lang, roles=may)
     if e.event is None:
         what = label("type", workflow_key(e.workflow or ""), lang)
         return text("role_may_not_change", lang, role=who, workflow=what, roles=may)

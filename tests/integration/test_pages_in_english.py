@@ -259,3 +259,22 @@ def test_a_discipline_case_in_english_names_its_letter_in_english(
     page = in_english(web, app, "kab.bogor").get(f"/cases/{case.id}/view").text
     assert "Surat Peringatan" not in page
     assert "Letter title:</span> First warning letter (SP-1)" in page
+
+
+# ------------------------------------------------------------ a door for some roles only
+def test_the_report_refused_to_a_role_says_who_may_in_the_pages_language(
+    web: TestClient, app: App
+) -> None:
+    sign_in(web, app, "kk.batutulis")
+    path = "/reports/monthly?month=2026-03&format=html"
+    indonesian = web.get(path)
+    assert indonesian.status_code == 403
+    assert "Halaman ini hanya untuk peran" in indonesian.text and "UPPKH Pusat" in indonesian.text
+    english = in_english(web, app, "kk.batutulis").get(path)
+    assert english.status_code == 403
+    assert "Only these roles may open this page:" in english.text
+    for page in (indonesian.text, english.text):
+        assert "this needs the role" not in page and "provinsi or kabupaten" not in page
+    # the API's own answer is unchanged: English, naming the roles by their codes
+    api = web.get("/reports/monthly?month=2026-03", headers={"accept": "application/json"})
+    assert api.status_code == 403 and "this needs the role pusat" in api.json()["message"]
