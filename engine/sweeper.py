@@ -147,15 +147,9 @@ def _states(s: Session, where: Any, *, by_due: bool = False) -> list[CaseState]:
 _PLAN_COLUMNS = [f.name for f in dataclasses.fields(CaseState) if f.name != "attrs"]
 
 
-# why a case's handler cannot act on it, as the notices name it (after the username)
-UNABLE = {
-    "gone": "akun tidak ada",
-    "disabled": "akun dinonaktifkan",
-    "suspended": "sedang dibebastugaskan",
-    "dismissed": "diberhentikan",
-    "elsewhere": "bukan lagi petugas kantor ini",
-    "subject": "pihak yang diadukan",
-}
+# why a case's handler cannot act on it: recorded on the notice as its code (`handler_unable`),
+# which the notices word in their language after the username (notifications.labels.UNABLE)
+UNABLE = ("gone", "disabled", "suspended", "dismissed", "elsewhere", "subject")
 
 
 class Offices:
@@ -362,7 +356,7 @@ class _Pass:
         if state.handler and not why and name_key(state.handler) in about:
             why = "subject"
         handler = None if why else state.handler
-        named = f"{state.handler} ({UNABLE[why]})" if why else state.handler
+        named = (state.handler, why)
         queued = False
         for action in actions:
             if (state.id, key, action.mark) in self.done:
@@ -402,7 +396,7 @@ class _Notice:
     key: str
     action: Action
     to: list[str]
-    handler: str | None = None  # as the notice names it
+    handler: tuple[str | None, str | None] = (None, None)  # the handler, and why unable
 
 
 def _workflows(service: CaseService) -> list[str]:
@@ -578,15 +572,21 @@ def _claim(s: Session, notices: list[_Notice], now: datetime) -> set[tuple[str, 
 
 
 def _message(
-    state: CaseState, action: Action, user: str, now: datetime, handler: str | None = None
+    state: CaseState,
+    action: Action,
+    user: str,
+    now: datetime,
+    handler: tuple[str | None, str | None] = (None, None),
 ) -> dict[str, Any]:
+    name, unable = handler
+    extra = {**action.extra, "handler": name, **({"handler_unable": unable} if unable else {})}
     return {
         "case_id": state.id,
         "event_version": state.version,
         "event_type": SWEEP_EVENT,
         "template": action.template,
         "recipient": f"user:{user}",
-        "payload": {"language": "id", "extra": {**action.extra, "handler": handler}},
+        "payload": {"language": "id", "extra": extra},
         "status": "pending",
         "attempts": 0,
         "created_at": now,

@@ -219,6 +219,9 @@ def _extra(
     out = {**EXTRA_DEFAULTS, **(given or {})}
     if out["handler"] is None:
         out["handler"] = state.handler
+    unable = out.pop("handler_unable", None)  # the sweep's: why the handler cannot act
+    if unable and out["handler"]:
+        out["handler"] = f"{out['handler']} ({L.UNABLE[lang].get(unable, unable)})"
     # After an extension the level due date is the new one; callers may also name it.
     new_due = out["new_due"]
     out["new_due"] = case["level_due"] if new_due is None else _date(new_due, lang, tz)

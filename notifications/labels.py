@@ -345,3 +345,25 @@ def format_date(day: date | None, lang: str) -> str:
     if day is None:
         return "-"
     return f"{day.day} {MONTHS[lang][day.month - 1]} {day.year}"
+
+
+# Why a case's handler cannot act on it (engine.sweeper.UNABLE, the notice's `handler_unable`),
+# said after the handler's username: "kab.bogor (akun dinonaktifkan)"
+UNABLE: Labels = {
+    "id": {
+        "gone": "akun tidak ada",
+        "disabled": "akun dinonaktifkan",
+        "suspended": "sedang dibebastugaskan",
+        "dismissed": "diberhentikan",
+        "elsewhere": "bukan lagi petugas kantor ini",
+        "subject": "pihak yang diadukan",
+    },
+    "en": {
+        "gone": "no such account",
+        "disabled": "account disabled",
+        "suspended": "relieved of duty",
+        "dismissed": "dismissed",
+        "elsewhere": "no longer an officer of this office",
+        "subject": "the person the complaint is about",
+    },
+}
