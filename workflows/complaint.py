@@ -185,14 +185,14 @@ def parse_region(value: Any) -> str:
     except UnknownRegion as e:
         raise InvalidInput(
             "region",
-            str(e),
+            e.en,
             message_id=f"kode wilayah tidak sah: {raw!r} (2, 4, 6 atau 10 digit, boleh bertitik)",
         ) from None
     try:
         return get_region(code).code
     except UnknownRegion as e:
         raise InvalidInput(
-            "region", str(e), message_id=f"kode wilayah tidak dikenal: {code}"
+            "region", e.en, message_id=f"kode wilayah tidak dikenal: {code}"
         ) from None
 
 

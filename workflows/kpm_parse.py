@@ -104,14 +104,14 @@ def region(value: Any) -> str:
     except UnknownRegion as e:
         raise InvalidInput(
             "kode_wilayah",
-            str(e),
+            e.en,
             message_id=f"kode wilayah tidak sah: {raw!r} (2, 4, 6 atau 10 digit, boleh bertitik)",
         ) from None
     try:
         code = get_region(code).code
     except UnknownRegion as e:
         raise InvalidInput(
-            "kode_wilayah", str(e), message_id=f"kode wilayah tidak dikenal: {code}"
+            "kode_wilayah", e.en, message_id=f"kode wilayah tidak dikenal: {code}"
         ) from None
     if len(code) != 10:
         raise InvalidInput(

@@ -25,7 +25,14 @@ class Region:
 
 
 class UnknownRegion(ValueError):
-    """A region code that is malformed or absent from the reference."""
+    """A region code that is malformed or absent from the reference. Its text says it in both
+    languages (`id / en`, for the command line); `en` is the English half, for a door that
+    says the Indonesian its own way (an InvalidInput's message and message_id)."""
+
+    @property
+    def en(self) -> str:
+        said = str(self)
+        return said.split(" / ", 1)[1] if " / " in said else said
 
 
 @cache

@@ -121,3 +121,20 @@ def test_a_wrong_performance_score_is_said_alike_naming_the_indicators(
     e = refused.value
     assert e.field == key and e.message_id
     agree(e.message, e.message_id)
+
+
+# ------------------------------------------------------------------------ a region code
+@pytest.mark.parametrize("value", ["9999", "32x", "3271019999", "1.2.3"])
+@pytest.mark.parametrize("parse", ["complaint", "kpm"])
+def test_a_bad_region_code_is_said_alike_not_in_both_languages_at_once(
+    parse: str, value: str
+) -> None:
+    """The English message was the region reference's own bilingual line ("kode wilayah tidak
+    dikenal / unknown region code: 9999"), shown whole on an English page."""
+    from workflows import complaint, kpm_parse
+
+    with pytest.raises(InvalidInput) as refused:
+        (complaint.parse_region if parse == "complaint" else kpm_parse.region)(value)
+    e = refused.value
+    assert e.message_id and " / " not in e.message
+    agree(e.message, e.message_id)
