@@ -87,7 +87,14 @@ from engine.store.repository import (
 from engine.store.tables import StaffRow
 from workflows import kpm_codes as KC
 from workflows.complaint import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
-from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days, zone_label
+from workflows.indonesia import (
+    ZONE_INFO,
+    Override,
+    Zone,
+    non_working_days,
+    official_names_en,
+    zone_label,
+)
 from workflows.roles import MASK, sees_reporter
 from workflows.staff import kkn_step_of
 
@@ -1022,4 +1029,6 @@ def calendar(ctx: Page, year: int | None = None) -> HTMLResponse:
     overrides = [Override(o.day, o.working, o.name) for o in list_overrides(ctx.app.db)]
     days = non_working_days([year], overrides)
     today = ctx.app.service.clock().astimezone(ZONE_INFO[Zone.WIB]).date()
-    return render(ctx, "calendar.html", year=year, days=days, today=today)
+    # an official day's name in the page's language; an override's as its decree named it
+    names = official_names_en([year]) if ctx.lang == "en" else {}
+    return render(ctx, "calendar.html", year=year, days=days, today=today, names=names)

@@ -93,20 +93,26 @@ def _parse_name(names: str, affixes: tuple[str, str] | None) -> tuple[str, bool]
     return "; ".join(parts), estimated
 
 
-def _category_days(years: tuple[int, ...], category: str, kind: DayKind) -> list[NonWorkingDay]:
-    found = holidays.country_holidays("ID", years=years, categories=(category,), language="id")
+def _category_days(
+    years: tuple[int, ...], category: str, kind: DayKind, language: str = "id"
+) -> list[NonWorkingDay]:
+    found = holidays.country_holidays("ID", years=years, categories=(category,), language=language)
     affixes = _label_affixes(found)
     return [NonWorkingDay(d, kind, *_parse_name(names, affixes)) for d, names in found.items()]
 
 
 @cache
-def _official_days(years: tuple[int, ...]) -> tuple[NonWorkingDay, ...]:
+def _official_days(years: tuple[int, ...], language: str = "id") -> tuple[NonWorkingDay, ...]:
     if not years:
         return ()
-    by_date = {d.date: d for d in _category_days(years, holidays.GOVERNMENT, DayKind.CUTI_BERSAMA)}
+    by_date = {
+        d.date: d
+        for d in _category_days(years, holidays.GOVERNMENT, DayKind.CUTI_BERSAMA, language)
+    }
     # A libur nasional outranks a cuti bersama on the same date.
     by_date.update(
-        (d.date, d) for d in _category_days(years, holidays.PUBLIC, DayKind.LIBUR_NASIONAL)
+        (d.date, d)
+        for d in _category_days(years, holidays.PUBLIC, DayKind.LIBUR_NASIONAL, language)
     )
     return tuple(sorted(by_date.values(), key=lambda d: d.date))
 
@@ -118,6 +124,12 @@ def official_days(years: Iterable[int]) -> list[NonWorkingDay]:
     than took from a published decree; if any of the day's names is estimated, the day is.
     """
     return list(_official_days(tuple(sorted(set(years)))))
+
+
+def official_names_en(years: Iterable[int]) -> dict[date, str]:
+    """The official days' names in English (the `holidays` package's en_US), by date: what
+    the calendar page shows in English. An override's name is the decree's, as recorded."""
+    return {d.date: d.name for d in _official_days(tuple(sorted(set(years))), "en_US")}
 
 
 def non_working_days(years: Iterable[int], overrides: Iterable[Override]) -> list[NonWorkingDay]:

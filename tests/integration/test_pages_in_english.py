@@ -278,3 +278,18 @@ def test_the_report_refused_to_a_role_says_who_may_in_the_pages_language(
     # the API's own answer is unchanged: English, naming the roles by their codes
     api = web.get("/reports/monthly?month=2026-03", headers={"accept": "application/json"})
     assert api.status_code == 403 and "this needs the role pusat" in api.json()["message"]
+
+
+# --------------------------------------------------------------------------- the calendar
+def test_the_calendar_in_english_names_the_official_days_in_english(
+    web: TestClient, app: App
+) -> None:
+    from workflows.indonesia import official_days
+
+    days = official_days([2026])
+    sign_in(web, app, "kab.bogor")
+    indonesian = web.get("/calendar?year=2026").text
+    assert all(d.name in indonesian for d in days)
+    english = in_english(web, app, "kab.bogor").get("/calendar?year=2026").text
+    assert [d.name for d in days if f"<td>{d.name}" in english] == []
+    assert "<td>New Year&#39;s Day" in english and "<td>Eid al-Fitr Joint Holiday" in english
