@@ -125,6 +125,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "You are signed in again. The form is filled in as you left it but NOT saved yet: "
         "check it, then save.",
     ),
+    # the language switched on a refused form: the form in the language chosen, as it was
+    "switched_form": (
+        "Formulir dikembalikan terisi seperti sebelumnya tetapi BELUM tersimpan: periksa, "
+        "lalu simpan.",
+        "The form is filled in as you left it but NOT saved yet: check it, then save.",
+    ),
     "suspended_banner": (
         "Anda sedang dibebastugaskan sejak {since} ({case}): Anda tidak dapat menangani kasus "
         "atau mencatat pengaduan sampai diputuskan.",

@@ -154,8 +154,9 @@ class Ctx:
     actor: Actor | None = None
     # the actor's suspension (KKN), said on every page: {"since", "zone", "case"} or None
     suspension: dict[str, Any] | None = None
-    # the page is a form given back filled after the session expired and the officer signed in
-    resumed: bool = False
+    # the page is a form given back filled (not saved): after the session expired and the
+    # officer signed in (True), or after the language was switched on it ("switched")
+    resumed: bool | str = False
 
     @property
     def me(self) -> Actor:
@@ -215,6 +216,7 @@ def render(ctx: Ctx, name: str, status: int = 200, **values: Any) -> HTMLRespons
         officers=LEVELS,
         suspension=ctx.suspension,
         resumed=ctx.resumed,
+        switch=_switch_carries(ctx, name, values),
         **values,
     )
     response = HTMLResponse(html, status_code=status, headers=HEADERS)
@@ -258,6 +260,29 @@ def session_name(request: Request) -> str:
         return str(read_token(cookie, app.settings.secret_key, app.service.clock()))
     except InvalidToken:
         return ""
+
+
+def _switch_carries(ctx: Ctx, name: str, values: dict[str, Any]) -> dict[str, str] | None:
+    """What the language switch of a page answering a form carries, so that switching keeps
+    the form filled (a link would open the page afresh, empty): the sign-in form's name, where
+    it goes next and what it keeps; or the form posted (never a password nor the CSRF token).
+    None for a page opened by its address: its switch is a link to the same address."""
+    if ctx.request.method != "POST":
+        return None
+    if name == "login.html":
+        return {
+            "next": SWITCH_LOGIN,
+            "keep.username": values.get("username", ""),
+            "keep.next": values.get("next", "/"),
+            **{KEEP + k: v for k, v in values.get("kept", {}).items()},
+        }
+    form = getattr(ctx.request.state, "posted", None)
+    if not form:
+        return None
+    if ctx.request.url.path.startswith("/lang/"):  # switched already: switching back carries it
+        return dict(form)
+    kept = {KEEP + k: v for k, v in form.items() if "password" not in k.lower()}
+    return {"next": ctx.request.url.path, **kept}
 
 
 def _context(request: Request, *, signed_out: bool = False) -> Ctx:
@@ -328,6 +353,7 @@ async def posted(request: Request) -> dict[str, str]:
     expected = form_token(request.app.state.pkh, cookie, session_name(request))
     if not hmac.compare_digest(sent.encode(), expected.encode()):
         raise CsrfRejected()
+    request.state.posted = dict(data)  # carried through a language switch (handlers pop fields)
     return data
 
 
@@ -588,12 +614,14 @@ def login(form: Form, ctx: Anyone) -> Response:
     return response
 
 
-def _resume(ctx: Ctx, username: str, path: str, values: dict[str, str]) -> HTMLResponse | None:
+def _resume(
+    ctx: Ctx, username: str, path: str, values: dict[str, str], notice: bool | str = True
+) -> HTMLResponse | None:
     """The form the officer posted when the session had ended, given back filled (not saved):
     the new complaint, or a case's action form. None for another page (the sign-in then goes
     to `path` as usual)."""
     ctx.actor = ctx.app.service.actor(username)
-    ctx.resumed = True
+    ctx.resumed = notice
     ctx.suspension = suspension_of(ctx.app, ctx.actor)
     try:
         if path == "/complaints/new":
@@ -641,6 +669,43 @@ def logout(_form: Form, ctx: Anyone) -> Response:
 def set_language(code: str, next: str = "/") -> Response:
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(LANG_COOKIE, pick(code), max_age=365 * 86400, samesite="lax")
+    return response
+
+
+SWITCH_LOGIN = "/login"
+
+
+@router.post("/lang/{code}")
+def switch_language(code: str, form: Form, ctx: Anyone) -> Response:
+    """The language switched on a page that answered a form (a refused filing or action, a
+    refused sign-in): the same form comes back filled in the language chosen, not saved."""
+    lang = pick(code)
+    ctx.lang = lang
+    path = _safe_next(form.get("next"))
+    carried = {k[len(KEEP) :]: v for k, v in form.items() if k.startswith(KEEP)}
+    response: Response = RedirectResponse(path, status_code=303)
+    if path == SWITCH_LOGIN:
+        # the form kept through the sign-in, with the token it was made with (KEPT_TOKEN):
+        # without it, signing in after the switch would not give the form back
+        kept = {k: v for k, v in carried.items() if k.startswith(KEEP) or k == KEPT_TOKEN}
+        response = render(
+            ctx,
+            "login.html",
+            next=_safe_next(carried.get("next")),
+            error=False,
+            username=carried.get("username", ""),
+            notice="session_expired_form" if kept else None,
+            kept=kept,
+        )
+    else:
+        try:
+            actor = page_actor(ctx.request, ctx.app)
+        except EngineError:
+            actor = None
+        if actor is not None:
+            filled = _resume(ctx, actor.username, path, carried, notice="switched")
+            response = filled or response
+    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     return response
 
 

@@ -5,6 +5,7 @@ Indonesian pages unchanged. FastAPI's client on a SQLite file."""
 from __future__ import annotations
 
 import ast
+import html
 import inspect
 import re
 import textwrap
@@ -13,10 +14,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.page_views import CODE_TABLES
 from api.wiring import App
+from engine.store.repository import CASES
 from tests.conftest import Clock
 from tests.e2e.test_pages import sign_in
 from tests.integration.test_kpm_import import KK1, person, write_csv
@@ -293,3 +296,97 @@ def test_the_calendar_in_english_names_the_official_days_in_english(
     english = in_english(web, app, "kab.bogor").get("/calendar?year=2026").text
     assert [d.name for d in days if f"<td>{d.name}" in english] == []
     assert "<td>New Year&#39;s Day" in english and "<td>Eid al-Fitr Joint Holiday" in english
+
+
+# ------------------------------------------------- switching the language on a refused form
+def _switch(page: str, code: str) -> dict[str, str]:
+    """The fields the page's language switch to `code` posts (a form, on a page answering a
+    form); fails when the switch is a plain link, which opens the page afresh."""
+    found = re.search(rf'<form method="post" action="/lang/{code}"[^>]*>(.*?)</form>', page, re.S)
+    assert found, "the language switch is a link: the form's values would be lost"
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', found.group(1))
+    return {k: html.unescape(v) for k, v in fields}
+
+
+def test_switching_the_language_on_a_refused_filing_keeps_the_form_filled(
+    web: TestClient, app: App
+) -> None:
+    from tests.e2e.test_pages import csrf_from
+
+    sign_in(web, app, "kab.bogor")
+    form = {
+        "csrf": csrf_from(web, "/complaints/new"),
+        "reporter_name": "Ibu Siti",
+        "reporter_kind": "kpm",
+        "type": "pembayaran",
+        "channel": "surat",
+        "level": "kabupaten",
+        "region": "9999",
+        "received_at": "2026-03-02T08:30",
+        "zone": "WIB",
+        "summary": "Bantuan belum diterima",
+    }
+    refused = web.post("/complaints/new", data=form)
+    assert refused.status_code == 422 and '<html lang="id">' in refused.text
+    english = web.post("/lang/en", data=_switch(refused.text, "en"), follow_redirects=False)
+    assert english.status_code == 200 and '<html lang="en">' in english.text
+    assert "Bantuan belum diterima" in english.text and 'value="Ibu Siti"' in english.text
+    assert 'value="9999"' in english.text and "NOT saved yet" in english.text
+    assert web.cookies.get("lang") == "en"
+    with app.db.reading() as s:  # nothing was filed by the switch
+        assert s.execute(sa.select(sa.func.count()).select_from(CASES)).scalar() == 0
+    # and back again, still filled
+    back = web.post("/lang/id", data=_switch(english.text, "id"), follow_redirects=False)
+    assert '<html lang="id">' in back.text and "Bantuan belum diterima" in back.text
+
+
+def test_switching_the_language_on_a_refused_action_reopens_it_filled(
+    web: TestClient, app: App
+) -> None:
+    from tests.e2e.test_pages import csrf_from, file_case
+
+    case_id = file_case(app)
+    path = f"/cases/{case_id}/view"
+    sign_in(web, app, "kab.bogor")
+    token = csrf_from(web, path)
+    version = str(app.service.get(case_id).version)
+    form = {"csrf": token, "event": "escalate", "version": version, "note": "catatan saya"}
+    refused = web.post(path, data=form)
+    assert refused.status_code == 422
+    english = web.post("/lang/en", data=_switch(refused.text, "en"), follow_redirects=False)
+    assert english.status_code == 200 and '<html lang="en">' in english.text
+    assert "catatan saya" in english.text and "NOT saved yet" in english.text
+    assert app.service.get(case_id).version == int(version)
+
+
+def test_switching_the_language_on_a_refused_sign_in_keeps_where_it_goes_and_the_kept_form(
+    web: TestClient, app: App
+) -> None:
+    from tests.e2e.test_pages import csrf_from
+
+    token = csrf_from(web, "/login")
+    form = {
+        "csrf": token,
+        "username": "kab.bogor",
+        "password": "wrong-password",
+        "next": "/cases/ADU-2026-000001/view",
+        "keep.note": "catatan yang belum tersimpan",
+    }
+    refused = web.post("/login", data=form)
+    assert refused.status_code == 401
+    fields = _switch(refused.text, "en")
+    assert "wrong-password" not in fields.values()
+    english = web.post("/lang/en", data=fields, follow_redirects=False)
+    assert english.status_code == 200 and '<html lang="en">' in english.text
+    assert 'name="next" value="/cases/ADU-2026-000001/view"' in english.text
+    assert 'name="keep.note" value="catatan yang belum tersimpan"' in english.text
+    assert 'value="kab.bogor"' in english.text and "wrong-password" not in english.text
+
+
+def test_a_page_opened_by_its_address_switches_by_a_link_keeping_its_query(
+    web: TestClient, app: App
+) -> None:
+    sign_in(web, app, "kab.bogor")
+    page = web.get("/?q=Bantuan&sort=-id").text
+    assert '<form method="post" action="/lang/' not in page
+    assert 'href="/lang/en?next=/%3Fq%3DBantuan%26sort%3D-id"' in page
