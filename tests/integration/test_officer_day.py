@@ -162,3 +162,32 @@ def test_a_form_from_another_site_is_still_refused(app: App, web: TestClient) ->
     """Not signed in and no form of ours to give back: the page refuses as before."""
     r = web.post("/letters/1/printed", data={"csrf": "forged"}, follow_redirects=False)
     assert r.status_code == 403 and "Formulir kedaluwarsa" in r.text
+
+
+def test_a_kept_complaint_still_comes_back_after_switching_the_language_on_the_sign_in_page(
+    app: App, web: TestClient
+) -> None:
+    """The sign-in page holding a complaint written before the session ended: switching it
+    to English carried the kept fields but not the token they were made with (kept_csrf), so
+    signing in afterwards opened the worklist and the complaint was gone."""
+    before = case_count(app)
+    form = filled_form(web, summary="Ditulis sebelum ganti bahasa")
+    web.post("/logout", data={"csrf": csrf_from(web, "/")})
+    kept_page = web.post("/complaints/new", data=form, follow_redirects=False)
+    assert kept_page.status_code == 401 and 'name="kept_csrf"' in kept_page.text
+    switch = re.search(
+        r'<form method="post" action="/lang/en"[^>]*>(.*?)</form>', kept_page.text, re.S
+    )
+    assert switch is not None, "the sign-in page's language switch is a link"
+    fields = dict(
+        re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', switch.group(1))
+    )
+    english = web.post("/lang/en", data=fields, follow_redirects=False)
+    assert english.status_code == 200 and '<html lang="en">' in english.text
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', english.text))
+    assert hidden.get("keep.summary") == "Ditulis sebelum ganti bahasa" and "kept_csrf" in hidden
+    login = hidden | {"username": "kab.web", "password": PASSWORD}
+    signed = web.post("/login", data=login, follow_redirects=False)
+    assert signed.status_code == 200 and 'id="resumed"' in signed.text, signed.text[:300]
+    assert "Ditulis sebelum ganti bahasa</textarea>" in signed.text
+    assert case_count(app) == before
