@@ -253,7 +253,8 @@ def complaint_file(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """File a complaint (pengaduan) from any channel; prints the new case and its deadlines."""
-    from workflows.complaint import parse_region, zone_for
+    from workflows.complaint_codes import zone_for
+    from workflows.complaint_parse import parse_region
 
     a = get_app()
     zone = None
@@ -429,7 +430,7 @@ def case_list(
 ) -> None:
     """The worklist, soonest stage deadline first."""
     from engine.store.repository import CaseFilter, search_cases
-    from workflows.complaint import LEVELS
+    from workflows.complaint_codes import LEVELS
 
     a = get_app()
     # a value nothing can have is a mistake to report, not "(no cases)" (as the API does)

@@ -38,14 +38,8 @@ from engine.store.tables import UserRow
 from workflows import kpm_codes as KC
 from workflows import kpm_parse as KP
 from workflows import kpm_store
-from workflows.complaint import (
-    FILING_KEYS,
-    INFORMED_VIA,
-    LEVELS,
-    REJECT_REASONS,
-    SIDE_BODIES,
-    TYPES,
-)
+from workflows.complaint_codes import INFORMED_VIA, LEVELS, REJECT_REASONS, SIDE_BODIES, TYPES
+from workflows.complaint_parse import FILING_KEYS
 from workflows.discipline import ORAL_REASONS, SP2_REASONS, SP3_REASONS, TERMINATION_REASONS
 from workflows.indonesia import ZONE_INFO, Zone, zone_for_region
 from workflows.kkn import AUTHORITIES

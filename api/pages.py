@@ -86,7 +86,7 @@ from engine.store.repository import (
 )
 from engine.store.tables import StaffRow
 from workflows import kpm_codes as KC
-from workflows.complaint import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
+from workflows.complaint_codes import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
 from workflows.indonesia import (
     ZONE_INFO,
     Override,

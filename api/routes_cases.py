@@ -56,7 +56,7 @@ from engine.service import Once
 from engine.state import Actor, CaseState
 from engine.store import audit_runner
 from engine.store.repository import COUNT_CAP, CaseFilter, search_cases
-from workflows.complaint import LEVELS, TYPES
+from workflows.complaint_codes import LEVELS, TYPES
 from workflows.roles import AUDITOR_ROLES, masked, sees_reporter
 
 router = APIRouter()

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from engine.service import NOTE_MAX
-from workflows.complaint import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
+from workflows.complaint_codes import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
 
 ComplaintType = Literal[TYPES]  # type: ignore[valid-type]
 Channel = Literal[CHANNELS]  # type: ignore[valid-type]

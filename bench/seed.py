@@ -303,7 +303,7 @@ def projection_rows(
     The rest are due 5-40 working days later. Overdue ones are at kabupaten or pusat, with
     the level deadline still ahead, so the sweep reminds and tells supervisors but escalates
     nothing (an escalation is a full command; projection-only rows have no events)."""
-    from workflows.complaint import TABEL_2, TYPES, zone_for
+    from workflows.complaint_codes import TABEL_2, TYPES, zone_for
 
     rng = random.Random(spec.seed)
     kabs = sorted(desa)

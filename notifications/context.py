@@ -16,8 +16,8 @@ from engine.state import CaseState
 from notifications import labels as L
 from notifications.catalog import AUDIENCE, KKN_OUTCOMES, REPORTER_TEMPLATES, check
 from notifications.channels import postal_address
-from workflows.complaint import LEVELS
-from workflows.complaint import zone_for as complaint_zone
+from workflows.complaint_codes import LEVELS
+from workflows.complaint_codes import zone_for as complaint_zone
 from workflows.indonesia import zone_label
 from workflows.regions import UnknownRegion, region_name
 

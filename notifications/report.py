@@ -66,7 +66,7 @@ def build_report(
     """The complaint workflow's report for `month`, limited to regions under `scope` if given,
     as the store stands now (`as_of`, default the service clock: matters for a running month)."""
     from engine.store.report_source import iter_case_facts
-    from workflows.complaint import LEVELS, NAME, TABEL_2, zone_for
+    from workflows.complaint_codes import LEVELS, NAME, TABEL_2, zone_for
 
     month = Month.of(month)
     calendar = app.service.calendar()

@@ -19,7 +19,7 @@ from engine.service import FollowUp, ReactionContext
 from engine.state import CaseState, Event
 from engine.store import repository as repo
 from engine.store.kpm_tables import HOUSEHOLDS
-from workflows.complaint import reporters_of, same_reporter
+from workflows.complaint_parse import reporters_of, same_reporter
 from workflows.kpm_store import resolve
 
 

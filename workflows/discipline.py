@@ -18,7 +18,8 @@ from engine.definition import Effect, StateDef, TransitionDef, WorkflowDefinitio
 from engine.errors import InvalidInput, Reason, echoed
 from engine.machine import Decision
 from engine.state import CaseState
-from workflows.complaint import actor_is_not_subject, parse_region
+from workflows.complaint_guards import actor_is_not_subject
+from workflows.complaint_parse import parse_region
 from workflows.indonesia import ZONE_INFO, zone_for_region
 
 NAME = "discipline"

@@ -15,14 +15,10 @@ from engine.definition import Effect, StateDef, TransitionDef, WorkflowDefinitio
 from engine.errors import InvalidInput, echoed
 from engine.machine import Decision
 from engine.state import CaseState
-from workflows.complaint import (
-    actor_is_not_subject,
-    on_reporter_linked,
-    parse_link_reporter,
-    parse_region,
-    parse_simple,
-    reporter_recipients,
-)
+from workflows.complaint import reporter_recipients
+from workflows.complaint_effects import on_reporter_linked
+from workflows.complaint_guards import actor_is_not_subject
+from workflows.complaint_parse import parse_link_reporter, parse_region, parse_simple
 from workflows.indonesia import ZONE_INFO, zone_for_region
 
 NAME = "kkn"

@@ -22,7 +22,7 @@ from engine.store import repository as repo
 from engine.store.db import Database
 from engine.store.prepared import Prepared
 from engine.store.tables import StaffRow, UserRow
-from workflows.complaint import REPORTER_KEYS, parse_region
+from workflows.complaint_parse import REPORTER_KEYS, parse_region
 
 # pendamping sosial, asisten pendamping, administrator pangkalan data (operator), koordinator
 # (kabupaten/kota, wilayah), supervisor

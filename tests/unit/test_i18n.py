@@ -104,7 +104,8 @@ def test_every_refusal_of_the_complaint_kkn_discipline_and_kpm_workflows_says_it
 
 def test_the_refusing_modules_are_found_from_the_workflows() -> None:
     found = _refusing_modules()
-    for module in ("workflows.complaint", "workflows.kkn", "workflows.discipline", "workflows.kpm"):
+    complaint = ("workflows.complaint_parse", "workflows.complaint_guards")  # its refusals
+    for module in (*complaint, "workflows.kkn", "workflows.discipline", "workflows.kpm"):
         assert module in found
     assert "workflows.guards" in found  # shared guards (actor_covers_region)
 

@@ -26,7 +26,7 @@ from notifications.render import (
     render,
     render_letter_page,
 )
-from workflows import complaint
+from workflows import complaint, complaint_codes
 
 WIB = timezone(timedelta(hours=7))
 FILED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=WIB)  # Monday
@@ -542,11 +542,11 @@ def test_the_office_follows_the_level_and_region(level: str, region: str, name: 
 def test_labels_cover_every_value_of_the_complaint_workflow() -> None:
     stages = {s.stage or s.name for s in complaint.definition().states}
     for lang in LANGUAGES:
-        assert set(complaint.TYPES) <= set(labels.TYPES[lang])
-        assert set(complaint.LEVELS) <= set(labels.LEVELS[lang])
-        assert set(complaint.CHANNELS) <= set(labels.CHANNELS[lang])
-        assert set(complaint.REJECT_REASONS) <= set(labels.REASONS[lang])
-        assert set(complaint.SIDE_BODIES) <= set(labels.SIDE_BODIES[lang])
+        assert set(complaint_codes.TYPES) <= set(labels.TYPES[lang])
+        assert set(complaint_codes.LEVELS) <= set(labels.LEVELS[lang])
+        assert set(complaint_codes.CHANNELS) <= set(labels.CHANNELS[lang])
+        assert set(complaint_codes.REJECT_REASONS) <= set(labels.REASONS[lang])
+        assert set(complaint_codes.SIDE_BODIES) <= set(labels.SIDE_BODIES[lang])
         assert stages <= set(labels.STAGES[lang])
         assert len(labels.MONTHS[lang]) == 12
 

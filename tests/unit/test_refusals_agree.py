@@ -131,10 +131,10 @@ def test_a_bad_region_code_is_said_alike_not_in_both_languages_at_once(
 ) -> None:
     """The English message was the region reference's own bilingual line ("kode wilayah tidak
     dikenal / unknown region code: 9999"), shown whole on an English page."""
-    from workflows import complaint, kpm_parse
+    from workflows import complaint_parse, kpm_parse
 
     with pytest.raises(InvalidInput) as refused:
-        (complaint.parse_region if parse == "complaint" else kpm_parse.region)(value)
+        (complaint_parse.parse_region if parse == "complaint" else kpm_parse.region)(value)
     e = refused.value
     assert e.message_id and " / " not in e.message
     agree(e.message, e.message_id)

@@ -25,7 +25,7 @@ from engine.report import (
     build_monthly_report,
     percentile_nearest_rank,
 )
-from workflows.complaint import LEVELS, TABEL_2, zone_for
+from workflows.complaint_codes import LEVELS, TABEL_2, zone_for
 
 WIB = timezone(timedelta(hours=7))
 WITA = ZoneInfo("Asia/Makassar")

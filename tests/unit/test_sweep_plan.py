@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from engine.state import CaseState
 from engine.sweep import plan, quiet_until
-from workflows.complaint import DEADLINE_POLICY
+from workflows.complaint_codes import DEADLINE_POLICY
 from workflows.indonesia import build_calendar
 
 WIB = timezone(timedelta(hours=7))
