@@ -157,6 +157,8 @@ class Ctx:
     # the page is a form given back filled (not saved): after the session expired and the
     # officer signed in (True), or after the language was switched on it ("switched")
     resumed: bool | str = False
+    # the form given back filled (its address and values): what the language switch carries
+    given_back: tuple[str, dict[str, str]] | None = None
 
     @property
     def me(self) -> Actor:
@@ -250,14 +252,18 @@ def made_for(app: App, sent: str, username: str) -> bool:
 
 
 def session_name(request: Request) -> str:
-    """The officer the session cookie names, if its token is sound and unexpired (the
-    account itself unread: a page and the form it gives agree on it without a query)."""
+    """The officer the session cookie names, if its token is sound (the account itself
+    unread: a page and the form it gives agree on it without a query). Expired too: the forms
+    a page gave stay that officer's after the session ends, so a form sent then is checked as
+    theirs and goes to the sign-in page (kept), not refused as a forgery. Signing in is never
+    decided here (page_actor)."""
     app: App = request.app.state.pkh
     cookie = _cookie(request, SESSION_COOKIE)
     if not cookie:
         return ""
     try:
-        return str(read_token(cookie, app.settings.secret_key, app.service.clock()))
+        secret, now = app.settings.secret_key, app.service.clock()
+        return str(read_token(cookie, secret, now, expired_ok=True))
     except InvalidToken:
         return ""
 
@@ -267,6 +273,9 @@ def _switch_carries(ctx: Ctx, name: str, values: dict[str, Any]) -> dict[str, st
     the form filled (a link would open the page afresh, empty): the sign-in form's name, where
     it goes next and what it keeps; or the form posted (never a password nor the CSRF token).
     None for a page opened by its address: its switch is a link to the same address."""
+    if ctx.given_back is not None:  # a form given back (after a sign-in, or a switch)
+        path, given = ctx.given_back
+        return {"next": path, **_carried(given)}
     if ctx.request.method != "POST":
         return None
     if name == "login.html":
@@ -281,8 +290,23 @@ def _switch_carries(ctx: Ctx, name: str, values: dict[str, Any]) -> dict[str, st
         return None
     if ctx.request.url.path.startswith("/lang/"):  # switched already: switching back carries it
         return dict(form)
-    kept = {KEEP + k: v for k, v in form.items() if "password" not in k.lower()}
-    return {"next": ctx.request.url.path, **kept}
+    return {"next": ctx.request.url.path, **_carried(form)}
+
+
+# The longest value a page's field takes (a complaint's summary, an event's data value): a
+# longer one pasted into a refused form is not carried through a language switch (it is
+# refused anyway, and would be written back into every page as a hidden field).
+MAX_CARRIED = 4000
+
+
+def _carried(form: dict[str, str]) -> dict[str, str]:
+    """A posted form's fields as the language switch carries them: never a password, nor a
+    token, nor a value longer than any field takes."""
+    return {
+        KEEP + k: v
+        for k, v in form.items()
+        if "password" not in k.lower() and k not in ("csrf", KEPT_TOKEN) and len(v) <= MAX_CARRIED
+    }
 
 
 def _context(request: Request, *, signed_out: bool = False) -> Ctx:
@@ -623,6 +647,7 @@ def _resume(
     ctx.actor = ctx.app.service.actor(username)
     ctx.resumed = notice
     ctx.suspension = suspension_of(ctx.app, ctx.actor)
+    ctx.given_back = (path, values)
     try:
         if path == "/complaints/new":
             _require(ctx, LEVELS)

@@ -30,9 +30,12 @@ def create_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def read_token(token: str, secret: str, now: datetime, purpose: str = "access") -> SignedIn:
+def read_token(
+    token: str, secret: str, now: datetime, purpose: str = "access", *, expired_ok: bool = False
+) -> SignedIn:
     """The username the token was issued to, with when it was issued (the account's read
-    refuses it if the password changed since: `engine.store.credentials`)."""
+    refuses it if the password changed since: `engine.store.credentials`). `expired_ok`: an
+    expired token's name too (never to sign in with: to know whose forms a page gave)."""
     try:
         claims = jwt.decode(
             token,
@@ -43,7 +46,8 @@ def read_token(token: str, secret: str, now: datetime, purpose: str = "access") 
     except jwt.PyJWTError as e:
         raise InvalidToken(str(e)) from None
     # Expiry is checked against the injected clock, so tests and the service agree on "now".
-    if claims.get("typ") != purpose or int(claims["exp"]) < now.timestamp():
+    expired = int(claims["exp"]) < now.timestamp() and not expired_ok
+    if claims.get("typ") != purpose or expired:
         raise InvalidToken("token expired or of the wrong kind")
     issued = claims.get("iat_us")
     if type(issued) is not int:

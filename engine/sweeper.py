@@ -372,7 +372,7 @@ class _Pass:
                 queued = True
             else:
                 unhandled = True  # no one to tell yet: look again next sweep
-        if replanned and not queued:
+        if replanned and not queued and not unhandled:  # nobody to tell yet is not moved on
             self.report.note("moved_on", state.id)
         until = None if unhandled else quiet_until(state, self.policy, self.cal, self.now)
         if until is not None:

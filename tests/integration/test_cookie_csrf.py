@@ -223,3 +223,62 @@ def test_over_https_the_cookies_are_host_only_and_a_planted_plain_one_is_not_rea
     with TestClient(create_app(app)) as local:
         local.get("/login")
         assert "pkh_csrf" in local.cookies
+
+
+# ------------------------------------------------- forms sent after the session has ended
+@pytest.mark.parametrize(
+    ("path", "form", "said"),
+    [
+        ("/logout", {}, 303),  # "Keluar" on a tab left open overnight: signed out, as asked
+        ("/audit/whole", {}, 401),  # any other form: the sign-in page, as before the MAC
+    ],
+)
+def test_a_form_sent_after_the_session_expired_goes_to_sign_in_not_to_the_forgery_page(
+    app: App, clock: Clock, path: str, form: dict[str, str], said: int
+) -> None:
+    """The form token is bound to the session's officer; once the session expired, the page's
+    own token was checked as nobody's and every form but the two a sign-in gives back was
+    refused as forged ('Formulir kedaluwarsa', 403), e.g. signing out, or a whole-store
+    verification, from a page left open overnight."""
+    from api.http import TOKEN_TTL
+
+    with TestClient(create_app(app)) as web:
+        web.cookies.set("pkh_session", token(app, "auditor"))
+        sent = {**_hidden(web.get("/audit").text), **form}
+        clock.set(clock() + TOKEN_TTL + timedelta(hours=1))  # the session expires
+        r = web.post(path, data=sent, follow_redirects=False)
+        assert r.status_code == said, (path, r.status_code, r.text[:300])
+        assert "Formulir kedaluwarsa" not in r.text
+        if said == 401:
+            assert 'name="password"' in r.text  # the sign-in page, in place
+        assert audit_runs.recent(app.db, clock(), 5) == []  # nothing started unsigned
+
+
+def test_switching_the_language_on_a_form_given_back_after_sign_in_keeps_it_filled(
+    app: App, clock: Clock
+) -> None:
+    """Once the sign-in gave the expired form back filled, its language switch carried the
+    sign-in form (next=/login): switching showed the sign-in page again, 'the form was not
+    saved', to an officer already signed in."""
+    from api.admin import add_user
+    from api.http import TOKEN_TTL
+
+    add_user(app.db, "kab.korban", "kabupaten", "3271", now=clock(), password=PASSWORD)
+    with TestClient(create_app(app)) as web:
+        web.cookies.set("pkh_session", token(app, "kab.korban"))
+        form = {**_hidden(web.get("/complaints/new").text), "summary": "Ditulis sebelum habis"}
+        clock.set(clock() + TOKEN_TTL + timedelta(minutes=1))
+        kept = web.post("/complaints/new", data=form, follow_redirects=False)
+        assert kept.status_code == 401
+        signed = _signed_in_with(web, kept.text, "kab.korban")
+        assert signed.status_code == 200 and "Ditulis sebelum habis</textarea>" in signed.text
+        switch = re.search(
+            r'<form method="post" action="/lang/en"[^>]*>(.*?)</form>', signed.text, re.S
+        )
+        assert switch is not None, "the switch is a link: the filled form would be lost"
+        carried = _hidden(switch.group(1))
+        assert carried["next"] == "/complaints/new", carried
+        english = web.post("/lang/en", data=carried, follow_redirects=False)
+        assert english.status_code == 200 and '<html lang="en">' in english.text
+        assert 'name="password"' not in english.text  # not the sign-in page again
+        assert "Ditulis sebelum habis</textarea>" in english.text

@@ -224,3 +224,33 @@ def test_pkh_sweep_lists_a_case_escalated_by_hand_meanwhile_as_moved_on_and_exit
     assert (told["escalated"], told["failed"], told["moved_on"]) == ([], [], [case_id])
     text = pkh(app, monkeypatch, "sweep", "--now", OVERDUE)
     assert text.exit_code == 0 and "moved_on" in text.stdout, text.output
+
+
+def test_a_case_planned_again_that_still_needs_someone_to_tell_is_not_listed_moved_on(
+    app: App, clock: Clock
+) -> None:
+    """`moved_on` says a case no longer asks for anything. A case planned again (it changed
+    under the sweep) whose reminder finds nobody in its office yet still asks: it is looked
+    at again by the next sweep, and was listed as moved on."""
+    from api.admin import update_user
+    from engine.sweeper import Offices, Quiet, SweepReport, _basis, _Pass
+
+    case = app.service.open_case(
+        "complaint",
+        complaint_data(region="7371011001"),
+        "kab.makassar",  # Kota Makassar
+    )
+    now = at(clock, OVERDUE)
+    for name in ("kab.makassar", "pusat.spm", "pusat.spm2"):  # its office and the one above
+        update_user(app.db, name, actor="admin", now=now, active=False)
+    definition = app.service.workflows.get("complaint")
+    report = SweepReport(now=now.isoformat())
+    with app.db.reading() as s:
+        offices = Offices(s, app.service.staff_register(s))
+        quiet = Quiet(now, _basis(definition.deadline_policy, s))
+    sweep_pass = _Pass(app.service, definition, now, quiet, offices, set(), report)
+    notices: list[Any] = []
+    state = app.service.get(case.id)
+    sweep_pass._case(state, notices, [], replanned=True)
+    assert notices == []  # nobody to remind, nobody above to tell
+    assert report.moved_on == []
