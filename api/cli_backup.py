@@ -3,8 +3,9 @@
 SQLite: the online backup API (writers may go on while it copies). PostgreSQL: pg_dump -Fc and
 pg_restore (the client tools must be installed). Restore copies the configured database, replaces
 it with the backup and then runs the audit verification: if the restored store fails it, the copy
-is put back and the command says which case and exits 1. Stop the API and the workers before
-restoring.
+is put back and the command says which case and exits 1. Before replacing anything it names
+that copy on stderr with the command that puts it back, for a restore killed midway. Stop the API
+and the workers before restoring.
 """
 
 from __future__ import annotations
@@ -71,6 +72,15 @@ def db_restore(
     app.db.dispose()  # nothing of ours holds the database while it is replaced
     with tempfile.TemporaryDirectory(prefix="pkh-restore-") as work:
         before, no_copy = _copy_before(url, Path(work) / "before-restore.backup")
+        if before is not None:
+            # said before anything is replaced: a restore killed from here on (SIGKILL, power)
+            # leaves the database restored, unverified or failing, and nothing else says how
+            # to get the old one back; this copy is removed only when the command ends
+            typer.echo(
+                f"the database as it was is copied to {before}: if this restore is "
+                f"interrupted, `pkh db restore {before}` puts it back",
+                err=True,
+            )
         try:
             info = restore(url, file)
         except BackupError as e:
