@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,7 +63,11 @@ COPY = re.compile(r"`pkh db restore (\S+)` puts it back")
 
 
 def pkh_restore(url: str, file: Path, point: str, kill_after: float | None = None) -> tuple:
-    env = {**os.environ, "PKH_DATABASE_URL": url, "PKH_SECRET_KEY": TEST_SECRET}
+    # the command's temporary folder (its copy of the database) beside the test's files: a
+    # killed command leaves it behind
+    tmp = file.parent / "tmp"
+    tmp.mkdir(exist_ok=True)
+    env = {**os.environ, "PKH_DATABASE_URL": url, "PKH_SECRET_KEY": TEST_SECRET, "TMPDIR": str(tmp)}
     env["PYTHONPATH"] = os.pathsep.join(sys.path)
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD, point, str(file)],
@@ -118,7 +123,7 @@ def test_a_restore_killed_midway_leaves_the_old_or_the_restored_database_and_say
         if db_url.startswith("postgresql"):
             wait_backends_gone(db_url, name, timeout=60)
         n = cases(app)
-        assert n in (3, 6), f"{where}: {n} cases, neither the old database nor the backup"
+        assert n in (3, 6), f"{where}: {n} cases, neither the old database nor the backup: {err}"
         report = audit_runner.verify(app.db, stop_at_first=False)
         if n == 6:
             assert report.ok, f"{where}: the old database fails verify"
@@ -132,8 +137,9 @@ def test_a_restore_killed_midway_leaves_the_old_or_the_restored_database_and_say
         copy = Path(found.group(1))
         assert copy.is_file(), f"{where}: the copy named is not there"
         code, _, err2 = pkh_restore(url, copy, "none")
-        assert code == 0, err2
+        assert code == 0, f"{where}: {err!r} then {err2!r}"
         assert after_kill(f"{where}: recovered", err2) == 6
+        shutil.rmtree(copy.parent)  # the killed command's temporary folder
 
     code, _, err = pkh_restore(url, good, "verify")
     assert code == -signal.SIGKILL
@@ -175,6 +181,9 @@ def test_a_restore_killed_midway_leaves_the_old_or_the_restored_database_and_say
             recover(f"timed {k}", err)
         else:
             old_after += 1
+            found = COPY.search(err)
+            if found and Path(found.group(1)).is_file():  # killed before it was used
+                shutil.rmtree(Path(found.group(1)).parent)
     dump_figures(
         f"restore_crash[{app.db.dialect}]",
         {
