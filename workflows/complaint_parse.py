@@ -18,7 +18,7 @@ from workflows.complaint_codes import (
     REPORTER_KINDS,
     TYPES,
 )
-from workflows.regions import UnknownRegion, get_region, normalize_region_code
+from workflows.regions import known_region
 
 
 # ------------------------------------------------------------------------------------- parsing
@@ -72,21 +72,7 @@ def _text(
 
 
 def parse_region(value: Any) -> str:
-    raw = str(value or "")
-    try:
-        code = normalize_region_code(raw)
-    except UnknownRegion as e:
-        raise InvalidInput(
-            "region",
-            e.en,
-            message_id=f"kode wilayah tidak sah: {raw!r} (2, 4, 6 atau 10 digit, boleh bertitik)",
-        ) from None
-    try:
-        return get_region(code).code
-    except UnknownRegion as e:
-        raise InvalidInput(
-            "region", e.en, message_id=f"kode wilayah tidak dikenal: {code}"
-        ) from None
+    return known_region(value, "region")
 
 
 def parse_filing(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.errors import InvalidInput, echoed, refuse_unknown_keys
 from workflows import kpm_codes as C
-from workflows.regions import UnknownRegion, get_region, normalize_region_code
+from workflows.regions import known_region
 
 NON_ELIGIBLE_REASONS = (
     "tidak_ditemukan",  # not found at the address
@@ -98,21 +98,7 @@ def period(value: Any, field: str = "periode") -> str:
 
 
 def region(value: Any) -> str:
-    raw = str(value or "")
-    try:
-        code = normalize_region_code(raw)
-    except UnknownRegion as e:
-        raise InvalidInput(
-            "kode_wilayah",
-            e.en,
-            message_id=f"kode wilayah tidak sah: {raw!r} (2, 4, 6 atau 10 digit, boleh bertitik)",
-        ) from None
-    try:
-        code = get_region(code).code
-    except UnknownRegion as e:
-        raise InvalidInput(
-            "kode_wilayah", e.en, message_id=f"kode wilayah tidak dikenal: {code}"
-        ) from None
+    code = known_region(value, "kode_wilayah")
     if len(code) != 10:
         raise InvalidInput(
             "kode_wilayah",

@@ -99,6 +99,24 @@ def region_name(code: str) -> str:
     return get_region(code).name
 
 
+def known_region(value: object, field: str) -> str:
+    """A region code as typed (dots allowed) in its canonical form, or InvalidInput naming
+    `field`: a code of the wrong shape, or one the reference does not list."""
+    raw = str(value or "")
+    try:
+        code = normalize_region_code(raw)
+    except UnknownRegion as e:
+        raise InvalidInput(
+            field,
+            e.en,
+            message_id=f"kode wilayah tidak sah: {raw!r} (2, 4, 6 atau 10 digit, boleh bertitik)",
+        ) from None
+    try:
+        return get_region(code).code
+    except UnknownRegion as e:
+        raise InvalidInput(field, e.en, message_id=f"kode wilayah tidak dikenal: {code}") from None
+
+
 def province_codes(given: Iterable[str], field: str = "provinces") -> list[str] | None:
     """Province codes to limit a sweep to, each 2 digits of the region reference; None (all)
     when none is given. Read alike by `pkh sweep --province` and the sweep flow's
