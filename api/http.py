@@ -373,7 +373,22 @@ def create_app(pkh: App | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    _build_routes(app)
     return app
+
+
+def _build_routes(app: FastAPI) -> None:
+    """Build the included routers' routes now rather than at the first request that needs
+    them (FastAPI 0.14x and later does it lazily). Built lazily, two apps first served from
+    two threads at once (the tests' TestClients) ran FastAPI's `warnings.catch_warnings()`
+    concurrently, which is not thread-safe before Python 3.14, and pydantic warnings leaked;
+    and the first request paid for the building."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - older FastAPI builds every route at include_router
+        return
+    for _route in iter_route_contexts(app.router.routes):
+        pass
 
 
 def app_from_settings() -> FastAPI:
