@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 
 from workflows.discipline import INDICATORS, INDICATORS_EN, SANCTION_LABELS
 from workflows.indonesia import zone_label
-from workflows.kpm_codes import HUBUNGAN, JENIS_KELAMIN, JENJANG_SEKOLAH, KOMPONEN, MEMBER_FIELDS
+from workflows.kpm_codes import (
+    FIELD_WORDS,
+    HUBUNGAN,
+    JENIS_KELAMIN,
+    JENJANG_SEKOLAH,
+    KOMPONEN,
+    MEMBER_FIELDS,
+)
 from workflows.kpm_parse import NON_ELIGIBLE_LABELS, VALIDATION_LABELS
 
 LANGS = ("id", "en")
@@ -824,7 +831,7 @@ STRINGS.update(
         "keterangan": ("Keterangan (wajib untuk alasan Lainnya)", "Explanation (needed for Other)"),
         "household": ("Rumah tangga", "Household"),
         "members": ("Anggota rumah tangga", "Household members"),
-        "no_kk": ("Nomor KK", "Family card (KK) number"),
+        "no_kk": FIELD_WORDS["no_kk"],
         "kode_peserta": ("Kode peserta", "Participant code"),
         "member_no": ("No.", "No."),
         "member_name": ("Nama", "Name"),
@@ -892,15 +899,7 @@ STRINGS.update(
         "hapus_alasan": ("Alasan menghapus anggota", "Reason for removing the member"),
         "pengaduan": ("No. pengaduan yang mendasari koreksi", "Complaint behind the correction"),
         # member fields: the members table, the timeline and the audit page
-        "nama": ("Nama", "Name"),
-        "jenis_kelamin": ("Jenis kelamin", "Sex"),
-        "tempat_lahir": ("Tempat lahir", "Place of birth"),
-        "tanggal_lahir": ("Tanggal lahir", "Date of birth"),
-        "hubungan_keluarga": ("Hubungan keluarga", "Relationship"),
-        "nama_ibu_kandung": ("Nama ibu kandung", "Mother's maiden name"),
-        "komponen": ("Komponen", "Component"),
-        "jenjang_sekolah": ("Jenjang sekolah", "School level"),
-        "kelas": ("Kelas", "Class"),
+        **{f: FIELD_WORDS[f] for f in MEMBER_FIELDS if f != "nik"},
         "meninggal": ("Meninggal", "Died"),
         # a member's bookkeeping (workflows.kpm._stamped, kpm_codes.PREVIOUS_CASE): shown where a
         # member's record is compared (the auditor's page) or listed (the timeline)

@@ -44,6 +44,7 @@ STATES = (
 )
 # Who does what. The data administrators (operator kabupaten, pusat) and the `system` actor of
 # the import and the flows register and update data; the pendamping meets and validates.
+HUBUNGAN_ID, HUBUNGAN_EN = C.field_words("hubungan_keluarga")  # as a refusal names the field
 DATA = frozenset({"kabupaten", "pusat", "system"})
 FIELD = frozenset({"pendamping", "kabupaten"})
 # Triggers that change members; from a participating state they may end participation.
@@ -154,8 +155,8 @@ def members_are_valid(d: Decision) -> Reason | None:
         problems.insert(
             0,
             (
-                f"hubungan_keluarga: harus ada satu kepala keluarga (1), tercatat {heads}",
-                f"hubungan_keluarga: needs one kepala keluarga (1), has {heads}",
+                f"{HUBUNGAN_ID}: harus ada satu kepala keluarga (1), tercatat {heads}",
+                f"{HUBUNGAN_EN}: needs one kepala keluarga (1), has {heads}",
             ),
         )
     elif heads == 0 and K.living_heads(before) and not K.heads(after):
@@ -163,11 +164,11 @@ def members_are_valid(d: Decision) -> Reason | None:
             0,
             (
                 # said as an officer does it on the page (the API's paths are in the README)
-                "hubungan_keluarga: rumah tangga akan tanpa kepala keluarga (1); sebutkan "
+                f"{HUBUNGAN_ID}: rumah tangga akan tanpa kepala keluarga (1); sebutkan "
                 "kepala keluarga yang baru dalam pemutakhiran yang sama: ubah hubungan "
                 "keluarga seorang anggota menjadi 1 (Kepala keluarga), atau tambahkan anggota "
                 "baru sebagai kepala keluarga",
-                "hubungan_keluarga: the household would be left without a kepala keluarga (1); "
+                f"{HUBUNGAN_EN}: the household would be left without a kepala keluarga (1); "
                 "name the new one in the same update: change a member's hubungan keluarga to "
                 "1 (Kepala keluarga), or add a new member as kepala keluarga",
             ),
@@ -176,8 +177,8 @@ def members_are_valid(d: Decision) -> Reason | None:
     if len(niks) != len(set(niks)):
         problems.append(
             (
-                "nik: NIK yang sama tercatat dua kali dalam rumah tangga",
-                "nik: the same NIK appears twice in the household",
+                "NIK: NIK yang sama tercatat dua kali dalam rumah tangga",
+                "NIK: the same NIK appears twice in the household",
             )
         )
     return _refused("member_data_invalid", "data anggota tidak sah", "invalid members", problems)

@@ -97,13 +97,38 @@ COLUMNS = (
 )
 MEMBER_FIELDS = tuple(c for c in COLUMNS if c not in ("no_kk", "kode_wilayah"))
 KYC_FIELDS = ("nik", "tempat_lahir", "tanggal_lahir", "nama_ibu_kandung")
+# the register's columns in words (id, en): the pages' labels (api.i18n) and the refusals that
+# name a member's field ("anggota 03: Komponen: ...", not the column's code)
+FIELD_WORDS: Mapping[str, tuple[str, str]] = {
+    "no_kk": ("Nomor KK", "Family card (KK) number"),
+    "nik": ("NIK", "NIK"),
+    "nama": ("Nama", "Name"),
+    "jenis_kelamin": ("Jenis kelamin", "Sex"),
+    "tempat_lahir": ("Tempat lahir", "Place of birth"),
+    "tanggal_lahir": ("Tanggal lahir", "Date of birth"),
+    "hubungan_keluarga": ("Hubungan keluarga", "Relationship"),
+    "nama_ibu_kandung": ("Nama ibu kandung", "Mother's maiden name"),
+    "kode_wilayah": ("Wilayah", "Region"),
+    "komponen": ("Komponen", "Component"),
+    "jenjang_sekolah": ("Jenjang sekolah", "School level"),
+    "kelas": ("Kelas", "Class"),
+}
+
+
+def _in_a_sentence(word: str) -> str:
+    """'Tempat lahir' as said mid-sentence ('tempat lahir'); 'NIK' stays as it is."""
+    return word if word[1:2].isupper() else word[:1].lower() + word[1:]
+
+
 # the KYC fields in words (id, en), as a refusal names what is missing
 KYC_WORDS: Mapping[str, tuple[str, str]] = {
-    "nik": ("NIK", "NIK"),
-    "tempat_lahir": ("tempat lahir", "place of birth"),
-    "tanggal_lahir": ("tanggal lahir", "date of birth"),
-    "nama_ibu_kandung": ("nama ibu kandung", "mother's maiden name"),
+    f: (_in_a_sentence(FIELD_WORDS[f][0]), _in_a_sentence(FIELD_WORDS[f][1])) for f in KYC_FIELDS
 }
+
+
+def field_words(field: str) -> tuple[str, str]:
+    """A column's name in words (id, en); a field without one as it is."""
+    return FIELD_WORDS.get(field, (field, field))
 
 
 # ------------------------------------------------------------------------------------ values
@@ -287,19 +312,19 @@ def check_nik_agrees(nik: str, born: date, sex: int) -> None:
         raise InvalidInput(
             "nik",
             f"'{nik}' states birth date {day:02d}-{month:02d}-{yy:02d}, "
-            f"but tanggal_lahir is {born.isoformat()}",
+            f"but the date of birth is {born.isoformat()}",
             message_id=f"'{nik}' menyatakan tanggal lahir {day:02d}-{month:02d}-{yy:02d}, "
-            f"sedangkan tanggal_lahir {born.isoformat()}",
+            f"sedangkan tanggal lahirnya {born.isoformat()}",
         )
     if nik_sex != sex:
         raise InvalidInput(
             "nik",
             f"'{nik}' is a {JENIS_KELAMIN[nik_sex].lower()}'s NIK (day "
             f"{'+40' if nik_sex == PEREMPUAN else 'without +40'}), "
-            f"but jenis_kelamin is {sex} ({JENIS_KELAMIN[sex]})",
+            f"but the sex is {sex} ({JENIS_KELAMIN[sex]})",
             message_id=f"'{nik}' adalah NIK {JENIS_KELAMIN[nik_sex].lower()} (tanggal "
             f"{'+40' if nik_sex == PEREMPUAN else 'tanpa +40'}), "
-            f"sedangkan jenis_kelamin {sex} ({JENIS_KELAMIN[sex]})",
+            f"sedangkan jenis kelaminnya {sex} ({JENIS_KELAMIN[sex]})",
         )
 
 
@@ -438,10 +463,11 @@ def check_member(m: Mapping[str, Any], as_of: date) -> None:
     need = SCHOOL_KOMPONEN.get(komponen)
     if need is not None:
         if jenjang != need:
+            level = JENJANG_SEKOLAH[need]
             raise InvalidInput(
                 "jenjang_sekolah",
-                f"komponen {label} needs jenjang_sekolah {need}, got {jenjang}",
-                message_id=f"komponen {label} memerlukan jenjang_sekolah {need}, bukan "
+                f"komponen {label} needs school level {need} ({level}), got {jenjang}",
+                message_id=f"komponen {label} memerlukan jenjang sekolah {need} ({level}), bukan "
                 f"{'kosong' if jenjang is None else jenjang}",
             )
         if kelas is None:

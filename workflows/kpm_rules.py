@@ -106,15 +106,18 @@ def living_heads(members: Members) -> int:
 
 def member_problems(members: Members, as_of: date) -> list[tuple[str, str]]:
     """Every problem of these members as of a date, in Bahasa Indonesia and in English
-    ('anggota 02: field: pesan', 'member 02: field: message'); [] if none."""
+    ('anggota 02: Komponen: pesan', 'member 02: Component: message'); [] if none."""
     problems = []
     for no, m in sorted(members.items()):
         try:
             C.check_nik_agrees(m["nik"], date.fromisoformat(m["tanggal_lahir"]), m["jenis_kelamin"])
             C.check_member(m, as_of)
         except C.InvalidInput as e:
-            said = e.message_id or e.message
-            problems.append((f"anggota {no}: {e.field}: {said}", f"member {no}: {e}"))
+            said_id = "; ".join(
+                f"{C.field_words(x.field)[0]}: {x.message_id or x.message}" for x in e.every
+            )
+            said_en = "; ".join(f"{C.field_words(x.field)[1]}: {x.message}" for x in e.every)
+            problems.append((f"anggota {no}: {said_id}", f"member {no}: {said_en}"))
     return problems
 
 

@@ -300,10 +300,10 @@ def test_a_kpm_household_s_invalid_members_are_told_in_indonesian() -> None:
     lansia = _kpm_refusal(state_at("peserta"), "pemutakhiran", {"anggota": {"03": {"komponen": 8}}})
     assert (
         lansia.en
-        == "invalid members: member 03: komponen: 8 (LANSIA) starts at 60; the member is 10"
+        == "invalid members: member 03: Component: 8 (LANSIA) starts at 60; the member is 10"
     )
     assert lansia.id == (
-        "data anggota tidak sah: anggota 03: komponen: 8 (LANSIA) mulai usia 60 tahun; "
+        "data anggota tidak sah: anggota 03: Komponen: 8 (LANSIA) mulai usia 60 tahun; "
         "anggota ini berusia 10 tahun"
     )
     two_heads = registration()
@@ -319,6 +319,41 @@ def test_a_kpm_household_s_invalid_members_are_told_in_indonesian() -> None:
         assert reason.key == "member_data_invalid"
         assert _english_in(reason.id) == [], reason.id
         assert _numbers(reason.id) == _numbers(reason.en)
+
+
+def test_a_kpm_member_refusal_names_the_field_in_words_not_its_column_code() -> None:
+    """English household pages said "member 03: komponen: ..." and "hubungan_keluarga: ...":
+    the register's column codes. Each field a member check refuses is named in words."""
+    from tests.unit.test_kpm_workflow import FREE, registration, state_at
+    from workflows.kpm_codes import COLUMNS, FIELD_WORDS
+
+    assert set(FIELD_WORDS) == set(COLUMNS)
+    two_heads = registration()
+    two_heads["anggota"][1] = {**two_heads["anggota"][1], "hubungan_keluarga": 1}
+    twice = registration()
+    twice["anggota"][2] = {**twice["anggota"][1]}
+    refusals = [
+        _kpm_refusal(state_at("peserta"), "pemutakhiran", {"anggota": {"03": change}})
+        for change in (
+            {"komponen": 8},
+            {"kelas": 12},
+            {"jenjang_sekolah": 3},
+            {"tanggal_lahir": "2030-01-01"},
+            {"hubungan_keluarga": 1},
+        )
+    ]
+    refusals += [
+        _kpm_refusal(None, "daftar", two_heads, free_niks=FREE),
+        _kpm_refusal(None, "daftar", twice, free_niks=FREE),
+        _kpm_refusal(state_at("peserta"), "pemutakhiran", {"hapus": {"01": "pindah_kk"}}),
+    ]
+    for reason in refusals:
+        assert reason.key == "member_data_invalid"
+        for said in (reason.id, reason.en):
+            assert [c for c in COLUMNS if f"{c}:" in said or ("_" in c and c in said)] == [], said
+    assert "member 03: Class: " in refusals[1].en
+    assert "anggota 03: Kelas: " in refusals[1].id
+    assert refusals[5].en.startswith("invalid members: Relationship: needs one kepala keluarga")
 
 
 def test_a_kpm_refusal_names_members_and_missing_kyc_in_words_not_codes() -> None:

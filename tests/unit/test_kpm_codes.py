@@ -75,8 +75,8 @@ def test_a_nik_stored_as_a_spreadsheet_number_is_refused_as_digits_may_be_lost()
 
 
 def test_the_nik_must_agree_with_birth_date_and_sex() -> None:
-    assert "tanggal_lahir is 1985-05-06" in refused("nik", tanggal_lahir="1985-05-06").message
-    assert "jenis_kelamin is 1" in refused("nik", jenis_kelamin="1").message
+    assert "the date of birth is 1985-05-06" in refused("nik", tanggal_lahir="1985-05-06").message
+    assert "the sex is 1" in refused("nik", jenis_kelamin="1").message
     male = C.parse_member(row(nik="3271010505850003", jenis_kelamin=1, hubungan_keluarga=1), AS_OF)
     assert male["jenis_kelamin"] == 1
 
