@@ -140,15 +140,15 @@ def client_address(request: Request) -> str:
 
 def checked_sign_in(app: App, request: Request, typed: str, password: str) -> UserRow | None:
     """The account a sign-in's name and password open, or None; TooManySignIns (429) when
-    this address has failed too often lately (api.throttle), before the password is checked."""
-    address, now = client_address(request), app.service.clock()
-    app.sign_ins.check(address, typed, now)
+    this address has failed too often lately (api.throttle), before the password is checked.
+    The attempt is counted as a failure before its password is checked and taken back when
+    it is right, so parallel guesses cannot all pass the count first (api.throttle)."""
+    attempt = app.sign_ins.attempt(client_address(request), typed, app.service.clock())
     with app.db.reading() as s:
         row = sign_in_account(s, typed)
     if not password_ok(row, password):  # as long for an unknown name as for a known one
-        app.sign_ins.failed(address, typed, now)
-        return None
-    app.sign_ins.succeeded(address, typed)
+        return None  # the attempt stays counted: a failure
+    app.sign_ins.succeeded(attempt)
     return row
 
 

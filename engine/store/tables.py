@@ -347,7 +347,9 @@ class StaffRow(SQLModel, table=True):
 class SignInFailureRow(SQLModel, table=True):
     """A failed sign-in (api.throttle), kept for the throttle's window in the database so that
     every API process (each uvicorn worker, each machine) counts the same failures. `username`
-    is the name as typed, lower-cased; "" counts the address's failures for any name."""
+    is the name as typed, lower-cased; "" counts the address's failures for any name. A sign-in
+    whose password is still being checked has its rows already: counted first, they are
+    deleted if the password was right."""
 
     __tablename__ = "sign_in_failures"
     __table_args__ = (

@@ -9,7 +9,9 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,14 +19,17 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.admin import add_user
+from api import http
+from api.admin import add_user, password_ok
 from api.http import create_app
 from api.wiring import App, build_app
 from engine.settings import Settings
+from engine.store.tables import UserRow
 from tests.conftest import TEST_SECRET, Clock
 
 PASSWORD = "sandi-benar-123"
 PER_ACCOUNT = 5  # failures of one address for one username (api.throttle)
+PARALLEL = 16  # wrong passwords sent at once
 
 
 @pytest.fixture
@@ -93,6 +98,48 @@ def test_the_sign_in_page_says_to_wait_and_keeps_the_form(
     assert 'name="keep.summary" value="Bantuan belum diterima"' in r.text
 
 
+def test_parallel_wrong_passwords_get_at_most_five_password_checks(
+    app: App, clock: Clock, officer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """16 wrong passwords at once from one address: 5 are checked (401), 11 refused (429).
+    Counted after the verdict, every attempt passed the count before any failure was in it.
+    Each password check is held until every attempt has been let through or refused, so the
+    attempts overlap as much as they can, without timing."""
+    fastapi_app = create_app(app)
+    state = threading.Condition()
+    checked = refused = 0
+
+    def counted(row: UserRow | None, password: str) -> bool:
+        nonlocal checked
+        with state:
+            checked += 1
+            state.notify_all()
+            state.wait_for(lambda: checked + refused >= PARALLEL, timeout=60)
+        return password_ok(row, password)
+
+    monkeypatch.setattr(http, "password_ok", counted)
+    start = threading.Barrier(PARALLEL)
+
+    def one(_: int) -> int:
+        nonlocal refused
+        guesser = TestClient(fastapi_app, client=("203.0.113.12", 4000))
+        start.wait(timeout=60)
+        status = _token(guesser, officer, "salah-tebak-1")
+        if status == 429:
+            with state:
+                refused += 1
+                state.notify_all()
+        return status
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        said = list(pool.map(one, range(PARALLEL)))
+    assert checked == PER_ACCOUNT, (checked, sorted(said))
+    assert sorted(said) == [401] * PER_ACCOUNT + [429] * (PARALLEL - PER_ACCOUNT)
+    guesser = TestClient(fastapi_app, client=("203.0.113.12", 4000))
+    assert _token(guesser, officer, PASSWORD) == 429  # the 5 failures are counted
+    assert checked == PER_ACCOUNT
+
+
 # ------------------------------------------------------------- several API processes at once
 def _serve(db_url: str, log: Path) -> tuple[str, subprocess.Popen[bytes]]:
     """`pkh serve` in a process of its own on `db_url` (the real clock)."""
@@ -123,10 +170,13 @@ def _serve(db_url: str, log: Path) -> tuple[str, subprocess.Popen[bytes]]:
 def test_two_api_processes_count_the_same_failures(db_url: str, tmp_path: Path) -> None:
     """Two `pkh serve` processes on one database (two machines, or two of `--workers N`): the
     failures one counted hold the guesser back at the other. Counted per process, each gave
-    it 5 tries of its own, so N processes gave N times the attempts."""
+    it 5 tries of its own, so N processes gave N times the attempts. Sent at once to both, 16
+    wrong passwords get 5 checks: each attempt is counted before its password is checked, in
+    a step that the other process's attempts wait for."""
     setup = build_app(Settings(database_url=db_url, secret_key=TEST_SECRET))
     now = setup.service.clock()
     add_user(setup.db, "kab.sandi", "kabupaten", "3271", now=now, password=PASSWORD)
+    add_user(setup.db, "kab.lain", "kabupaten", "3271", now=now, password=PASSWORD)
     setup.db.dispose()
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -142,6 +192,19 @@ def test_two_api_processes_count_the_same_failures(db_url: str, tmp_path: Path) 
         assert said == [401] * PER_ACCOUNT + [429, 429], said
         right = {**guess, "password": PASSWORD}
         assert httpx.post(f"{one}/auth/token", data=right, timeout=30).status_code == 429
+        # 16 wrong passwords for another account at once, half to each process: 5 checked
+        start = threading.Barrier(PARALLEL)
+
+        def one_guess(i: int) -> int:
+            base = one if i % 2 == 0 else two
+            other = {"username": "kab.lain", "password": f"salah-tebak-{i}"}
+            with httpx.Client(timeout=60) as client:
+                start.wait(timeout=60)
+                return client.post(f"{base}/auth/token", data=other).status_code
+
+        with ThreadPoolExecutor(PARALLEL) as pool:
+            said = sorted(pool.map(one_guess, range(PARALLEL)))
+        assert said == [401] * PER_ACCOUNT + [429] * (PARALLEL - PER_ACCOUNT), said
     finally:
         for proc in procs:
             proc.terminate()
