@@ -28,7 +28,8 @@ def sweep_once(
 
     Exits 1 when an escalation failed (named on stderr); a case that changed while the sweep
     ran is planned again: handled as it is now, or listed as moved_on, never as failed."""
-    from engine.sweeper import check_moment, failed_line, sweep
+    from engine.sweep_report import failed_line
+    from engine.sweeper import check_moment, sweep
 
     provinces = _provinces(province)
     a = get_app()

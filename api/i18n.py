@@ -1152,9 +1152,9 @@ _workflow_labels()
 
 
 # The notes the system and the imports record on an event (a fixed phrase, in the language its
-# code wrote it: engine.deadlines, engine.sweeper, workflows.staff, complaint_store, kpm_import,
-# kpm_verify, kpm_flow), said in the page's language on the timeline; an officer's own note is
-# shown as written. `{case}`, `{other}`: case numbers. The log keeps what was recorded.
+# code wrote it: engine.deadlines, engine.sweep_actions, workflows.staff, complaint_store,
+# kpm_import, kpm_verify, kpm_flow), said in the page's language on the timeline; an officer's
+# own note is shown as written. `{case}`, `{other}`: case numbers. The log keeps what was recorded.
 NOTES: tuple[tuple[str, str], ...] = (
     ("perubahan kalender kerja", "calendar override"),
     ("penyisiran tenggat otomatis", "deadline sweep"),

@@ -347,8 +347,8 @@ def format_date(day: date | None, lang: str) -> str:
     return f"{day.day} {MONTHS[lang][day.month - 1]} {day.year}"
 
 
-# Why a case's handler cannot act on it (engine.sweeper.UNABLE, the notice's `handler_unable`),
-# said after the handler's username: "kab.bogor (akun dinonaktifkan)"
+# Why a case's handler cannot act on it (engine.store.sweep_source.UNABLE, the notice's
+# `handler_unable`), said after the handler's username: "kab.bogor (akun dinonaktifkan)"
 UNABLE: Labels = {
     "id": {
         "gone": "akun tidak ada",

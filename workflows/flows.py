@@ -122,7 +122,7 @@ def deadline_sweep(
     for f in merged["failed"]:
         logger.error("failed: %s %s: %s", f["case_id"], f["action"], f["error"])
     if merged["failed"]:
-        from engine.sweeper import failed_line
+        from engine.sweep_report import failed_line
 
         raise RuntimeError(failed_line(merged["failed"]))
     return merged

@@ -11,7 +11,7 @@ import pytest
 
 from api.admin import update_user
 from api.wiring import App
-from engine import sweeper
+from engine.store import sweep_source
 from engine.sweeper import sweep
 from notifications import labels
 from notifications.letters import compose
@@ -21,7 +21,7 @@ from tests.integration.test_sweep_review import OVERDUE, at, sweep_rows
 
 
 def test_every_reason_a_handler_cannot_act_is_worded_in_both_languages() -> None:
-    for why in sweeper.UNABLE:
+    for why in sweep_source.UNABLE:
         indonesian, english = labels.UNABLE["id"][why], labels.UNABLE["en"][why]
         assert indonesian.strip() and english.strip() and indonesian != english, why
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.store import repository as repo
 from engine.store.db import Database
-from engine.sweeper import candidates
+from engine.store.sweep_source import candidates
 
 ROWS = 20_000
 KABUPATEN = [f"{p}{k:02d}" for p in ("31", "32", "33", "35", "73") for k in range(1, 9)]

@@ -119,7 +119,7 @@ def test_two_sweeps_racing_on_one_province_send_each_message_once(
 
     import engine.sweeper
 
-    monkeypatch.setattr(engine.sweeper, "_recorded_marks", lambda *a: set())
+    monkeypatch.setattr(engine.sweeper, "recorded_marks", lambda *a: set())
     ids = [app.service.open_case("complaint", complaint_data(), "kab.bogor").id for _ in range(30)]
     now = at(clock, "2026-03-05T09:00:00+07:00")
     barrier = threading.Barrier(2)

@@ -233,7 +233,9 @@ def test_a_case_planned_again_that_still_needs_someone_to_tell_is_not_listed_mov
     under the sweep) whose reminder finds nobody in its office yet still asks: it is looked
     at again by the next sweep, and was listed as moved on."""
     from api.admin import update_user
-    from engine.sweeper import Offices, Quiet, SweepReport, _basis, _Pass
+    from engine.store.sweep_source import Offices, Quiet, quiet_basis
+    from engine.sweep_report import SweepReport
+    from engine.sweeper import _Pass
 
     case = app.service.open_case(
         "complaint",
@@ -247,7 +249,7 @@ def test_a_case_planned_again_that_still_needs_someone_to_tell_is_not_listed_mov
     report = SweepReport(now=now.isoformat())
     with app.db.reading() as s:
         offices = Offices(s, app.service.staff_register(s))
-        quiet = Quiet(now, _basis(definition.deadline_policy, s))
+        quiet = Quiet(now, quiet_basis(definition.deadline_policy, s))
     sweep_pass = _Pass(app.service, definition, now, quiet, offices, set(), report)
     notices: list[Any] = []
     state = app.service.get(case.id)

@@ -16,6 +16,7 @@ PURE_CORE = [
     "engine/calendar.py",
     "engine/audit.py",
     "engine/sweep.py",
+    "engine/sweep_report.py",
     "engine/report.py",
     "engine/deadlines.py",
 ]
