@@ -78,7 +78,8 @@ class Bulk:
     def _register(self, s: Session) -> Callable[[], repo.StaffRegister]:
         """The staff register as `repository.addressees` asks for it: read when first
         needed, once per batch."""
-        read, known = self.staff_register, []
+        read = self.staff_register
+        known: list[repo.StaffRegister] = []
 
         def register() -> repo.StaffRegister:
             if not known:

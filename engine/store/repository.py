@@ -734,7 +734,7 @@ def _where(q: Any, shape: tuple[Any, ...]) -> Any:
         at = sa.bindparam("f_overdue_at", type_=UTCDateTime())
         q = q.where(c.status == "open", sa.or_(c.stage_due < at, c.level_due < at))
     if text:  # the summary, or the person the case is about (the accused; the staff member)
-        like = sa.bindparam("f_text")
+        like: sa.BindParameter[str] = sa.bindparam("f_text")
         q = q.where(
             sa.or_(
                 sa.func.lower(c.summary).like(like, escape="/"),
@@ -757,7 +757,7 @@ def _searches(shape: tuple[Any, ...], order: str = "stage_due") -> _Search:
     )
     count = sa.select(sa.func.count()).select_from(counted.subquery())
     ids = _where(sa.select(c.id), shape)
-    after_id = sa.bindparam("p_after_id")
+    after_id: sa.BindParameter[str] = sa.bindparam("p_after_id")
     id_key = c.id.desc() if desc else c.id
     id_after = c.id < after_id if desc else c.id > after_id
     first = after = None

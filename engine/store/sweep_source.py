@@ -70,10 +70,14 @@ def read_states(s: Session, where: Any, *, by_due: bool = False) -> list[CaseSta
     c = repo.CASES.c
     q = sa.select(*(c[name] for name in _PLAN_COLUMNS), c.subject).where(where)
     # who the case is about (its accused, its staff member): never reminded of it
-    return [
-        CaseState(*r[:-1], attrs={"subject": r[-1]} if r[-1] else {})
-        for r in s.execute(q.order_by(*((c.stage_due,) if by_due else ()), c.id))
-    ]
+    rows = s.execute(q.order_by(*((c.stage_due,) if by_due else ()), c.id))
+    # positional (_PLAN_COLUMNS is CaseState's fields up to `attrs`; a keyword dict per row
+    # costs 1.5 us more, 75 ms of a 50k-case sweep): mypy cannot count the row's columns
+    return [CaseState(*r[:-1], attrs=_subject(r[-1])) for r in rows]  # type: ignore[misc]
+
+
+def _subject(subject: str | None) -> dict[str, Any]:
+    return {"subject": subject} if subject else {}
 
 
 # CaseState's fields in order, up to the attributes
