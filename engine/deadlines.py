@@ -15,7 +15,7 @@ not move that deadline. Knows nothing of PKH.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,17 +43,28 @@ def _month_due(cal: WorkingCalendar, start: date, months: int) -> date:
     return day if cal.is_working_day(day) else cal.next_working_day(day)
 
 
-def counted_from(state: CaseState, **origins: datetime) -> dict[str, Any]:
+def counted_from(
+    state: CaseState, *, tied: Iterable[str] = (), **origins: datetime
+) -> dict[str, Any]:
     """The `COUNTED_FROM` attrs value saying that these deadlines (`stage_due=`, `level_due=`)
     are now counted from the given instants, not from their window's start: for an effect
     that starts a deadline's count again inside its window. Tied to the window it was given
-    in: a stage or level started later counts from its own start again."""
+    in: a stage or level started later counts from its own start again. A deadline in `tied`
+    is the later of its new count and the one it had, which end on the same day (a referral
+    back on the day its working days end with the level's): each is kept (`also`), so a day
+    changed in either span moves it as re-deciding would."""
     kept = dict(state.attrs.get(COUNTED_FROM) or {})
     starts = {due: start for start, due in WINDOWS}
     for due_field, origin in origins.items():
         window = getattr(state, starts[due_field])
-        if window is not None:
-            kept[due_field] = {"window": window.isoformat(), "from": origin.isoformat()}
+        if window is None:
+            continue
+        entry: dict[str, Any] = {"window": window.isoformat(), "from": origin.isoformat()}
+        if due_field in tied:
+            entry["also"] = [
+                t.isoformat() for t in count_starts(state, starts[due_field], due_field)
+            ]
+        kept[due_field] = entry
     return kept
 
 
@@ -65,6 +76,18 @@ def count_start(state: CaseState, start_field: str, due_field: str) -> datetime 
     if start is None or not kept or datetime.fromisoformat(kept["window"]) != start:
         return start
     return max(start, datetime.fromisoformat(kept["from"]))
+
+
+def count_starts(state: CaseState, start_field: str, due_field: str) -> list[datetime]:
+    """Every instant this deadline is counted from: `count_start`, then the counts it is the
+    later of (`counted_from`'s `tied`); [] when its window has not started."""
+    first = count_start(state, start_field, due_field)
+    if first is None:
+        return []
+    kept = (state.attrs.get(COUNTED_FROM) or {}).get(due_field)
+    if not kept or datetime.fromisoformat(kept["window"]) != getattr(state, start_field):
+        return [first]
+    return [first, *(datetime.fromisoformat(t) for t in kept.get("also", ()))]
 
 
 def changes_on(old: WorkingCalendar, new: WorkingCalendar, day: date) -> int:
@@ -102,28 +125,23 @@ def moved_dues(
     tz = ZoneInfo(state.zone)
     out: dict[str, datetime] = {}
     for start_field, due_field in WINDOWS:
-        start, due = count_start(state, start_field, due_field), getattr(state, due_field)
-        if start is None or due is None:
+        starts, due = count_starts(state, start_field, due_field), getattr(state, due_field)
+        if not starts or due is None:
             continue
         local_due = due.astimezone(tz)
-        start_day = start.astimezone(tz).date()
-        if local_due.date() < day or start_day > day:
+        start_days = [start.astimezone(tz).date() for start in starts]
+        if local_due.date() < day or min(start_days) > day:
             continue
         m = months(state, due_field) if months is not None else 0
         try:
-            if m:
-                base_old, base_new = _month_due(old, start_day, m), _month_due(new, start_day, m)
-                if local_due.date() < base_old:
-                    continue  # capped by its level: the cap below decides
-                k = old.working_days_between(base_old, local_due.date())
-                moved = new.add_working_days(base_new, k) if k else base_new
-            else:
-                k = old.working_days_between(start_day, local_due.date())
-                if k == 0:
-                    continue  # a deadline on its window's first day: no working day to count
-                moved = new.add_working_days(start_day, k)
+            # the first count may be in months; a count it is the later of, in working days
+            counts = [_recounted(old, new, start_days[0], local_due.date(), m)]
+            counts += [_recounted(old, new, d, local_due.date(), 0) for d in start_days[1:]]
         except CalendarRangeError:
             continue  # beyond the calendar's range: it cannot be counted again
+        if counts[0] is None:
+            continue
+        moved = max(c if c is not None else local_due.date() for c in counts)
         new_due = datetime.combine(moved, local_due.time(), tzinfo=tz)
         if new_due != due:
             out[due_field] = new_due
@@ -134,6 +152,25 @@ def moved_dues(
     if "stage_due" in out and out["stage_due"] == state.stage_due:
         del out["stage_due"]
     return out
+
+
+def _recounted(
+    old: WorkingCalendar, new: WorkingCalendar, start: date, due: date, months: int
+) -> date | None:
+    """The day a deadline on `due`, counted from `start` under `old`, falls on under `new`;
+    None when it is not a count to move (on its window's first day, or capped by its level)."""
+    if months:
+        base_old, base_new = _month_due(old, start, months), _month_due(new, start, months)
+        if due < base_old:
+            return None  # capped by its level: the cap below decides
+        k = old.working_days_between(base_old, due)
+        return new.add_working_days(base_new, k) if k else base_new
+    if start > due:
+        return None
+    k = old.working_days_between(start, due)
+    if k == 0:
+        return None  # a deadline on its window's first day: no working day to count
+    return new.add_working_days(start, k)
 
 
 def recalculation(

@@ -69,6 +69,22 @@ SCRIPTS: dict[str, list[Step]] = {
         REFER,
         back(KAB, "2026-03-05"),
     ],
+    # back on 12 March: its 18 working days end on 15 April, the level's own due (a tie):
+    # the level due is the later of the two counts, each moved by the days in its own span
+    "referral returned on the day its days end with the level's": [
+        FILE,
+        ADVANCE,
+        REFER,
+        back(KAB, "2026-03-12"),
+    ],
+    # the same with the Nyepi and Idul Fitri days off (18-24 March) between the level's start
+    # (16 March, due 29 April) and the return (2 April, 18 working days: 29 April too)
+    "referral returned on a tie, days off between": [
+        (FILE[0], KAB, "2026-03-16T09:00", FILE[3]),
+        (ADVANCE[0], KAB, "2026-03-16T09:00", ADVANCE[3]),
+        (REFER[0], KAB, "2026-03-16T09:00", REFER[3]),
+        back(KAB, "2026-04-02"),
+    ],
     "returned, then extended late at pusat": [
         FILE,
         TO_PUSAT,
