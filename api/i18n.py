@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from workflows.discipline import INDICATORS, INDICATORS_EN, SANCTION_LABELS
 from workflows.indonesia import zone_label
 from workflows.kpm_codes import (
+    CODE_NAMES_EN,
     FIELD_WORDS,
     HUBUNGAN,
     JENIS_KELAMIN,
@@ -927,38 +928,8 @@ STRINGS.update(
         "removed": ("dihapus", "removed"),
     }
 )
-# The master lists' names of a member's coded fields (workflows.kpm_codes), in English; the
-# Indonesian is the master list's own (KOMPONEN, HUBUNGAN, JENIS_KELAMIN, JENJANG_SEKOLAH).
-CODE_NAMES_EN: dict[str, dict[int, str]] = {
-    "komponen": {
-        1: "Pregnant woman (BUMIL)",
-        2: "Early childhood",
-        4: "Primary school pupil (SD)",
-        5: "Junior high school pupil (SMP)",
-        6: "Senior high school pupil (SMA)",
-        7: "University student",
-        8: "Elderly (LANSIA)",
-        9: "No category",
-        10: "Deceased",
-        11: "Severe disability",
-    },
-    "hubungan_keluarga": {
-        1: "Head of the family",
-        2: "Husband/wife",
-        3: "Child",
-        4: "Grandchild",
-        5: "Parent",
-        6: "Son- or daughter-in-law",
-        7: "Other relative",
-        8: "Parent-in-law",
-    },
-    "jenis_kelamin": {1: "Male", 2: "Female"},
-    "jenjang_sekolah": {
-        1: "Primary school (SD)",
-        2: "Junior high school (SMP)",
-        3: "Senior high school (SMA)",
-    },
-}
+# The master lists' names of a member's coded fields: the Indonesian is the master list's own
+# (KOMPONEN, HUBUNGAN, JENIS_KELAMIN, JENJANG_SEKOLAH), the English workflows.kpm_codes'.
 CODE_NAMES_ID: dict[str, Mapping[int, str]] = {
     "komponen": KOMPONEN,
     "hubungan_keluarga": HUBUNGAN,

@@ -58,6 +58,38 @@ JENJANG_SEKOLAH: Mapping[int, str] = {1: "SD", 2: "SMP", 3: "SMA"}
 KELAS: Mapping[int, range] = {1: range(1, 7), 2: range(7, 10), 3: range(10, 13)}
 ANY_KELAS: Mapping[int, str] = {k: str(k) for k in range(1, 13)}
 SCHOOL_KOMPONEN: Mapping[int, int] = {4: 1, 5: 2, 6: 3}  # komponen -> jenjang it needs
+# The master lists' names in English (the Indonesian is each list's own, above): the English
+# pages (api.i18n.code_name) and the English of a refusal that lists a field's codes.
+CODE_NAMES_EN: Mapping[str, Mapping[int, str]] = {
+    "komponen": {
+        1: "Pregnant woman (BUMIL)",
+        2: "Early childhood",
+        4: "Primary school pupil (SD)",
+        5: "Junior high school pupil (SMP)",
+        6: "Senior high school pupil (SMA)",
+        7: "University student",
+        8: "Elderly (LANSIA)",
+        9: "No category",
+        10: "Deceased",
+        11: "Severe disability",
+    },
+    "hubungan_keluarga": {
+        1: "Head of the family",
+        2: "Husband/wife",
+        3: "Child",
+        4: "Grandchild",
+        5: "Parent",
+        6: "Son- or daughter-in-law",
+        7: "Other relative",
+        8: "Parent-in-law",
+    },
+    "jenis_kelamin": {1: "Male", 2: "Female"},
+    "jenjang_sekolah": {
+        1: "Primary school (SD)",
+        2: "Junior high school (SMP)",
+        3: "Senior high school (SMA)",
+    },
+}
 KEPALA_KELUARGA = 1
 PEREMPUAN = 2
 BUMIL, USIA_DINI, SD, SMP, SMA, LANSIA, NON_KATEGORI, MENINGGAL = 1, 2, 4, 5, 6, 8, 9, 10
@@ -197,9 +229,14 @@ def code(value: Any, field: str, table: Mapping[int, str], *, required: bool = T
         unused = n == 3 and field == "komponen"
         extra, extra_id = (" (3 is unused)", " (kode 3 tidak digunakan)") if unused else ("", "")
         known = ", ".join(f"{k} {v}" if v != str(k) else str(k) for k, v in table.items())
+        english = CODE_NAMES_EN.get(field, {})
+        known_en = ", ".join(
+            f"{k} {english[k]}" if k in english else f"{k} {v}" if v != str(k) else str(k)
+            for k, v in table.items()
+        )
         raise InvalidInput(
             field,
-            f"unknown code {echoed(value)}{extra}; expected one of: {known}",
+            f"unknown code {echoed(value)}{extra}; expected one of: {known_en}",
             message_id=f"kode {echoed(value)} tidak dikenal{extra_id}; pilihan: {known}",
         )
     return n

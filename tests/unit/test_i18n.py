@@ -563,3 +563,26 @@ def test_every_value_a_workflow_records_in_a_case_is_named_on_the_audit_page() -
             k for k in written - AUDIT_UNLISTED if attr_label(k, lang) == k.replace("_", " ")
         )
         assert raw == [], (lang, raw)
+
+
+def test_an_unknown_master_code_is_refused_with_the_list_in_each_language() -> None:
+    """The English of "kode 3 tidak dikenal; pilihan: 1 LAKI-LAKI, 2 PEREMPUAN" listed the
+    Indonesian master names; it names them in English, each with its code."""
+    from workflows import kpm_codes as C
+
+    for field, table in (
+        ("jenis_kelamin", C.JENIS_KELAMIN),
+        ("hubungan_keluarga", C.HUBUNGAN),
+        ("komponen", C.KOMPONEN),
+        ("jenjang_sekolah", C.JENJANG_SEKOLAH),
+    ):
+        with pytest.raises(InvalidInput) as err:
+            C.code(99, field, table)
+        english, indonesian = err.value.message, err.value.message_id or ""
+        for k, name in table.items():
+            assert f"{k} {name}" in indonesian
+            assert f"{k} {C.CODE_NAMES_EN[field][k]}" in english
+        assert _english_in(indonesian) == [], indonesian
+    with pytest.raises(InvalidInput) as err:
+        C.code(3, "jenis_kelamin", C.JENIS_KELAMIN)
+    assert err.value.message == "unknown code '3'; expected one of: 1 Male, 2 Female"
