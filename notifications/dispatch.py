@@ -15,13 +15,14 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 
 from engine.errors import InvalidInput
 from engine.machine import CLOCK_SKEW
@@ -218,7 +219,7 @@ class Dispatcher:
             ids = {int(i) for (i,) in kept}
         return until, {i: a for i, a in held.items() if i in ids}
 
-    def _claim(self, now: datetime, batch: int) -> list[Any]:
+    def _claim(self, now: datetime, batch: int) -> Sequence[sa.Row[Any]]:
         with self.db.transaction() as s:
             q = (
                 sa.select(OUT)
@@ -370,10 +371,15 @@ class Dispatcher:
         # only while the row is still this pass's (its attempt count as our claim left it):
         # a pass that took it over since records its own outcome
         with self.db.transaction() as s:
-            done = s.execute(
-                sa.update(OUT)
-                .where(OUT.c.id == outbox_id, OUT.c.attempts == attempts)
-                .values(**values)
+            # Session.execute is typed Result; an UPDATE without RETURNING gets a CursorResult
+            # (sqlalchemy/sqlalchemy#12913)
+            done = cast(
+                "CursorResult[Any]",
+                s.execute(
+                    sa.update(OUT)
+                    .where(OUT.c.id == outbox_id, OUT.c.attempts == attempts)
+                    .values(**values)
+                ),
             )
         return bool(done.rowcount)
 

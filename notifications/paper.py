@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 
 from engine.definition import LINKED_REPORTER
 from engine.errors import InvalidInput, NotFound
@@ -169,12 +170,17 @@ def mark_printed(
     """Record that a waiting letter was printed; False if it already was."""
     _letter_row(db, letter_id, visible)
     with db.transaction() as s:
-        done = s.execute(
-            sa.update(OUT)
-            .where(OUT.c.id == letter_id, OUT.c.status == "print")
-            .values(status="printed", channel="letter", sent_at=now, last_error=None)
-        ).rowcount
-    return bool(done)
+        # Session.execute is typed Result; an UPDATE without RETURNING gets a CursorResult
+        # (sqlalchemy/sqlalchemy#12913)
+        done = cast(
+            "CursorResult[Any]",
+            s.execute(
+                sa.update(OUT)
+                .where(OUT.c.id == letter_id, OUT.c.status == "print")
+                .values(status="printed", channel="letter", sent_at=now, last_error=None)
+            ),
+        )
+    return bool(done.rowcount)
 
 
 def _letter_row(db: Database, letter_id: int, visible: Callable[[CaseState], bool]) -> Any:

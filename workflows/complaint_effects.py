@@ -204,7 +204,7 @@ def _reporters_stay_hidden_there(d: Decision) -> bool:
         return False
     if not d.attr("confidential"):
         return True
-    here = LEVEL_RANK.get(d.state.level if d.state else "", 3)
+    here = LEVEL_RANK.get((d.state.level if d.state else None) or "", 3)
     there = LEVEL_RANK.get(str(facts.get("duplicate_level")), 3)
     return bool(facts.get("duplicate_confidential")) and there >= here
 

@@ -6,14 +6,17 @@ sweep and the notifications dispatcher, which hold all the logic and are tested 
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from prefect import flow, get_run_logger, task
 
 from engine.audit import problem_subject
+
+_T = TypeVar("_T")
 
 
 def _app(database_url: str | None) -> Any:
@@ -252,6 +255,17 @@ def serve_all(served: list[Any] | None = None) -> None:
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _synchronous(result: _T | Coroutine[Any, Any, _T]) -> _T:
+    """What a Prefect call made outside any event loop returns: its result. Prefect's
+    `async_dispatch` methods (`Flow.from_source`, `to_deployment`) return a coroutine instead
+    when called in an async context (a running loop, an async flow), which this command
+    line never is."""
+    if isinstance(result, Coroutine):
+        result.close()  # never awaited: no "coroutine was never awaited" warning
+        raise RuntimeError("deploy_to_pool runs outside any event loop, not inside one")
+    return result
+
+
 def deploy_to_pool(pool: str, *, source: str | None = None, schedules: bool = True) -> list[str]:
     """Register every deployment of `deployments()` with the Prefect server at PREFECT_API_URL,
     for the workers of the work pool `pool` (type process). Their code is the checkout at
@@ -266,12 +280,14 @@ def deploy_to_pool(pool: str, *, source: str | None = None, schedules: bool = Tr
     for d in deployments():
         path, func = str(d.entrypoint).rsplit(":", 1)
         entry = f"{Path(path).resolve().relative_to(ROOT).as_posix()}:{func}"
-        remote = Flow.from_source(str(root), entry)
+        remote = _synchronous(Flow.from_source(str(root), entry))
         found.append(
-            remote.to_deployment(
-                name=d.name,
-                schedules=list(d.schedules or []) if schedules else None,
-                description=d.description,
+            _synchronous(
+                remote.to_deployment(
+                    name=d.name,
+                    schedules=list(d.schedules or []) if schedules else None,
+                    description=d.description,
+                )
             )
         )
     deploy(*found, work_pool_name=pool, print_next_steps_message=False)

@@ -142,8 +142,8 @@ class _RowParser:
         # refused: the row again, every field checked, so the report names all its mistakes
         found = Findings()
         found.check(C.digits, record.get("no_kk"), "no_kk", 16)
-        region = found.check(self._region, record.get("kode_wilayah"))
-        found.found += C.member_refusals(record, region and self._as_of(region))
+        known = found.check(self._region, record.get("kode_wilayah"))  # None if refused
+        found.found += C.member_refusals(record, None if known is None else self._as_of(known))
         found.raise_found()
         raise first  # (the second pass always finds it; this keeps the refusal if it did not)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from engine.errors import InvalidInput, NotFound, echoed
 from engine.machine import Command
@@ -98,7 +99,9 @@ def add_staff(
                     f"unknown user {username}",
                     message_id=f"pengguna {username} tidak dikenal",
                 )
-            taken = s.execute(sa.select(StaffRow.name).where(StaffRow.username == username))
+            taken = s.execute(
+                sa.select(col(StaffRow.name)).where(col(StaffRow.username) == username)
+            )
             if taken.first():
                 raise InvalidInput(
                     "user",
@@ -189,9 +192,9 @@ def kkn_case_to_decide(db: Database, name: str, case_id: str | None, *, field: s
 
 def list_staff(db: Database, region: str | None = None) -> list[Staff]:
     with db.reading() as s:
-        q = sa.select(StaffRow.name).order_by(StaffRow.name)
+        q = sa.select(col(StaffRow.name)).order_by(col(StaffRow.name))
         if region:
-            q = q.where(StaffRow.region.startswith(region, autoescape=True))
+            q = q.where(col(StaffRow.region).startswith(region, autoescape=True))
         names = [r.name for r in s.execute(q)]
     return [get_staff(db, n) for n in names]
 
@@ -384,14 +387,14 @@ def _coordinator(s: Session, case_id: str, region: str, not_user: str) -> str | 
     otherwise refuse it, and with it the complaint that suspended `not_user`): covering its
     region, and not the person the complaint is about."""
     rows = s.execute(
-        sa.select(StaffRow.name, StaffRow.username)
+        sa.select(col(StaffRow.name), col(StaffRow.username))
         .where(
-            StaffRow.position == "koordinator",
-            StaffRow.region.startswith(region[:4]),
-            StaffRow.username.is_not(None),
-            StaffRow.username != not_user,
+            col(StaffRow.position) == "koordinator",
+            col(StaffRow.region).startswith(region[:4]),
+            col(StaffRow.username).is_not(None),
+            col(StaffRow.username) != not_user,
         )
-        .order_by(StaffRow.name)
+        .order_by(col(StaffRow.name))
     ).all()
     case = repo.load_case(s, case_id)
     accused = case.attrs.get("accused") if case is not None else None
