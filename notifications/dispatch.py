@@ -2,11 +2,16 @@
 
 A claim pushes `next_attempt_at` forward (a lease) in a short transaction, so nothing is held
 locked while a slow SMTP server answers; a crashed dispatcher's claims simply fall due again.
-Before each message the pass renews the lease of the rows it still holds, on condition that they
-are still its own (their lease and attempt count as it left them): a row another pass claimed
-once this pass's lease ran out (a pass slowed by a slow relay) is left to that pass, so a
-message is delivered by one pass. Failures back off exponentially; after `max_attempts` a
-message is dead-lettered for an admin.
+A claim does not count as an attempt: `attempts` goes up by one for a message alone, in a
+short transaction of its own just before it is handed to its channel (or with its outcome,
+for a letter to print, a skipped or an unrenderable message), so a pass killed after claiming
+its batch has used up at most the attempt of the one message it was sending, not one of every
+message it held. Before each message the pass renews the lease of the rows it still holds, on
+condition that they are still its own (their lease and attempt count as it left them: another
+pass's claim moves the lease on, always later, since a row is claimed only once its lease has
+run out): a row another pass claimed once this pass's lease ran out (a pass slowed by a slow
+relay) is left to that pass, so a message is delivered by one pass. Failures back off
+exponentially; after `max_attempts` tries a message is dead-lettered for an admin.
 """
 
 from __future__ import annotations
@@ -182,8 +187,9 @@ class Dispatcher:
                 return now + timedelta(seconds=time.monotonic() - started)
 
         rows = self._claim(now, batch)
-        # what this pass holds: each row's attempt count as the claim left it, and the lease
-        held = {r.id: r.attempts + 1 for r in rows}
+        # what this pass holds: each row's attempt count (a claim leaves it as it was), and
+        # the lease
+        held = {r.id: r.attempts for r in rows}
         lease = now + LEASE
         for row in rows:
             lease, held = self._renew(held, lease, max(clock(), now) + LEASE)
@@ -193,7 +199,7 @@ class Dispatcher:
                 report.taken.append(row.id)
                 continue
             del held[row.id]
-            self._deliver(row, now, report)
+            self._deliver(row, lease, now, report)
         return report
 
     def _renew(
@@ -201,7 +207,8 @@ class Dispatcher:
     ) -> tuple[datetime, dict[int, int]]:
         """Push the lease of the rows this pass still holds to `until`, on condition that each
         is still as this pass left it (pending, its lease and attempt count unchanged: another
-        pass's claim changes both); return the new lease and the rows still held."""
+        pass's claim moves the lease on, its try counts an attempt); return the new lease and
+        the rows still held."""
         if not held:
             return lease, held
         until = max(until, lease)  # a lease never moves back
@@ -231,15 +238,19 @@ class Dispatcher:
                 q = q.with_for_update(skip_locked=True)
             rows = s.execute(q).all()
             if rows:
+                # the lease alone: the attempt is counted when a message is tried
                 s.execute(
                     sa.update(OUT)
                     .where(OUT.c.id.in_([r.id for r in rows]))
-                    .values(attempts=OUT.c.attempts + 1, next_attempt_at=now + LEASE)
+                    .values(next_attempt_at=now + LEASE)
                 )
         return rows
 
-    def _deliver(self, row: Any, now: datetime, report: DispatchReport) -> None:
-        attempts = row.attempts + 1
+    def _deliver(self, row: Any, lease: datetime, now: datetime, report: DispatchReport) -> None:
+        """Deliver one claimed row, held under `lease` with its attempt count as claimed."""
+        attempts = row.attempts + 1  # this try's
+        # an outcome reached without sending counts its attempt in the transaction recording it
+        hold = _Hold(row.id, row.attempts, lease)
         try:
             letter = compose(self.db, row, now, self.settings.app_url)
             if letter.lapsed:
@@ -248,7 +259,7 @@ class Dispatcher:
                     "skipped",
                     row.id,
                     self._finish(
-                        row.id, attempts, status="skipped", error=f"lapsed: {letter.lapsed}"
+                        hold, attempts, status="skipped", error=f"lapsed: {letter.lapsed}"
                     ),
                 )
                 return
@@ -256,7 +267,7 @@ class Dispatcher:
         except Exception as e:  # noqa: BLE001 - a message that cannot be rendered is dead now
             log.warning("outbox %s cannot be prepared: %s", row.id, e)
             report.record(
-                "dead", row.id, self._finish(row.id, attempts, status="dead", error=f"prepare: {e}")
+                "dead", row.id, self._finish(hold, attempts, status="dead", error=f"prepare: {e}")
             )
             return
         if channel is None:
@@ -264,10 +275,18 @@ class Dispatcher:
                 "to_print",
                 row.id,
                 self._finish(
-                    row.id, attempts, status="print", channel="letter", address=address, error=note
+                    hold, attempts, status="print", channel="letter", address=address, error=note
                 ),
             )
             return
+        # the attempt is counted, on its own, before the message leaves: a pass killed while
+        # sending (a relay that hangs until a watchdog kills the pass, every time) has used it,
+        # and such a message is dead-lettered after `max_attempts` like any failing one
+        if not self._try(hold):
+            log.warning("outbox %s: taken over by another dispatch run", row.id)
+            report.taken.append(row.id)
+            return
+        hold = _Hold(row.id, attempts, lease)
         try:
             self.channels[channel].send(outgoing)
         except DeliveryError as e:
@@ -278,7 +297,7 @@ class Dispatcher:
                     "dead",
                     row.id,
                     self._finish(
-                        row.id,
+                        hold,
                         attempts,
                         status="dead",
                         error=str(e),
@@ -292,7 +311,7 @@ class Dispatcher:
                     "retrying",
                     row.id,
                     self._finish(
-                        row.id,
+                        hold,
                         attempts,
                         status="pending",
                         error=str(e),
@@ -306,7 +325,7 @@ class Dispatcher:
             "sent",
             row.id,
             self._finish(
-                row.id,
+                hold,
                 attempts,
                 status="sent",
                 channel=channel,
@@ -349,9 +368,20 @@ class Dispatcher:
             return "log", None
         return "log", f"{missing}: written to the log only"
 
+    def _try(self, hold: _Hold) -> bool:
+        """Count the attempt of a held row about to be sent, if it is still this pass's."""
+        with self.db.transaction() as s:
+            done = cast(  # a CursorResult, typed Result (see _finish)
+                "CursorResult[Any]",
+                s.execute(
+                    sa.update(OUT).where(*hold.still_ours()).values(attempts=hold.attempts + 1)
+                ),
+            )
+        return bool(done.rowcount)
+
     def _finish(
         self,
-        outbox_id: int,
+        hold: _Hold,
         attempts: int,
         *,
         status: str,
@@ -361,27 +391,42 @@ class Dispatcher:
         sent_at: datetime | None = None,
         next_at: datetime | None = None,
     ) -> bool:
-        values: dict[str, Any] = {"status": status, "last_error": error}
+        values: dict[str, Any] = {"status": status, "last_error": error, "attempts": attempts}
         if channel:
             values.update(channel=channel, address=address)
         if sent_at:
             values["sent_at"] = sent_at
         if next_at:
             values["next_attempt_at"] = next_at
-        # only while the row is still this pass's (its attempt count as our claim left it):
-        # a pass that took it over since records its own outcome
+        # only while the row is still this pass's (its lease and attempt count as this pass
+        # left them): a pass that took it over since records its own outcome
         with self.db.transaction() as s:
             # Session.execute is typed Result; an UPDATE without RETURNING gets a CursorResult
             # (sqlalchemy/sqlalchemy#12913)
             done = cast(
                 "CursorResult[Any]",
-                s.execute(
-                    sa.update(OUT)
-                    .where(OUT.c.id == outbox_id, OUT.c.attempts == attempts)
-                    .values(**values)
-                ),
+                s.execute(sa.update(OUT).where(*hold.still_ours()).values(**values)),
             )
         return bool(done.rowcount)
+
+
+@dataclass(frozen=True)
+class _Hold:
+    """A row a pass holds: its attempt count as the pass left it, under the pass's lease."""
+
+    outbox_id: int
+    attempts: int
+    lease: datetime
+
+    def still_ours(self) -> tuple[Any, ...]:
+        # another pass's claim moves the lease on (later: a row is claimed once its lease
+        # has run out), its try counts an attempt
+        return (
+            OUT.c.id == self.outbox_id,
+            OUT.c.status == "pending",
+            OUT.c.next_attempt_at == self.lease,
+            OUT.c.attempts == self.attempts,
+        )
 
 
 def message_id(row: Any, secret: str) -> str:

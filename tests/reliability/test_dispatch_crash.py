@@ -14,7 +14,12 @@ PostgreSQL:
 - once passes run to the end, every message is sent and recorded `sent`, none lost;
 - a message reached the server twice only where a pass was killed between the server
   accepting it and the pass recording it, and both copies carry the same Message-ID (so mail
-  clients drop the repeat) and the same body.
+  clients drop the repeat) and the same body;
+- a kill uses up no attempt of a message it did not hand to the SMTP channel: after the kill
+  right after claiming, every message still has 0 attempts; after each kill at a chosen point
+  no message has more attempts than the times it was handed to the channel, and a kill at a
+  random moment leaves at most one message (the one it came in the middle of) an attempt
+  ahead; so repeated crashes never dead-letter a message that was never tried.
 """
 
 from __future__ import annotations
@@ -108,6 +113,33 @@ def accepted(received: Path) -> list[tuple[str, str]]:
     return [tuple(line.split()) for line in received.read_text().splitlines()]  # type: ignore[misc]
 
 
+def count_handed(monkeypatch: pytest.MonkeyPatch, handed: Path) -> None:
+    """Every message handed to the SMTP channel, by this process or a pass forked from it (the
+    forks inherit the patch), appends its outbox id to `handed` before the channel connects."""
+    from notifications import channels
+
+    send = channels.SmtpChannel.send
+
+    def counted(self: Any, msg: Any) -> None:
+        fd = os.open(handed, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, f"{msg.key.removeprefix('pkh-outbox-')}\n".encode())
+        finally:
+            os.close(fd)
+        send(self, msg)
+
+    monkeypatch.setattr(channels.SmtpChannel, "send", counted)
+
+
+def handed_counts(handed: Path) -> Counter[int]:
+    return Counter(int(i) for i in handed.read_text().split()) if handed.exists() else Counter()
+
+
+def attempts_ahead(rows: dict[int, Any], handed: Counter[int]) -> dict[int, int]:
+    """Messages with more attempts than the times they were handed to the channel: by how many."""
+    return {i: r.attempts - handed[i] for i, r in rows.items() if r.attempts > handed[i]}
+
+
 def _dispatcher(url: str, port: int, clock: Any) -> tuple[App, Dispatcher]:
     settings = Settings(
         database_url=url,
@@ -169,7 +201,14 @@ KILLS = [("claimed", 1), ("recorded", 3), ("sent", 2), ("recorded", 1), ("sent",
 
 
 def kill_dispatches(
-    app: App, url: str, clock: Clock, port: int, received: Path, seed: int, timed: int
+    app: App,
+    url: str,
+    clock: Clock,
+    port: int,
+    received: Path,
+    seed: int,
+    timed: int,
+    handed: Path,
 ) -> dict[str, Any]:
     for i in range(MESSAGES):
         app.service.open_case("complaint", complaint_data(summary=f"surat {i}"), "kab.bogor")
@@ -183,6 +222,7 @@ def kill_dispatches(
     moment = clock()
     may_repeat: set[int] = set()  # messages a kill came between sending and recording
     timed_landed = 0
+    ahead_after_kills: list[int] = []  # attempts not handed to the channel, after each kill
     start = time.perf_counter()
     plan = KILLS + [("timed", 0)] * timed
     for k, (point, n) in enumerate(plan):
@@ -210,6 +250,17 @@ def kill_dispatches(
         elif point != "timed":
             assert not unrecorded, (k, point, unrecorded)
         may_repeat |= unrecorded
+        ahead = attempts_ahead(now_rows, handed_counts(handed))
+        ahead_after_kills.append(sum(ahead.values()))
+        if point == "claimed":
+            # the pass held all of them and sent none: no attempt is used up
+            assert all(r.attempts == 0 for r in now_rows.values()), (k, ahead)
+        if point == "timed":
+            # at most the one message the kill came in the middle of: its attempt was counted
+            # just before it was handed to the channel
+            assert sum(ahead.values()) <= timed_landed, (k, ahead)
+        else:
+            assert not ahead, (k, point, ahead)
         leased = [i for i, r in now_rows.items() if r.status == "pending"]
         if k == 0:
             # the killed pass holds the lease of every row it claimed: a pass before the lease
@@ -243,6 +294,9 @@ def kill_dispatches(
     assert all(len(d) == 1 for d in by_id.values()), "a repeat differs from its first copy"
     assert len(repeated) >= sum(1 for p, _ in KILLS if p == "sent")
     assert audit_runner.verify(app.db).ok
+    tries = handed_counts(handed)
+    ahead = attempts_ahead(final, tries)
+    assert sum(ahead.values()) <= timed_landed, ahead
     return {
         "backend": app.db.dialect,
         "kills": len(KILLS) + timed_landed,
@@ -251,6 +305,9 @@ def kill_dispatches(
         "accepted_by_server": len(got),
         "sent_twice_same_message_id": len(repeated),
         "max_attempts_seen": max(r.attempts for r in final.values()),
+        "attempts_recorded": sum(r.attempts for r in final.values()),
+        "times_handed_to_smtp": sum(tries.values()),
+        "attempts_without_a_send_after_each_kill": ahead_after_kills,
         "seconds": round(time.perf_counter() - start, 1),
     }
 
@@ -262,8 +319,53 @@ def _settings(app: App, port: int) -> Settings:
 
 
 def test_a_dispatch_killed_mid_batch_loses_nothing_and_repeats_only_with_the_same_message_id(
-    app: App, db_url: str, clock: Clock, relay: tuple[int, Path]
+    app: App,
+    db_url: str,
+    clock: Clock,
+    relay: tuple[int, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     port, received = relay
-    figures = kill_dispatches(app, db_url, clock, port, received, seed=5, timed=3)
+    handed = tmp_path / "handed.txt"
+    count_handed(monkeypatch, handed)
+    figures = kill_dispatches(app, db_url, clock, port, received, seed=5, timed=3, handed=handed)
     dump_figures(f"dispatch_crash[{figures['backend']}]", figures)
+
+
+def test_passes_killed_after_claiming_use_up_no_attempt_and_dead_letter_nothing(
+    app: App, db_url: str, clock: Clock
+) -> None:
+    """Three passes in a row SIGKILLed right after claiming (a dispatcher crashing each
+    minute), then a relay that is down: the messages have had 0 attempts, and the first real
+    failure is their first, retried, not the one that dead-letters them (with max 3 attempts,
+    the claims alone used to make it their 4th)."""
+    n, kills, most = 5, 3, 3
+    for i in range(n):
+        app.service.open_case("complaint", complaint_data(summary=f"surat {i}"), "kab.bogor")
+    closed = free_port_in_range()  # nothing listens: the relay is down
+    name = f"pkh_dispatch_{uuid.uuid4().hex[:8]}"
+    ctx = mp.get_context("fork")
+    moment = clock()
+    for _ in range(kills):
+        app.db.dispose()
+        proc = ctx.Process(
+            target=_dispatch_until_killed,
+            args=(with_application_name(db_url, name), closed, "claimed", 1, moment),
+        )
+        proc.start()
+        proc.join(60)
+        assert proc.exitcode == -signal.SIGKILL
+        if db_url.startswith("postgresql"):
+            wait_backends_gone(db_url, name)
+        moment += LEASE + timedelta(minutes=1)
+    rows = outbox(app)
+    assert [r.attempts for r in rows.values()] == [0] * n
+    settings = _settings(app, closed).model_copy(update={"dispatch_max_attempts": most})
+    report = Dispatcher(app.db, settings).run_once(moment)
+    assert report.dead == [] and sorted(report.retrying) == sorted(rows)
+    assert {(r.status, r.attempts) for r in outbox(app).values()} == {("pending", 1)}
+    dump_figures(
+        f"dispatch_claim_kills[{app.db.dialect}]",
+        {"kills_after_claiming": kills, "messages": n, "attempts_after_the_kills": 0},
+    )
