@@ -6,12 +6,23 @@ it with the backup and then runs the audit verification: if the restored store f
 is put back and the command says which case and exits 1. Before replacing anything it names
 that copy on stderr with the command that puts it back, for a restore killed midway. Stop the API
 and the workers before restoring.
+
+The copy of a SQLite database goes beside it (`.<name>.before-restore-<UTC time>.backup`, in the
+database's own folder, mode 0600): on the same disk, so it is quick, survives a reboot and never
+fills a RAM-backed /tmp. A PostgreSQL database has no folder here: its pg_dump goes to the system
+temporary folder (`$TMPDIR`, else /tmp), named alike. The copy is removed when the command ends
+with the database as it meant to leave it; it is kept, and named, when the restored database
+failed verify and stays (--keep-failed), or when the command stops on anything unforeseen
+(Ctrl-C, a put-back that failed).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -61,33 +72,37 @@ def db_restore(
 ) -> None:
     """Replace the configured database with FILE, then verify every case's audit chain.
 
-    The database is copied first: when the restored one fails audit verify, it is put back as
-    it was and the command exits 1 naming the first problem (--keep-failed keeps the restored
-    one instead). A backup of an older schema is restored and not verified: it says to run
-    `pkh db upgrade`."""
+    The database is copied first (a SQLite file beside itself, a PostgreSQL one to $TMPDIR;
+    stderr names the copy): when the restored one fails audit verify, it is put back as it was
+    and the command exits 1 naming the first problem (--keep-failed keeps the restored one
+    instead, and the copy). A backup of an older schema is restored and not verified: it says
+    to run `pkh db upgrade`."""
     if not file.exists():  # not found: exit 3, as for anything else not found
         raise NotFound(f"{file} does not exist")
     app = get_app(create=True)
     url = app.settings.database_url
     app.db.dispose()  # nothing of ours holds the database while it is replaced
-    with tempfile.TemporaryDirectory(prefix="pkh-restore-") as work:
-        before, no_copy = _copy_before(url, Path(work) / "before-restore.backup")
-        if before is not None:
-            # said before anything is replaced: a restore killed from here on (SIGKILL, power)
-            # leaves the database restored, unverified or failing, and nothing else says how
-            # to get the old one back; this copy is removed only when the command ends
-            typer.echo(
-                f"the database as it was is copied to {before}: if this restore is "
-                f"interrupted, `pkh db restore {before}` puts it back",
-                err=True,
-            )
+    before, no_copy = _copy_before(url)
+    if before is not None:
+        # said before anything is replaced: a restore killed from here on (SIGKILL, power)
+        # leaves the database restored, unverified or failing, and nothing else says how
+        # to get the old one back; this copy is removed only when the command ends
+        typer.echo(
+            f"the database as it was is copied to {before}: if this restore is "
+            f"interrupted, `{back_command(before)}` puts it back",
+            err=True,
+        )
+    settled = False  # the database is as the command means to leave it: the copy can go
+    try:
         try:
             info = restore(url, file)
         except BackupError as e:
+            settled = True  # refused, or replaced nothing (one transaction): as it was
             fail(str(e))
             return
         problem = mismatch(url, current(url))
         if problem:
+            settled = True
             # an older (or newer) backup: restored, but verify needs this code's schema
             if as_json:
                 typer.echo(json.dumps({**info.as_dict(), "verified": None, "needs": problem}))
@@ -106,6 +121,18 @@ def db_restore(
         if not report.ok and before is not None and not keep_failed:
             restore(url, before)
             put_back = True
+        # a failing store kept (--keep-failed): the copy is the sound one, kept too
+        settled = report.ok or put_back
+    finally:
+        if before is not None:
+            if settled:
+                before.unlink(missing_ok=True)
+            else:
+                typer.echo(
+                    f"the database as it was before this restore is kept in {before}: "
+                    f"`{back_command(before)}` puts it back",
+                    err=True,
+                )
     out = {
         **info.as_dict(),
         "verified": report.ok,
@@ -114,6 +141,8 @@ def db_restore(
         "checkpoints": report.checkpoints,
         "problems": [str(p) for p in report.problems],
         "put_back": put_back,
+        # the copy of the database as it was, when kept (--keep-failed on a failing store)
+        "copy_kept": None if settled or before is None else str(before),
     }
     if as_json:
         typer.echo(json.dumps(out))
@@ -132,12 +161,42 @@ def db_restore(
             )
         elif keep_failed:
             then = "; kept as restored (--keep-failed)"
+            if before is not None:
+                then += f"; the database as it was is kept in {before}"
         else:
             then = f"; it stays restored: {no_copy}"
         fail(f"the backup fails audit verify: {report.problems[0]}{then}", 1)
 
 
-def _copy_before(url: str, dest: Path) -> tuple[Path | None, str]:
+def copy_path(url: str, moment: datetime | None = None) -> Path:
+    """Where a restore keeps its copy of the database as it was: a SQLite file's own folder
+    (`.pkh.db.before-restore-20260114T031500Z.backup` beside `pkh.db`), or for PostgreSQL the
+    system temporary folder (`pkh-<database>.before-restore-...`), as for a SQLite file whose
+    folder this user cannot write. Absolute, so the command that puts it back works from any
+    folder; a name taken already gets a number."""
+    stamp = (moment or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    if backend(url) == "sqlite":
+        db = Path(make_url(url).database or "pkh.db").resolve()
+        folder, name = db.parent, f".{db.name}.before-restore-{stamp}"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            # a folder this user cannot write: the system temporary one rather than no copy
+            folder, name = Path(tempfile.gettempdir()).resolve(), name[1:]
+    else:
+        folder = Path(tempfile.gettempdir()).resolve()
+        name = f"pkh-{make_url(url).database or 'postgres'}.before-restore-{stamp}"
+    path, n = folder / f"{name}.backup", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{name}-{n}.backup"
+    return path
+
+
+def back_command(copy: Path) -> str:
+    """The command that puts the copy back, quoted for a shell (a folder with a space)."""
+    return f"pkh db restore {shlex.quote(str(copy))}"
+
+
+def _copy_before(url: str) -> tuple[Path | None, str]:
     """A copy of the database as it is, to put back if the restored one fails audit verify:
     (its path, ""), or (None, why there is none). A database with no schema yet (or no file)
     has nothing to keep; one that cannot be read is restored over without a copy (restoring
@@ -147,8 +206,10 @@ def _copy_before(url: str, dest: Path) -> tuple[Path | None, str]:
             return None, "there was no database before it"
         if current(url) is None:
             return None, "the database had no schema before it"
+        dest = copy_path(url)
         backup(url, dest)
-    except (BackupError, OperationalError, ProgrammingError) as e:
+        os.chmod(dest, 0o600)  # a copy of every case: for the database's owner only
+    except (BackupError, OperationalError, ProgrammingError, OSError) as e:
         reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
         return None, f"the database could not be copied before the restore ({reason})"
     return dest, ""

@@ -9,6 +9,9 @@ verify; a file that is not a backup is refused and the database is left alone.
 
 from __future__ import annotations
 
+import re
+import stat
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -228,6 +231,65 @@ def test_a_backup_that_fails_verify_leaves_the_database_as_it_was(
     assert kept.exit_code == 1 and "kept as restored (--keep-failed)" in kept.output
     assert f"restored {bad} into " in kept.output
     assert snapshot(app) != live and not audit_runner.verify(app.db).ok
+
+
+def test_the_restores_copy_of_the_database_is_beside_a_sqlite_file_and_gone_when_done(
+    app: App, db_url: str, tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the copy of the database as it was went to the system temporary folder,
+    perhaps a RAM-backed /tmp lost at a reboot (or filled by a large database). A SQLite
+    database's copy is now beside its file, hidden, dated and readable by its owner alone; a
+    PostgreSQL one's pg_dump stays in the temporary folder ($TMPDIR). Removed once the restore
+    is done; kept, and named, when a failing backup is kept (--keep-failed)."""
+    tmp = tmp_path / "tmp"  # the system temporary folder, as the command sees it
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    ids = seed(app)
+    backups = tmp_path / "backups"  # not the database's folder either
+    good = backups / "good.backup"
+    assert cli("db", "backup", str(good)).exit_code == 0
+    sqlite = db_url.startswith("sqlite")
+    folder = Path(sa.engine.make_url(db_url).database or "").parent if sqlite else tmp
+
+    def said_copy(output: str) -> Path:
+        found = re.search(
+            r"copied to (\S+): if this restore is interrupted, "
+            r"`pkh db restore (\S+)` puts it back",
+            output,
+        )
+        assert found and found.group(1) == found.group(2), output
+        return Path(found.group(1))
+
+    r = cli("db", "restore", str(good))
+    assert r.exit_code == 0, r.output
+    copy = said_copy(r.output)
+    assert copy.parent == folder.resolve(), copy
+    pattern = r"\.pkh\.db" if sqlite else r"pkh-\w+"
+    assert re.fullmatch(pattern + r"\.before-restore-\d{8}T\d{6}Z\.backup", copy.name), copy
+    assert not copy.exists()  # done: removed
+    assert list(tmp.iterdir()) == [] and [p.name for p in backups.iterdir()] == ["good.backup"]
+    if sqlite:
+        assert sorted(p.name for p in folder.iterdir() if "before-restore" in p.name) == []
+
+    with app.db.write_engine.begin() as conn:  # a backup of a tampered store
+        conn.execute(
+            sa.text("UPDATE case_events SET actor = 'penyusup' WHERE case_id = :c AND version = 1"),
+            {"c": ids[1]},
+        )
+    bad = backups / "tampered.backup"
+    assert cli("db", "backup", str(bad)).exit_code == 0
+    restore(db_url, good)
+    live = snapshot(app)
+    kept = cli("db", "restore", str(bad), "--keep-failed", "--json")
+    assert kept.exit_code == 1, kept.output
+    copy = said_copy(kept.output)
+    assert copy.parent == folder.resolve() and copy.is_file()
+    assert f'"copy_kept": "{copy}"' in kept.output
+    assert f"kept in {copy}: `pkh db restore {copy}` puts it back" in kept.output
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    assert cli("db", "restore", str(copy)).exit_code == 0  # the command it names puts it back
+    assert snapshot(app) == live and audit_runner.verify(app.db).ok
+    copy.unlink()
 
 
 def test_restoring_a_sqlite_backup_into_postgresql_is_refused(tmp_path: Path) -> None:

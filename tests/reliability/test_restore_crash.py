@@ -7,7 +7,9 @@ back; then at seeded random moments of the whole command. After each kill the da
 either the one before the restore or the restored one, never a mix, and it verifies (or it
 is the failing backup, when the kill came before the put-back). Every kill that came after the
 database was touched finds, on the command's stderr, where the copy of the old database is and
-the command that puts it back, and that command does.
+the command that puts it back, and that command does. The copy is beside the SQLite file (the
+system temporary folder may be a tmpfs a reboot empties), in the temporary folder for
+PostgreSQL, readable by its owner alone.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from __future__ import annotations
 import os
 import random
 import re
-import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -63,8 +65,8 @@ COPY = re.compile(r"`pkh db restore (\S+)` puts it back")
 
 
 def pkh_restore(url: str, file: Path, point: str, kill_after: float | None = None) -> tuple:
-    # the command's temporary folder (its copy of the database) beside the test's files: a
-    # killed command leaves it behind
+    # the command's temporary folder (a PostgreSQL database's copy, a pg_dump cut short) under
+    # the test's own: a killed command leaves them behind
     tmp = file.parent / "tmp"
     tmp.mkdir(exist_ok=True)
     env = {**os.environ, "PKH_DATABASE_URL": url, "PKH_SECRET_KEY": TEST_SECRET, "TMPDIR": str(tmp)}
@@ -115,6 +117,13 @@ def test_a_restore_killed_midway_leaves_the_old_or_the_restored_database_and_say
         app.service.open_case("complaint", complaint_data(summary=f"sesudah {i}"), "kab.bogor")
     old_state = tmp_path / "old.backup"
     backup(db_url, old_state)
+    # where the copy goes: beside the SQLite file; PostgreSQL's in the temporary folder
+    sqlite = db_url.startswith("sqlite")
+    folder = (
+        Path(sa.engine.make_url(db_url).database or "").resolve().parent
+        if sqlite
+        else (tmp_path / "tmp").resolve()
+    )
     name = f"pkh_restore_{uuid.uuid4().hex[:8]}"
     url = with_application_name(db_url, name)
 
@@ -136,10 +145,13 @@ def test_a_restore_killed_midway_leaves_the_old_or_the_restored_database_and_say
         assert found, f"{where}: nothing says how to get the old database back: {err!r}"
         copy = Path(found.group(1))
         assert copy.is_file(), f"{where}: the copy named is not there"
+        assert copy.parent == folder, f"{where}: the copy is in {copy.parent}, not {folder}"
+        assert copy.name.startswith(".pkh.db.before-restore-" if sqlite else "pkh-"), copy
+        assert stat.S_IMODE(copy.stat().st_mode) == 0o600, f"{where}: {copy.stat().st_mode:o}"
         code, _, err2 = pkh_restore(url, copy, "none")
         assert code == 0, f"{where}: {err!r} then {err2!r}"
         assert after_kill(f"{where}: recovered", err2) == 6
-        shutil.rmtree(copy.parent)  # the killed command's temporary folder
+        copy.unlink()  # the killed command's copy
 
     code, _, err = pkh_restore(url, good, "verify")
     assert code == -signal.SIGKILL
@@ -156,6 +168,8 @@ def test_a_restore_killed_midway_leaves_the_old_or_the_restored_database_and_say
     code, _, err = pkh_restore(url, good, "none")
     whole = time.perf_counter() - t0
     assert code == 0 and cases(app) == 3, err
+    copies = [p for p in folder.iterdir() if "before-restore" in p.name]
+    assert copies == [], f"a restore that ended left its copy: {copies}"
     app.db.dispose()
     from engine.store.backup import restore
 
@@ -188,7 +202,7 @@ def test_a_restore_killed_midway_leaves_the_old_or_the_restored_database_and_say
             old_after += 1
             found = COPY.search(err)
             if found and Path(found.group(1)).is_file():  # killed before it was used
-                shutil.rmtree(Path(found.group(1)).parent)
+                Path(found.group(1)).unlink()
     dump_figures(
         f"restore_crash[{app.db.dialect}]",
         {
