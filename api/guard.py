@@ -78,7 +78,7 @@ def _nul_field(body: bytes, form: bool) -> str:
 
 def _for_a_page(scope: Any) -> bool:
     """Whether the request is for an officer page (those answer with pages, not JSON)."""
-    from api.pages import BrowserRoute, PageRoute, _page_asked
+    from api.page_routing import BrowserRoute, PageRoute, _page_asked
 
     for route in getattr(getattr(scope.get("app"), "router", None), "routes", ()):
         if route.matches(scope)[0] is Match.FULL:
@@ -97,7 +97,8 @@ def _for_a_page(scope: Any) -> bool:
 async def _answer_page(scope: Any, send: Any, field: str) -> None:
     """The officer page saying which field holds the NUL, as other form errors say it."""
     from api.i18n import field_label, pick
-    from api.pages import LANG_COOKIE, problem_page
+    from api.page_frame import LANG_COOKIE
+    from api.page_routing import problem_page
 
     request = Request(scope)
     lang = pick(request.cookies.get(LANG_COOKIE))

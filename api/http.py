@@ -76,7 +76,7 @@ COOKIE_CANNOT_CHANGE = (
 
 
 def _username(request: Request, app: App, token: str | None, *, page: bool = False) -> str:
-    """`page`: an officer page's route, whose forms check their CSRF token (api.pages). The
+    """`page`: an officer page's route, whose forms check their CSRF token (api.page_session). The
     JSON API checks none, so there the cookie signs in reading only: a same-site page (a sibling
     subdomain: SameSite=Lax sends the cookie) could otherwise POST with no body, which needs no
     preflight, and start a whole-store verification or sign the officer out."""
@@ -239,7 +239,7 @@ def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404 and request.method == "GET" and _browser(request):
         # an officer's mistyped or outdated address: the officer pages' own "not found" page
-        from api.pages import problem_page
+        from api.page_routing import problem_page
 
         try:
             return problem_page(request, 404, "not_found")
@@ -281,7 +281,7 @@ def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-# Every answer that does not set its own (the officer pages do: api.pages.HEADERS): nothing of
+# Every answer that does not set its own (the officer pages do: api.page_frame.HEADERS): nothing of
 # it may be framed, sniffed into another type, cached or told in a Referer, and an HTML one (the
 # monthly report) runs no script and loads nothing. The OpenAPI pages (Swagger UI, ReDoc) load
 # their scripts from this server (fastapi-offline's copies, under DOCS_STATIC), never from a CDN:
@@ -331,7 +331,15 @@ class SecurityHeaders:
 
 
 def create_app(pkh: App | None = None) -> FastAPI:
-    from api import pages, routes_admin, routes_cases, routes_reports, routes_staff
+    from api import (
+        page_cases,
+        page_office,
+        page_sign_in,
+        routes_admin,
+        routes_cases,
+        routes_reports,
+        routes_staff,
+    )
 
     pkh = pkh or build_app()
 
@@ -362,7 +370,9 @@ def create_app(pkh: App | None = None) -> FastAPI:
     app.include_router(routes_admin.router)
     app.include_router(routes_reports.router)
     app.include_router(routes_staff.router)
-    app.include_router(pages.router)
+    app.include_router(page_sign_in.router)  # the officer pages
+    app.include_router(page_cases.router)
+    app.include_router(page_office.router)
 
     from api.guard import InputGuard
 

@@ -1,6 +1,7 @@
 """What the officer pages show: deadlines as flags, event forms, timelines, audit comparisons.
 
-Plain functions over the service's values, so the routes in `api.pages` stay thin.
+Plain functions over the service's values, so the page routes (`api.page_cases`,
+`api.page_office`) stay thin.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.http import AppDep, require_role
 from api.i18n import pick
-from api.pages import LANG_COOKIE, BrowserRoute
+from api.page_frame import LANG_COOKIE
+from api.page_routing import BrowserRoute
 from engine.report import Month
 from engine.state import Actor
 from notifications.report import MEDIA_TYPES, build_report, filename, render

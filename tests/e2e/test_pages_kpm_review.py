@@ -3,7 +3,7 @@ KYC gaps and the data-update form on a household's page, members shown as tables
 timeline and on the auditor's page, a KKN case named by its state, the worklist row of each,
 and a household found by its codes. FastAPI's client on a SQLite file, then a real Chromium.
 
-The form's submission and the lookup need api/pages.py to call `page_views.command_data` and
+The form's submission and the lookup need api/page_cases.py to call `page_views.command_data` and
 `page_views.find_case` (post_event, worklist)."""
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def test_the_audit_page_compares_members_per_member_and_field(
 
 
 def test_the_data_update_form_fills_a_kyc_gap(web: TestClient, app: App, tmp_path: Path) -> None:
-    """Needs pages.py's post_event to pass the form through page_views.command_data."""
+    """Needs page_cases.py's post_event to pass the form through page_views.command_data."""
     case_id = household(app, tmp_path)
     sign_in(web, app, "pdp.bogor")
     url = f"/cases/{case_id}/view"
@@ -139,7 +139,7 @@ def test_the_data_update_form_fills_a_kyc_gap(web: TestClient, app: App, tmp_pat
 def test_the_worklist_search_opens_a_household_by_its_codes(
     web: TestClient, app: App, tmp_path: Path
 ) -> None:
-    """Needs pages.py's worklist to try page_views.find_case on `q` first."""
+    """Needs page_cases.py's worklist to try page_views.find_case on `q` first."""
     case_id = household(app, tmp_path)
     code = app.service.get(case_id).attrs["kode_peserta"]
     sign_in(web, app, "pdp.bogor")

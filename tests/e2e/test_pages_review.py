@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-import api.pages as pages
+import api.page_cases as page_cases
 from api import page_views as pv
 from api.admin import add_user
 from api.http import TOKEN_TTL
@@ -64,7 +64,7 @@ def expected_flags(app: App, region: str | None) -> list[int]:
 def test_the_worklist_pages_on_and_counts_every_case_not_only_the_first_page(
     web: TestClient, app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pages, "WORKLIST_LIMIT", 3)
+    monkeypatch.setattr(page_cases, "WORKLIST_LIMIT", 3)
     filed = []
     for day in (2, 3, 4, 5, 6, 9, 10, 11):  # deadlines from overdue to on track
         clock.set(datetime(2026, 3, day, 9, 0, tzinfo=WIB))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.i18n import LABELS
+from api.i18n.labels import LABELS
 from api.wiring import App
 from tests.conftest import Clock
 from tests.e2e.test_pages import csrf_from, served_store, sign_in, signed_in_page

@@ -229,7 +229,7 @@ def test_every_worklist_order_pages_from_an_index(db: Database, order: str) -> N
 def test_the_worklist_chips_are_counted_from_an_index(db: Database, scope: str | None) -> None:
     """One statement over the filter's open cases, found through an index (a national
     officer's chips read the open cases once, not the closed ones)."""
-    from api.pages import flag_bounds
+    from api.page_cases import flag_bounds
     from workflows.indonesia import build_calendar
 
     f = repo.CaseFilter(status="open", scope=scope)

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from api import page_views as pv
-from api.pages import flag_bounds
+from api.page_cases import flag_bounds
 from engine.calendar import WorkingCalendar
 from engine.state import CaseState
 from engine.store import repository as repo

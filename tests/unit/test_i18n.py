@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from api.i18n import LABELS, label
+from api.i18n import label
+from api.i18n.labels import LABELS
 from engine.errors import GuardRejected, InvalidInput, Reason
 from workflows import default_registry
 from workflows import kpm_codes as C

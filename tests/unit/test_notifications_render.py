@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 import pytest
 
-from api.pages import CASE_PAGE
+from api.page_frame import CASE_PAGE
 from engine.machine import Command, Env, compile_workflow
 from engine.state import Actor, CaseState, evolve
 from notifications import labels
