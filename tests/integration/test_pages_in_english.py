@@ -59,7 +59,7 @@ def household(app: App, tmp_path: Path) -> str:
 @pytest.mark.parametrize("field", sorted(CODE_TABLES))
 def test_every_master_code_of_a_member_has_an_english_name(field: str) -> None:
     from api.i18n import code_name
-    from api.i18n.kpm import CODE_NAMES_EN
+    from workflows.kpm_codes import CODE_NAMES_EN
 
     for code, indonesian in CODE_TABLES[field].items():
         english = CODE_NAMES_EN.get(field, {}).get(code, "")
