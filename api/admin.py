@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from pwdlib import PasswordHash
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from engine.calendar import CalendarRangeError, WorkingCalendar
 from engine.errors import InvalidInput, NotFound, NotPermitted
@@ -35,7 +36,9 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, hashed: str | None) -> bool:
-    return bool(hashed) and _hasher.verify(password, hashed)
+    if not hashed:  # an account with no password: it cannot sign in
+        return False
+    return _hasher.verify(password, hashed)
 
 
 _DUMMY_HASH: list[str] = []
@@ -451,5 +454,7 @@ def _reason(
 def list_overrides(db: Database) -> list[CalendarOverrideRow]:
     with db.reading() as s:
         return list(
-            s.execute(sa.select(CalendarOverrideRow).order_by(CalendarOverrideRow.day)).scalars()
+            s.execute(
+                sa.select(CalendarOverrideRow).order_by(col(CalendarOverrideRow.day))
+            ).scalars()
         )

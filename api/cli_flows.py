@@ -264,6 +264,7 @@ def worker(port: int = typer.Option(4200, help="port of the local Prefect server
         # calls the async Runner.stop without awaiting it (a RuntimeWarning), then sys.exit(0)s
         # past the last line here, so `stopped` was never said. A SIGTERM while serving is
         # taken as a Ctrl-C instead, which the runner shuts down from, and serve_all returns.
+        # (The ignore: mypy refuses any assignment to a method; this one is meant.)
         Runner.handle_sigterm = _interrupt_runner  # type: ignore[method-assign]
         served = deployments()
         typer.echo(
@@ -297,7 +298,8 @@ def _interrupt(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _interrupt_runner(_runner: Any, *_args: Any, **_kwargs: Any) -> None:
+def _interrupt_runner(self: Any, *_args: Any, **_kwargs: Any) -> None:
+    """Stands in for `Runner.handle_sigterm`, whose parameters it takes (`self` by name)."""
     raise KeyboardInterrupt
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from api.i18n import code_name, field_label, label, roles_text, text, when
 from api.replaying import in_zone, not_yet_text, replay_case, replay_out
@@ -219,11 +220,14 @@ def _handlers(app: App, state: CaseState) -> list[tuple[str, str]]:
     with app.db.reading() as s:
         able = repo.able_officers(s, state.level, state, app.service.staff_register(s))
         able = [u for u in able if u != state.handler]
-        names = dict(
-            s.execute(
-                sa.select(UserRow.username, UserRow.full_name).where(UserRow.username.in_(able))
-            ).all()
-        )
+        names: dict[str, str | None] = {
+            u: name
+            for u, name in s.execute(
+                sa.select(col(UserRow.username), col(UserRow.full_name)).where(
+                    col(UserRow.username).in_(able)
+                )
+            )
+        }
     return [(u, f"{u} ({names[u]})" if names.get(u) else u) for u in able]
 
 
@@ -292,11 +296,11 @@ def closing(
 def _event_form(
     app: App, definition: WorkflowDefinition, state: CaseState, actor: Actor, event: str, lang: str
 ) -> dict[str, Any]:
-    key = (state.workflow, event)
-    if key in ELSEWHERE:
-        return {"event": event, "fields": [], "elsewhere": text(ELSEWHERE[key], lang)}
-    if key in PAGE_INPUTS:
-        return {"event": event, "fields": _declared(state, PAGE_INPUTS[key], lang)}
+    flow_event = (state.workflow, event)
+    if flow_event in ELSEWHERE:
+        return {"event": event, "fields": [], "elsewhere": text(ELSEWHERE[flow_event], lang)}
+    if flow_event in PAGE_INPUTS:
+        return {"event": event, "fields": _declared(state, PAGE_INPUTS[flow_event], lang)}
     needed: dict[str, bool] = {}
     for t in definition.transitions:
         if t.trigger != event or state.state not in t.source or actor.role not in t.roles:
@@ -356,6 +360,7 @@ def find_case(app: App, actor: Actor, code: str) -> str | None:
     code = code.strip()
     if not code or len(code) > 40:
         return None
+    case_id: str | None
     try:
         with app.db.reading() as s:
             case_id = kpm_store.resolve(s, code)
@@ -421,12 +426,12 @@ def detail(
         return {"kind": "list", "items": [detail(key, dict(m), lang=lang) for m in value]}
     if isinstance(value, Mapping) and value:
         if all(isinstance(v, Mapping) for v in value.values()):  # {member no: {field: value}}
-            rows = [
+            changes = [
                 (no, f, v)
                 for no, fields in sorted(value.items())
                 for f, v in _member_fields(fields, lang)
             ]
-            return {"kind": "member_changes", "rows": rows}
+            return {"kind": "member_changes", "rows": changes}
         return {"kind": "mapping", "rows": [(k, detail(k, v, lang=lang)) for k, v in value.items()]}
     return {"kind": "value", "value": value}
 
@@ -473,7 +478,7 @@ def timeline(history: list[dict[str, Any]], lang: str = "id") -> list[dict[str, 
                 "late": recorded_late(e),
                 "details": [
                     (
-                        EVENT_KEYS.get((e.get("type"), k), k),
+                        EVENT_KEYS.get((e.get("type", ""), k), k),
                         detail(k, v, _numbers_given(e["changes"]), lang),
                     )
                     for k, v in e["data"].items()

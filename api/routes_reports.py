@@ -66,8 +66,8 @@ def monthly(
     which = Month.parse(month) if month else Month.before(now.astimezone(JAKARTA).date())
     report = build_report(app, which, actor.region)
     # opened from a browser signed in to the pages: in the language the officer reads them in
-    lang = lang or pick(request.cookies.get(LANG_COOKIE))
-    body = render(report, fmt, lang, generated_at=now.astimezone(JAKARTA))
+    shown_in = lang or pick(request.cookies.get(LANG_COOKIE))
+    body = render(report, fmt, shown_in, generated_at=now.astimezone(JAKARTA))
     headers = {}
     if fmt == "csv":
         headers["Content-Disposition"] = f'attachment; filename="{filename(report, "csv")}"'

@@ -186,6 +186,10 @@ def test_an_account_made_over_the_api_needs_a_password_unless_it_says_it_has_non
     rows = {u.username: u for u in list_users(app.db)}
     assert rows["kab.baru"].password_hash is None and rows["kab.baru"].password_changed_at is None
     assert rows["kab.baru2"].password_changed_at == app.service.clock()
+    # no password to check against: refused as a wrong password is, not a server error
+    for typed in (PASSWORD, "x"):
+        r = client.post("/auth/token", data={"username": "kab.baru", "password": typed})
+        assert r.status_code == 401, r.text
     assert client.post(
         "/auth/token", data={"username": "kab.baru2", "password": PASSWORD}
     ).is_success
