@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pwdlib import PasswordHash
+from pwdlib.exceptions import UnknownHashError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -38,7 +39,10 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, hashed: str | None) -> bool:
     if not hashed:  # an account with no password: it cannot sign in
         return False
-    return _hasher.verify(password, hashed)
+    try:
+        return _hasher.verify(password, hashed)
+    except UnknownHashError:  # not a hash this system wrote (edited by hand, cut short)
+        return False
 
 
 _DUMMY_HASH: list[str] = []
@@ -51,6 +55,9 @@ def password_ok(row: UserRow | None, password: str) -> bool:
             _DUMMY_HASH.append(hash_password(secrets.token_hex(16)))
         verify_password(password or "x", _DUMMY_HASH[0])
         return False
+    if not any(h.identify(row.password_hash) for h in _hasher.hashers):
+        # not a hash this system wrote (edited by hand, cut short): refused, as a wrong one is
+        log.error("user %s: the stored password hash is unreadable; set a new one", row.username)
     return verify_password(password, row.password_hash)
 
 

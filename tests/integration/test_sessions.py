@@ -408,3 +408,37 @@ def test_a_token_from_before_an_account_was_disabled_stays_dead_when_it_is_enabl
     clock.set(clock() + timedelta(seconds=1))
     new = _sign_in(client, officer, PASSWORD)
     assert client.get("/me", headers=new).json()["username"] == officer
+
+
+def test_an_account_whose_stored_hash_is_not_a_hash_is_refused_not_a_server_error(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A password hash edited by hand (or cut short) in the users table made pwdlib raise
+    UnknownHashError: a 500 at /auth/token and at the sign-in page. It is refused as a wrong
+    password is (the log says which account's hash is unreadable)."""
+    client = client_for(app)
+    r = client.post(
+        "/users",
+        json={"username": "kab.rusak", "role": "kabupaten", "region": "3271", "password": PASSWORD},
+        headers=auth(app, "admin"),
+    )
+    assert r.status_code == 201, r.text
+    users = UserRow.__table__  # type: ignore[attr-defined]
+    with app.db.transaction() as s:
+        s.execute(
+            sa.update(users).where(users.c.username == "kab.rusak").values(password_hash="x$y")
+        )
+    for typed in (PASSWORD, "salah-salah"):
+        r = client.post("/auth/token", data={"username": "kab.rusak", "password": typed})
+        assert r.status_code == 401, r.text
+    page = client.get("/login")
+    form = {"username": "kab.rusak", "password": PASSWORD, "csrf": client.cookies["pkh_csrf"]}
+    r = client.post("/login", data=form, follow_redirects=False)
+    assert r.status_code == 401 and page.status_code == 200, r.text
+    assert "pkh_session" not in client.cookies
+    unreadable = [r for r in caplog.records if "kab.rusak" in r.getMessage()]
+    assert unreadable and "unreadable" in unreadable[0].getMessage()
+    assert (
+        client.post("/auth/token", data={"username": "admin", "password": "x"}).status_code == 401
+    )
+    assert len([r for r in caplog.records if "unreadable" in r.getMessage()]) == len(unreadable)
