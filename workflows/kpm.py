@@ -34,12 +34,33 @@ STATES = (
     StateDef("validasi", "pendamping", "validasi", label_id="validasi", label_en="validation"),
     StateDef("eligible", "pusat", "penetapan", label_id="eligible", label_en="eligible"),
     StateDef("peserta", "pendamping", "peserta", label_id="peserta", label_en="participant"),
-    StateDef("penangguhan", "kabupaten", "penangguhan", label_id="bantuan ditangguhkan"),
+    StateDef(
+        "penangguhan",
+        "kabupaten",
+        "penangguhan",
+        label_id="bantuan ditangguhkan",
+        label_en="benefits suspended",
+    ),
     StateDef("transisi", "pendamping", "transisi", label_id="transisi", label_en="transition"),
     StateDef("non_eligible", closed=True, label_id="tidak eligible", label_en="not eligible"),
-    StateDef("graduasi_mandiri", closed=True, label_id="graduasi sejahtera mandiri"),
-    StateDef("graduasi_alamiah", closed=True, label_id="graduasi alamiah"),
-    StateDef("dihentikan", closed=True, label_id="kepesertaan dihentikan"),
+    StateDef(
+        "graduasi_mandiri",
+        closed=True,
+        label_id="graduasi sejahtera mandiri",
+        label_en="self-reliant graduation",
+    ),
+    StateDef(
+        "graduasi_alamiah",
+        closed=True,
+        label_id="graduasi alamiah",
+        label_en="natural graduation",
+    ),
+    StateDef(
+        "dihentikan",
+        closed=True,
+        label_id="kepesertaan dihentikan",
+        label_en="participation ended",
+    ),
     StateDef("keluar", closed=True, label_id="keluar", label_en="left the programme"),
 )
 # Who does what. The data administrators (operator kabupaten, pusat) and the `system` actor of

@@ -391,3 +391,40 @@ def test_a_page_opened_by_its_address_switches_by_a_link_keeping_its_query(
     page = web.get("/?q=Bantuan&sort=-id").text
     assert '<form method="post" action="/lang/' not in page
     assert 'href="/lang/en?next=/%3Fq%3DBantuan%26sort%3D-id"' in page
+
+
+# ---------------------------------------------------------- a household's states by name
+def test_every_state_named_in_indonesian_has_an_english_name() -> None:
+    """A state with only an Indonesian name was shown in Indonesian on the English pages
+    (the household's badge, the state fact, the worklist, a closing form's "it becomes ...")."""
+    from workflows import default_registry
+
+    registry = default_registry()
+    missing = [
+        f"{name}:{s.name}"
+        for name in registry.names()
+        for s in registry.get(name).states
+        if s.label_id and not s.label_en
+    ]
+    assert missing == []
+
+
+def test_a_household_graduated_in_english_is_named_in_english(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    """Seen on the English household page walking a household to graduation: the closing
+    form said "it becomes Graduasi sejahtera mandiri", and so did the header's badge, the
+    state, the saved message and the timeline once it was done."""
+    case_id = household(app, tmp_path)
+    store.apply(app, case_id, "pertemuan_awal", {}, "pdp.bogor")
+    store.apply(app, case_id, "validasi", {"hasil": "eligible"}, "pdp.bogor")
+    sk = {"nomor_sk": "SK-1/2026", "tanggal_sk": "2026-03-02"}
+    store.apply(app, case_id, "tetapkan", sk, "pusat.spm")
+    page = in_english(web, app, "pdp.bogor").get(f"/cases/{case_id}/view").text
+    assert "it becomes Self-reliant graduation" in page
+    store.apply(app, case_id, "graduasi_mandiri", {"alasan": "usaha mandiri"}, "pdp.bogor")
+    page = web.get(f"/cases/{case_id}/view").text
+    assert "Graduasi sejahtera mandiri" not in page and "graduasi sejahtera" not in page
+    assert "Self-reliant graduation" in page
+    indonesian = web.get("/lang/id", params={"next": f"/cases/{case_id}/view"}).text
+    assert "Graduasi sejahtera mandiri" in indonesian

@@ -39,7 +39,8 @@ def test_staff_and_household_states_are_named_by_their_definitions() -> None:
     assert pv.state_label(kkn, "suspended", "en") == "Relieved of duty"
     assert pv.state_label(discipline, "sp1", "id") == "SP-1"
     assert pv.state_label(kpm, "calon", "id") == "Calon peserta"
-    assert pv.state_label(kpm, "penangguhan", "en") == "Bantuan ditangguhkan"  # no English one
+    assert pv.state_label(kpm, "penangguhan", "id") == "Bantuan ditangguhkan"
+    assert pv.state_label(kpm, "penangguhan", "en") == "Benefits suspended"
     # complaints as before: level · stage while open, the outcome once closed
     assert pv.state_label(complaint, "kabupaten_dokumentasi", "id") == (
         "Kabupaten/Kota · Dokumentasi"
