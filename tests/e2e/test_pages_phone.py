@@ -184,3 +184,34 @@ def test_the_audit_page_and_every_other_page_fit_a_phones_screen(
                 page.goto(f"{served}{path}")
                 width = page.evaluate("document.documentElement.scrollWidth")
                 assert width <= PHONE["width"], (path, width, wider_than_the_screen(page)[:5])
+
+
+@pytest.mark.slow
+def test_the_facts_of_a_kkn_complaint_a_household_and_a_staff_case_fit_a_phone_in_both_languages(
+    served: str, app: App, clock: Clock, tmp_path: Path
+) -> None:
+    """Seen on a 360 px screen: a KKN complaint's page was 738 px wide in Indonesian (715 in
+    English), the facts' label column as wide as its longest label, the accused's ("Teradu
+    (nama petugas SDM PKH atau nama pengguna, jika ada)") on one line; and in English a
+    household's page was 387 px ("Family card (KK) number" beside the 16-digit no_kk) and a
+    KKN case's 374 px ("Staff member concerned"). A label now wraps, at most 40% of the row."""
+    require_chromium()
+    add_user(app.db, "kab.web", "kabupaten", "3271", now=clock(), password=PASSWORD)
+    add_staff(app.db, "Andi", "pendamping", "327101", username="pdp.bogor", now=clock())
+    complaint = app.service.open_case(
+        "complaint", complaint_data(type="kkn", accused="Andi"), "kab.bogor"
+    ).id
+    kkn = app.service.open_case(
+        "kkn", {"staff": "Andi Wijaya", "staff_user": "pdp.bogor", "region": "327101"}, "system"
+    ).id
+    kpm = household(app, tmp_path)
+    paths = [f"/cases/{complaint}/view", f"/cases/{kkn}/view", f"/cases/{kpm}/view"]
+    with signed_in_page(served, "kab.web") as page:
+        page.set_viewport_size(PHONE)
+        for lang in ("id", "en"):
+            page.goto(f"{served}/lang/{lang}?next=/")
+            for path in paths:
+                page.goto(f"{served}{path}")
+                assert page.locator(f'html[lang="{lang}"]').count() == 1
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= PHONE["width"], (lang, path, width, wider_than_the_screen(page)[:4])
