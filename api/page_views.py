@@ -57,10 +57,12 @@ DIFF_FIELDS = ("state", "level", "stage", "status", "handler", "stage_due", "lev
 # say (a KPM command's data is checked by its parser): (name, kind, required, options). Where a
 # command's data cannot be typed into a form (attendance of every member, a member list) the
 # page says how it is recorded instead.
-PAGE_INPUTS: dict[tuple[str, str], tuple[tuple[str, str, bool, tuple[str, ...]], ...]] = {
+# `required` may name the text saying when an input is needed (one answer of another needs it):
+# the label says that, not "(optional)", and the browser does not insist on it.
+PAGE_INPUTS: dict[tuple[str, str], tuple[tuple[str, str, bool | str, tuple[str, ...]], ...]] = {
     ("kpm", "validasi"): (
         ("hasil", "select", True, KP.VALIDATION_RESULTS),
-        ("alasan", "select", False, KP.NON_ELIGIBLE_REASONS),
+        ("alasan", "select", "needed_for_non_eligible", KP.NON_ELIGIBLE_REASONS),
     ),
     ("kpm", "tetapkan"): (("nomor_sk", "text", True, ()), ("tanggal_sk", "date", True, ())),
     ("kpm", "anggota_meninggal"): (
@@ -70,7 +72,7 @@ PAGE_INPUTS: dict[tuple[str, str], tuple[tuple[str, str, bool, tuple[str, ...]],
     ("kpm", "resertifikasi"): (("hasil", "select", True, KP.RESERTIFIKASI),),
     ("kpm", "tidak_layak"): (
         ("alasan", "select", True, KP.EXIT_REASONS),
-        ("keterangan", "textarea", False, ()),  # needed for alasan=lainnya
+        ("keterangan", "textarea", "needed_for_other", ()),  # needed for alasan=lainnya
     ),
     ("kpm", "pindah"): (("tujuan", "text", True, ()), ("alasan", "textarea", False, ())),
     ("kpm", "graduasi_mandiri"): (("alasan", "textarea", True, ()),),
@@ -263,7 +265,10 @@ def _declared(state: CaseState, inputs: Any, lang: str) -> list[dict[str, Any]]:
                 for no, m in sorted(state.attrs.get("anggota", {}).items())
                 if m.get("komponen") != KC.MENINGGAL
             ]
-        fields.append({"name": name, "kind": kind, "options": options, "required": required})
+        field = {"name": name, "kind": kind, "options": options, "required": required is True}
+        if isinstance(required, str):
+            field["needed_when"] = text(required, lang)
+        fields.append(field)
     return fields
 
 

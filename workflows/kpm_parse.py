@@ -210,6 +210,15 @@ def validation(data: Mapping[str, Any]) -> dict[str, Any]:
     only(data, "hasil", "alasan")
     out = {"hasil": choice(data, "hasil", VALIDATION_RESULTS)}
     if out["hasil"] == "non_eligible":
+        if not str(data.get("alasan") or "").strip():
+            # said as the form asks it: the result in words, not "is required" alone under a
+            # choice that "eligible" leaves empty
+            no_id, no_en = VALIDATION_LABELS["non_eligible"]
+            raise InvalidInput(
+                "alasan",
+                f"is required when the result is “{no_en}”: choose why",
+                message_id=f"wajib diisi bila hasilnya “{no_id}”: pilih alasannya",
+            )
         out["alasan"] = choice(data, "alasan", NON_ELIGIBLE_REASONS)
     elif given := str(data.get("alasan") or "").strip():
         # a reason for not being eligible, given with "eligible": one of them is a mistake,
@@ -315,8 +324,8 @@ def exit_reason(data: Mapping[str, Any]) -> dict[str, Any]:
     elif out["alasan"] == "lainnya":
         raise InvalidInput(
             "keterangan",
-            "is required when alasan is lainnya: say what the reason is",
-            message_id="wajib diisi bila alasan lainnya: jelaskan alasannya",
+            "is required when the reason is “Other”: say what it is",
+            message_id="wajib diisi bila alasannya “Lainnya”: jelaskan alasannya",
         )
     return out
 

@@ -28,7 +28,13 @@ STRINGS.update(
         "nomor_anggota": ("Anggota", "Member"),
         "tanggal": ("Tanggal", "Date"),
         "tujuan": ("Tujuan pindah", "Moving to"),
-        "keterangan": ("Keterangan (wajib untuk alasan Lainnya)", "Explanation (needed for Other)"),
+        "keterangan": ("Keterangan", "Explanation"),
+        # when an input is needed (api.page_views.PAGE_INPUTS): said in its label
+        "needed_for_other": ("wajib untuk alasan Lainnya", "required when the reason is Other"),
+        "needed_for_non_eligible": (
+            "wajib bila hasilnya Tidak memenuhi syarat",
+            "required when the result is Not eligible",
+        ),
         "household": ("Rumah tangga", "Household"),
         "members": ("Anggota rumah tangga", "Household members"),
         "no_kk": FIELD_WORDS["no_kk"],

@@ -428,3 +428,67 @@ def test_a_household_graduated_in_english_is_named_in_english(
     assert "Self-reliant graduation" in page
     indonesian = web.get("/lang/id", params={"next": f"/cases/{case_id}/view"}).text
     assert "Graduasi sejahtera mandiri" in indonesian
+
+
+# ------------------------------------------------- a choice needed for one answer only
+def _label_of(page: str, field_id: str) -> str:
+    found = re.search(rf'<label for="{field_id}">(.*?)</label>', page, re.S)
+    assert found, field_id
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html.unescape(found.group(1)))).strip()
+
+
+def test_a_reason_needed_for_one_answer_says_so_on_the_form_and_when_refused(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    """Seen validating a household as not eligible without a reason: the form labelled the
+    reason "(optional)", and the refusal said only "Reason: is required"; finding a household
+    ineligible for "Other" with no explanation was refused "is required when alasan is
+    lainnya" on the English page, under a label that said "(needed for Other) (optional)"."""
+    from tests.e2e.test_pages import csrf_from
+
+    case_id = household(app, tmp_path)
+    store.apply(app, case_id, "pertemuan_awal", {}, "pdp.bogor")
+    path = f"/cases/{case_id}/view"
+    expected = {
+        "id": ("Alasan (wajib bila hasilnya Tidak memenuhi syarat)", "Tidak memenuhi syarat"),
+        "en": ("Reason (required when the result is Not eligible)", "“Not eligible”"),
+    }
+    sign_in(web, app, "pdp.bogor")
+    for lang, (label_text, refusal) in expected.items():
+        web.get(f"/lang/{lang}", follow_redirects=False)
+        page = web.get(path).text
+        assert _label_of(page, "validasi-alasan") == label_text
+        assert re.search(r'<select name="f_alasan" id="validasi-alasan"[^>]*required', page) is None
+        form = {
+            "csrf": csrf_from(web, path),
+            "event": "validasi",
+            "version": str(app.service.get(case_id).version),
+            "f_hasil": "non_eligible",
+        }
+        refused = web.post(path, data=form)
+        assert refused.status_code == 422
+        said = refused.text.split('id="validasi-alasan-error">')[1].split("</p>")[0]
+        assert refusal in html.unescape(said), said
+    # the explanation a reason "Other" needs
+    store.apply(app, case_id, "validasi", {"hasil": "eligible"}, "pdp.bogor")
+    sign_in(web, app, "kab.bogor")
+    expected = {
+        "id": ("Keterangan (wajib untuk alasan Lainnya)", "“Lainnya”"),
+        "en": ("Explanation (required when the reason is Other)", "“Other”"),
+    }
+    for lang, (label_text, refusal) in expected.items():
+        web.get(f"/lang/{lang}", follow_redirects=False)
+        page = web.get(path).text
+        assert _label_of(page, "tidak_layak-keterangan") == label_text
+        form = {
+            "csrf": csrf_from(web, path),
+            "event": "tidak_layak",
+            "version": str(app.service.get(case_id).version),
+            "f_alasan": "lainnya",
+        }
+        refused = web.post(path, data=form)
+        assert refused.status_code == 422
+        said = html.unescape(
+            refused.text.split('id="tidak_layak-keterangan-error">')[1].split("</p>")[0]
+        )
+        assert refusal in said and "alasan is lainnya" not in said, said

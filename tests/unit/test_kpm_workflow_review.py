@@ -152,7 +152,7 @@ def test_tidak_layak_for_another_reason_needs_it_in_words() -> None:
         with pytest.raises(InvalidInput) as bare:
             decided(st, "tidak_layak", blank)
         assert bare.value.field == "keterangan"
-        assert bare.value.message_id == "wajib diisi bila alasan lainnya: jelaskan alasannya"
+        assert bare.value.message_id == "wajib diisi bila alasannya “Lainnya”: jelaskan alasannya"
     said = {"alasan": "lainnya", "keterangan": " penerima ganda di kabupaten lain "}
     event = decided(st, "tidak_layak", said)
     assert dict(event.data) == {
