@@ -168,6 +168,16 @@ def members_are_valid(d: Decision) -> Reason | None:
     unknown = ", ".join(sorted(no for no in named if no not in before))
     if unknown:
         return R("member_unknown", f"anggota {unknown} tidak ada", f"no member {unknown}")
+    if same := _unchanged(d):
+        # sent twice, or a value read back: it would stay in the append-only log as a change
+        no, field = same
+        word_id, word_en = C.field_words(field)
+        return R(
+            "update_changes_nothing",
+            f"pemutakhiran tidak mengubah apa pun: anggota {no} sudah tercatat dengan "
+            f"{word_id} itu",
+            f"the update changes nothing: member {no} already has that {word_en}",
+        )
     after = members_after(d)
     changed = {no: m for no, m in after.items() if before.get(no) != m}
     problems = K.member_problems(changed, day_of(d))  # (Indonesian, English) pairs
@@ -203,6 +213,20 @@ def members_are_valid(d: Decision) -> Reason | None:
             )
         )
     return _refused("member_data_invalid", "data anggota tidak sah", "invalid members", problems)
+
+
+def _unchanged(d: Decision) -> tuple[str, str] | None:
+    """A data update (pemutakhiran) that only sets members' fields to what is recorded: the
+    first such member and field; None when it changes, adds or removes anything."""
+    if d.command.trigger != "pemutakhiran" or d.data.get("tambah") or d.data.get("hapus"):
+        return None
+    before, first = d.attr("anggota", {}), None
+    for no, fields in sorted(d.data.get("anggota", {}).items()):
+        for field, value in fields.items():
+            if before.get(no, {}).get(field) != value:
+                return None
+            first = first or (no, field)
+    return first
 
 
 def new_niks_are_free(d: Decision) -> Reason | None:

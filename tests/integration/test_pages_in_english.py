@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -492,3 +493,38 @@ def test_a_reason_needed_for_one_answer_says_so_on_the_form_and_when_refused(
             refused.text.split('id="tidak_layak-keterangan-error">')[1].split("</p>")[0]
         )
         assert refusal in said and "alasan is lainnya" not in said, said
+
+
+# ---------------------------------------------------------- a data update that changes nothing
+def test_a_data_update_to_the_value_already_recorded_is_refused_not_recorded(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    """Seen sending a household's data update twice on the page: the second, which set a
+    member's component to the one the first had just recorded, was saved too, a second
+    "Data updated: 03 Component 7" in the append-only log that changed nothing."""
+    from tests.e2e.test_pages import csrf_from
+
+    case_id = household(app, tmp_path)
+    path = f"/cases/{case_id}/view"
+    sign_in(web, app, "pdp.bogor")
+    form = {"event": "pemutakhiran", "f_nomor_anggota": "03", "f_isian": "nama"}
+
+    def send(value: str, lang: str) -> Any:
+        web.get(f"/lang/{lang}", follow_redirects=False)
+        version = str(app.service.get(case_id).version)
+        data = form | {"csrf": csrf_from(web, path), "version": version, "f_nilai_baru": value}
+        return web.post(path, data=data)
+
+    assert send("Rudi Hartono", "id").status_code in (200, 303)
+    version = app.service.get(case_id).version
+    for lang, said in (
+        ("id", "tidak mengubah apa pun: anggota 03 sudah tercatat dengan Nama itu"),
+        ("en", "changes nothing: member 03 already has that Name"),
+    ):
+        refused = send("  Rudi Hartono ", lang)
+        assert refused.status_code == 422, refused.text[:300]
+        assert said in html.unescape(refused.text)
+    assert app.service.get(case_id).version == version
+    # the same update with another change in it is recorded
+    assert send("Rudi H.", "en").status_code in (200, 303)
+    assert app.service.get(case_id).version == version + 1
