@@ -6,6 +6,7 @@ printed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -110,6 +111,7 @@ def waiting_letters(
                 OUT.c.template,
                 OUT.c.recipient,
                 OUT.c.created_at.label("queued_at"),
+                OUT.c.payload.label("letter_payload"),
                 cases,
             )
             .join(cases, cases.c.id == OUT.c.case_id)
@@ -146,9 +148,22 @@ def waiting_letters(
                     "zone": state.zone,
                     "addressee": name,
                     "address": postal_address(str(contact)),
+                    # which letter of its kind (a discipline letter: SP-1 .. termination)
+                    "sanction": _extra_of(row.letter_payload).get("sanction"),
                 }
             )
         return out, False
+
+
+def _extra_of(payload: Any) -> dict[str, Any]:
+    """An outbox row's `extra` (the event's data), whatever form the driver gives it in."""
+    if isinstance(payload, str | bytes):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            return {}
+    extra = payload.get("extra") if isinstance(payload, dict) else None
+    return extra if isinstance(extra, dict) else {}
 
 
 def letter_page(

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.admin import add_user
@@ -189,7 +190,7 @@ def test_the_printed_discipline_letter_says_what_the_e_mail_says_once(
 
 # ------------------------------------------------------------------------------------------ D
 def test_staff_without_an_account_get_discipline_and_suspension_letters_on_paper(
-    staffed: App, pkh: Any, clock: Clock
+    staffed: App, pkh: Any, clock: Clock, web: TestClient
 ) -> None:
     app = staffed
     sanction(pkh, BUDI, "issue_sp3", reason="data_markup")
@@ -205,6 +206,11 @@ def test_staff_without_an_account_get_discipline_and_suspension_letters_on_paper
     assert {r.id for r in rows} <= set(report.to_print)
     waiting, _ = waiting_letters(app.db, lambda state: True)
     assert [w["addressee"] for w in waiting if w["case_id"] == dsp] == [BUDI, BUDI]
+    # the letters to print tell the SP-3 from the termination without opening each
+    assert [w["sanction"] for w in waiting if w["case_id"] == dsp] == ["sp3", "terminated"]
+    page_text = web.get("/letters").text
+    assert "Surat Peringatan Ketiga (SP-3)" in page_text
+    assert "Pemutusan Hubungan Kerja" in page_text
     page = letter_page(app.db, app.settings, rows[0].id, clock(), lambda state: True)
     assert "Yth. Budi Op" in page and "UPPKH Kota Bogor" in page and "dobel" not in page
     assert "mark-up data" in page
