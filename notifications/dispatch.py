@@ -279,6 +279,23 @@ class Dispatcher:
                 ),
             )
             return
+        if row.attempts >= self.settings.dispatch_max_attempts:
+            # every try was used and none came back with an answer: each pass that handed it
+            # over was killed while sending (a relay that hangs until a watchdog kills the
+            # pass). Sent again it would be so for ever, and the rows after it never reached
+            report.record(
+                "dead",
+                row.id,
+                self._finish(
+                    hold,
+                    row.attempts,
+                    status="dead",
+                    error=f"no answer after {row.attempts} tries: each pass sending it stopped",
+                    channel=channel,
+                    address=address,
+                ),
+            )
+            return
         # the attempt is counted, on its own, before the message leaves: a pass killed while
         # sending (a relay that hangs until a watchdog kills the pass, every time) has used it,
         # and such a message is dead-lettered after `max_attempts` like any failing one
@@ -288,7 +305,13 @@ class Dispatcher:
             return
         hold = _Hold(row.id, attempts, lease)
         try:
-            self.channels[channel].send(outgoing)
+            try:
+                self.channels[channel].send(outgoing)
+            except DeliveryError:
+                raise
+            except Exception as e:  # noqa: BLE001 - e.g. a gateway's malformed HTTP status line
+                log.warning("outbox %s: %s failed unexpectedly: %r", row.id, channel, e)
+                raise DeliveryError(f"{type(e).__name__}: {e}") from e
         except DeliveryError as e:
             if e.configuration:
                 report.misconfigured[row.id] = str(e)

@@ -9,6 +9,7 @@ second pass: the overlap is made certain, no test sleeps or measures time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
 import threading
@@ -170,3 +171,72 @@ def test_a_pass_stalled_past_its_lease_leaves_what_another_pass_took_over(
     assert Counter(relay.delivered) == Counter(ids)
     assert set(statuses(app).values()) == {"sent"}
     assert dispatcher(app, port).run_once(later + timedelta(hours=1)).sent == []
+
+
+# ------------------------------------------------- a message whose hand-off stops the pass
+class _Stopped(BaseException):
+    """What a watchdog's kill looks like from inside the pass: nothing after it runs."""
+
+
+class _Hangs:
+    """A channel whose every hand-off stops the pass (a relay that hangs until a watchdog kills
+    the dispatcher), or raises an error no channel should (`error`)."""
+
+    name = "email"
+
+    def __init__(self, error: BaseException) -> None:
+        self.error, self.handed = error, 0
+
+    def send(self, message: Any) -> None:
+        self.handed += 1
+        raise self.error
+
+
+def _one_message(app: App) -> None:
+    app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    first = sa.select(sa.func.min(OUTBOX.c.id)).scalar_subquery()
+    with app.db.transaction() as s:
+        s.execute(sa.delete(OUTBOX).where(OUTBOX.c.id != first))
+
+
+def test_a_message_whose_sending_stops_every_pass_is_dead_lettered_after_its_tries(
+    app: App, clock: Clock
+) -> None:
+    """Each pass counted the try and was stopped while sending; nothing ever compared the
+    count with max_attempts, so the message was handed over again every lease, for ever."""
+    _one_message(app)
+    channel = _Hangs(_Stopped())
+    settings = app.settings.model_copy(update={"dispatch_max_attempts": 3})
+    dispatcher = Dispatcher(app.db, settings, channels={"email": channel, "sms": channel})
+    moment = clock()
+    for _ in range(10):
+        with contextlib.suppress(_Stopped):
+            dispatcher.run_once(moment)
+        moment += LEASE + timedelta(minutes=1)
+    with app.db.reading() as s:
+        (row,) = s.execute(sa.select(OUTBOX.c.status, OUTBOX.c.attempts, OUTBOX.c.last_error))
+    assert channel.handed == 3
+    assert (row.status, row.attempts) == ("dead", 3)
+    assert "no answer after 3 tries" in row.last_error
+
+
+def test_a_channel_error_of_an_unexpected_kind_is_a_failed_try_not_a_stopped_pass(
+    app: App, clock: Clock
+) -> None:
+    """A webhook gateway answering with a malformed status line raised http.client's
+    BadStatusLine out of run_once: the pass stopped, its other messages untried."""
+    import http.client
+
+    _one_message(app)
+    channel = _Hangs(http.client.BadStatusLine("HTTP/1.1 2OO"))
+    settings = app.settings.model_copy(update={"dispatch_max_attempts": 2})
+    dispatcher = Dispatcher(app.db, settings, channels={"email": channel, "sms": channel})
+    report = dispatcher.run_once(clock())
+    with app.db.reading() as s:
+        (row,) = s.execute(sa.select(OUTBOX.c.status, OUTBOX.c.attempts, OUTBOX.c.last_error))
+    assert (row.status, row.attempts) == ("pending", 1) and "BadStatusLine" in row.last_error
+    assert report.retrying
+    dispatcher.run_once(clock() + timedelta(days=1))
+    with app.db.reading() as s:
+        (row,) = s.execute(sa.select(OUTBOX.c.status, OUTBOX.c.attempts))
+    assert (row.status, row.attempts) == ("dead", 2) and channel.handed == 2
