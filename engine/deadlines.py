@@ -44,15 +44,21 @@ def _month_due(cal: WorkingCalendar, start: date, months: int) -> date:
 
 
 def counted_from(
-    state: CaseState, *, tied: Iterable[str] = (), **origins: datetime
+    state: CaseState,
+    *,
+    tied: Iterable[str] = (),
+    months: Mapping[str, int] | None = None,
+    **origins: datetime,
 ) -> dict[str, Any]:
     """The `COUNTED_FROM` attrs value saying that these deadlines (`stage_due=`, `level_due=`)
     are now counted from the given instants, not from their window's start: for an effect
     that starts a deadline's count again inside its window. Tied to the window it was given
-    in: a stage or level started later counts from its own start again. A deadline in `tied`
-    is the later of its new count and the one it had, which end on the same day (a referral
-    back on the day its working days end with the level's): each is kept (`also`), so a day
-    changed in either span moves it as re-deciding would."""
+    in: a stage or level started later counts from its own start again. `months`: a deadline
+    given as a date some calendar months on (a service referral's 3 months), not a count of
+    working days; kept with it, so it moves as such after the case has left the state that
+    gave it. A deadline in `tied` is the later of its new count and the one it had, which end
+    on the same day (a referral back on the day its working days end with the level's): each
+    is kept (`also`), so a day changed in either span moves it as re-deciding would."""
     kept = dict(state.attrs.get(COUNTED_FROM) or {})
     starts = {due: start for start, due in WINDOWS}
     for due_field, origin in origins.items():
@@ -60,34 +66,52 @@ def counted_from(
         if window is None:
             continue
         entry: dict[str, Any] = {"window": window.isoformat(), "from": origin.isoformat()}
+        if months and months.get(due_field):
+            entry["months"] = months[due_field]
         if due_field in tied:
             entry["also"] = [
-                t.isoformat() for t in count_starts(state, starts[due_field], due_field)
+                {"from": t.isoformat(), **({"months": m} if m else {})}
+                for t, m in count_starts(state, starts[due_field], due_field)
             ]
         kept[due_field] = entry
     return kept
+
+
+def _entry(state: CaseState, start_field: str, due_field: str) -> dict[str, Any] | None:
+    """This deadline's `counted_from` record, if it was made in its current window."""
+    start: datetime | None = getattr(state, start_field)
+    kept = (state.attrs.get(COUNTED_FROM) or {}).get(due_field)
+    if start is None or not kept or datetime.fromisoformat(kept["window"]) != start:
+        return None
+    return dict(kept)
 
 
 def count_start(state: CaseState, start_field: str, due_field: str) -> datetime | None:
     """Where this deadline's working days are counted from: its window's start, or the later
     instant an effect started the count again at within that same window (`counted_from`)."""
     start: datetime | None = getattr(state, start_field)
-    kept = (state.attrs.get(COUNTED_FROM) or {}).get(due_field)
-    if start is None or not kept or datetime.fromisoformat(kept["window"]) != start:
+    kept = _entry(state, start_field, due_field)
+    if start is None or kept is None:
         return start
     return max(start, datetime.fromisoformat(kept["from"]))
 
 
-def count_starts(state: CaseState, start_field: str, due_field: str) -> list[datetime]:
-    """Every instant this deadline is counted from: `count_start`, then the counts it is the
-    later of (`counted_from`'s `tied`); [] when its window has not started."""
+def count_starts(
+    state: CaseState, start_field: str, due_field: str
+) -> list[tuple[datetime, int | None]]:
+    """Every instant this deadline is counted from, each with its months when it was given as
+    a date months on (None: as the workflow's `Months` says; 0: working days): `count_start`,
+    then the counts it is the later of (`counted_from`'s `tied`); [] before its window."""
     first = count_start(state, start_field, due_field)
     if first is None:
         return []
-    kept = (state.attrs.get(COUNTED_FROM) or {}).get(due_field)
-    if not kept or datetime.fromisoformat(kept["window"]) != getattr(state, start_field):
-        return [first]
-    return [first, *(datetime.fromisoformat(t) for t in kept.get("also", ()))]
+    kept = _entry(state, start_field, due_field)
+    if kept is None:
+        return [(first, None)]
+    also = [
+        (datetime.fromisoformat(a["from"]), int(a.get("months", 0))) for a in kept.get("also", ())
+    ]
+    return [(first, kept.get("months")), *also]
 
 
 def changes_on(old: WorkingCalendar, new: WorkingCalendar, day: date) -> int:
@@ -129,14 +153,17 @@ def moved_dues(
         if not starts or due is None:
             continue
         local_due = due.astimezone(tz)
-        start_days = [start.astimezone(tz).date() for start in starts]
+        start_days = [start.astimezone(tz).date() for start, _ in starts]
         if local_due.date() < day or min(start_days) > day:
             continue
-        m = months(state, due_field) if months is not None else 0
+        # each count in the months it was given in; else as the workflow says (its state)
+        asked = months(state, due_field) if months is not None else 0
+        in_months = [asked if m is None else m for _, m in starts]
         try:
-            # the first count may be in months; a count it is the later of, in working days
-            counts = [_recounted(old, new, start_days[0], local_due.date(), m)]
-            counts += [_recounted(old, new, d, local_due.date(), 0) for d in start_days[1:]]
+            counts = [
+                _recounted(old, new, d, local_due.date(), m)
+                for d, m in zip(start_days, in_months, strict=True)
+            ]
         except CalendarRangeError:
             continue  # beyond the calendar's range: it cannot be counted again
         if counts[0] is None:

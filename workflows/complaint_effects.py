@@ -96,7 +96,7 @@ def on_referred(d: Decision) -> Effect:
             "referred_to": d.data["body"],
             "referral_months": budget.months,
             # the level carried to the referral's due counts from this day
-            **_level_carried(d, due),
+            **_level_carried(d, due, budget.months),
         },
         payload={"budget": str(budget)},
     )
@@ -106,26 +106,30 @@ def _beyond(due: datetime, before: datetime | None) -> bool:
     return before is None or due > before
 
 
-def _restarted(d: Decision, *due_fields: str, tied: tuple[str, ...] = ()) -> dict[str, Any]:
+def _restarted(
+    d: Decision, *due_fields: str, tied: tuple[str, ...] = (), months: int = 0
+) -> dict[str, Any]:
     """The attrs recording that these deadlines are now counted from the day of this command,
     not from their window's start, so a day off added or taken back before that day does not
-    move them (engine.deadlines); those `tied` are the later of that count and the one they
-    had, which end on the same day."""
+    move them (engine.deadlines): in `months` (a date so many months on) or working days;
+    those `tied` are the later of that count and the one they had, which end on the same day."""
     assert d.state is not None
     if not due_fields:
         return {}
     origins = dict.fromkeys(due_fields, d.at)
-    return {COUNTED_FROM: counted_from(d.state, tied=tied, **origins)}
+    in_months = dict.fromkeys(due_fields, months)
+    return {COUNTED_FROM: counted_from(d.state, tied=tied, months=in_months, **origins)}
 
 
-def _level_carried(d: Decision, due: datetime) -> dict[str, Any]:
-    """The level due is now the later of its own and `due` (counted from this command): the
-    attrs saying how it is counted when `due` is the later, or both are (the same day)."""
+def _level_carried(d: Decision, due: datetime, months: int = 0) -> dict[str, Any]:
+    """The level due is now the later of its own and `due` (counted from this command, in
+    `months` or working days): the attrs saying how it is counted when `due` is the later, or
+    both are (the same day)."""
     assert d.state is not None
     before = d.state.level_due
     if before is not None and due == before:
-        return _restarted(d, "level_due", tied=("level_due",))
-    return _restarted(d, *(("level_due",) if _beyond(due, before) else ()))
+        return _restarted(d, "level_due", tied=("level_due",), months=months)
+    return _restarted(d, *(("level_due",) if _beyond(due, before) else ()), months=months)
 
 
 def on_referral_returned(d: Decision) -> Effect:

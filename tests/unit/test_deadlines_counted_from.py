@@ -99,6 +99,21 @@ SCRIPTS: dict[str, list[Step]] = {
         ("advance", KAB, "2026-03-10T09:00", ADVANCE[3]),
         ("refer", KAB, "2026-03-10T09:00", {"body": "dinas_teknis"}),
     ],
+    # returned early (1 April): the level keeps the referral's date, 10 June, a date in months
+    # counted from the referral, not working days
+    "service referral returned early": [
+        ("file", KAB, "2026-03-02T09:00", SERVICE),
+        ("advance", KAB, "2026-03-10T09:00", ADVANCE[3]),
+        ("refer", KAB, "2026-03-10T09:00", {"body": "dinas_teknis"}),
+        back(KAB, "2026-04-01"),
+    ],
+    # returned 8 May: its 18 working days end on 10 June too (a tie with a date in months)
+    "service referral returned on a tie": [
+        ("file", KAB, "2026-03-02T09:00", SERVICE),
+        ("advance", KAB, "2026-03-10T09:00", ADVANCE[3]),
+        ("refer", KAB, "2026-03-10T09:00", {"body": "dinas_teknis"}),
+        back(KAB, "2026-05-08"),
+    ],
     "service referral returned on its due day": [
         ("file", KAB, "2026-03-02T09:00", SERVICE),
         ("advance", KAB, "2026-03-10T09:00", ADVANCE[3]),
