@@ -92,6 +92,9 @@ def db_restore(
             f"interrupted, `{back_command(before)}` puts it back",
             err=True,
         )
+    elif no_copy.startswith("the database could not be copied"):
+        # said before anything is replaced: there will be nothing to put back
+        typer.echo(f"warning: {no_copy}; restoring over it with no copy", err=True)
     settled = False  # the database is as the command means to leave it: the copy can go
     try:
         try:
@@ -207,9 +210,17 @@ def _copy_before(url: str) -> tuple[Path | None, str]:
         if current(url) is None:
             return None, "the database had no schema before it"
         dest = copy_path(url)
+    except (BackupError, OperationalError, ProgrammingError, OSError) as e:
+        return None, _no_copy(e)
+    try:
         backup(url, dest)
         os.chmod(dest, 0o600)  # a copy of every case: for the database's owner only
     except (BackupError, OperationalError, ProgrammingError, OSError) as e:
-        reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
-        return None, f"the database could not be copied before the restore ({reason})"
+        dest.unlink(missing_ok=True)  # a copy cut short (a full disk) or left readable
+        return None, _no_copy(e)
     return dest, ""
+
+
+def _no_copy(e: BaseException) -> str:
+    reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+    return f"the database could not be copied before the restore ({reason})"

@@ -292,6 +292,36 @@ def test_the_restores_copy_of_the_database_is_beside_a_sqlite_file_and_gone_when
     copy.unlink()
 
 
+def test_a_restore_whose_copy_cannot_be_written_says_so_before_and_leaves_no_part_of_it(
+    app: App, db_url: str, tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Helper-74's review: when the copy of the database could not be written (a full disk
+    beside it), the restore went on over the database saying nothing until the end, and a
+    copy cut short stayed on disk, never named. It is said before anything is replaced, and
+    what was written of the copy is removed."""
+    import api.cli_backup as cb
+
+    seed(app)
+    good = tmp_path / "good.backup"
+    assert cli("db", "backup", str(good)).exit_code == 0
+    real, written = cb.backup, []
+
+    def disk_full(url: str, dest: Any) -> Any:
+        Path(dest).write_bytes(b"half a copy")
+        written.append(Path(dest))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cb, "backup", disk_full)
+    r = cli("db", "restore", str(good))
+    monkeypatch.setattr(cb, "backup", real)
+    assert r.exit_code == 0, r.output
+    warning = "warning: the database could not be copied before the restore"
+    assert warning in r.output and "No space left on device" in r.output, r.output
+    assert r.output.index(warning) < r.output.index("restored"), r.output
+    assert written and not written[0].exists()
+    assert audit_runner.verify(app.db).ok
+
+
 def test_restoring_a_sqlite_backup_into_postgresql_is_refused(tmp_path: Path) -> None:
     src = tmp_path / "a.db"
     upgrade(f"sqlite:///{src}")
