@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import argon2
 import sqlalchemy as sa
 from pwdlib import PasswordHash
 from pwdlib.exceptions import UnknownHashError
@@ -55,10 +56,22 @@ def password_ok(row: UserRow | None, password: str) -> bool:
             _DUMMY_HASH.append(hash_password(secrets.token_hex(16)))
         verify_password(password or "x", _DUMMY_HASH[0])
         return False
-    if not any(h.identify(row.password_hash) for h in _hasher.hashers):
+    if not _readable(row.password_hash):
         # not a hash this system wrote (edited by hand, cut short): refused, as a wrong one is
         log.error("user %s: the stored password hash is unreadable; set a new one", row.username)
     return verify_password(password, row.password_hash)
+
+
+def _readable(hashed: str) -> bool:
+    """Whether a stored hash is one this system can check a password against (pwdlib tells
+    a hash by its prefix alone: a cut-short argon2 hash is only found out by parsing it)."""
+    if not any(h.identify(hashed) for h in _hasher.hashers):
+        return False
+    try:
+        argon2.extract_parameters(hashed)
+    except argon2.exceptions.InvalidHashError:
+        return False
+    return True
 
 
 def sign_in_account(s: Session, typed: str) -> UserRow | None:

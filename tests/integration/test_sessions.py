@@ -442,3 +442,22 @@ def test_an_account_whose_stored_hash_is_not_a_hash_is_refused_not_a_server_erro
         client.post("/auth/token", data={"username": "admin", "password": "x"}).status_code == 401
     )
     assert len([r for r in caplog.records if "unreadable" in r.getMessage()]) == len(unreadable)
+    cut_short(app, client, users, caplog)
+
+
+def cut_short(app: App, client: TestClient, users: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """A real argon2 hash cut short: pwdlib knows it by its prefix and refuses the password
+    without a word; the log names the account."""
+    add_user(app.db, "kab.potong", "kabupaten", "3271", now=app.service.clock(), password=PASSWORD)
+    with app.db.transaction() as s:
+        whole = s.execute(
+            sa.select(users.c.password_hash).where(users.c.username == "kab.potong")
+        ).scalar_one()
+        s.execute(
+            sa.update(users)
+            .where(users.c.username == "kab.potong")
+            .values(password_hash=whole[:40])
+        )
+    r = client.post("/auth/token", data={"username": "kab.potong", "password": PASSWORD})
+    assert r.status_code == 401, r.text
+    assert any("kab.potong" in r.getMessage() for r in caplog.records)
