@@ -42,7 +42,9 @@ STATES = (
         label_en="benefits suspended",
     ),
     StateDef("transisi", "pendamping", "transisi", label_id="transisi", label_en="transition"),
-    StateDef("non_eligible", closed=True, label_id="tidak eligible", label_en="not eligible"),
+    StateDef(
+        "non_eligible", closed=True, label_id="tidak memenuhi syarat", label_en="not eligible"
+    ),
     StateDef(
         "graduasi_mandiri",
         closed=True,

@@ -587,3 +587,15 @@ def test_an_unknown_master_code_is_refused_with_the_list_in_each_language() -> N
     with pytest.raises(InvalidInput) as err:
         C.code(3, "jenis_kelamin", C.JENIS_KELAMIN)
     assert err.value.message == "unknown code '3'; expected one of: 1 Male, 2 Female"
+
+
+def test_a_household_found_not_eligible_is_named_as_the_validation_choice_says() -> None:
+    """The closing form said "menjadi Tidak eligible" beside the choice "Tidak memenuhi syarat
+    (non eligible)" (helper-73's walkthrough): the state is named in the choice's words."""
+    from workflows import kpm
+    from workflows.kpm_parse import VALIDATION_LABELS
+
+    (state,) = [s for s in kpm.definition().states if s.name == "non_eligible"]
+    choice_id, choice_en = VALIDATION_LABELS["non_eligible"]
+    assert choice_id.lower().startswith(state.label_id)
+    assert choice_en.lower() == state.label_en
