@@ -467,6 +467,9 @@ EVENT_KEYS = {
     ("StaffDismissed", "outcome"): "verdict",
     ("StaffReinstated", "outcome"): "verdict",
 }
+# A value an event records twice under two names (the staff member's name for the letters,
+# beside the `staff` the officer gave): shown once, under the name the officer gave it.
+TWINS = {"staff_name": "staff"}
 
 
 def timeline(history: list[dict[str, Any]], lang: str = "id") -> list[dict[str, Any]]:
@@ -487,7 +490,10 @@ def timeline(history: list[dict[str, Any]], lang: str = "id") -> list[dict[str, 
                         detail(k, v, _numbers_given(e["changes"]), lang),
                     )
                     for k, v in e["data"].items()
-                    if v is not None and v != "" and v is not False
+                    if v is not None
+                    and v != ""
+                    and v is not False
+                    and not (k in TWINS and e["data"].get(TWINS[k]) == v)
                 ],
             }
         )

@@ -193,3 +193,20 @@ def test_the_timeline_carries_each_events_data_as_shown_values() -> None:
     }
     [shown] = pv.timeline([row])
     assert shown["details"] == [("hadir", {"kind": "attendance", "rows": [("01", True)]})]
+
+
+def test_a_value_an_event_records_twice_is_shown_once() -> None:
+    """A KKN filing's timeline showed the accused twice: "Staff member concerned" (the `staff`
+    the officer gave) and "Staff member's name" (the same, kept for the letters)."""
+    now = datetime(2026, 3, 2, tzinfo=UTC).isoformat()
+    row = {
+        "changes": {"state": "dibebastugaskan"},
+        "data": {"staff": "Budi Op", "staff_name": "Budi Op"},
+        "occurred_at": now,
+        "recorded_at": now,
+    }
+    [shown] = pv.timeline([row])
+    assert [k for k, _ in shown["details"]] == ["staff"]
+    alone = {**row, "data": {"staff_name": "Budi Op", "complaint_id": "ADU-2026-000001"}}
+    [shown] = pv.timeline([alone])
+    assert [k for k, _ in shown["details"]] == ["staff_name", "complaint_id"]
