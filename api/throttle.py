@@ -275,5 +275,8 @@ def client_key(host: str) -> str:
     return str(ip)
 
 
+BLANK = " "  # a blank username's key: no stripped username is it, and it is not ANY
+
+
 def _key(username: str) -> str:
-    return (username or "").strip().lower()[:80]
+    return (username or "").strip().lower()[:80] or BLANK

@@ -77,6 +77,18 @@ def test_a_successful_sign_in_clears_the_count_of_its_address(
     assert _token(client, officer, PASSWORD) == 200
 
 
+def test_a_blank_username_is_counted_under_its_own_key_in_the_store(
+    app: App, clock: Clock, officer: str
+) -> None:
+    """A blank username's failures are kept under a key of their own (not the address's "any
+    username" one), which each store takes; five of them hold back only blank tries."""
+    client = TestClient(create_app(app), client=("203.0.113.11", 4000))
+    for _ in range(PER_ACCOUNT):
+        assert _token(client, "   ", "tebak-tebak-1") in (401, 422)
+    assert _token(client, "  ", "tebak-tebak-2") == 429
+    assert _token(client, officer, PASSWORD) == 200
+
+
 def test_the_sign_in_page_says_to_wait_and_keeps_the_form(
     app: App, clock: Clock, officer: str
 ) -> None:

@@ -75,3 +75,15 @@ def test_an_ipv6_guesser_cannot_take_a_fresh_address_of_its_network_per_try() ->
     with pytest.raises(TooManySignIns):
         t.attempt("2001:db8:1:2:abcd::9", "kab.bogor", T0)
     t.attempt("2001:db8:1:3::1", "kab.bogor", T0)  # another network
+
+
+def test_a_blank_username_is_one_failure_of_its_own_not_the_address_count() -> None:
+    """A blank username's key was the address's "any username" key: each such attempt counted
+    twice toward the address's limit, and was held to 5 of every username's failures
+    (helper-74's review)."""
+    t = SignInThrottle(per_account=5, per_address=3)
+    t.attempt("10.0.0.1", "  ", T0)
+    t.attempt("10.0.0.1", "a", T0)
+    t.attempt("10.0.0.1", "b", T0)  # the third failure of the address: let through
+    with pytest.raises(TooManySignIns):
+        t.attempt("10.0.0.1", "c", T0)
