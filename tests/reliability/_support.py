@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -566,3 +566,18 @@ def kill_loop(
         "slowest_verify_s": round(slowest_verify, 3),
         "server_cleanup_wait_s": round(waited_for_server, 2),
     }
+
+
+def killer_at(point: str, n: int) -> Callable[[str], None]:
+    """`die_at(here)` for a crash test's child process: it SIGKILLs itself the n-th time it
+    reaches `point`."""
+    seen = 0
+
+    def die_at(here: str) -> None:
+        nonlocal seen
+        if here == point:
+            seen += 1
+            if seen == n:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    return die_at

@@ -51,6 +51,7 @@ from tests.conftest import Clock, complaint_data
 from tests.reliability._support import (
     TEST_SECRET,
     dump_figures,
+    killer_at,
     wait_backends_gone,
     with_application_name,
 )
@@ -156,13 +157,7 @@ def _dispatch_until_killed(url: str, port: int, point: str, n: int, moment: Any)
     """The child: one dispatch pass at `moment`, SIGKILLing itself at `point`, the n-th time."""
     from notifications import channels, dispatch
 
-    seen = {"n": 0}
-
-    def die_at(here: str) -> None:
-        if here == point:
-            seen["n"] += 1
-            if seen["n"] == n:
-                os.kill(os.getpid(), signal.SIGKILL)
+    die_at = killer_at(point, n)
 
     claim, finish, send = (
         dispatch.Dispatcher._claim,

@@ -41,6 +41,7 @@ from engine.store.repository import CASES, EV
 from tests.reliability._support import (
     TEST_SECRET,
     dump_figures,
+    killer_at,
     wait_backends_gone,
     with_application_name,
 )
@@ -58,13 +59,7 @@ def _import_until_killed(url: str, path: str, point: str, n: int, ready: Any) ->
     """The child: import `path`, SIGKILLing itself at `point` the n-th time it is reached."""
     from workflows import kpm_files, kpm_import
 
-    seen = {"n": 0}
-
-    def die_at(here: str) -> None:
-        if here == point:
-            seen["n"] += 1
-            if seen["n"] == n:
-                os.kill(os.getpid(), signal.SIGKILL)
+    die_at = killer_at(point, n)
 
     add, run, commit = kpm_files.Staging.add, kpm_import._Batch.run, kpm_import._commit_batch
 

@@ -37,6 +37,7 @@ from tests.conftest import OFFICERS, Clock, complaint_data
 from tests.reliability._support import (
     TEST_SECRET,
     dump_figures,
+    killer_at,
     wait_backends_gone,
     with_application_name,
 )
@@ -62,13 +63,7 @@ def _sweep_until_killed(url: str, point: str, n: int, ready: Any, moment: dateti
     import engine.sweep_actions as acts
     import engine.sweeper as sw
 
-    seen = {"n": 0}
-
-    def die_at(here: str) -> None:
-        if here == point:
-            seen["n"] += 1
-            if seen["n"] == n:
-                os.kill(os.getpid(), signal.SIGKILL)
+    die_at = killer_at(point, n)
 
     escalate, notify, claim, settle = sw.escalate, sw.notify, acts._claim, sw._settle
 
