@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,11 @@ def test_the_pure_core_never_reads_the_clock(path: str) -> None:
             and node.func.value.id in CLOCK_OWNERS
         ):
             assert node.func.attr not in CLOCK_CALLS, f"{path}:{node.lineno} reads the clock"
+
+
+def test_the_readme_names_the_pure_core_the_test_holds() -> None:
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(r"The pure core\s*\(([^)]*)\)", readme)
+    assert match, "README no longer names the pure core"
+    named = {w.strip() for w in match.group(1).replace("\n", " ").split(",")}
+    assert named == {Path(p).stem for p in PURE_CORE}
