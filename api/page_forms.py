@@ -6,6 +6,7 @@ session, or answered with a language switch."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -30,6 +31,7 @@ from api.views import case_out, event_view
 from engine.errors import EngineError
 from engine.store.credentials import CredentialsChanged, SignedOut
 from workflows import kpm_codes as KC
+from workflows import kpm_rules as K
 from workflows.complaint_codes import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
 from workflows.indonesia import Zone
 from workflows.roles import sees_reporter
@@ -52,11 +54,18 @@ def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLRe
             kkn = kkn_step_of(s, state)
     if kkn and (kkn["case"] or kkn["dismissed"]):  # linked where the officer may open it
         kkn["readable"] = "kkn" not in app.service.unreadable(me)
+    members = state.attrs.get("anggota")
+    gaps = K.kyc_gaps(members) if isinstance(members, Mapping) else {}
     return render(
         ctx,
         "case.html",
         status,
         kkn=kkn,
+        # a household's members whose KYC data is missing, as the decree's guard words them;
+        # `kyc_ahead`: a transition still ahead of this state needs it (the decree)
+        kyc_gaps=gaps,
+        kyc_said=K.kyc_gaps_said(gaps)[ctx.lang == "en"] if gaps else "",
+        kyc_ahead=bool(gaps) and pv.guard_ahead(definition, state.state, "kyc_complete"),
         case=view,
         zone=state.zone,
         region_name=pv.region_label(state.region),

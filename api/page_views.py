@@ -180,6 +180,21 @@ def row_case(state: CaseState) -> CaseState:
     return replace(state, attrs=attrs, stage=state_key(state.workflow, state.state))
 
 
+def guard_ahead(definition: WorkflowDefinition, state: str, guard: str) -> bool:
+    """Whether a transition reachable from `state` (or from it) is checked by `guard`."""
+    seen, todo = {state}, [state]
+    while todo:
+        here = todo.pop()
+        for t in definition.transitions:
+            if here in t.source:
+                if guard in t.guards:
+                    return True
+                if t.dest not in seen:
+                    seen.add(t.dest)
+                    todo.append(t.dest)
+    return False
+
+
 def worklist_item(state: CaseState, now: datetime, cal: WorkingCalendar) -> dict[str, Any]:
     stage, level = (
         deadline(state, state.stage_due, now, cal),

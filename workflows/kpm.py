@@ -270,14 +270,7 @@ def kyc_complete(d: Decision) -> Reason | None:
     gaps = K.kyc_gaps(d.attr("anggota", {}))
     if not gaps:
         return None
-
-    def said(i: int, member: str) -> str:  # "anggota 02: tempat lahir, nama ibu kandung"
-        return "; ".join(
-            f"{member} {no}: {', '.join(C.KYC_WORDS[f][i] for f in fields)}"
-            for no, fields in gaps.items()
-        )
-
-    text_id, text_en = said(0, "anggota"), said(1, "member")
+    text_id, text_en = K.kyc_gaps_said(gaps)
     return R("kyc_incomplete", f"data KYC belum lengkap ({text_id})", f"KYC incomplete ({text_en})")
 
 

@@ -130,6 +130,19 @@ def kyc_gaps(members: Members) -> dict[str, list[str]]:
     }
 
 
+def kyc_gaps_said(gaps: Mapping[str, list[str]]) -> tuple[str, str]:
+    """The gaps in words (id, en): 'anggota 02: tempat lahir, nama ibu kandung; anggota 03: NIK'
+    (the decree's refusal and the household page say the same)."""
+
+    def said(i: int, member: str) -> str:
+        return "; ".join(
+            f"{member} {no}: {', '.join(C.KYC_WORDS[f][i] for f in fields)}"
+            for no, fields in gaps.items()
+        )
+
+    return said(0, "anggota"), said(1, "member")
+
+
 # -------------------------------------------------------------------------------- compliance
 def compliance_after(attrs: Mapping[str, Any], attended: Mapping[str, bool]) -> dict[str, Any]:
     """The household's compliance counters after one month's verification of its members:

@@ -121,12 +121,12 @@ STRINGS.update(
         "koreksi_tertunda": ("Koreksi menunggu berlaku", "Corrections waiting to apply"),
         "berlaku_mulai": ("Berlaku mulai", "Applies from"),
         "kyc_missing": ("belum diisi", "missing"),
-        "kyc_gaps": (
-            "Data KYC belum lengkap (tempat lahir, nama ibu kandung): isi dengan Pemutakhiran "
-            "data sebelum penetapan.",
-            "KYC data incomplete (place of birth, mother's maiden name): fill it in with a "
-            "Data update before the decree.",
+        "kyc_gaps": ("Data KYC belum lengkap", "KYC data incomplete"),
+        "kyc_fill_before_decree": (
+            "isi dengan Pemutakhiran data sebelum penetapan",
+            "fill it in with a Data update before the decree",
         ),
+        "kyc_fill": ("isi dengan Pemutakhiran data", "fill it in with a Data update"),
         "member_changes": ("Perubahan anggota", "Member changes"),
         "no_deadline": ("Kasus ini tidak bertenggat.", "This case has no deadline."),
         "added": ("ditambahkan", "added"),

@@ -68,6 +68,38 @@ def test_a_household_page_shows_kyc_gaps_and_a_data_update_form(
     assert 'class="members small"' in page and "1 · KEPALA KELUARGA" in page
 
 
+def test_the_kyc_banner_names_the_member_and_the_fields_missing(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    """The banner named 'tempat lahir, nama ibu kandung' whatever was missing, and no member;
+    it now says what the decree's refusal says (only the wife's mother's maiden name here)."""
+    case_id = household(app, tmp_path)
+    sign_in(web, app, "pdp.bogor")
+    page = web.get(f"/cases/{case_id}/view").text
+    banner = re.search(r'<p class="alert error kyc-gaps"[^>]*>(.*?)</p>', page, re.S)
+    assert banner, "a household with a KYC gap shows the banner"
+    said = banner.group(1)
+    assert "anggota 02: nama ibu kandung" in said and "tempat lahir" not in said, said
+    assert "sebelum penetapan" in said  # a candidate: the decree still needs it
+    web.cookies.set("lang", "en")
+    said_en = re.search(
+        r'class="alert error kyc-gaps"[^>]*>(.*?)</p>', web.get(f"/cases/{case_id}/view").text, re.S
+    ).group(1)
+    assert "member 02: mother" in said_en and "place of birth" not in said_en, said_en
+
+
+def test_the_decree_is_ahead_of_a_candidate_not_of_a_participant(app: App) -> None:
+    """The banner says 'before the decree' only where the decree (kyc_complete) is still ahead."""
+    from api.page_views import guard_ahead
+
+    kpm = app.registry.get("kpm")
+    assert guard_ahead(kpm, "calon", "kyc_complete") and guard_ahead(
+        kpm, "eligible", "kyc_complete"
+    )
+    for state in ("peserta", "non_eligible", "graduasi_mandiri"):
+        assert not guard_ahead(kpm, state, "kyc_complete"), state
+
+
 def test_a_kkn_case_is_named_by_its_state_and_its_staff_fields_in_indonesian(
     web: TestClient, app: App
 ) -> None:
