@@ -44,6 +44,9 @@ EXTRA_DEFAULTS: dict[str, Any] = {
     # a supervisor notice delivered on a later day than the sweep counted its days overdue
     # (an outage): the day the count is true of
     "counted_on": None,
+    # a KKN suspension: the day it took effect, when it was recorded (the staff member could
+    # hold no case from then), not the day the letter is sent or printed
+    "since": None,
 }
 FORWARDED = frozenset({"case_forwarded", "forwarded_notice"})
 GROUP_LEADER = {"id": "Ketua Kelompok PKH", "en": "the KPM group leader (ketua kelompok)"}
@@ -240,6 +243,8 @@ def _extra(
         )
     if template == "discipline_letter":
         out.update(_sanction(out, state, lang))
+    if out["since"] is not None:
+        out["since"] = _date(out["since"], lang, tz)
     if out["counted_on"] is not None:
         out["counted_on"] = _date(out["counted_on"], lang, tz)
     if template == "kkn_outcome" and out["outcome"] not in KKN_OUTCOMES:

@@ -101,6 +101,11 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
             # an officer told in place of an office with nobody who can act (the level above)
             "recipient_role": user.role if user is not None else None,
             "counted_on": counted_on,
+            "since": (
+                row.created_at.isoformat()
+                if row.template == "kkn_suspension" and row.created_at is not None
+                else None
+            ),
         },
         today=now,
         app_url=app_url,

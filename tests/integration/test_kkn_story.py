@@ -212,6 +212,32 @@ def test_a_suspension_letter_to_staff_with_no_e_mail_waits_to_be_printed(
     assert "no email channel configured" in row.last_error
 
 
+def test_a_suspension_letter_printed_days_later_says_the_day_of_the_suspension(
+    staffed: App, clock: Clock
+) -> None:
+    """The letter said 'dibebastugaskan ... terhitung sejak' the day it was rendered: a paper
+    letter printed on Thursday told the staff member they were suspended from Thursday, though
+    the engine had held them suspended since Monday's recording. It says Monday now; the
+    letter's own date is still the day it is printed."""
+    from notifications.dispatch import Dispatcher
+    from notifications.paper import letter_page
+
+    app = staffed
+    kkn_against(app, "Andi")  # Monday 2 March 2026, 09:00 WIB
+    kkn_id = get_staff(app.db, "Andi").cases[0]["id"]
+    clock.set(clock() + timedelta(days=3))  # Thursday 5 March
+    Dispatcher(app.db, app.settings).run_once(clock())
+    with app.db.reading() as s:
+        letter = s.execute(
+            sa.select(OUTBOX).where(
+                OUTBOX.c.case_id == kkn_id, OUTBOX.c.template == "kkn_suspension"
+            )
+        ).one()
+    page = letter_page(app.db, app.settings, letter.id, clock(), lambda state: True)
+    assert "terhitung sejak 2 Maret 2026" in page, page
+    assert "5 Maret 2026" in page  # the letter's date: the day it is printed
+
+
 @pytest.mark.parametrize("named", ["pdp.andi", "PDP.Andi", "andi", "  Andi  "])
 def test_a_kkn_complaint_naming_the_accused_by_account_or_another_case_suspends_them(
     staffed: App, named: str
