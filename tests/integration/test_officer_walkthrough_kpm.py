@@ -1,0 +1,73 @@
+"""What a walkthrough of the officer pages with KPM households found: a state shown with its
+code ("Peserta (peserta)"), a "closes the case" badge on a step that only may close it, a
+verification's attendance listing members by number alone, and the data-update form asking
+for a master code as a typed number. FastAPI's client on a SQLite file."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.wiring import App
+from tests.conftest import Clock, complaint_data
+from tests.e2e.test_pages import sign_in
+from tests.integration.test_kpm_import import kpm_registered  # noqa: F401  (autouse fixture)
+from tests.integration.test_pages_in_english import household
+
+
+@pytest.fixture
+def web(app: App) -> Iterator[TestClient]:
+    from api.http import create_app
+
+    with TestClient(create_app(app)) as client:
+        yield client
+
+
+def _state_fact(page: str) -> str:
+    """The text of the case's state fact (`Status kasus` / `State`), tags stripped."""
+    found = re.search(r"<dt>(?:Status kasus|State)</dt><dd[^>]*>(.*?)</dd>", page, re.S)
+    assert found, "no state fact on the page"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html.unescape(found.group(1)))).strip()
+
+
+# ------------------------------------------------------------ 1. a state by its name alone
+def test_a_cases_state_is_shown_by_its_name_without_its_code(
+    web: TestClient, app: App, clock: Clock, tmp_path: Path
+) -> None:
+    """The household's state read "Calon peserta (calon)", a staff case's "Teguran lisan
+    (teguran_lisan)", a complaint's "Kabupaten/Kota · Dokumentasi (kabupaten_dokumentasi)": the
+    name alone now, the code kept in the title (and on the auditor's page)."""
+    from workflows import staff
+
+    case_id = household(app, tmp_path)
+    staff.add_staff(app.db, "Budi", "operator", "3271", username=None, now=clock())
+    data = {"staff": "Budi", "region": "3271", "staff_user": None}
+    warned = app.service.open_and_apply("discipline", data, "kab.bogor", "warn", {"reason": "late"})
+    complaint = app.service.open_case("complaint", complaint_data(), "kab.bogor").id
+    expected = {
+        case_id: ("Calon peserta", "Candidate", "calon"),
+        warned.id: ("Teguran lisan", "Oral warning", "teguran_lisan"),
+        complaint: ("Kabupaten/Kota · Dokumentasi", None, "kabupaten_dokumentasi"),
+    }
+    sign_in(web, app, "kab.bogor")
+    for case, (indonesian, english, code) in expected.items():
+        page = web.get(f"/cases/{case}/view").text
+        assert _state_fact(page) == indonesian, case
+        assert f'title="{code}"' in page
+        if english:
+            web.get("/lang/en", follow_redirects=False)
+            assert _state_fact(web.get(f"/cases/{case}/view").text) == english
+            web.get("/lang/id", follow_redirects=False)
+    # the worklist and the household list name it alone too
+    for path in ("/", "/?workflow=kpm"):
+        listed = html.unescape(web.get(path).text)
+        assert "Calon peserta" in listed and "(calon)" not in listed
+    # the auditor's page keeps the code, where it is what is compared
+    sign_in(web, app, "auditor")
+    audit = html.unescape(web.get("/audit", params={"case_id": case_id}).text)
+    assert "Calon peserta (calon)" in re.sub(r"<[^>]+>", "", audit)
