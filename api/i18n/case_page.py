@@ -10,6 +10,8 @@ STRINGS.update(
     {
         # said on an action's form before the click when the step closes the case
         "closes_case": ("menutup kasus", "closes the case"),
+        # ... or only for some of what may be recorded (a validation's result, a data update)
+        "may_close_case": ("dapat menutup kasus", "may close the case"),
         "closes_note": (
             "Langkah ini menutup kasus: statusnya menjadi {state}.",
             "This step closes the case: it becomes {state}.",

@@ -71,3 +71,50 @@ def test_a_cases_state_is_shown_by_its_name_without_its_code(
     sign_in(web, app, "auditor")
     audit = html.unescape(web.get("/audit", params={"case_id": case_id}).text)
     assert "Calon peserta (calon)" in re.sub(r"<[^>]+>", "", audit)
+
+
+# ------------------------------------------- 2. "closes the case" only where it always does
+def _action(page: str, event: str) -> str:
+    found = re.search(rf'<details class="action" id="do-{event}".*?</details>', page, re.S)
+    assert found, f"no form for {event}"
+    return found.group(0)
+
+
+def _badge(block: str) -> str:
+    found = re.search(r'<summary>.*?<span class="badge ([^"]+)">([^<]*)</span>', block, re.S)
+    return f"{found.group(1)}: {found.group(2)}" if found else ""
+
+
+def test_the_closes_the_case_badge_is_on_steps_that_always_close_it_only(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    """The validation's form was badged "menutup kasus" though only a result of "Tidak
+    memenuhi syarat" closes the household (eligible goes on), and so was a data update,
+    which closes it only when it ends participation: those say "dapat menutup kasus"; a step
+    that always closes the case (found ineligible) keeps "menutup kasus"."""
+    case_id = household(app, tmp_path)
+    from workflows import kpm_store as store
+
+    store.apply(app, case_id, "pertemuan_awal", {}, "pdp.bogor")
+    path = f"/cases/{case_id}/view"
+    sign_in(web, app, "pdp.bogor")
+    page = web.get(path).text
+    validation = _action(page, "validasi")
+    assert _badge(validation) == "may-close: dapat menutup kasus"
+    assert "Langkah ini dapat menutup kasus (menjadi Tidak memenuhi syarat)" in validation
+    assert "Tutup kasus" not in validation  # its button is the step's own
+    web.get("/lang/en", follow_redirects=False)
+    validation = _action(web.get(path).text, "validasi")
+    assert _badge(validation) == "may-close: may close the case"
+    # always: found ineligible (the office), from a household that is eligible
+    store.apply(app, case_id, "validasi", {"hasil": "eligible"}, "pdp.bogor")
+    sign_in(web, app, "kab.bogor")
+    web.get("/lang/id", follow_redirects=False)
+    page = web.get(path).text
+    assert _badge(_action(page, "tidak_layak")) == "closed: menutup kasus"
+    # a data update ends participation only for some changes: may
+    sk = {"nomor_sk": "SK-1/2026", "tanggal_sk": "2026-03-02"}
+    store.apply(app, case_id, "tetapkan", sk, "pusat.spm")
+    page = web.get(path).text
+    assert _badge(_action(page, "pemutakhiran")) == "may-close: dapat menutup kasus"
+    assert _badge(_action(page, "tidak_layak")) == "closed: menutup kasus"
