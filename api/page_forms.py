@@ -77,7 +77,7 @@ def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLRe
         else [
             pv.event_form(app, definition, state, me, e, ctx.lang) for e in view["allowed_events"]
         ],
-        timeline=pv.timeline(history, ctx.lang),
+        timeline=pv.timeline(history, ctx.lang, view["attrs"].get("anggota")),
         state_label=lambda name: pv.state_label(definition, name, ctx.lang),
         workflow_title=definition.title_en if ctx.lang == "en" else definition.title_id,
         komponen={c: code_name("komponen", c, ctx.lang) for c in KC.KOMPONEN},

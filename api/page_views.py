@@ -426,17 +426,26 @@ def _member_fields(m: Mapping[str, Any], lang: str) -> list[tuple[str, Any]]:
 
 
 def detail(
-    key: str, value: Any, numbers: Mapping[str, str] | None = None, lang: str = "id"
+    key: str,
+    value: Any,
+    numbers: Mapping[str, str] | None = None,
+    lang: str = "id",
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """How the pages show a recorded value: households' members as small tables, attendance
     as ya/tidak per member, member changes per member and field; anything else as a value.
     `numbers`: the member number each NIK was given (the event's own changes), for a list
     of members (daftar, tambah) whose numbers the command did not carry: shown, not the
-    list's positions (a member added as 03 read "1")."""
+    list's positions (a member added as 03 read "1"). `names`: the household's member
+    names by number, shown beside a number an event names alone (attendance, changes, a
+    removal, a death) where the household's data has it."""
+    named = {"names": dict(names)} if names else {}
     if isinstance(value, Mapping) and value and key in ("hadir",):
-        return {"kind": "attendance", "rows": sorted(value.items())}
+        return {"kind": "attendance", "rows": sorted(value.items()), **named}
     if isinstance(value, Mapping) and value and key in ("hapus",):
-        return {"kind": "removed", "rows": sorted(value.items())}
+        return {"kind": "removed", "rows": sorted(value.items()), **named}
+    if key == "nomor_anggota" and isinstance(value, str) and names and names.get(value):
+        return {"kind": "member", "value": value, "name": names[value]}
     if isinstance(value, list) and value and all(isinstance(m, Mapping) for m in value):
         if all("nama" in m or "nik" in m for m in value):  # members (daftar, tambah)
             columns = [f for f in MEMBER_COLUMNS if any(f in m for m in value)]
@@ -451,8 +460,9 @@ def detail(
                 for no, fields in sorted(value.items())
                 for f, v in _member_fields(fields, lang)
             ]
-            return {"kind": "member_changes", "rows": changes}
-        return {"kind": "mapping", "rows": [(k, detail(k, v, lang=lang)) for k, v in value.items()]}
+            return {"kind": "member_changes", "rows": changes, **named}
+        shown = [(k, detail(k, v, lang=lang, names=names)) for k, v in value.items()]
+        return {"kind": "mapping", "rows": shown}
     return {"kind": "value", "value": value}
 
 
@@ -487,12 +497,32 @@ EVENT_KEYS = {
 TWINS = {"staff_name": "staff"}
 
 
-def timeline(history: list[dict[str, Any]], lang: str = "id") -> list[dict[str, Any]]:
-    """History rows with the move each made, and whether it was recorded well after the fact."""
+def member_names(members: Any) -> dict[str, str]:
+    """A household's member names by number, from its `anggota` (a state's or an event's)."""
+    if not isinstance(members, Mapping):
+        return {}
+    return {
+        str(no): str(m["nama"])
+        for no, m in members.items()
+        if isinstance(m, Mapping) and isinstance(m.get("nama"), str) and m["nama"]
+    }
+
+
+def timeline(
+    history: list[dict[str, Any]], lang: str = "id", members: Any = None
+) -> list[dict[str, Any]]:
+    """History rows with the move each made, and whether it was recorded well after the fact.
+    A member an event names by number is shown with the name the household had for it then
+    (the members the events before recorded; a member the event itself added, by the name
+    it was given), else the name it has now (`members`: the case's current `anggota`)."""
     out, current = [], None
+    names: dict[str, str] = {}
+    now = member_names(members)
     for e in history:
         to = e["changes"].get("state")
         moved = to is not None and to != current
+        after = member_names((e["changes"].get("attrs") or {}).get("anggota"))
+        said = now | after | names  # then's names win: the member as the event knew it
         out.append(
             {
                 **e,
@@ -502,7 +532,7 @@ def timeline(history: list[dict[str, Any]], lang: str = "id") -> list[dict[str, 
                 "details": [
                     (
                         EVENT_KEYS.get((e.get("type", ""), k), k),
-                        detail(k, v, _numbers_given(e["changes"]), lang),
+                        detail(k, v, _numbers_given(e["changes"]), lang, said),
                     )
                     for k, v in e["data"].items()
                     if v is not None
@@ -513,6 +543,8 @@ def timeline(history: list[dict[str, Any]], lang: str = "id") -> list[dict[str, 
             }
         )
         current = to or current
+        if "anggota" in (e["changes"].get("attrs") or {}):
+            names = after
     return out
 
 
@@ -614,6 +646,9 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
         members = member_changes(
             then["attrs"].get("anggota", {}), now["attrs"].get("anggota", {}), lang
         )
+    names = member_names(now["attrs"].get("anggota")) | member_names(
+        (then or {}).get("attrs", {}).get("anggota")
+    )
     # this case's chain and stored state; the whole store is a background run (POST
     # /audit/runs, the page's own section, `pkh audit verify`): minutes on a national store
     report = audit_runner.verify_case(app.db, case_id)
@@ -627,7 +662,7 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
         "now": now,
         "changes": changes,
         "member_changes": members,
-        "detail": lambda k, v: detail(k, v, lang=lang),
+        "detail": lambda k, v: detail(k, v, lang=lang, names=names),
         "report": report,
         "problems": report.problems,
         "zone": r.now.zone,

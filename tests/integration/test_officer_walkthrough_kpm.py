@@ -118,3 +118,43 @@ def test_the_closes_the_case_badge_is_on_steps_that_always_close_it_only(
     page = web.get(path).text
     assert _badge(_action(page, "pemutakhiran")) == "may-close: dapat menutup kasus"
     assert _badge(_action(page, "tidak_layak")) == "closed: menutup kasus"
+
+
+# --------------------------------------------- 3. members named beside their numbers
+def _event_text(page: str, event_type: str) -> str:
+    """The timeline row of the (last) event of a type, as text: cells split by " | "."""
+    rows = [r for r in page.split('<tr class="event"')[1:] if f'data-type="{event_type}"' in r]
+    assert rows, f"no {event_type} in the timeline"
+    row = rows[-1].split("</table>\n  </div>\n</section>")[0]
+    cells = re.sub(r"</t[dh]>", " | ", row.split(">", 1)[1])
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.unescape(cells))).strip()
+
+
+def test_a_verifications_timeline_names_each_member_beside_its_number(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    """A commitment verification's attendance read "03 | tidak" with no name, and so did a
+    data update's and a death's member: each number now has the member's name beside it, as
+    the household had it then (a member renamed later keeps its old name on the old event)."""
+    from workflows import kpm_store as store
+
+    case_id = household(app, tmp_path)
+    store.apply(app, case_id, "pertemuan_awal", {}, "pdp.bogor")
+    store.apply(app, case_id, "validasi", {"hasil": "eligible"}, "pdp.bogor")
+    sk = {"nomor_sk": "SK-1/2026", "tanggal_sk": "2026-03-02"}
+    store.apply(app, case_id, "tetapkan", sk, "pusat.spm")
+    hadir = {"periode": "2026-03", "hadir": {"02": True, "03": False}}
+    app.service.apply(case_id, "verifikasi_komitmen", hadir, "pdp.bogor")
+    store.apply(app, case_id, "pemutakhiran", {"anggota": {"03": {"nama": "Rudi H."}}}, "pdp.bogor")
+    died = {"nomor_anggota": "02", "tanggal": "2026-03-02"}
+    store.apply(app, case_id, "anggota_meninggal", died, "pdp.bogor")
+    sign_in(web, app, "pdp.bogor")
+    page = web.get(f"/cases/{case_id}/view").text
+    verified = _event_text(page, "CommitmentVerified")
+    assert "No. | Nama | Kehadiran | 02 | Ani | ya | 03 | Rudi | tidak" in verified, verified
+    updated = _event_text(page, "DataUpdated")
+    assert "03 | Rudi | Nama | Rudi H." in updated, updated
+    assert "02 · Ani" in _event_text(page, "MemberDied")
+    web.get("/lang/en", follow_redirects=False)
+    english = _event_text(web.get(f"/cases/{case_id}/view").text, "CommitmentVerified")
+    assert "No. | Name | Attendance | 02 | Ani | yes | 03 | Rudi | no" in english, english
