@@ -95,10 +95,18 @@ MEMBER_INPUTS = tuple(
     (f, "code" if f in CODE_TABLES else "date" if f == "tanggal_lahir" else "text")
     for f in KC.MEMBER_FIELDS
 )
+# A member's coded field is changed by picking its new code from the master list (blank: no
+# change), the other fields by naming the field and typing the value; the parser checks both.
+CHANGE_CODE = "ubah_"
 CHANGE_INPUTS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
     ("nomor_anggota", "member", False, ()),
-    ("isian", "select", False, tuple(KP.FIELD_PARSERS)),
+    ("isian", "select", False, tuple(f for f in KP.FIELD_PARSERS if f not in CODE_TABLES)),
     ("nilai_baru", "text", False, ()),
+    *(
+        (CHANGE_CODE + f, "code", False, tuple(str(c) for c in CODE_TABLES[f]))
+        for f in KC.MEMBER_FIELDS
+        if f in CODE_TABLES
+    ),
 )
 ADD_INPUTS = tuple(
     (NEW_MEMBER + f, kind, False, tuple(str(c) for c in CODE_TABLES.get(f, ())))
@@ -269,10 +277,12 @@ def _declared(state: CaseState, inputs: Any, lang: str) -> list[dict[str, Any]]:
     fields = []
     for name, kind, required, values in inputs:
         options = [(v, label(name, v, lang)) for v in values]
+        blank = None
         if kind == "code":  # a master code of a member field: "3 · ANAK" / "3 · Child"
             kind = "select"
-            field = name.removeprefix(NEW_MEMBER)
+            field = name.removeprefix(NEW_MEMBER).removeprefix(CHANGE_CODE)
             options = [(v, code_text(field, int(v), lang)) for v in values]
+            blank = "no_change" if name.startswith(CHANGE_CODE) else None
         elif kind == "member":  # the household's living members
             kind = "select"
             options = [
@@ -281,6 +291,8 @@ def _declared(state: CaseState, inputs: Any, lang: str) -> list[dict[str, Any]]:
                 if m.get("komponen") != KC.MENINGGAL
             ]
         field = {"name": name, "kind": kind, "options": options, "required": required is True}
+        if blank:
+            field["blank"] = blank
         if isinstance(required, str):
             field["needed_when"] = text(required, lang)
         fields.append(field)
@@ -348,7 +360,11 @@ def command_data(workflow: str, event: str, values: dict[str, str]) -> dict[str,
     rest = dict(values)
     out: dict[str, Any] = {}
     no, field, value = (rest.pop(k, "") for k in ("nomor_anggota", "isian", "nilai_baru"))
-    if no or field or value:
+    codes = {
+        k.removeprefix(CHANGE_CODE): rest.pop(k) for k in list(rest) if k.startswith(CHANGE_CODE)
+    }
+    codes = {k: v for k, v in codes.items() if v}  # blank: no change
+    if field or value or (no and not codes):
         for key, given in (("nomor_anggota", no), ("isian", field), ("nilai_baru", value)):
             if not given:
                 raise InvalidInput(
@@ -357,7 +373,21 @@ def command_data(workflow: str, event: str, values: dict[str, str]) -> dict[str,
                     message_id="wajib diisi untuk mengubah data anggota (anggota, isian, dan "
                     "nilai baru)",
                 )
-        out["anggota"] = {no: {field: value}}
+        if field in codes:
+            raise InvalidInput(
+                "isian",
+                f"{echoed(field)} is also picked from its list: give it once",
+                message_id=f"{echoed(field)} juga dipilih dari daftarnya: isi sekali saja",
+            )
+        codes[field] = value
+    if codes:
+        if not no:
+            raise InvalidInput(
+                "nomor_anggota",
+                "is required to change a member's data",
+                message_id="wajib diisi untuk mengubah data anggota",
+            )
+        out["anggota"] = {no: codes}
     new = {k.removeprefix(NEW_MEMBER): rest.pop(k) for k in list(rest) if k.startswith(NEW_MEMBER)}
     if new:
         out["tambah"] = [new]

@@ -150,6 +150,10 @@ for _f in MEMBER_FIELD_KEYS:  # the new-member inputs: "Anggota baru: tempat lah
         f"Anggota baru: {_id if _f == 'nik' else _id.lower()}",
         f"New member: {_en if _f == 'nik' else _en.lower()}",
     )
+for _f in CODE_NAMES_ID:  # a member's coded field changed on the page: picked from its list
+    _id, _en = STRINGS[_f]
+    STRINGS[f"ubah_{_f}"] = (f"{_id} baru", f"New {_en.lower()}")
+STRINGS["no_change"] = ("— tidak diubah —", "— no change —")
 LABELS["isian"] = {f: STRINGS[f] for f in MEMBER_FIELD_KEYS}
 LABELS["hapus_alasan"] = {
     "pindah_kk": ("Pindah ke KK lain", "Moved to another family card"),

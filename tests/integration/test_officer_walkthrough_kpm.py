@@ -158,3 +158,59 @@ def test_a_verifications_timeline_names_each_member_beside_its_number(
     web.get("/lang/en", follow_redirects=False)
     english = _event_text(web.get(f"/cases/{case_id}/view").text, "CommitmentVerified")
     assert "No. | Name | Attendance | 02 | Ani | yes | 03 | Rudi | no" in english, english
+
+
+# ------------------------------------------- 4. a member's code picked from its master list
+def _select(page: str, name: str) -> list[tuple[str, str]]:
+    found = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert found, f"no select {name}"
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', found.group(1))
+    return [(v, html.unescape(t)) for v, t in options]
+
+
+def test_a_data_update_picks_a_members_codes_from_their_lists_with_no_change_first(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    """The data update asked for a new komponen, jenjang sekolah, hubungan keluarga or jenis
+    kelamin as a number typed under "Nilai baru": each is now a list of its master codes by
+    name (in the page's language), led by "no change"; the server still checks what comes."""
+    from tests.e2e.test_pages import csrf_from
+
+    case_id = household(app, tmp_path)
+    path = f"/cases/{case_id}/view"
+    sign_in(web, app, "pdp.bogor")
+    page = web.get(path).text
+    form = _action(page, "pemutakhiran")
+    komponen = _select(form, "f_ubah_komponen")
+    assert komponen[0] == ("", "— tidak diubah —")
+    assert ("1", "1 · BUMIL") in komponen and ("9", "9 · NON KATEGORI") in komponen
+    for name in ("f_ubah_jenjang_sekolah", "f_ubah_hubungan_keluarga", "f_ubah_jenis_kelamin"):
+        assert _select(form, name)[0] == ("", "— tidak diubah —")
+    assert ("2", "2 · PEREMPUAN") in _select(form, "f_ubah_jenis_kelamin")
+    assert '<label for="pemutakhiran-ubah_komponen">Komponen baru' in form
+    # a coded field is no longer offered to be typed
+    assert [v for v, _ in _select(form, "f_isian") if v in ("komponen", "jenis_kelamin")] == []
+    web.get("/lang/en", follow_redirects=False)
+    english = _action(web.get(path).text, "pemutakhiran")
+    assert _select(english, "f_ubah_komponen")[0] == ("", "— no change —")
+    assert ("1", "1 · Pregnant woman (BUMIL)") in _select(english, "f_ubah_komponen")
+    web.get("/lang/id", follow_redirects=False)
+
+    def send(**fields: str) -> object:
+        version = str(app.service.get(case_id).version)
+        data = {"csrf": csrf_from(web, path), "event": "pemutakhiran", "version": version}
+        return web.post(path, data=data | {f"f_{k}": v for k, v in fields.items()})
+
+    # the server still checks: a code outside the list, or no member named
+    version = app.service.get(case_id).version
+    refused = send(nomor_anggota="02", ubah_jenis_kelamin="7", ubah_komponen="")
+    assert refused.status_code == 422 and "Jenis kelamin" in html.unescape(refused.text)
+    refused = send(ubah_jenis_kelamin="2")
+    assert refused.status_code == 422
+    assert app.service.get(case_id).version == version
+    # picked: recorded as the code, with a typed field in the same update
+    done = send(nomor_anggota="02", ubah_komponen="9", isian="nama", nilai_baru="Ani Suryani")
+    said = re.findall(r"<div class=\"alert error\".*?</div>", done.text, re.S)
+    assert done.status_code in (200, 303), said
+    member = app.service.get(case_id).attrs["anggota"]["02"]
+    assert (member["komponen"], member["nama"]) == (9, "Ani Suryani")
