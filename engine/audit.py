@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
+from operator import attrgetter
 from typing import Any
 
 from engine.state import CaseState, Event, Fact, ReplayError, fold, replay
@@ -267,17 +268,10 @@ STORED_COLUMNS = (
     "prev_hash",
     "hash",
 )
-_first_value = json.JSONDecoder().raw_decode
+# the C scanner under JSONDecoder.raw_decode: (value, end) of the JSON value at an index
+_scan_value = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _CHANGES_AT = len(_CANONICAL_START)
-
-
-def _stored_instant(text: Any) -> str | None:
-    """The hash's text of an instant (`_instant`, JSON-quoted) from the text SQLite stores
-    ('YYYY-MM-DD HH:MM:SS.ffffff', UTC: engine.store.tables.UTCDateTime); None for any other
-    text, which the full check then reads."""
-    if type(text) is not str or len(text) != 26 or text[10] != " ":
-        return None
-    return f'"{text[:10]}T{text[11:]}Z"'
+_from_iso = datetime.fromisoformat
 
 
 def replay_stored(rows: Sequence[Sequence[Any]]) -> CaseState | None:
@@ -294,6 +288,7 @@ def replay_stored(rows: Sequence[Sequence[Any]]) -> CaseState | None:
     note and the trigger are not decoded. The same fold as `replay` (engine.state.fold)."""
     facts = []
     prev = GENESIS
+    string, item, sha256, at = _string, _item, hashlib.sha256, _from_iso
     for expected, row in enumerate(rows, start=1):
         case_id, version, typ, payload, workflow, wv, actor, role, occ, rec, prev_hash, h = row
         if (
@@ -302,48 +297,116 @@ def replay_stored(rows: Sequence[Sequence[Any]]) -> CaseState | None:
             or prev_hash != prev
             or type(payload) is not str
             or not payload.startswith(_CANONICAL_START)
+            or type(occ) is not str
+            or len(occ) != 26
+            or occ[10] != " "
+            or type(rec) is not str
+            or len(rec) != 26
+            or rec[10] != " "
         ):
             return None
-        occurred, recorded = _stored_instant(occ), _stored_instant(rec)
-        if occurred is None or recorded is None:
-            return None
-        body = "".join(
-            (
-                "[",
-                _string(prev),
-                ",",
-                _item(case_id),
-                ",",
-                int.__repr__(version),
-                ",",
-                _item(typ),
-                ",",
-                payload,
-                ",",
-                _item(workflow),
-                ",",
-                _item(wv),
-                ",",
-                _item(actor),
-                ",",
-                _item(role),
-                ",",
-                occurred,
-                ",",
-                recorded,
-                "]",
-            )
+        # the hashed text (`_body`) over the stored texts: `prev` is GENESIS or a digest that
+        # matched (hex digits); each instant's text as SQLite stores it, 'YYYY-MM-DD
+        # HH:MM:SS.ffffff' in UTC (engine.store.tables.UTCDateTime), put in the hash's form
+        # (`_instant`, JSON-quoted); any other text goes to the full check
+        body = (
+            f'["{prev}",{string(case_id) if type(case_id) is str else item(case_id)},'
+            f"{version},{string(typ) if type(typ) is str else item(typ)},{payload},"
+            f"{string(workflow) if type(workflow) is str else item(workflow)},{item(wv)},"
+            f"{string(actor) if type(actor) is str else item(actor)},"
+            f"{string(role) if type(role) is str else item(role)},"
+            f'"{occ[:10]}T{occ[11:]}Z","{rec[:10]}T{rec[11:]}Z"]'
         )
-        if hashlib.sha256(body.encode()).hexdigest() != h:
+        if sha256(body.encode()).hexdigest() != h:
             return None
-        changes = _first_value(payload, _CHANGES_AT)[0]
-        at = datetime.fromisoformat(occ + "+00:00")
-        facts.append(Fact(case_id, version, workflow, wv, at, changes))
+        try:
+            changes = _scan_value(payload, _CHANGES_AT)[0]
+            occurred = at(occ + "+00:00")
+        except (StopIteration, ValueError, RecursionError):
+            return None  # the full check says why
+        facts.append(Fact(case_id, version, workflow, wv, occurred, changes))
         prev = h
     try:
         return fold(facts)
     except (ReplayError, TypeError, ValueError, KeyError, AttributeError):
         return None  # the full check says why
+
+
+# A case row as audit verify reads it from a SQLite store, in this column order, each value as
+# stored (instants as text, attrs as its JSON text), then the columns derived from its attrs
+# (engine.store.repository.stored_case_rows).
+STORED_CASE_FIELDS = (
+    "id",
+    "workflow",
+    "workflow_version",
+    "version",
+    "state",
+    "status",
+    "region",
+    "zone",
+    "level",
+    "stage",
+    "handler",
+)
+STORED_CASE_INSTANTS = (
+    "stage_started_at",
+    "stage_due",
+    "level_started_at",
+    "level_due",
+    "created_at",
+    "closed_at",
+    "updated_at",
+)
+STORED_CASE_COLUMNS = (*STORED_CASE_FIELDS, *STORED_CASE_INSTANTS, "attrs")
+assert sorted(STORED_CASE_COLUMNS) == sorted(f.name for f in fields(CaseState)), "a state field"
+_N_FIELDS = len(STORED_CASE_FIELDS)
+_N_PLAIN = len(STORED_CASE_FIELDS) + len(STORED_CASE_INSTANTS)
+_state_fields = attrgetter(*STORED_CASE_FIELDS)
+_state_instants = attrgetter(*STORED_CASE_INSTANTS)
+
+
+def stored_case_holds(
+    replayed: CaseState,
+    row: Sequence[Any],
+    derive: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+    derived_names: Sequence[str],
+) -> bool:
+    """Whether a case row as SQLite stores it (STORED_CASE_COLUMNS, then `derived_names`)
+    holds `replayed`, as `compare_projection` decides over the row read as a state: True only
+    where that finds nothing (False: the full comparison decides and names what differs).
+
+    Audit verify's way over a SQLite store, without reading the row through SQLAlchemy and
+    building a second state: each value is the one the row's column types give (instants
+    parsed as engine.store.tables.UTCDateTime reads the text SQLite stores, attrs decoded as
+    JSON), and compared as `compare_projection` compares them: the fields by value, attrs by
+    value and as canonical JSON, the derived columns by value and type."""
+    if _state_fields(replayed) != tuple(row[:_N_FIELDS]):
+        return False
+    stored_instants: list[datetime | None] = []
+    for text in row[_N_FIELDS:_N_PLAIN]:
+        if text is None:
+            stored_instants.append(None)
+        elif type(text) is str:
+            try:
+                stored_instants.append(_from_iso(text + "+00:00"))
+            except ValueError:
+                return False
+        else:
+            return False
+    if _state_instants(replayed) != tuple(stored_instants):
+        return False
+    text = row[_N_PLAIN]
+    if type(text) is not str:
+        return False
+    try:
+        attrs = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    mine = replayed.attrs
+    if type(attrs) is not dict or attrs != mine or canonical(attrs) != canonical(mine):
+        return False
+    stored = dict(zip(derived_names, row[_N_PLAIN + 1 :], strict=True))
+    return not DerivedColumns(derive, stored).differing(replayed)
 
 
 def comparable(state: CaseState | None) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.audit import GENESIS, STORED_COLUMNS, ChainedEvent, chain
+from engine.audit import GENESIS, STORED_CASE_COLUMNS, STORED_COLUMNS, ChainedEvent, chain
 from engine.definition import OFFICE
 from engine.errors import ConcurrencyConflict, StoredDataUnreadable
 from engine.state import CaseState, Event, name_key
@@ -447,6 +447,31 @@ def stored_event_rows(
             cursor.close()
 
     return rows()
+
+
+# every column of a case's state, each once (CaseState's fields: state_from_row)
+assert sorted(STORED_CASE_COLUMNS) == sorted(("id", *_STATE_COLUMNS, "attrs")), (
+    "STORED_CASE_COLUMNS"
+)
+_STORED_CASES = (
+    f"SELECT {', '.join((*STORED_CASE_COLUMNS, *DERIVED_COLUMNS))} FROM {CASES.name}"
+    " WHERE id >= ? AND id <= ?"
+)
+
+
+def stored_case_rows(session: Session, first: str, last: str) -> dict[str, tuple[Any, ...]] | None:
+    """The rows of `cases` with ids from `first` to `last` as a SQLite store holds them
+    (engine.audit.STORED_CASE_COLUMNS, then DERIVED_COLUMNS; nothing converted), by id, read on
+    the session's own connection (its snapshot); None for another store (read them with
+    SQLAlchemy). Audit verify compares them with the replay (engine.audit.stored_case_holds)."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return None
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return {row[0]: row for row in cursor.execute(_STORED_CASES, (first, last))}
+    finally:
+        cursor.close()
 
 
 def case_id_bounds(session: Session, every: int) -> list[str]:

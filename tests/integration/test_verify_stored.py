@@ -8,6 +8,7 @@ holds it must give the very state the full replay gives."""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,16 @@ from typing import Any
 import pytest
 
 from api.wiring import App, build_app
-from engine.audit import GENESIS, STORED_COLUMNS, replay_stored
+from engine.audit import (
+    GENESIS,
+    STORED_CASE_COLUMNS,
+    STORED_COLUMNS,
+    replay_stored,
+    stored_case_holds,
+)
 from engine.settings import Settings
 from engine.state import replay
-from engine.store import audit_runner
+from engine.store import audit_runner, repository
 from engine.store.migrate import upgrade
 from tests.conftest import OFFICERS, Clock, another_reporter, complaint_data
 
@@ -140,3 +147,108 @@ def test_verify_names_a_tampered_case_as_before_and_passes_the_rest(
         (ids[1], 3, "hash_mismatch")
     ]
     assert (report.cases, report.events) == (3, 15)
+
+
+# ------------------------------------------------------- the case rows, as SQLite stores them
+CASE_SELECT = (
+    f"SELECT {', '.join((*STORED_CASE_COLUMNS, *repository.DERIVED_COLUMNS))} FROM cases "
+    "WHERE id = ?"
+)
+
+
+def case_row_changes(value: Any) -> list[Any]:
+    """`changed(value)`, and for a JSON object (attrs) the same text with one value of
+    another type that Python's == takes as equal (2 -> 2.0, false -> 0) or a key's case."""
+    out = changed(value)
+    if type(value) is str and value.startswith("{"):
+        out += [
+            value.replace(": false", ": 0", 1),
+            value.replace(": 1,", ": 1.0,", 1).replace(": 2,", ": 2.0,", 1),
+            value.replace('"type"', '"Type"', 1),
+            value.replace('{"', '{"x": 1, "', 1),
+            "[]",
+            "null",
+        ]
+    return [v for v in out if v != value]
+
+
+def test_the_stored_case_row_of_a_sound_case_holds_its_replay(
+    sqlite_app: Any, clock: Clock
+) -> None:
+    app, path = sqlite_app
+    case_id = a_case(app, clock)
+    con = sqlite3.connect(path)
+    row = con.execute(CASE_SELECT, (case_id,)).fetchone()
+    con.close()
+    replayed = replay(c.event for c in app.service.history(case_id))
+    assert replayed is not None and replayed.handler == "kab.bogor2"
+    holds = stored_case_holds(replayed, row, repository.derived_values, repository.DERIVED_COLUMNS)
+    assert holds
+    # a replay at another version, or with another attribute, is not what the row holds
+    earlier = replay(c.event for c in app.service.history(case_id)[:-1])
+    assert earlier is not None
+    assert not stored_case_holds(
+        earlier, row, repository.derived_values, repository.DERIVED_COLUMNS
+    )
+    other = replace(replayed, attrs={**replayed.attrs, "x": 1})
+    assert not stored_case_holds(other, row, repository.derived_values, repository.DERIVED_COLUMNS)
+
+
+def test_any_change_to_any_stored_case_value_is_found_as_the_full_comparison_finds_it(
+    sqlite_app: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verify on SQLite compares each case row as stored with the replay (stored_case_holds)
+    and reads it through SQLAlchemy only where that does not hold. Every change to every
+    value of a case row gives the same report on that path as on the generic one (every row
+    read through SQLAlchemy and compared as a state), and a sound store passes without
+    reading any row the generic way."""
+    app, path = sqlite_app
+    ids = [a_case(app, clock) for _ in range(2)]
+    closed = app.service.open_case("complaint", complaint_data(), "kab.bogor").id
+    ids.append(closed)
+
+    reads: list[list[str]] = []
+    generic_projections = audit_runner._projections
+
+    def counted(s: Any, case_ids: list[str]) -> Any:
+        reads.append(list(case_ids))
+        return generic_projections(s, case_ids)
+
+    monkeypatch.setattr(audit_runner, "_projections", counted)
+    report = audit_runner.verify(app.db, stop_at_first=False, workers=1)
+    assert report.ok and report.cases == 3
+    assert reads == []  # every case row compared as stored
+
+    def both() -> tuple[list[str], list[str]]:
+        fast = audit_runner.verify(app.db, stop_at_first=False, workers=1)
+        with monkeypatch.context() as m:
+            m.setattr(repository, "stored_case_rows", lambda *a: None)
+            generic = audit_runner.verify(app.db, stop_at_first=False, workers=1)
+        return [str(p) for p in fast.problems], [str(p) for p in generic.problems]
+
+    con = sqlite3.connect(path)
+    con.isolation_level = None
+    row = con.execute(CASE_SELECT, (ids[0],)).fetchone()
+    columns = (*STORED_CASE_COLUMNS, *repository.DERIVED_COLUMNS)
+    tried = found = 0
+    for col, value in zip(columns, row, strict=True):
+        if col == "id":
+            continue
+        for other in case_row_changes(value):
+            try:
+                con.execute(f"UPDATE cases SET {col} = ? WHERE id = ?", (other, ids[0]))
+            except sqlite3.IntegrityError:  # NOT NULL
+                continue
+            try:
+                fast, generic = both()
+            finally:
+                con.execute(f"UPDATE cases SET {col} = ? WHERE id = ?", (value, ids[0]))
+            assert fast == generic, (col, other)
+            tried += 1
+            found += bool(fast)
+    # the case's row under another id: its events have no row, the row no events
+    con.execute("UPDATE cases SET id = ? WHERE id = ?", (ids[0] + "X", ids[0]))
+    fast, generic = both()
+    assert fast == generic and fast
+    con.close()
+    assert tried > 80 and found > 60, (tried, found)
