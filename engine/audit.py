@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from json.encoder import c_make_encoder as _c_make_encoder  # type: ignore[attr-defined]
 from json.encoder import encode_basestring
 from operator import attrgetter
 from typing import Any
@@ -365,6 +366,15 @@ _state_fields = attrgetter(*STORED_CASE_FIELDS)
 _state_instants = attrgetter(*STORED_CASE_INSTANTS)
 
 
+def _canonical(value: Any) -> str:
+    """canonical(value), by json's C encoder without JSONEncoder's set-up per call where
+    there is one (the same arguments JSONEncoder.iterencode gives it)."""
+    if _c_make_encoder is None:
+        return canonical(value)
+    encode = _c_make_encoder({}, str, _string, None, ":", ",", True, False, True)
+    return "".join(encode(value, 0))
+
+
 def stored_case_holds(
     replayed: CaseState,
     row: Sequence[Any],
@@ -403,7 +413,7 @@ def stored_case_holds(
     except (ValueError, RecursionError):
         return False
     mine = replayed.attrs
-    if type(attrs) is not dict or attrs != mine or canonical(attrs) != canonical(mine):
+    if type(attrs) is not dict or attrs != mine or _canonical(attrs) != _canonical(mine):
         return False
     stored = dict(zip(derived_names, row[_N_PLAIN + 1 :], strict=True))
     return not DerivedColumns(derive, stored).differing(replayed)

@@ -168,10 +168,11 @@ def _changes(event: Event | Fact) -> dict[str, Any]:
         raise ReplayError(f"event {event.case_id}#{event.version} sets unknown fields {unknown}")
     out = dict(ch)
     out.pop("attrs", None)
-    for key in _DATETIMES:
-        value = out.get(key)
-        if isinstance(value, str):
-            out[key] = datetime.fromisoformat(value)
+    if not DATETIME_FIELDS.isdisjoint(ch):  # most events set no instant (a handler, attrs)
+        for key in _DATETIMES:
+            value = out.get(key)
+            if isinstance(value, str):
+                out[key] = datetime.fromisoformat(value)
     return out
 
 

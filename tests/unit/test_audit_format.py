@@ -148,3 +148,22 @@ def test_sealed_changes_name_each_case_that_differs_from_what_a_checkpoint_seale
     assert "all its events are gone" in found["D"].detail
     assert found["E"].version is None and "did not seal" in found["E"].detail
     assert sealed_changes("checkpoint 7", sealed, dict(sealed)) == []
+
+
+def test_the_c_encoders_canonical_text_is_canonical() -> None:
+    """Audit verify compares a case row's attrs with its replay's as canonical text through
+    json's C encoder directly (engine.audit._canonical): the very text `canonical` gives."""
+    from engine.audit import _canonical, canonical
+
+    values = [
+        {"b": 1, "a": [1.5, 2, True, None, 'é\u2028\ud800\n"', {"z": float("nan")}]},
+        {"big": 10**30, "neg": -(10**20), "f": 1e300, "inf": float("-inf"), "t": 2.0},
+        {},
+        [],
+        "text",
+        3,
+        None,
+        {"nested": {"y": {"x": [{}, []]}}, "date": object.__new__(type("X", (), {}))},
+    ]
+    for value in values:
+        assert _canonical(value) == canonical(value)
