@@ -229,8 +229,20 @@ def verify(
         total = int(s.execute(sa.select(sa.func.count()).select_from(repo.EV)).scalar_one())
         if progress is not None:
             progress(0, total)
+        wide: VerifyReport | None = None
         if n_workers > 1 and total >= threshold and _shareable(db.url):
-            _verify_parallel(s, db.url, report, n_workers, stop_at_first, progress, total)
+
+            def meanwhile() -> None:
+                # the store-wide checks, in this snapshot, while the workers verify the cases
+                # (this process would otherwise wait for them); kept apart until the cases'
+                # problems are in, so the report reads as it would have in that order
+                nonlocal wide
+                wide = VerifyReport()
+                _store_wide(s, wide, stop_at_first, None, anchors)
+
+            _verify_parallel(
+                s, db.url, report, n_workers, stop_at_first, progress, total, meanwhile
+            )
         else:
 
             def on_chunk() -> None:
@@ -240,28 +252,44 @@ def verify(
             _verify_cases(s, report, stop_at_first, on_chunk)
         if stop_at_first and report.problems:
             return report
-        ev, cases = repo.EV, repo.CASES
-        without_events = (
-            sa.select(cases.c.id)
-            .where(~sa.exists().where(ev.c.case_id == cases.c.id))
-            .order_by(cases.c.id)
-        )
-        for (case_id,) in s.execute(without_events):
-            report.problems.append(
-                Problem(
-                    case_id, None, "events_missing", "a case row exists but all its events are gone"
-                )
-            )
-            if stop_at_first:
-                return report
-        tick = (lambda: progress(report.events, total)) if progress is not None else None
-        report.problems += _check_numbering(s)
-        if tick is not None:
-            tick()
-        report.problems += _check_checkpoints(s, report, tick, anchors)
+        if wide is None:
+            tick = (lambda: progress(report.events, total)) if progress is not None else None
+            _store_wide(s, report, stop_at_first, tick, anchors)
+        else:
+            report.problems += wide.problems
+            report.checkpoints += wide.checkpoints
     if stop_at_first:
         report.problems = report.problems[:1]
     return report
+
+
+def _store_wide(
+    s: Session,
+    report: VerifyReport,
+    stop_at_first: bool,
+    tick: Callable[[], None] | None,
+    anchors: Sequence[tuple[int, str]],
+) -> None:
+    """The checks over the whole store, into `report`: cases without events, numbering,
+    checkpoints (`tick` after numbering and after each checkpoint)."""
+    ev, cases = repo.EV, repo.CASES
+    without_events = (
+        sa.select(cases.c.id)
+        .where(~sa.exists().where(ev.c.case_id == cases.c.id))
+        .order_by(cases.c.id)
+    )
+    for (case_id,) in s.execute(without_events):
+        report.problems.append(
+            Problem(
+                case_id, None, "events_missing", "a case row exists but all its events are gone"
+            )
+        )
+        if stop_at_first:
+            return
+    report.problems += _check_numbering(s)
+    if tick is not None:
+        tick()
+    report.problems += _check_checkpoints(s, report, tick, anchors)
 
 
 def _verify_cases(
@@ -367,7 +395,10 @@ def _verify_parallel(
     stop_at_first: bool,
     progress: Callable[[int, int], None] | None,
     total: int,
+    meanwhile: Callable[[], None] | None = None,
 ) -> None:
+    """The cases' checks by worker processes, part by part; `meanwhile` is run here once the
+    parts are handed out, before their results are awaited."""
     parts = _parts(s, n_workers)
     done: dict[int, tuple[int, int, list[Problem]]] = {}
     events_done = 0
@@ -393,6 +424,8 @@ def _verify_parallel(
             pool.submit(_verify_part, url, lo, hi, stop_at_first): i
             for i, (lo, hi) in enumerate(parts)
         }
+        if meanwhile is not None:
+            meanwhile()
         for future in as_completed(futures):
             if finished(futures[future], future.result()):
                 stopped = True
