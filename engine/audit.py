@@ -323,6 +323,7 @@ def replay_stored(rows: Sequence[Sequence[Any]]) -> CaseState | None:
         try:
             changes = _scan_value(payload, _CHANGES_AT)[0]
             occurred = at(occ + "+00:00")
+            at(rec + "+00:00")  # an instant that reads (the full check reads both)
         except (StopIteration, ValueError, RecursionError):
             return None  # the full check says why
         facts.append(Fact(case_id, version, workflow, wv, occurred, changes))

@@ -252,3 +252,43 @@ def test_any_change_to_any_stored_case_value_is_found_as_the_full_comparison_fin
     assert fast == generic and fast
     con.close()
     assert tried > 80 and found > 60, (tried, found)
+
+
+@pytest.mark.parametrize("column", ["occurred_at", "recorded_at"])
+def test_an_instant_that_is_no_date_is_unreadable_though_its_hash_was_recomputed(
+    sqlite_app: Any, clock: Clock, column: str
+) -> None:
+    """An instant in the stored form that is no date (month 13), written with the hash
+    recomputed over it: the full check cannot read it (`event_unreadable`), so the stored
+    path must not pass it either. Regression: recorded_at is not folded, and the stored path
+    passed it unread, and one in occurred_at stopped verify with a ValueError."""
+    import hashlib
+
+    from engine.audit import _string
+
+    app, path = sqlite_app
+    case_id = a_case(app, clock)
+    rows = stored_rows(path, case_id)
+    last = dict(zip(STORED_COLUMNS, rows[-1], strict=True))
+    last[column] = "2026-13-01" + last[column][10:]
+    occ, rec = last["occurred_at"], last["recorded_at"]
+    body = (
+        f'["{last["prev_hash"]}",{_string(case_id)},{last["version"]},'
+        f"{_string(last['event_type'])},{last['payload']},{_string(last['workflow'])},"
+        f"{last['workflow_version']},{_string(last['actor'])},{_string(last['role'])},"
+        f'"{occ[:10]}T{occ[11:]}Z","{rec[:10]}T{rec[11:]}Z"]'
+    )
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    assert replay_stored(rows) is not None
+    assert replay_stored([*rows[:-1], tuple(last.values())[:-1] + (digest,)]) is None
+    con = sqlite3.connect(path)
+    con.execute(
+        f"UPDATE case_events SET {column} = ?, hash = ? WHERE case_id = ? AND version = ?",
+        (last[column], digest, case_id, last["version"]),
+    )
+    con.commit()
+    con.close()
+    report = audit_runner.verify(app.db, stop_at_first=False, workers=1)
+    assert [(p.case_id, p.version, p.kind) for p in report.problems] == [
+        (case_id, last["version"], "event_unreadable")
+    ], [str(p) for p in report.problems]
