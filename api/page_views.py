@@ -676,9 +676,11 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
         members = member_changes(
             then["attrs"].get("anggota", {}), now["attrs"].get("anggota", {}), lang
         )
-    names = member_names(now["attrs"].get("anggota")) | member_names(
-        (then or {}).get("attrs", {}).get("anggota")
-    )
+    # each column names the members of its own moment (a number may have been reused since:
+    # a member removed, a newborn added under it), the other moment's names where it has none
+    names_now = member_names(now["attrs"].get("anggota"))
+    names_then = member_names((then or {}).get("attrs", {}).get("anggota"))
+    names = {False: names_now | names_then, True: names_then | names_now}
     # this case's chain and stored state; the whole store is a background run (POST
     # /audit/runs, the page's own section, `pkh audit verify`): minutes on a national store
     report = audit_runner.verify_case(app.db, case_id)
@@ -692,7 +694,8 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
         "now": now,
         "changes": changes,
         "member_changes": members,
-        "detail": lambda k, v: detail(k, v, lang=lang, names=names),
+        # detail(k, v, True): a value of the case as it is now
+        "detail": lambda k, v, is_now=False: detail(k, v, lang=lang, names=names[is_now]),
         "report": report,
         "problems": report.problems,
         "zone": r.now.zone,

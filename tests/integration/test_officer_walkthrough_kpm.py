@@ -214,3 +214,46 @@ def test_a_data_update_picks_a_members_codes_from_their_lists_with_no_change_fir
     assert done.status_code in (200, 303), said
     member = app.service.get(case_id).attrs["anggota"]["02"]
     assert (member["komponen"], member["nama"]) == (9, "Ani Suryani")
+
+
+def test_the_auditors_now_column_names_todays_member_where_a_number_was_reused(
+    web: TestClient, app: App, clock: Clock, tmp_path: Path
+) -> None:
+    """The auditor's table of changes showed both columns with the names the household had
+    then: member 03 (Rudi) removed and a newborn added as 03 (Siti), April's attendance in
+    the "Sekarang" column read "03 | Rudi | ya", a person no longer in the household. Each
+    column names the members of its own moment."""
+    from datetime import timedelta
+
+    from workflows import kpm_store as store
+
+    case_id = household(app, tmp_path)
+    store.apply(app, case_id, "pertemuan_awal", {}, "pdp.bogor")
+    store.apply(app, case_id, "validasi", {"hasil": "eligible"}, "pdp.bogor")
+    sk = {"nomor_sk": "SK-1/2026", "tanggal_sk": "2026-03-02"}
+    store.apply(app, case_id, "tetapkan", sk, "pusat.spm")
+    march = {"periode": "2026-03", "hadir": {"02": True, "03": False}}
+    app.service.apply(case_id, "verifikasi_komitmen", march, "pdp.bogor")
+    clock.set(clock() + timedelta(days=2))
+    store.apply(app, case_id, "pemutakhiran", {"hapus": {"03": "pindah_kk"}}, "pdp.bogor")
+    baby = {
+        "nik": "3271014101260003",
+        "nama": "Siti",
+        "tanggal_lahir": "2026-01-01",
+        "jenis_kelamin": 2,
+        "hubungan_keluarga": 3,
+        "komponen": 2,
+    }
+    store.apply(app, case_id, "pemutakhiran", {"tambah": [baby]}, "pdp.bogor")
+    assert app.service.get(case_id).attrs["anggota"]["03"]["nama"] == "Siti"
+    clock.set(clock() + timedelta(days=40))
+    april = {"periode": "2026-04", "hadir": {"02": True, "03": True}}
+    app.service.apply(case_id, "verifikasi_komitmen", april, "pdp.bogor")
+    sign_in(web, app, "auditor")
+    audit = web.get("/audit", params={"case_id": case_id, "at": "2026-03-02"}).text
+    said = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.unescape(audit)))
+    verified = said.split("Verifikasi terakhir", 1)[1].split("Perubahan anggota", 1)[0]
+    then, now = verified.split("Kehadiran:")[1:]  # each a table of its own moment
+    assert "03 Rudi tidak" in then, then
+    assert "03 Siti ya" in now and "Rudi" not in now, now
+
