@@ -180,7 +180,7 @@ def post_event(case_id: str, form: Form, ctx: Page) -> Response:
             )
         state = app.service.get(case_id, me.username)
         at = pv.parse_local(at_raw, ZoneInfo(state.zone), "at") if at_raw else None
-        command = pv.command_data(state.workflow, event, data)
+        command = pv.command_data(state.workflow, event, data, state.attrs.get("anggota"))
         app.service.apply(
             case_id, event, command, me.username, at=at, note=note, expected_version=int(version)
         )

@@ -351,10 +351,15 @@ def _event_form(
     return {"event": event, "fields": fields}
 
 
-def command_data(workflow: str, event: str, values: dict[str, str]) -> dict[str, Any]:
+def command_data(
+    workflow: str, event: str, values: dict[str, str], members: Any = None
+) -> dict[str, Any]:
     """A posted form's fields (blanks left out) as the command's data. The data-update forms
     (see `PAGE_INPUTS`) fold their flat inputs into the nested data the parser reads, as the
-    JSON API takes it: `anggota` {no: {field: value}}, `tambah` [member], `hapus` {no: reason}."""
+    JSON API takes it: `anggota` {no: {field: value}}, `tambah` [member], `hapus` {no: reason}.
+    `members`: the household's (its `anggota`): a code picked that the member already has is
+    refused, not recorded as a change (with another field changed the guard lets it through,
+    and a komponen set again restarts the day a pregnancy is counted from)."""
     if (workflow, event) not in (("kpm", "pemutakhiran"), ("kpm", "koreksi")):
         return dict(values)
     rest = dict(values)
@@ -364,6 +369,18 @@ def command_data(workflow: str, event: str, values: dict[str, str]) -> dict[str,
         k.removeprefix(CHANGE_CODE): rest.pop(k) for k in list(rest) if k.startswith(CHANGE_CODE)
     }
     codes = {k: v for k, v in codes.items() if v}  # blank: no change
+    member = members.get(no) if isinstance(members, Mapping) else None
+    for f, v in codes.items():
+        had = member.get(f) if isinstance(member, Mapping) else None
+        if isinstance(had, int) and v.strip().isdigit() and int(v) == had:
+            said_id, said_en = KC.field_words(f)
+            raise InvalidInput(
+                CHANGE_CODE + f,
+                f"member {no} already has {said_en} {code_text(f, had, 'en')}: "
+                "leave it at no change",
+                message_id=f"anggota {no} sudah tercatat dengan {said_id} "
+                f"{code_text(f, had, 'id')}: biarkan tidak diubah",
+            )
     if field or value or (no and not codes):
         for key, given in (("nomor_anggota", no), ("isian", field), ("nilai_baru", value)):
             if not given:

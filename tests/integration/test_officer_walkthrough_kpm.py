@@ -257,3 +257,36 @@ def test_the_auditors_now_column_names_todays_member_where_a_number_was_reused(
     assert "03 Rudi tidak" in then, then
     assert "03 Siti ya" in now and "Rudi" not in now, now
 
+
+def test_a_code_picked_as_the_member_already_has_it_is_refused_not_recorded(
+    web: TestClient, app: App, clock: Clock, tmp_path: Path
+) -> None:
+    """With several fields in one update, a code picked that the member already has (Ani's
+    "1 · BUMIL" picked again while her name is corrected) was recorded as a change: it reset
+    the day her pregnancy was counted from (data control ends BUMIL 9 months after it) and
+    the timeline showed a komponen change that was none. The guard refuses a wholly
+    unchanged update only; the page refuses a picked code the member already has."""
+    from datetime import timedelta
+
+    from tests.e2e.test_pages import csrf_from
+
+    case_id = household(app, tmp_path)
+    since = app.service.get(case_id).attrs["anggota"]["02"]["sejak"]
+    clock.set(clock() + timedelta(days=30))
+    path = f"/cases/{case_id}/view"
+    sign_in(web, app, "pdp.bogor")
+    version = app.service.get(case_id).version
+    fields = {"nomor_anggota": "02", "ubah_komponen": "1", "isian": "nama", "nilai_baru": "Ani S."}
+    data = {"csrf": csrf_from(web, path), "event": "pemutakhiran", "version": str(version)}
+    refused = web.post(path, data=data | {f"f_{k}": v for k, v in fields.items()})
+    assert refused.status_code == 422, refused.status_code
+    assert "sudah tercatat dengan Komponen 1 · BUMIL" in html.unescape(refused.text)
+    member = app.service.get(case_id).attrs["anggota"]["02"]
+    assert (member["nama"], member["sejak"]) == ("Ani", since)
+    assert app.service.get(case_id).version == version
+    # the code left at "no change": the name alone is recorded
+    data["csrf"] = csrf_from(web, path)
+    fields["ubah_komponen"] = ""
+    web.post(path, data=data | {f"f_{k}": v for k, v in fields.items()})
+    member = app.service.get(case_id).attrs["anggota"]["02"]
+    assert (member["nama"], member["sejak"], member["komponen"]) == ("Ani S.", since, 1)
