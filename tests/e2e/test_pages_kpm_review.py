@@ -100,6 +100,25 @@ def test_the_decree_is_ahead_of_a_candidate_not_of_a_participant(app: App) -> No
         assert not guard_ahead(kpm, state, "kyc_complete"), state
 
 
+def test_the_kyc_banner_of_a_closed_household_asks_for_no_data_update(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    """A household found not eligible is closed: no data update can be recorded on it (no
+    such form), yet its KYC banner said "isi dengan Pemutakhiran data". It names the gaps
+    only."""
+    case_id = household(app, tmp_path)
+    store.apply(app, case_id, "pertemuan_awal", {}, "pdp.bogor")
+    found = {"hasil": "non_eligible", "alasan": "tidak_ditemukan"}
+    store.apply(app, case_id, "validasi", found, "pdp.bogor")
+    sign_in(web, app, "pdp.bogor")
+    page = web.get(f"/cases/{case_id}/view").text
+    assert 'id="do-pemutakhiran"' not in page
+    banner = re.search(r'<p class="alert error kyc-gaps"[^>]*>(.*?)</p>', page, re.S)
+    assert banner, "the gaps are still shown"
+    assert "anggota 02: nama ibu kandung" in banner.group(1)
+    assert "Pemutakhiran" not in banner.group(1), banner.group(1)
+
+
 def test_a_kkn_case_is_named_by_its_state_and_its_staff_fields_in_indonesian(
     web: TestClient, app: App
 ) -> None:
