@@ -151,8 +151,10 @@ for _f in MEMBER_FIELD_KEYS:  # the new-member inputs: "Anggota baru: tempat lah
         f"New member: {_en if _f == 'nik' else _en.lower()}",
     )
 for _f in CODE_NAMES_ID:  # a member's coded field changed on the page: picked from its list
+    # "Ubah komponen menjadi", not "Komponen baru" beside "Anggota baru: komponen" (a new
+    # member's): this one changes the member chosen above
     _id, _en = STRINGS[_f]
-    STRINGS[f"ubah_{_f}"] = (f"{_id} baru", f"New {_en.lower()}")
+    STRINGS[f"ubah_{_f}"] = (f"Ubah {_id.lower()} menjadi", f"Change {_en.lower()} to")
 STRINGS["no_change"] = ("— tidak diubah —", "— no change —")
 LABELS["isian"] = {f: STRINGS[f] for f in MEMBER_FIELD_KEYS}
 LABELS["hapus_alasan"] = {

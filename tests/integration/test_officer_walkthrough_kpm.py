@@ -187,13 +187,15 @@ def test_a_data_update_picks_a_members_codes_from_their_lists_with_no_change_fir
     for name in ("f_ubah_jenjang_sekolah", "f_ubah_hubungan_keluarga", "f_ubah_jenis_kelamin"):
         assert _select(form, name)[0] == ("", "— tidak diubah —")
     assert ("2", "2 · PEREMPUAN") in _select(form, "f_ubah_jenis_kelamin")
-    assert '<label for="pemutakhiran-ubah_komponen">Komponen baru' in form
+    # not "Komponen baru" beside the new member's "Anggota baru: komponen" (helper-77's review)
+    assert '<label for="pemutakhiran-ubah_komponen">Ubah komponen menjadi' in form
     # a coded field is no longer offered to be typed
     assert [v for v, _ in _select(form, "f_isian") if v in ("komponen", "jenis_kelamin")] == []
     web.get("/lang/en", follow_redirects=False)
     english = _action(web.get(path).text, "pemutakhiran")
     assert _select(english, "f_ubah_komponen")[0] == ("", "— no change —")
     assert ("1", "1 · Pregnant woman (BUMIL)") in _select(english, "f_ubah_komponen")
+    assert '<label for="pemutakhiran-ubah_komponen">Change component to' in english
     web.get("/lang/id", follow_redirects=False)
 
     def send(**fields: str) -> object:
