@@ -153,7 +153,7 @@ class Prepared:
             # an executemany, ~100 us more than an execute on loopback
             many = False
         if many:
-            values: Any = [_bind(plan, p) for p in params]  # type: ignore[union-attr, arg-type]
+            values: Any = _bind_many(plan, params)  # type: ignore[arg-type]
         else:
             values = _bind(plan, first)
         if conn.dispatch.before_cursor_execute:
@@ -325,6 +325,43 @@ def _bind(plan: _Plan, params: Mapping[str, Any]) -> Any:
     except KeyError as e:
         raise ValueError(f"no value for parameter {e.args[0]!r} of {plan.sql!r}") from None
     return values if plan.positional else dict(zip(plan.names, values, strict=True))
+
+
+_NOTHING = object()
+
+
+def _bind_many(plan: _Plan, rows: Sequence[Mapping[str, Any]]) -> Any:
+    """`_bind` of each row, worked column by column: each processor runs once for a value
+    the row before had too (the same object: a batch's rows share their instants, `now` and
+    the moment of the command; a processor is a pure conversion), and the values of a row go
+    to the driver as a tuple. A bulk insert of 20,000 new cases binds ~30 values a row."""
+    if plan.fixed:
+        rows = [{**plan.fixed, **r} for r in rows]
+    columns: list[list[Any]] = []
+    try:
+        for name, process in zip(plan.names, plan.binds, strict=True):
+            column = [r[name] for r in rows]
+            if process is not None:
+                column = _processed(process, column)
+            columns.append(column)
+    except KeyError as e:
+        raise ValueError(f"no value for parameter {e.args[0]!r} of {plan.sql!r}") from None
+    if not columns:
+        return [[] if plan.positional else {} for _ in rows]
+    if plan.positional:
+        return list(zip(*columns, strict=True))
+    return [dict(zip(plan.names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _processed(process: Callable[[Any], Any], column: list[Any]) -> list[Any]:
+    out = []
+    last: Any = _NOTHING
+    done: Any = None
+    for value in column:
+        if value is not last:
+            last, done = value, process(value)
+        out.append(done)
+    return out
 
 
 def _shown(values: Any, many: bool) -> Any:
