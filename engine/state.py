@@ -172,8 +172,25 @@ def _changes(event: Event | Fact) -> dict[str, Any]:
         for key in _DATETIMES:
             value = out.get(key)
             if isinstance(value, str):
-                out[key] = datetime.fromisoformat(value)
+                out[key] = _instant(value)
     return out
+
+
+_INSTANTS: dict[str, datetime] = {}
+
+
+def _instant(text: str) -> datetime:
+    """An event's instant as a datetime, one object for equal texts of recent events: the
+    events of a batch share their moments (a bulk import's thousands of new cases start their
+    stage at the same instant), and an instant the store binds again (the projection) is
+    converted once for all the rows holding that object (engine.store.prepared)."""
+    known = _INSTANTS.get(text)
+    if known is None:
+        known = datetime.fromisoformat(text)
+        if len(_INSTANTS) >= 4096:
+            _INSTANTS.clear()
+        _INSTANTS[text] = known
+    return known
 
 
 def _start(event: Event | Fact) -> dict[str, Any]:

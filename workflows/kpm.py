@@ -126,7 +126,9 @@ def _members_after(d: Decision) -> dict[str, dict[str, Any]]:
     members, data, day = d.attr("anggota", {}), d.data, day_of(d)
     trigger = d.command.trigger
     if trigger == "daftar":
-        return {no: K.compact(_stamped(m, day)) for no, m in K.numbered(data["anggota"]).items()}
+        # numbered as `K.numbered` numbers them, each member copied once (by `_stamped`)
+        members_in = data["anggota"]
+        return {C.member_no(i): K.compact(_stamped(m, day)) for i, m in enumerate(members_in, 1)}
     if trigger in ("pemutakhiran", "koreksi"):
         changes = {no: _stamped(f, day) for no, f in data.get("anggota", {}).items()}
         out = K.apply_moves(members, changes)
