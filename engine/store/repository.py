@@ -11,7 +11,15 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.audit import GENESIS, STORED_CASE_COLUMNS, STORED_COLUMNS, ChainedEvent, chain
+from engine.audit import (
+    GENESIS,
+    STORED_CASE_COLUMNS,
+    STORED_CASE_FIELDS,
+    STORED_CASE_INSTANTS,
+    STORED_COLUMNS,
+    ChainedEvent,
+    chain,
+)
 from engine.definition import OFFICE
 from engine.errors import ConcurrencyConflict, StoredDataUnreadable
 from engine.state import CaseState, Event, name_key
@@ -147,25 +155,8 @@ _CASE_AND_USER = Prepared(_CASE_AND_USER_STMT)
 _CASE_AND_USER_FOR_UPDATE = Prepared(_CASE_AND_USER_STMT.with_for_update(of=CASES))
 _OVERRIDES = Prepared(sa.select(OVERRIDES.c.day, OVERRIDES.c.working, OVERRIDES.c.name))
 
-_STATE_COLUMNS = (
-    "workflow",
-    "workflow_version",
-    "version",
-    "state",
-    "status",
-    "region",
-    "zone",
-    "level",
-    "stage",
-    "handler",
-    "stage_started_at",
-    "stage_due",
-    "level_started_at",
-    "level_due",
-    "created_at",
-    "closed_at",
-    "updated_at",
-)
+# a case's state fields besides its id and attrs, in the order audit verify reads them as stored
+_STATE_COLUMNS = (*STORED_CASE_FIELDS[1:], *STORED_CASE_INSTANTS)
 
 
 def event_from_row(row: Any) -> ChainedEvent:
@@ -449,10 +440,6 @@ def stored_event_rows(
     return rows()
 
 
-# every column of a case's state, each once (CaseState's fields: state_from_row)
-assert sorted(STORED_CASE_COLUMNS) == sorted(("id", *_STATE_COLUMNS, "attrs")), (
-    "STORED_CASE_COLUMNS"
-)
 _STORED_CASES = (
     f"SELECT {', '.join((*STORED_CASE_COLUMNS, *DERIVED_COLUMNS))} FROM {CASES.name}"
     " WHERE id >= ? AND id <= ?"
