@@ -472,6 +472,20 @@ def _member_fields(m: Mapping[str, Any], lang: str) -> list[tuple[str, Any]]:
     return [(f, code_text(f, m[f], lang)) for f in order]
 
 
+# a referral's time limit as the event recorded it (`str(Budget)`: "15 hari kerja", "3 bulan")
+_BUDGET = re.compile(r"^(\d+) (hari kerja|bulan)$")
+
+
+def budget_text(recorded: str, lang: str) -> str:
+    """A recorded time limit in the page's language: "15 hari kerja" -> "15 working days"."""
+    m = _BUDGET.match(recorded)
+    if m is None or lang != "en":
+        return recorded
+    n = int(m.group(1))
+    unit = "working day" if m.group(2) == "hari kerja" else "month"
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
 def detail(
     key: str,
     value: Any,
@@ -487,6 +501,8 @@ def detail(
     names by number, shown beside a number an event names alone (attendance, changes, a
     removal, a death) where the household's data has it."""
     named = {"names": dict(names)} if names else {}
+    if key == "budget" and isinstance(value, str):
+        return {"kind": "value", "value": budget_text(value, lang)}
     if isinstance(value, Mapping) and value and key in ("hadir",):
         return {"kind": "attendance", "rows": sorted(value.items()), **named}
     if isinstance(value, Mapping) and value and key in ("hapus",):

@@ -158,6 +158,8 @@ STRINGS.update(
         "result": ("Hasil penanganan", "Result of handling"),
         "informed_via": ("Pelapor diberi tahu melalui", "Reporter informed via"),
         "body": ("Lembaga rujukan", "Referred to"),
+        # a referral's time limit as recorded (`CaseReferred` data): "15 hari kerja", "3 bulan"
+        "budget": ("Batas waktu rujukan", "Referral time limit"),
         "reason": ("Alasan", "Reason"),
         "working_days": ("Jumlah hari kerja (1-26)", "Working days (1-26)"),
         "outcome_field": ("Hasil rujukan", "Referral outcome"),
