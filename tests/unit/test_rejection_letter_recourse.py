@@ -53,3 +53,17 @@ def test_a_resolved_complaints_letter_still_offers_the_reopening(calendar: Any) 
         in render("result_letter", "id", context_for(done, "result_letter", "id")).text
     )
     assert "reopen" in render("result_letter", "en", context_for(done, "result_letter", "en")).text
+
+
+@pytest.mark.parametrize("template", ["result_letter", "extension_notice", "kkn_outcome"])
+def test_a_letter_from_the_office_a_complaint_reached_does_not_say_it_received_it(
+    calendar: Any, template: str
+) -> None:
+    """Signed by the office handling it at the end (UPPKH Pusat, for an extension always),
+    these letters said 'pengaduan ... yang kami terima pada 4 November 2026', the day another
+    office (UPPKH Kota Jayapura) received it; the English ones say 'received on', as the
+    forwarding notice does in both."""
+    escalated = _decide(calendar, file_complaint(calendar), "escalate", {"reason": "perlu pusat"})
+    assert escalated.level == "pusat"
+    text = render(template, "id", context_for(escalated, template, "id")).text
+    assert "kami terima pada" not in text and "yang diterima pada" in text
