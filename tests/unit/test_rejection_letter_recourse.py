@@ -1,7 +1,11 @@
 """A rejected complaint's result letter offered the reporter a recourse the programme cannot
 give: "meminta agar pengaduan dibuka kembali" ("ask ... to reopen the complaint"), though the
 complaint workflow reopens only a resolved complaint (`selesai`), never a rejected one
-(`ditolak`). The reporter is told instead to bring it again, as a new complaint."""
+(`ditolak`). The reporter is told instead to bring it again, as a new complaint.
+
+Also: letters signed by an office the complaint reached after another received it (the result
+letter, the extension notice, the KKN outcome) said "yang kami terima pada"; they say "yang
+diterima pada" now."""
 
 from __future__ import annotations
 
