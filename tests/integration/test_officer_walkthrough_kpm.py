@@ -121,6 +121,18 @@ def test_the_closes_the_case_badge_is_on_steps_that_always_close_it_only(
 
 
 # --------------------------------------------- 3. members named beside their numbers
+def participant(app: App, tmp_path: Path) -> str:
+    """The household of test_pages_in_english, met, validated eligible and decreed."""
+    from workflows import kpm_store as store
+
+    case_id = household(app, tmp_path)
+    store.apply(app, case_id, "pertemuan_awal", {}, "pdp.bogor")
+    store.apply(app, case_id, "validasi", {"hasil": "eligible"}, "pdp.bogor")
+    sk = {"nomor_sk": "SK-1/2026", "tanggal_sk": "2026-03-02"}
+    store.apply(app, case_id, "tetapkan", sk, "pusat.spm")
+    return case_id
+
+
 def _event_text(page: str, event_type: str) -> str:
     """The timeline row of the (last) event of a type, as text: cells split by " | "."""
     rows = [r for r in page.split('<tr class="event"')[1:] if f'data-type="{event_type}"' in r]
@@ -138,11 +150,7 @@ def test_a_verifications_timeline_names_each_member_beside_its_number(
     the household had it then (a member renamed later keeps its old name on the old event)."""
     from workflows import kpm_store as store
 
-    case_id = household(app, tmp_path)
-    store.apply(app, case_id, "pertemuan_awal", {}, "pdp.bogor")
-    store.apply(app, case_id, "validasi", {"hasil": "eligible"}, "pdp.bogor")
-    sk = {"nomor_sk": "SK-1/2026", "tanggal_sk": "2026-03-02"}
-    store.apply(app, case_id, "tetapkan", sk, "pusat.spm")
+    case_id = participant(app, tmp_path)
     hadir = {"periode": "2026-03", "hadir": {"02": True, "03": False}}
     app.service.apply(case_id, "verifikasi_komitmen", hadir, "pdp.bogor")
     store.apply(app, case_id, "pemutakhiran", {"anggota": {"03": {"nama": "Rudi H."}}}, "pdp.bogor")
@@ -229,11 +237,7 @@ def test_the_auditors_now_column_names_todays_member_where_a_number_was_reused(
 
     from workflows import kpm_store as store
 
-    case_id = household(app, tmp_path)
-    store.apply(app, case_id, "pertemuan_awal", {}, "pdp.bogor")
-    store.apply(app, case_id, "validasi", {"hasil": "eligible"}, "pdp.bogor")
-    sk = {"nomor_sk": "SK-1/2026", "tanggal_sk": "2026-03-02"}
-    store.apply(app, case_id, "tetapkan", sk, "pusat.spm")
+    case_id = participant(app, tmp_path)
     march = {"periode": "2026-03", "hadir": {"02": True, "03": False}}
     app.service.apply(case_id, "verifikasi_komitmen", march, "pdp.bogor")
     clock.set(clock() + timedelta(days=2))
