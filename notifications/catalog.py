@@ -18,6 +18,7 @@ AUDIENCE: dict[str, str] = {
     "case_forwarded": "officer",
     "kkn_suspension": "staff",
     "kkn_outcome": "reporter",
+    "kkn_decision": "staff",  # the finding, to the staff member it is about
     "discipline_letter": "staff",
 }
 TEMPLATES: tuple[str, ...] = tuple(AUDIENCE)

@@ -41,11 +41,13 @@ EXTRA_DEFAULTS: dict[str, Any] = {
     "to_office": None,  # ... and who has it now
     "recipient_role": None,  # an officer's role (told for an office above the case's?)
     "dismissed_by": None,  # a KKN outcome: the person was dismissed meanwhile by that case
+    # a not-guilty KKN outcome: the complaint of another investigation still relieving them
+    "suspended_by": None,
     # a supervisor notice delivered on a later day than the sweep counted its days overdue
     # (an outage): the day the count is true of
     "counted_on": None,
-    # a KKN suspension: the day it took effect, when it was recorded (the staff member could
-    # hold no case from then), not the day the letter is sent or printed
+    # a KKN suspension or finding: the day it took effect, when it was recorded (the staff
+    # member could hold no case from then, or could again), not the day the letter is sent
     "since": None,
 }
 FORWARDED = frozenset({"case_forwarded", "forwarded_notice"})
@@ -247,9 +249,9 @@ def _extra(
         out["since"] = _date(out["since"], lang, tz)
     if out["counted_on"] is not None:
         out["counted_on"] = _date(out["counted_on"], lang, tz)
-    if template == "kkn_outcome" and out["outcome"] not in KKN_OUTCOMES:
+    if template in ("kkn_outcome", "kkn_decision") and out["outcome"] not in KKN_OUTCOMES:
         raise ValueError(
-            f"kkn_outcome needs extra.outcome in {KKN_OUTCOMES}, got {out['outcome']!r}"
+            f"{template} needs extra.outcome in {KKN_OUTCOMES}, got {out['outcome']!r}"
         )
     return out
 

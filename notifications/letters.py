@@ -103,7 +103,7 @@ def compose(db: Database, row: Any, now: datetime, app_url: str) -> Letter:
             "counted_on": counted_on,
             "since": (
                 row.created_at.isoformat()
-                if row.template == "kkn_suspension" and row.created_at is not None
+                if row.template in ("kkn_suspension", "kkn_decision") and row.created_at is not None
                 else None
             ),
         },

@@ -105,11 +105,16 @@ def on_decided(d: Decision) -> Effect:
     # dismissed meanwhile by another case (a discipline termination): a not-guilty finding
     # restores nothing, and the reporter's letter must not say it does
     ended = d.env.facts.get("subject_dismissed")
+    # cleared while another allegation still relieves them of duty: that one's complaint (the
+    # letters must not say they are restored)
+    held = None if guilty or ended else d.env.facts.get("subject_suspended_by")
     attrs = {
         "outcome": outcome,
         "referred_to": d.data.get("referred_to") if guilty else None,
         "dismissed_by": ended,
     }
+    if held:
+        attrs["suspended_by"] = held
     payload = {
         "outcome": outcome,
         "staff_name": d.attr("staff"),
@@ -117,6 +122,8 @@ def on_decided(d: Decision) -> Effect:
     }
     if ended:
         payload["dismissed_by"] = ended
+    if held:
+        payload["suspended_by"] = held
     return Effect(attrs=attrs, payload=payload)
 
 
@@ -144,8 +151,8 @@ def recipients(state: CaseState, template: str) -> tuple[str, ...]:
     staff_user = state.attrs.get("staff_user")
     # without an account the letter still goes out: on paper, addressed by the staff name
     to_staff = (f"user:{staff_user}",) if staff_user else ("staff",)
-    if template == "kkn_suspension":
-        # nobody to relieve of duty once another case ended the engagement
+    if template in ("kkn_suspension", "kkn_decision"):
+        # nobody to relieve of duty, clear or dismiss once another case ended the engagement
         return () if state.attrs.get("dismissed_by") else to_staff
     first, linked = reporter_recipients(state)
     return first + linked  # the outcome letter with the reporter's recourse, to each reporter
@@ -271,8 +278,9 @@ def definition() -> WorkflowDefinition:
         notifications={
             "StaffSuspended": ("kkn_suspension",),
             "InvestigationReopened": ("kkn_suspension",),
-            "StaffDismissed": ("kkn_outcome",),
-            "StaffReinstated": ("kkn_outcome",),
+            # the finding: to the reporters (with their recourse) and to the staff member
+            "StaffDismissed": ("kkn_outcome", "kkn_decision"),
+            "StaffReinstated": ("kkn_outcome", "kkn_decision"),
         },
         recipients=recipients,
         static_guards=frozenset({"actor_is_not_subject"}),

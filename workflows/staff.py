@@ -249,7 +249,19 @@ def staff_facts(s: Session, cmd: Command, state: CaseState | None) -> Mapping[st
             # ended the engagement (another one than this)
             others = [r for r in _cases_about(s, row.name) if r.id != state.id]
             facts["subject_dismissed"] = dismissed_by(others)
+            # cleared here while another allegation still relieves them of duty: not restored
+            facts["subject_suspended_by"] = _still_suspended_by(s, others)
     return facts
+
+
+def _still_suspended_by(s: Session, others: Sequence[Any]) -> str | None:
+    """The complaint (else the case) of another KKN investigation that still relieves the
+    person of duty: what that investigation's letters cite."""
+    case_id = next((r.id for r in others if (r.workflow, r.state) == ("kkn", "suspended")), None)
+    if case_id is None:
+        return None
+    attrs = s.execute(sa.select(STAFF.attrs).where(STAFF.id == case_id)).scalar_one_or_none()
+    return str((attrs or {}).get("complaint_id") or case_id)
 
 
 # --------------------------------------------------------------------------------- reactions

@@ -73,6 +73,10 @@ STRINGS.update(
         ),
         "subject_user": ("Akun pihak yang diadukan", "Account of the accused"),
         "dismissed_by": ("Diberhentikan melalui kasus", "Dismissed through case"),
+        "suspended_by": (
+            "Tetap dibebastugaskan atas pengaduan",
+            "Still relieved of duty under complaint",
+        ),
         "alasan_keluar": ("Alasan keluar", "Exit reason"),
         "terdaftar": ("Tanggal terdaftar", "Registered on"),
         "pertemuan_awal": ("Tanggal pertemuan awal", "First meeting on"),

@@ -118,6 +118,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "forwarded_notice": ("Pemberitahuan pengaduan diteruskan", "Forwarded notice"),
         "kkn_outcome": ("Hasil penyelidikan KKN", "KKN investigation outcome"),
         "kkn_suspension": ("Pembebastugasan", "Relief of duty"),
+        "kkn_decision": ("Hasil penyelidikan KKN (petugas)", "KKN investigation outcome (staff)"),
         "discipline_letter": ("Surat peringatan", "Discipline letter"),
     },
     "outcome": {"resolved": ("Selesai ditangani", "Resolved"), "rejected": ("Ditolak", "Rejected")},

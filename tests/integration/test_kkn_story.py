@@ -4,6 +4,7 @@ no action while suspended, reinstatement, a second allegation; then replay and v
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -123,6 +124,7 @@ def test_guilty_means_dismissed_and_referred_and_the_reporter_gets_the_outcome(
     assert [tuple(r) for r in letters] == [
         ("kkn_suspension", "user:pdp.andi"),
         ("kkn_outcome", "reporter"),
+        ("kkn_decision", "user:pdp.andi"),  # the finding, to Andi too
     ]
     # the letters go out under UPPKH Pusat, not under the accused's own office, and the
     # accused is addressed by name, not by the account name
@@ -330,7 +332,7 @@ def test_a_pendamping_does_not_see_the_paper_letters_of_staff_files(
                 OUTBOX.c.case_id.like("KKN-%"), OUTBOX.c.status == "print"
             )
         ).all()
-    assert {t for _, t in staff_letters} == {"kkn_suspension", "kkn_outcome"}
+    assert {t for _, t in staff_letters} == {"kkn_suspension", "kkn_outcome", "kkn_decision"}
     with TestClient(create_app(app)) as client:
         for user, sees in (("pdp.rekan", False), ("kab.bogor", True)):
             token = create_token(user, app.settings.secret_key, app.service.clock(), TOKEN_TTL)
@@ -502,4 +504,91 @@ def test_a_person_dismissed_while_their_kkn_case_is_open_is_not_said_restored_no
     app.service.apply(kkn_id, "reopen", {"reason": "bukti baru dari APIP"}, "kab.bogor")
     assert "kkn_suspension" not in [r.template for r in letters_since(before)]
     assert get_staff(app.db, "Andi").status == "dismissed"
+    assert audit_runner.verify(app.db).ok
+
+
+def _letters_of(app: App, case_id: str, template: str) -> list[tuple[str, str]]:
+    """Each letter of `template` queued for the case, composed for delivery in Indonesian and
+    then in English: (recipient, text) for each."""
+    with app.db.reading() as s:
+        rows = s.execute(
+            sa.select(OUTBOX)
+            .where(OUTBOX.c.case_id == case_id, OUTBOX.c.template == template)
+            .order_by(OUTBOX.c.id)
+        ).all()
+    now = app.service.clock()
+    out = []
+    for r in rows:
+        for lang in ("id", "en"):
+            row = SimpleNamespace(**{**r._mapping, "payload": {**r.payload, "language": lang}})
+            context = compose(app.db, row, now, "http://x").context
+            out.append((r.recipient, render(template, lang, context).text))
+    return out
+
+
+def test_the_staff_member_is_told_the_finding_dismissed_or_restored(
+    staffed: App, clock: Clock
+) -> None:
+    """The staff member got a letter relieving them of duty and then none with the finding: a
+    pendamping cleared by UPPKH Pusat was never told they could go back to work, one found
+    guilty never told they were dismissed (seed 003: restored at once, or dismissed)."""
+    app = staffed
+    kkn_against(app, "Andi")  # Monday 2 March 2026
+    kkn_id = get_staff(app.db, "Andi").cases[0]["id"]
+    clock.set(clock() + timedelta(days=1))
+    app.service.apply(kkn_id, "find_not_guilty", {}, "pusat.spm")
+    letters = _letters_of(app, kkn_id, "kkn_decision")
+    assert [who for who, _ in letters] == ["user:pdp.andi"] * 2
+    (_, id_text), (_, en_text) = letters
+    assert "Yth. Andi" in id_text and "Hormat kami,\nUPPKH Pusat" in id_text
+    assert "dinyatakan tidak bersalah" in id_text
+    assert "dipulihkan terhitung sejak 3 Maret 2026" in id_text, id_text
+    assert "restored from 3 March 2026: you may return to duty" in en_text, en_text
+
+    kkn_against(app, "Budi")
+    budi = next(c["id"] for c in get_staff(app.db, "Budi").cases)
+    app.service.apply(budi, "find_guilty", {"referred_to": "kejaksaan"}, "pusat.spm")
+    (who, id_text), (_, en_text) = _letters_of(app, budi, "kkn_decision")
+    assert who == "user:kab.bogor2" and "Yth. Budi" in id_text
+    assert "diberhentikan dari tugas dalam PKH terhitung sejak 3 Maret 2026" in id_text, id_text
+    assert "Kejaksaan" in id_text and "dipulihkan" not in id_text
+    assert "you are dismissed from PKH duties from 3 March 2026" in en_text, en_text
+    assert audit_runner.verify(app.db).ok
+
+
+def test_cleared_of_one_allegation_while_another_holds_is_not_said_restored(
+    staffed: App,
+) -> None:
+    """Two KKN complaints name Andi. Cleared of the first, he stays relieved of duty by the
+    second, yet the first's reporter was told "seluruh hak dan tanggung jawab yang
+    bersangkutan dipulihkan": untrue until the second is decided too."""
+    app = staffed
+    first_complaint = kkn_against(app, "Andi")
+    second_complaint = kkn_against(app, "Andi")
+    first, second = (c["id"] for c in get_staff(app.db, "Andi").cases)
+    assert app.service.get(first).attrs["complaint_id"] == first_complaint
+
+    app.service.apply(first, "find_not_guilty", {}, "pusat.spm")
+    assert get_staff(app.db, "Andi").status == "suspended"
+    assert app.service.get(first).attrs["suspended_by"] == second_complaint
+    (_, reporter_id), (_, reporter_en) = _letters_of(app, first, "kkn_outcome")
+    assert "dipulihkan" not in reporter_id and "restored" not in reporter_en
+    assert "Pembebastugasan yang bersangkutan atas pengaduan ini berakhir." in reporter_id
+    assert "relief from duty under this complaint has ended" in reporter_en
+    (_, staff_id), (_, staff_en) = _letters_of(app, first, "kkn_decision")
+    assert "dipulihkan" not in staff_id and "may return to duty" not in staff_en
+    held_id = f"tetap dibebastugaskan selama penyelidikan atas pengaduan nomor {second_complaint}"
+    held_en = (
+        f"remain relieved of duty while the investigation of complaint number {second_complaint}"
+    )
+    assert held_id in staff_id and held_en in staff_en, (staff_id, staff_en)
+
+    # cleared of the second too: now restored, and both letters say so
+    app.service.apply(second, "find_not_guilty", {}, "pusat.spm")
+    assert get_staff(app.db, "Andi").status == "active"
+    assert "suspended_by" not in app.service.get(second).attrs
+    (_, reporter_id), _ = _letters_of(app, second, "kkn_outcome")
+    assert "seluruh hak dan tanggung jawab yang bersangkutan dipulihkan" in reporter_id
+    (_, staff_id), _ = _letters_of(app, second, "kkn_decision")
+    assert "seluruh hak dan tanggung jawab Saudara/Saudari dipulihkan" in staff_id
     assert audit_runner.verify(app.db).ok
