@@ -354,16 +354,26 @@ def kkn_step_of(s: Session, complaint: CaseState) -> dict[str, Any] | None:
     """What a KKN complaint did to the person it names, for the officer to read: the staff
     record it matched and the KKN case it opened ({"staff", "case"}), or {"staff": None} when
     the name is nobody in the staff register (a village official; or a typo, which the
-    officer should see at once: nobody was relieved of duty). None for any other complaint."""
+    officer should see at once: nobody was relieved of duty), with the KKN case's state. None
+    for any other complaint."""
     if complaint.attrs.get("type") != "kkn" or not complaint.attrs.get("subject"):
         return None
     staff = find_staff(s, complaint.attrs["subject"])
     if staff is None:
         return {"staff": None, "case": None, "dismissed": None}
+    about = _cases_about(s, staff.name)
     cases = _kkn_cases_of(s, staff.name, complaint.id)
     # nobody relieved of duty because the engagement had already ended: say by which case
-    dismissed = None if cases else dismissed_by(_cases_about(s, staff.name))
-    return {"staff": staff.name, "case": cases[-1] if cases else None, "dismissed": dismissed}
+    dismissed = None if cases else dismissed_by(about)
+    case = cases[-1] if cases else None
+    return {
+        "staff": staff.name,
+        "case": case,
+        # where the investigation stands (suspended, dismissed, reinstated, merged): the page
+        # must not say "relieved of duty" of someone since cleared or dismissed
+        "state": next((r.state for r in about if r.id == case), None),
+        "dismissed": dismissed,
+    }
 
 
 def suspension_reassigns_cases(ctx: ReactionContext, state: CaseState, ev: Event) -> list[FollowUp]:

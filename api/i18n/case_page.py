@@ -102,9 +102,29 @@ STRINGS.update(
         "saved": ("Tersimpan: {what}.", "Saved: {what}."),
         "saved_now": ("Sekarang: {state}, {who}.", "Now: {state}, {who}."),
         "kkn_step": ("Pembebastugasan", "Relief of duty"),
+        # what became of the staff member a KKN complaint named, as its KKN case stands now
+        # (the page adds ": KKN-..." where the officer may open that case)
         "kkn_suspended": (
-            "{name}, staf PKH, dibebastugaskan selama penyelidikan:",
-            "{name}, PKH staff, relieved of duty during the investigation:",
+            "{name}, staf PKH, dibebastugaskan selama penyelidikan",
+            "{name}, PKH staff, relieved of duty during the investigation",
+        ),
+        "kkn_reinstated": (
+            "{name}, staf PKH, dibebastugaskan selama penyelidikan, lalu dinyatakan tidak "
+            "bersalah atas pengaduan ini",
+            "{name}, PKH staff, relieved of duty during the investigation, then found not "
+            "guilty of this complaint",
+        ),
+        "kkn_guilty": (
+            "{name}, staf PKH, dibebastugaskan selama penyelidikan, lalu dinyatakan bersalah "
+            "dan diberhentikan",
+            "{name}, PKH staff, relieved of duty during the investigation, then found guilty "
+            "and dismissed",
+        ),
+        "kkn_merged": (
+            "{name}, staf PKH, dibebastugaskan selama penyelidikan; penyelidikannya digabungkan "
+            "dengan penyelidikan pengaduan lain tentang dugaan yang sama",
+            "{name}, PKH staff, relieved of duty during the investigation; it was merged into "
+            "the investigation of another complaint of the same allegation",
         ),
         "kkn_nobody": (
             "Nama yang diadukan tidak ada dalam daftar staf PKH (SDM): tidak ada yang "

@@ -280,3 +280,38 @@ def test_a_kkn_filing_says_who_was_relieved_of_duty_or_that_nobody_was(
 def _kkn_ids(app: App) -> list[str]:
     with app.db.reading() as s:
         return list(s.execute(sa.select(CASES.c.id).where(CASES.c.workflow == "kkn")).scalars())
+
+
+def test_a_kkn_complaints_page_says_what_became_of_the_staff_member_it_named(
+    staffed: App, clock: Clock
+) -> None:
+    """Once UPPKH Pusat had cleared Andi, his complaint's page still said "Andi, staf PKH,
+    dibebastugaskan selama penyelidikan: KKN-..." as though he still were; and to a pendamping
+    (who does not open KKN cases) the line ended on a colon with nothing after it. It now
+    says how the investigation ended, and the colon comes only with the case's link."""
+    from tests.e2e.test_pages import sign_in
+
+    app = staffed
+    add_staff(app.db, "Budi", "operator", "3271", username=None, now=clock())
+    cleared, dismissed = kkn_against(app, "Andi"), kkn_against(app, "Budi")
+    kkn_of = {app.service.get(c).attrs["complaint_id"]: c for c in _kkn_ids(app)}
+    app.service.apply(kkn_of[cleared], "find_not_guilty", {}, "pusat.spm")
+    app.service.apply(kkn_of[dismissed], "find_guilty", {"referred_to": "kpk"}, "pusat.spm")
+
+    def step(client: TestClient, case_id: str) -> str:
+        page = client.get(f"/cases/{case_id}/view").text
+        return page.split('id="kkn-step">', 1)[1].split("</dd>", 1)[0]
+
+    with TestClient(create_app(app)) as client:
+        sign_in(client, app, "kab.bogor")
+        said = step(client, cleared)
+        assert "lalu dinyatakan tidak bersalah atas pengaduan ini" in said, said
+        assert f': <a href="/cases/{kkn_of[cleared]}/view">' in said
+        said = step(client, dismissed)
+        assert "lalu dinyatakan bersalah dan diberhentikan" in said, said
+        client.get("/lang/en")
+        assert "then found not guilty of this complaint" in step(client, cleared)
+        sign_in(client, app, "pdp.bogor")
+        client.get("/lang/id")
+        said = step(client, cleared)
+        assert said.endswith("atas pengaduan ini") and "KKN-" not in said, said
