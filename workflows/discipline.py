@@ -223,8 +223,11 @@ def on_sanctioned(d: Decision) -> Effect:
     # the unit that issues (and signs) the letter: pusat when pusat acted, else the
     # UPPKH Kabupaten/Kota of the staff member's region
     issuer = "pusat" if d.actor.role == "pusat" else "kabupaten"
+    attrs: dict[str, Any] = {"sanction": sanction, "issuer": issuer}
+    if sanction == "terminated" and d.data.get("reason") == "death":
+        attrs["deceased"] = True  # no letter telling the deceased their engagement ends
     return Effect(
-        attrs={"sanction": sanction, "issuer": issuer},
+        attrs=attrs,
         payload={
             "sanction": sanction,
             "issuer": issuer,
@@ -250,6 +253,10 @@ def on_assessed(d: Decision) -> Effect:
 
 
 def recipients(state: CaseState, template: str) -> tuple[str, ...]:
+    if state.attrs.get("deceased"):
+        # "hubungan kerja Saudara/Saudari ... diakhiri; dapat menyampaikan tanggapan" is no
+        # letter to send a person who has died (the termination stays on the record)
+        return ()
     # without an account the letter still goes out: on paper, addressed by the staff name
     user = state.attrs.get("staff_user")
     return (f"user:{user}",) if user else ("staff",)

@@ -73,6 +73,7 @@ STRINGS.update(
         ),
         "subject_user": ("Akun pihak yang diadukan", "Account of the accused"),
         "dismissed_by": ("Diberhentikan melalui kasus", "Dismissed through case"),
+        "deceased": ("Meninggal dunia", "Deceased"),
         "suspended_by": (
             "Tetap dibebastugaskan atas pengaduan",
             "Still relieved of duty under complaint",

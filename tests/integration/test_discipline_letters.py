@@ -381,3 +381,21 @@ def test_a_terminated_staff_member_s_open_cases_leave_them(staffed: App, pkh: An
     released = app.service.history(own.id)[-1].event
     assert (released.type, released.actor) == ("HandlerReleased", "system")
     assert released.data["reason"] == f"{ANDI} diberhentikan ({andi_case(app)})"
+
+
+def test_no_termination_letter_is_addressed_to_a_staff_member_who_has_died(
+    staffed: App, pkh: Any
+) -> None:
+    """Terminated for death ("meninggal dunia", seed 002), Budi was sent a paper letter "Yth.
+    Budi Op ... Dengan surat ini hubungan kerja Saudara/Saudari sebagai SDM Pelaksana PKH
+    diakhiri ... Saudara/Saudari dapat menyampaikan tanggapan tertulis": a letter to the dead
+    inviting their reply. The termination is recorded and ends the engagement; no letter is
+    queued. A resignation is still answered with its letter."""
+    app = staffed
+    sanction(pkh, BUDI, "terminate", reason="death")
+    dsp = next(c["id"] for c in get_staff(app.db, BUDI).cases)
+    assert app.service.get(dsp).state == "terminated"
+    assert get_staff(app.db, BUDI).status == "dismissed"
+    assert letters(app, dsp) == []
+    sanction(pkh, ANDI, "terminate", reason="resignation")
+    assert [r.template for r in letters(app, andi_case(app))] == ["discipline_letter"]
