@@ -33,7 +33,7 @@ from engine.errors import (
     TransitionNotAllowed,
     echoed,
 )
-from engine.state import Actor, CaseState
+from engine.state import Actor, CaseState, Event
 from engine.store import audit_runner
 from engine.store import repository as repo
 from engine.store.tables import UserRow
@@ -676,6 +676,26 @@ def filing_data(values: dict[str, str]) -> dict[str, Any]:
 AUDIT_UNLISTED = frozenset({"anggota", COUNTED_FROM, "referral_months"})
 
 
+def undone_closing(events: list[Event]) -> dict[str, datetime]:
+    """The attrs a case open again still carries from a closing that its reopening undid,
+    each with when that closing happened: a reopened complaint keeps the level it was closed
+    at and how its reporter was told (the fold keeps what the events recorded), which no
+    longer hold. The pages say whose they are; replay is left as the events give it."""
+    set_by: dict[str, Event] = {}
+    status = None
+    for ev in events:
+        status = ev.changes.get("status", status)
+        for k in ev.changes.get("attrs") or {}:
+            set_by[k] = ev
+    if status != "open":
+        return {}
+    return {
+        k: ev.occurred_at
+        for k, ev in set_by.items()
+        if ev.changes.get("status") == "closed" and ev.changes["attrs"][k] is not None
+    }
+
+
 def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[str, Any]:
     """The case as it stood at a moment, what changed since, and the store's verification.
     The moment is read as everywhere (`api.replaying`): a bare date is the end of that day;
@@ -692,6 +712,8 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
     )
     now = case_out(app.registry, r.now, actor)
     then, not_yet = None, None
+    # values of an earlier closing, undone by a reopening: {False: then's, True: now's}
+    undone = {False: {}, True: undone_closing(r.events(upto=False))}
     changes: list[tuple[str, Any, Any]] = []
     members: list[tuple[Any, ...]] = []
     if r.state is None:
@@ -699,12 +721,18 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
         not_yet = not_yet_text(r, lang, hint=hint, fmt=lambda dt, z: when(dt, z, lang))
     else:
         then = replay_out(app.registry, r, actor)
+        undone[False] = undone_closing(r.events(upto=True))
         changes = [(k, then[k], now[k]) for k in DIFF_FIELDS if then[k] != now[k]]
         keys = sorted(set(then["attrs"]) | set(now["attrs"]))
+        # a value that held then and is now an undone closing's has changed, though equal
+        said = {
+            is_now: {k: (side["attrs"].get(k), undone[is_now].get(k)) for k in keys}
+            for is_now, side in ((False, then), (True, now))
+        }
         changes += [
             (k, then["attrs"].get(k), now["attrs"].get(k))
             for k in keys
-            if then["attrs"].get(k) != now["attrs"].get(k) and k not in AUDIT_UNLISTED
+            if said[False][k] != said[True][k] and k not in AUDIT_UNLISTED
         ]
         members = member_changes(
             then["attrs"].get("anggota", {}), now["attrs"].get("anggota", {}), lang
@@ -727,6 +755,11 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
         "now": now,
         "changes": changes,
         "member_changes": members,
+        # when the closing was whose values a side still carries, reopened since: key -> text
+        "undone": {
+            is_now: {k: when(at, r.now.zone, lang) for k, at in side.items()}
+            for is_now, side in undone.items()
+        },
         # detail(k, v, True): a value of the case as it is now
         "detail": lambda k, v, is_now=False: detail(k, v, lang=lang, names=names[is_now]),
         "report": report,

@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
+from itertools import takewhile
+from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +24,7 @@ from api.views import case_out
 from api.wiring import App
 from engine.audit import ChainedEvent
 from engine.errors import InvalidInput, instant
-from engine.state import Actor, CaseState, replay
+from engine.state import Actor, CaseState, Event, replay
 from workflows import Registry
 from workflows.indonesia import zone_label
 from workflows.roles import AUDITOR_ROLES, masked, sees_reporter
@@ -125,6 +127,15 @@ class Replay:
     basis: str
     current: bool  # the moment is now or later: this is the case as it stands now
     first: ChainedEvent
+    history: tuple[ChainedEvent, ...] = ()  # every event of the case, in version order
+
+    def events(self, *, upto: bool) -> list[Event]:
+        """The case's events: all of them, or (`upto`) those the replay folded."""
+        events = [c.event for c in self.history]
+        if not upto:
+            return events
+        moment = attrgetter("recorded_at" if self.basis == "recorded" else "occurred_at")
+        return list(takewhile(lambda ev: moment(ev) <= self.as_of, events))
 
 
 class NotYetRecorded(InvalidInput):
@@ -165,7 +176,7 @@ def replay_case(
         as_of = read_moment(as_of, zone or ZoneInfo(now_state.zone), field)
     moment = now if as_of is None else as_of
     state = replay((c.event for c in history), as_of=moment, basis=basis)
-    return Replay(now_state, state, moment, basis, moment >= now, history[0])
+    return Replay(now_state, state, moment, basis, moment >= now, history[0], tuple(history))
 
 
 def not_yet_text(

@@ -23,6 +23,10 @@ STRINGS.update(
         "field": ("Isian", "Field"),
         "changes_since": ("Perubahan sejak saat itu", "Changes since then"),
         "no_changes": ("Tidak ada perubahan.", "No changes."),
+        "undone_closing": (
+            "dari penutupan {when}, sebelum dibuka kembali",
+            "from the closing of {when}, before it was reopened",
+        ),
         "zone_of_case": ("zona kantor kasus", "the case's office zone"),
         "moment_rule": (
             "Saat dibaca dalam zona waktu yang dipilih (bawaan: zona kantor kasus). Tanggal tanpa "

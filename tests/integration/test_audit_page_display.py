@@ -1,0 +1,81 @@
+"""What the auditor's page (a case as of a moment, compared with now) shows of a complaint
+closed and reopened, of dates and of a household's members: FastAPI's client on a SQLite file
+(and PostgreSQL)."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+
+from api.wiring import App
+from tests.conftest import Clock, complaint_data
+from tests.e2e.test_pages import sign_in
+
+
+def _later(clock: Clock, hours: int = 1) -> None:
+    clock.set(clock() + timedelta(hours=hours))
+
+
+def _closed_then_reopened(app: App, clock: Clock) -> tuple[str, str, str]:
+    """A complaint resolved (the reporter told by letter) and reopened; the moments while it
+    was handled and while it was closed, as the audit page's `at` takes them."""
+    case_id = app.service.open_case("complaint", complaint_data(), "kab.bogor").id
+    handled = f"{clock():%Y-%m-%dT%H:%M}"
+    for data in ({}, {"parties": "PT Pos cabang Bogor"}, {"result": "Data diperbaiki"}):
+        _later(clock)
+        app.service.apply(case_id, "advance", data, "kab.bogor")
+    _later(clock)
+    app.service.apply(case_id, "advance", {"informed_via": "surat"}, "kab.bogor")
+    assert app.service.get(case_id).state == "selesai"
+    closed = f"{clock():%Y-%m-%dT%H:%M}"
+    _later(clock, 24)
+    app.service.apply(case_id, "reopen", {"reason": "pelapor keberatan"}, "kab.bogor")
+    _later(clock)
+    return case_id, handled, closed
+
+
+def _rows(page: str) -> dict[str, list[str]]:
+    """The audit page's table of changes: field -> [then, now], as text."""
+    table = page.split('<table class="changes">')[1].split("</table>")[0]
+    out = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
+        cells = [
+            re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", c))).strip()
+            for c in re.findall(r"<td>(.*?)</td>", row, re.S)
+        ]
+        if cells:
+            out[cells[0]] = cells[1:]
+    return out
+
+
+def test_a_reopened_complaints_closing_values_are_not_shown_as_holding_now(
+    app: App, clock: Clock
+) -> None:
+    """Reopened, a complaint still carries the level it was closed at and how the reporter
+    was told (replay of the events keeps them); the audit page showed them in its 'now'
+    column as if they held now. They are shown as the earlier closing's, in both languages."""
+    from api.http import create_app
+
+    case_id, handled, closed = _closed_then_reopened(app, clock)
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "auditor")
+        rows = _rows(web.get("/audit", params={"case_id": case_id, "at": handled}).text)
+        for field in ("Ditutup di tingkat", "Pelapor diberi tahu melalui"):
+            assert field in rows, rows
+            then, now = rows[field]
+            assert then == "–"
+            assert "dari penutupan 2 Mar 2026 13:00 WIB, sebelum dibuka kembali" in now, now
+        # while it was closed they held: shown plainly then, as the closing's now
+        rows = _rows(web.get("/audit", params={"case_id": case_id, "at": closed}).text)
+        then, now = rows["Ditutup di tingkat"]
+        assert then == "Kabupaten/Kota"
+        assert now.startswith("Kabupaten/Kota") and "sebelum dibuka kembali" in now
+        assert "dibuka kembali" not in rows["Pelapor diberi tahu melalui"][0]
+
+        web.get("/lang/en", follow_redirects=False)
+        rows = _rows(web.get("/audit", params={"case_id": case_id, "at": handled}).text)
+        now = rows["Closed at level"][1]
+        assert "from the closing of 2 Mar 2026 13:00 WIB, before it was reopened" in now, now
