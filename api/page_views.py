@@ -19,7 +19,7 @@ from sqlmodel import col
 
 from api.i18n import code_name, field_label, label, roles_text, text, when
 from api.replaying import in_zone, not_yet_text, replay_case, replay_out
-from api.views import case_out, case_zone, recorded_late, row_subject
+from api.views import budget_text, case_out, case_zone, recorded_late, row_subject
 from api.wiring import App
 from engine.calendar import WorkingCalendar
 from engine.deadlines import COUNTED_FROM
@@ -470,20 +470,6 @@ def code_text(field: str, value: Any, lang: str) -> Any:
 def _member_fields(m: Mapping[str, Any], lang: str) -> list[tuple[str, Any]]:
     order = [f for f in MEMBER_COLUMNS if f in m] + sorted(f for f in m if f not in MEMBER_COLUMNS)
     return [(f, code_text(f, m[f], lang)) for f in order]
-
-
-# a referral's time limit as the event recorded it (`str(Budget)`: "15 hari kerja", "3 bulan")
-_BUDGET = re.compile(r"^(\d+) (hari kerja|bulan)$")
-
-
-def budget_text(recorded: str, lang: str) -> str:
-    """A recorded time limit in the page's language: "15 hari kerja" -> "15 working days"."""
-    m = _BUDGET.match(recorded)
-    if m is None or lang != "en":
-        return recorded
-    n = int(m.group(1))
-    unit = "working day" if m.group(2) == "hari kerja" else "month"
-    return f"{n} {unit}{'' if n == 1 else 's'}"
 
 
 def detail(

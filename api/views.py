@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -187,9 +188,35 @@ def history_text(rows: list[dict[str, Any]], zone: str = "UTC") -> str:
         if recorded_late(r):
             recorded = datetime.fromisoformat(r["recorded_at"]).astimezone(tz)
             out.append(f"     recorded {recorded:%Y-%m-%d %H:%M} {label} (backdated)")
-        data = [f"{k}={_shown(v)}" for k, v in r["data"].items() if _given(v)]
+        given = r["data"].items()
+        data = [f"{k}={_shown(v)}" for k, v in given if _given(v) and k not in WORKFLOW_SET]
         out.append(f"     {' '.join([r['trigger'], *data])}")
+        for k, v in given:
+            if k in WORKFLOW_SET and _given(v):
+                name, said = WORKFLOW_SET[k]
+                out.append(f"     {name} (set by the workflow): {said(v)}")
     return "\n".join(out)
+
+
+# a referral's time limit as the event recorded it (`str(Budget)`: "15 hari kerja", "3 bulan")
+_BUDGET = re.compile(r"^(\d+) (hari kerja|bulan)$")
+
+
+def budget_text(recorded: str, lang: str) -> str:
+    """A recorded time limit in the page's language: "15 hari kerja" -> "15 working days"."""
+    m = _BUDGET.match(recorded)
+    if m is None or lang != "en":
+        return recorded
+    n = int(m.group(1))
+    unit = "working day" if m.group(2) == "hari kerja" else "month"
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+# What the workflow adds to a command's data itself (not typed by the officer), named in the
+# history's text as the case page's timeline names it: key -> (name, its value in words).
+WORKFLOW_SET: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "budget": ("referral time limit", lambda v: budget_text(str(v), "en")),
+}
 
 
 def household_head(attrs: Mapping[str, Any]) -> Mapping[str, Any] | None:
