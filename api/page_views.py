@@ -53,6 +53,7 @@ CHOICES = {"informed_via": INFORMED_VIA, "body": SIDE_BODIES, "type": TYPES}
 LONG_TEXT = frozenset({"parties", "result", "outcome", "reason"})
 EXTRA_FIELDS = {"link_reporter": ("reporter_name", "reporter_contact")}
 DIFF_FIELDS = ("state", "level", "stage", "status", "handler", "stage_due", "level_due", "version")
+DUE_INSTANTS = {"stage_due": "stage_due_at", "level_due": "level_due_at"}
 # What the pages ask for a workflow's command where its transitions' `required` alone does not
 # say (a KPM command's data is checked by its parser): (name, kind, required, options). Where a
 # command's data cannot be typed into a form (attendance of every member, a member list) the
@@ -708,7 +709,9 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
     else:
         then = replay_out(app.registry, r, actor)
         undone[False] = undone_closing(r.events(upto=True))
-        changes = [(k, then[k], now[k]) for k in DIFF_FIELDS if then[k] != now[k]]
+        # a deadline as the cards write it: the instant, shown in the office's zone
+        at = {k: DUE_INSTANTS.get(k, k) for k in DIFF_FIELDS}
+        changes = [(k, then[at[k]], now[at[k]]) for k in DIFF_FIELDS if then[at[k]] != now[at[k]]]
         keys = sorted(set(then["attrs"]) | set(now["attrs"]))
         # a value that held then and is now an undone closing's has changed, though equal
         said = {

@@ -44,7 +44,7 @@ def _rows(page: str) -> dict[str, list[str]]:
     for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
         cells = [
             re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", c))).strip()
-            for c in re.findall(r"<td>(.*?)</td>", row, re.S)
+            for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
         ]
         if cells:
             out[cells[0]] = cells[1:]
@@ -79,3 +79,24 @@ def test_a_reopened_complaints_closing_values_are_not_shown_as_holding_now(
         rows = _rows(web.get("/audit", params={"case_id": case_id, "at": handled}).text)
         now = rows["Closed at level"][1]
         assert "from the closing of 2 Mar 2026 13:00 WIB, before it was reopened" in now, now
+
+
+def test_the_table_of_changes_writes_deadlines_as_the_cards_do(app: App, clock: Clock) -> None:
+    """The cards said '9 Mar 2026 23:59 WIB', the table of changes under them '2026-03-09'
+    for the same deadline."""
+    from api.http import create_app
+
+    case_id, handled, _ = _closed_then_reopened(app, clock)
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "auditor")
+        page = web.get("/audit", params={"case_id": case_id, "at": handled}).text
+        rows = _rows(page)
+        assert rows["Tenggat tahap"] == ["9 Mar 2026 23:59 WIB", "10 Mar 2026 23:59 WIB"]
+        assert rows["Tenggat tingkat"] == ["15 Apr 2026 23:59 WIB", "16 Apr 2026 23:59 WIB"]
+        cards = page.split('<table class="changes">')[0]
+        assert all(f">{d}<" in cards for d in ("9 Mar 2026 23:59 WIB", "16 Apr 2026 23:59 WIB"))
+
+        web.get("/lang/en", follow_redirects=False)
+        rows = _rows(web.get("/audit", params={"case_id": case_id, "at": handled}).text)
+        assert rows["Stage due"] == ["9 Mar 2026 23:59 WIB", "10 Mar 2026 23:59 WIB"]
+        assert not [v for vs in rows.values() for v in vs if re.search(r"\d{4}-\d\d-\d\d", v)]
