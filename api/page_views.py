@@ -267,11 +267,13 @@ def _field(app: App, state: CaseState, event: str, key: str, required: bool, lan
         values = [v for v in CHOICES[key] if not (key == "type" and v == state.attrs.get("type"))]
         options = [(v, label(key, v, lang)) for v in values]
     kind = "select" if options is not None else "text"
+    hint = None
     if key == "working_days":
-        kind = "number"
+        kind, hint = "number", text("working_days_range", lang)
     elif key in LONG_TEXT and options is None:
         kind = "textarea"
-    return {"name": key, "kind": kind, "options": options or [], "required": required}
+    field = {"name": key, "kind": kind, "options": options or [], "required": required}
+    return field | ({"hint": hint} if hint else {})
 
 
 def _declared(state: CaseState, inputs: Any, lang: str) -> list[dict[str, Any]]:

@@ -186,7 +186,9 @@ STRINGS.update(
         # a referral's time limit as recorded (`CaseReferred` data): "15 hari kerja", "3 bulan"
         "budget": ("Batas waktu rujukan", "Referral time limit"),
         "reason": ("Alasan", "Reason"),
-        "working_days": ("Jumlah hari kerja (1-26)", "Working days (1-26)"),
+        "working_days": ("Jumlah hari kerja", "Working days"),
+        # the extension form's range, beside the field's name (not in the history's)
+        "working_days_range": ("1-26", "1-26"),
         "outcome_field": ("Hasil rujukan", "Referral outcome"),
     }
 )
