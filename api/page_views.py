@@ -519,14 +519,22 @@ def detail(
 
 
 def member_changes(
-    then: Mapping[str, Any], now: Mapping[str, Any], lang: str = "id"
+    then: Mapping[str, Any],
+    now: Mapping[str, Any],
+    lang: str = "id",
+    replaced: frozenset[str] = frozenset(),
 ) -> list[tuple[Any, ...]]:
     """A household's members then and now, compared per member and field (in the pages'
     order): (member no, name, field, then, now); a member on one side only is one row with
-    the field None."""
+    the field None. A number in `replaced` was removed since and given to someone added
+    later: the member then removed, the member now added, not one person's fields."""
     out: list[tuple[Any, ...]] = []
     for no in sorted(set(then) | set(now)):
         before, after = then.get(no), now.get(no)
+        if before is not None and after is not None and no in replaced:
+            out.append((no, before.get("nama", ""), None, "present", None))
+            out.append((no, after.get("nama", ""), None, None, "present"))
+            continue
         name = (after or before or {}).get("nama", "")
         if before is None or after is None:
             out.append((no, name, None, before and "present", after and "present"))
@@ -685,6 +693,19 @@ def undone_closing(events: list[Event]) -> dict[str, datetime]:
     }
 
 
+def removed_since(members: Mapping[str, Any], later: list[Event]) -> frozenset[str]:
+    """The member numbers of `members` that `later` events removed from the household (a
+    number removed may be given again: the next number after the highest)."""
+    removed: set[str] = set()
+    before = set(members)
+    for ev in later:
+        after = (ev.changes.get("attrs") or {}).get("anggota")
+        if isinstance(after, Mapping):
+            removed |= before - set(after)
+            before = set(after)
+    return frozenset(removed)
+
+
 def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[str, Any]:
     """The case as it stood at a moment, what changed since, and the store's verification.
     The moment is read as everywhere (`api.replaying`): a bare date is the end of that day;
@@ -710,7 +731,9 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
         not_yet = not_yet_text(r, lang, hint=hint, fmt=lambda dt, z: when(dt, z, lang))
     else:
         then = replay_out(app.registry, r, actor)
-        undone[False] = undone_closing(r.events(upto=True))
+        upto = r.events(upto=True)
+        then_n = len(upto)
+        undone[False] = undone_closing(upto)
         # a deadline as the cards write it: the instant, shown in the office's zone
         at = {k: DUE_INSTANTS.get(k, k) for k in DIFF_FIELDS}
         changes = [(k, then[at[k]], now[at[k]]) for k in DIFF_FIELDS if then[at[k]] != now[at[k]]]
@@ -726,7 +749,10 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
             if said[False][k] != said[True][k] and k not in AUDIT_UNLISTED
         ]
         members = member_changes(
-            then["attrs"].get("anggota", {}), now["attrs"].get("anggota", {}), lang
+            then["attrs"].get("anggota", {}),
+            now["attrs"].get("anggota", {}),
+            lang,
+            removed_since(then["attrs"].get("anggota", {}), r.events(upto=False)[then_n:]),
         )
     # each column names the members of its own moment (a number may have been reused since:
     # a member removed, a newborn added under it), the other moment's names where it has none

@@ -7,12 +7,15 @@ from __future__ import annotations
 import html
 import re
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from api.wiring import App
 from tests.conftest import Clock, complaint_data
 from tests.e2e.test_pages import sign_in
+from tests.integration.test_pages_in_english import household
+from workflows import kpm_store as store
 
 
 def _later(clock: Clock, hours: int = 1) -> None:
@@ -100,3 +103,46 @@ def test_the_table_of_changes_writes_deadlines_as_the_cards_do(app: App, clock: 
         rows = _rows(web.get("/audit", params={"case_id": case_id, "at": handled}).text)
         assert rows["Stage due"] == ["9 Mar 2026 23:59 WIB", "10 Mar 2026 23:59 WIB"]
         assert not [v for vs in rows.values() for v in vs if re.search(r"\d{4}-\d\d-\d\d", v)]
+
+
+def _member_rows(page: str) -> list[list[str]]:
+    table = page.split('class="changes member-diff"')[1].split("</table>")[0]
+    return [
+        [re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", c))).strip() for c in cells]
+        for cells in (
+            re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+            for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+        )
+        if cells
+    ]
+
+
+def test_a_reused_member_number_is_a_removal_and_an_addition(
+    app: App, clock: Clock, tmp_path: Path
+) -> None:
+    """Rudi (03) moved out and a newborn was added, given 03 (the next number): the table of
+    member changes showed 03 as one person whose name, NIK and birth date changed, from Rudi
+    to the baby. It shows Rudi removed and the baby added."""
+    from api.http import create_app
+
+    case_id = household(app, tmp_path)
+    at = f"{clock():%Y-%m-%dT%H:%M}"
+    _later(clock)
+    store.apply(app, case_id, "pemutakhiran", {"hapus": {"03": "pindah_kk"}}, "pdp.bogor")
+    baby = {
+        "nik": "3271014101260003",
+        "nama": "Siti",
+        "tanggal_lahir": "2026-01-01",
+        "jenis_kelamin": 2,
+        "hubungan_keluarga": 3,
+        "komponen": 2,
+    }
+    store.apply(app, case_id, "pemutakhiran", {"tambah": [baby]}, "pdp.bogor")
+    assert app.service.get(case_id).attrs["anggota"]["03"]["nama"] == "Siti"
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "auditor")
+        rows = _member_rows(web.get("/audit", params={"case_id": case_id, "at": at}).text)
+        assert rows == [
+            ["03", "Rudi", "–", "Rudi", "dihapus"],
+            ["03", "Siti", "–", "–", "ditambahkan"],
+        ], rows
