@@ -92,8 +92,11 @@ CODE_TABLES: dict[str, Any] = {
     "komponen": KC.KOMPONEN,
     "jenjang_sekolah": KC.JENJANG_SEKOLAH,
 }
+# the member fields picked from a list: the master codes (shown with their names) and the
+# classes 1-12 (shown as numbers)
+PICKED: dict[str, Any] = {**CODE_TABLES, "kelas": KC.ANY_KELAS}
 MEMBER_INPUTS = tuple(
-    (f, "code" if f in CODE_TABLES else "date" if f == "tanggal_lahir" else "text")
+    (f, "code" if f in PICKED else "date" if f == "tanggal_lahir" else "text")
     for f in KC.MEMBER_FIELDS
 )
 # A member's coded field is changed by picking its new code from the master list (blank: no
@@ -101,16 +104,16 @@ MEMBER_INPUTS = tuple(
 CHANGE_CODE = "ubah_"
 CHANGE_INPUTS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
     ("nomor_anggota", "member", False, ()),
-    ("isian", "select", False, tuple(f for f in KP.FIELD_PARSERS if f not in CODE_TABLES)),
+    ("isian", "select", False, tuple(f for f in KP.FIELD_PARSERS if f not in PICKED)),
     ("nilai_baru", "text", False, ()),
     *(
-        (CHANGE_CODE + f, "code", False, tuple(str(c) for c in CODE_TABLES[f]))
+        (CHANGE_CODE + f, "code", False, tuple(str(c) for c in PICKED[f]))
         for f in KC.MEMBER_FIELDS
-        if f in CODE_TABLES
+        if f in PICKED
     ),
 )
 ADD_INPUTS = tuple(
-    (NEW_MEMBER + f, kind, False, tuple(str(c) for c in CODE_TABLES.get(f, ())))
+    (NEW_MEMBER + f, kind, False, tuple(str(c) for c in PICKED.get(f, ())))
     for f, kind in MEMBER_INPUTS
 )
 PAGE_INPUTS[("kpm", "pemutakhiran")] = (

@@ -150,7 +150,7 @@ for _f in MEMBER_FIELD_KEYS:  # the new-member inputs: "Anggota baru: tempat lah
         f"Anggota baru: {_id if _f == 'nik' else _id.lower()}",
         f"New member: {_en if _f == 'nik' else _en.lower()}",
     )
-for _f in CODE_NAMES_ID:  # a member's coded field changed on the page: picked from its list
+for _f in (*CODE_NAMES_ID, "kelas"):  # a member's field changed on the page, from its list
     # "Ubah komponen menjadi", not "Komponen baru" beside "Anggota baru: komponen" (a new
     # member's): this one changes the member chosen above
     _id, _en = STRINGS[_f]
