@@ -789,11 +789,36 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
     }
 
 
+_MEMBER_PATH = re.compile(r"(anggota\.\d+|tambah\[\d+\])\.(\w+)")
+
+
+def form_input(path: str) -> str:
+    """The data-update form's input for a member field the command's data names by its path:
+    a member's field picked from a list (`anggota.03.kelas` -> `ubah_kelas`), another one
+    typed as the new value (`nilai_baru`), a new member's (`tambah[0].kelas` ->
+    `tambah_kelas`); any other path as it is."""
+    m = _MEMBER_PATH.fullmatch(path)
+    if m is None:
+        return path
+    member, field = m.groups()
+    if member.startswith("tambah"):
+        return NEW_MEMBER + field
+    return CHANGE_CODE + field if field in PICKED else "nilai_baru"
+
+
 def engine_error(e: EngineError, lang: str) -> tuple[int, dict[str, Any]]:
     """What the officer reads when the engine refuses, and the page's status code."""
     if isinstance(e, GuardRejected):
         reasons = [r.en if lang == "en" else r.id for r in e.reasons]
-        return 422, {"message": text("refused", lang), "reasons": reasons, "reload": False}
+        # what a rule says of one input, said beside it too (the box keeps the whole reason)
+        beside: dict[str, str] = {}
+        for path, said_id, said_en in (f for r in e.reasons for f in r.fields):
+            name, msg = form_input(path), said_en if lang == "en" else said_id
+            if name == "nilai_baru":  # the typed value: which field the rule is about
+                msg = f"{KC.field_words(path.rsplit('.', 1)[1])[lang == 'en']}: {msg}"
+            beside[name] = f"{beside[name]}; {msg}" if name in beside else msg
+        refused = {"message": text("refused", lang), "reasons": reasons, "reload": False}
+        return 422, refused | ({"by_field": beside} if beside else {})
     if isinstance(e, ConcurrencyConflict):
         message = text("conflict", lang, current=e.current, expected=e.expected)
         return 409, {"message": message, "reasons": [], "reload": True}

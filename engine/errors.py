@@ -17,6 +17,9 @@ class Reason:
     key: str
     id: str
     en: str
+    # the inputs it is about, by the API's paths ('anggota.03.kelas', 'tambah[0].komponen'),
+    # each with what is wrong with it (Indonesian, English): for a form to say it beside them
+    fields: tuple[tuple[str, str, str], ...] = ()
 
     def as_dict(self) -> dict[str, str]:
         return {"key": self.key, "id": self.id, "en": self.en}

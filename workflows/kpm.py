@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date
 from functools import cache
 from typing import Any
@@ -184,7 +185,8 @@ def members_are_valid(d: Decision) -> Reason | None:
         )
     after = members_after(d)
     changed = {no: m for no, m in after.items() if before.get(no) != m}
-    problems = K.member_problems(changed, day_of(d))  # (Indonesian, English) pairs
+    errors = K.member_errors(changed, day_of(d))
+    problems = K.member_problems(changed, day_of(d), errors)  # (Indonesian, English) pairs
     heads = K.living_heads(after)
     if heads > 1 or (d.command.trigger == "daftar" and heads != 1):
         problems.insert(
@@ -216,7 +218,27 @@ def members_are_valid(d: Decision) -> Reason | None:
                 "NIK: the same NIK appears twice in the household",
             )
         )
-    return _refused("member_data_invalid", "data anggota tidak sah", "invalid members", problems)
+    reason = _refused("member_data_invalid", "data anggota tidak sah", "invalid members", problems)
+    return reason and replace(reason, fields=_member_fields(d, before, errors))
+
+
+def _member_fields(
+    d: Decision, before: Mapping[str, Any], errors: list[tuple[str, list[InvalidInput]]]
+) -> tuple[tuple[str, str, str], ...]:
+    """Each member field refused, by the path the command's data gives it: a member the
+    household has by its number (`anggota.03.kelas`), one it adds by its place in the list
+    (`tambah[0].kelas`; a registration's `anggota[0].kelas`)."""
+    first = K.next_number(before)
+    listed = "anggota" if d.command.trigger == "daftar" else "tambah"
+
+    def path(no: str) -> str:
+        return f"anggota.{no}" if no in before else f"{listed}[{int(no) - first}]"
+
+    return tuple(
+        (f"{path(no)}.{x.field}", x.message_id or x.message, x.message)
+        for no, every in errors
+        for x in every
+    )
 
 
 def _unchanged(d: Decision) -> tuple[str, str] | None:

@@ -104,20 +104,31 @@ def living_heads(members: Members) -> int:
     )
 
 
-def member_problems(members: Members, as_of: date) -> list[tuple[str, str]]:
-    """Every problem of these members as of a date, in Bahasa Indonesia and in English
-    ('anggota 02: Komponen: pesan', 'member 02: Component: message'); [] if none."""
-    problems = []
+def member_errors(members: Members, as_of: date) -> list[tuple[str, list[C.InvalidInput]]]:
+    """Every member of these with what is wrong with them as of a date, per field."""
+    out = []
     for no, m in sorted(members.items()):
         try:
             C.check_nik_agrees(m["nik"], date.fromisoformat(m["tanggal_lahir"]), m["jenis_kelamin"])
             C.check_member(m, as_of)
         except C.InvalidInput as e:
-            said_id = "; ".join(
-                f"{C.field_words(x.field)[0]}: {x.message_id or x.message}" for x in e.every
-            )
-            said_en = "; ".join(f"{C.field_words(x.field)[1]}: {x.message}" for x in e.every)
-            problems.append((f"anggota {no}: {said_id}", f"member {no}: {said_en}"))
+            out.append((no, list(e.every)))
+    return out
+
+
+def member_problems(
+    members: Members, as_of: date, errors: list[tuple[str, list[C.InvalidInput]]] | None = None
+) -> list[tuple[str, str]]:
+    """Every problem of these members as of a date (or of `errors`, `member_errors`' answer),
+    in Bahasa Indonesia and in English ('anggota 02: Komponen: pesan', 'member 02: Component:
+    message'); [] if none."""
+    problems = []
+    for no, every in member_errors(members, as_of) if errors is None else errors:
+        said_id = "; ".join(
+            f"{C.field_words(x.field)[0]}: {x.message_id or x.message}" for x in every
+        )
+        said_en = "; ".join(f"{C.field_words(x.field)[1]}: {x.message}" for x in every)
+        problems.append((f"anggota {no}: {said_id}", f"member {no}: {said_en}"))
     return problems
 
 

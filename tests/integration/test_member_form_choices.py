@@ -3,6 +3,7 @@ coded fields are. FastAPI's client on a SQLite file (and PostgreSQL)."""
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -42,3 +43,48 @@ def test_a_members_class_is_picked_from_its_list_on_the_update_form(
         form |= {"f_nomor_anggota": "03", "f_ubah_kelas": "11", "f_ubah_jenjang_sekolah": ""}
         assert web.post(path, data=form, follow_redirects=False).status_code == 303
     assert app.service.get(case_id).attrs["anggota"]["03"]["kelas"] == 11
+
+
+def _said_under(page: str, name: str) -> str:
+    found = re.search(rf'<p class="field-error" id="pemutakhiran-{name}-error">(.*?)</p>', page)
+    assert found, f"nothing said under {name}"
+    return html.unescape(found.group(1))
+
+
+def test_a_refused_code_is_said_under_the_list_it_was_picked_from(app: App, tmp_path: Path) -> None:
+    """Rudi is at senior high school (komponen 6 · SMA); jenjang sekolah 1 · SD picked for
+    him was refused only in the box at the top of the form ('data anggota tidak sah: anggota
+    03: Jenjang sekolah: komponen 6 (SMA) memerlukan ...'); nothing under the list it was
+    picked from, which was not marked. So for a new member's class given without a school
+    level."""
+    from api.http import create_app
+
+    case_id = household(app, tmp_path)
+    path = f"/cases/{case_id}/view"
+    baby = {
+        "f_tambah_nik": "3271014101260003",
+        "f_tambah_nama": "Siti",
+        "f_tambah_tanggal_lahir": "2026-01-01",
+        "f_tambah_jenis_kelamin": "2",
+        "f_tambah_hubungan_keluarga": "3",
+        "f_tambah_komponen": "2",
+    }
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "pdp.bogor")
+        version = str(app.service.get(case_id).version)
+        form = {"csrf": csrf_from(web, path), "event": "pemutakhiran", "version": version}
+        refused = web.post(
+            path, data=form | {"f_nomor_anggota": "03", "f_ubah_jenjang_sekolah": "1"}
+        )
+        assert refused.status_code == 422
+        said = _said_under(refused.text, "ubah_jenjang_sekolah")
+        assert said.startswith("komponen 6 (SMA) memerlukan jenjang sekolah 3 (SMA)"), said
+        assert re.search(
+            r'id="pemutakhiran-ubah_jenjang_sekolah"[^>]*aria-invalid="true"', refused.text
+        )
+        assert "data anggota tidak sah: anggota 03" in html.unescape(refused.text)  # the box
+
+        form["csrf"] = csrf_from(web, path)
+        refused = web.post(path, data=form | baby | {"f_tambah_kelas": "3"})
+        assert refused.status_code == 422
+        assert _said_under(refused.text, "tambah_jenjang_sekolah") == "wajib diisi bila kelas diisi"
