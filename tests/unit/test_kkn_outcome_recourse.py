@@ -1,0 +1,78 @@
+"""A KKN outcome letter's recourse must be one the office can give for that outcome. After a
+guilty finding it said "meminta agar pengaduan dibuka kembali" ("ask for the complaint to be
+reopened"), though the KKN workflow reopens only a cleared investigation (`reinstated`), never a
+dismissal (`dismissed`): the reporter is told instead to give further information to the office,
+which passes it to the authority the case was referred to, and that anyone else involved can be
+named in a new complaint. A not-guilty finding still offers the reopening."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from engine.machine import compile_workflow
+from engine.state import CaseState
+from notifications.render import render, render_letter_page
+from tests.unit.test_notifications_render import context_for, file_complaint
+from workflows import kkn
+
+KKN = compile_workflow(kkn.definition())
+
+
+@pytest.fixture
+def case(calendar: Any) -> CaseState:
+    return file_complaint(calendar, type="kkn")
+
+
+def _kkn(case: CaseState, outcome: str) -> CaseState:
+    attrs = {**case.attrs, "outcome": outcome}
+    if outcome == "guilty":
+        attrs["referred_to"] = "kejaksaan"
+    return replace(case, workflow="kkn", attrs=attrs)
+
+
+def _said(state: CaseState, lang: str, outcome: str) -> tuple[str, ...]:
+    ctx = context_for(state, "kkn_outcome", lang, outcome=outcome)
+    r = render("kkn_outcome", lang, ctx)
+    return r.text, r.html, render_letter_page("kkn_outcome", lang, ctx)
+
+
+def test_the_kkn_workflow_reopens_only_a_cleared_investigation() -> None:
+    sources = {s for t in KKN.definition.transitions if t.trigger == "reopen" for s in t.source}
+    assert sources == {"reinstated"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "promise", "instead", "authority"),
+    [
+        ("id", "dibuka kembali", "sebagai pengaduan baru", "Kejaksaan Republik Indonesia"),
+        ("en", "reopen", "as a new complaint", "public prosecution service (Kejaksaan)"),
+    ],
+)
+def test_a_guilty_findings_letter_does_not_promise_a_reopening(
+    case: CaseState, lang: str, promise: str, instead: str, authority: str
+) -> None:
+    for said in _said(_kkn(case, "guilty"), lang, "guilty"):
+        assert promise not in said, said
+        recourse = said.split("tidak puas" if lang == "id" else "not satisfied", 1)[1]
+        # further information goes to the office, for the authority that has the case
+        assert authority in recourse and instead in recourse, recourse
+        assert "ADU-2026-000042" in recourse
+
+
+@pytest.mark.parametrize(("lang", "promise"), [("id", "dibuka kembali"), ("en", "reopen")])
+def test_a_not_guilty_findings_letter_still_offers_the_reopening(
+    case: CaseState, lang: str, promise: str
+) -> None:
+    for said in _said(_kkn(case, "not_guilty"), lang, "not_guilty"):
+        recourse = said.split("tidak puas" if lang == "id" else "not satisfied", 1)[1]
+        assert promise in recourse, recourse
+
+
+def test_the_guilty_letter_without_a_named_authority_names_the_aph(case: CaseState) -> None:
+    state: Any = replace(case, workflow="kkn", attrs={**case.attrs, "outcome": "guilty"})
+    for said in _said(state, "id", "guilty"):
+        recourse = said.split("tidak puas", 1)[1]
+        assert "Aparat Penegak Hukum (APH)" in recourse and "dibuka kembali" not in recourse
