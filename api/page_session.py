@@ -117,7 +117,7 @@ def signed_in(ctx: Annotated[Ctx, Depends(context)]) -> Ctx:
 
 def suspension_of(app: App, actor: Actor) -> dict[str, Any] | None:
     """Whether `actor` is relieved of duty (the engine refuses every command of theirs), and
-    since when and by which KKN case where the staff register says so."""
+    since when (recorded) and by which KKN case where the staff register says so."""
     with app.db.reading() as s:
         if not app.service.actor_facts(s, actor).get("actor_suspended"):
             return None
@@ -133,9 +133,12 @@ def suspension_of(app: App, actor: Actor) -> dict[str, Any] | None:
         if row is None:
             return {"since": None, "zone": "Asia/Jakarta", "case": None}
         since = row.created_at
-        for chained in load_events(s, row.id):  # the last time the case entered `suspended`
+        # the last time the case entered `suspended`, as RECORDED: the engine relieves them of
+        # duty from then (the letter's "terhitung sejak" says that day), not from when the
+        # complaint naming them was received (its filing may be backdated)
+        for chained in load_events(s, row.id):
             if chained.event.changes.get("state") == "suspended":
-                since = chained.event.occurred_at
+                since = chained.event.recorded_at
         return {"since": since, "zone": row.zone, "case": row.id}
 
 
