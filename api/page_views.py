@@ -731,7 +731,13 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
     members: list[tuple[Any, ...]] = []
     if r.state is None:
         hint = text("basis_hint", lang)
-        not_yet = not_yet_text(r, lang, hint=hint, fmt=lambda dt, z: when(dt, z, lang))
+        not_yet = not_yet_text(
+            r,
+            lang,
+            hint=hint,
+            fmt=lambda dt, z: when(dt, z, lang),
+            exact=lambda dt, z: when(dt, z, lang, seconds=True),
+        )
     else:
         then = replay_out(app.registry, r, actor)
         upto = r.events(upto=True)

@@ -180,15 +180,27 @@ def replay_case(
 
 
 def not_yet_text(
-    r: Replay, lang: str, *, hint: str = "", fmt: Callable[[datetime, str], str] = local
+    r: Replay,
+    lang: str,
+    *,
+    hint: str = "",
+    fmt: Callable[[datetime, str], str] = local,
+    exact: Callable[[datetime, str], str] | None = None,
 ) -> str:
     """Why there is nothing to show at that moment: the first event's times, and where the
     case had happened by then but was recorded later, the other basis (`hint`: how to ask for
-    it at this door, e.g. "--basis occurred"; `fmt(instant, zone)` writes a moment)."""
+    it at this door, e.g. "--basis occurred"; `fmt(instant, zone)` writes a moment, `exact`
+    to the second where `fmt` would write two different moments alike)."""
     zone, ev = r.now.zone, r.first.event
-    at, recorded, occurred = fmt(r.as_of, zone), fmt(ev.recorded_at, zone), None
+    moments = [r.as_of, ev.recorded_at]
     if ev.occurred_at != ev.recorded_at:
-        occurred = fmt(ev.occurred_at, zone)
+        moments.append(ev.occurred_at)
+    written = [fmt(m, zone) for m in moments]
+    if exact is not None and len(set(written)) < len(set(moments)):
+        # "not yet recorded at 15:16: its first event was recorded at 15:16" (at 15:16:17)
+        written = [exact(m, zone) for m in moments]
+    at, recorded = written[0], written[1]
+    occurred = written[2] if len(written) > 2 else None
     case = r.now.id
     if lang == "id":
         if r.basis == "occurred":

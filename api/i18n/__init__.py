@@ -103,13 +103,17 @@ def _path_label(path: str, lang: str) -> str:
     return f"{said}, {name}"
 
 
-def when(value: datetime | str | None, zone: str, lang: str = DEFAULT_LANG) -> str:
-    """A moment as the office reads it: '20 Nov 2026 09:00 WIB' in the case's own zone."""
+def when(
+    value: datetime | str | None, zone: str, lang: str = DEFAULT_LANG, *, seconds: bool = False
+) -> str:
+    """A moment as the office reads it: '20 Nov 2026 09:00 WIB' in the case's own zone (with
+    `seconds`, '20 Nov 2026 09:00:17 WIB': two moments in the same minute told apart)."""
     if value is None or value == "":
         return "–"
     dt = datetime.fromisoformat(value) if isinstance(value, str) else value
     local = dt.astimezone(ZoneInfo(zone))
-    return f"{day_text(local, lang)} {local:%H:%M} {zone_label(zone)}"
+    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    return f"{day_text(local, lang)} {clock} {zone_label(zone)}"
 
 
 def code_name(field: str, code: int, lang: str) -> str:
