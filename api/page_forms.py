@@ -34,7 +34,7 @@ from workflows import kpm_codes as KC
 from workflows import kpm_rules as K
 from workflows.complaint_codes import CHANNELS, LEVELS, REPORTER_KINDS, TYPES
 from workflows.indonesia import Zone
-from workflows.roles import sees_reporter
+from workflows.roles import is_subject, sees_reporter
 from workflows.staff import kkn_step_of
 
 
@@ -42,8 +42,13 @@ def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLRe
     app, me = ctx.app, ctx.me
     state = app.service.get(case_id, me.username)
     view = case_out(app.registry, state, me)
-    mask = not sees_reporter(me, state)
+    mask, about_you = not sees_reporter(me, state), is_subject(me, state)
     history = [event_view(c, mask=mask) for c in app.service.history(case_id, me.username)]
+    if about_you:
+        # whether the reporter asked for confidentiality is not the accused's to know either
+        for row in history:
+            row["data"].pop("confidential", None)
+            row["changes"].pop("confidential", None)
     definition = app.registry.get(state.workflow, state.workflow_version)
     now, cal = app.service.clock(), app.service.calendar()
     values: dict[str, Any] = {"error": None, "failed": None, "done": None}
@@ -61,6 +66,9 @@ def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLRe
         "case.html",
         status,
         kkn=kkn,
+        # the person the complaint is about: its reporter is hidden from them for that reason,
+        # not (or not only) because the reporter asked (whether they did is not theirs to know)
+        about_you=about_you,
         # a household's members whose KYC data is missing, as the decree's guard words them;
         # `kyc_ahead`: a transition still ahead of this state needs it (the decree)
         kyc_gaps=gaps,

@@ -88,9 +88,7 @@ def sees_reporter(actor: Actor | None, state: CaseState) -> bool:
     is about (its accused, or the staff member of a KKN or discipline case) never sees who
     reported them, confidential or not: a KPM reporting their own pendamping is the case
     retaliation would follow (DOMAIN: conflict of interest)."""
-    if actor is not None and {name_key(actor.username), name_key(actor.staff_name)} & _subjects(
-        state
-    ):
+    if is_subject(actor, state):
         return False
     if actor is None or not state.attrs.get("confidential"):
         return True
@@ -98,6 +96,14 @@ def sees_reporter(actor: Actor | None, state: CaseState) -> bool:
         return False
     level = state.level or "pusat"
     return VIEWER_RANK[actor.role] >= LEVEL_RANK.get(level, 3)
+
+
+def is_subject(actor: Actor | None, state: CaseState) -> bool:
+    """Whether `actor` is the person the case is about (its accused, or the staff member of a
+    KKN or discipline case): the reporter is hidden from them whatever the reporter asked."""
+    if actor is None:
+        return False
+    return bool({name_key(actor.username), name_key(actor.staff_name)} & _subjects(state))
 
 
 def _subjects(state: CaseState) -> set[str]:

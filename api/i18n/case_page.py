@@ -86,6 +86,11 @@ STRINGS.update(
         "validasi_alasan": ("Alasan hasil validasi", "Validation reason"),
         "pulih_alasan": ("Alasan pemulihan bantuan", "Reason benefits were reinstated"),
         "masked": ("*** (dirahasiakan)", "*** (confidential)"),
+        # the reporter block, to the person the complaint is about
+        "hidden_from_subject": (
+            "dari Anda, karena pengaduan ini menyangkut Anda",
+            "from you, as this complaint is about you",
+        ),
         "yes": ("ya", "yes"),
         "no": ("tidak", "no"),
         "save": ("Simpan pengaduan", "Save complaint"),
