@@ -792,6 +792,10 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
         "problems": report.problems,
         "zone": r.now.zone,
         "state_label": lambda name: state_label(definition, name, lang),
+        # a KKN or discipline case has no handler (nobody assigns it) and no deadlines: the
+        # page does not call it "(office queue)" nor give it deadlines of "–"
+        "handled": any(t.trigger == "assign" for t in definition.transitions),
+        "dated": bool(definition.stage_budgets or definition.level_budgets),
     }
 
 

@@ -108,8 +108,14 @@ def _iso(dt: datetime | None) -> str | None:
     return None if dt is None else dt.astimezone(UTC).isoformat()
 
 
+STAFF_WORKFLOWS = frozenset({"kkn", "discipline"})  # about a staff member: no type, level,
+# stage, deadline or handler (nobody assigns them)
+
+
 def case_text(v: dict[str, Any]) -> str:
     a = v["attrs"]
+    if v["workflow"] in STAFF_WORKFLOWS:
+        return _staff_case_text(v)
     lines = [
         # "v<n>" is an event's version in the history; the workflow's is its definition
         f"{v['id']}  [{v['status']}]  workflow {v['workflow']} (definition "
@@ -123,6 +129,24 @@ def case_text(v: dict[str, Any]) -> str:
     ]
     if a.get("summary"):
         lines.append(f"  summary:   {a['summary']}")
+    if v["allowed_events"]:
+        lines.append(f"  next:      {', '.join(v['allowed_events'])}")
+    return "\n".join(lines)
+
+
+def _staff_case_text(v: dict[str, Any]) -> str:
+    """A KKN suspension or a discipline record: whom it is about, and what became of them."""
+    a = v["attrs"]
+    lines = [
+        f"{v['id']}  [{v['status']}]  workflow {v['workflow']} (definition "
+        f"{v['workflow_version']})  version {v['version']}",
+        f"  staff:     {a.get('staff') or '-'}   region {v['region']}",
+        f"  state:     {v['state']}",
+    ]
+    if a.get("complaint_id"):
+        lines.append(f"  complaint: {a['complaint_id']}")
+    if a.get("referred_to"):
+        lines.append(f"  referred:  {a['referred_to']}")
     if v["allowed_events"]:
         lines.append(f"  next:      {', '.join(v['allowed_events'])}")
     return "\n".join(lines)

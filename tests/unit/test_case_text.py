@@ -33,3 +33,36 @@ def test_a_pusat_case_of_a_makassar_region_says_its_deadlines_are_wib_not_the_re
     assert "7371 (WIB)" not in text  # Makassar is in WITA: the zone is not the region's
     due = next(line for line in text.splitlines() if line.strip().startswith("due:"))
     assert due.split() == ["due:", "stage", "2026-12-02", "level", "2027-01-08", "(WIB)"]
+
+
+def _staff_case(workflow: str, state: str, **attrs: object) -> CaseState:
+    return CaseState(
+        id="KKN-2026-000001" if workflow == "kkn" else "DSP-2026-000001",
+        workflow=workflow,
+        workflow_version=1,
+        version=1,
+        state=state,
+        status="open",
+        region="327101",
+        zone="Asia/Jakarta",
+        level=None,
+        stage=None,
+        handler=None,
+        stage_due=None,
+        level_due=None,
+        attrs={"staff": "Andi", "subject": "Andi", **attrs},
+    )
+
+
+def test_a_kkn_or_discipline_case_says_whom_it_is_about_not_a_complaints_blanks() -> None:
+    """`pkh case replay KKN-...` printed "type: -   level: -   stage: -" and "handler: (office
+    queue)", none of which a KKN case has, and not the staff member it is about."""
+    kkn = _staff_case("kkn", "suspended", complaint_id="ADU-2026-000034")
+    text = case_text(case_out(default_registry(), kkn, None))
+    lines = [line.split() for line in text.splitlines()[1:]]
+    assert ["staff:", "Andi", "region", "327101"] in lines, text
+    assert ["state:", "suspended"] in lines and ["complaint:", "ADU-2026-000034"] in lines
+    for absent in ("type:", "level:", "stage:", "handler:", "office queue", "due:"):
+        assert absent not in text, text
+    dsp = case_text(case_out(default_registry(), _staff_case("discipline", "sp1"), None))
+    assert "staff:     Andi" in dsp and "handler:" not in dsp and "type:" not in dsp, dsp
