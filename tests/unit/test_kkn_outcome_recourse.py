@@ -76,3 +76,27 @@ def test_the_guilty_letter_without_a_named_authority_names_the_aph(case: CaseSta
     for said in _said(state, "id", "guilty"):
         recourse = said.split("tidak puas", 1)[1]
         assert "Aparat Penegak Hukum (APH)" in recourse and "dibuka kembali" not in recourse
+
+
+@pytest.mark.parametrize("outcome", ["guilty", "not_guilty"])
+@pytest.mark.parametrize(
+    ("lang", "signed", "elsewhere"),
+    [("id", "UPPKH Pusat", "SP4N-LAPOR!")] + [("en", "UPPKH Pusat", "SP4N-LAPOR!")],
+)
+def test_a_letter_signed_by_uppkh_pusat_does_not_send_the_reporter_back_to_it(
+    case: CaseState, outcome: str, lang: str, signed: str, elsewhere: str
+) -> None:
+    """A KKN finding is UPPKH Pusat's and its letter goes out under Pusat's name; its recourse
+    said "menyampaikan pengaduan kepada UPPKH Pusat (Kotak Pos SPM-PKH ...)" / "take the
+    complaint to UPPKH Pusat": to the office that had just decided. As the result letter of a
+    complaint closed at pusat does, it now names only the channel outside the programme."""
+    ctx = context_for(_kkn(case, outcome), "kkn_outcome", lang, outcome=outcome)
+    assert ctx["office"]["name"] == signed
+    for said in _said(_kkn(case, outcome), lang, outcome):
+        recourse = said.split("tidak puas" if lang == "id" else "not satisfied", 1)[1]
+        assert elsewhere in recourse, recourse
+        assert "Salemba" not in recourse and "JKT 10000" not in recourse, recourse
+        assert "complaint to UPPKH Pusat" not in recourse, recourse
+        assert "pengaduan kepada UPPKH Pusat" not in recourse, recourse
+    text = _said(_kkn(case, outcome), lang, outcome)[0]
+    assert "(www.lapor.go.id);\n3. " in text, text  # each recourse on its own line
