@@ -379,7 +379,9 @@ def case_history(
     mask = who is not None and not sees_reporter(who, state)
     rows = [views.event_view(c, mask=mask) for c in events]
     # the text shows times in the case's own zone (WIB/WITA/WIT); --json keeps ISO instants
-    emit(rows, as_json, lambda rs: views.history_text(rs, state.zone))
+    # what the workflow added to a command's data is said apart from what was given
+    inputs = a.registry.get(state.workflow, state.workflow_version).inputs
+    emit(rows, as_json, lambda rs: views.history_text(rs, state.zone, inputs))
 
 
 @case_app.command("replay")

@@ -19,7 +19,15 @@ from sqlmodel import col
 
 from api.i18n import code_name, field_label, label, roles_text, text, when
 from api.replaying import in_zone, not_yet_text, replay_case, replay_out
-from api.views import budget_text, case_out, case_zone, recorded_late, row_subject
+from api.views import (
+    EVENT_KEYS,
+    TWINS,
+    budget_text,
+    case_out,
+    case_zone,
+    recorded_late,
+    row_subject,
+)
 from api.wiring import App
 from engine.calendar import WorkingCalendar
 from engine.deadlines import COUNTED_FROM
@@ -547,17 +555,6 @@ def member_changes(
                 was, now_ = code_text(f, before.get(f), lang), code_text(f, after.get(f), lang)
                 out.append((no, name, f, was, now_))
     return out
-
-
-# A recorded value whose name means something else in another workflow's events, shown under
-# its own label key: a KKN decision's `outcome` is a verdict, not a referral's result.
-EVENT_KEYS = {
-    ("StaffDismissed", "outcome"): "verdict",
-    ("StaffReinstated", "outcome"): "verdict",
-}
-# A value an event records twice under two names (the staff member's name for the letters,
-# beside the `staff` the officer gave): shown once, under the name the officer gave it.
-TWINS = {"staff_name": "staff"}
 
 
 def member_names(members: Any) -> dict[str, str]:

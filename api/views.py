@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from api.i18n import LABELS, field_label, label
 from api.wiring import App
 from engine.audit import ChainedEvent
 from engine.calendar import WorkingCalendar
@@ -193,11 +194,17 @@ def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def history_text(rows: list[dict[str, Any]], zone: str = "UTC") -> str:
+def history_text(
+    rows: list[dict[str, Any]],
+    zone: str = "UTC",
+    inputs: Mapping[str, tuple[str, ...]] | None = None,
+) -> str:
     """Per event a line: when it happened, in the case's zone (`zone`, labelled), what, who,
     the move; under it, when it was recorded if that was later (backdated), and the command
     with its data (`escalate reason="perlu pusat"`; blank values left out, as on the case
-    page; `rows` come masked by the same rules as the JSON)."""
+    page; `rows` come masked by the same rules as the JSON). A value the workflow added to
+    the data itself, not one of the data its command takes (`inputs`, the definition's, by
+    trigger), is on a line of its own, named as the case page's timeline names it."""
     tz, label = ZoneInfo(zone), zone_label(zone) if zone != "UTC" else "UTC"
     out = []
     for r in rows:
@@ -212,13 +219,15 @@ def history_text(rows: list[dict[str, Any]], zone: str = "UTC") -> str:
         if recorded_late(r):
             recorded = datetime.fromisoformat(r["recorded_at"]).astimezone(tz)
             out.append(f"     recorded {recorded:%Y-%m-%d %H:%M} {label} (backdated)")
-        given = r["data"].items()
-        data = [f"{k}={_shown(v)}" for k, v in given if _given(v) and k not in WORKFLOW_SET]
-        out.append(f"     {' '.join([r['trigger'], *data])}")
-        for k, v in given:
-            if k in WORKFLOW_SET and _given(v):
-                name, said = WORKFLOW_SET[k]
-                out.append(f"     {name} (set by the workflow): {said(v)}")
+        takes = None if inputs is None else inputs.get(r["trigger"], ())
+        data = r["data"]
+        shown = [(k, v) for k, v in data.items() if _given(v) and not _twin(data, k)]
+        given = [f"{k}={_shown(v)}" for k, v in shown if takes is None or k in takes]
+        out.append(f"     {' '.join([r['trigger'], *given])}")
+        for k, v in shown:
+            if takes is not None and k not in takes:
+                name, said = set_by_workflow(r["type"], k, v)
+                out.append(f"     {name} (set by the workflow): {said}")
     return "\n".join(out)
 
 
@@ -236,11 +245,35 @@ def budget_text(recorded: str, lang: str) -> str:
     return f"{n} {unit}{'' if n == 1 else 's'}"
 
 
-# What the workflow adds to a command's data itself (not typed by the officer), named in the
-# history's text as the case page's timeline names it: key -> (name, its value in words).
-WORKFLOW_SET: dict[str, tuple[str, Callable[[Any], str]]] = {
-    "budget": ("referral time limit", lambda v: budget_text(str(v), "en")),
+# A recorded value whose name means something else in another workflow's events, shown under
+# its own label key: a KKN decision's `outcome` is a verdict, not a referral's result.
+EVENT_KEYS = {
+    ("StaffDismissed", "outcome"): "verdict",
+    ("StaffReinstated", "outcome"): "verdict",
 }
+# A value an event records twice under two names (the staff member's name for the letters,
+# beside the `staff` the officer gave): shown once, under the name the officer gave it.
+TWINS = {"staff_name": "staff"}
+
+
+def _twin(data: Mapping[str, Any], key: str) -> bool:
+    return key in TWINS and data.get(TWINS[key]) == data[key]
+
+
+def set_by_workflow(event_type: str, key: str, value: Any) -> tuple[str, str]:
+    """A value the workflow added to an event's data, in the command line's words (English):
+    its name as the case page's timeline gives it ('referral time limit', 'verdict') and the
+    value ('15 working days', 'Guilty', 'yes'; a structure as JSON)."""
+    shown_as = EVENT_KEYS.get((event_type, key), key)
+    name = field_label(shown_as, "en")
+    name = name if name[1:2].isupper() else name[:1].lower() + name[1:]  # "NIK" stays
+    if key == "budget" and isinstance(value, str):
+        return name, budget_text(value, "en")
+    if value is True:
+        return name, "yes"
+    if isinstance(value, str) and shown_as in LABELS:
+        return name, label(shown_as, value, "en")
+    return name, _shown(value)
 
 
 def household_head(attrs: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -608,6 +608,7 @@ def definition(
             "pulihkan": P.free_text("alasan"),
             "hentikan": P.free_text("alasan"),
         },
+        inputs=P.INPUTS,
         recipients=lambda _s, _t: (),
         levels=LEVELS,
         deadline_policy=DeadlinePolicy(due_soon_days=2, escalate_after={}),

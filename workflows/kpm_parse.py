@@ -353,3 +353,25 @@ def free_text(*keys: str) -> Parser:
 
 def iso_date(value: str) -> date:
     return date.fromisoformat(value)
+
+
+# The data each command takes, as its parser names it: the definition's `inputs` (what an
+# officer or a door gives; a key an event records beyond these the workflow set itself).
+INPUTS: dict[str, tuple[str, ...]] = {
+    "daftar": ("no_kk", "region", "kode_wilayah", "kode_peserta", "anggota"),
+    "pertemuan_awal": (),
+    "validasi": ("hasil", "alasan"),
+    "tetapkan": ("nomor_sk", "tanggal_sk"),
+    "verifikasi_komitmen": ("periode", "hadir"),
+    "pemutakhiran": ("anggota", "tambah", "hapus"),
+    "kontrol_data": ("tanggal",),
+    "koreksi_berlaku": ("tanggal",),
+    "anggota_meninggal": ("nomor_anggota", "tanggal"),
+    "resertifikasi": ("hasil",),
+    "tidak_layak": ("alasan", "keterangan"),
+    "koreksi": ("pengaduan", "anggota"),
+    "pindah": ("tujuan", "alasan"),
+    "graduasi_mandiri": ("alasan",),
+    "pulihkan": ("alasan",),
+    "hentikan": ("alasan",),
+}

@@ -120,6 +120,10 @@ STRINGS.update(
         "verifikasi_terakhir": ("Verifikasi terakhir", "Last verification"),
         "koreksi_tertunda": ("Koreksi menunggu berlaku", "Corrections waiting to apply"),
         "berlaku_mulai": ("Berlaku mulai", "Applies from"),
+        # what the workflow records beside a data control's and a correction's command (the
+        # timeline, `pkh case history`): workflows.kpm.on_members_changed
+        "perubahan": ("Perubahan hasil kontrol data", "Changes found by the data control"),
+        "koreksi": ("Koreksi yang mulai berlaku", "Corrections now applied"),
         "kyc_missing": ("belum diisi", "missing"),
         "kyc_gaps": ("Data KYC belum lengkap", "KYC data incomplete"),
         "kyc_fill_before_decree": (
