@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import col
 
-from api.i18n import code_name, field_label, label, roles_text, text, when
+from api.i18n import code_name, day_text, field_label, label, roles_text, text, when
 from api.replaying import in_zone, not_yet_text, replay_case, replay_out
 from api.views import (
     EVENT_KEYS,
@@ -481,6 +481,22 @@ def code_text(field: str, value: Any, lang: str) -> Any:
     return value
 
 
+# a member's fields that hold a plain date (ISO in the record: a birth, a death, the day a
+# pregnancy was recorded): no time and no zone, written as the pages write a day
+MEMBER_DATES = frozenset({"tanggal_lahir", "meninggal", "sejak"})
+
+
+def member_value(field: str, value: Any, lang: str) -> Any:
+    """A member's recorded value as the audit page compares it: a code with its master name,
+    a date as the rest of the page writes a day ('3 Mar 2008', in the page's language)."""
+    if field in MEMBER_DATES and isinstance(value, str):
+        try:
+            return day_text(date.fromisoformat(value), lang)
+        except ValueError:
+            return value
+    return code_text(field, value, lang)
+
+
 def _member_fields(m: Mapping[str, Any], lang: str) -> list[tuple[str, Any]]:
     order = [f for f in MEMBER_COLUMNS if f in m] + sorted(f for f in m if f not in MEMBER_COLUMNS)
     return [(f, code_text(f, m[f], lang)) for f in order]
@@ -552,7 +568,8 @@ def member_changes(
             continue
         for f, _ in _member_fields({**before, **after}, lang):
             if before.get(f) != after.get(f):
-                was, now_ = code_text(f, before.get(f), lang), code_text(f, after.get(f), lang)
+                was = member_value(f, before.get(f), lang)
+                now_ = member_value(f, after.get(f), lang)
                 out.append((no, name, f, was, now_))
     return out
 

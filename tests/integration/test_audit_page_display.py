@@ -146,3 +146,32 @@ def test_a_reused_member_number_is_a_removal_and_an_addition(
             ["03", "Rudi", "–", "Rudi", "dihapus"],
             ["03", "Siti", "–", "–", "ditambahkan"],
         ], rows
+
+
+def test_a_members_dates_are_written_as_the_rest_of_the_page_writes_dates(
+    app: App, clock: Clock, tmp_path: Path
+) -> None:
+    """Rudi's birth date corrected and Ani's death recorded: the table of member changes
+    said 'Tanggal lahir 2008-03-03 | 2008-03-04' and 'Meninggal – | 2026-...' where the rest
+    of the page says '9 Mar 2026 23:59 WIB'. A date of birth is a plain date: no time, no
+    zone."""
+    from api.http import create_app
+
+    case_id = household(app, tmp_path)
+    at = f"{clock():%Y-%m-%dT%H:%M}"
+    _later(clock)
+    fixed = {"03": {"nik": "3271010403080002", "tanggal_lahir": "2008-03-04"}}
+    store.apply(app, case_id, "pemutakhiran", {"anggota": fixed}, "pdp.bogor")
+    died = {"nomor_anggota": "02", "tanggal": "2026-03-02"}
+    store.apply(app, case_id, "anggota_meninggal", died, "pdp.bogor")
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "auditor")
+        rows = _member_rows(web.get("/audit", params={"case_id": case_id, "at": at}).text)
+        assert ["03", "Rudi", "Tanggal lahir", "3 Mar 2008", "4 Mar 2008"] in rows, rows
+        assert ["02", "Ani", "Meninggal", "–", "2 Mar 2026"] in rows, rows
+        assert not [c for row in rows for c in row if re.search(r"\d{4}-\d\d", c)], rows
+
+        web.get("/lang/en", follow_redirects=False)
+        rows = _member_rows(web.get("/audit", params={"case_id": case_id, "at": at}).text)
+        assert ["03", "Rudi", "Date of birth", "3 Mar 2008", "4 Mar 2008"] in rows, rows
+        assert not [c for row in rows for c in row if re.search(r"\d{4}-\d\d", c)], rows
