@@ -830,6 +830,15 @@ def form_input(path: str) -> str:
     return CHANGE_CODE + field if field in PICKED else "nilai_baru"
 
 
+def _said_beside(beside: dict[str, str], path: str, msg: str, lang: str) -> None:
+    """Add what is wrong with a member field (by the command data's path) to what is said
+    under the form's input it came from."""
+    name = form_input(path)
+    if name == "nilai_baru":  # the typed value: which field it is about
+        msg = f"{KC.field_words(path.rsplit('.', 1)[1])[lang == 'en']}: {msg}"
+    beside[name] = f"{beside[name]}; {msg}" if name in beside else msg
+
+
 def engine_error(e: EngineError, lang: str) -> tuple[int, dict[str, Any]]:
     """What the officer reads when the engine refuses, and the page's status code."""
     if isinstance(e, GuardRejected):
@@ -837,10 +846,7 @@ def engine_error(e: EngineError, lang: str) -> tuple[int, dict[str, Any]]:
         # what a rule says of one input, said beside it too (the box keeps the whole reason)
         beside: dict[str, str] = {}
         for path, said_id, said_en in (f for r in e.reasons for f in r.fields):
-            name, msg = form_input(path), said_en if lang == "en" else said_id
-            if name == "nilai_baru":  # the typed value: which field the rule is about
-                msg = f"{KC.field_words(path.rsplit('.', 1)[1])[lang == 'en']}: {msg}"
-            beside[name] = f"{beside[name]}; {msg}" if name in beside else msg
+            _said_beside(beside, path, said_en if lang == "en" else said_id, lang)
         refused = {"message": text("refused", lang), "reasons": reasons, "reload": False}
         return 422, refused | ({"by_field": beside} if beside else {})
     if isinstance(e, ConcurrencyConflict):
@@ -855,7 +861,16 @@ def engine_error(e: EngineError, lang: str) -> tuple[int, dict[str, Any]]:
             msg = one.message_id if lang == "id" and one.message_id else one.message
             by_field[one.field] = f"{by_field[one.field]}; {msg}" if one.field in by_field else msg
         said = [f"{field_label(f, lang)}: {msg}" for f, msg in by_field.items()]
-        fields = {"by_field": by_field, "fields": list(zip(by_field, said, strict=True))}
+        # a member field named by its path ('tambah[0].nik': the box says "anggota baru
+        # ke-1, NIK: ..."), said under the data-update form's input too ('tambah_nik')
+        under: dict[str, str] = {}
+        for path, msg in by_field.items():
+            if form_input(path) != path:
+                _said_beside(under, path, msg, lang)
+        fields = {
+            "by_field": by_field | under,
+            "fields": list(zip(by_field, said, strict=True)),  # the box's links (complaint form)
+        }
         if len(said) > 1:  # a form checked whole: every wrong field, each on its line
             message = text("fields_wrong", lang, n=len(said))
             return 422, {"message": message, "reasons": said, "reload": False, **fields}

@@ -88,3 +88,56 @@ def test_a_refused_code_is_said_under_the_list_it_was_picked_from(app: App, tmp_
         refused = web.post(path, data=form | baby | {"f_tambah_kelas": "3"})
         assert refused.status_code == 422
         assert _said_under(refused.text, "tambah_jenjang_sekolah") == "wajib diisi bila kelas diisi"
+
+
+def test_a_new_members_typed_mistakes_are_said_under_the_inputs_they_were_typed_in(
+    app: App, tmp_path: Path
+) -> None:
+    """A newborn added with a 3-digit NIK: the mistake was said only in the box at the top
+    ('anggota baru ke-1, NIK: harus berupa 16 digit'), the error naming the API's path
+    `tambah[0].nik` while the form's input is `tambah_nik`: nothing under the input, which
+    was not marked. So for a birth date that is no date. A typed value of a member changed
+    (`anggota.03.nik`) is said under 'Nilai baru' with the field it is about."""
+    from api.http import create_app
+
+    case_id = household(app, tmp_path)
+    path = f"/cases/{case_id}/view"
+    baby = {
+        "f_tambah_nik": "123",
+        "f_tambah_nama": "Siti",
+        "f_tambah_tanggal_lahir": "2026-01-01",
+        "f_tambah_jenis_kelamin": "2",
+        "f_tambah_hubungan_keluarga": "3",
+        "f_tambah_komponen": "2",
+    }
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "pdp.bogor")
+        version = str(app.service.get(case_id).version)
+        form = {"csrf": csrf_from(web, path), "event": "pemutakhiran", "version": version}
+
+        def refused(data: dict[str, str], name: str) -> str:
+            form["csrf"] = csrf_from(web, path)
+            r = web.post(path, data=form | data)
+            assert r.status_code == 422
+            tag = re.search(rf'<input[^>]* id="pemutakhiran-{name}"[^>]*>', r.text)
+            assert tag and 'aria-invalid="true"' in tag.group(0), name
+            assert f'aria-describedby="pemutakhiran-{name}-error"' in tag.group(0), name
+            return r.text
+
+        page = refused(baby, "tambah_nik")
+        assert _said_under(page, "tambah_nik").startswith("harus berupa 16 digit")
+        box = html.unescape(page.split('class="alert error"')[1].split("</div>")[0])
+        assert "anggota baru ke-1, NIK: harus berupa 16 digit" in box, box  # the box keeps it
+        nama = re.search(r'<input[^>]* id="pemutakhiran-tambah_nama"[^>]*>', page)
+        assert nama and "aria-invalid" not in nama.group(0) and 'value="Siti"' in nama.group(0)
+        # the copy inside the reopened form, where the page goes back to, is still there
+        assert 'id="refused"' in page and f'action="{path}#refused"' in page
+
+        no_date = baby | {"f_tambah_nik": "3271014101260003"}
+        no_date["f_tambah_tanggal_lahir"] = "2026-02-30"
+        page = refused(no_date, "tambah_tanggal_lahir")
+        assert "anggota baru ke-1, tanggal lahir" in html.unescape(page).lower()
+
+        typed = {"f_nomor_anggota": "03", "f_isian": "nik", "f_nilai_baru": "12"}
+        page = refused(typed, "nilai_baru")
+        assert _said_under(page, "nilai_baru").startswith("NIK: harus berupa 16 digit"), page
