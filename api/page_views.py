@@ -89,8 +89,8 @@ PAGE_INPUTS: dict[tuple[str, str], tuple[tuple[str, str, bool | str, tuple[str, 
     ("kpm", "hentikan"): (("alasan", "textarea", True, ()),),
 }
 # A data update (pemutakhiran) or a pusat correction (koreksi) on the page: one member's field
-# and its new value (the fields `kpm_parse.member_changes` reads), a member to add (the member
-# fields the registration's parser reads, `tambah_<field>`) and, for an update, a member to
+# and its new value (the fields `kpm_parse.member_changes` reads) and, for an update, a member
+# to add (the member fields the registration's parser reads, `tambah_<field>`) and a member to
 # remove with the reason. `command_data` folds them into the parser's `anggota`, `tambah` and
 # `hapus`; every input is optional, and the parser refuses an update that changes nothing.
 NEW_MEMBER = "tambah_"
@@ -130,7 +130,9 @@ PAGE_INPUTS[("kpm", "pemutakhiran")] = (
     ("hapus_anggota", "member", False, ()),
     ("hapus_alasan", "select", False, KP.REMOVAL_REASONS),
 )
-PAGE_INPUTS[("kpm", "koreksi")] = (("pengaduan", "text", True, ()), *CHANGE_INPUTS, *ADD_INPUTS)
+# a correction (UPPKH Pusat, on a complaint) changes the data of members the household has:
+# `kpm_parse.correction` takes no member to add, so the form offers none
+PAGE_INPUTS[("kpm", "koreksi")] = (("pengaduan", "text", True, ()), *CHANGE_INPUTS)
 # A choice a staff case's command takes by its code (the parser refuses anything else): picked
 # from the codes, each shown by its label (api.i18n: `referred_to`, `reason`).
 PAGE_INPUTS[("kkn", "find_guilty")] = (("referred_to", "select", True, AUTHORITIES),)
