@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import col
 
-from api.i18n import code_name, day_text, field_label, label, roles_text, text, when
+from api.i18n import DAY_KINDS, code_name, field_label, label, roles_text, text, when
 from api.replaying import in_zone, not_yet_text, replay_case, replay_out
 from api.views import (
     EVENT_KEYS,
@@ -483,25 +483,18 @@ def code_text(field: str, value: Any, lang: str) -> Any:
     return value
 
 
-# a member's fields that hold a plain date (ISO in the record: a birth, a death, the day a
-# pregnancy was recorded): no time and no zone, written as the pages write a day
-MEMBER_DATES = frozenset({"tanggal_lahir", "meninggal", "sejak"})
-
-
 def member_value(field: str, value: Any, lang: str) -> Any:
-    """A member's recorded value as the audit page compares it: a code with its master name,
-    a date as the rest of the page writes a day ('3 Mar 2008', in the page's language)."""
-    if field in MEMBER_DATES and isinstance(value, str):
-        try:
-            return day_text(date.fromisoformat(value), lang)
-        except ValueError:
-            return value
+    """A member's recorded value as the pages show it: a code with its master name, a plain
+    day (a birth, a death, the day a pregnancy was recorded) as the pages write a day ('3 Mar
+    2008', in the page's language: `api.i18n.label`)."""
+    if field in DAY_KINDS and isinstance(value, str):
+        return label(field, value, lang)
     return code_text(field, value, lang)
 
 
 def _member_fields(m: Mapping[str, Any], lang: str) -> list[tuple[str, Any]]:
     order = [f for f in MEMBER_COLUMNS if f in m] + sorted(f for f in m if f not in MEMBER_COLUMNS)
-    return [(f, code_text(f, m[f], lang)) for f in order]
+    return [(f, member_value(f, m[f], lang)) for f in order]
 
 
 def detail(
@@ -530,7 +523,7 @@ def detail(
     if isinstance(value, list) and value and all(isinstance(m, Mapping) for m in value):
         if all("nama" in m or "nik" in m for m in value):  # members (daftar, tambah)
             columns = [f for f in MEMBER_COLUMNS if any(f in m for m in value)]
-            rows = [[code_text(f, m.get(f), lang) for f in columns] for m in value]
+            rows = [[member_value(f, m.get(f), lang) for f in columns] for m in value]
             numbered = [(numbers or {}).get(str(m.get("nik"))) for m in value]
             return {"kind": "members", "columns": columns, "rows": rows, "numbers": numbered}
         return {"kind": "list", "items": [detail(key, dict(m), lang=lang) for m in value]}

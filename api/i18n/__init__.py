@@ -27,9 +27,19 @@ def text(key: str, lang: str, **values: object) -> str:
     return s.format(**values) if values else s
 
 
+# recorded values that hold a plain day, ISO in the record (a member's birth, death, the day
+# a pregnancy was recorded): written as the pages write a day, '3 Mar 2008', no time or zone
+DAY_KINDS = frozenset({"tanggal_lahir", "meninggal", "sejak"})
+
+
 def label(kind: str, value: object, lang: str) -> str:
     if value is None or value == "":
         return "–"
+    if kind in DAY_KINDS and isinstance(value, str):
+        try:
+            return day_text(date.fromisoformat(value), lang)
+        except ValueError:
+            return value  # not a day: as recorded
     if kind not in LABELS:
         return str(value)
     pair = LABELS[kind].get(str(value))

@@ -175,3 +175,29 @@ def test_a_members_dates_are_written_as_the_rest_of_the_page_writes_dates(
         rows = _member_rows(web.get("/audit", params={"case_id": case_id, "at": at}).text)
         assert ["03", "Rudi", "Date of birth", "3 Mar 2008", "4 Mar 2008"] in rows, rows
         assert not [c for row in rows for c in row if re.search(r"\d{4}-\d\d", c)], rows
+
+
+def test_the_household_page_writes_member_dates_as_it_writes_other_days(
+    app: App, clock: Clock, tmp_path: Path
+) -> None:
+    """The audit page writes a birth date '3 Mar 2008'; the household's own page, where the
+    officers read it every day, said '2008-03-03' in its members table and in the timeline's
+    member tables (the registration, a data update, a death). Both pages now write a day
+    alike, in the page's language; the date input of a form keeps its ISO value."""
+    from api.http import create_app
+
+    case_id = household(app, tmp_path)
+    _later(clock)
+    fixed = {"03": {"nik": "3271010403080002", "tanggal_lahir": "2008-03-04"}}
+    store.apply(app, case_id, "pemutakhiran", {"anggota": fixed}, "pdp.bogor")
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "pdp.bogor")
+        for lang, month in (("id", "Mar"), ("en", "Mar")):
+            web.get(f"/lang/{lang}", follow_redirects=False)
+            page = web.get(f"/cases/{case_id}/view").text
+            shown = re.sub(r"<[^>]+>", " ", re.sub(r"<(input|option|select)[^>]*>", " ", page))
+            shown = html.unescape(shown)
+            assert f"4 {month} 2008" in shown, shown
+            assert not re.findall(r"\b(?:19|20)\d\d-\d\d-\d\d\b", shown), re.findall(
+                r".{40}\b(?:19|20)\d\d-\d\d-\d\d\b.{20}", shown
+            )
