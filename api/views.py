@@ -75,9 +75,16 @@ def case_out(
     registry: Registry, state: CaseState, who: Actor | None, *, replayed: bool = False
 ) -> dict[str, Any]:
     """A case as `who` may see it: allowed events for that user, reporter masked by the rules."""
-    compiled = compile_workflow(registry.get(state.workflow, state.workflow_version))
+    definition = registry.get(state.workflow, state.workflow_version)
+    compiled = compile_workflow(definition)
+    by_system: list[str] = []
     if who is None:
+        # the local operator: every move from here, the engine's own apart (merging a
+        # duplicate investigation, linking a reporter: the system makes them from the
+        # complaint; by hand they would bypass it)
         allowed = compiled.triggers_from(state.state)
+        by_system = [e for e in allowed if e in system_only(definition)]
+        allowed = [e for e in allowed if e not in by_system]
     else:
         allowed = compiled.allowed_for(state, who)
     attrs = dict(state.attrs) if sees_reporter(who, state) else masked(state.attrs)
@@ -98,11 +105,28 @@ def case_out(
         "handler": state.handler,
         "version": state.version,
         "allowed_events": [] if replayed else allowed,
+        "system_events": [] if replayed else by_system,
         "created_at": _iso(state.created_at),
         "updated_at": _iso(state.updated_at),
         "closed_at": _iso(state.closed_at),
         "attrs": attrs,
     }
+
+
+def system_only(definition: WorkflowDefinition) -> frozenset[str]:
+    """The triggers only the engine itself may fire (every transition of theirs is the
+    `system` role's)."""
+    people = {t.trigger for t in definition.transitions if not t.roles <= {"system"}}
+    return frozenset(t.trigger for t in definition.transitions if t.trigger not in people)
+
+
+def _next_lines(v: dict[str, Any]) -> list[str]:
+    lines = []
+    if v["allowed_events"]:
+        lines.append(f"  next:      {', '.join(v['allowed_events'])}")
+    if v.get("system_events"):
+        lines.append(f"  by the system only: {', '.join(v['system_events'])}")
+    return lines
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -130,8 +154,7 @@ def case_text(v: dict[str, Any]) -> str:
     ]
     if a.get("summary"):
         lines.append(f"  summary:   {a['summary']}")
-    if v["allowed_events"]:
-        lines.append(f"  next:      {', '.join(v['allowed_events'])}")
+    lines += _next_lines(v)
     return "\n".join(lines)
 
 
@@ -148,8 +171,7 @@ def _staff_case_text(v: dict[str, Any]) -> str:
         lines.append(f"  complaint: {a['complaint_id']}")
     if a.get("referred_to"):
         lines.append(f"  referred:  {a['referred_to']}")
-    if v["allowed_events"]:
-        lines.append(f"  next:      {', '.join(v['allowed_events'])}")
+    lines += _next_lines(v)
     return "\n".join(lines)
 
 

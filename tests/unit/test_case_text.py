@@ -66,3 +66,16 @@ def test_a_kkn_or_discipline_case_says_whom_it_is_about_not_a_complaints_blanks(
         assert absent not in text, text
     dsp = case_text(case_out(default_registry(), _staff_case("discipline", "sp1"), None))
     assert "staff:     Andi" in dsp and "handler:" not in dsp and "type:" not in dsp, dsp
+
+
+def test_the_operator_is_not_offered_the_engines_own_moves_as_next() -> None:
+    """`pkh case show KKN-...` (the local operator, no --actor) listed "next: find_guilty,
+    find_not_guilty, merge, link_reporter": merge and link_reporter are the engine's own (the
+    system merges a duplicate investigation and links a reporter from the complaint), and done
+    by hand they would bypass the complaint. They are now named apart, as the system's."""
+    kkn = case_out(default_registry(), _staff_case("kkn", "suspended"), None)
+    assert kkn["allowed_events"] == ["find_guilty", "find_not_guilty"], kkn["allowed_events"]
+    assert kkn["system_events"] == ["merge", "link_reporter"], kkn["system_events"]
+    text = case_text(kkn)
+    assert "  next:      find_guilty, find_not_guilty\n" in text + "\n", text
+    assert text.endswith("  by the system only: merge, link_reporter"), text
