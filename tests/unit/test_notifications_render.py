@@ -573,3 +573,22 @@ def test_a_discipline_letter_cites_its_case_number_not_a_complaint_number(
         "Nomor pengaduan"
         in render("acknowledgement", "id", context_for(case, "acknowledgement", "id")).text
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "end", "next_paragraph"),
+    [
+        ("id", "selama proses penyelidikan berlangsung.", "Selama masa pembebastugasan,"),
+        ("en", "for the whole of the investigation.", "While relieved of duty you may not"),
+    ],
+)
+@pytest.mark.parametrize("event", ["StaffSuspended", "InvestigationReopened"])
+def test_the_suspension_letters_first_paragraph_stands_apart_in_its_text(
+    case: CaseState, lang: str, end: str, next_paragraph: str, event: str
+) -> None:
+    """The text of the suspension letter ran its first paragraph into the second ("...
+    berlangsung.\\nSelama masa pembebastugasan, ..."): the line that now ends in the
+    reopening's `{% endif %}` lost its newline to trim_blocks, and with it the blank line
+    every other paragraph of the letter has."""
+    r = render("kkn_suspension", lang, context_for(case, "kkn_suspension", lang, event=event))
+    assert f"{end}\n\n{next_paragraph}" in r.text, r.text
