@@ -130,12 +130,16 @@ def on_decided(d: Decision) -> Effect:
 def on_reopened(d: Decision) -> Effect:
     # a person dismissed meanwhile by another case is not relieved of duty again (no letter)
     ended = d.env.facts.get("subject_dismissed")
+    attrs: dict[str, Any] = {
+        "outcome": None,
+        "suspensions": int(d.attr("suspensions", 1)) + 1,
+        "dismissed_by": ended,
+    }
+    if d.attr("suspended_by"):
+        # what held them at the finding this undoes (the next finding says what holds then)
+        attrs["suspended_by"] = None
     return Effect(
-        attrs={
-            "outcome": None,
-            "suspensions": int(d.attr("suspensions", 1)) + 1,
-            "dismissed_by": ended,
-        },
+        attrs=attrs,
         payload={"staff_name": d.attr("staff"), "complaint_id": d.attr("complaint_id")},
     )
 

@@ -592,3 +592,30 @@ def test_cleared_of_one_allegation_while_another_holds_is_not_said_restored(
     (_, staff_id), _ = _letters_of(app, second, "kkn_decision")
     assert "seluruh hak dan tanggung jawab Saudara/Saudari dipulihkan" in staff_id
     assert audit_runner.verify(app.db).ok
+
+
+def test_a_reopening_drops_what_held_the_person_at_the_finding_it_undid(
+    staffed: App, clock: Clock
+) -> None:
+    """Cleared of ADU-...001 while ADU-...002 still held Andi, the KKN case recorded
+    suspended_by ADU-...002. Cleared of that one too, then the first investigation reopened and
+    cleared again with nothing holding him: the case still said suspended_by ADU-...002 (its
+    JSON, `pkh case show --json`, and the auditor's page as a value holding now), though he
+    had been restored and the second finding's letters said so."""
+    app = staffed
+    kkn_against(app, "Andi")
+    second_complaint = kkn_against(app, "Andi")
+    first, second = (c["id"] for c in get_staff(app.db, "Andi").cases)
+    app.service.apply(first, "find_not_guilty", {}, "pusat.spm")
+    assert app.service.get(first).attrs["suspended_by"] == second_complaint
+    app.service.apply(second, "find_not_guilty", {}, "pusat.spm")
+    clock.set(clock() + timedelta(days=1))
+    app.service.apply(first, "reopen", {"reason": "informasi baru"}, "pusat.spm")
+    assert app.service.get(first).attrs.get("suspended_by") is None
+    clock.set(clock() + timedelta(days=1))
+    app.service.apply(first, "find_not_guilty", {}, "pusat.spm")
+    assert get_staff(app.db, "Andi").status == "active"
+    assert app.service.get(first).attrs.get("suspended_by") is None
+    (_, staff_id), _ = _letters_of(app, first, "kkn_decision")[-2:]
+    assert "seluruh hak dan tanggung jawab Saudara/Saudari dipulihkan" in staff_id
+    assert audit_runner.verify(app.db).ok
