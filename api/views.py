@@ -171,6 +171,11 @@ def _staff_case_text(v: dict[str, Any]) -> str:
         lines.append(f"  complaint: {a['complaint_id']}")
     if a.get("referred_to"):
         lines.append(f"  referred:  {a['referred_to']}")
+    # a finding that restored nobody: the state alone ('reinstated') would say it did
+    if a.get("dismissed_by"):
+        lines.append(f"  dismissed: by {a['dismissed_by']}")
+    elif a.get("suspended_by"):
+        lines.append(f"  held:      still relieved of duty under {a['suspended_by']}")
     lines += _next_lines(v)
     return "\n".join(lines)
 

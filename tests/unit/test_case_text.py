@@ -79,3 +79,18 @@ def test_the_operator_is_not_offered_the_engines_own_moves_as_next() -> None:
     text = case_text(kkn)
     assert "  next:      find_guilty, find_not_guilty\n" in text + "\n", text
     assert text.endswith("  by the system only: merge, link_reporter"), text
+
+
+def test_a_kkn_case_cleared_after_another_case_ended_or_held_the_person_says_so() -> None:
+    """`pkh case show KKN-2026-000001` said only 'state: reinstated' of Andi, cleared of this
+    complaint after KKN-2026-000002 had dismissed him (or while ADU-2026-000035 still relieved
+    him of duty): read alone, restored to duty, which the letters and the case's record say he
+    was not."""
+    ended = _staff_case("kkn", "reinstated", dismissed_by="KKN-2026-000002", outcome="not_guilty")
+    text = case_text(case_out(default_registry(), ended, None))
+    assert ["dismissed:", "by", "KKN-2026-000002"] in [line.split() for line in text.splitlines()]
+    held = _staff_case("kkn", "reinstated", suspended_by="ADU-2026-000035")
+    text = case_text(case_out(default_registry(), held, None))
+    assert "still relieved of duty under ADU-2026-000035" in text, text
+    plain = case_text(case_out(default_registry(), _staff_case("kkn", "reinstated"), None))
+    assert "dismissed:" not in plain and "still relieved" not in plain, plain
