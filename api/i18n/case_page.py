@@ -140,8 +140,10 @@ STRINGS.update(
             "If PKH staff are meant, check the spelling of the name (or their account name).",
         ),
         "kkn_dismissed": (
-            "{name}, staf PKH, sudah diberhentikan: tidak ada yang dibebastugaskan.",
-            "{name}, PKH staff, has already been dismissed: nobody was relieved of duty.",
+            "{name}, staf PKH: tidak ada yang dibebastugaskan, karena hubungan kerjanya dengan PKH "
+            "sudah berakhir",
+            "{name}, PKH staff: nobody was relieved of duty, as their engagement with PKH had "
+            "already ended",
         ),
         "kkn_no_case": (
             "{name}, staf PKH: tidak ada kasus KKN dari pengaduan ini.",

@@ -402,7 +402,7 @@ def test_a_kkn_complaint_about_someone_already_dismissed_opens_no_case_and_sends
             token = create_token(user, app.settings.secret_key, app.service.clock(), TOKEN_TTL)
             client.cookies.set("pkh_session", token)
             page = client.get(f"/cases/{complaint}/view")
-            assert page.status_code == 200 and "sudah diberhentikan" in page.text, user
+            assert page.status_code == 200 and "sudah berakhir" in page.text, user
             assert (first in page.text) is names_case, user
 
 
@@ -492,8 +492,16 @@ def test_a_person_dismissed_while_their_kkn_case_is_open_is_not_said_restored_no
     assert [r.template for r in outcome] == ["kkn_outcome"], outcome
     clock = app.service.clock
     for lang, said, not_said in (
-        ("id", "telah diberhentikan dari tugasnya dalam PKH atas perkara lain", "dipulihkan"),
-        ("en", "dismissed from PKH duties on another matter", "have been restored"),
+        (
+            "id",
+            "hubungan kerja yang bersangkutan dengan PKH telah berakhir melalui perkara lain",
+            "dipulihkan",
+        ),
+        (
+            "en",
+            "engagement with PKH, however, has already ended through another case",
+            "have been restored",
+        ),
     ):
         context = compose(app.db, outcome[0], clock(), "http://x").context
         text = render("kkn_outcome", lang, context).text

@@ -100,3 +100,28 @@ def test_a_letter_signed_by_uppkh_pusat_does_not_send_the_reporter_back_to_it(
         assert "pengaduan kepada UPPKH Pusat" not in recourse, recourse
     text = _said(_kkn(case, outcome), lang, outcome)[0]
     assert "(www.lapor.go.id);\n3. " in text, text  # each recourse on its own line
+
+
+@pytest.mark.parametrize(
+    ("lang", "untrue", "true"),
+    [
+        ("id", "diberhentikan dari tugasnya dalam PKH atas perkara lain", "telah berakhir"),
+        ("en", "dismissed from PKH duties on another matter", "has already ended"),
+    ],
+)
+def test_a_cleared_person_whose_engagement_ended_otherwise_is_not_said_dismissed(
+    case: CaseState, lang: str, untrue: str, true: str
+) -> None:
+    """Cleared here after another case ended the engagement (`dismissed_by`): the reporter's
+    letter said the person "telah diberhentikan dari tugasnya dalam PKH atas perkara lain" /
+    "has been dismissed from PKH duties on another matter". The case that ended it may be a
+    dismissal, but also a discipline termination for death or a resignation (seed 002): said
+    of a person who died or resigned, "dismissed on another matter" is untrue and defames
+    them. The letter now says the engagement has already ended, which holds for each."""
+    state = _kkn(case, "not_guilty")
+    ctx = context_for(state, "kkn_outcome", lang, outcome="not_guilty", dismissed_by="DSP-1")
+    r = render("kkn_outcome", lang, ctx)
+    for said in (r.text, r.html):
+        flat = " ".join(said.split())
+        assert untrue not in flat, flat
+        assert true in flat, flat
