@@ -371,13 +371,13 @@ def case_history(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Every recorded event of the case, oldest first, with who and when (its office's zone)."""
-    from workflows.roles import AUDITOR_ROLES, sees_reporter
+    from workflows.roles import AUDITOR_ROLES, is_subject, sees_reporter
 
     a = get_app()
     who = a.service.actor(actor) if actor else None
     state, events = a.service.recorded(case_id, actor, replayed_for=AUDITOR_ROLES)
     mask = who is not None and not sees_reporter(who, state)
-    rows = [views.event_view(c, mask=mask) for c in events]
+    rows = [views.event_view(c, mask=mask, subject=is_subject(who, state)) for c in events]
     # the text shows times in the case's own zone (WIB/WITA/WIT); --json keeps ISO instants
     # what the workflow added to a command's data is said apart from what was given
     inputs = a.registry.get(state.workflow, state.workflow_version).inputs

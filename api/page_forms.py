@@ -43,12 +43,11 @@ def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLRe
     state = app.service.get(case_id, me.username)
     view = case_out(app.registry, state, me)
     mask, about_you = not sees_reporter(me, state), is_subject(me, state)
-    history = [event_view(c, mask=mask) for c in app.service.history(case_id, me.username)]
-    if about_you:
-        # whether the reporter asked for confidentiality is not the accused's to know either
-        for row in history:
-            row["data"].pop("confidential", None)
-            row["changes"].pop("confidential", None)
+    # whether the reporter asked for confidentiality is not the accused's to know either
+    history = [
+        event_view(c, mask=mask, subject=about_you)
+        for c in app.service.history(case_id, me.username)
+    ]
     definition = app.registry.get(state.workflow, state.workflow_version)
     now, cal = app.service.clock(), app.service.calendar()
     values: dict[str, Any] = {"error": None, "failed": None, "done": None}

@@ -27,7 +27,7 @@ from engine.errors import InvalidInput, instant
 from engine.state import Actor, CaseState, Event, replay
 from workflows import Registry
 from workflows.indonesia import zone_label
-from workflows.roles import AUDITOR_ROLES, masked, sees_reporter
+from workflows.roles import AUDITOR_ROLES, is_subject, masked, sees_reporter
 
 BASES = ("recorded", "occurred")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -244,7 +244,7 @@ def replay_out(registry: Registry, r: Replay, who: Actor | None) -> dict[str, An
     assert r.state is not None
     view = case_out(registry, r.state, who, replayed=True)
     if not sees_reporter(who, r.now):
-        view["attrs"] = masked(view["attrs"])
+        view["attrs"] = masked(view["attrs"], subject=is_subject(who, r.now))
     return {**view, **replay_fields(r)}
 
 

@@ -57,7 +57,7 @@ from engine.state import Actor, CaseState
 from engine.store import audit_runner
 from engine.store.repository import COUNT_CAP, CaseFilter, search_cases
 from workflows.complaint_codes import LEVELS, TYPES
-from workflows.roles import AUDITOR_ROLES, masked, sees_reporter
+from workflows.roles import AUDITOR_ROLES, is_subject, masked, sees_reporter
 
 router = APIRouter()
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -163,7 +163,8 @@ def _answer(out: Any, app: Any, actor: Actor) -> Any:
     if out.response is None:
         return case_out(app.registry, out.state, actor)
     if out.replayed and not sees_reporter(actor, out.state):
-        return {**out.response, "attrs": masked(out.response.get("attrs", {}))}
+        hidden = masked(out.response.get("attrs", {}), subject=is_subject(actor, out.state))
+        return {**out.response, "attrs": hidden}
     return out.response
 
 
@@ -303,8 +304,8 @@ def post_event(
 
 def _masked_history(app: Any, case_id: str, actor: Actor) -> tuple[CaseState, list[Any]]:
     state, events = app.service.recorded(case_id, actor.username, replayed_for=AUDITOR_ROLES)
-    mask = not sees_reporter(actor, state)
-    return state, [event_view(c, mask=mask) for c in events]
+    mask, subject = not sees_reporter(actor, state), is_subject(actor, state)
+    return state, [event_view(c, mask=mask, subject=subject) for c in events]
 
 
 @router.get(

@@ -19,7 +19,7 @@ from engine.state import Actor, CaseState
 from workflows import Registry
 from workflows.indonesia import zone_label
 from workflows.kpm_codes import KEPALA_KELUARGA
-from workflows.roles import masked, sees_reporter
+from workflows.roles import is_subject, masked, sees_reporter
 
 
 def workflow_view(d: WorkflowDefinition) -> dict[str, Any]:
@@ -87,7 +87,11 @@ def case_out(
         allowed = [e for e in allowed if e not in by_system]
     else:
         allowed = compiled.allowed_for(state, who)
-    attrs = dict(state.attrs) if sees_reporter(who, state) else masked(state.attrs)
+    attrs = (
+        dict(state.attrs)
+        if sees_reporter(who, state)
+        else masked(state.attrs, subject=is_subject(who, state))
+    )
     return {
         "id": state.id,
         "workflow": state.workflow,
@@ -180,11 +184,13 @@ def _staff_case_text(v: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def event_view(c: ChainedEvent, *, mask: bool = False) -> dict[str, Any]:
+def event_view(c: ChainedEvent, *, mask: bool = False, subject: bool = False) -> dict[str, Any]:
+    """An event as the history shows it; `mask`: the reporter hidden (`sees_reporter`),
+    `subject`: for the person the case is about (`masked`)."""
     e = c.event
     data, changes = dict(e.data), dict(e.changes)
-    if mask:
-        data, changes = masked(data), masked(changes)
+    if mask or subject:
+        data, changes = masked(data, subject=subject), masked(changes, subject=subject)
     return {
         "version": e.version,
         "type": e.type,

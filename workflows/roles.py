@@ -115,14 +115,23 @@ def _subjects(state: CaseState) -> set[str]:
     return {n for n in map(name_key, named) if n}
 
 
-def masked(values: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy with the reporter's identity replaced, at any depth of nested dicts."""
+# what the reporter asked of the office: not the business of the person complained about
+# (whether they feared retaliation), who never sees the reporter either
+SUBJECT_HIDDEN = frozenset({"confidential"})
+
+
+def masked(values: Mapping[str, Any], *, subject: bool = False) -> dict[str, Any]:
+    """A copy with the reporter's identity replaced, at any depth of nested dicts; for the
+    person the case is about (`subject`, `is_subject`) also without whether the reporter asked
+    for confidentiality."""
     out: dict[str, Any] = {}
     for k, v in values.items():
+        if subject and k in SUBJECT_HIDDEN:
+            continue
         if k in REPORTER_FIELDS and v:
             out[k] = MASK
         elif isinstance(v, Mapping):
-            out[k] = masked(v)
+            out[k] = masked(v, subject=subject)
         else:
             out[k] = v
     return out

@@ -63,3 +63,42 @@ def test_the_accused_is_told_the_reporter_is_hidden_from_them_because_it_is_abou
         assert f"Identitas dirahasiakan {'ya' if confidential else 'tidak'}" in said, said
         said = _timeline(client, case_id)
         assert ("Identitas dirahasiakan: ya" in said) is confidential, said
+
+
+@pytest.mark.parametrize("confidential", [False, True])
+def test_the_accused_does_not_learn_from_the_api_or_the_cli_whether_the_reporter_asked(
+    staffed: App,  # noqa: F811
+    confidential: bool,
+) -> None:
+    """The page hid from the accused whether the reporter asked for confidentiality, but
+    `GET /cases/{id}`, its history and replay, and `pkh case show/history --actor` still
+    answered `"confidential": true` (helper-84's finding): what the reporter feared is not the
+    accused's to know. An officer the complaint is not about still reads it."""
+    from api import views
+    from tests.integration.test_api import auth
+    from workflows.roles import is_subject
+
+    app = staffed
+    data = complaint_data(type="kkn", accused="Andi", summary="Pungutan liar saat penyaluran")
+    case_id = app.service.open_case(
+        "complaint", {**data, "confidential": confidential}, "kab.bogor"
+    ).id
+    with TestClient(create_app(app)) as client:
+        for user, told in (("pdp.andi", False), ("kab.bogor", True)):
+            h = auth(app, user)
+            case = client.get(f"/cases/{case_id}", headers=h).json()
+            assert ("confidential" in case["attrs"]) is told, (user, case["attrs"])
+            history = client.get(f"/cases/{case_id}/history", headers=h).json()
+            filed = history["events"][0] if isinstance(history, dict) else history[0]
+            assert ("confidential" in filed["data"]) is told, (user, filed)
+            now = client.get(f"/cases/{case_id}/replay", headers=h).json()
+            assert ("confidential" in now["attrs"]) is told, (user, now["attrs"])
+            if told:
+                assert case["attrs"]["confidential"] is confidential
+    # the CLI's views, as `pkh case show/history --actor pdp.andi` build them
+    state = app.service.get(case_id)
+    andi = app.service.actor("pdp.andi")
+    assert is_subject(andi, state)
+    assert "confidential" not in views.case_out(app.registry, state, andi)["attrs"]
+    events = app.service.history(case_id)
+    assert all("confidential" not in views.event_view(c, subject=True)["data"] for c in events)
