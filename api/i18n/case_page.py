@@ -74,10 +74,8 @@ STRINGS.update(
         "subject_user": ("Akun pihak yang diadukan", "Account of the accused"),
         "dismissed_by": ("Diberhentikan melalui kasus", "Dismissed through case"),
         "deceased": ("Meninggal dunia", "Deceased"),
-        "suspended_by": (
-            "Tetap dibebastugaskan atas pengaduan",
-            "Still relieved of duty under complaint",
-        ),
+        # a complaint's number, or a KKN case opened without one
+        "suspended_by": ("Tetap dibebastugaskan melalui", "Still relieved of duty under"),
         "alasan_keluar": ("Alasan keluar", "Exit reason"),
         "terdaftar": ("Tanggal terdaftar", "Registered on"),
         "pertemuan_awal": ("Tanggal pertemuan awal", "First meeting on"),

@@ -7,6 +7,7 @@ named in a new complaint. A not-guilty finding still offers the reopening."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -125,3 +126,29 @@ def test_a_cleared_person_whose_engagement_ended_otherwise_is_not_said_dismissed
         flat = " ".join(said.split())
         assert untrue not in flat, flat
         assert true in flat, flat
+
+
+@pytest.mark.parametrize(
+    ("held", "lang", "said", "not_said"),
+    [
+        ("ADU-2026-000035", "id", "pengaduan nomor ADU-2026-000035", None),
+        ("ADU-2026-000035", "en", "complaint number ADU-2026-000035", None),
+        ("KKN-2026-000002", "id", "penyelidikan KKN-2026-000002", "pengaduan nomor KKN-"),
+        ("KKN-2026-000002", "en", "investigation KKN-2026-000002", "complaint number KKN-"),
+    ],
+)
+def test_the_case_still_holding_the_person_is_named_as_what_it_is(
+    case: CaseState, held: str, lang: str, said: str, not_said: str | None
+) -> None:
+    """Cleared here while another investigation still relieves them of duty, the staff member
+    is told which: that investigation's complaint, or, for a KKN case a kabupaten or pusat
+    opened directly (no complaint), the case itself. The letter called that one "pengaduan
+    nomor KKN-2026-000002" / "complaint number KKN-...": no complaint has that number
+    (helper-84's finding)."""
+    state = _kkn(case, "not_guilty")
+    ctx = context_for(state, "kkn_decision", lang, outcome="not_guilty", suspended_by=held)
+    r = render("kkn_decision", lang, ctx)
+    for text in (r.text, r.html):
+        flat = " ".join(re.sub(r"<[^>]+>", " ", text).split())
+        assert said in flat, flat
+        assert not_said is None or not_said not in flat, flat
