@@ -1,7 +1,11 @@
 """The deadline sweep's decisions for one case: pure, from the case, its policy, the calendar, now.
 
-Marks name what was done for a stage instance ("due_soon", "overdue:2026-03-26", ...) so the
-runner can make every action happen once: a second sweep at the same moment does nothing.
+Marks name what was done for a stage instance ("due_soon:2026-03-25", "overdue:2026-03-26",
+"supervisor", ...) so the runner can make every action happen once: a second sweep at the same
+moment does nothing. "Due soon" and "due today" name the deadline they were about: a stage
+whose deadline moved (pusat's extension, a calendar change) is reminded again before its new
+one. Marks recorded before they named it ("due_soon", "due_today": LEGACY_MARKS) are honoured
+for the deadline they were made for (engine.sweeper).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from engine.definition import DeadlinePolicy
 from engine.state import CaseState
 
 SWEEP_EVENT = "DeadlineSweep"  # the outbox rows' event_type: queued by the sweep, not an event
+# reminder marks as recorded before they named their deadline
+LEGACY_MARKS = ("due_soon", "due_today")
 
 
 @dataclass(frozen=True)
@@ -112,13 +118,27 @@ def plan(
         return actions
     if due_day == today:
         return (
-            [Action("remind", "due_today", "reminder_due_today", {**common, "days_left": 0})]
+            [
+                Action(
+                    "remind",
+                    f"due_today:{due_day.isoformat()}",
+                    "reminder_due_today",
+                    {**common, "days_left": 0},
+                )
+            ]
             if policy.remind_due_today
             else []
         )
     left = calendar.working_days_between(today, due_day)
     if left <= policy.due_soon_days:
-        return [Action("remind", "due_soon", "reminder_due_soon", {**common, "days_left": left})]
+        return [
+            Action(
+                "remind",
+                f"due_soon:{due_day.isoformat()}",
+                "reminder_due_soon",
+                {**common, "days_left": left},
+            )
+        ]
     return []
 
 

@@ -26,11 +26,12 @@ from engine.store.sweep_source import (
     Offices,
     Quiet,
     candidates,
+    legacy_marks,
     quiet_basis,
     read_states,
     recorded_marks,
 )
-from engine.sweep import plan, quiet_until, stage_key
+from engine.sweep import Action, plan, quiet_until, stage_key
 from engine.sweep_actions import Notice, escalate, notify
 from engine.sweep_report import SweepReport
 
@@ -104,11 +105,12 @@ def sweep_province(service: CaseService, now: datetime, province: str | None) ->
             quiet = Quiet(now, quiet_basis(definition.deadline_policy, s))
             found = candidates(s, name, horizon, province, quiet)
             done = recorded_marks(s, name, horizon, province, quiet) if found else set()
+            legacy = legacy_marks(s, name, horizon, province, quiet) if found else {}
             offices = Offices(s, service.staff_register(s)) if found else None
         report.examined += len(found)
         if found:
             assert offices is not None
-            _Pass(service, definition, now, quiet, offices, done, report).run(found)
+            _Pass(service, definition, now, quiet, offices, done, report, legacy).run(found)
     return report
 
 
@@ -125,9 +127,11 @@ class _Pass:
         offices: Offices,
         done: set[tuple[str, str, str]],
         report: SweepReport,
+        legacy: dict[tuple[str, str], list[tuple[str, datetime]]] | None = None,
     ) -> None:
         self.service, self.now, self.quiet = service, now, quiet
         self.offices, self.done, self.report = offices, done, report
+        self.legacy = legacy or {}
         self.policy = definition.deadline_policy
         self.levels = list(definition.levels)
         self.cal = service.calendar()
@@ -199,7 +203,7 @@ class _Pass:
         named = (state.handler, why)
         queued = False
         for action in actions:
-            if (state.id, key, action.mark) in self.done:
+            if self._done(state, key, action):
                 continue
             if action.kind == "remind":
                 to = [handler] if handler else offices.officers(state.level, state.region, about)
@@ -225,6 +229,19 @@ class _Pass:
                 }
             )
         return []
+
+    def _done(self, state: CaseState, key: str, action: Action) -> bool:
+        """Whether this action's mark is recorded: as named now, or as an older version named
+        a reminder mark without its deadline ("due_soon"), made by a sweep at a moment whose
+        plan for the case as it is now asked for this very mark (so it was about this
+        deadline, not one the stage had before an extension)."""
+        if (state.id, key, action.mark) in self.done:
+            return True
+        bare = action.mark.partition(":")[0]
+        return any(
+            mark == bare and action.mark in {a.mark for a in plan(state, self.policy, self.cal, at)}
+            for mark, at in self.legacy.get((state.id, key), ())
+        )
 
 
 def _workflows(service: CaseService) -> list[str]:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from engine.state import CaseState, name_key
 from engine.store import repository as repo
 from engine.store.tables import SweepMarkRow, SweepQuietRow
+from engine.sweep import LEGACY_MARKS
 
 MARKS = SweepMarkRow.__table__  # type: ignore[attr-defined]
 QUIET = SweepQuietRow.__table__  # type: ignore[attr-defined]
@@ -154,6 +155,23 @@ def recorded_marks(
         .where(_open_due(workflow, horizon, province, quiet))
     )
     return {(r.case_id, r.stage_key, r.mark) for r in s.execute(q)}
+
+
+def legacy_marks(
+    s: Session, workflow: str, horizon: datetime, province: str | None, quiet: Quiet | None
+) -> dict[tuple[str, str], list[tuple[str, datetime]]]:
+    """The candidates' reminder marks recorded before marks named their deadline
+    (engine.sweep.LEGACY_MARKS), with when each was made: (case, stage key) -> [(mark, at)]."""
+    c = repo.CASES.c
+    q = (
+        sa.select(MARKS.c.case_id, MARKS.c.stage_key, MARKS.c.mark, MARKS.c.created_at)
+        .join(repo.CASES, c.id == MARKS.c.case_id)
+        .where(_open_due(workflow, horizon, province, quiet), MARKS.c.mark.in_(LEGACY_MARKS))
+    )
+    out: dict[tuple[str, str], list[tuple[str, datetime]]] = {}
+    for r in s.execute(q):
+        out.setdefault((r.case_id, r.stage_key), []).append((r.mark, r.created_at))
+    return out
 
 
 def quiet_basis(policy: Any, s: Session) -> str:

@@ -43,10 +43,11 @@ def case(stage_due: str, level_due: str, level: str = "kabupaten") -> CaseState:
 # (now in WIB, stage due, level due, expected (kind, mark) list)
 TABLE: list[tuple[str, str, str, list[tuple[str, str]]]] = [
     # Tuesday 17 March; due Wednesday 25 March: 18-24 are holidays, so 1 working day left
-    ("2026-03-17T09:00", "2026-03-25", "2026-04-15", [("remind", "due_soon")]),
-    ("2026-03-16T09:00", "2026-03-25", "2026-04-15", [("remind", "due_soon")]),  # 17 and 25
+    ("2026-03-17T09:00", "2026-03-25", "2026-04-15", [("remind", "due_soon:2026-03-25")]),
+    # 17 and 25 left
+    ("2026-03-16T09:00", "2026-03-25", "2026-04-15", [("remind", "due_soon:2026-03-25")]),
     ("2026-03-13T09:00", "2026-03-25", "2026-04-15", []),  # 3 left: 16, 17 and 25
-    ("2026-03-25T10:00", "2026-03-25", "2026-04-15", [("remind", "due_today")]),
+    ("2026-03-25T10:00", "2026-03-25", "2026-04-15", [("remind", "due_today:2026-03-25")]),
     (
         "2026-03-26T10:00",
         "2026-03-25",
@@ -103,7 +104,7 @@ def test_office_hours_are_the_offices_own(calendar: Any) -> None:
         }
     )
     assert plan(wib, DEADLINE_POLICY, calendar, early) == []
-    assert [a.mark for a in plan(wit, DEADLINE_POLICY, calendar, early)] == ["due_today"]
+    assert [a.mark for a in plan(wit, DEADLINE_POLICY, calendar, early)] == ["due_today:2026-03-25"]
 
 
 # -- quiet_until: how long a handled case can be left out of the sweep --------------------------
