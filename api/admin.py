@@ -155,15 +155,28 @@ def update_user(
     region: str | None = UNCHANGED,
     active: bool | None = None,
     now: datetime | None = None,
+    email: str | None = UNCHANGED,
+    full_name: str | None = UNCHANGED,
 ) -> tuple[UserRow, list[str]]:
-    """Change an account: any of its password, role, region and whether it is active. Role and
-    region are checked together as `add_user` checks them; a national role drops the region
-    when none is given. The last active admin is never disabled or demoted, so someone can
-    still administer through the API. A new password ends the account's tokens and page
-    sessions issued before `now` (the clock's time; the system's when not given). Returns the
-    row and what changed."""
-    if password is None and role is None and region is UNCHANGED and active is None:
-        raise InvalidInput("body", "nothing to change: give password, role, region or active")
+    """Change an account: any of its password, role, region, whether it is active, and the
+    address its reminders and notices go to (`email`: an e-mail address, or a mobile number
+    for the SMS gateway) and its full name (None or "": none). Role and region are checked
+    together as `add_user` checks them; a national role drops the region when none is given.
+    The last active admin is never disabled or demoted, so someone can still administer
+    through the API. A new password ends the account's tokens and page sessions issued before
+    `now` (the clock's time; the system's when not given). Returns the row and what changed."""
+    if (
+        password is None
+        and role is None
+        and region is UNCHANGED
+        and active is None
+        and email is UNCHANGED
+        and full_name is UNCHANGED
+    ):
+        raise InvalidInput(
+            "body", "nothing to change: give password, role, region, active, email or full_name"
+        )
+    email, full_name = _text_or_none(email, "email"), _text_or_none(full_name, "full_name")
     hashed = hash_password(password) if password is not None else None
     with db.transaction() as s:
         found = sign_in_account(s, username)  # "Kab.Bekasi" typed "kab.bekasi" is that one
@@ -209,6 +222,12 @@ def update_user(
             changes.append("enabled" if new_active else "disabled")
         if hashed is not None:
             changes.append("password set")
+        for name, old_value, new_value in (
+            ("email", row.email, email),
+            ("full name", row.full_name, full_name),
+        ):
+            if new_value is not UNCHANGED and new_value != old_value:
+                changes.append(f"{name} {'set' if new_value else 'removed'}")
         if row.active and not new_active:
             # disabling ends what was issued before, as a sign-out does: enabled again later,
             # the account's old tokens and page sessions must not come back to life with it
@@ -216,11 +235,25 @@ def update_user(
             if row.signed_out_at is None or row.signed_out_at < ended:
                 row.signed_out_at = ended
         row.role, row.region, row.active = new_role, new_region, new_active
+        if email is not UNCHANGED:
+            row.email = email
+        if full_name is not UNCHANGED:
+            row.full_name = full_name
         if hashed is not None:
             row.password_hash = hashed
             row.password_changed_at = now or datetime.now(UTC)
     log.info("user %s changed by %s: %s", username, actor, "; ".join(changes) or "no change")
     return row, changes
+
+
+def _text_or_none(value: Any, field: str) -> Any:
+    """A text setting as stored: stripped, None for none ("" clears it); UNCHANGED kept."""
+    if value is UNCHANGED or value is None:
+        return value
+    text = str(value).strip()
+    if len(text) > 200:
+        raise InvalidInput(field, "at most 200 characters")
+    return text or None
 
 
 def sign_out(db: Database, username: str, now: datetime) -> None:

@@ -103,7 +103,9 @@ def user_add(
 @user_app.command("list")
 @command
 def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Every account: role, region, active or suspended, and whether a password is set."""
+    """Every account: role, region, active or suspended, whether a password is set, and the
+    address its reminders and notices go to (`no-address`: to the log only; `pkh user set
+    NAME --email ...` gives one)."""
     rows = [
         {
             "username": u.username,
@@ -112,13 +114,16 @@ def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
             "active": u.active,
             "suspended": u.suspended,
             "password_set": bool(u.password_hash),
+            "email": u.email,
         }
         for u in list_users(get_app().db)
     ]
 
     def status(r: dict[str, Any]) -> str:
-        return ("" if r["active"] else "  disabled") + (
-            "" if r["password_set"] else "  no-password"
+        return (
+            ("" if r["active"] else "  disabled")
+            + ("" if r["password_set"] else "  no-password")
+            + (f"  {r['email']}" if r["email"] else "  no-address")
         )
 
     emit(

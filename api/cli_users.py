@@ -90,8 +90,23 @@ def user_set(
     region: str | None = typer.Option(
         None, help="the new region code; '' for none (a national role drops it by itself)"
     ),
+    email: str | None = typer.Option(
+        None,
+        help="where its reminders and notices go: an e-mail address (or a mobile number, "
+        "for the SMS gateway); '' for none (they then go to the log only)",
+    ),
+    full_name: str | None = typer.Option(None, help="its full name; '' for none"),
 ) -> None:
-    """Change NAME's role and/or region. The last active admin cannot be demoted."""
-    if role is None and region is None:
-        raise InvalidInput("role", "nothing to change: give --role and/or --region")
-    _update(name, role=role, region=UNCHANGED if region is None else (region or None))
+    """Change NAME's role and/or region, or the address its messages go to. The last active
+    admin cannot be demoted."""
+    if role is None and region is None and email is None and full_name is None:
+        raise InvalidInput(
+            "role", "nothing to change: give --role, --region, --email and/or --full-name"
+        )
+    _update(
+        name,
+        role=role,
+        region=UNCHANGED if region is None else (region or None),
+        email=UNCHANGED if email is None else email,
+        full_name=UNCHANGED if full_name is None else full_name,
+    )

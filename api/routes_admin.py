@@ -196,6 +196,8 @@ def _user_out(u: Any) -> dict[str, Any]:
         "role": u.role,
         "region": u.region,
         "full_name": u.full_name,
+        # where its reminders and notices go (none: to the log only)
+        "email": u.email,
         "active": u.active,
         "suspended": u.suspended,
     }
@@ -233,6 +235,10 @@ class UserPatch(BaseModel):
     role: str | None = Field(None, max_length=30)
     region: str | None = Field(None, max_length=13)  # null: no region (a national role)
     active: bool | None = None
+    # where its reminders and notices go (an e-mail address, or a mobile number for the SMS
+    # gateway); null or "": none
+    email: str | None = Field(None, max_length=200)
+    full_name: str | None = Field(None, max_length=200)
 
 
 @router.patch(
@@ -249,7 +255,8 @@ def patch_user(
     app: AppDep,
     admin: Annotated[Actor, AdminOnly],
 ) -> dict[str, Any]:
-    """Change an account's password, role, region or whether it is active. A disabled
+    """Change an account's password, role, region, whether it is active, or the address its
+    reminders and notices go to (`email`; null or "" for none) and its `full_name`. A disabled
     account's tokens and sessions stop working at once, and stay ended when it is enabled
     again; so do those issued before a new password. The last active admin cannot be
     disabled or demoted."""
@@ -265,6 +272,8 @@ def patch_user(
         region=body.region if "region" in body.model_fields_set else UNCHANGED,
         active=body.active,
         now=app.service.clock(),
+        email=body.email if "email" in body.model_fields_set else UNCHANGED,
+        full_name=body.full_name if "full_name" in body.model_fields_set else UNCHANGED,
     )
     return _user_out(row)
 
