@@ -118,7 +118,7 @@ def notify(
         for n in notices:
             if (n.state.id, n.key, n.action.mark) not in won:
                 continue  # another sweep did it since we looked
-            outbox += [_message(n.state, n.action, user, now, n.handler) for user in n.to]
+            outbox += [_message(n.state, n.action, user, now, n.handler, n.key) for user in n.to]
             report.messages += len(n.to)
             report.note(
                 "reminded" if n.action.kind == "remind" else "supervisor_notified", n.state.id
@@ -163,16 +163,20 @@ def _message(
     user: str,
     now: datetime,
     handler: tuple[str | None, str | None] = (None, None),
+    key: str | None = None,
 ) -> dict[str, Any]:
     name, unable = handler
     extra = {**action.extra, "handler": name, **({"handler_unable": unable} if unable else {})}
+    # the mark it was queued under: a due-soon reminder that lapses undelivered gives it back
+    # (notifications.dispatch), so the sweep of the day it lapsed on says what is true then
+    mark = {"mark": {"stage_key": key, "mark": action.mark}} if key else {}
     return {
         "case_id": state.id,
         "event_version": state.version,
         "event_type": SWEEP_EVENT,
         "template": action.template,
         "recipient": f"user:{user}",
-        "payload": {"language": "id", "extra": extra},
+        "payload": {"language": "id", "extra": extra, **mark},
         "status": "pending",
         "attempts": 0,
         "created_at": now,

@@ -34,6 +34,7 @@ from engine.machine import CLOCK_SKEW
 from engine.settings import Settings
 from engine.store import repository as repo
 from engine.store.db import Database
+from engine.store.sweep_source import MARKS, QUIET
 from notifications.channels import (
     ConfigurationError,
     DeliveryError,
@@ -255,13 +256,12 @@ class Dispatcher:
             letter = compose(self.db, row, now, self.settings.app_url)
             if letter.lapsed:
                 # a reminder about a stage the case has left: nobody is told; kept, with why
-                report.record(
-                    "skipped",
-                    row.id,
-                    self._finish(
-                        hold, attempts, status="skipped", error=f"lapsed: {letter.lapsed}"
-                    ),
+                kept = self._finish(
+                    hold, attempts, status="skipped", error=f"lapsed: {letter.lapsed}"
                 )
+                if kept:
+                    self._give_back_mark(row)
+                report.record("skipped", row.id, kept)
                 return
             channel, note, address, outgoing = self._prepare(row, letter)
         except Exception as e:  # noqa: BLE001 - a message that cannot be rendered is dead now
@@ -401,6 +401,38 @@ class Dispatcher:
                 ),
             )
         return bool(done.rowcount)
+
+    def _give_back_mark(self, row: Any) -> None:
+        """A "due soon" reminder that lapsed undelivered (an outage across midnight) gives
+        back the sweep mark it was queued under, unless a copy of it reached someone (an
+        office-wide reminder: one officer was told), and ends the case's quiet: the next sweep
+        plans it again and, still due soon, says what is true that day ("1 working day left")
+        rather than nothing before the due day. Other reminders need not: the next day has a
+        mark of its own (overdue, or due today)."""
+        marked = (row.payload or {}).get("mark") or {}
+        if row.template != "reminder_due_soon" or not marked.get("stage_key"):
+            return
+        with self.db.transaction() as s:
+            told = s.execute(
+                sa.select(OUT.c.id)
+                .where(
+                    OUT.c.case_id == row.case_id,
+                    OUT.c.template == row.template,
+                    OUT.c.created_at == row.created_at,
+                    OUT.c.status == "sent",
+                )
+                .limit(1)
+            ).first()
+            if told is not None:
+                return
+            s.execute(
+                sa.delete(MARKS).where(
+                    MARKS.c.case_id == row.case_id,
+                    MARKS.c.stage_key == marked["stage_key"],
+                    MARKS.c.mark == marked["mark"],
+                )
+            )
+            s.execute(sa.delete(QUIET).where(QUIET.c.case_id == row.case_id))
 
     def _finish(
         self,

@@ -101,3 +101,48 @@ def test_a_supervisor_notice_delivered_late_says_the_day_its_count_is_of(
     told = render(row.template, lang, late.context)
     assert stamp in told.text and stamp in told.html.replace("</strong>", ""), told.text
     assert "10 Maret 2026" in told.sms, told.sms
+
+
+def test_a_due_soon_reminder_lapsed_overnight_is_queued_again_with_what_is_true_the_next_day(
+    app: App, clock: Clock
+) -> None:
+    """An outage across midnight: Thursday's "2 working days left" is not delivered until
+    Friday, when it is no longer true. Friday's sweep queues "1 working day left" (due Monday
+    9 March), rather than the handler hearing nothing before the due day."""
+    case = app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    clock.set(datetime.fromisoformat("2026-03-05T09:00:00+07:00"))
+    assert sweep(app.service, clock()).reminded == [case.id]
+    # Friday 09:30: the retry of Thursday's reminder, after Friday's 09:00 sweep
+    clock.set(datetime.fromisoformat("2026-03-06T09:00:00+07:00"))
+    assert sweep(app.service, clock()).reminded == []  # Thursday's is still on its way
+    Dispatcher(app.db, app.settings).run_once(datetime.fromisoformat("2026-03-06T09:30+07:00"))
+    lapsed = by_template(app)["reminder_due_soon"]
+    assert lapsed.status == "skipped" and lapsed.last_error.startswith("lapsed: for 2026-03-05")
+    clock.set(datetime.fromisoformat("2026-03-06T10:00:00+07:00"))
+    assert sweep(app.service, clock()).reminded == [case.id]
+    again = [r for r in rows(app) if r.template == "reminder_due_soon"][-1]
+    assert again.id != lapsed.id and again.payload["extra"]["days_left"] == 1
+    Dispatcher(app.db, app.settings).run_once(clock())
+    assert by_template(app)["reminder_due_soon"].status == "sent"
+    assert sweep(app.service, datetime.fromisoformat("2026-03-06T14:00+07:00")).messages == 0
+
+
+def test_a_due_soon_reminder_one_officer_of_the_office_got_is_not_queued_again(
+    app: App, clock: Clock
+) -> None:
+    """Office-wide: one officer's copy went out on its day, the other's lapsed: the office
+    was told, and nobody gets it twice."""
+    case = app.service.open_case("complaint", complaint_data(), "pusat.spm")  # no kab handler
+    clock.set(datetime.fromisoformat("2026-03-05T09:00:00+07:00"))
+    assert sweep(app.service, clock()).reminded == [case.id]
+    copies = [r for r in rows(app) if r.template == "reminder_due_soon"]
+    assert len(copies) == 2  # kab.bogor and kab.bogor2
+    with app.db.transaction() as s:
+        s.execute(
+            sa.update(OUTBOX)
+            .where(OUTBOX.c.id == copies[0].id)
+            .values(status="sent", sent_at=clock())
+        )
+    Dispatcher(app.db, app.settings).run_once(datetime.fromisoformat("2026-03-06T09:30+07:00"))
+    clock.set(datetime.fromisoformat("2026-03-06T10:00:00+07:00"))
+    assert sweep(app.service, clock()).reminded == []
