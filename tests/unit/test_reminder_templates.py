@@ -145,3 +145,27 @@ def test_one_working_day_is_singular_in_english(
     assert "1 working day" in one, one
     two = text(case, template, "en", date(2026, 3, 9), days_left=2, days_overdue=2, working_days=2)
     assert "2 working days" in two and "2 working day " not in two
+
+
+# what the level above can do about a late case: it cannot assign the case's handler nor
+# escalate it (both are the handling office's, or the sweep's: a pusat officer assigning a
+# kabupaten case is refused "role 'pusat' may not 'assign'"), and a household validation has
+# no handler to assign at all
+CANNOT = {
+    "id": ("ditugaskan petugas lain", "diambil alih", "ditugaskan pendamping lain"),
+    "en": ("assign another officer,", "take the complaint up", "assign another one"),
+}
+ASK = {
+    "id": "meminta UPPKH Kota Bogor menugaskan petugas lain atau meneruskan pengaduan",
+    "en": "ask UPPKH Kota Bogor to assign another officer or to forward the complaint",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_supervisor_is_asked_only_what_the_level_above_can_do(calendar: Any, lang: str) -> None:
+    complaint_notice = text(filed(calendar), "supervisor_overdue", lang, today=date(2026, 3, 10))
+    household_notice = text(household(calendar), "supervisor_overdue", lang, date(2026, 3, 10))
+    for said in (complaint_notice, household_notice):
+        for words in CANNOT[lang]:
+            assert words not in said, (words, said)
+    assert complaint_notice.count(ASK[lang]) == 2  # text and HTML
