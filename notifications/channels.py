@@ -10,9 +10,10 @@ import re
 import smtplib
 import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.errors import MessageError
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import format_datetime
 
 from notifications.render import Rendered
 
@@ -112,7 +113,9 @@ class SmtpChannel:
             # retried as usual, so a contact corrected meanwhile is used
             raise DeliveryError(f"not an e-mail address the mail can go to: {msg.address!r}") from e
         email["Subject"] = msg.rendered.subject
-        email["Date"] = formatdate(localtime=False)
+        # the sending time in UTC, said as +0000 ("-0000", formatdate's default, means the
+        # zone is unknown: a reader gets a time without its offset)
+        email["Date"] = format_datetime(datetime.now(UTC))
         # Receivers and archives drop repeats by Message-ID: the same id on every attempt makes
         # a resend harmless; unique per message (not only per row id), so a message of another
         # installation, or one queued after a restore reused a row id, is never taken for it.

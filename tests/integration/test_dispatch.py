@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -572,3 +572,18 @@ def test_a_mobile_number_written_as_officers_write_it_goes_by_the_sms_gateway(
         server.shutdown()
     assert len(report.sent) == 3 and report.to_print == [], report
     assert [m["to"] for m in got] == ["081234567890", "081234567890", "+6281234567890"]
+
+
+def test_a_mails_date_says_its_time_zone(
+    app: App, clock: Clock, smtp: tuple[Controller, Inbox]
+) -> None:
+    """The Date header is the sending time in UTC, said as +0000: "-0000" means "zone
+    unknown" (RFC 5322 3.3), and a reader then gets a moment without its offset."""
+    ctl, inbox = smtp
+    app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    before = datetime.now(UTC).replace(microsecond=0)
+    dispatcher(app, ctl.port).run_once(clock())
+    (ack,) = inbox.messages
+    sent = ack["Date"].datetime
+    assert sent.tzinfo is not None and sent.utcoffset() == timedelta(0), ack["Date"]
+    assert before <= sent <= datetime.now(UTC)
