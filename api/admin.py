@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -22,6 +23,7 @@ from engine.store import repository as repo
 from engine.store.db import Database
 from engine.store.recalc import Calendars
 from engine.store.tables import CalendarOverrideRow, UserRow
+from notifications.channels import address_channel
 from workflows.roles import REGION_DIGITS, check_role_region
 
 _hasher = PasswordHash.recommended()  # argon2
@@ -114,6 +116,7 @@ def add_user(
     if username.lower() == "system":  # in any case: "SYSTEM" would sign in as the engine's
         raise InvalidInput("username", "'system' is reserved for automatic actions")
     role, region = check_role_region(role, region)
+    email = officer_address(email)
     hashed = hash_password(password) if password else None
     with db.transaction() as s:
         repo.hold_username(s, username)
@@ -176,7 +179,7 @@ def update_user(
         raise InvalidInput(
             "body", "nothing to change: give password, role, region, active, email or full_name"
         )
-    email, full_name = _text_or_none(email, "email"), _text_or_none(full_name, "full_name")
+    email, full_name = officer_address(email), _text_or_none(full_name, "full_name")
     hashed = hash_password(password) if password is not None else None
     with db.transaction() as s:
         found = sign_in_account(s, username)  # "Kab.Bekasi" typed "kab.bekasi" is that one
@@ -244,6 +247,30 @@ def update_user(
             row.password_changed_at = now or datetime.now(UTC)
     log.info("user %s changed by %s: %s", username, actor, "; ".join(changes) or "no change")
     return row, changes
+
+
+# an e-mail address as the SMTP channel can send to: one @, no spaces or list separators, a
+# dotted domain
+EMAIL = re.compile(r"^[^@\s<>,;:\"]+@[^@\s<>,;:\"]+\.[A-Za-z0-9-]{2,}$")
+
+
+def officer_address(value: Any) -> Any:
+    """An account's address as stored (`_text_or_none`), refused unless reminders can reach
+    it: an e-mail address or a mobile number for the SMS gateway. A typo ("budi@bogor",
+    "budi.bogor.go.id") was kept and every reminder to the account dead-lettered later."""
+    text = _text_or_none(value, "email")
+    if text is UNCHANGED or text is None:
+        return text
+    channel = address_channel(text)
+    if channel == "sms" or (channel == "email" and EMAIL.match(text)):
+        return text
+    raise InvalidInput(
+        "email",
+        f"{text!r} is neither an e-mail address (name@office.go.id) nor a mobile number "
+        "(08..., +628...): reminders could not reach it",
+        message_id=f"{text!r} bukan alamat e-mail (nama@kantor.go.id) maupun nomor ponsel "
+        "(08..., +628...): pengingat tidak dapat dikirim ke sana",
+    )
 
 
 def _text_or_none(value: Any, field: str) -> Any:

@@ -73,3 +73,40 @@ def test_pkh_user_set_gives_an_officer_an_address_and_user_list_shows_it(
     assert listed("kab.bogor")["email"] is None
     nothing = pkh(app, monkeypatch, "user", "set", "kab.bogor")
     assert nothing.exit_code == 2 and "--email" in nothing.output
+
+
+@pytest.mark.parametrize("typo", ["budi@bogor", "budi.bogor.go.id", "budi @bogor.go.id", "Bogor"])
+def test_an_address_no_reminder_could_reach_is_refused_naming_it(
+    app: App, monkeypatch: Any, typo: str
+) -> None:
+    """`pkh user add --email` and `user set --email` (and the API) kept any text: a typo such
+    as "budi@bogor" was stored and every reminder to the account dead-lettered later, seen
+    by nobody who could mend it then (helper-85's finding). An address must be an e-mail
+    address or a mobile number for the SMS gateway; anything else is bad input naming the
+    field and the value, and nothing is written."""
+    client, admin = client_for(app), auth(app, "admin")
+    r = client.patch("/users/kab.bogor", json={"email": typo}, headers=admin)
+    assert r.status_code == 422, r.text
+    assert "email" in r.text and typo in r.text, r.text
+    made = client.post(
+        "/users",
+        json={
+            "username": "kab.baru",
+            "role": "kabupaten",
+            "region": "3271",
+            "email": typo,
+            "no_password": True,
+        },
+        headers=admin,
+    )
+    assert made.status_code == 422 and "email" in made.text, made.text
+    out = pkh(app, monkeypatch, "user", "set", "kab.bogor", "--email", typo)
+    assert out.exit_code == 2 and typo in out.output, out.output
+    listed = json.loads(pkh(app, monkeypatch, "user", "list", "--json").output)
+    assert {u["username"] for u in listed} >= {"kab.bogor"}
+    assert "kab.baru" not in {u["username"] for u in listed}
+    assert next(u for u in listed if u["username"] == "kab.bogor").get("email") in (None, "")
+    # an e-mail address or a mobile number still goes in
+    for good in ("kab.bogor@kemensos.go.id", "0812-3456-7890"):
+        r = client.patch("/users/kab.bogor", json={"email": good}, headers=admin)
+        assert r.status_code == 200, r.text
