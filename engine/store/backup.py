@@ -66,6 +66,8 @@ def backup(url: str, dest: str | Path) -> BackupInfo:
     dest = Path(dest)
     if dest.is_dir():
         raise BackupError(f"{dest} is a directory; give a file name")
+    if backend(url) == "sqlite":
+        _refuse_the_databases_own_files(_sqlite_path(url), dest)
     try:
         return _backup(url, dest)
     except (OSError, sqlite3.Error) as e:
@@ -155,6 +157,24 @@ def _sqlite_backup(path: Path, dest: Path) -> None:
     finally:
         out.close()
         src.close()
+
+
+# the files SQLite (and pkh, for its key) keeps beside a database, named after it
+_COMPANIONS = ("", "-wal", "-shm", "-journal", ".secret_key")
+
+
+def _refuse_the_databases_own_files(path: Path, dest: Path) -> None:
+    """A backup is put in place by a rename: written over the database itself, the processes
+    that have it open (the API, workers) would go on writing to the file renamed away, their
+    work lost to every later reader; over its -wal or -shm, the commits not yet checkpointed
+    would be lost; over its key, everyone would be signed out."""
+    target = dest.resolve()
+    for suffix in _COMPANIONS:
+        own = Path(f"{path.resolve()}{suffix}")
+        same = own == target or (own.exists() and dest.exists() and own.samefile(dest))
+        if same:
+            what = "the database itself" if not suffix else f"the {suffix} file of {path}"
+            raise BackupError(f"{dest} is {what}: nothing written; give the backup another name")
 
 
 def _read_uri(path: Path) -> str:

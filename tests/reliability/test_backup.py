@@ -359,3 +359,34 @@ def test_a_database_without_a_search_path_is_backed_up_as_its_public_schema(
         with admin.connect() as conn:
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm", ".secret_key"])
+def test_a_backup_over_the_sqlite_database_itself_is_refused_and_writes_nothing(
+    tmp_path: Path, suffix: str
+) -> None:
+    """Regression: `pkh db backup var/pkh.db` (the database's own path, a slip for `var/pkh.db.bak`)
+    replaced the live file by rename. The API, still holding the old file, went on writing
+    to it: an officer's advance answered 200 and was seen by no later reader (`pkh case
+    show` gave the version before it). Over the -wal the commits not yet checkpointed would be
+    lost. Now each is refused, naming the database, and nothing is written."""
+    url = f"sqlite:///{tmp_path / 'pkh.db'}"
+    upgrade(url)
+    app = make_app(url)
+    add_user(app.db, "kab.bogor", "kabupaten", "3271", now=datetime.now(UTC))
+    case_id = app.service.open_case("complaint", complaint_data(), "kab.bogor").id
+    dest = tmp_path / f"pkh.db{suffix}"
+    if suffix == ".secret_key":
+        dest.write_text("k" * 64)
+    before = {p.name: (p.stat().st_ino, p.read_bytes()) for p in tmp_path.iterdir()}
+    with pytest.raises(BackupError, match=re.escape(f"{dest} is ")):
+        backup(url, dest)
+    with pytest.raises(BackupError, match="another name"):  # by another path to the same file
+        backup(url, tmp_path / "." / f"pkh.db{suffix}")
+    after = {p.name: (p.stat().st_ino, p.read_bytes()) for p in tmp_path.iterdir()}
+    assert after == before
+    app.service.apply(case_id, "advance", ADVANCE_DATA, "kab.bogor")  # the same file still
+    fresh = make_app(url)
+    assert fresh.service.get(case_id).version == 2
+    fresh.db.dispose()
+    app.db.dispose()
