@@ -33,7 +33,7 @@ from api.cli import command, fail, get_app, plural
 from api.cli_admin import db_app
 from engine.errors import NotFound
 from engine.store import audit_runner
-from engine.store.backup import BackupError, backend, backup, restore
+from engine.store.backup import BackupError, backend, backup, check_source, restore
 from engine.store.db import Database
 from engine.store.migrate import current, mismatch
 
@@ -81,6 +81,11 @@ def db_restore(
         raise NotFound(f"{file} does not exist")
     app = get_app(create=True)
     url = app.settings.database_url
+    try:  # a folder or a file that is no backup: refused before the database is copied
+        check_source(url, file)
+    except BackupError as e:
+        fail(str(e))
+        return
     app.db.dispose()  # nothing of ours holds the database while it is replaced
     before, no_copy = _copy_before(url)
     if before is not None:

@@ -95,8 +95,7 @@ def _backup(url: str, dest: Path) -> BackupInfo:
 def restore(url: str, src: str | Path) -> BackupInfo:
     """Replace the database at `url` with the backup in `src`."""
     src = Path(src)
-    if not src.is_file():
-        raise BackupError(f"{src} does not exist")
+    check_source(url, src)
     try:
         return _restore(url, src)
     except (OSError, sqlite3.Error) as e:
@@ -107,6 +106,26 @@ def restore(url: str, src: str | Path) -> BackupInfo:
         ) from None
 
 
+def check_source(url: str, src: Path) -> None:
+    """Refuse at once what cannot be a backup for `url`: no file, a folder, a file whose first
+    bytes are not a SQLite database's or a pg_dump archive's (before a restore copies a whole
+    database to keep it)."""
+    if src.is_dir():
+        raise BackupError(f"{src} is a directory: give a file written by `pkh db backup`")
+    if not src.is_file():
+        raise BackupError(f"{src} does not exist")
+    try:
+        with src.open("rb") as f:
+            head = f.read(16)
+    except OSError as e:
+        raise BackupError(f"cannot read {src}: {_reason(e)}") from None
+    if backend(url) == "sqlite":
+        if not head.startswith(SQLITE_MAGIC):
+            raise BackupError(f"{src} is not a SQLite backup")
+    elif not head.startswith(PGDUMP_MAGIC):
+        raise BackupError(f"{src} is not a pg_dump custom-format archive (pkh db backup makes one)")
+
+
 def _reason(e: OSError | sqlite3.Error) -> str:
     if isinstance(e, OSError) and e.strerror:
         return f"{e.strerror} ({e.filename})" if e.filename else e.strerror
@@ -114,15 +133,9 @@ def _reason(e: OSError | sqlite3.Error) -> str:
 
 
 def _restore(url: str, src: Path) -> BackupInfo:
-    with src.open("rb") as f:
-        head = f.read(16)
     if backend(url) == "sqlite":
-        if not head.startswith(SQLITE_MAGIC):
-            raise BackupError(f"{src} is not a SQLite backup")
         _sqlite_restore(src, _sqlite_path(url))
         return BackupInfo("sqlite", src, src.stat().st_size)
-    if not head.startswith(PGDUMP_MAGIC):
-        raise BackupError(f"{src} is not a pg_dump custom-format archive (pkh db backup makes one)")
     schema = _pg_restore(url, src)
     return BackupInfo("postgresql", src, src.stat().st_size, schema)
 

@@ -390,3 +390,21 @@ def test_a_backup_over_the_sqlite_database_itself_is_refused_and_writes_nothing(
     assert fresh.service.get(case_id).version == 2
     fresh.db.dispose()
     app.db.dispose()
+
+
+def test_a_folder_or_a_file_that_is_no_backup_is_refused_before_the_database_is_copied(
+    app: App, tmp_path: Path, cli: Any
+) -> None:
+    """Regression: `pkh db restore /tmp/backups` (a folder) first copied the whole database
+    aside, announcing the copy, and then said 'error: /tmp/backups does not exist'; a text
+    file was refused only after that copy too (minutes and gigabytes for a large store). Now
+    both are refused at once, a folder as a folder, and no copy is made or announced."""
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    junk = tmp_path / "notes.txt"
+    junk.write_text("not a backup\n")
+    for src, said in ((folder, "is a directory"), (junk, "is not a")):
+        r = cli("db", "restore", str(src))
+        assert r.exit_code == 1 and f"error: {src} {said}" in r.output, r.output
+        assert "copied" not in r.output and "does not exist" not in r.output, r.output
+    assert not [p for p in tmp_path.iterdir() if "before-restore" in p.name]
