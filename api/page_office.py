@@ -15,7 +15,13 @@ from api.i18n import text
 from api.page_frame import AUDITORS, HEADERS, Ctx, PageRefused, render, require_roles
 from api.page_routing import PageRoute
 from api.page_session import Form, Page
-from engine.errors import AlreadyRunning, CaseNotFound, EngineError, InvalidInput
+from engine.errors import (
+    AlreadyRunning,
+    CaseNotFound,
+    EngineError,
+    InvalidInput,
+    StoredDataUnreadable,
+)
 from engine.store import audit_runs
 from workflows.complaint_codes import LEVELS
 from workflows.indonesia import ZONE_INFO, Override, Zone, non_working_days, official_names_en
@@ -103,10 +109,15 @@ def _audit_page(
     started: bool = False,
     whole_error: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    result, error = None, None
+    result, error, checked = None, None, None
     if form["case_id"]:
         try:
             result = pv.audit_case(ctx.app, ctx.me, form, ctx.lang)
+        except StoredDataUnreadable as e:
+            # what the auditor came for: the page says so in its words, and still checks the
+            # case, naming the problem (a deleted event, one out of order, a row not JSON)
+            error = {"message": text("unreadable_text", ctx.lang), "reasons": [str(e)]}
+            checked = pv.audit_check(ctx.app, ctx.me, form["case_id"])
         except EngineError as e:
             error = pv.engine_error(e, ctx.lang)[1] if not isinstance(e, CaseNotFound) else None
             error = error or {"message": text("not_found_text", ctx.lang), "reasons": []}
@@ -119,6 +130,7 @@ def _audit_page(
         form=form,
         result=result,
         error=error,
+        checked=checked,
         zones=[z.value for z in Zone],
         national=national,
         last_run=last[0] if last else None,

@@ -808,6 +808,17 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
     }
 
 
+def audit_check(app: App, actor: Actor, case_id: str) -> dict[str, Any] | None:
+    """The check of one case alone, for a case whose history cannot be shown (its events do
+    not replay, one cannot be read): None where the actor may not read its row."""
+    try:
+        app.service.get(case_id, actor.username)  # its row says the region: in scope, or not
+    except EngineError:
+        return None
+    report = audit_runner.verify_case(app.db, case_id)
+    return {"report": report, "problems": report.problems}
+
+
 _MEMBER_PATH = re.compile(r"(anggota\.\d+|tambah\[\d+\])\.(\w+)")
 
 

@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 from api.views import case_out
 from api.wiring import App
 from engine.audit import ChainedEvent
-from engine.errors import InvalidInput, instant
-from engine.state import Actor, CaseState, Event, replay
+from engine.errors import InvalidInput, StoredDataUnreadable, instant
+from engine.state import Actor, CaseState, Event, ReplayError, replay
 from workflows import Registry
 from workflows.indonesia import zone_label
 from workflows.roles import AUDITOR_ROLES, is_subject, masked, sees_reporter
@@ -175,7 +175,12 @@ def replay_case(
     if isinstance(as_of, str):
         as_of = read_moment(as_of, zone or ZoneInfo(now_state.zone), field)
     moment = now if as_of is None else as_of
-    state = replay((c.event for c in history), as_of=moment, basis=basis)
+    try:
+        state = replay((c.event for c in history), as_of=moment, basis=basis)
+    except ReplayError as e:
+        # stored events that do not fold (one deleted, one out of order): the store was
+        # altered outside pkh, not the request wrong; said as any other damaged row is
+        raise StoredDataUnreadable(case_id, e.version, "events", str(e)) from None
     return Replay(now_state, state, moment, basis, moment >= now, history[0], tuple(history))
 
 

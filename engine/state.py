@@ -94,7 +94,14 @@ class CaseState:
 
 
 class ReplayError(EngineError):
+    """Events that do not fold into a case: one missing or out of order, an unknown field.
+    Stored events that do so were altered outside the engine (verify names the problem)."""
+
     code = "replay_error"
+
+    def __init__(self, message: str, *, version: int | None = None) -> None:
+        super().__init__(message)
+        self.version = version  # the event at fault, where one is
 
 
 _SETTABLE = frozenset(f.name for f in fields(CaseState)) - {
@@ -165,7 +172,10 @@ def _changes(event: Event | Fact) -> dict[str, Any]:
     ch = event.changes
     if not _TAKES.issuperset(ch):
         unknown = set(ch) - _TAKES
-        raise ReplayError(f"event {event.case_id}#{event.version} sets unknown fields {unknown}")
+        raise ReplayError(
+            f"event {event.case_id}#{event.version} sets unknown fields {unknown}",
+            version=event.version,
+        )
     out = dict(ch)
     out.pop("attrs", None)
     if not DATETIME_FIELDS.isdisjoint(ch):  # most events set no instant (a handler, attrs)
@@ -197,7 +207,10 @@ def _start(event: Event | Fact) -> dict[str, Any]:
     """The state's fields after a creation event."""
     values = _changes(event)
     if event.version != 1:
-        raise ReplayError(f"case {event.case_id} starts at version {event.version}, not 1")
+        raise ReplayError(
+            f"case {event.case_id} starts at version {event.version}, not 1",
+            version=event.version,
+        )
     values.update(
         id=event.case_id,
         workflow=event.workflow,
@@ -214,7 +227,8 @@ def _step(values: dict[str, Any], event: Event | Fact) -> None:
     changes = _changes(event)
     if event.version != values["version"] + 1:
         raise ReplayError(
-            f"case {values['id']}: version {event.version} follows {values['version']}"
+            f"case {values['id']}: version {event.version} follows {values['version']}",
+            version=event.version,
         )
     if "attrs" in event.changes:
         values["attrs"] = {**values["attrs"], **event.changes["attrs"]}
