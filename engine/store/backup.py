@@ -124,6 +124,8 @@ def check_source(url: str, src: Path) -> None:
             raise BackupError(f"{src} is not a SQLite backup")
     elif not head.startswith(PGDUMP_MAGIC):
         raise BackupError(f"{src} is not a pg_dump custom-format archive (pkh db backup makes one)")
+    else:
+        _check_archive_schema(url, src)
 
 
 def _reason(e: OSError | sqlite3.Error) -> str:
@@ -319,14 +321,28 @@ def _archive_schemas(src: Path, env: dict[str, str]) -> set[str]:
     return schemas
 
 
+def _check_archive_schema(url: str, src: Path) -> None:
+    """An archive of another schema is refused (pg_restore -n would restore nothing of it),
+    saying how to restore it where it belongs."""
+    schema = schema_of(url)
+    found = _archive_schemas(src, libpq(url)[1]) - {"-"}
+    if found and found != {schema}:
+        theirs = ", ".join(sorted(found))
+        said = f"{src} holds schema {theirs}; this database uses {schema}: nothing restored"
+        if len(found) == 1:
+            where = (
+                f"the option options=-csearch_path%3D{theirs} in PKH_DATABASE_URL"
+                if theirs != "public"
+                else "no search_path option in PKH_DATABASE_URL"
+            )
+            said += f"; to restore it into its own schema, run the command with {where}"
+        raise BackupError(said)
+
+
 def _pg_restore(url: str, src: Path) -> str:
     schema = schema_of(url)
     conninfo, env = libpq(url)
-    found = _archive_schemas(src, env) - {"-"}
-    if found and found != {schema}:
-        raise BackupError(
-            f"{src} holds schema {', '.join(sorted(found))}; this database uses {schema}"
-        )
+    _check_archive_schema(url, src)
     args = [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges"]
     args += ["--single-transaction", "--exit-on-error", "-n", schema, "-d", conninfo, str(src)]
     _run(args, env)

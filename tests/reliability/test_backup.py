@@ -29,7 +29,7 @@ from api.wiring import App
 from engine.store import audit_runner
 from engine.store.backup import BackupError, backup, restore
 from engine.store.migrate import upgrade
-from tests.conftest import POSTGRES_URL, complaint_data
+from tests.conftest import POSTGRES_URL, _postgres_schema_url, complaint_data
 from tests.reliability._support import ADVANCE_DATA, dump_figures, make_app
 
 
@@ -408,3 +408,37 @@ def test_a_folder_or_a_file_that_is_no_backup_is_refused_before_the_database_is_
         assert r.exit_code == 1 and f"error: {src} {said}" in r.output, r.output
         assert "copied" not in r.output and "does not exist" not in r.output, r.output
     assert not [p for p in tmp_path.iterdir() if "before-restore" in p.name]
+
+
+@pytest.mark.postgres
+def test_a_backup_of_another_schema_is_refused_before_the_copy_saying_where_it_restores(
+    postgres_app: App, postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: `pkh db restore a.dump` with PKH_DATABASE_URL on schema h86b, a.dump taken
+    of schema h86a, first pg_dumped the whole database to $TMPDIR (announcing the copy), then
+    said only 'error: a.dump holds schema h86a; this database uses h86b': not that nothing
+    was restored, nor how to restore it. Now it is refused before any copy, saying both and
+    the search_path option that restores it into its own schema."""
+    import api.cli
+    from api import cli_admin, cli_backup  # noqa: F401 - register `pkh db ...`
+
+    seed(postgres_app)
+    dump = backup(postgres_url, tmp_path / "a.dump")
+    theirs = dump.schema
+    gen = _postgres_schema_url()
+    other = next(gen)
+    try:
+        upgrade(other)
+        app = make_app(other)
+        monkeypatch.setattr(api.cli, "_APP", app)
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the copy would go
+        r = CliRunner().invoke(api.cli.app, ["db", "restore", str(dump.path)])
+        assert r.exit_code == 1, r.output
+        assert f"holds schema {theirs}; this database uses " in r.output
+        assert "nothing restored" in r.output
+        assert f"options=-csearch_path%3D{theirs}" in r.output
+        assert "copied" not in r.output, r.output
+        assert [p.name for p in tmp_path.iterdir()] == ["a.dump"]
+        app.db.dispose()
+    finally:
+        gen.close()
