@@ -404,7 +404,16 @@ class CaseService:
                 state = repo.load_case(s, case_id)
             except StoredDataUnreadable as e:  # the row was read whole; one value is bad
                 state, unreadable = None, e
-            events = repo.load_events(s, case_id)
+            try:
+                events = repo.load_events(s, case_id)
+            except StoredDataUnreadable:
+                # said only to whoever may read the case (its row says the region): to anyone
+                # else it does not exist, damaged or not
+                if who is None or (state is None and who.region is None):
+                    raise
+                if state is not None and self.may_read(who, state):
+                    raise
+                raise CaseNotFound(case_id) from None
         if not events:
             raise CaseNotFound(case_id)
         if state is None:

@@ -85,3 +85,38 @@ def _token(app: App, username: str) -> str:
     from api.security import create_token
 
     return create_token(username, app.settings.secret_key, app.service.clock(), TOKEN_TTL)
+
+
+def test_a_damaged_event_of_a_case_outside_ones_region_is_not_found_not_named(
+    app: App, clock: Clock
+) -> None:
+    """Regression: with a payload of a Bogor complaint made unreadable by hand, kab.makassar
+    (and an auditor of province 73) asking for its history or replay got 409
+    stored_data_unreadable naming the case, the version and the column: the case's
+    existence, and its damage, told outside its region, where every other door answers 404.
+    The events were read, and refused, before the region was checked. Now those outside the
+    region get 404; those within it still get the 409 that says what is wrong."""
+    from api.http import create_app
+
+    case_id = app.service.open_case("complaint", complaint_data(), "kab.bogor").id
+    add_user(app.db, "auditor.sulsel", "auditor", "73", now=clock())
+    with app.db.write_engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE case_events SET payload = '\"text\"' WHERE case_id = :c"),
+            {"c": case_id},
+        )
+    at = {"as_of": (clock() + timedelta(days=1)).isoformat()}
+    with TestClient(create_app(app)) as web:
+        for who, status in (
+            ("kab.makassar", 404),
+            ("auditor.sulsel", 404),
+            ("kab.bogor", 409),
+            ("auditor", 409),
+        ):
+            auth = {"Authorization": f"Bearer {_token(app, who)}"}
+            for path, params in (("history", {}), ("replay", at)):
+                r = web.get(f"/cases/{case_id}/{path}", params=params, headers=auth)
+                assert r.status_code == status, (who, path, r.text)
+                said = "stored_data_unreadable" if status == 409 else "case_not_found"
+                assert r.json()["error"] == said, (who, path, r.text)
+                assert ("payload" in r.text) == (status == 409), (who, path, r.text)
