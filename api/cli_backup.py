@@ -84,7 +84,7 @@ def db_restore(
     try:  # a folder or a file that is no backup: refused before the database is copied
         check_source(url, file)
     except BackupError as e:
-        fail(str(e))
+        fail(str(e), 2)  # bad input, as every command's (README: exit codes)
         return
     app.db.dispose()  # nothing of ours holds the database while it is replaced
     before, no_copy = _copy_before(url)

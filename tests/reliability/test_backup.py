@@ -405,7 +405,8 @@ def test_a_folder_or_a_file_that_is_no_backup_is_refused_before_the_database_is_
     junk.write_text("not a backup\n")
     for src, said in ((folder, "is a directory"), (junk, "is not a")):
         r = cli("db", "restore", str(src))
-        assert r.exit_code == 1 and f"error: {src} {said}" in r.output, r.output
+        # bad input, exit 2 as every command's (it said 1, as for a restore that failed)
+        assert r.exit_code == 2 and f"error: {src} {said}" in r.output, r.output
         assert "copied" not in r.output and "does not exist" not in r.output, r.output
     assert not [p for p in tmp_path.iterdir() if "before-restore" in p.name]
 
@@ -433,7 +434,7 @@ def test_a_backup_of_another_schema_is_refused_before_the_copy_saying_where_it_r
         monkeypatch.setattr(api.cli, "_APP", app)
         monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the copy would go
         r = CliRunner().invoke(api.cli.app, ["db", "restore", str(dump.path)])
-        assert r.exit_code == 1, r.output
+        assert r.exit_code == 2, r.output  # bad input, as every command's
         assert f"holds schema {theirs}; this database uses " in r.output
         assert "nothing restored" in r.output
         assert f"options=-csearch_path%3D{theirs}" in r.output
