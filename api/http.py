@@ -17,7 +17,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.admin import password_ok, sign_in_account
+from api.admin import password_ok, sign_in_account, verify_password
 from api.security import InvalidToken, read_token
 from api.throttle import TooManySignIns
 from api.wiring import App, build_app
@@ -104,6 +104,8 @@ async def token_user(
 
 TokenUser = Annotated[str, Depends(token_user)]
 NO_LONGER_ACTIVE = "the account is no longer active"
+# the right password of a disabled account (AccountDisabled)
+DISABLED = "the account is disabled: ask an administrator to enable it again"
 
 
 def current_actor(
@@ -138,14 +140,25 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+class AccountDisabled(Exception):
+    """The right password of an account an admin has disabled: said as such to whoever
+    typed it (they know the password), never to a wrong one, which reads as any other."""
+
+
 def checked_sign_in(app: App, request: Request, typed: str, password: str) -> UserRow | None:
     """The account a sign-in's name and password open, or None; TooManySignIns (429) when
-    this address has failed too often lately (api.throttle), before the password is checked.
+    this address has failed too often lately (api.throttle), before the password is checked;
+    AccountDisabled for the right password of a disabled account (it stays counted a failure).
     The attempt is counted as a failure before its password is checked and taken back when
     it is right, so parallel guesses cannot all pass the count first (api.throttle)."""
     attempt = app.sign_ins.attempt(client_address(request), typed, app.service.clock())
     with app.db.reading() as s:
         row = sign_in_account(s, typed)
+    if row is not None and not row.active and row.password_hash:
+        # one check of the password, as for any account (an unknown name costs one too)
+        if verify_password(password, row.password_hash):
+            raise AccountDisabled(row.username)
+        return None
     if not password_ok(row, password):  # as long for an unknown name as for a known one
         return None  # the attempt stays counted: a failure
     app.sign_ins.succeeded(attempt)

@@ -8,7 +8,14 @@ from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.admin import sign_out
-from api.http import CSRF_COOKIE, SESSION_COOKIE, TOKEN_TTL, checked_sign_in, page_actor
+from api.http import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    TOKEN_TTL,
+    AccountDisabled,
+    checked_sign_in,
+    page_actor,
+)
 from api.i18n import pick
 from api.page_forms import resume
 from api.page_frame import (
@@ -52,6 +59,11 @@ def login(form: Form, ctx: Anyone) -> Response:
     kept = {k: v for k, v in form.items() if k.startswith(KEEP) or k == KEPT_TOKEN}
     try:
         row = checked_sign_in(ctx.app, ctx.request, username, form.get("password", ""))
+    except AccountDisabled:  # the right password: they may know why they cannot sign in
+        return render(
+            ctx, "login.html", 403, next=nxt, error=False, username=username,
+            notice=None, disabled=True, kept=kept,
+        )  # fmt: skip
     except TooManySignIns as e:  # the form stays filled (kept) for when the wait is over
         minutes = max(1, -(-e.retry_after // 60))
         page = render(

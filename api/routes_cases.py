@@ -14,8 +14,10 @@ from pydantic import TypeAdapter
 
 from api.admin import sign_out
 from api.http import (
+    DISABLED,
     NO_LONGER_ACTIVE,
     TOKEN_TTL,
+    AccountDisabled,
     AppDep,
     Auditors,
     CurrentActor,
@@ -72,14 +74,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     response_model=Token,
     tags=["auth"],
     responses={
-        401: {"description": "wrong username or password"},
+        401: {"description": "wrong username or password, or the account is disabled"},
         429: {"description": "too many failed sign-ins from this address lately (Retry-After)"},
     },
 )
 def login(
     app: AppDep, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> Token:
-    row = checked_sign_in(app, request, form.username, form.password)
+    try:
+        row = checked_sign_in(app, request, form.username, form.password)
+    except AccountDisabled:
+        raise Unauthenticated(DISABLED) from None
     if row is None:
         raise Unauthenticated("wrong username or password")
     token = create_token(row.username, app.settings.secret_key, app.service.clock(), TOKEN_TTL)

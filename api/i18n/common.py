@@ -47,6 +47,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "username": ("Nama pengguna", "Username"),
     "password": ("Kata sandi", "Password"),
     "bad_login": ("Nama pengguna atau kata sandi salah.", "Wrong username or password."),
+    "account_disabled": (
+        "Akun ini dinonaktifkan: hubungi admin SPM-PKH kantor Anda untuk mengaktifkannya kembali.",
+        "This account is disabled: ask your office's SPM-PKH administrator to enable it again.",
+    ),
     "too_many_sign_ins": (
         "Terlalu banyak percobaan masuk yang gagal dari perangkat ini. Coba lagi dalam {n} menit.",
         "Too many failed sign-ins from this device. Try again in {n} minutes.",

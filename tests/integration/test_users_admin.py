@@ -317,3 +317,36 @@ def test_an_account_disabled_while_its_filing_is_under_way_is_401_and_files_noth
     assert r.json()["message"] == "the account is no longer active"
     with app.db.reading() as s:
         assert s.execute(sa.select(sa.func.count()).select_from(CaseEventRow)).scalar_one() == 0
+
+
+def test_the_right_password_of_a_disabled_account_is_told_so_a_wrong_one_is_not(
+    app: App,
+) -> None:
+    """A disabled officer who signed in again was told "wrong username or password"
+    (/auth/token, and "Nama pengguna atau kata sandi salah." on the sign-in page), though
+    the password was right: they went on trying it, and asked for a reset, instead of asking
+    for the account to be enabled (helper-86's finding). The right password of a disabled
+    account is now told so, on both doors; a wrong one reads as any wrong one (nothing says
+    whether a name exists or is disabled), and it stays a failed sign-in for the throttle."""
+    from fastapi.testclient import TestClient
+
+    from api.http import create_app
+    from tests.e2e.test_pages import csrf_from
+
+    add_user(app.db, "kab.cuti", "kabupaten", "3271", now=app.service.clock(), password="x" * 8)
+    r = client_for(app).patch("/users/kab.cuti", json={"active": False}, headers=auth(app, "admin"))
+    assert r.status_code == 200, r.text
+    right = client_for(app).post("/auth/token", data={"username": "kab.cuti", "password": "x" * 8})
+    assert right.status_code == 401 and "disabled" in right.json()["message"], right.text
+    wrong = client_for(app).post("/auth/token", data={"username": "kab.cuti", "password": "y" * 8})
+    nobody = client_for(app).post("/auth/token", data={"username": "kab.tak", "password": "y" * 8})
+    assert wrong.status_code == nobody.status_code == 401
+    assert wrong.json()["message"] == nobody.json()["message"] == "wrong username or password"
+    with TestClient(create_app(app)) as web:
+        form = {"csrf": csrf_from(web, "/login"), "username": "kab.cuti", "next": "/"}
+        page = web.post("/login", data={**form, "password": "x" * 8})
+        assert page.status_code == 403, page.status_code
+        assert "Akun ini dinonaktifkan" in page.text and "kata sandi salah" not in page.text
+        assert "pkh_session" not in web.cookies
+        page = web.post("/login", data={**form, "password": "y" * 8})
+        assert page.status_code == 401 and "Akun ini dinonaktifkan" not in page.text
