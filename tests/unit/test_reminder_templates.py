@@ -169,3 +169,29 @@ def test_a_supervisor_is_asked_only_what_the_level_above_can_do(calendar: Any, l
         for words in CANNOT[lang]:
             assert words not in said, (words, said)
     assert complaint_notice.count(ASK[lang]) == 2  # text and HTML
+
+
+@pytest.mark.parametrize(
+    ("lang", "unassigned"), [("id", "belum ditugaskan"), ("en", "not yet assigned")]
+)
+def test_a_households_overdue_notice_does_not_say_its_pendamping_is_unassigned(
+    calendar: Any, lang: str, unassigned: str
+) -> None:
+    """A household's validation is the pendamping office's, never one officer's: no KPM case
+    has a handler. The overdue notice about one said "Pendamping: belum ditugaskan" /
+    "Facilitator (pendamping): not yet assigned" every time (helper-85's finding), as if one
+    were missing. It says no such line; a complaint's notice still has its handling officer's."""
+    said = text(household(calendar), "supervisor_overdue", lang, date(2026, 3, 10))
+    assert unassigned not in said, said
+    ctx = letter_context(
+        household(calendar),
+        template="supervisor_overdue",
+        lang=lang,
+        recipient_name="kab.bogor",
+        extra={"days_overdue": 1},
+        today=date(2026, 3, 10),
+    )
+    body = render("supervisor_overdue", lang, ctx).text
+    assert "\n\n\n" not in body and body.count("\n\n") >= 2, body  # paragraphs kept apart
+    complaint = text(filed(calendar), "supervisor_overdue", lang, date(2026, 3, 10))
+    assert ("Petugas penanganan:" if lang == "id" else "Handling officer:") in complaint
