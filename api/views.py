@@ -240,7 +240,20 @@ def history_text(
     trigger), is on a line of its own, named as the case page's timeline names it."""
     tz, label = ZoneInfo(zone), zone_label(zone) if zone != "UTC" else "UTC"
     out = []
+    expected = rows[0]["version"] if rows else 1
     for r in rows:
+        if r["version"] != expected:
+            # an event deleted (or versions renumbered) in the store by hand: said where it is
+            gone = (
+                f"v{expected}"
+                if r["version"] == expected + 1
+                else f"v{expected}-v{r['version'] - 1}"
+            )
+            out.append(
+                f"!!   {gone} missing: the store was altered outside pkh "
+                "(`pkh audit verify --all` names every such problem)"
+            )
+        expected = r["version"] + 1
         ch = r["changes"]
         move = f" -> {ch['state']}" if "state" in ch else ""
         note = f'  "{r["note"]}"' if r["note"] else ""

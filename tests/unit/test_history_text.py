@@ -116,3 +116,22 @@ def test_the_household_workflows_inputs_are_what_its_parsers_take(trigger: str) 
     assert f"({'it takes ' + ', '.join(keys) if keys else 'it takes no data'})" in str(
         refused.value.message
     )
+
+
+def test_a_version_missing_from_the_stored_events_is_said_where_it_is() -> None:
+    """With version 2 of a case deleted from case_events by hand, `pkh case history` listed
+    v1 then v3 and said nothing (helper-86's finding): a history read for an audit hid the
+    gap that verify reports as version_gap. The gap is now a line of its own where it is."""
+    rows = []
+    for v in (1, 3, 4, 7):
+        row = _event("StageAdvanced", "advance", {})
+        rows.append({**row, "version": v})
+    text = history_text(rows)
+    lines = text.splitlines()
+    gaps = [line for line in lines if line.startswith("!!")]
+    assert len(gaps) == 2, text
+    assert gaps[0].startswith("!!   v2 missing: the store was altered outside pkh"), text
+    assert gaps[1].startswith("!!   v5-v6 missing"), text
+    assert lines.index(gaps[0]) < next(i for i, x in enumerate(lines) if x.startswith("v3 "))
+    whole = [{**_event("StageAdvanced", "advance", {}), "version": v} for v in (1, 2, 3)]
+    assert "!!" not in history_text(whole)
