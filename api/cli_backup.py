@@ -25,6 +25,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -87,6 +88,7 @@ def db_restore(
         fail(str(e), 2)  # bad input, as every command's (README: exit codes)
         return
     app.db.dispose()  # nothing of ours holds the database while it is replaced
+    sealed = _checkpoints(url)  # what the database as it is holds: said if the restore drops any
     before, no_copy = _copy_before(url)
     if before is not None:
         # said before anything is replaced: a restore killed from here on (SIGKILL, power)
@@ -141,9 +143,23 @@ def db_restore(
                     f"`{back_command(before)}` puts it back",
                     err=True,
                 )
+    # checkpoints sealed after the backup was made are gone with the restore: an anchor an
+    # auditor kept for one now fails verify (checkpoint_missing), which should not come as news
+    lost = [] if put_back else sorted(set(sealed.items()) - set(_checkpoints(url).items()))
+    if lost and not as_json:
+        ids = ", ".join(str(i) for i, _ in lost)
+        are, them = ("is", "it") if len(lost) == 1 else ("are", "them")
+        typer.echo(
+            f"warning: {plural(len(lost), 'checkpoint')} ({ids}) of the database as it was "
+            f"{are} not in the restored one: an anchor kept for {them} now fails `pkh audit "
+            "verify --anchor` (checkpoint_missing); `pkh audit checkpoint` seals the restored "
+            "store",
+            err=True,
+        )
     out = {
         **info.as_dict(),
         "verified": report.ok,
+        "checkpoints_lost": [i for i, _ in lost],
         "cases": report.cases,
         "events": report.events,
         "checkpoints": report.checkpoints,
@@ -174,6 +190,22 @@ def db_restore(
         else:
             then = f"; it stays restored: {no_copy}"
         fail(f"the backup fails audit verify: {report.problems[0]}{then}", 1)
+
+
+def _checkpoints(url: str) -> dict[int, str]:
+    """The audit checkpoints a database holds, {id: digest}; none where it has none yet, or
+    cannot be read (a restore is how a damaged store is mended)."""
+    if backend(url) == "sqlite" and not Path(make_url(url).database or "").is_file():
+        return {}  # no file: none (and connecting would make one)
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT id, digest FROM audit_checkpoints"))
+            return {int(r[0]): str(r[1]) for r in rows}
+    except sa.exc.SQLAlchemyError:
+        return {}
+    finally:
+        engine.dispose()
 
 
 def copy_path(url: str, moment: datetime | None = None) -> Path:

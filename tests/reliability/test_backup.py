@@ -443,3 +443,31 @@ def test_a_backup_of_another_schema_is_refused_before_the_copy_saying_where_it_r
         app.db.dispose()
     finally:
         gen.close()
+
+
+def test_a_restore_that_drops_checkpoints_says_so(app: App, tmp_path: Path, cli: Any) -> None:
+    """A backup made before `pkh audit checkpoint` restored over the store that had it:
+    the checkpoint (and the anchor the auditor kept for it outside the store) was gone, and
+    the restore said only "restored ...; verify: ... 0 checkpoints"; the next
+    `pkh audit verify --anchor` failed with checkpoint_missing, news to everyone (helper-86's
+    finding). The restore now warns, naming the checkpoints the database as it was held and
+    the restored one does not, and --json lists them."""
+    seed(app)
+    old = tmp_path / "before-checkpoint.backup"
+    assert cli("db", "backup", str(old)).exit_code == 0
+    sealed = cli("audit", "checkpoint", "--json")
+    assert sealed.exit_code == 0, sealed.output
+    made = re.search(r'"id": (\d+)', sealed.output)
+    assert made, sealed.output
+    r = cli("db", "restore", str(old))
+    assert r.exit_code == 0, r.output
+    said = f"warning: 1 checkpoint ({made.group(1)}) of the database as it was is not in the "
+    assert said in r.output, r.output
+    assert "checkpoint_missing" in r.output and "pkh audit checkpoint" in r.output
+    # a restore that loses none says nothing of it
+    assert cli("audit", "checkpoint").exit_code == 0
+    same = tmp_path / "with-checkpoint.backup"
+    assert cli("db", "backup", str(same)).exit_code == 0
+    r = cli("db", "restore", str(same), "--json")
+    assert r.exit_code == 0 and '"checkpoints_lost": []' in r.output, r.output
+    assert "warning:" not in r.output
