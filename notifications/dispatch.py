@@ -430,6 +430,9 @@ class Dispatcher:
                     MARKS.c.case_id == row.case_id,
                     MARKS.c.stage_key == marked["stage_key"],
                     MARKS.c.mark == marked["mark"],
+                    # the mark this row was queued under, not one a later sweep made again
+                    # after another copy gave it back (its reminder may have gone out)
+                    MARKS.c.created_at <= row.created_at,
                 )
             )
             s.execute(sa.delete(QUIET).where(QUIET.c.case_id == row.case_id))

@@ -146,3 +146,29 @@ def test_a_due_soon_reminder_one_officer_of_the_office_got_is_not_queued_again(
     Dispatcher(app.db, app.settings).run_once(datetime.fromisoformat("2026-03-06T09:30+07:00"))
     clock.set(datetime.fromisoformat("2026-03-06T10:00:00+07:00"))
     assert sweep(app.service, clock()).reminded == []
+
+
+def test_a_copy_lapsing_after_the_next_days_reminder_went_out_does_not_send_it_twice(
+    app: App, clock: Clock
+) -> None:
+    """Office-wide, both copies of Thursday's reminder held by the outage: one lapses on
+    Friday morning and gives its mark back; Friday's sweep queues "1 working day left" and it
+    goes out. The other copy, retried later that day, lapses too: it must not give back
+    Friday's mark (the one Friday's reminder was queued under), or the next sweep sends
+    Friday's reminder a second time."""
+    case = app.service.open_case("complaint", complaint_data(), "pusat.spm")  # no kab handler
+    clock.set(datetime.fromisoformat("2026-03-05T09:00:00+07:00"))
+    assert sweep(app.service, clock()).reminded == [case.id]
+    first, second = [r for r in rows(app) if r.template == "reminder_due_soon"]
+    with app.db.transaction() as s:  # the second's retry is due later on Friday
+        later = datetime.fromisoformat("2026-03-06T11:00:00+07:00")
+        s.execute(sa.update(OUTBOX).where(OUTBOX.c.id == second.id).values(next_attempt_at=later))
+    Dispatcher(app.db, app.settings).run_once(datetime.fromisoformat("2026-03-06T09:30+07:00"))
+    clock.set(datetime.fromisoformat("2026-03-06T10:00:00+07:00"))
+    assert sweep(app.service, clock()).reminded == [case.id]
+    Dispatcher(app.db, app.settings).run_once(clock())
+    friday = [r for r in rows(app) if r.template == "reminder_due_soon"][2:]
+    assert len(friday) == 2 and {r.status for r in friday} == {"sent"}
+    Dispatcher(app.db, app.settings).run_once(datetime.fromisoformat("2026-03-06T11:30+07:00"))
+    assert {r.status for r in rows(app) if r.id in (first.id, second.id)} == {"skipped"}
+    assert sweep(app.service, datetime.fromisoformat("2026-03-06T12:00+07:00")).messages == 0
