@@ -23,7 +23,7 @@ from engine.store import repository as repo
 from engine.store.db import Database
 from engine.store.recalc import Calendars
 from engine.store.tables import CalendarOverrideRow, UserRow
-from notifications.channels import address_channel
+from notifications.channels import address_channel, sms_number
 from workflows.roles import REGION_DIGITS, check_role_region
 
 _hasher = PasswordHash.recommended()  # argon2
@@ -262,7 +262,9 @@ def officer_address(value: Any) -> Any:
     if text is UNCHANGED or text is None:
         return text
     channel = address_channel(text)
-    if channel == "sms" or (channel == "email" and EMAIL.match(text)):
+    # a mobile number as the gateway reads it: a landline ("0251-8321234") reads as a phone
+    # number but no SMS reaches it
+    if (channel == "sms" and sms_number(text)) or (channel == "email" and EMAIL.match(text)):
         return text
     raise InvalidInput(
         "email",

@@ -75,7 +75,10 @@ def test_pkh_user_set_gives_an_officer_an_address_and_user_list_shows_it(
     assert nothing.exit_code == 2 and "--email" in nothing.output
 
 
-@pytest.mark.parametrize("typo", ["budi@bogor", "budi.bogor.go.id", "budi @bogor.go.id", "Bogor"])
+# "0251-8321234": an office's landline, which the SMS gateway cannot text
+@pytest.mark.parametrize(
+    "typo", ["budi@bogor", "budi.bogor.go.id", "budi @bogor.go.id", "Bogor", "0251-8321234"]
+)
 def test_an_address_no_reminder_could_reach_is_refused_naming_it(
     app: App, monkeypatch: Any, typo: str
 ) -> None:
