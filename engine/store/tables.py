@@ -150,7 +150,11 @@ class CaseRow(SQLModel, table=True):
 
 class OutboxRow(SQLModel, table=True):
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+        # a case's messages: the copies of a lapsed reminder (notifications.dispatch.copy_sent)
+        sa.Index("ix_outbox_case", "case_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(max_length=40)

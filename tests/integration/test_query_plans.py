@@ -236,3 +236,34 @@ def test_the_worklist_chips_are_counted_from_an_index(db: Database, scope: str |
     bounds = flag_bounds(NOW, build_calendar())
     plan = _plan(db, lambda s: repo.count_flags(s, f, NOW, bounds))
     _uses(plan, "ix_cases_", db.dialect)
+
+
+def test_a_lapsed_reminders_copies_are_found_among_its_cases_messages(db: Database) -> None:
+    """A "due soon" reminder that lapses undelivered asks whether a copy of it was sent
+    (notifications.dispatch.copy_sent). Asked by status, it read every message ever sent
+    (ix_outbox_due: status = 'sent'), 90 ms a lapsed reminder with 480,000 sent: minutes for
+    the reminders an overnight outage lapses. It reads the case's messages only."""
+    from notifications.dispatch import copy_sent
+
+    rows = [
+        {
+            "case_id": f"ADU-2026-{i % 5000:06d}",
+            "event_version": 1,
+            "event_type": "DeadlineSweep",
+            "template": "reminder_due_soon" if i % 3 else "reminder_overdue",
+            "recipient": "user:kab.bogor",
+            "payload": {},
+            "status": "sent",
+            "attempts": 1,
+            "created_at": NOW - timedelta(days=i % 90),
+            "next_attempt_at": NOW - timedelta(days=i % 90),
+        }
+        for i in range(20_000)
+    ]
+    with db.transaction() as s:
+        s.execute(sa.insert(repo.OUTBOX), rows)
+    with db.write_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.exec_driver_sql("ANALYZE" if db.dialect == "sqlite" else "VACUUM ANALYZE outbox")
+    plan = _plan(db, lambda s: copy_sent(s, "ADU-2026-000042", "reminder_due_soon", NOW))
+    assert "ix_outbox_case" in plan, plan
+    assert "ix_outbox_due" not in plan and "Seq Scan" not in plan, plan
