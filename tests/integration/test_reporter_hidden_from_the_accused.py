@@ -33,16 +33,21 @@ def _timeline(client: TestClient, case_id: str) -> str:
     return _words(client.get(f"/cases/{case_id}/view").text.split("<h2>Riwayat</h2>", 1)[1])
 
 
+def _about_andi(app: App, confidential: bool) -> str:
+    """A KKN complaint naming Andi (pdp.andi), filed by kab.bogor from Ibu Siti."""
+    data = complaint_data(type="kkn", accused="Andi", summary="Pungutan liar saat penyaluran")
+    return app.service.open_case(
+        "complaint", {**data, "confidential": confidential}, "kab.bogor"
+    ).id
+
+
 @pytest.mark.parametrize("confidential", [False, True])
 def test_the_accused_is_told_the_reporter_is_hidden_from_them_because_it_is_about_them(
     staffed: App,  # noqa: F811
     confidential: bool,
 ) -> None:
     app = staffed
-    data = complaint_data(type="kkn", accused="Andi", summary="Pungutan liar saat penyaluran")
-    case_id = app.service.open_case(
-        "complaint", {**data, "confidential": confidential}, "kab.bogor"
-    ).id
+    case_id = _about_andi(app, confidential)
     with TestClient(create_app(app)) as client:
         sign_in(client, app, "pdp.andi")
         said = _reporter_block(client, case_id, "id")
@@ -79,10 +84,7 @@ def test_the_accused_does_not_learn_from_the_api_or_the_cli_whether_the_reporter
     from workflows.roles import is_subject
 
     app = staffed
-    data = complaint_data(type="kkn", accused="Andi", summary="Pungutan liar saat penyaluran")
-    case_id = app.service.open_case(
-        "complaint", {**data, "confidential": confidential}, "kab.bogor"
-    ).id
+    case_id = _about_andi(app, confidential)
     with TestClient(create_app(app)) as client:
         for user, told in (("pdp.andi", False), ("kab.bogor", True)):
             h = auth(app, user)
