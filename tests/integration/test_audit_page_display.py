@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from api.wiring import App
 from tests.conftest import Clock, complaint_data
 from tests.e2e.test_pages import sign_in
+from tests.integration.test_officer_walkthrough_kpm import NEWBORN
 from tests.integration.test_pages_in_english import household
 from workflows import kpm_store as store
 
@@ -129,15 +130,7 @@ def test_a_reused_member_number_is_a_removal_and_an_addition(
     at = f"{clock():%Y-%m-%dT%H:%M}"
     _later(clock)
     store.apply(app, case_id, "pemutakhiran", {"hapus": {"03": "pindah_kk"}}, "pdp.bogor")
-    baby = {
-        "nik": "3271014101260003",
-        "nama": "Siti",
-        "tanggal_lahir": "2026-01-01",
-        "jenis_kelamin": 2,
-        "hubungan_keluarga": 3,
-        "komponen": 2,
-    }
-    store.apply(app, case_id, "pemutakhiran", {"tambah": [baby]}, "pdp.bogor")
+    store.apply(app, case_id, "pemutakhiran", {"tambah": [NEWBORN]}, "pdp.bogor")
     assert app.service.get(case_id).attrs["anggota"]["03"]["nama"] == "Siti"
     with TestClient(create_app(app)) as web:
         sign_in(web, app, "auditor")

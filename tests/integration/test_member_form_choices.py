@@ -20,6 +20,18 @@ def _options(page: str, name: str) -> list[str]:
     return re.findall(r'<option value="([^"]*)"', select.group(1))
 
 
+def _newborn_form(nik: str) -> dict[str, str]:
+    """The data-update form's "add a member" inputs for a newborn with this NIK."""
+    return {
+        "f_tambah_nik": nik,
+        "f_tambah_nama": "Siti",
+        "f_tambah_tanggal_lahir": "2026-01-01",
+        "f_tambah_jenis_kelamin": "2",
+        "f_tambah_hubungan_keluarga": "3",
+        "f_tambah_komponen": "2",
+    }
+
+
 def test_a_members_class_is_picked_from_its_list_on_the_update_form(
     app: App, tmp_path: Path
 ) -> None:
@@ -61,14 +73,7 @@ def test_a_refused_code_is_said_under_the_list_it_was_picked_from(app: App, tmp_
 
     case_id = household(app, tmp_path)
     path = f"/cases/{case_id}/view"
-    baby = {
-        "f_tambah_nik": "3271014101260003",
-        "f_tambah_nama": "Siti",
-        "f_tambah_tanggal_lahir": "2026-01-01",
-        "f_tambah_jenis_kelamin": "2",
-        "f_tambah_hubungan_keluarga": "3",
-        "f_tambah_komponen": "2",
-    }
+    baby = _newborn_form("3271014101260003")
     with TestClient(create_app(app)) as web:
         sign_in(web, app, "pdp.bogor")
         version = str(app.service.get(case_id).version)
@@ -102,14 +107,7 @@ def test_a_new_members_typed_mistakes_are_said_under_the_inputs_they_were_typed_
 
     case_id = household(app, tmp_path)
     path = f"/cases/{case_id}/view"
-    baby = {
-        "f_tambah_nik": "123",
-        "f_tambah_nama": "Siti",
-        "f_tambah_tanggal_lahir": "2026-01-01",
-        "f_tambah_jenis_kelamin": "2",
-        "f_tambah_hubungan_keluarga": "3",
-        "f_tambah_komponen": "2",
-    }
+    baby = _newborn_form("123")
     with TestClient(create_app(app)) as web:
         sign_in(web, app, "pdp.bogor")
         version = str(app.service.get(case_id).version)
