@@ -197,6 +197,30 @@ def test_a_confidential_reporter_is_never_shown_to_pendamping_or_auditor(
     assert all(s in web.get(f"/cases/{case_id}/view").text for s in secrets)
 
 
+def test_the_reporter_card_names_every_linked_reporter_masked_as_the_first(
+    web: TestClient, app: App
+) -> None:
+    """ "Jumlah pelapor: 3" with only the first reporter named sent the officer to the history
+    to find who the others were (a PT Pos recommendation needs two): the card lists them, and
+    hides them wherever it hides the first."""
+    case_id = file_case(app, reporter_name="Ibu Siti")
+    for name, contact in (("Ibu Ani", "0812-1111"), ("Pak Budi", None)):
+        data = {"reporter_name": name} | ({"reporter_contact": contact} if contact else {})
+        app.service.apply(case_id, "link_reporter", data, "kab.bogor")
+    sign_in(web, app, "kab.bogor")
+    page = web.get(f"/cases/{case_id}/view").text
+    card = re.search(r'<dd class="linked-reporters">(.*?)</dd>', page, re.S)
+    assert card, "no list of the other reporters on the reporter card"
+    assert card.group(1) == "Ibu Ani · 0812-1111<br>Pak Budi"
+
+    secret = file_case(app, confidential=True, reporter_name="Ibu Rahasia")
+    app.service.apply(secret, "link_reporter", {"reporter_name": "Pak Tersembunyi"}, "kab.bogor")
+    sign_in(web, app, "pdp.bogor")
+    page = web.get(f"/cases/{secret}/view").text
+    card = re.search(r'<dd class="linked-reporters">(.*?)</dd>', page, re.S)
+    assert card and "dirahasiakan" in card.group(1) and "Pak Tersembunyi" not in page
+
+
 def test_paper_letters_are_listed_opened_as_a4_and_marked_printed_by_their_office(
     web: TestClient, app: App
 ) -> None:
