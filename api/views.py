@@ -158,6 +158,8 @@ def case_text(v: dict[str, Any]) -> str:
     ]
     if a.get("summary"):
         lines.append(f"  summary:   {a['summary']}")
+    if a.get("referred_to"):  # a side body, named as the case page names it
+        lines.append(f"  referred:  {label('body', a['referred_to'], 'en')}")
     lines += _next_lines(v)
     return "\n".join(lines)
 
@@ -174,7 +176,7 @@ def _staff_case_text(v: dict[str, Any]) -> str:
     if a.get("complaint_id"):
         lines.append(f"  complaint: {a['complaint_id']}")
     if a.get("referred_to"):
-        lines.append(f"  referred:  {a['referred_to']}")
+        lines.append(f"  referred:  {label('referred_to', a['referred_to'], 'en')}")
     # a finding that restored nobody: the state alone ('reinstated') would say it did
     if a.get("dismissed_by"):
         lines.append(f"  dismissed: by {a['dismissed_by']}")

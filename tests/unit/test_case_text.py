@@ -94,3 +94,33 @@ def test_a_kkn_case_cleared_after_another_case_ended_or_held_the_person_says_so(
     assert "still relieved of duty under ADU-2026-000035" in text, text
     plain = case_text(case_out(default_registry(), _staff_case("kkn", "reinstated"), None))
     assert "dismissed:" not in plain and "still relieved" not in plain, plain
+
+
+def test_a_referral_is_named_by_the_bodys_label_as_the_case_page_names_it() -> None:
+    """`pkh case show` printed a KKN finding's referral as its code ("referred:  kpk") and a
+    complaint's referral not at all; the case page names both bodies by their labels."""
+    kkn = _staff_case("kkn", "dismissed", referred_to="kpk")
+    text = case_text(case_out(default_registry(), kkn, None))
+    assert "  referred:  Corruption Eradication Commission (KPK)" in text.splitlines(), text
+    for body, name in (("pt_pos", "PT Pos"), ("bank", "Paying bank")):
+        text = case_text(case_out(default_registry(), _referred_complaint(body), None))
+        assert f"  referred:  {name}" in text.splitlines(), text
+
+
+def _referred_complaint(body: str) -> CaseState:
+    return CaseState(
+        id="ADU-2026-000002",
+        workflow="complaint",
+        workflow_version=1,
+        version=4,
+        state="kabupaten_dirujuk",
+        status="open",
+        region="327101",
+        zone="Asia/Jakarta",
+        level="kabupaten",
+        stage=None,
+        handler=None,
+        stage_due=None,
+        level_due=None,
+        attrs={"type": "pembayaran", "summary": "uji", "referred_to": body},
+    )
