@@ -35,7 +35,9 @@ UNCHANGED: Any = object()  # `update_user`: a region not given (None clears it)
 
 def hash_password(password: str) -> str:
     if len(password) < 8:
-        raise InvalidInput("password", "must be at least 8 characters")
+        raise InvalidInput(
+            "password", "must be at least 8 characters", message_id="minimal 8 karakter"
+        )
     return _hasher.hash(password)
 
 
@@ -112,26 +114,42 @@ def add_user(
         or len(username) > 80
         or not username.replace(".", "").replace("_", "").replace("-", "").isalnum()
     ):
-        raise InvalidInput("username", "use 1-80 letters, digits, '.', '_' or '-'")
+        raise InvalidInput(
+            "username",
+            "use 1-80 letters, digits, '.', '_' or '-'",
+            message_id="gunakan 1-80 huruf, angka, '.', '_' atau '-'",
+        )
     if username.lower() == "system":  # in any case: "SYSTEM" would sign in as the engine's
-        raise InvalidInput("username", "'system' is reserved for automatic actions")
+        raise InvalidInput(
+            "username",
+            "'system' is reserved for automatic actions",
+            message_id="'system' dicadangkan untuk tindakan otomatis",
+        )
     role, region = check_role_region(role, region)
     email = officer_address(email)
     hashed = hash_password(password) if password else None
     with db.transaction() as s:
         repo.hold_username(s, username)
         if s.get(UserRow, username) is not None:
-            raise InvalidInput("username", f"user {username} already exists")
+            raise InvalidInput(
+                "username",
+                f"user {username} already exists",
+                message_id=f"pengguna {username} sudah ada",
+            )
         twin = repo.usernames_ignoring_case(s, username, 1)
         if twin:
             # two names an officer cannot tell apart when signing in ("Budi", "budi")
             raise InvalidInput(
                 "username",
                 f"user {twin[0]} already exists: usernames must differ in more than letter case",
+                message_id=f"pengguna {twin[0]} sudah ada: nama pengguna harus berbeda lebih "
+                "dari sekadar huruf besar-kecil",
             )
         if password_required and not password:
             raise InvalidInput(
-                "password", "is required (or no_password: true for an account that cannot sign in)"
+                "password",
+                "is required (or no_password: true for an account that cannot sign in)",
+                message_id="wajib diisi (atau no_password: true untuk akun yang tidak dapat masuk)",
             )
         row = UserRow(
             username=username,
@@ -177,7 +195,10 @@ def update_user(
         and full_name is UNCHANGED
     ):
         raise InvalidInput(
-            "body", "nothing to change: give password, role, region, active, email or full_name"
+            "body",
+            "nothing to change: give password, role, region, active, email or full_name",
+            message_id="tidak ada yang diubah: isi password, role, region, active, email atau "
+            "full_name",
         )
     email, full_name = officer_address(email), _text_or_none(full_name, "full_name")
     hashed = hash_password(password) if password is not None else None
@@ -281,7 +302,7 @@ def _text_or_none(value: Any, field: str) -> Any:
         return value
     text = str(value).strip()
     if len(text) > 200:
-        raise InvalidInput(field, "at most 200 characters")
+        raise InvalidInput(field, "at most 200 characters", message_id="paling banyak 200 karakter")
     return text or None
 
 
@@ -314,6 +335,8 @@ def _keep_an_admin(s: Any, username: str, field: str) -> None:
         raise InvalidInput(
             field,
             f"{username} is the last active admin: make another admin (or enable one) first",
+            message_id=f"{username} adalah admin aktif terakhir: buat admin lain (atau aktifkan "
+            "salah satunya) terlebih dahulu",
         )
 
 
@@ -395,7 +418,7 @@ def add_override(
     calendar from the overrides (the app's `calendar_factory`)."""
     require_admin(db, actor)
     if not name.strip():
-        raise InvalidInput("name", "is required")
+        raise InvalidInput("name", "is required", message_id="wajib diisi")
     if day.weekday() >= 5:
         # DOMAIN: working days exclude Saturdays and Sundays; a weekend override, either way,
         # would be stored and then never change a deadline

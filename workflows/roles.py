@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.errors import InvalidInput
 from engine.state import Actor, CaseState, name_key
-from workflows.regions import UnknownRegion, get_region, normalize_region_code
+from workflows.regions import known_region
 
 ROLES = ("ketua_kelompok", "pendamping", "kabupaten", "provinsi", "pusat", "auditor", "admin")
 # who audits: replays, verifies, and reads a case whose stored row is gone from its events
@@ -28,25 +28,35 @@ def check_role_region(role: str, region: str | None) -> tuple[str, str | None]:
     """Validate a role and its region; returns them normalised or raises InvalidInput."""
     role = (role or "").strip().lower()
     if role not in ROLES:
-        raise InvalidInput("role", f"unknown role '{role}'; expected one of: {', '.join(ROLES)}")
+        raise InvalidInput(
+            "role",
+            f"unknown role '{role}'; expected one of: {', '.join(ROLES)}",
+            message_id=f"peran '{role}' tidak dikenal; pilihan: {', '.join(ROLES)}",
+        )
     digits = REGION_DIGITS[role]
     if not region:
         if digits is None or role == "auditor":
             return role, None
         raise InvalidInput(
-            "region", f"role {role} needs a region code of {' or '.join(map(str, digits))} digits"
+            "region",
+            f"role {role} needs a region code of {' or '.join(map(str, digits))} digits",
+            message_id=f"peran {role} memerlukan kode wilayah "
+            f"{' atau '.join(map(str, digits))} digit",
         )
     if digits is None:
-        raise InvalidInput("region", f"role {role} is national and takes no region")
-    try:
-        code = get_region(normalize_region_code(region)).code
-    except UnknownRegion as e:
-        raise InvalidInput("region", str(e)) from None
+        raise InvalidInput(
+            "region",
+            f"role {role} is national and takes no region",
+            message_id=f"peran {role} bersifat nasional dan tanpa kode wilayah",
+        )
+    code = known_region(region, "region")
     if len(code) not in digits:
         raise InvalidInput(
             "region",
             f"role {role} needs a region code of "
             f"{' or '.join(map(str, digits))} digits, got {code}",
+            message_id=f"peran {role} memerlukan kode wilayah "
+            f"{' atau '.join(map(str, digits))} digit, bukan {code}",
         )
     return role, code
 

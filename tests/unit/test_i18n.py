@@ -90,6 +90,23 @@ def test_every_refusal_of_the_complaint_kkn_discipline_and_kpm_workflows_says_it
     """Every guard reason carries an Indonesian text of its own (not the English one), and
     every bad-input error its Indonesian message (`message_id`), which the pages show: a new
     English-only refusal fails here."""
+    assert _english_only(module) == []
+
+
+# The accounts and working-calendar administration (api.admin) and the role and region check
+# it calls: half of their refusals had no Indonesian (a password too short, a username taken,
+# the last admin, a role's region), beside others that had.
+ADMIN_REFUSING = ("api.admin", "workflows.roles")
+
+
+@pytest.mark.parametrize("module", ADMIN_REFUSING)
+def test_every_refusal_of_the_accounts_and_calendar_administration_says_it_in_indonesian(
+    module: str,
+) -> None:
+    assert _english_only(module) == []
+
+
+def _english_only(module: str) -> list[str]:
     english_only = []
     for call in _calls(module, {"Reason", "R"}):
         args = call.args
@@ -100,7 +117,7 @@ def test_every_refusal_of_the_complaint_kkn_discipline_and_kpm_workflows_says_it
         said = given.get("message_id")
         if said is None or (isinstance(said, ast.Constant) and not said.value):
             english_only.append(f"{module}:{call.lineno} {ast.unparse(call)[:80]}")
-    assert english_only == []
+    return english_only
 
 
 def test_the_refusing_modules_are_found_from_the_workflows() -> None:
@@ -599,3 +616,37 @@ def test_a_household_found_not_eligible_is_named_as_the_validation_choice_says()
     choice_id, choice_en = VALIDATION_LABELS["non_eligible"]
     assert choice_id.lower().startswith(state.label_id)
     assert choice_en.lower() == state.label_en
+
+
+@pytest.mark.parametrize(
+    ("role", "region"),
+    [
+        ("camat", None),
+        ("kabupaten", None),
+        ("pusat", "3271"),
+        ("kabupaten", "9999"),
+        ("kabupaten", "32x"),
+        ("kabupaten", "32"),
+    ],
+)
+def test_a_bad_role_or_region_of_an_account_is_said_in_each_language_once(
+    role: str, region: str | None
+) -> None:
+    """An unknown region code was refused with the region list's two-language line as the
+    English message and no Indonesian one."""
+    from workflows.roles import check_role_region
+
+    with pytest.raises(InvalidInput) as refused:
+        check_role_region(role, region)
+    e = refused.value
+    assert e.message_id and " / " not in e.message and " / " not in e.message_id, e
+    assert _english_in(e.message_id) == [], e.message_id
+    assert _numbers(e.message_id) == _numbers(e.message), (e.message_id, e.message)
+
+
+def test_a_password_too_short_is_said_in_indonesian() -> None:
+    from api.admin import hash_password
+
+    with pytest.raises(InvalidInput) as refused:
+        hash_password("pendek")
+    assert refused.value.message_id == "minimal 8 karakter"
