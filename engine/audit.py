@@ -132,6 +132,9 @@ class Problem:
     kind: str
     detail: str
     checkpoint: int | None = None
+    # the detail in Bahasa Indonesia, for the auditor's page; None where only English is given
+    # (the page then shows `detail`)
+    detail_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -140,6 +143,7 @@ class Problem:
             "version": self.version,
             "kind": self.kind,
             "detail": self.detail,
+            "detail_id": self.detail_id,
         }
 
     @property
@@ -173,6 +177,7 @@ def verify_chain(case_id: str, rows: Sequence[ChainedEvent]) -> Problem | None:
                 ev.version,
                 "version_gap",
                 f"expected version {expected_version}, found {ev.version}",
+                detail_id=f"seharusnya versi {expected_version}, ditemukan versi {ev.version}",
             )
         if row.prev_hash != prev:
             return Problem(
@@ -180,15 +185,20 @@ def verify_chain(case_id: str, rows: Sequence[ChainedEvent]) -> Problem | None:
                 ev.version,
                 "chain_broken",
                 "previous-hash link does not match the event before it",
+                detail_id="tautan hash sebelumnya tidak cocok dengan kejadian sebelumnya",
             )
         why = _NOT_HASHED if row.stored_keys != PAYLOAD_KEYS else _hash_problem(prev, row)
         if why is not None:
-            return Problem(case_id, ev.version, "hash_mismatch", why)
+            en, id_ = why
+            return Problem(case_id, ev.version, "hash_mismatch", en, detail_id=id_)
         prev = row.hash
     return None
 
 
-_NOT_HASHED = "the event's content does not match its hash"
+_NOT_HASHED = (
+    "the event's content does not match its hash",
+    "isi kejadian tidak cocok dengan hash-nya",
+)
 
 
 # A payload in canonical form starts with its first key in sorted order ("changes"); text in
@@ -196,17 +206,17 @@ _NOT_HASHED = "the event's content does not match its hash"
 _CANONICAL_START = '{"changes":'
 
 
-def _hash_problem(prev: str, row: ChainedEvent) -> str | None:
-    """Why the event's hash does not match its content; None when it does. First over the
-    payload's stored text (no JSON encoding): if that digest matches, the stored text is the
-    canonical text hashed when the event was written (SHA-256 is collision resistant; the
-    text is one whole JSON value, since it was decoded into the event), so the stored event is
-    the one written. Otherwise, e.g. the text was re-encoded by the store or written before
-    payloads were stored canonically, over the canonical encoding of the decoded payload,
-    which is what decides, provided the stored text reads the same to every JSON reader: a
-    text with a key twice in one object does not (Python keeps the last, SQLite's JSON
-    functions, which the monthly report reads, the first), so one that names the content
-    hashed to verify may name other content to the report."""
+def _hash_problem(prev: str, row: ChainedEvent) -> tuple[str, str] | None:
+    """Why the event's hash does not match its content (English, Indonesian); None when it
+    does. First over the payload's stored text (no JSON encoding): if that digest matches, the
+    stored text is the canonical text hashed when the event was written (SHA-256 is collision
+    resistant; the text is one whole JSON value, since it was decoded into the event), so the
+    stored event is the one written. Otherwise, e.g. the text was re-encoded by the store or
+    written before payloads were stored canonically, over the canonical encoding of the
+    decoded payload, which is what decides, provided the stored text reads the same to every
+    JSON reader: a text with a key twice in one object does not (Python keeps the last,
+    SQLite's JSON functions, which the monthly report reads, the first), so one that names the
+    content hashed to verify may name other content to the report."""
     text = row.stored_text
     if text is not None:
         if text.startswith(_CANONICAL_START) and _digest(prev, row.event, text) == row.hash:
@@ -216,7 +226,11 @@ def _hash_problem(prev: str, row: ChainedEvent) -> str | None:
             return (
                 f"the stored payload holds the key {_string(key)} twice in one object: JSON "
                 "readers differ on which one counts (SQLite's JSON functions read the first, "
-                "replay the last), so the text cannot be shown to hold the content hashed"
+                "replay the last), so the text cannot be shown to hold the content hashed",
+                f"isi kejadian yang tersimpan memuat kunci {_string(key)} dua kali dalam satu "
+                "objek: pembaca JSON berbeda tentang mana yang berlaku (fungsi JSON SQLite "
+                "membaca yang pertama, pemutaran ulang yang terakhir), jadi tidak dapat "
+                "dipastikan teks itu memuat isi yang di-hash",
             )
     return None if event_hash(prev, row.event) == row.hash else _NOT_HASHED
 
@@ -498,15 +512,28 @@ def compare_projection(
     if a == b and not columns:
         return None
     if b is None:
-        return Problem(case_id, None, "projection_missing", "events exist but no case row")
+        return Problem(
+            case_id,
+            None,
+            "projection_missing",
+            "events exist but no case row",
+            detail_id="kejadiannya ada tetapi baris kasusnya tidak",
+        )
     if a is None:
-        return Problem(case_id, None, "events_missing", "a case row exists without events")
+        return Problem(
+            case_id,
+            None,
+            "events_missing",
+            "a case row exists without events",
+            detail_id="baris kasusnya ada tanpa kejadian",
+        )
     fields = sorted({k for k in a if a.get(k) != b.get(k)}.union(columns))
     return Problem(
         case_id,
         replayed.version if replayed else None,
         "projection_mismatch",
         f"stored case differs from its replay in: {', '.join(fields)}",
+        detail_id=f"kasus tersimpan berbeda dari pemutaran ulangnya pada: {', '.join(fields)}",
     )
 
 

@@ -29,7 +29,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "interrupted": ("terputus", "interrupted"),
     },
     "closed": {"selesai": ("Selesai", "Resolved"), "ditolak": ("Ditolak", "Rejected")},
-    # what audit verify finds (engine.audit, engine.store.audit_runner); the detail stays English
+    # what audit verify finds (engine.audit, engine.store.audit_runner); the detail is the
+    # engine's (Indonesian where it gives `detail_id`)
     "problem": {
         "version_gap": ("Nomor versi kejadian terputus", "Event versions have a gap"),
         "chain_broken": ("Rantai hash terputus", "Hash chain broken"),

@@ -555,7 +555,9 @@ def test_the_audit_page_labels_states_and_problems_in_indonesian(
     assert "kabupaten_dokumentasi" not in changes
     problems = page.split('class="card verify"')[1].split("</section>")[0]
     assert "Data kasus tersimpan berbeda dari pemutaran ulang kejadiannya" in problems
-    assert "stored case differs from its replay in: handler" in problems  # detail as is
+    # the detail in the page's language too (it was the engine's English)
+    assert "kasus tersimpan berbeda dari pemutaran ulangnya pada: handler" in problems
+    assert "stored case differs" not in problems
 
     with app.db.write_engine.begin() as conn:  # the stored row gone: the events still replay
         conn.execute(sa.text("DELETE FROM cases WHERE id = :id"), {"id": case_id})
@@ -612,6 +614,9 @@ def test_a_national_auditor_starts_a_whole_store_verification_from_the_audit_pag
     audit_runs.execute(app.db, run.id, clock)
     page = web.get("/audit").text
     assert "DITEMUKAN MASALAH" in page and case_id in page and "projection_mismatch" in page
+    # the stored run's detail in the page's language, not the engine's English
+    assert "kasus tersimpan berbeda dari pemutaran ulangnya pada: handler" in page, page
+    assert "stored case differs" not in page, page
     with app.db.write_engine.begin() as conn:  # mended; then a checkpoint's row altered
         q = sa.text("UPDATE cases SET handler = :h WHERE id = :id")
         conn.execute(q, {"h": handler, "id": case_id})

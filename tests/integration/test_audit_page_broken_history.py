@@ -51,10 +51,14 @@ def test_the_auditors_page_names_a_deleted_event_in_its_language_and_still_check
         assert "basis data diubah di luar aplikasi" in page.text, page.text
         assert "Nomor versi kejadian terputus" in page.text and "version_gap" in page.text
         assert 'class="card verify"' in page.text
+        # the detail in the page's language too, not the engine's English
+        assert "seharusnya versi 2, ditemukan versi 3" in page.text, page.text
+        assert "expected version" not in page.text, page.text
         web.get("/lang/en", follow_redirects=False)
         page = web.get("/audit", params={"case_id": case_id})
         assert "the database was altered outside the application" in page.text
         assert "Event versions have a gap" in page.text
+        assert "expected version 2, found 3" in page.text and "seharusnya" not in page.text
 
         sign_in(web, app, "auditor.sulsel")  # another region's auditor: no such case
         page = web.get("/audit", params={"case_id": case_id})

@@ -67,6 +67,7 @@ def test_a_run_records_every_problem_it_finds(
             "version": 1,
             "kind": "projection_mismatch",
             "detail": "stored case differs from its replay in: level",
+            "detail_id": "kasus tersimpan berbeda dari pemutaran ulangnya pada: level",
         }
     ]
 
