@@ -592,3 +592,30 @@ def test_the_suspension_letters_first_paragraph_stands_apart_in_its_text(
     every other paragraph of the letter has."""
     r = render("kkn_suspension", lang, context_for(case, "kkn_suspension", lang, event=event))
     assert f"{end}\n\n{next_paragraph}" in r.text, r.text
+
+
+REMINDERS = ("reminder_due_soon", "reminder_due_today", "reminder_overdue", "supervisor_overdue")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("body", complaint_codes.SIDE_BODIES)
+def test_a_reminder_of_a_referred_complaint_names_the_body_it_waits_on(
+    calendar: Any, lang: str, body: str
+) -> None:
+    """A complaint referred to PT Pos (state `..._dirujuk`) was reminded of as 'Stage: Referred
+    to a related body', never saying which: the officer had to open the case to know whom to
+    chase. Back from the referral, the body is no longer named."""
+    follow_up = _decide(calendar, file_complaint(calendar), "advance", {})
+    referred = _decide(calendar, follow_up, "refer", {"body": body})
+    assert referred.stage == "dirujuk"
+    name = labels.SIDE_BODIES[lang][body]
+    row = "Dirujuk kepada" if lang == "id" else "Referred to"
+    for template in REMINDERS:
+        r = render(template, lang, context_for(referred, template, lang))
+        line = next(x for x in r.text.splitlines() if x.startswith(f"- {row} "))
+        assert line.split(" : ", 1)[1].startswith(name), (template, line)
+        assert f">{row}</td>" in r.html and name in r.html, template
+    back = _decide(calendar, referred, "return_from_referral", {"outcome": "sudah dibayar"})
+    for template in REMINDERS:
+        r = render(template, lang, context_for(back, template, lang))
+        assert f"- {row} " not in r.text and name not in r.text, template
