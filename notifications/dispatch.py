@@ -461,13 +461,15 @@ class Dispatcher:
 
 def copy_sent(s: Session, case_id: str, template: str, queued_at: datetime) -> bool:
     """Whether a copy of a message queued at `queued_at` (the sweep queues one per officer of
-    an office) was sent. Found among the case's messages (`ix_outbox_case`): by status, it
+    an office) reached someone. A copy "sent" to the log only (an officer with no e-mail or
+    phone) told nobody. Found among the case's messages (`ix_outbox_case`): by status, it
     would read every message ever sent, 90 ms a lapsed reminder with half a million sent."""
     q = sa.select(OUT.c.id).where(
         OUT.c.case_id == case_id,
         OUT.c.template == template,
         OUT.c.created_at == queued_at,
         OUT.c.status == "sent",
+        sa.or_(OUT.c.channel.is_(None), OUT.c.channel != "log"),
     )
     return s.execute(q.limit(1)).first() is not None
 
