@@ -115,7 +115,13 @@ CHANGE_INPUTS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
     ("isian", "select", False, tuple(f for f in KP.FIELD_PARSERS if f not in PICKED)),
     ("nilai_baru", "text", False, ()),
     *(
-        (CHANGE_CODE + f, "code", False, tuple(str(c) for c in PICKED[f]))
+        (
+            CHANGE_CODE + f,
+            "code",
+            False,
+            # a death is not a component picked here: it has its own command and date
+            tuple(str(c) for c in PICKED[f] if (f, c) != ("komponen", KC.MENINGGAL)),
+        )
         for f in KC.MEMBER_FIELDS
         if f in PICKED
     ),

@@ -177,6 +177,16 @@ def member_changes(data: Mapping[str, Any], key: str = "anggota") -> dict[str, d
                 raise InvalidInput(
                     f"{key}.{num}.{e.field}", e.message, message_id=e.message_id
                 ) from None
+            if f == "komponen" and out[num][f] == C.MENINGGAL:
+                # a death set as a component would go undated (and could close the household
+                # for good): it has its own command, which takes the date and checks it
+                raise InvalidInput(
+                    f"{key}.{num}.komponen",
+                    "a death is recorded with the command “A member died” "
+                    "(anggota_meninggal), with its date",
+                    message_id="kematian dicatat dengan langkah “Anggota meninggal dunia” "
+                    "(anggota_meninggal) beserta tanggalnya",
+                )
     return out
 
 

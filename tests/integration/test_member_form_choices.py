@@ -139,3 +139,27 @@ def test_a_new_members_typed_mistakes_are_said_under_the_inputs_they_were_typed_
         typed = {"f_nomor_anggota": "03", "f_isian": "nik", "f_nilai_baru": "12"}
         page = refused(typed, "nilai_baru")
         assert _said_under(page, "nilai_baru").startswith("NIK: harus berupa 16 digit"), page
+
+
+def test_a_death_is_not_a_component_to_pick_on_the_update_form(app: App, tmp_path: Path) -> None:
+    """'Ubah komponen menjadi' offered 10 · MENINGGAL DUNIA: picked for the household's only
+    eligible member, the update closed the household ("Keluar", meninggal) with no date of
+    death. The list no longer offers it, and the form posted with it anyway is refused under
+    that list, naming the command that records a death with its date."""
+    from api.http import create_app
+
+    case_id = household(app, tmp_path)
+    path = f"/cases/{case_id}/view"
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "pdp.bogor")
+        page = web.get(path).text
+        assert "10" not in _options(page, "f_ubah_komponen")
+        version = str(app.service.get(case_id).version)
+        form = {"csrf": csrf_from(web, path), "event": "pemutakhiran", "version": version}
+        form |= {"f_nomor_anggota": "03", "f_ubah_komponen": "10"}
+        refused = web.post(path, data=form)
+        assert refused.status_code == 422
+        assert "Anggota meninggal dunia" in _said_under(refused.text, "ubah_komponen")
+    after = app.service.get(case_id)
+    assert (after.status, after.version) == ("open", int(version))
+    assert after.attrs["anggota"]["03"]["komponen"] != 10

@@ -185,3 +185,22 @@ def test_registration_refuses_a_key_it_does_not_take() -> None:
     assert unknown.value.field == "catatan"
     with pytest.raises(InvalidInput, match="it takes no data"):
         decide(state_at("calon"), "pertemuan_awal", {"hadir": "semua"})
+
+
+# ------------------------------------------------------- a death set as a component (h89)
+@pytest.mark.parametrize("trigger", ["pemutakhiran", "koreksi"])
+def test_a_data_update_or_correction_cannot_record_a_death_as_a_component(trigger: str) -> None:
+    # komponen 10 (MENINGGAL DUNIA) set by an update recorded a death with no date and, for the
+    # household's last eligible member, closed it for good ("keluar", meninggal)
+    data: dict[str, Any] = {"anggota": {"02": {"komponen": 10}}}
+    if trigger == "koreksi":
+        data["pengaduan"] = "ADU-2026-000001"
+    with pytest.raises(InvalidInput) as err:
+        decide(state_at("peserta"), trigger, data)
+    assert err.value.field == "anggota.02.komponen"
+    assert "anggota_meninggal" in err.value.message
+    assert "Anggota meninggal dunia" in str(err.value.message_id)
+    # the death's own command still records it, with its date
+    death = {"nomor_anggota": "02", "tanggal": "2026-02-01"}
+    died = decide(state_at("peserta"), "anggota_meninggal", death)
+    assert died.attrs["anggota"]["02"]["meninggal"] == "2026-02-01"
