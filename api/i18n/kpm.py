@@ -119,6 +119,11 @@ STRINGS.update(
         "periode": ("Bulan", "Month"),
         "verifikasi_terakhir": ("Verifikasi terakhir", "Last verification"),
         "koreksi_tertunda": ("Koreksi menunggu berlaku", "Corrections waiting to apply"),
+        # a closed household gets no data control: what was waiting never applies
+        "koreksi_tidak_berlaku": (
+            "Koreksi yang tidak akan berlaku (rumah tangga sudah keluar dari PKH)",
+            "Corrections that will not apply (the household has left PKH)",
+        ),
         "berlaku_mulai": ("Berlaku mulai", "Applies from"),
         # what the workflow records beside a data control's and a correction's command (the
         # timeline, `pkh case history`): workflows.kpm.on_members_changed
