@@ -173,6 +173,22 @@ def members_are_valid(d: Decision) -> Reason | None:
     unknown = ", ".join(sorted(no for no in named if no not in before))
     if unknown:
         return R("member_unknown", f"anggota {unknown} tidak ada", f"no member {unknown}")
+    # a component set on a deceased member brought them back to life while keeping the date
+    # of death (LANSIA, meninggal 2026-11-20): a death is undone by nothing here
+    changes = d.data.get("anggota", {}) if d.command.trigger != "daftar" else {}
+    revived = ", ".join(
+        sorted(
+            no
+            for no, fields in changes.items()
+            if "komponen" in fields and before[no].get("komponen") == C.MENINGGAL
+        )
+    )
+    if revived:
+        return R(
+            "member_deceased",
+            f"anggota {revived} tercatat meninggal dunia: komponennya tidak dapat diubah",
+            f"member {revived} is recorded as deceased: its komponen cannot be changed",
+        )
     if same := _unchanged(d):
         # sent twice, or a value read back: it would stay in the append-only log as a change
         no, field = same

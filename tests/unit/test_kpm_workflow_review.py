@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from engine.errors import InvalidInput
+from engine.errors import GuardRejected, InvalidInput
 from engine.machine import Command, Env
 from engine.state import Event, evolve
 from tests.unit.test_kpm_workflow import (
@@ -17,6 +17,8 @@ from tests.unit.test_kpm_workflow import (
     COMMANDS,
     EXPECTED,
     FREE,
+    HEAD,
+    MEMBERS,
     NOW,
     TRIGGERS,
     WF,
@@ -204,3 +206,23 @@ def test_a_data_update_or_correction_cannot_record_a_death_as_a_component(trigge
     death = {"nomor_anggota": "02", "tanggal": "2026-02-01"}
     died = decide(state_at("peserta"), "anggota_meninggal", death)
     assert died.attrs["anggota"]["02"]["meninggal"] == "2026-02-01"
+
+
+@pytest.mark.parametrize("trigger", ["pemutakhiran", "koreksi"])
+def test_a_deceased_members_component_is_not_changed_back_to_life(trigger: str) -> None:
+    # `anggota.01.komponen=8` on a head recorded as deceased made him LANSIA again, still
+    # carrying his date of death ("meninggal": "2026-02-01")
+    dead = {**HEAD, "komponen": 10, "meninggal": "2026-02-01"}
+    st = state_at("peserta", anggota={**MEMBERS, "01": dead})
+    data: dict[str, Any] = {"anggota": {"01": {"komponen": 8}}}
+    if trigger == "koreksi":
+        data["pengaduan"] = "ADU-2026-000001"
+    with pytest.raises(GuardRejected) as err:
+        decide(st, trigger, data)
+    said = {r.key: r for r in err.value.reasons}
+    assert "member_deceased" in said
+    assert said["member_deceased"].id == (
+        "anggota 01 tercatat meninggal dunia: komponennya tidak dapat diubah"
+    )
+    # other updates of the widowed household are still recorded
+    assert decide(st, "pemutakhiran", {"anggota": {"03": {"nama": "Dodi S"}}}).state == "peserta"
