@@ -83,6 +83,22 @@ LABELS["alasan_keluar"] = {
     "hentikan": ("Kepesertaan dihentikan", "Participation ended"),
 }
 STRINGS["attended"] = ("hadir", "attended")
+# a household's compliance counters (workflows.kpm_rules.compliance_after): the auditor's page
+# compares them, and a suspended household's page says how many months were missed
+STRINGS.update(
+    {
+        "kepatuhan": ("Kepatuhan", "Compliance"),
+        "bulan_tidak_patuh": (
+            "Bulan tidak patuh berturut-turut",
+            "Consecutive months not compliant",
+        ),
+        "bulan_patuh": ("Bulan patuh berturut-turut", "Consecutive months compliant"),
+    }
+)
+LABELS["kepatuhan"] = {
+    "patuh": ("Patuh", "Compliant"),
+    "tidak_patuh": ("Tidak patuh", "Not compliant"),
+}
 LABELS["alasan"].update(
     {
         "tidak_memenuhi_komitmen": ("Tidak memenuhi komitmen", "Commitments not met"),

@@ -194,3 +194,31 @@ def test_the_household_page_writes_member_dates_as_it_writes_other_days(
             assert not re.findall(r"\b(?:19|20)\d\d-\d\d-\d\d\b", shown), re.findall(
                 r".{40}\b(?:19|20)\d\d-\d\d-\d\d\b.{20}", shown
             )
+
+
+def test_a_households_compliance_is_compared_in_words_not_as_recorded_codes(
+    app: App, clock: Clock, tmp_path: Path
+) -> None:
+    """A month verified as missed: the auditor's table of changes said 'kepatuhan | – |
+    tidak_patuh' and 'bulan tidak patuh | 0 | 1', the recorded keys and code as they are
+    stored (in English too). Now in words, in the page's language."""
+    import json
+
+    from api.http import create_app
+    from tests.integration.test_kpm_import import household_at_peserta
+
+    case_id = household_at_peserta(app, tmp_path)
+    at = f"{clock():%Y-%m-%dT%H:%M}"
+    _later(clock)
+    month = {"periode": "2025-12", "hadir": json.dumps({"02": 0})}
+    store.apply(app, case_id, "verifikasi_komitmen", month, "pdp.bogor")
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "auditor")
+        rows = _rows(web.get("/audit", params={"case_id": case_id, "at": at}).text)
+        assert rows["Kepatuhan"] == ["–", "Tidak patuh"], rows
+        assert rows["Bulan tidak patuh berturut-turut"] == ["0", "1"], rows
+        assert not [k for k in rows if "_" in k or k.islower()], rows
+        web.get("/lang/en", follow_redirects=False)
+        rows = _rows(web.get("/audit", params={"case_id": case_id, "at": at}).text)
+        assert rows["Compliance"] == ["–", "Not compliant"], rows
+        assert rows["Consecutive months not compliant"] == ["0", "1"], rows
