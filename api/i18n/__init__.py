@@ -28,8 +28,21 @@ def text(key: str, lang: str, **values: object) -> str:
 
 
 # recorded values that hold a plain day, ISO in the record (a member's birth, death, the day
-# a pregnancy was recorded): written as the pages write a day, '3 Mar 2008', no time or zone
-DAY_KINDS = frozenset({"tanggal_lahir", "meninggal", "sejak"})
+# a pregnancy was recorded; a household's registration, first meeting, validation and decree;
+# the day a death or a data control is for): written as the pages write a day, '3 Mar 2008',
+# no time or zone
+DAY_KINDS = frozenset(
+    {
+        "tanggal_lahir",
+        "meninggal",
+        "sejak",
+        "terdaftar",
+        "pertemuan_awal",
+        "validasi_tanggal",
+        "tanggal_sk",
+        "tanggal",
+    }
+)
 
 
 def label(kind: str, value: object, lang: str) -> str:

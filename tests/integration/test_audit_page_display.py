@@ -222,3 +222,28 @@ def test_a_households_compliance_is_compared_in_words_not_as_recorded_codes(
         rows = _rows(web.get("/audit", params={"case_id": case_id, "at": at}).text)
         assert rows["Compliance"] == ["–", "Not compliant"], rows
         assert rows["Consecutive months not compliant"] == ["0", "1"], rows
+
+
+def test_the_household_page_writes_a_death_and_the_decree_as_it_writes_other_days(
+    app: App, clock: Clock, tmp_path: Path
+) -> None:
+    """Birth dates were written '4 Mar 2008', but the same page said 'MENINGGAL DUNIA
+    (2026-01-05)' in its members table and 'Tanggal SK: 2025-12-01' and 'Tanggal: 2026-01-05'
+    in the timeline (the decree, the death). Every day on the page is written alike now."""
+    from api.http import create_app
+    from tests.integration.test_kpm_import import household_at_peserta
+
+    case_id = household_at_peserta(app, tmp_path)
+    died = {"nomor_anggota": "01", "tanggal": "2026-01-05"}
+    store.apply(app, case_id, "anggota_meninggal", died, "pdp.bogor")
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "pdp.bogor")
+        for lang, december in (("id", "Des"), ("en", "Dec")):
+            web.get(f"/lang/{lang}", follow_redirects=False)
+            page = web.get(f"/cases/{case_id}/view").text
+            shown = re.sub(r"<[^>]+>", " ", re.sub(r"<(input|option|select)[^>]*>", " ", page))
+            shown = re.sub(r"\s+", " ", html.unescape(shown))
+            assert "(5 Jan 2026)" in shown and f"1 {december} 2025" in shown, shown
+            assert not re.findall(r"\b(?:19|20)\d\d-\d\d-\d\d\b", shown), re.findall(
+                r".{40}\b(?:19|20)\d\d-\d\d-\d\d\b.{20}", shown
+            )
