@@ -1,5 +1,5 @@
-"""A closed household's page says what can no longer happen to it. FastAPI's client on a
-SQLite file (and PostgreSQL)."""
+"""A household's page says what its state means: what can no longer happen to a closed one,
+why one is suspended. FastAPI's client on a SQLite file (and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -43,3 +43,28 @@ def test_a_correction_left_waiting_when_the_household_moved_away_is_said_not_to_
         web.get("/lang/en")
         english = web.get(path).text
         assert "Corrections that will not apply (the household has left PKH)" in english
+
+
+def test_a_suspended_households_page_says_how_many_months_were_missed_in_a_row(
+    app: App, tmp_path: Path
+) -> None:
+    """Three months missed suspend the benefits; the officer deciding whether to reinstate
+    (pulihkan) or end (hentikan) read only 'Kepatuhan terakhir 2026-02 · 0/1 hadir': not that
+    the household was not compliant, nor for how many months in a row."""
+    from api.http import create_app
+
+    case_id = household_at_peserta(app, tmp_path)
+    for month in ("2025-12", "2026-01", "2026-02"):
+        missed = {"periode": month, "hadir": json.dumps({"02": 0})}
+        store.apply(app, case_id, "verifikasi_komitmen", missed, "pdp.bogor")
+    assert app.service.get(case_id).state == "penangguhan"
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "kab.bogor")
+        page = web.get(f"/cases/{case_id}/view").text
+        facts = page.split('<dl class="facts">')[1].split("</dl>")[0]
+        assert "0/1 hadir · Tidak patuh" in facts
+        assert "<dt>Bulan tidak patuh berturut-turut</dt>" in facts
+        assert '<dd class="num missed-months">3</dd>' in facts
+        # reinstated: the count starts again and the line goes
+        store.apply(app, case_id, "pulihkan", {"alasan": "sakit, ada surat dokter"}, "kab.bogor")
+        assert "missed-months" not in web.get(f"/cases/{case_id}/view").text
