@@ -552,7 +552,12 @@ def on_verified(d: Decision) -> Effect:
 
 
 def on_exit(d: Decision) -> Effect:
-    reason = d.data.get("alasan") or (d.transition.trigger if d.transition else None)
+    trigger = d.transition.trigger if d.transition else None
+    if trigger == "pindah":
+        # the state is only "keluar": the officer's optional words in place of "pindah" left
+        # no trace on the household that it moved, nor where to (the event keeps them)
+        return Effect(attrs={"alasan_keluar": "pindah", "tujuan": d.data.get("tujuan")})
+    reason = d.data.get("alasan") or trigger
     return Effect(attrs={"alasan_keluar": reason})
 
 

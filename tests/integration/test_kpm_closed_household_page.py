@@ -68,3 +68,23 @@ def test_a_suspended_households_page_says_how_many_months_were_missed_in_a_row(
         # reinstated: the count starts again and the line goes
         store.apply(app, case_id, "pulihkan", {"alasan": "sakit, ada surat dokter"}, "kab.bogor")
         assert "missed-months" not in web.get(f"/cases/{case_id}/view").text
+
+
+def test_a_household_that_moved_says_so_and_where_to_even_with_the_officers_words(
+    app: App, tmp_path: Path
+) -> None:
+    """The pindah form's optional "Alasan" replaced the exit reason: the page said 'Keluar',
+    'Alasan keluar: ikut suami bekerja', nothing about a move nor where the family went (the
+    new region's office takes it up from there)."""
+    from api.http import create_app
+
+    case_id = household_at_peserta(app, tmp_path)
+    moved = {"tujuan": "Kota Depok", "alasan": "ikut suami bekerja"}
+    store.apply(app, case_id, "pindah", moved, "pdp.bogor")
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "kab.bogor")
+        page = web.get(f"/cases/{case_id}/view").text
+        facts = page.split('<dl class="facts">')[1].split("</dl>")[0]
+        assert "<dt>Alasan keluar</dt><dd>Pindah</dd>" in facts
+        assert '<dt>Tujuan pindah</dt><dd class="moved-to">Kota Depok</dd>' in facts
+        assert "ikut suami bekerja" in page  # the officer's words stay in the timeline

@@ -226,3 +226,16 @@ def test_a_deceased_members_component_is_not_changed_back_to_life(trigger: str) 
     )
     # other updates of the widowed household are still recorded
     assert decide(st, "pemutakhiran", {"anggota": {"03": {"nama": "Dodi S"}}}).state == "peserta"
+
+
+def test_a_move_records_that_the_household_moved_and_where_whatever_words_come_with_it() -> None:
+    # the form's optional "Alasan" took the place of "pindah": a household that moved with
+    # alasan "ikut suami bekerja" was only "keluar", for "ikut suami bekerja", with no
+    # destination on the household
+    data = {"tujuan": "Kota Depok", "alasan": "ikut suami bekerja"}
+    out = decide(state_at("peserta"), "pindah", data)
+    assert (out.state, out.attrs["alasan_keluar"], out.attrs["tujuan"]) == (
+        "keluar",
+        "pindah",
+        "Kota Depok",
+    )
