@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC
 from typing import Any
@@ -155,6 +156,10 @@ def _household_text(v: dict[str, Any]) -> str:
             f"{m['komponen']} {m['komponen_label']}{school}"
         )
     for k, val in v["attrs"].items():
+        if val is None:  # not recorded (yet): Python's "None" said nothing to an operator
+            continue
+        if isinstance(val, dict | list):  # as --json writes it, not Python's repr (False)
+            val = json.dumps(val, ensure_ascii=False)
         lines.append(f"  {k}: {val}")
     return "\n".join(lines)
 

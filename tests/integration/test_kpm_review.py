@@ -20,6 +20,7 @@ from tests.integration.test_kpm_import import (
     KK1,
     KK2,
     counts,
+    household_at_peserta,
     kpm_registered,  # noqa: F401  (autouse fixture)
     person,
     two_households,
@@ -243,3 +244,23 @@ def test_kpm_show_of_a_code_that_names_nobody_is_not_found(
     assert out.stderr.startswith("error:") and len(out.stderr.strip().splitlines()) == 1
     found = cli.invoke(typer_app, ["kpm", "show", "3271012600001" + "02", "--json"])
     assert found.exit_code == 0 and json.loads(found.stdout)["kode_peserta"] == "3271012600001"
+
+
+def test_kpm_show_prints_no_python_none_nor_python_reprs(
+    app: App, cli: CliRunner, tmp_path: Path
+) -> None:
+    """An eligible household verified once: `pkh kpm show` printed 'validasi_alasan: None',
+    'kepatuhan: None' and 'verifikasi_terakhir: {'periode': ..., 'hadir': {'02': False}}'
+    (Python's words). A value not recorded is left out, a nested one is written as --json
+    writes it."""
+    from api.cli import app as typer_app
+
+    case_id = household_at_peserta(app, tmp_path)
+    text = cli.invoke(typer_app, ["kpm", "show", case_id]).stdout
+    assert "None" not in text and "validasi_alasan" not in text, text
+    month = {"periode": "2025-12", "hadir": json.dumps({"02": 0})}
+    store.apply(app, case_id, "verifikasi_komitmen", month, "pdp.bogor")
+    text = cli.invoke(typer_app, ["kpm", "show", case_id]).stdout
+    line = next(x for x in text.splitlines() if x.startswith("  verifikasi_terakhir: "))
+    assert json.loads(line.split(": ", 1)[1]) == {"periode": "2025-12", "hadir": {"02": False}}
+    assert "False" not in text and "None" not in text, text
