@@ -318,11 +318,20 @@ def period_is_new(d: Decision) -> Reason | None:
     """A month to verify: after the last one verified, not in the future, and not before the
     decree (SK penetapan) made the household a participant."""
     last, p = (d.attr("verifikasi_terakhir") or {}).get("periode"), d.data["periode"]
-    if last is not None and p <= last:
+    if last is not None and p == last:
         return R(
             "period_already_verified",
-            f"periode {p} sudah diverifikasi (terakhir {last})",
-            f"period {p} is not after the last verified period {last}",
+            f"periode {p} sudah diverifikasi",
+            f"period {p} is already verified",
+        )
+    if last is not None and p < last:
+        # an earlier month left out (not verified) was said to be "sudah diverifikasi"
+        return R(
+            "period_already_verified",
+            f"periode {p} tidak sesudah bulan terakhir yang diverifikasi ({last}): bulan "
+            "dicatat berurutan, dan bulan sebelum itu tidak dapat dicatat lagi",
+            f"period {p} is not after the last verified period {last}: months are recorded "
+            "in order, and a month before it can no longer be recorded",
         )
     if p > K.period_of(day_of(d)):
         return R("period_in_future", f"periode {p} belum tiba", f"period {p} is in the future")

@@ -239,3 +239,18 @@ def test_a_move_records_that_the_household_moved_and_where_whatever_words_come_w
         "pindah",
         "Kota Depok",
     )
+
+
+def test_a_month_left_out_is_not_said_to_be_verified_already() -> None:
+    # October recorded after May: June, never verified, was refused as "periode 2026-06
+    # sudah diverifikasi (terakhir 2026-10)"
+    st = state_at("peserta", verifikasi_terakhir={"periode": "2026-02", "hadir": {"02": True}})
+    with pytest.raises(GuardRejected) as earlier:
+        decide(st, "verifikasi_komitmen", {"periode": "2026-01", "hadir": {"02": 1}})
+    (reason,) = earlier.value.reasons
+    assert reason.key == "period_already_verified"
+    assert "sudah diverifikasi" not in reason.id
+    assert reason.id.startswith("periode 2026-01 tidak sesudah bulan terakhir yang diverifikasi")
+    with pytest.raises(GuardRejected) as again:
+        decide(st, "verifikasi_komitmen", {"periode": "2026-02", "hadir": {"02": 1}})
+    assert [r.id for r in again.value.reasons] == ["periode 2026-02 sudah diverifikasi"]
