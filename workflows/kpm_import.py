@@ -605,19 +605,30 @@ class _Batch:
                 continue
             no, current = found
             diff = [
-                f"{f} ({current.get(f)} -> {member.get(f)})"
+                f"{f} ({_cell(current.get(f))} -> {_cell(member.get(f))})"
                 for f in C.MEMBER_FIELDS
                 if current.get(f) != member.get(f)
             ]
             if diff:
+                died = member["komponen"] == C.MENINGGAL != current.get("komponen")
+                # a death is not a data update: it has its own command, with its date
+                do_id, do_en = (
+                    (
+                        "catat kematiannya dengan langkah “Anggota meninggal dunia” "
+                        "(anggota_meninggal) beserta tanggalnya",
+                        "record the death with the command “A member died” "
+                        "(anggota_meninggal), with its date",
+                    )
+                    if died
+                    else ("catat perubahan sebagai pemutakhiran", "record changes as pemutakhiran")
+                )
                 self.out.reject(
                     line,
                     Why(
                         diff[0].split(" ")[0],
                         f"berbeda dengan anggota {no} dari {state.id} pada {', '.join(diff)}; "
-                        "catat perubahan sebagai pemutakhiran",
-                        f"differs from member {no} of {state.id} in {', '.join(diff)}; "
-                        "record changes as pemutakhiran",
+                        + do_id,
+                        f"differs from member {no} of {state.id} in {', '.join(diff)}; " + do_en,
                     ),
                 )
             else:
@@ -633,6 +644,11 @@ class _Batch:
         why = _refusal(error)
         for line, _ in rows:
             self.out.reject(line, why)
+
+
+def _cell(value: Any) -> Any:
+    """A member's value in a refusal: an empty one as a dash, not Python's None."""
+    return "–" if value is None or value == "" else value
 
 
 def _where(key: Any) -> tuple[str, str]:

@@ -264,3 +264,27 @@ def test_kpm_show_prints_no_python_none_nor_python_reprs(
     line = next(x for x in text.splitlines() if x.startswith("  verifikasi_terakhir: "))
     assert json.loads(line.split(": ", 1)[1]) == {"periode": "2025-12", "hadir": {"02": False}}
     assert "False" not in text and "None" not in text, text
+
+
+def test_a_death_in_a_later_extract_points_to_the_death_command_and_says_no_none(
+    app: App, tmp_path: Path
+) -> None:
+    """The next extract marks the SMA son deceased (komponen 10, no school): the row was
+    refused '... jenjang_sekolah (3 -> None), kelas (12 -> None); catat perubahan sebagai
+    pemutakhiran', Python's None, and an update that cannot record a death."""
+    import_file(app, write_csv(tmp_path / "hh.csv", two_households()))
+    rows = two_households()
+    rows[2] = {**rows[2], "komponen": 10, "jenjang_sekolah": "", "kelas": ""}
+    report = import_file(app, write_csv(tmp_path / "later.csv", rows)).as_dict()
+    (refused,) = report["rejected"]
+    assert refused["line"] == 4
+    reason = refused["reason"]
+    assert "None" not in reason, reason
+    assert "jenjang_sekolah (3 -> –), kelas (12 -> –)" in reason, reason
+    assert "catat kematiannya dengan langkah “Anggota meninggal dunia”" in reason, reason
+    assert "pemutakhiran" not in reason, reason
+    # any other difference is still an update to record
+    rows = two_households()
+    rows[3] = {**rows[3], "nama_ibu_kandung": "Siti Aminah"}
+    (other,) = import_file(app, write_csv(tmp_path / "name.csv", rows)).as_dict()["rejected"]
+    assert other["reason"].endswith("record changes as pemutakhiran"), other
