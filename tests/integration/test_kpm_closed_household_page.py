@@ -88,3 +88,24 @@ def test_a_household_that_moved_says_so_and_where_to_even_with_the_officers_word
         assert "<dt>Alasan keluar</dt><dd>Pindah</dd>" in facts
         assert '<dt>Tujuan pindah</dt><dd class="moved-to">Kota Depok</dd>' in facts
         assert "ikut suami bekerja" in page  # the officer's words stay in the timeline
+
+
+def test_a_household_found_not_eligible_says_why_among_its_facts(app: App, tmp_path: Path) -> None:
+    """Validated not eligible (no member in a PKH component): the closed household's facts
+    said 'Tidak memenuhi syarat', 'ditutup' and nothing of the reason the pendamping had to
+    give, which other exits show as 'Alasan keluar'."""
+    from api.http import create_app
+    from tests.integration.test_kpm_import import KK1, two_households, write_csv
+    from workflows.kpm_import import import_file
+
+    import_file(app, write_csv(tmp_path / "hh.csv", two_households()))
+    with app.db.reading() as s:
+        case_id = store.resolve(s, KK1)
+    found = {"hasil": "non_eligible", "alasan": "tidak_ditemukan"}
+    store.apply(app, case_id, "validasi", found, "pdp.bogor")
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "kab.bogor")
+        page = web.get(f"/cases/{case_id}/view").text
+        facts = page.split('<dl class="facts">')[1].split("</dl>")[0]
+        assert "<dt>Alasan hasil validasi</dt>" in facts
+        assert '<dd class="validation-reason">Tidak ditemukan di alamat</dd>' in facts
