@@ -567,7 +567,10 @@ def on_exit(d: Decision) -> Effect:
         # no trace on the household that it moved, nor where to (the event keeps them)
         return Effect(attrs={"alasan_keluar": "pindah", "tujuan": d.data.get("tujuan")})
     reason = d.data.get("alasan") or trigger
-    return Effect(attrs={"alasan_keluar": reason})
+    attrs = {"alasan_keluar": reason}
+    if d.data.get("keterangan"):  # `tidak_layak ... lainnya`: the reason is in these words
+        attrs["keterangan"] = d.data["keterangan"]
+    return Effect(attrs=attrs)
 
 
 def correction_effect(payment: K.PaymentSchedule) -> Callable[[Decision], Effect]:

@@ -109,3 +109,25 @@ def test_a_household_found_not_eligible_says_why_among_its_facts(app: App, tmp_p
         facts = page.split('<dl class="facts">')[1].split("</dl>")[0]
         assert "<dt>Alasan hasil validasi</dt>" in facts
         assert '<dd class="validation-reason">Tidak ditemukan di alamat</dd>' in facts
+
+
+def test_a_household_found_ineligible_for_another_reason_says_it_in_words(
+    app: App, tmp_path: Path
+) -> None:
+    """`tidak_layak` with alasan 'lainnya' needs the reason in words (keterangan); the closed
+    household's facts then said only 'Alasan keluar: Lainnya'."""
+    from api.http import create_app
+
+    case_id = household_at_peserta(app, tmp_path)
+    why = {"alasan": "lainnya", "keterangan": "penerima ganda di kabupaten lain"}
+    store.apply(app, case_id, "tidak_layak", why, "kab.bogor")
+    assert app.service.get(case_id).attrs["alasan_keluar"] == "lainnya"
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "kab.bogor")
+        page = web.get(f"/cases/{case_id}/view").text
+        facts = page.split('<dl class="facts">')[1].split("</dl>")[0]
+        assert "<dt>Alasan keluar</dt><dd>Lainnya</dd>" in facts
+        assert (
+            '<dt>Keterangan</dt><dd class="exit-explained">penerima ganda di kabupaten lain</dd>'
+            in facts
+        )
