@@ -65,6 +65,7 @@ def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLRe
         "case.html",
         status,
         kkn=kkn,
+        household=_household_named(ctx, state.attrs.get("household")),
         # the person the complaint is about: its reporter is hidden from them for that reason,
         # not (or not only) because the reporter asked (whether they did is not theirs to know)
         about_you=about_you,
@@ -91,6 +92,18 @@ def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLRe
         hubungan={c: code_name("hubungan_keluarga", c, ctx.lang) for c in KC.HUBUNGAN},
         **values,
     )
+
+
+def _household_named(ctx: Ctx, case_id: Any) -> str | None:
+    """The household a data or verification complaint names, when the officer may open it
+    (for a ketua kelompok, or outside the officer's area, it is not shown: it does not exist
+    for them)."""
+    if not isinstance(case_id, str) or not case_id:
+        return None
+    try:
+        return ctx.app.service.get(case_id, ctx.me.username).id
+    except EngineError:
+        return None
 
 
 def complaint_page(

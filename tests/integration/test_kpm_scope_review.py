@@ -258,3 +258,26 @@ def test_a_ketua_kelompok_cannot_probe_the_register_through_a_complaint(
     assert (
         app.service.open_case("complaint", data, "pdp.bogor").attrs["household"].startswith("KPM-")
     )
+
+
+def test_a_complaint_page_links_the_household_it_names_for_those_who_may_open_it(
+    app: App, tmp_path: Path
+) -> None:
+    """A data complaint naming a household: pusat, which makes the correction on that
+    household's page, read the complaint's facts without it (only the timeline's filing
+    line said 'Rumah tangga: 3271010101200001', the code as typed, unlinked). The facts now
+    link the household; for a ketua kelompok households do not exist, so not shown."""
+    from tests.e2e.test_pages import sign_in
+
+    household, _, _ = households_and_a_complaint(app, tmp_path)
+    data = complaint_data(region="3271011001", household=KK1)
+    complaint = app.service.open_case("complaint", data, "kab.bogor").id
+    link = f'<dd class="household-named"><a href="/cases/{household}/view">{household}</a></dd>'
+    with TestClient(create_app(app)) as web:
+        for officer in ("kab.bogor", "pusat.spm"):
+            sign_in(web, app, officer)
+            assert link in web.get(f"/cases/{complaint}/view").text, officer
+        sign_in(web, app, KETUA)
+        page = web.get(f"/cases/{complaint}/view")
+        assert page.status_code == 200
+        assert "household-named" not in page.text and household not in page.text
