@@ -180,7 +180,9 @@ def replay_case(
     except ReplayError as e:
         # stored events that do not fold (one deleted, one out of order): the store was
         # altered outside pkh, not the request wrong; said as any other damaged row is
-        raise StoredDataUnreadable(case_id, e.version, "events", str(e)) from None
+        raise StoredDataUnreadable(
+            case_id, e.version, "events", str(e), detail_id=e.message_id
+        ) from None
     return Replay(now_state, state, moment, basis, moment >= now, history[0], tuple(history))
 
 

@@ -15,6 +15,7 @@ from json.encoder import encode_basestring
 from operator import attrgetter
 from typing import Any
 
+from engine.errors import StoredDataUnreadable
 from engine.state import CaseState, Event, Fact, ReplayError, fold, replay
 
 _string = encode_basestring  # json's own string encoder (C), as json.dumps(ensure_ascii=False)
@@ -480,8 +481,41 @@ def verify_projection(
         replayed = replay(r.event for r in rows)
     except (ReplayError, TypeError, ValueError, KeyError) as e:
         # a forged or damaged event that cannot even be folded is tampering too
-        return Problem(case_id, None, "replay_failed", f"{type(e).__name__}: {e}")
+        return replay_failed(case_id, e)
     return compare_projection(case_id, replayed, projection, derived)
+
+
+def replay_failed(case_id: str, e: Exception) -> Problem:
+    """The problem of a case whose events could not be replayed (or checked) for `e`: what
+    it says, in Bahasa Indonesia too where the engine words it (ReplayError's message_id);
+    an error of Python's own is said as given, marked as the system's."""
+    detail = f"{type(e).__name__}: {e}"
+    said = getattr(e, "message_id", None)
+    detail_id = f"{type(e).__name__}: {said}" if said else f"galat sistem: {detail}"
+    return Problem(case_id, None, "replay_failed", detail, detail_id=detail_id)
+
+
+# a stored column as the auditor's page names it in Bahasa Indonesia (others: "kolom <name>")
+_COLUMN_ID = {
+    "payload": "isi kejadian (payload)",
+    "case row": "baris kasus",
+    "version": "nomor versi",
+    "events": "kejadian",
+}
+
+
+def unreadable_problem(kind: str, e: StoredDataUnreadable) -> Problem:
+    """The problem of a stored row that cannot be read (`kind`: event_unreadable or
+    projection_unreadable), in English and Bahasa Indonesia; a reason the database driver or
+    Python gave stays as given."""
+    column_id = _COLUMN_ID.get(e.column, f"kolom {e.column}")
+    return Problem(
+        e.case_id,
+        e.version,
+        kind,
+        f"the stored {e.column} cannot be read ({e.detail})",
+        detail_id=f"{column_id} yang tersimpan tidak dapat dibaca ({e.detail_id or e.detail})",
+    )
 
 
 def compare_projection(

@@ -154,13 +154,24 @@ class StoredDataUnreadable(EngineError):
 
     code = "stored_data_unreadable"
 
-    def __init__(self, case_id: str, version: int | None, column: str, detail: str) -> None:
+    def __init__(
+        self,
+        case_id: str,
+        version: int | None,
+        column: str,
+        detail: str,
+        *,
+        detail_id: str | None = None,
+    ) -> None:
         where = f"case {case_id}" + (f" version {version}" if version is not None else "")
         super().__init__(
             f"{where}: the stored {column} cannot be read ({detail}); the store was altered "
             "outside pkh: `pkh audit verify --all` lists every such row"
         )
         self.case_id, self.version, self.column, self.detail = case_id, version, column, detail
+        # `detail` in Bahasa Indonesia where pkh words it (None: a reason the database driver
+        # or Python gave, said as given)
+        self.detail_id = detail_id
 
     def as_dict(self) -> dict[str, object]:
         return {

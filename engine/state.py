@@ -99,9 +99,13 @@ class ReplayError(EngineError):
 
     code = "replay_error"
 
-    def __init__(self, message: str, *, version: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, version: int | None = None, message_id: str | None = None
+    ) -> None:
         super().__init__(message)
         self.version = version  # the event at fault, where one is
+        # the same in Bahasa Indonesia (the auditor's page says it in its language)
+        self.message_id = message_id
 
 
 _SETTABLE = frozenset(f.name for f in fields(CaseState)) - {
@@ -175,6 +179,8 @@ def _changes(event: Event | Fact) -> dict[str, Any]:
         raise ReplayError(
             f"event {event.case_id}#{event.version} sets unknown fields {unknown}",
             version=event.version,
+            message_id=f"kejadian {event.case_id}#{event.version} mengisi kolom yang tidak "
+            f"dikenal {unknown}",
         )
     out = dict(ch)
     out.pop("attrs", None)
@@ -210,6 +216,7 @@ def _start(event: Event | Fact) -> dict[str, Any]:
         raise ReplayError(
             f"case {event.case_id} starts at version {event.version}, not 1",
             version=event.version,
+            message_id=f"kasus {event.case_id} dimulai pada versi {event.version}, bukan 1",
         )
     values.update(
         id=event.case_id,
@@ -229,6 +236,8 @@ def _step(values: dict[str, Any], event: Event | Fact) -> None:
         raise ReplayError(
             f"case {values['id']}: version {event.version} follows {values['version']}",
             version=event.version,
+            message_id=f"kasus {values['id']}: versi {event.version} menyusul versi "
+            f"{values['version']}",
         )
     if "attrs" in event.changes:
         values["attrs"] = {**values["attrs"], **event.changes["attrs"]}

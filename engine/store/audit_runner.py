@@ -27,9 +27,11 @@ from engine.audit import (
     checkpoint_digest,
     compare_projection,
     heads_digest,
+    replay_failed,
     replay_stored,
     sealed_changes,
     stored_case_holds,
+    unreadable_problem,
     verify_chain,
     verify_projection,
 )
@@ -105,7 +107,7 @@ def _events_grouped(
         try:
             bucket.append(repo.event_from_row(row))
         except StoredDataUnreadable as e:
-            unreadable = _unreadable("event_unreadable", e)
+            unreadable = unreadable_problem("event_unreadable", e)
             bucket.append(_SKIPPED)
     if current is not None:
         yield current, bucket, unreadable, None
@@ -144,10 +146,6 @@ def _projections(s: Session, ids: list[str]) -> Projections:
         return out, repo.stored_derived_of(s, ids)
 
 
-def _unreadable(kind: str, e: StoredDataUnreadable) -> Problem:
-    return Problem(e.case_id, e.version, kind, f"the stored {e.column} cannot be read ({e.detail})")
-
-
 def _check_case(
     case_id: str,
     rows: Sequence[Any],
@@ -164,7 +162,7 @@ def _check_case(
     if unreadable is not None:
         return unreadable
     if isinstance(projection, StoredDataUnreadable):
-        return _unreadable("projection_unreadable", projection)
+        return unreadable_problem("projection_unreadable", projection)
     columns = None if derived is None else DerivedColumns(repo.derived_values, derived)
     try:
         if replayed is not None:
@@ -172,7 +170,7 @@ def _check_case(
         return verify_chain(case_id, rows) or verify_projection(case_id, rows, projection, columns)
     except Exception as e:  # noqa: BLE001 - an audit reports what it cannot check, and goes on
         log.warning("audit verify: case %s could not be checked", case_id, exc_info=True)
-        return Problem(case_id, None, "replay_failed", f"{type(e).__name__}: {e}")
+        return replay_failed(case_id, e)
 
 
 CHUNK = 2000  # cases verified per projection lookup
@@ -471,7 +469,7 @@ def verify_case(db: Database, case_id: str) -> VerifyReport:
             rows = repo.load_events(s, case_id)
         except StoredDataUnreadable as e:
             rows = []
-            unreadable = _unreadable("event_unreadable", e)
+            unreadable = unreadable_problem("event_unreadable", e)
         try:
             projection = repo.load_case(s, case_id)
         except StoredDataUnreadable as e:

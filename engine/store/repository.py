@@ -176,15 +176,27 @@ def event_from_row(row: Any) -> ChainedEvent:
             p = json.loads(p)
     except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
         raise StoredDataUnreadable(
-            row.case_id, _version_of(row.version), "payload", f"not valid JSON: {e}"
+            row.case_id,
+            _version_of(row.version),
+            "payload",
+            f"not valid JSON: {e}",
+            detail_id=f"bukan JSON yang sah: {e}",
         ) from None
     if type(p) is not dict:
         raise StoredDataUnreadable(
-            row.case_id, _version_of(row.version), "payload", "not a JSON object"
+            row.case_id,
+            _version_of(row.version),
+            "payload",
+            "not a JSON object",
+            detail_id="bukan objek JSON",
         )
     if type(row.version) is not int:
         raise StoredDataUnreadable(
-            row.case_id, None, "version", f"{row.version!r} is not a whole number"
+            row.case_id,
+            None,
+            "version",
+            f"{row.version!r} is not a whole number",
+            detail_id=f"{row.version!r} bukan bilangan bulat",
         )
     ev = Event(
         case_id=row.case_id,

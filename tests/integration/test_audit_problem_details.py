@@ -1,0 +1,85 @@
+"""What audit verify says of each problem, in Bahasa Indonesia (`detail_id`) as in English: on
+the auditor's page in its language, and in the problems verify reports. FastAPI's client on a
+SQLite file (and PostgreSQL)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from api.wiring import App
+from engine.audit import GENESIS, chain
+from engine.store import audit_runner
+from engine.store import repository as repo
+from tests.conftest import Clock, complaint_data
+from tests.e2e.test_pages import sign_in
+
+
+def _verify_card(web: TestClient, case_id: str) -> str:
+    page = web.get("/audit", params={"case_id": case_id})
+    assert page.status_code == 200, page.text
+    return page.text.split('class="card verify"')[1].split("</section>")[0]
+
+
+def _both_languages(web: TestClient, case_id: str) -> tuple[str, str]:
+    """The case's check on the auditor's page in Indonesian, then in English."""
+    web.cookies.set("lang", "id")
+    in_id = _verify_card(web, case_id)
+    web.cookies.set("lang", "en")
+    in_en = _verify_card(web, case_id)
+    web.cookies.set("lang", "id")
+    return in_id, in_en
+
+
+def test_an_unreadable_event_and_events_that_do_not_replay_are_said_in_the_pages_language(
+    app: App, clock: Clock
+) -> None:
+    """Regression: an event whose payload is not a JSON object read on the Indonesian page
+    'Kejadian tersimpan tidak terbaca (event_unreadable) — the stored payload cannot be read
+    (not a JSON object)' (PostgreSQL: '(not valid JSON: ...)'), and events whose chain holds
+    but which do not fold 'ReplayError: event ...#1 sets unknown fields ...': the engine's
+    English. Both now in Indonesian too."""
+    from api.http import create_app
+
+    damaged = app.service.open_case("complaint", complaint_data(), "kab.bogor").id
+    with app.db.write_engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE case_events SET payload = '\"text\"' WHERE case_id = :c"),
+            {"c": damaged},
+        )
+    forged = app.service.open_case("complaint", complaint_data(), "kab.bogor").id
+    with app.db.reading() as s:
+        (first,) = repo.load_events(s, forged)
+    ev = dataclasses.replace(first.event, changes={**first.event.changes, "bogus": 1})
+    payload, digest = chain(GENESIS, ev)  # a forgery whose hash holds: only the fold fails
+    with app.db.write_engine.begin() as conn:
+        conn.execute(
+            repo.EV.update()
+            .where(repo.EV.c.case_id == forged)
+            .values(payload=repo.EncodedJson(payload), hash=digest)
+        )
+    report = audit_runner.verify_case(app.db, forged)
+    assert [p.kind for p in report.problems] == ["replay_failed"], report.problems
+    assert report.problems[0].detail_id == (
+        f"ReplayError: kejadian {forged}#1 mengisi kolom yang tidak dikenal {{'bogus'}}"
+    )
+
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "auditor")
+        in_id, in_en = _both_languages(web, damaged)
+        assert "event_unreadable" in in_id
+        # (PostgreSQL's jsonb gives the text back as a string that is not JSON)
+        said = "isi kejadian (payload) yang tersimpan tidak dapat dibaca (bukan "
+        assert said in in_id, in_id
+        assert "cannot be read" not in in_id and "not a JSON" not in in_id, in_id
+        assert "the stored payload cannot be read (not " in in_en, in_en
+        assert "bukan" not in in_en, in_en
+
+        in_id, in_en = _both_languages(web, forged)
+        assert "replay_failed" in in_id
+        assert "mengisi kolom yang tidak dikenal" in in_id, in_id
+        assert "sets unknown fields" not in in_id, in_id
+        assert f"ReplayError: event {forged}#1 sets unknown fields" in in_en, in_en
+        assert "mengisi kolom" not in in_en, in_en
