@@ -584,12 +584,17 @@ Head = tuple[int, str]  # a case's last event: its version and hash
 
 
 def sealed_changes(
-    checkpoint: str, sealed: Mapping[str, Head], now: Mapping[str, Head]
+    checkpoint: str,
+    sealed: Mapping[str, Head],
+    now: Mapping[str, Head],
+    checkpoint_id: str | None = None,
 ) -> list[Problem]:
     """The cases whose history, as far as `checkpoint` sealed it, is not what it sealed:
     `sealed` holds each case's head then, `now` each case's head over the same events today
     (the events up to the checkpoint's last event id). A case gone, cut short, rewritten,
-    or one that has appeared among the sealed events, each named, in case-id order."""
+    or one that has appeared among the sealed events, each named, in case-id order.
+    `checkpoint_id`: the checkpoint as Bahasa Indonesia names it (the problems' detail_id)."""
+    cp_id = checkpoint_id or checkpoint
     problems = []
     for case_id in sorted(sealed.keys() | now.keys()):
         then, today = sealed.get(case_id), now.get(case_id)
@@ -598,12 +603,18 @@ def sealed_changes(
         if then is None:
             assert today is not None
             detail = f"{today[0]} events that {checkpoint} did not seal (added afterwards)"
+            detail_id = f"{today[0]} kejadian yang tidak disegel {cp_id} (ditambahkan sesudahnya)"
         elif today is None:
             detail = f"{checkpoint} sealed it at version {then[0]}; all its events are gone"
+            detail_id = f"{cp_id} menyegelnya pada versi {then[0]}; semua kejadiannya hilang"
         elif type(today[0]) is int and type(then[0]) is int and today[0] < then[0]:
             detail = (
                 f"{checkpoint} sealed it at version {then[0]}; it now ends at version "
                 f"{today[0]}: events removed"
+            )
+            detail_id = (
+                f"{cp_id} menyegelnya pada versi {then[0]}; kini berakhir pada versi "
+                f"{today[0]}: kejadian dihapus"
             )
         else:
             detail = (
@@ -611,7 +622,13 @@ def sealed_changes(
                 f"its events up to there now end at version {today[0]} (hash "
                 f"{today[1][:12]}...): rewritten"
             )
-        problems.append(Problem(case_id, then[0] if then else None, "history_changed", detail))
+            detail_id = (
+                f"{cp_id} menyegelnya pada versi {then[0]} (hash {then[1][:12]}...); "
+                f"kejadiannya sampai di situ kini berakhir pada versi {today[0]} (hash "
+                f"{today[1][:12]}...): ditulis ulang"
+            )
+        version = then[0] if then else None
+        problems.append(Problem(case_id, version, "history_changed", detail, detail_id=detail_id))
     return problems
 
 

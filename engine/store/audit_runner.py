@@ -523,9 +523,9 @@ def _case_under_checkpoints(
         for r in rows:
             if r.seq <= cp.last_event_id and (now is None or r.event.version > now[0]):
                 now = (r.event.version, r.hash)
-        name = f"checkpoint {cp.id} ({cp.created_at:%Y-%m-%d %H:%M} UTC)"
+        name, name_id = _checkpoint_name(cp)
         found = sealed_changes(
-            name, {case_id: sealed} if sealed else {}, {case_id: now} if now else {}
+            name, {case_id: sealed} if sealed else {}, {case_id: now} if now else {}, name_id
         )
         if found:
             return found
@@ -614,28 +614,42 @@ def _history_changed(
     """What differs under a checkpoint whose sealed heads are not today's (`now`: each case's
     head among the `count` events up to it): the cases, named (True), when the recorded heads
     still add up to the checkpoint; otherwise the totals."""
-    name = f"checkpoint {cp.id} ({cp.created_at:%Y-%m-%d %H:%M} UTC)"
     sealed = _sealed_heads(s, cp)
     if sealed is not None:
-        named = sealed_changes(name, sealed, now)
+        name, name_id = _checkpoint_name(cp)
+        named = sealed_changes(name, sealed, now, name_id)
         if named:
             return True, named
+    taken = f"{cp.created_at:%Y-%m-%d %H:%M} UTC"
     return False, [
         Problem(
             None,
             None,
             "history_changed",
-            f"events up to #{cp.last_event_id} differ from the checkpoint taken "
-            f"{cp.created_at:%Y-%m-%d %H:%M} UTC: {cp.case_count} cases / "
-            f"{cp.event_count} events then, {len(now)} / {count} now"
+            f"events up to #{cp.last_event_id} differ from the checkpoint taken {taken}: "
+            f"{cp.case_count} cases / {cp.event_count} events then, {len(now)} / {count} now"
             + (
                 ""
                 if sealed is not None
                 else " (its recorded case heads are incomplete: no case named)"
             ),
             checkpoint=cp.id,
+            detail_id=f"kejadian sampai #{cp.last_event_id} berbeda dari titik periksa yang "
+            f"dibuat {taken}: {cp.case_count} kasus / {cp.event_count} kejadian saat itu, "
+            f"{len(now)} / {count} kini"
+            + (
+                ""
+                if sealed is not None
+                else " (catatan kepala kasusnya tidak lengkap: tidak ada kasus yang disebut)"
+            ),
         )
     ]
+
+
+def _checkpoint_name(cp: Any) -> tuple[str, str]:
+    """A checkpoint as a problem's detail names it: in English, in Bahasa Indonesia."""
+    taken = f"{cp.created_at:%Y-%m-%d %H:%M} UTC"
+    return f"checkpoint {cp.id} ({taken})", f"titik periksa {cp.id} ({taken})"
 
 
 Sealed = tuple[int, int, str]  # what a checkpoint seals: events, cases, digest of the heads

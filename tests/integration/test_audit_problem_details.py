@@ -5,6 +5,7 @@ SQLite file (and PostgreSQL)."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -83,3 +84,45 @@ def test_an_unreadable_event_and_events_that_do_not_replay_are_said_in_the_pages
         assert "sets unknown fields" not in in_id, in_id
         assert f"ReplayError: event {forged}#1 sets unknown fields" in in_en, in_en
         assert "mengisi kolom" not in in_en, in_en
+
+
+def test_a_history_changed_since_a_checkpoint_is_said_in_the_pages_language(
+    app: App, clock: Clock
+) -> None:
+    """Regression: after `pkh audit checkpoint`, a case's last event deleted by hand read on the
+    Indonesian page 'Riwayat berubah sejak titik periksa (history_changed) — checkpoint 1 (...)
+    sealed it at version 2; it now ends at version 1: events removed', the engine's English;
+    and the whole store's verify, with the checkpoint's recorded case heads gone too, said
+    'events up to #N differ from the checkpoint taken ...'. Both now in Indonesian too."""
+    from api.http import create_app
+
+    case_id = app.service.open_case("complaint", complaint_data(), "kab.bogor").id
+    clock.set(clock() + timedelta(hours=1))
+    app.service.apply(case_id, "advance", {}, "kab.bogor")
+    audit_runner.checkpoint(app.db, clock())
+    with app.db.write_engine.begin() as conn:
+        conn.execute(
+            sa.text("DELETE FROM case_events WHERE case_id = :c AND version = 2"), {"c": case_id}
+        )
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "auditor")
+        in_id, in_en = _both_languages(web, case_id)
+    assert "history_changed" in in_id and "Riwayat berubah sejak titik periksa" in in_id
+    said = "menyegelnya pada versi 2; kini berakhir pada versi 1: kejadian dihapus"
+    assert "titik periksa 1 (" in in_id and said in in_id, in_id
+    assert "sealed it" not in in_id and "events removed" not in in_id, in_id
+    assert "sealed it at version 2; it now ends at version 1: events removed" in in_en, in_en
+    assert "menyegel" not in in_en, in_en
+
+    with app.db.write_engine.begin() as conn:  # no case can be named: the totals
+        conn.execute(sa.text("DELETE FROM audit_checkpoint_heads"))
+    changed = [
+        p
+        for p in audit_runner.verify(app.db, stop_at_first=False).problems
+        if p.kind == "history_changed"
+    ]
+    assert [p.checkpoint for p in changed] == [1], changed
+    assert changed[0].detail_id is not None, changed
+    assert "berbeda dari titik periksa yang dibuat" in changed[0].detail_id
+    assert "1 kasus / 2 kejadian saat itu, 1 / 1 kini" in changed[0].detail_id
+    assert "(catatan kepala kasusnya tidak lengkap" in changed[0].detail_id
