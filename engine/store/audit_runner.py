@@ -277,11 +277,7 @@ def _store_wide(
         .order_by(cases.c.id)
     )
     for (case_id,) in s.execute(without_events):
-        report.problems.append(
-            Problem(
-                case_id, None, "events_missing", "a case row exists but all its events are gone"
-            )
-        )
+        report.problems.append(_events_gone(case_id))
         if stop_at_first:
             return
     report.problems += _check_numbering(s)
@@ -479,17 +475,23 @@ def verify_case(db: Database, case_id: str) -> VerifyReport:
     report.events = len(rows)
     if unreadable is None and not rows:
         if projection is not None:
-            report.problems.append(
-                Problem(
-                    case_id, None, "events_missing", "a case row exists but all its events are gone"
-                )
-            )
+            report.problems.append(_events_gone(case_id))
     else:
         problem = _check_case(case_id, rows, unreadable, projection, derived=derived)
         if problem:
             report.problems.append(problem)
     report.problems += sealed
     return report
+
+
+def _events_gone(case_id: str) -> Problem:
+    return Problem(
+        case_id,
+        None,
+        "events_missing",
+        "a case row exists but all its events are gone",
+        detail_id="baris kasusnya ada tetapi semua kejadiannya hilang",
+    )
 
 
 def _case_under_checkpoints(
@@ -567,6 +569,8 @@ def _check_numbering(s: Session) -> list[Problem]:
                     None,
                     "case_missing",
                     f"case number issued but the case is gone ({len(missing)} missing under {key})",
+                    detail_id=f"nomor kasus sudah diterbitkan tetapi kasusnya hilang "
+                    f"({len(missing)} hilang di bawah {key})",
                 )
             )
     return problems
@@ -749,6 +753,10 @@ def _check_checkpoints(
                     "audit_checkpoint_heads were altered or removed; the events themselves "
                     "still hold what it sealed",
                     checkpoint=cp.id,
+                    detail_id=f"kepala kasus yang dicatat untuk titik periksa {cp.id} ({kept[0]} "
+                    f"kasus) tidak lagi sesuai dengan yang disegelnya ({cp.case_count} kasus): "
+                    "baris audit_checkpoint_heads diubah atau dihapus; kejadiannya sendiri masih "
+                    "memuat yang disegelnya",
                 )
             )
         if found != (cp.event_count, cp.case_count, cp.heads_digest):
@@ -795,25 +803,31 @@ def _recorded_heads(s: Session, ids: Sequence[int]) -> dict[int, tuple[int, str]
 def _chain_broken(cp: Any, prev: str, prev_id: int | None, rows: Sequence[Any]) -> Problem:
     """Why checkpoint `cp` does not follow the one before it (`prev_id`, digest `prev`):
     sealed after a checkpoint that is no longer in the store, or its row altered."""
-    where = f"checkpoint {cp.id}"
+    where, where_id = f"checkpoint {cp.id}", f"titik periksa {cp.id}"
+    named = f"(digest {cp.prev_digest[:16]}...)"
     if cp.prev_digest != prev and all(r.digest != cp.prev_digest for r in rows):
         after = f"checkpoint {prev_id}" if prev_id is not None else "the start"
+        after_id = f"titik periksa {prev_id}" if prev_id is not None else "awal"
         return Problem(
             None,
             None,
             "checkpoint_missing",
-            f"{where} was sealed after a checkpoint that is no longer in the store (digest "
-            f"{cp.prev_digest[:16]}...): a checkpoint between {after} and {where} was removed",
+            f"{where} was sealed after a checkpoint that is no longer in the store {named}: a "
+            f"checkpoint between {after} and {where} was removed",
             checkpoint=cp.id,
+            detail_id=f"{where_id} disegel sesudah titik periksa yang tidak ada lagi di "
+            f"penyimpanan {named}: sebuah titik periksa antara {after_id} dan {where_id} dihapus",
         )
     if cp.prev_digest != prev:
         return Problem(
             None,
             None,
             "checkpoint_tampered",
-            f"{where} names another checkpoint (digest {cp.prev_digest[:16]}...) as the one "
-            f"before it: the checkpoints were reordered or altered",
+            f"{where} names another checkpoint {named} as the one before it: the checkpoints "
+            "were reordered or altered",
             checkpoint=cp.id,
+            detail_id=f"{where_id} menyebut titik periksa lain {named} sebagai pendahulunya: "
+            "urutan titik periksa diubah atau titik periksanya diubah",
         )
     return Problem(
         None,
@@ -823,6 +837,9 @@ def _chain_broken(cp: Any, prev: str, prev_id: int | None, rows: Sequence[Any]) 
         f"{cp.last_event_id}), counts ({cp.case_count} cases, {cp.event_count} events) and "
         "heads digest: the checkpoint row was altered",
         checkpoint=cp.id,
+        detail_id=f"digest {where_id} tidak lagi cocok dengan kejadian terakhir yang dicatatnya "
+        f"(#{cp.last_event_id}), jumlahnya ({cp.case_count} kasus, {cp.event_count} kejadian) "
+        "dan digest kepala kasusnya: baris titik periksa diubah",
     )
 
 
@@ -844,6 +861,8 @@ def _checkpoints_missing(
                     f"the anchored checkpoint {cp_id} (digest {digest[:16]}...) is "
                     + ("gone from the store" if found is None else f"now {found[:16]}..."),
                     checkpoint=cp_id,
+                    detail_id=f"titik periksa {cp_id} yang dijangkarkan (digest {digest[:16]}...) "
+                    + ("hilang dari penyimpanan" if found is None else f"kini {found[:16]}..."),
                 )
             ]
     seen = s.execute(
@@ -853,7 +872,8 @@ def _checkpoints_missing(
         .limit(1)
     ).first()
     if seen is not None and seen.checkpoints > len(rows):
-        when = f" on {seen.finished_at:%Y-%m-%d %H:%M} UTC" if seen.finished_at else ""
+        at = f"{seen.finished_at:%Y-%m-%d %H:%M} UTC" if seen.finished_at else None
+        when, when_id = (f" on {at}", f" pada {at}") if at else ("", "")
         return [
             Problem(
                 None,
@@ -861,6 +881,8 @@ def _checkpoints_missing(
                 "checkpoint_missing",
                 f"{len(rows)} checkpoints in the store, but audit run {seen.id}{when} verified "
                 f"{seen.checkpoints}: checkpoints were removed",
+                detail_id=f"{len(rows)} titik periksa di penyimpanan, tetapi pemeriksaan audit "
+                f"{seen.id}{when_id} memeriksa {seen.checkpoints}: titik periksa dihapus",
             )
         ]
     return []

@@ -126,3 +126,80 @@ def test_a_history_changed_since_a_checkpoint_is_said_in_the_pages_language(
     assert "berbeda dari titik periksa yang dibuat" in changed[0].detail_id
     assert "1 kasus / 2 kejadian saat itu, 1 / 1 kini" in changed[0].detail_id
     assert "(catatan kepala kasusnya tidak lengkap" in changed[0].detail_id
+
+
+def _run(app: App, clock: Clock) -> list[audit_runner.Problem]:
+    """A whole-store run, recorded as the page starts one; its problems."""
+    from engine.store import audit_runs
+
+    run = audit_runs.start(app.db, "pusat.spm", clock())
+    audit_runs.execute(app.db, run.id, clock)
+    return audit_runner.verify(app.db, stop_at_first=False).problems
+
+
+def test_every_problem_of_the_whole_store_and_its_checkpoints_has_its_indonesian(
+    app: App, clock: Clock
+) -> None:
+    """Regression: the whole store's problems that name no case's own history (a case row
+    whose events are all gone, a case number issued but gone, a checkpoint altered, removed
+    or unanchored, its recorded case heads altered) had no detail_id: the Indonesian page
+    showed 'Titik periksa diubah (checkpoint_tampered) — the digest of checkpoint 1 no longer
+    matches ...'. Each now has its Indonesian, shown on the page in Indonesian, the English
+    when the page is in English."""
+    from api.http import create_app
+
+    cases = [app.service.open_case("complaint", complaint_data(), "kab.bogor").id for _ in "abc"]
+    for case_id in cases:
+        clock.set(clock() + timedelta(hours=1))
+        app.service.apply(case_id, "advance", {}, "kab.bogor")
+        audit_runner.checkpoint(app.db, clock())
+    found: list[audit_runner.Problem] = []
+
+    def tamper(*statements: str) -> None:
+        with app.db.write_engine.begin() as conn:
+            for sql in statements:
+                conn.execute(sa.text(sql))
+
+    tamper("UPDATE audit_checkpoints SET case_count = 7 WHERE id = 1")
+    found += _run(app, clock)
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "auditor")
+        page = web.get("/audit").text
+        assert "checkpoint_tampered" in page
+        assert "digest titik periksa 1 tidak lagi cocok dengan kejadian terakhir" in page, page
+        assert "no longer matches" not in page, page
+        web.cookies.set("lang", "en")
+        page = web.get("/audit").text
+        assert "the digest of checkpoint 1 no longer matches its recorded last event" in page
+        assert "tidak lagi cocok" not in page, page
+    tamper("UPDATE audit_checkpoints SET case_count = 3 WHERE id = 1")
+    assert _run(app, clock) == []  # mended; this run saw the three checkpoints
+    found += audit_runner.verify(app.db, anchors=[(1, "0" * 64)]).problems
+    tamper("UPDATE audit_checkpoint_heads SET version = 9 WHERE checkpoint_id = 1")
+    found += audit_runner.verify(app.db, stop_at_first=False).problems
+    tamper(
+        "UPDATE audit_checkpoint_heads SET version = 1 WHERE checkpoint_id = 1",
+        "DELETE FROM audit_checkpoints WHERE id = 2",
+        f"DELETE FROM case_events WHERE case_id = '{cases[1]}'",
+        f"DELETE FROM case_events WHERE case_id = '{cases[2]}'",
+        f"DELETE FROM cases WHERE id = '{cases[2]}'",
+    )
+    found += audit_runner.verify(app.db, stop_at_first=False).problems
+
+    kinds = {p.kind for p in found}
+    assert kinds >= {
+        "checkpoint_tampered",
+        "checkpoint_missing",
+        "checkpoint_heads_altered",
+        "events_missing",
+        "case_missing",
+        "history_changed",
+    }, found
+    for p in found:
+        assert p.detail_id and p.detail_id != p.detail, p
+        assert "checkpoint " not in p.detail_id and " was " not in p.detail_id, p
+    said = {p.detail_id for p in found}
+    assert "baris kasusnya ada tetapi semua kejadiannya hilang" in said, said
+    assert (
+        "nomor kasus sudah diterbitkan tetapi kasusnya hilang (1 hilang di bawah ADU-2026)" in said
+    )
