@@ -4,7 +4,7 @@ a sign-in (the kept fields' names, `KEEP`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,18 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ENV.globals["problem_subject"] = problem_subject
+
+
+def _problem_subject(problem: Mapping[str, Any], lang: str) -> str:
+    """What a problem verify found is about (engine.audit.problem_subject), in the page's
+    language: a checkpoint is 'titik periksa N' in Indonesian."""
+    if lang == "id" and problem.get("case_id") is None:
+        cp = problem.get("checkpoint")
+        return f"titik periksa {cp}" if cp is not None else "titik periksa"
+    return problem_subject(problem)
+
+
+ENV.globals["problem_subject"] = _problem_subject
 
 
 class PageRefused(NotPermitted):

@@ -625,7 +625,7 @@ def test_a_national_auditor_starts_a_whole_store_verification_from_the_audit_pag
         conn.execute(sa.text("UPDATE audit_checkpoints SET case_count = 7"))
     audit_runs.execute(app.db, audit_runs.start(app.db, "pusat.spm", clock()).id, clock)
     page = web.get("/audit").text
-    assert "<strong>checkpoint 1</strong>" in page and "checkpoint_tampered" in page
+    assert "<strong>titik periksa 1</strong>" in page and "checkpoint_tampered" in page
 
     add_user(app.db, "aud.bogor", "auditor", "3271", now=clock())
     sign_in(web, app, "aud.bogor")  # a regional auditor: one case at a time, in its region

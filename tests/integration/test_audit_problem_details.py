@@ -168,9 +168,12 @@ def test_every_problem_of_the_whole_store_and_its_checkpoints_has_its_indonesian
         assert "checkpoint_tampered" in page
         assert "digest titik periksa 1 tidak lagi cocok dengan kejadian terakhir" in page, page
         assert "no longer matches" not in page, page
+        # what the problem is about in the page's language too
+        assert "<strong>titik periksa 1</strong>" in page and "checkpoint 1" not in page, page
         web.cookies.set("lang", "en")
         page = web.get("/audit").text
         assert "the digest of checkpoint 1 no longer matches its recorded last event" in page
+        assert "<strong>checkpoint 1</strong>" in page, page
         assert "tidak lagi cocok" not in page, page
     tamper("UPDATE audit_checkpoints SET case_count = 3 WHERE id = 1")
     assert _run(app, clock) == []  # mended; this run saw the three checkpoints
