@@ -80,7 +80,11 @@ def user_add(
     from workflows.roles import check_role_region
 
     if sum((password is not None, password_stdin, no_password)) > 1:
-        raise InvalidInput("password", "give one of --password, --password-stdin, --no-password")
+        raise InvalidInput(
+            "password",
+            "give one of --password, --password-stdin, --no-password",
+            message_id="berikan salah satu dari --password, --password-stdin, --no-password",
+        )
     if password is None and not no_password:
         check_role_region(role, region)  # a typo is told before the password is asked for
         password = new_password(password_stdin=password_stdin, refusal=NO_PASSWORD_FOR_ADD)
@@ -144,7 +148,11 @@ def _zone(zone: str) -> Any:
     try:
         return ZONE_INFO[Zone(zone.upper())]
     except ValueError:
-        raise InvalidInput("zone", f"unknown zone '{zone}'; use WIB, WITA or WIT") from None
+        raise InvalidInput(
+            "zone",
+            f"unknown zone '{zone}'; use WIB, WITA or WIT",
+            message_id=f"zona waktu '{zone}' tidak dikenal; gunakan WIB, WITA, atau WIT",
+        ) from None
 
 
 @cal_app.command("deadline")
@@ -277,7 +285,11 @@ def _date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput("date", f"'{value}' is not a date (YYYY-MM-DD)") from None
+        raise InvalidInput(
+            "date",
+            f"'{value}' is not a date (YYYY-MM-DD)",
+            message_id=f"'{value}' bukan tanggal (TTTT-BB-HH)",
+        ) from None
 
 
 # ------------------------------------------------------------------------------------ workflows
@@ -332,11 +344,19 @@ def _anchor(text: str) -> tuple[int, str]:
     cp_id, sep, digest = text.partition(":")
     digest = digest.strip().lower()
     if not (sep and cp_id.strip().isdigit() and len(digest) == 64):
-        raise InvalidInput("anchor", f"expected ID:DIGEST (64 hex digits), got {text!r}")
+        raise InvalidInput(
+            "anchor",
+            f"expected ID:DIGEST (64 hex digits), got {text!r}",
+            message_id=f"seharusnya ID:DIGEST (64 digit heksadesimal), diberikan {text!r}",
+        )
     try:
         int(digest, 16)
     except ValueError:
-        raise InvalidInput("anchor", f"the digest is not hexadecimal: {text!r}") from None
+        raise InvalidInput(
+            "anchor",
+            f"the digest is not hexadecimal: {text!r}",
+            message_id=f"digest-nya bukan heksadesimal: {text!r}",
+        ) from None
     return int(cp_id), digest
 
 
@@ -580,7 +600,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     from engine.store.migrate import require_head
 
     if workers < 1:
-        raise InvalidInput("workers", "must be at least 1")
+        raise InvalidInput("workers", "must be at least 1", message_id="paling sedikit 1")
     settings = get_app().settings  # checked here, once, before any worker starts
     require_head(settings.database_url)
     if workers > 1 and settings.secret_origin == "memory":

@@ -61,7 +61,11 @@ def _zone(zone: str) -> Any:
     try:
         return ZONE_INFO[Zone(zone.upper())]
     except ValueError:
-        raise InvalidInput("zone", f"unknown zone '{zone}'; use WIB, WITA or WIT") from None
+        raise InvalidInput(
+            "zone",
+            f"unknown zone '{zone}'; use WIB, WITA or WIT",
+            message_id=f"zona waktu '{zone}' tidak dikenal; gunakan WIB, WITA, atau WIT",
+        ) from None
 
 
 @router.get("/calendar/deadline", tags=["calendar"])
@@ -81,11 +85,15 @@ def deadline(
             else datetime.fromisoformat(start.replace("Z", "+00:00"))
         )
     except ValueError:
-        raise InvalidInput("start", f"'{start}' is not an ISO date or datetime") from None
+        raise InvalidInput(
+            "start",
+            f"'{start}' is not an ISO date or datetime",
+            message_id=f"'{start}' bukan tanggal atau waktu ISO",
+        ) from None
     try:
         due = app.service.calendar().deadline(instant(begin, "start"), n, tz)
     except CalendarRangeError as e:
-        raise InvalidInput("start", str(e)) from None
+        raise InvalidInput("start", str(e), message_id=e.message_id) from None
     return {
         "due_date": due.date().isoformat(),
         "due_at": due.isoformat(),
@@ -213,7 +221,11 @@ def create_user(body: UserIn, app: AppDep, _admin: Annotated[Actor, AdminOnly]) 
     """Add an account with its password; `"no_password": true` (and no password) for one that
     cannot sign in."""
     if body.no_password and body.password is not None:
-        raise InvalidInput("password", "give a password or no_password: true, not both")
+        raise InvalidInput(
+            "password",
+            "give a password or no_password: true, not both",
+            message_id="berikan password atau no_password: true, tidak keduanya",
+        )
     row = add_user(
         app.db,
         body.username,
@@ -262,7 +274,7 @@ def patch_user(
     disabled or demoted."""
     for name in ("password", "role", "active"):
         if name in body.model_fields_set and getattr(body, name) is None:
-            raise InvalidInput(name, "may not be null")
+            raise InvalidInput(name, "may not be null", message_id="tidak boleh null")
     row, _changes = update_user(
         app.db,
         username,

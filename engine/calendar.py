@@ -19,6 +19,10 @@ class CalendarRangeError(EngineError, ValueError):
 
     code = "outside_calendar"
 
+    def __init__(self, message: str, *, message_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message_id = message_id  # in Bahasa Indonesia alone (the message has both)
+
 
 def _parse_weekmask(weekmask: str) -> np.ndarray:
     if len(weekmask) != 7 or set(weekmask) - {"0", "1"} or "1" not in weekmask:
@@ -92,10 +96,13 @@ class WorkingCalendar:
             f"{len(self._non_working)} non-working days)"
         )
 
-    def _out_of_range(self, what: object) -> CalendarRangeError:
+    def _out_of_range(self, what: object, what_id: object = None) -> CalendarRangeError:
+        """`what` is out of range; `what_id`: the same in Bahasa Indonesia, where it is words."""
         return CalendarRangeError(
             f"di luar rentang kalender kerja / outside the working calendar "
-            f"{self._first}..{self._last}: {what}"
+            f"{self._first}..{self._last}: {what}",
+            message_id=f"di luar rentang kalender kerja {self._first}..{self._last}: "
+            f"{what if what_id is None else what_id}",
         )
 
     def _offset(self, d: date) -> int:
@@ -114,7 +121,7 @@ class WorkingCalendar:
         k = self._cum_list[self._offset(d)] - 1 + n
         # k < 0 only when n == 0 and no working day precedes d inside the range.
         if not 0 <= k < self._count:
-            raise self._out_of_range(f"{n} working days from {d}")
+            raise self._out_of_range(f"{n} working days from {d}", f"{n} hari kerja dari {d}")
         return date.fromordinal(self._workdays_list[k])
 
     def next_working_day(self, d: date) -> date:
@@ -143,8 +150,8 @@ class WorkingCalendar:
         if steps.size and steps.min() < 0:
             raise ValueError("n must be >= 0")
         if days.size and (days.min() < 0 or days.max() >= self._size):
-            raise self._out_of_range("some dates")
+            raise self._out_of_range("some dates", "sebagian tanggal")
         k = self._cum[days] - 1 + steps
         if k.size and (k.min() < 0 or k.max() >= self._count):
-            raise self._out_of_range("some results")
+            raise self._out_of_range("some results", "sebagian hasil")
         return self._workdays_d[k]

@@ -95,8 +95,9 @@ def test_every_refusal_of_the_complaint_kkn_discipline_and_kpm_workflows_says_it
 
 # The accounts and working-calendar administration (api.admin) and the role and region check
 # it calls: half of their refusals had no Indonesian (a password too short, a username taken,
-# the last admin, a role's region), beside others that had.
-ADMIN_REFUSING = ("api.admin", "workflows.roles")
+# the last admin, a role's region), beside others that had. So had the API's and the command
+# line's own administration refusals (a zone, a date, an audit anchor, a null field).
+ADMIN_REFUSING = ("api.admin", "workflows.roles", "api.routes_admin", "api.cli_admin")
 
 
 @pytest.mark.parametrize("module", ADMIN_REFUSING)
@@ -650,3 +651,20 @@ def test_a_password_too_short_is_said_in_indonesian() -> None:
     with pytest.raises(InvalidInput) as refused:
         hash_password("pendek")
     assert refused.value.message_id == "minimal 8 karakter"
+
+
+def test_a_deadline_outside_the_working_calendar_is_refused_with_its_indonesian_alone() -> None:
+    """The deadline's refusal (GET /calendar/deadline) gave no message_id; the calendar's own
+    message holds both languages, its message_id now the Indonesian alone."""
+    from types import SimpleNamespace
+
+    from api.routes_admin import deadline
+    from engine.calendar import WorkingCalendar
+
+    app = SimpleNamespace(service=SimpleNamespace(calendar=lambda: WorkingCalendar([])))
+    with pytest.raises(InvalidInput) as refused:
+        deadline(app, None, "2040-12-20", 1000)  # type: ignore[arg-type]
+    e = refused.value
+    assert e.field == "start" and "outside the working calendar" in e.message, e
+    said = "di luar rentang kalender kerja 2004-01-01..2040-12-31: 1000 hari kerja dari 2040-12-20"
+    assert e.message_id == said, e
