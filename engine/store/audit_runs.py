@@ -56,6 +56,16 @@ class Run:
     def finished(self) -> bool:
         return self.status != "running"
 
+    @property
+    def error_id(self) -> str | None:
+        """`error` in Bahasa Indonesia, for the auditor's page: why a run was interrupted,
+        or what stopped it (an error of Python's own or the database's, said as given)."""
+        if self.error is None:
+            return None
+        if self.status == "interrupted":
+            return _silent_since_id(self.updated_at)
+        return f"galat sistem: {self.error}"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -106,6 +116,13 @@ def _silent_since(when: datetime) -> str:
     return (
         f"no progress since {when:%Y-%m-%d %H:%M:%S} UTC: "
         "the process running it stopped; start a new run"
+    )
+
+
+def _silent_since_id(when: datetime) -> str:
+    return (
+        f"tidak ada kemajuan sejak {when:%Y-%m-%d %H:%M:%S} UTC: proses yang menjalankannya "
+        "berhenti; mulai pemeriksaan baru"
     )
 
 

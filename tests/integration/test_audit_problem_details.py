@@ -206,3 +206,33 @@ def test_every_problem_of_the_whole_store_and_its_checkpoints_has_its_indonesian
     assert (
         "nomor kasus sudah diterbitkan tetapi kasusnya hilang (1 hilang di bawah ADU-2026)" in said
     )
+
+
+def test_why_a_whole_store_run_did_not_finish_is_said_in_the_pages_language(
+    app: App, clock: Clock
+) -> None:
+    """Regression: a run whose process went silent read on the Indonesian page 'terputus ...
+    no progress since ... UTC: the process running it stopped; start a new run', the
+    engine's English. Now in Indonesian; a run stopped by an error says it is the system's."""
+    from api.http import create_app
+    from engine.store import audit_runs
+
+    audit_runs.start(app.db, "pusat.spm", clock())  # its process died: no heartbeat
+    clock.set(clock() + audit_runs.STALE + timedelta(seconds=1))
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "auditor")
+        page = web.get("/audit").text
+        assert "terputus" in page and "tidak ada kemajuan sejak" in page, page
+        assert "proses yang menjalankannya berhenti; mulai pemeriksaan baru" in page, page
+        assert "no progress since" not in page, page
+        web.cookies.set("lang", "en")
+        page = web.get("/audit").text
+        assert "no progress since" in page and "tidak ada kemajuan" not in page, page
+
+        with app.db.write_engine.begin() as conn:  # verify cannot end: an error of its own
+            conn.execute(sa.text("DROP TABLE audit_checkpoints"))
+        audit_runs.execute(app.db, audit_runs.start(app.db, "pusat.spm", clock()).id, clock)
+        web.cookies.set("lang", "id")
+        page = web.get("/audit").text
+        assert "tidak dapat diselesaikan" in page and "galat sistem: " in page, page
+        assert "audit_checkpoints" in page.split("galat sistem: ")[1].split("</p>")[0]
