@@ -459,11 +459,19 @@ def case_list(
         )
 
 
+def register_commands() -> typer.Typer:
+    """`app` with every command group: the other modules attach theirs when imported (they
+    import this one, so it cannot import them at its top). `main` calls this, and so does the
+    test suite once, so a test's CliRunner sees the whole command line whatever ran before."""
+    from api import cli_admin, cli_backup, cli_flows, cli_kpm, cli_report, cli_staff, cli_users  # noqa: F401
+
+    return app
+
+
 def main() -> None:
     import click
 
-    from api import cli_admin, cli_backup, cli_flows, cli_kpm, cli_report, cli_staff, cli_users  # noqa: F401
-
+    register_commands()
     # Typer 0.2x carries its own copy of click, older ones use click itself
     usage_errors = tuple(
         t for t in (getattr(typer, "TyperException", None), click.ClickException) if t

@@ -13,10 +13,15 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from api.admin import add_user
+from api.cli import register_commands
 from api.wiring import App, build_app
 from engine.settings import Settings
 from engine.store.migrate import upgrade
 from workflows.indonesia import build_calendar
+
+# the whole command line, as `pkh` has it: a test invoking `api.cli.app` must not depend on
+# which command modules an earlier test happened to import
+register_commands()
 
 # Property tests check answers, not speed: Hypothesis's default 200 ms deadline per example
 # fails on a loaded shared machine (a first call warming its tables). Speed is bench/'s job.
