@@ -219,9 +219,17 @@ class InvalidInput(EngineError):
         return (self, *self.more)
 
     def as_dict(self) -> dict[str, object]:
-        # `errors` lists every field refused, as the API's schema refusals do
-        errors = [{"field": e.field, "message": e.message} for e in self.every]
+        # `errors` lists every field refused, as the API's schema refusals do; each with its
+        # Indonesian (`message_id`) where the check words it so, as the officer pages say it
+        errors = [_refused(e) for e in self.every]
         return {**super().as_dict(), "field": self.field, "errors": errors}
+
+
+def _refused(e: InvalidInput) -> dict[str, object]:
+    out: dict[str, object] = {"field": e.field, "message": e.message}
+    if e.message_id:
+        out["message_id"] = e.message_id
+    return out
 
 
 class Findings:

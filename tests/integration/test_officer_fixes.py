@@ -88,8 +88,14 @@ def test_the_api_says_a_refused_time_with_a_wrong_region_in_the_offset_it_was_se
     with TestClient(create_app(app)) as client:
         r = client.post("/complaints", json=body, headers=auth(app, "kab.bogor"))
     assert r.status_code == 422 and r.json()["field"] == "received_at", r.text
-    said = {"field": "received_at", "message": "2026-03-03 09:00 +09:00 is in the future"}
+    said = {
+        "field": "received_at",
+        "message": "2026-03-03 09:00 +09:00 is in the future",
+        "message_id": "2026-03-03 09:00 +09:00 belum terjadi (masih di masa depan)",
+    }
     assert r.json()["errors"][0] == said, r.text  # then the region's own mistake
+    region = {"field": "region", "message": "unknown region code: 99"}
+    assert r.json()["errors"][1] == region | {"message_id": "kode wilayah tidak dikenal: 99"}
 
 
 # ---------------------------------------------------------- 2. a NUL character in a page form
