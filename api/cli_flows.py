@@ -251,7 +251,9 @@ def outbox_retry(
 
 @app.command("worker")
 @command
-def worker(port: int = typer.Option(4200, help="port of the local Prefect server")) -> None:
+def worker(
+    port: int = typer.Option(4200, min=1, max=65535, help="port of the local Prefect server"),
+) -> None:
     """Start a local Prefect server (SQLite under var/prefect) and serve the scheduled flows.
 
     Ctrl-C (or SIGTERM) stops serving, then the server."""
@@ -263,6 +265,14 @@ def worker(port: int = typer.Option(4200, help="port of the local Prefect server
     import urllib.request
     from pathlib import Path
 
+    if _port_in_use(port):
+        # another Prefect server there would answer the health check in place of ours (which
+        # fails to start), and the flows would be served, and at the end paused, on it
+        raise InvalidInput(
+            "port",
+            f"127.0.0.1:{port} is already in use (another Prefect server?): `pkh worker` "
+            "starts a Prefect server of its own, so give a free --port",
+        )
     home = Path("var/prefect").resolve()
     home.mkdir(parents=True, exist_ok=True)
     api_url = f"http://127.0.0.1:{port}/api"
@@ -311,6 +321,19 @@ def worker(port: int = typer.Option(4200, help="port of the local Prefect server
     finally:
         _stop(server)
     typer.echo("stopped")
+
+
+def _port_in_use(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:`port` (or on every address at that port)."""
+    import socket
+
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a TIME_WAIT is no listener
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def _wait_for(server: Any, health: str, deadline: float, urlopen: Any) -> None:
