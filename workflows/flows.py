@@ -316,6 +316,13 @@ def main(argv: list[str] | None = None) -> int:
             "PREFECT_API_URL is not set: export PREFECT_API_URL=http://<prefect server>:4200/api "
             "(the server the workers poll), then deploy again"
         )
+    if args.source and not (Path(args.source) / "workflows" / "flows.py").is_file():
+        # the flows are loaded from there to register them: a path only the workers have
+        # would end in a FileNotFoundError traceback
+        return _refuse(
+            f"--source {args.source}: no pkh-casework checkout there (no workflows/flows.py): "
+            "deploy from a machine that has the checkout at that path, as the workers do"
+        )
     try:
         names = deploy_to_pool(args.pool, source=args.source, schedules=not args.no_schedules)
     except ValueError as e:

@@ -278,6 +278,33 @@ def test_deploy_refuses_without_prefect_api_url_in_one_line(tmp_path: Path) -> N
     assert len(done.stderr.splitlines()) == 1, done.stderr
 
 
+def test_deploy_from_a_source_that_is_no_checkout_is_refused_in_one_line(tmp_path: Path) -> None:
+    """`--source /opt/pkh-casework` run where that path holds no checkout (the admin's own
+    machine, a typo): the flows are loaded from it to register them, so it is refused in one
+    line, nothing registered. Before: a FileNotFoundError traceback, exit 1."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path)
+    env["PREFECT_API_URL"] = "http://127.0.0.1:9/api"  # never reached
+    missing = tmp_path / "pkh-casework"
+    done = subprocess.run(
+        [sys.executable, "-m", "workflows.flows", "deploy", "--pool", "pkh"]
+        + ["--source", str(missing)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr == (
+        f"error: --source {missing}: no pkh-casework checkout there (no workflows/flows.py): "
+        "deploy from a machine that has the checkout at that path, as the workers do\n"
+    )
+
+
 def test_deploy_to_a_missing_work_pool_says_how_to_create_it(
     prefect_harness: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
