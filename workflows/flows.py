@@ -290,7 +290,9 @@ def deploy_to_pool(pool: str, *, source: str | None = None, schedules: bool = Tr
                 )
             )
         )
-    deploy(*found, work_pool_name=pool, print_next_steps_message=False)
+    # ignore_warnings: Prefect's advice to `.serve` the flows instead (for local development)
+    # is no advice for the process workers this command deploys for
+    deploy(*found, work_pool_name=pool, print_next_steps_message=False, ignore_warnings=True)
     return [f"{d.flow_name}/{d.name}" for d in found]
 
 

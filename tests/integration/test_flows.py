@@ -316,3 +316,22 @@ def test_deploy_to_a_missing_work_pool_says_how_to_create_it(
     assert err.endswith(
         "create it with `prefect work-pool create pkh-nowhere --type process`, then deploy again\n"
     )
+
+
+def test_deploy_to_a_process_pool_prints_the_deployments_not_prefects_advice_to_serve(
+    prefect_harness: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's setup deploys to a process pool on purpose: Prefect's warning that
+    `.serve` is "a great way to get started", ending "Set `ignore_warnings=True`" (a parameter
+    the admin cannot set), is not printed."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    from workflows.flows import main
+
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(WorkPoolCreate(name="pkh-advice", type="process"))
+    assert main(["deploy", "--pool", "pkh-advice", "--no-schedules"]) == 0
+    out = capsys.readouterr().out
+    assert "pkh-dispatch/every-minute\n" in out
+    assert "ignore_warnings" not in out and ".serve" not in out, out
