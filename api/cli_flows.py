@@ -30,6 +30,7 @@ def sweep_once(
     ran is planned again: handled as it is now, or listed as moved_on, never as failed."""
     from engine.sweep_report import failed_line
     from engine.sweeper import check_moment, sweep
+    from workflows.flows import offices_closed
 
     provinces = _provinces(province)
     a = get_app()
@@ -49,7 +50,7 @@ def sweep_once(
     at = a.service.clock()
     at = at if now else at.astimezone(ZoneInfo("Asia/Jakarta"))
     report = sweep(a.service, at, provinces=provinces).as_dict()
-    closed = _offices_closed(a.service, at)
+    closed = offices_closed(a.service, at)
 
     def text(r: dict) -> str:  # type: ignore[type-arg]
         lines = [
@@ -75,32 +76,6 @@ def sweep_once(
     if report["failed"]:
         typer.echo(f"error: {failed_line(report['failed'])}", err=True)
         raise typer.Exit(1)
-
-
-def _offices_closed(service: Any, at: datetime) -> str | None:
-    """Why a sweep at `at` does nothing anywhere, when no office is open then in WIB, WITA or
-    WIT (the sweep acts only on working days, in office hours, in each case's own zone); None
-    when one is."""
-    from engine.sweep import in_office_hours
-    from workflows.indonesia import ZONE_INFO
-
-    cal = service.calendar()
-    names = getattr(service.workflows, "names", None)
-    policies = [
-        d.deadline_policy
-        for d in (service.workflows.get(n) for n in (names() if callable(names) else []))
-        if d.deadline_policy is not None
-    ]
-    if not policies or any(
-        in_office_hours(p, cal, at.astimezone(tz)) for p in policies for tz in ZONE_INFO.values()
-    ):
-        return None
-    start, end = policies[0].office_hours
-    local = ", ".join(f"{at.astimezone(tz):%a %H:%M} {zone}" for zone, tz in ZONE_INFO.items())
-    return (
-        f"no office is open at that moment: {local}; the sweep reminds, tells supervisors "
-        f"and escalates on working days, {start:%H:%M}-{end:%H:%M} in each office's own zone"
-    )
 
 
 def _provinces(given: list[str]) -> list[str] | None:

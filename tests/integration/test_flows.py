@@ -61,6 +61,37 @@ def test_the_sweep_flow_splits_by_province_and_reports_what_it_did(
     assert len(sent["sent"]) + len(sent["to_print"]) == 4 and sent["dead"] == []
 
 
+def test_a_sweep_run_when_no_office_is_open_says_so_in_its_log(
+    prefect_harness: None, app: App, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep run asked for by hand after office hours (or on a holiday) does nothing: its log
+    says why, as `pkh sweep` does, rather than only "0 reminded" as if nothing were due."""
+    import logging
+
+    import workflows.flows as flows
+
+    logged: list[str] = []
+
+    class Recorder(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            logged.append(record.getMessage())
+
+    logger = logging.getLogger("test.sweep-flow")
+    logger.addHandler(Recorder())
+    logger.setLevel(logging.INFO)
+    monkeypatch.setattr(flows, "get_run_logger", lambda: logger)
+    app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    result = flows.deadline_sweep(now="2026-03-02T17:30:00+07:00", database_url=db_url)
+    assert result["messages"] == 0
+    assert any(
+        "no office is open at that moment: Mon 17:30 WIB, Mon 18:30 WITA, Mon 19:30 WIT" in line
+        for line in logged
+    ), logged
+    logged.clear()  # in office hours: no such line
+    flows.deadline_sweep(now="2026-03-02T10:00:00+07:00", database_url=db_url)
+    assert logged and not any("no office is open" in line for line in logged), logged
+
+
 @pytest.mark.parametrize(
     ("flow", "params", "field", "says"),
     [
