@@ -216,13 +216,22 @@ def kpm_control(
     """Data control once: components by age and school year, and corrections now due.
 
     Moves members between components by age and school year; applies corrections whose
-    payment period has come."""
-    from workflows.kpm_flow import control_day, control_once
+    payment period has come. Exits 1 naming the households whose control was refused."""
+    from workflows.kpm_flow import control_day, control_once, failed_line
 
     a = get_app()
     day = control_day(on, a.service.clock())
     result = control_once(a, day, provinces=province or None)
-    emit(result, as_json, lambda r: "  ".join(f"{k}: {v}" for k, v in r.items() if k != "failed"))
+
+    def text(r: dict[str, Any]) -> str:
+        counts = "  ".join(f"{k}: {v}" for k, v in r.items() if k != "failed")
+        failed = [f"failed: {f['case_id']} {f['step']}: {f['error']}" for f in r["failed"]]
+        return "\n".join([counts, *failed])
+
+    emit(result, as_json, text)
+    if result["failed"]:
+        typer.echo(f"error: {failed_line(result['failed'])}", err=True)
+        raise typer.Exit(1)
 
 
 @kpm_app.command("reindex")

@@ -191,7 +191,26 @@ def kpm_data_control(
                 merged[key] = merged.get(key, 0) + value
             elif key == "failed":
                 merged["failed"] += value
+    from prefect import get_run_logger
+
+    logger = get_run_logger()
+    logger.info(
+        "data control %s: %s",
+        merged["on"],
+        ", ".join(f"{k} {v}" for k, v in merged.items() if isinstance(v, int)),
+    )
+    for f in merged["failed"]:
+        logger.error("failed: %s %s: %s", f["case_id"], f["step"], f["error"])
+    if merged["failed"]:  # after the whole pass, so that Prefect's notifications see it
+        raise RuntimeError(failed_line(merged["failed"]))
     return merged
+
+
+def failed_line(failed: list[dict[str, str]]) -> str:
+    """One line naming the households whose data control the engine refused."""
+    shown = "; ".join(f"{f['case_id']} {f['step']}: {f['error']}" for f in failed[:5])
+    more = f"; and {len(failed) - 5} more (--json lists them)" if len(failed) > 5 else ""
+    return f"{len(failed)} household(s) failed data control: {shown}{more}"
 
 
 def deployment() -> Any:
