@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import sqlalchemy as sa
 from prefect import flow, get_run_logger, task
 
@@ -356,6 +357,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         names = deploy_to_pool(args.pool, source=args.source, schedules=not args.no_schedules)
+    except httpx.TransportError as e:  # nothing answers there, or not in time
+        return _refuse(
+            f"cannot reach the Prefect server at {api} ({e or type(e).__name__}): start it "
+            "(`prefect server start`) or check PREFECT_API_URL, then deploy again"
+        )
     except ValueError as e:
         if "Could not find work pool" not in str(e):
             raise

@@ -336,6 +336,37 @@ def test_deploy_from_a_source_that_is_no_checkout_is_refused_in_one_line(tmp_pat
     )
 
 
+def test_deploy_to_a_prefect_server_that_does_not_answer_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """PREFECT_API_URL naming a server that is down (or a mistyped port): one line saying
+    which server could not be reached. Before: an httpx.ConnectError traceback, exit 1."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path)
+    env["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
+    done = subprocess.run(
+        [sys.executable, "-m", "workflows.flows", "deploy", "--pool", "pkh"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr.startswith(
+        f"error: cannot reach the Prefect server at http://127.0.0.1:{port}/api ("
+    ), done.stderr
+    assert done.stderr.endswith("or check PREFECT_API_URL, then deploy again\n")
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+
+
 def test_deploy_to_a_missing_work_pool_says_how_to_create_it(
     prefect_harness: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
