@@ -10,6 +10,7 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import httpx
 import sqlalchemy as sa
@@ -112,7 +113,9 @@ def deadline_sweep(
     from workflows.regions import province_codes
 
     # checked once, before any task: a bad one would fail in every task, each retried twice
-    at = _now(now)
+    # the real time told in WIB (UPPKH Pusat's zone), as `pkh sweep` tells it; a `now` given
+    # keeps its own offset
+    at = _now(now) if now else datetime.now(UTC).astimezone(ZoneInfo("Asia/Jakarta"))
     check_moment(at)
     moment = at.isoformat()
     given = province_codes(provinces or [])

@@ -92,6 +92,19 @@ def test_a_sweep_run_when_no_office_is_open_says_so_in_its_log(
     assert logged and not any("no office is open" in line for line in logged), logged
 
 
+def test_a_sweep_run_on_the_real_clock_tells_its_moment_in_wib(
+    prefect_harness: None, app: App, db_url: str
+) -> None:
+    """A scheduled run (no `now`) logs and returns its moment in WIB, as `pkh sweep` prints
+    it and as the schedule (06-15 WIB) and the no-office note read, not in UTC."""
+    from workflows.flows import deadline_sweep
+
+    result = deadline_sweep(database_url=db_url)
+    moment = datetime.fromisoformat(result["now"])
+    assert result["now"].endswith("+07:00"), result["now"]
+    assert abs((moment - datetime.now(UTC)).total_seconds()) < 120
+
+
 @pytest.mark.parametrize(
     ("flow", "params", "field", "says"),
     [
