@@ -30,7 +30,7 @@ def sweep_once(
     ran is planned again: handled as it is now, or listed as moved_on, never as failed."""
     from engine.sweep_report import failed_line
     from engine.sweeper import check_moment, sweep
-    from workflows.flows import offices_closed
+    from workflows.office_hours import offices_closed
 
     provinces = _provinces(province)
     a = get_app()

@@ -60,32 +60,6 @@ def open_provinces(app: Any) -> list[str]:
         return sorted(r[0] for r in rows)
 
 
-def offices_closed(service: Any, at: datetime) -> str | None:
-    """Why a sweep at `at` does nothing anywhere, when no office is open then in WIB, WITA or
-    WIT (the sweep acts only on working days, in office hours, in each case's own zone); None
-    when one is."""
-    from engine.sweep import in_office_hours
-    from workflows.indonesia import ZONE_INFO
-
-    cal = service.calendar()
-    names = getattr(service.workflows, "names", None)
-    policies = [
-        d.deadline_policy
-        for d in (service.workflows.get(n) for n in (names() if callable(names) else []))
-        if d.deadline_policy is not None
-    ]
-    if not policies or any(
-        in_office_hours(p, cal, at.astimezone(tz)) for p in policies for tz in ZONE_INFO.values()
-    ):
-        return None
-    start, end = policies[0].office_hours
-    local = ", ".join(f"{at.astimezone(tz):%a %H:%M} {zone}" for zone, tz in ZONE_INFO.items())
-    return (
-        f"no office is open at that moment: {local}; the sweep reminds, tells supervisors "
-        f"and escalates on working days, {start:%H:%M}-{end:%H:%M} in each office's own zone"
-    )
-
-
 @task(name="sweep-province", retries=2, retry_delay_seconds=10)
 def sweep_province(province: str, now: str, database_url: str | None = None) -> dict[str, Any]:
     from engine.sweeper import sweep_province as run
@@ -110,6 +84,7 @@ def deadline_sweep(
     then see it), as dispatch does. A case an officer changed meanwhile is planned again:
     handled as it is now, or `moved_on` when nothing is left to do; no failure."""
     from engine.sweeper import check_moment
+    from workflows.office_hours import offices_closed
     from workflows.regions import province_codes
 
     # checked once, before any task: a bad one would fail in every task, each retried twice
