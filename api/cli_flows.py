@@ -51,6 +51,7 @@ def sweep_once(
     at = at if now else at.astimezone(ZoneInfo("Asia/Jakarta"))
     report = sweep(a.service, at, provinces=provinces).as_dict()
     closed = offices_closed(a.service, at)
+    report["offices_closed"] = closed  # --json says it too (null when an office is open)
 
     def text(r: dict) -> str:  # type: ignore[type-arg]
         lines = [

@@ -41,3 +41,22 @@ def test_a_sweep_while_an_office_is_open_keeps_its_note(
     r = pkh(app, monkeypatch, "sweep", "--now", "2026-03-02T07:30+07:00")
     assert r.exit_code == 0, r.output
     assert HANDLED_EARLIER in r.output and "no office is open" not in r.output
+
+
+def test_a_sweep_s_json_says_when_no_office_is_open(
+    app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pkh sweep --json` at a closed moment said only `"messages": 0`: a script could not
+    tell a sweep that found nothing due from one that could do nothing then."""
+    import json
+
+    app.service.open_case("complaint", complaint_data(), "kab.bogor")
+    r = pkh(app, monkeypatch, "sweep", "--now", "2026-03-02T17:30+07:00", "--json")
+    assert r.exit_code == 0, r.output
+    told = json.loads(r.stdout)
+    assert told["messages"] == 0
+    assert told["offices_closed"].startswith(
+        "no office is open at that moment: Mon 17:30 WIB, Mon 18:30 WITA, Mon 19:30 WIT"
+    )
+    r = pkh(app, monkeypatch, "sweep", "--now", "2026-03-02T10:00+07:00", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["offices_closed"] is None, r.output
