@@ -377,7 +377,8 @@ def case_history(
     who = a.service.actor(actor) if actor else None
     state, events = a.service.recorded(case_id, actor, replayed_for=AUDITOR_ROLES)
     mask = who is not None and not sees_reporter(who, state)
-    rows = [views.event_view(c, mask=mask, subject=is_subject(who, state)) for c in events]
+    subject, hidden = is_subject(who, state), views.unseen(a.service, state, who)
+    rows = [views.event_view(c, mask=mask, subject=subject, hidden=hidden) for c in events]
     # the text shows times in the case's own zone (WIB/WITA/WIT); --json keeps ISO instants
     # what the workflow added to a command's data is said apart from what was given
     inputs = a.registry.get(state.workflow, state.workflow_version).inputs
@@ -415,7 +416,8 @@ def case_replay(
     r = replay_case(a, case_id, actor, as_of, basis)
     if r.state is None:
         raise NotYetRecorded(r, hint="--basis occurred")
-    view = replay_out(a.registry, r, a.service.actor(actor) if actor else None)
+    who = a.service.actor(actor) if actor else None
+    view = replay_out(a.registry, r, who, hidden=views.unseen(a.service, r.now, who))
     emit(view, as_json, lambda v: f"{moment_text(r, as_of is not None)}\n{views.case_text(v)}")
 
 

@@ -27,7 +27,7 @@ from api.page_frame import (
     safe_next,
 )
 from api.page_session import made_for, request_context, suspension_of
-from api.views import case_out, event_view
+from api.views import case_out, event_view, household_named, unseen
 from engine.errors import EngineError
 from engine.store.credentials import CredentialsChanged, SignedOut
 from workflows import kpm_codes as KC
@@ -41,11 +41,12 @@ from workflows.staff import kkn_step_of
 def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLResponse:
     app, me = ctx.app, ctx.me
     state = app.service.get(case_id, me.username)
-    view = case_out(app.registry, state, me)
+    hidden = unseen(app.service, state, me)  # the household it names, if not theirs to open
+    view = case_out(app.registry, state, me, hidden=hidden)
     mask, about_you = not sees_reporter(me, state), is_subject(me, state)
     # whether the reporter asked for confidentiality is not the accused's to know either
     history = [
-        event_view(c, mask=mask, subject=about_you)
+        event_view(c, mask=mask, subject=about_you, hidden=hidden)
         for c in app.service.history(case_id, me.username)
     ]
     definition = app.registry.get(state.workflow, state.workflow_version)
@@ -65,7 +66,7 @@ def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLRe
         "case.html",
         status,
         kkn=kkn,
-        household=_household_named(ctx, state.attrs.get("household")),
+        household=household_named(app.service, state, me),
         # the person the complaint is about: its reporter is hidden from them for that reason,
         # not (or not only) because the reporter asked (whether they did is not theirs to know)
         about_you=about_you,
@@ -92,18 +93,6 @@ def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLRe
         hubungan={c: code_name("hubungan_keluarga", c, ctx.lang) for c in KC.HUBUNGAN},
         **values,
     )
-
-
-def _household_named(ctx: Ctx, case_id: Any) -> str | None:
-    """The household a data or verification complaint names, when the officer may open it
-    (for a ketua kelompok, or outside the officer's area, it is not shown: it does not exist
-    for them)."""
-    if not isinstance(case_id, str) or not case_id:
-        return None
-    try:
-        return ctx.app.service.get(case_id, ctx.me.username).id
-    except EngineError:
-        return None
 
 
 def complaint_page(

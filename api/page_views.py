@@ -27,6 +27,7 @@ from api.views import (
     case_zone,
     recorded_late,
     row_subject,
+    unseen,
 )
 from api.wiring import App
 from engine.calendar import WorkingCalendar
@@ -738,7 +739,8 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
     r = replay_case(
         app, case_id, actor.username, form["at"] or None, form["basis"], zone=zone, field="moment"
     )
-    now = case_out(app.registry, r.now, actor)
+    hidden = unseen(app.service, r.now, actor)  # as the replay masks: by the case now
+    now = case_out(app.registry, r.now, actor, hidden=hidden)
     then, not_yet = None, None
     # values of an earlier closing, undone by a reopening: {False: then's, True: now's}
     undone = {False: {}, True: undone_closing(r.events(upto=False))}
@@ -754,7 +756,7 @@ def audit_case(app: App, actor: Actor, form: dict[str, str], lang: str) -> dict[
             exact=lambda dt, z: when(dt, z, lang, seconds=True),
         )
     else:
-        then = replay_out(app.registry, r, actor)
+        then = replay_out(app.registry, r, actor, hidden=hidden)
         upto = r.events(upto=True)
         then_n = len(upto)
         undone[False] = undone_closing(upto)

@@ -12,7 +12,7 @@ is nothing to show: a refusal naming the moment and the first event's times, not
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from itertools import takewhile
@@ -245,11 +245,14 @@ def moment_text(r: Replay, given: bool) -> str:
     return f"as of {at} ({basis})"
 
 
-def replay_out(registry: Registry, r: Replay, who: Actor | None) -> dict[str, Any]:
+def replay_out(
+    registry: Registry, r: Replay, who: Actor | None, *, hidden: Collection[str] = ()
+) -> dict[str, Any]:
     """The replayed case as `who` may see it, with the moment, the basis and `current`.
-    Masking follows the case as it stands now: confidentiality never loosens looking back."""
+    Masking follows the case as it stands now: confidentiality never loosens looking back;
+    `hidden`: the values `who` may not see (`api.views.unseen`, of the case now)."""
     assert r.state is not None
-    view = case_out(registry, r.state, who, replayed=True)
+    view = case_out(registry, r.state, who, replayed=True, hidden=hidden)
     if not sees_reporter(who, r.now):
         view["attrs"] = masked(view["attrs"], subject=is_subject(who, r.now))
     return {**view, **replay_fields(r)}

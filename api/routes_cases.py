@@ -45,7 +45,7 @@ from api.schemas import (
     Token,
 )
 from api.security import create_token
-from api.views import case_out, event_view
+from api.views import case_out, event_view, unseen
 from engine.errors import (
     CaseNotFound,
     InvalidInput,
@@ -125,7 +125,9 @@ def _fingerprint(*parts: Any) -> str:
 
 
 def _respond(app: Any) -> Any:
-    return lambda state, who: case_out(app.registry, state, who)
+    return lambda state, who: case_out(
+        app.registry, state, who, hidden=unseen(app.service, state, who)
+    )
 
 
 @router.post(
@@ -166,7 +168,9 @@ def file_complaint(
 def _answer(out: Any, app: Any, actor: Actor) -> Any:
     """The first response to a retried request, masked by the rules as they stand now."""
     if out.response is None:
-        return case_out(app.registry, out.state, actor)
+        return case_out(
+            app.registry, out.state, actor, hidden=unseen(app.service, out.state, actor)
+        )
     if out.replayed and not sees_reporter(actor, out.state):
         hidden = masked(out.response.get("attrs", {}), subject=is_subject(actor, out.state))
         return {**out.response, "attrs": hidden}
@@ -243,7 +247,10 @@ def list_cases(
     if nxt:
         token = base64.urlsafe_b64encode(json.dumps([nxt[0].isoformat(), nxt[1]]).encode())
     page = {
-        "items": [case_out(app.registry, st, actor) for st in states],
+        "items": [
+            case_out(app.registry, st, actor, hidden=unseen(app.service, st, actor))
+            for st in states
+        ],
         "total": min(total, COUNT_CAP),
         "total_capped": total > COUNT_CAP,
         "next_cursor": token.decode() if token else None,
@@ -258,7 +265,8 @@ def get_case(case_id: str, app: AppDep, username: TokenUser) -> Any:
         actor, state = app.service.get_as(case_id, username)
     except UnknownActor:
         raise Unauthenticated(NO_LONGER_ACTIVE) from None
-    return _json(CASE, case_out(app.registry, state, actor), headers={"ETag": f'"{state.version}"'})
+    view = case_out(app.registry, state, actor, hidden=unseen(app.service, state, actor))
+    return _json(CASE, view, headers={"ETag": f'"{state.version}"'})
 
 
 def _if_match(value: str | None) -> int | None:
@@ -310,7 +318,8 @@ def post_event(
 def _masked_history(app: Any, case_id: str, actor: Actor) -> tuple[CaseState, list[Any]]:
     state, events = app.service.recorded(case_id, actor.username, replayed_for=AUDITOR_ROLES)
     mask, subject = not sees_reporter(actor, state), is_subject(actor, state)
-    return state, [event_view(c, mask=mask, subject=subject) for c in events]
+    hidden = unseen(app.service, state, actor)
+    return state, [event_view(c, mask=mask, subject=subject, hidden=hidden) for c in events]
 
 
 @router.get(
@@ -352,7 +361,7 @@ def replay(
     r = replay_case(app, case_id, actor.username, moment, basis)
     if r.state is None:
         raise NotYetRecorded(r, hint="basis=occurred")
-    return replay_out(app.registry, r, actor)
+    return replay_out(app.registry, r, actor, hidden=unseen(app.service, r.now, actor))
 
 
 @router.get("/cases/{case_id}/verify", tags=["audit"], responses=ERRORS)

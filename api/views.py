@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +14,9 @@ from api.wiring import App
 from engine.audit import ChainedEvent
 from engine.calendar import WorkingCalendar
 from engine.definition import WorkflowDefinition
+from engine.errors import EngineError
 from engine.machine import compile_workflow
+from engine.service import CaseService
 from engine.state import Actor, CaseState
 from workflows import Registry
 from workflows.indonesia import zone_label
@@ -68,13 +70,56 @@ def case_view(
 ) -> dict[str, Any]:
     """The CLI's view: `actor` is a username, or None for the local operator."""
     who = app.service.actor(actor) if actor else None
-    return case_out(app.registry, state, who, replayed=replayed)
+    hidden = unseen(app.service, state, who)
+    return case_out(app.registry, state, who, replayed=replayed, hidden=hidden)
+
+
+def household_named(service: CaseService, state: CaseState, who: Actor | None) -> str | None:
+    """The household a data or verification complaint names (`attrs.household`, its case
+    number), when `who` may open it (`CaseService.may_read`); None otherwise. For a ketua
+    kelompok households do not exist, nor for an officer outside the household's area: the
+    complaint's page does not link it, and its views and history leave it out (`unseen`)."""
+    case_id = state.attrs.get("household")
+    if not isinstance(case_id, str) or not case_id:
+        return None
+    if who is None:  # the local operator
+        return case_id
+    try:
+        household = service.get(case_id)
+    except EngineError:
+        return None
+    return household.id if service.may_read(who, household) else None
+
+
+def unseen(service: CaseService, state: CaseState, who: Actor | None) -> frozenset[str]:
+    """The values of a case `who` may not see, whatever the reporter rules say: the household
+    a complaint names, for a reader who may not open it (`household_named`). Left out of the
+    case (`case_out`) and of its events' data and changes (`event_view`): the filing's data
+    holds the household's code as it was typed (a no_kk, a NIK)."""
+    if state.attrs.get("household") and household_named(service, state, who) is None:
+        return frozenset({"household"})
+    return frozenset()
+
+
+def _without(values: Mapping[str, Any], hidden: Collection[str]) -> dict[str, Any]:
+    """A copy without the keys `hidden`, at any depth of nested dicts."""
+    return {
+        k: _without(v, hidden) if isinstance(v, Mapping) else v
+        for k, v in values.items()
+        if k not in hidden
+    }
 
 
 def case_out(
-    registry: Registry, state: CaseState, who: Actor | None, *, replayed: bool = False
+    registry: Registry,
+    state: CaseState,
+    who: Actor | None,
+    *,
+    replayed: bool = False,
+    hidden: Collection[str] = (),
 ) -> dict[str, Any]:
-    """A case as `who` may see it: allowed events for that user, reporter masked by the rules."""
+    """A case as `who` may see it: allowed events for that user, reporter masked by the rules,
+    without the values `hidden` (`unseen`)."""
     definition = registry.get(state.workflow, state.workflow_version)
     compiled = compile_workflow(definition)
     by_system: list[str] = []
@@ -92,6 +137,8 @@ def case_out(
         if sees_reporter(who, state)
         else masked(state.attrs, subject=is_subject(who, state))
     )
+    if hidden:
+        attrs = _without(attrs, hidden)
     return {
         "id": state.id,
         "workflow": state.workflow,
@@ -186,13 +233,18 @@ def _staff_case_text(v: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def event_view(c: ChainedEvent, *, mask: bool = False, subject: bool = False) -> dict[str, Any]:
+def event_view(
+    c: ChainedEvent, *, mask: bool = False, subject: bool = False, hidden: Collection[str] = ()
+) -> dict[str, Any]:
     """An event as the history shows it; `mask`: the reporter hidden (`sees_reporter`),
-    `subject`: for the person the case is about (`masked`)."""
+    `subject`: for the person the case is about (`masked`), `hidden`: values left out
+    (`unseen`)."""
     e = c.event
     data, changes = dict(e.data), dict(e.changes)
     if mask or subject:
         data, changes = masked(data, subject=subject), masked(changes, subject=subject)
+    if hidden:
+        data, changes = _without(data, hidden), _without(changes, hidden)
     return {
         "version": e.version,
         "type": e.type,

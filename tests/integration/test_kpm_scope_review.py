@@ -281,3 +281,48 @@ def test_a_complaint_page_links_the_household_it_names_for_those_who_may_open_it
         page = web.get(f"/cases/{complaint}/view")
         assert page.status_code == 200
         assert "household-named" not in page.text and household not in page.text
+
+
+def test_a_ketua_kelompok_reads_a_complaint_without_the_household_it_names(
+    app: App, cli: CliRunner, tmp_path: Path
+) -> None:
+    """The household a data complaint names was in every view of it but the page's facts:
+    `attrs.household` (its case number) in the API's case, list, and replay, and the filing's
+    data (the no_kk as typed) in the history, the timeline and `pkh case history`. For a
+    ketua kelompok households do not exist: the complaint is read without it; an officer who
+    may open the household reads it as before."""
+    from api.cli import app as typer_app
+
+    household, _, _ = households_and_a_complaint(app, tmp_path)
+    data = complaint_data(region="3271011001", household=KK1)
+    complaint = app.service.open_case("complaint", data, "kab.bogor").id
+    secret = (household, KK1)
+
+    def hides(text: str, where: object) -> None:
+        assert all(s not in text for s in secret), (where, text)
+
+    client = TestClient(create_app(app))
+    ketua, kab = auth(app, KETUA), auth(app, "kab.bogor")
+    for path in ("", "/history", "/replay"):
+        answer = client.get(f"/cases/{complaint}{path}", headers=ketua)
+        assert answer.status_code == 200, (path, answer.text)
+        hides(answer.text, path)
+    listed = client.get("/cases", params={"limit": 100}, headers=ketua)
+    assert complaint in listed.text
+    hides(listed.text, "/cases")
+    assert client.get(f"/cases/{complaint}", headers=kab).json()["attrs"]["household"] == household
+    filed = client.get(f"/cases/{complaint}/history", headers=kab).json()[0]
+    assert (filed["data"]["household"], filed["changes"]["attrs"]["household"]) == secret[::-1]
+
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, KETUA)
+        page = web.get(f"/cases/{complaint}/view")
+        assert page.status_code == 200
+        hides(page.text, "page")
+
+    for args in (["show"], ["history"], ["replay"], ["history", "--json"], ["show", "--json"]):
+        out = cli.invoke(typer_app, ["case", args[0], complaint, "--actor", KETUA, *args[1:]])
+        assert out.exit_code == 0, (args, out.output)
+        hides(out.output, args)
+    shown = cli.invoke(typer_app, ["case", "history", complaint, "--actor", "kab.bogor"])
+    assert KK1 in shown.output
