@@ -15,6 +15,13 @@ from engine.machine import Decision
 from workflows import kpm_rules as K
 from workflows.kpm import DATA, FIELD, MEMBER_TRIGGERS, OPEN, PARTICIPATING, members_after
 
+# Where a household may leave by moving away or by the death of its only eligible member: a
+# participant, and a household validated eligible that awaits its decree (DOMAIN "KPM
+# lifecycle" 6: death, moving). Without them an eligible household whose family moved, or
+# whose only eligible member died (the decree is then refused: has_eligible_member), stayed
+# open for good. A candidate has its exit at validation (non_eligible, DOMAIN 1).
+LEAVING = ("eligible", *PARTICIPATING)
+
 MEMBER_GUARDS = {
     "pemutakhiran": ("members_are_valid", "new_niks_are_free"),
     "anggota_meninggal": ("dates_are_not_ahead", "member_is_alive"),
@@ -42,8 +49,8 @@ def _member_transitions() -> list[TransitionDef]:
     for trigger, (event_type, roles) in MEMBER_TRIGGERS.items():
         kw: dict[str, Any] = {"guards": MEMBER_GUARDS[trigger], "effect": "on_members_changed"}
         for src in OPEN:
-            if src in PARTICIPATING:
-                out += [
+            if src in LEAVING:
+                out.append(
                     T(
                         trigger,
                         src,
@@ -52,7 +59,10 @@ def _member_transitions() -> list[TransitionDef]:
                         roles,
                         when=("ends_by_death",),
                         **kw,
-                    ),
+                    )
+                )
+            if src in PARTICIPATING:  # a graduation is a participant's
+                out.append(
                     T(
                         trigger,
                         src,
@@ -61,8 +71,8 @@ def _member_transitions() -> list[TransitionDef]:
                         roles,
                         when=("ends_alamiah",),
                         **kw,
-                    ),
-                ]
+                    )
+                )
             out.append(T(trigger, src, src, event_type, roles, internal=True, **kw))
     return out
 
@@ -209,7 +219,7 @@ def transitions() -> tuple[TransitionDef, ...]:
         # with an empty form), so the new region's office can take it up
         T(
             "pindah",
-            PARTICIPATING,
+            LEAVING,
             "keluar",
             "HouseholdMoved",
             FIELD,

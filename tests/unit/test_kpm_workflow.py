@@ -92,6 +92,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("validasi", "validasi"): "eligible",
     ("eligible", "tetapkan"): "peserta",
     ("eligible", "tidak_layak"): "keluar",
+    ("eligible", "pindah"): "keluar",  # validated, awaiting its decree: it may still move
     ("peserta", "verifikasi_komitmen"): "peserta",
     ("peserta", "resertifikasi"): "peserta",
     ("peserta", "graduasi_mandiri"): "graduasi_mandiri",
@@ -434,6 +435,37 @@ def test_death_of_the_only_eligible_member_is_an_exit_otherwise_an_update() -> N
     assert stay.state == "peserta" and stay.attrs["anggota"]["02"]["komponen"] == 10
     with pytest.raises(GuardRejected, match="member_unknown"):
         decide(stay, "anggota_meninggal", {"nomor_anggota": "02", "tanggal": "2026-03-01"})
+
+
+def test_a_household_awaiting_its_decree_leaves_by_death_or_moving_as_a_participant_does() -> None:
+    """An eligible household (validated, before the decree) had no exit for a move or a death:
+    `pindah` took a participant only, and the death of its only eligible member left it
+    `eligible` with a decree it could never get (has_eligible_member). Both now close it as
+    they close a participant, with the same data and checks."""
+    only = state_at("eligible", anggota={"01": HEAD, "02": WIFE})
+    died = decide(only, "anggota_meninggal", {"nomor_anggota": "02", "tanggal": "2026-03-01"})
+    assert (died.state, died.status, died.attrs["alasan_keluar"]) == (
+        "keluar",
+        "closed",
+        "meninggal",
+    )
+    assert died.attrs["anggota"]["02"]["komponen"] == 10
+    stay = decide(
+        state_at("eligible"), "anggota_meninggal", {"nomor_anggota": "02", "tanggal": "2026-03-01"}
+    )
+    assert stay.state == "eligible"  # another eligible member is left: the decree may come
+    with pytest.raises(InvalidInput) as where:
+        decide(state_at("eligible"), "pindah", {"alasan": "ikut suami"})
+    assert where.value.field == "tujuan"
+    moved = decide(state_at("eligible"), "pindah", {"tujuan": "Kota Depok"})
+    assert (moved.state, moved.status) == ("keluar", "closed")
+    assert (moved.attrs["alasan_keluar"], moved.attrs["tujuan"]) == ("pindah", "Kota Depok")
+    with pytest.raises(NotPermitted):  # the field's command, as for a participant
+        decide(state_at("eligible"), "pindah", {"tujuan": "Kota Depok"}, actor="pusat")
+    # a candidate leaves at its validation (non_eligible), as DOMAIN says
+    for name in ("calon", "validasi"):
+        with pytest.raises(TransitionNotAllowed):
+            decide(state_at(name), "pindah", {"tujuan": "Kota Depok"})
 
 
 def test_other_exits_record_their_reason() -> None:
