@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -79,8 +80,15 @@ def audit(
     zone: str = "",
     basis: str = "recorded",
     started: str = "",
-) -> HTMLResponse:
+) -> Response:
     require_roles(ctx, AUDITORS)
+    # a household's kode peserta, no_kk or a member's NIK opens its case, as the worklist's
+    # search does (within the auditor's scope; else the code is looked up as typed)
+    found = pv.find_case(ctx.app, ctx.me, case_id)
+    if found and found != case_id.strip().upper():
+        kept = {"case_id": found, "at": at, "zone": zone, "basis": basis}
+        query = urlencode({k: v for k, v in kept.items() if v})
+        return RedirectResponse(f"/audit?{query}", status_code=303)
     # a case number as officers type it ("adu-2026-000014"): case numbers are upper case
     form = {"case_id": case_id.strip().upper(), "at": at, "zone": zone, "basis": basis}
     return _audit_page(ctx, form, started=bool(started))

@@ -326,3 +326,29 @@ def test_a_ketua_kelompok_reads_a_complaint_without_the_household_it_names(
         hides(out.output, args)
     shown = cli.invoke(typer_app, ["case", "history", complaint, "--actor", "kab.bogor"])
     assert KK1 in shown.output
+
+
+def test_the_audit_page_opens_a_household_by_its_no_kk_or_nik_within_the_auditors_scope(
+    app: App, tmp_path: Path
+) -> None:
+    """The worklist's search opens a household by its no_kk or a member's NIK; the audit page
+    took only a case number and answered 'not found' for them. It now resolves them the same
+    way (page_views.find_case), in the auditor's scope: outside it, as before, not found."""
+    from api.admin import add_user
+
+    NOT_FOUND = "tidak ada, atau di luar wilayah kerja Anda"  # noqa: N806
+    household, _, _ = households_and_a_complaint(app, tmp_path)
+    add_user(app.db, "aud.bandung", "auditor", "3273", now=app.service.clock())
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "auditor")
+        for code in (KK1, "3271010101800001", f" {KK1} "):
+            answer = web.get("/audit", params={"case_id": code, "at": "2026-03-02"})
+            assert answer.status_code == 200, (code, answer.text)
+            assert f"/audit?case_id={household}&at=2026-03-02" in str(answer.url), code
+            assert f'value="{household}"' in answer.text, code
+            assert NOT_FOUND not in answer.text, code
+        assert web.get("/audit", params={"case_id": household.lower()}).status_code == 200
+        sign_in(web, app, "aud.bandung")  # Kota Bandung's auditor: a Bogor household
+        outside = web.get("/audit", params={"case_id": KK1}, follow_redirects=False)
+        assert outside.status_code == 200
+        assert NOT_FOUND in outside.text and household not in outside.text
