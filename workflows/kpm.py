@@ -502,7 +502,12 @@ def on_members_changed(d: Decision) -> Effect:
         attrs["koreksi_tertunda"] = waiting
         payload["koreksi"] = due
     if d.transition is not None and d.transition.dest in ("keluar", "graduasi_alamiah"):
-        attrs["alasan_keluar"] = K.exit_after(d.attr("anggota", {}), attrs["anggota"])
+        reason = K.exit_after(d.attr("anggota", {}), attrs["anggota"])
+        if reason == "graduasi_alamiah" and d.transition.dest == "keluar":
+            # an eligible household awaiting its decree does not graduate: it was never a
+            # participant; it is left with no member in a PKH component (kpm_transitions)
+            reason = "tidak_ada_komponen"
+        attrs["alasan_keluar"] = reason
     return Effect(attrs=attrs, payload=payload)
 
 

@@ -73,6 +73,23 @@ def _member_transitions() -> list[TransitionDef]:
                         **kw,
                     )
                 )
+            elif src in LEAVING:
+                # awaiting its decree, with no eligible member left otherwise than by a death
+                # (removed, or moved out of its last component): it can never become a
+                # participant (the decree is refused: has_eligible_member), and it never was
+                # one to graduate. It leaves as not eligible: alasan_keluar tidak_ada_komponen
+                # (on_members_changed), the reason a validation gives for the same household.
+                out.append(
+                    T(
+                        trigger,
+                        src,
+                        "keluar",
+                        "HouseholdExited",
+                        roles,
+                        when=("ends_alamiah",),
+                        **kw,
+                    )
+                )
             out.append(T(trigger, src, src, event_type, roles, internal=True, **kw))
     return out
 

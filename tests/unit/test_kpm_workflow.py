@@ -468,6 +468,44 @@ def test_a_household_awaiting_its_decree_leaves_by_death_or_moving_as_a_particip
             decide(state_at(name), "pindah", {"tujuan": "Kota Depok"})
 
 
+def test_a_household_awaiting_its_decree_with_no_eligible_member_left_leaves_as_not_eligible() -> (
+    None
+):
+    """An eligible household whose last eligible member left by a data update (removed, or
+    moved out of its last component by data control) stayed `eligible`: the automatic exit was a
+    participant's only, and the decree was then refused (has_eligible_member) for good. It now
+    leaves as not eligible (no member in a PKH component), not as a graduate: it never took part."""
+    only = state_at("eligible", anggota={"01": HEAD, "02": WIFE})
+    removed = decide(only, "pemutakhiran", {"hapus": {"02": "menikah"}})
+    assert (removed.state, removed.status) == ("keluar", "closed")
+    assert removed.attrs["alasan_keluar"] == "tidak_ada_komponen"
+    assert "02" not in removed.attrs["anggota"]
+    july = datetime(2026, 7, 15, 9, tzinfo=WIB)
+    st = state_at("eligible", anggota=sma_graduate())
+    controlled = decide(st, "kontrol_data", {"tanggal": "2026-07-15"}, at=july)
+    assert (controlled.state, controlled.attrs["alasan_keluar"]) == ("keluar", "tidak_ada_komponen")
+    # another eligible member left: it stays, and the decree may come
+    stay = decide(state_at("eligible"), "pemutakhiran", {"hapus": {"02": "menikah"}})
+    assert stay.state == "eligible"
+    # a participant still graduates (graduasi alamiah); a candidate's exit is its validation
+    assert (
+        decide(
+            state_at("peserta", anggota={"01": HEAD, "02": WIFE}),
+            "pemutakhiran",
+            {"hapus": {"02": "menikah"}},
+        ).state
+        == "graduasi_alamiah"
+    )
+    assert (
+        decide(
+            state_at("calon", anggota={"01": HEAD, "02": WIFE}),
+            "pemutakhiran",
+            {"hapus": {"02": "menikah"}},
+        ).state
+        == "calon"
+    )
+
+
 def test_other_exits_record_their_reason() -> None:
     assert decide(state_at("peserta"), "pindah").attrs["alasan_keluar"] == "pindah"
     out = decide(state_at("eligible"), "tidak_layak")
