@@ -27,7 +27,7 @@ from api.page_frame import (
     safe_next,
 )
 from api.page_session import made_for, request_context, suspension_of
-from api.views import case_out, event_view, household_named, unseen
+from api.views import case_out, event_view, hidden_of, household_named
 from engine.errors import EngineError
 from engine.store.credentials import CredentialsChanged, SignedOut
 from workflows import kpm_codes as KC
@@ -41,7 +41,8 @@ from workflows.staff import kkn_step_of
 def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLResponse:
     app, me = ctx.app, ctx.me
     state = app.service.get(case_id, me.username)
-    hidden = unseen(app.service, state, me)  # the household it names, if not theirs to open
+    household = household_named(app.service, state, me)  # if theirs to open: one read
+    hidden = hidden_of(state, household)  # else left out of every view of the complaint
     view = case_out(app.registry, state, me, hidden=hidden)
     mask, about_you = not sees_reporter(me, state), is_subject(me, state)
     # whether the reporter asked for confidentiality is not the accused's to know either
@@ -66,7 +67,7 @@ def case_page(ctx: Ctx, case_id: str, status: int = 200, **extra: Any) -> HTMLRe
         "case.html",
         status,
         kkn=kkn,
-        household=household_named(app.service, state, me),
+        household=household,
         # the person the complaint is about: its reporter is hidden from them for that reason,
         # not (or not only) because the reporter asked (whether they did is not theirs to know)
         about_you=about_you,

@@ -45,7 +45,7 @@ from api.schemas import (
     Token,
 )
 from api.security import create_token
-from api.views import case_out, event_view, unseen
+from api.views import case_out, event_view, unseen, unseen_in
 from engine.errors import (
     CaseNotFound,
     InvalidInput,
@@ -246,11 +246,9 @@ def list_cases(
     token = None
     if nxt:
         token = base64.urlsafe_b64encode(json.dumps([nxt[0].isoformat(), nxt[1]]).encode())
+    hidden = unseen_in(app.service, states, actor)  # one read for the page's households
     page = {
-        "items": [
-            case_out(app.registry, st, actor, hidden=unseen(app.service, st, actor))
-            for st in states
-        ],
+        "items": [case_out(app.registry, st, actor, hidden=hidden[st.id]) for st in states],
         "total": min(total, COUNT_CAP),
         "total_capped": total > COUNT_CAP,
         "next_cursor": token.decode() if token else None,

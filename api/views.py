@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +14,6 @@ from api.wiring import App
 from engine.audit import ChainedEvent
 from engine.calendar import WorkingCalendar
 from engine.definition import WorkflowDefinition
-from engine.errors import EngineError
 from engine.machine import compile_workflow
 from engine.service import CaseService
 from engine.state import Actor, CaseState
@@ -79,16 +78,32 @@ def household_named(service: CaseService, state: CaseState, who: Actor | None) -
     number), when `who` may open it (`CaseService.may_read`); None otherwise. For a ketua
     kelompok households do not exist, nor for an officer outside the household's area: the
     complaint's page does not link it, and its views and history leave it out (`unseen`)."""
-    case_id = state.attrs.get("household")
-    if not isinstance(case_id, str) or not case_id:
-        return None
+    return households_named(service, [state], who).get(state.id)
+
+
+def households_named(
+    service: CaseService, states: Sequence[CaseState], who: Actor | None
+) -> dict[str, str | None]:
+    """`household_named` of each of `states`, by case id, with one read for them all (a
+    list's page: `unseen_in`)."""
+    named = {st.id: _named(st) for st in states}
     if who is None:  # the local operator
-        return case_id
-    try:
-        household = service.get(case_id)
-    except EngineError:
-        return None
-    return household.id if service.may_read(who, household) else None
+        return named
+    readable = service.readable_of(who, {h for h in named.values() if h is not None})
+    return {i: h if h in readable else None for i, h in named.items()}
+
+
+def _named(state: CaseState) -> str | None:
+    case_id = state.attrs.get("household")
+    return case_id if isinstance(case_id, str) and case_id else None
+
+
+def hidden_of(state: CaseState, household: str | None) -> frozenset[str]:
+    """`unseen` of a case whose named household `who` may open is `household` (None: may
+    not, or names none), for a caller that has asked `household_named` already."""
+    if state.attrs.get("household") and household is None:
+        return frozenset({"household"})
+    return frozenset()
 
 
 def unseen(service: CaseService, state: CaseState, who: Actor | None) -> frozenset[str]:
@@ -96,9 +111,18 @@ def unseen(service: CaseService, state: CaseState, who: Actor | None) -> frozens
     a complaint names, for a reader who may not open it (`household_named`). Left out of the
     case (`case_out`) and of its events' data and changes (`event_view`): the filing's data
     holds the household's code as it was typed (a no_kk, a NIK)."""
-    if state.attrs.get("household") and household_named(service, state, who) is None:
-        return frozenset({"household"})
-    return frozenset()
+    if not state.attrs.get("household"):
+        return frozenset()  # nothing to read
+    return hidden_of(state, household_named(service, state, who))
+
+
+def unseen_in(
+    service: CaseService, states: Sequence[CaseState], who: Actor | None
+) -> dict[str, frozenset[str]]:
+    """`unseen` of each of `states`, by case id, with one read for the page whatever the
+    number of complaints naming a household on it (`GET /cases`)."""
+    named = households_named(service, states, who)
+    return {st.id: hidden_of(st, named[st.id]) for st in states}
 
 
 def _without(values: Mapping[str, Any], hidden: Collection[str]) -> dict[str, Any]:

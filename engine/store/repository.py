@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -264,6 +264,15 @@ def stored_derived_of(session: Session, ids: Sequence[str]) -> dict[str, dict[st
     the rest of a row holds), by case id; a case without a row is left out."""
     q = sa.select(CASES.c.id, *(CASES.c[c] for c in DERIVED_COLUMNS)).where(CASES.c.id.in_(ids))
     return {r.id: derived_stored(r) for r in session.execute(q)}
+
+
+def case_scopes(session: Session, ids: Collection[str]) -> dict[str, tuple[str, str]]:
+    """(workflow, region) of the cases `ids` (what decides who may read them), by case id, in
+    one statement; a case without a row is left out."""
+    q = sa.select(CASES.c.id, CASES.c.workflow, CASES.c.region).where(
+        CASES.c.id.in_(sorted(set(ids)))
+    )
+    return {r.id: (r.workflow, r.region) for r in session.execute(q)}
 
 
 def state_values(state: CaseState) -> dict[str, Any]:

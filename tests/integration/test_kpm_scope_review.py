@@ -9,6 +9,7 @@ import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -326,6 +327,82 @@ def test_a_ketua_kelompok_reads_a_complaint_without_the_household_it_names(
         hides(out.output, args)
     shown = cli.invoke(typer_app, ["case", "history", complaint, "--actor", "kab.bogor"])
     assert KK1 in shown.output
+
+
+def test_the_list_asks_about_the_households_its_complaints_name_in_one_read(
+    app: App, tmp_path: Path
+) -> None:
+    """`GET /cases` asked, for each complaint on the page naming a household, whether the
+    reader may open it: one read per complaint (dc5c9c9). It now asks for the page at once:
+    the same number of statements with one such complaint as with five, for a reader who may
+    open the household and for one who may not, and each still sees what it saw."""
+    household, other, _ = households_and_a_complaint(app, tmp_path)
+    client = TestClient(create_app(app))
+    engines = {id(e): e for e in (app.db.read_engine, app.db.write_engine)}.values()
+
+    def listed(user: str) -> tuple[int, dict[str, Any]]:
+        sent: list[str] = []
+        headers = auth(app, user)
+
+        def capture(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+            if statement.lstrip().upper().startswith("SELECT"):
+                sent.append(statement)
+
+        for engine in engines:
+            sa.event.listen(engine, "before_cursor_execute", capture)
+        try:
+            answer = client.get("/cases", params={"limit": 100}, headers=headers)
+        finally:
+            for engine in engines:
+                sa.event.remove(engine, "before_cursor_execute", capture)
+        assert answer.status_code == 200, answer.text
+        return len(sent), answer.json()
+
+    def file(kk: str) -> str:
+        data = complaint_data(region="3271011001", household=kk)
+        return app.service.open_case("complaint", data, "kab.bogor").id
+
+    first = file(KK1)
+    reads = {user: listed(user)[0] for user in (KETUA, "kab.bogor")}
+    more = [file(kk) for kk in (KK2, KK1, KK2, KK1)]
+    for user in (KETUA, "kab.bogor"):
+        count, page = listed(user)
+        assert count == reads[user], (user, count, reads[user])
+        named = {c["id"]: c["attrs"].get("household") for c in page["items"]}
+        assert set(named) >= {first, *more}
+        if user == KETUA:
+            assert all(h is None for h in named.values()), named
+        else:
+            assert named[first] == household and {named[c] for c in more} == {household, other}
+
+
+def test_the_complaint_page_asks_about_the_household_it_names_once(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The complaint's page asked twice whether the reader may open the household it names
+    (once to hide it, once to link it): one read each. It asks once, and links it as before."""
+    household, _, _ = households_and_a_complaint(app, tmp_path)
+    data = complaint_data(region="3271011001", household=KK1)
+    complaint = app.service.open_case("complaint", data, "kab.bogor").id
+    asked: list[object] = []
+    service = type(app.service)
+    for name in ("get", "readable_of"):
+        if hasattr(service, name):
+            real = getattr(service, name)
+
+            def spy(self: Any, *a: Any, _real: Any = real, **kw: Any) -> Any:
+                for ids in a:  # get(case_id, ...), readable_of(who, case_ids)
+                    if ids == household or (isinstance(ids, set | frozenset) and household in ids):
+                        asked.append(ids)
+                return _real(self, *a, **kw)
+
+            monkeypatch.setattr(service, name, spy)
+    with TestClient(create_app(app)) as web:
+        sign_in(web, app, "kab.bogor")
+        page = web.get(f"/cases/{complaint}/view")
+    assert page.status_code == 200
+    assert f"/cases/{household}/view" in page.text  # linked: kab.bogor may open it
+    assert len(asked) == 1, asked
 
 
 def test_the_audit_page_opens_a_household_by_its_no_kk_or_nik_within_the_auditors_scope(
