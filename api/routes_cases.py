@@ -45,7 +45,7 @@ from api.schemas import (
     Token,
 )
 from api.security import create_token
-from api.views import case_out, event_view, unseen, unseen_in
+from api.views import case_out, event_view, unseen, unseen_in, without
 from engine.errors import (
     CaseNotFound,
     InvalidInput,
@@ -166,15 +166,22 @@ def file_complaint(
 
 
 def _answer(out: Any, app: Any, actor: Actor) -> Any:
-    """The first response to a retried request, masked by the rules as they stand now."""
+    """The first response to a retried request, masked by the rules as they stand now: the
+    reporter's, and the household a complaint names if `actor` may no longer open it
+    (`unseen`), as `case_out` leaves them out of a case read today."""
     if out.response is None:
         return case_out(
             app.registry, out.state, actor, hidden=unseen(app.service, out.state, actor)
         )
-    if out.replayed and not sees_reporter(actor, out.state):
-        hidden = masked(out.response.get("attrs", {}), subject=is_subject(actor, out.state))
-        return {**out.response, "attrs": hidden}
-    return out.response
+    if not out.replayed:  # made just now by `_respond`, with the rules as they stand
+        return out.response
+    attrs = out.response.get("attrs", {})
+    hidden = unseen(app.service, out.state, actor)
+    if hidden:
+        attrs = without(attrs, hidden)
+    if not sees_reporter(actor, out.state):
+        attrs = masked(attrs, subject=is_subject(actor, out.state))
+    return {**out.response, "attrs": attrs}
 
 
 def states_of(registry: Any) -> set[str]:

@@ -125,10 +125,10 @@ def unseen_in(
     return {st.id: hidden_of(st, named[st.id]) for st in states}
 
 
-def _without(values: Mapping[str, Any], hidden: Collection[str]) -> dict[str, Any]:
+def without(values: Mapping[str, Any], hidden: Collection[str]) -> dict[str, Any]:
     """A copy without the keys `hidden`, at any depth of nested dicts."""
     return {
-        k: _without(v, hidden) if isinstance(v, Mapping) else v
+        k: without(v, hidden) if isinstance(v, Mapping) else v
         for k, v in values.items()
         if k not in hidden
     }
@@ -162,7 +162,7 @@ def case_out(
         else masked(state.attrs, subject=is_subject(who, state))
     )
     if hidden:
-        attrs = _without(attrs, hidden)
+        attrs = without(attrs, hidden)
     return {
         "id": state.id,
         "workflow": state.workflow,
@@ -268,7 +268,7 @@ def event_view(
     if mask or subject:
         data, changes = masked(data, subject=subject), masked(changes, subject=subject)
     if hidden:
-        data, changes = _without(data, hidden), _without(changes, hidden)
+        data, changes = without(data, hidden), without(changes, hidden)
     return {
         "version": e.version,
         "type": e.type,

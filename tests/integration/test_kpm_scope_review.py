@@ -405,6 +405,42 @@ def test_the_complaint_page_asks_about_the_household_it_names_once(
     assert len(asked) == 1, asked
 
 
+def test_a_retried_request_answers_without_the_household_its_sender_may_no_longer_open(
+    app: App, tmp_path: Path
+) -> None:
+    """A retry under the same Idempotency-Key gets its first answer, masked by the rules as
+    they stand now: by the reporter rules only, so an officer who has since become a ketua
+    kelompok was given back the household the complaint names (attrs.household), which every
+    other read of the complaint leaves out for them (`unseen`)."""
+    from api.admin import add_user, update_user
+
+    household, _, _ = households_and_a_complaint(app, tmp_path)
+    add_user(app.db, "kab.pindah", "kabupaten", "3271", now=app.service.clock())
+    client = TestClient(create_app(app))
+    h = {**auth(app, "kab.pindah"), "Idempotency-Key": "filing-hh-1"}
+    data = complaint_data(region="3271011001", household=KK1)
+    first = client.post("/complaints", json=data, headers=h)
+    assert first.status_code == 201, first.text
+    assert first.json()["attrs"]["household"] == household
+    complaint = first.json()["id"]
+    e = {**h, "Idempotency-Key": "advance-hh-1"}
+    done = client.post(f"/cases/{complaint}/events", json={"event": "advance"}, headers=e)
+    assert done.status_code == 200, done.text
+    assert done.json()["attrs"]["household"] == household
+
+    update_user(app.db, "kab.pindah", actor="admin", role="ketua_kelompok", region="3271011001")
+    again = client.post("/complaints", json=data, headers=h)
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] == complaint and "household" not in again.json()["attrs"]
+    assert household not in again.text and KK1 not in again.text
+    redo = client.post(f"/cases/{complaint}/events", json={"event": "advance"}, headers=e)
+    assert redo.status_code == 200, redo.text
+    assert redo.json()["version"] == done.json()["version"]  # the first answer, replayed
+    assert household not in redo.text and KK1 not in redo.text
+    read = client.get(f"/cases/{complaint}", headers=auth(app, "kab.pindah"))
+    assert read.status_code == 200 and "household" not in read.json()["attrs"]  # as a read
+
+
 def test_the_audit_page_opens_a_household_by_its_no_kk_or_nik_within_the_auditors_scope(
     app: App, tmp_path: Path
 ) -> None:
