@@ -110,8 +110,45 @@ async def _answer_page(scope: Any, send: Any, field: str) -> None:
     await page(scope, _nothing, send)
 
 
+async def _too_large_page(scope: Any, send: Any, max_body: int) -> None:
+    """An officer page's form over the limit (an uploaded file): a page saying so in the
+    officer's language, with the limit, and a way back to the form."""
+    from api.i18n import pick, text
+    from api.page_frame import LANG_COOKIE
+    from api.page_routing import problem_page
+
+    request = Request({**scope, "method": "GET"})  # the page's own address: "back to the form"
+    lang = pick(request.cookies.get(LANG_COOKIE))
+    detail = text("too_large_text", lang, mb=max_body // 1_000_000)
+    page = await run_in_threadpool(problem_page, request, 413, "too_large", detail)
+    await page(scope, _nothing, send)
+
+
+async def _drained(receive: Any, limit: int) -> bool:
+    """Read the rest of a body over the limit (never kept) so that a browser still sending it
+    reads the answer instead of a reset connection; False when the client left, or when the
+    body runs past `limit` too (then the answer comes anyway)."""
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return False
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return True
+        if size > limit:
+            return True
+
+
 async def _nothing() -> dict[str, Any]:  # the body was read already; the page does not need it
     return {"type": "http.request", "body": b"", "more_body": False}
+
+
+# Officer pages that take an uploaded file (multipart), whose bytes may hold NULs
+UPLOADS = frozenset({"/kpm/verifikasi"})
+# How much of a body over the limit an officer page's form still reads (and drops) so that
+# the browser, still sending it, shows the page saying so instead of a reset connection
+DRAIN = 64_000_000
 
 
 class InputGuard:
@@ -132,9 +169,7 @@ class InputGuard:
             return
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
-            await _answer(
-                send, 413, "payload_too_large", f"request body over {self.max_body} bytes"
-            )
+            await self._too_large(scope, receive, send, read=0)
             return
         chunks, size, more = [], 0, True
         while more:
@@ -144,15 +179,19 @@ class InputGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
-                await _answer(
-                    send, 413, "payload_too_large", f"request body over {self.max_body} bytes"
-                )
+                more = message.get("more_body", False)
+                await self._too_large(scope, receive if more else _nothing, send, read=size)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        form = b"form-urlencoded" in dict(scope.get("headers") or []).get(b"content-type", b"")
-        if b"\x00" in body or JSON_NUL.search(body) or (form and b"%00" in body):
+        kind = dict(scope.get("headers") or []).get(b"content-type", b"")
+        form = b"form-urlencoded" in kind
+        # an uploaded file is read by its own reader, which refuses a NUL in a CSV with its
+        # line (and a workbook is binary); the form's other field is its CSRF token
+        upload = kind.startswith(b"multipart/form-data") and scope.get("path") in UPLOADS
+        nul = b"\x00" in body or JSON_NUL.search(body) or (form and b"%00" in body)
+        if nul and not upload:
             field = _nul_field(body, form)
             if form and _for_a_page(scope):
                 await _answer_page(scope, send, field)
@@ -169,3 +208,10 @@ class InputGuard:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Any, receive: Any, send: Any, read: int) -> None:
+        if _for_a_page(scope):
+            if await _drained(receive, DRAIN - read):
+                await _too_large_page(scope, send, self.max_body)
+            return
+        await _answer(send, 413, "payload_too_large", f"request body over {self.max_body} bytes")

@@ -346,6 +346,7 @@ class SecurityHeaders:
 def create_app(pkh: App | None = None) -> FastAPI:
     from api import (
         page_cases,
+        page_kpm,
         page_office,
         page_sign_in,
         routes_admin,
@@ -386,6 +387,7 @@ def create_app(pkh: App | None = None) -> FastAPI:
     app.include_router(page_sign_in.router)  # the officer pages
     app.include_router(page_cases.router)
     app.include_router(page_office.router)
+    app.include_router(page_kpm.router)
 
     from api.guard import InputGuard
 

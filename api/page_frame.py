@@ -129,6 +129,18 @@ def drop_cookie(response: Response, request: Request, name: str) -> None:
     )
 
 
+VERIFY_TRIGGER = "verifikasi_komitmen"
+
+
+def verify_roles(app: App) -> tuple[str, ...]:
+    """The officers' roles the KPM workflow lets record a month's commitment verification
+    (the engine's own table, as `kpm_store.check_door` reads it; `system` is no officer):
+    the roles the navigation links to its upload page (api.page_kpm) for."""
+    transitions = app.registry.get("kpm").transitions
+    roles = {r for t in transitions if t.trigger == VERIFY_TRIGGER for r in t.roles}
+    return tuple(sorted(roles - {"system"}))
+
+
 def render(ctx: Ctx, name: str, status: int = 200, **values: Any) -> HTMLResponse:
     lang = ctx.lang
     html = ENV.get_template(name).render(
@@ -149,6 +161,7 @@ def render(ctx: Ctx, name: str, status: int = 200, **values: Any) -> HTMLRespons
         case_url=case_url,
         auditors=AUDITORS,
         officers=LEVELS,
+        verifiers=verify_roles(ctx.app),
         suspension=ctx.suspension,
         resumed=ctx.resumed,
         switch=_switch_carries(ctx, name, values),

@@ -157,6 +157,8 @@ PAGE_INPUTS.update(
 ELSEWHERE = {
     ("kpm", "verifikasi_komitmen"): "kpm_verify_elsewhere",
 }
+# the page where a step said to be recorded elsewhere is recorded (api.page_kpm)
+ELSEWHERE_PAGES = {("kpm", "verifikasi_komitmen"): "/kpm/verifikasi"}
 
 
 def region_label(code: str) -> str:
@@ -353,7 +355,13 @@ def _event_form(
 ) -> dict[str, Any]:
     flow_event = (state.workflow, event)
     if flow_event in ELSEWHERE:
-        return {"event": event, "fields": [], "elsewhere": text(ELSEWHERE[flow_event], lang)}
+        said = text(ELSEWHERE[flow_event], lang)
+        return {
+            "event": event,
+            "fields": [],
+            "elsewhere": said,
+            "link": ELSEWHERE_PAGES.get(flow_event),
+        }
     if flow_event in PAGE_INPUTS:
         return {"event": event, "fields": _declared(state, PAGE_INPUTS[flow_event], lang)}
     needed: dict[str, bool] = {}

@@ -77,21 +77,38 @@ class VerifyReport:
         return out
 
 
-def said(field_: str, said_id: str, said_en: str) -> str:
+class Said(str):
+    """A rejection reason as the reports give it, `field: Indonesian / English`, that keeps its
+    parts apart for a page showing one language: `field` (the column or "household"), `id`,
+    `en`."""
+
+    field: str
+    id: str
+    en: str
+
+    def __new__(cls, text: str, field_: str, said_id: str, said_en: str) -> Said:
+        out = super().__new__(cls, text)
+        out.field, out.id, out.en = field_, said_id, said_en
+        return out
+
+
+def said(field_: str, said_id: str, said_en: str) -> Said:
     """A rejection reason as the KPM reports give it: the field, then Bahasa Indonesia / English."""
-    return f"{field_}: {said_id} / {said_en}"
+    return Said(f"{field_}: {said_id} / {said_en}", field_, said_id, said_en)
 
 
-def input_reason(e: InvalidInput) -> str:
+def input_reason(e: InvalidInput) -> Said:
     if e.message_id and e.message_id != e.message:
         return said(e.field, e.message_id, e.message)
-    return str(e)
+    # worded in one language only: said as it is in both
+    return Said(str(e), e.field, e.message, e.message)
 
 
-def engine_reason(e: EngineError) -> str:
+def engine_reason(e: EngineError) -> Said:
     """Why the workflow refused a household's month; a guard's reasons already carry both."""
     if isinstance(e, InvalidInput):
-        return "household: " + input_reason(e)
+        r = input_reason(e)
+        return Said("household: " + r, "household", f"{r.field}: {r.id}", f"{r.field}: {r.en}")
     if isinstance(e, TransitionNotAllowed):
         return said(
             "household",
@@ -100,7 +117,14 @@ def engine_reason(e: EngineError) -> str:
         )
     if isinstance(e, CaseNotFound):
         return said("household", f"kasus tidak ditemukan: {e.case_id}", str(e))
-    return f"household: {e}"
+    if isinstance(e, GuardRejected):
+        return Said(
+            f"household: {e}",
+            "household",
+            "; ".join(r.id for r in e.reasons),
+            "; ".join(r.en for r in e.reasons),
+        )
+    return Said(f"household: {e}", "household", str(e), str(e))
 
 
 def _lines(lines: list[int]) -> tuple[str, str]:

@@ -141,5 +141,14 @@ STRINGS.update(
         "or": ("atau", "or"),
         "bad_request_title": ("Permintaan tidak sah", "Bad request"),
         "back": ("Kembali ke daftar kerja", "Back to the worklist"),
+        # a form (an uploaded file) over the request limit (api.guard.MAX_BODY)
+        "too_large_title": ("Berkas terlalu besar", "File too large"),
+        "too_large_text": (
+            "Isi formulir ini lebih dari {mb} MB, batas satu unggahan; tidak ada yang dicatat. "
+            "Bagi berkasnya menjadi beberapa berkas yang lebih kecil lalu unggah satu per satu.",
+            "This form's content is over {mb} MB, the limit of one upload; nothing was recorded. "
+            "Split the file into smaller files and upload them one by one.",
+        ),
+        "too_large_back": ("Kembali ke formulir", "Back to the form"),
     }
 )

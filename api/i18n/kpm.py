@@ -51,8 +51,106 @@ STRINGS.update(
         "staff": ("Petugas yang bersangkutan", "Staff member concerned"),
         "complaint_id": ("Pengaduan asal", "Originating complaint"),
         "kpm_verify_elsewhere": (
-            "Verifikasi komitmen dicatat dari berkas bulanan: pkh kpm verify-month BERKAS.",
-            "Commitment verification is recorded from the monthly file: pkh kpm verify-month FILE.",
+            "Verifikasi komitmen dicatat dari berkas bulanan seluruh rumah tangga: unggah "
+            "berkasnya di halaman Verifikasi komitmen.",
+            "Commitment verification is recorded from the month's file for every household: "
+            "upload it on the Commitment verification page.",
+        ),
+        "verify_open": (
+            "Buka halaman Verifikasi komitmen",
+            "Open the Commitment verification page",
+        ),
+        # the month's commitment verification file, uploaded (api.page_kpm)
+        "verify_nav": ("Verifikasi komitmen", "Verification"),
+        "verify_title": ("Verifikasi komitmen bulanan", "Monthly commitment verification"),
+        "verify_refused": ("Berkas tidak dicatat", "The file was not recorded"),
+        "verify_upload": ("Unggah berkas bulan ini", "Upload the month's file"),
+        "verify_intro": (
+            "Kehadiran anggota KPM di fasilitas pendidikan dan kesehatan bulan itu, satu baris "
+            "per anggota. Bulan sebuah rumah tangga dicatat utuh atau tidak sama sekali: bila "
+            "satu barisnya ditolak, bulan itu tidak dicatat; perbaiki baris itu lalu unggah "
+            "ulang berkas (yang sudah tercatat tidak berubah).",
+            "Attendance of KPM members at school and health services that month, one row per "
+            "member. A household's month is recorded whole or not at all: when one of its rows "
+            "is rejected the month is not recorded; fix that row and upload the file again "
+            "(what is already recorded stays unchanged).",
+        ),
+        "verify_file": (
+            "Berkas CSV (UTF-8) atau Excel (.xlsx)",
+            "CSV (UTF-8) or Excel (.xlsx) file",
+        ),
+        "verify_limit": (
+            "Paling besar {mb} MB per unggahan; berkas yang lebih besar dibagi menjadi "
+            "beberapa berkas.",
+            "At most {mb} MB per upload; split a larger file into several.",
+        ),
+        "verify_submit": ("Unggah dan catat", "Upload and record"),
+        "verify_format": ("Kolom berkas", "The file's columns"),
+        "verify_col_periode": ("bulan yang diverifikasi, YYYY-MM", "the month verified, YYYY-MM"),
+        "verify_col_kode": (
+            "kode anggota: kode peserta (13 digit) dan nomor anggota (2 digit)",
+            "member code: participant code (13 digits) and member number (2 digits)",
+        ),
+        "verify_col_nik": (
+            "NIK anggota (16 digit), bila kode_anggota kosong",
+            "the member's NIK (16 digits), when kode_anggota is empty",
+        ),
+        "verify_col_hadir": (
+            "1 (hadir) atau 0 (tidak hadir); ya/tidak juga diterima",
+            "1 (attended) or 0 (did not); ya/tidak are accepted too",
+        ),
+        "verify_format_note": (
+            "Baris pertama adalah nama kolom; periode dan hadir wajib, dan setidaknya salah "
+            "satu dari kode_anggota atau nik. Pemisah koma atau titik koma. Sama dengan berkas "
+            "pkh kpm verify-month.",
+            "The first line names the columns; periode and hadir are required, and at least "
+            "one of kode_anggota or nik. Comma or semicolon separated. The same file as "
+            "pkh kpm verify-month takes.",
+        ),
+        "verify_example": ("Contoh", "Example"),
+        "verify_report": ("Hasil berkas {file}", "Report of {file}"),
+        "verify_all_taken": (
+            "Semua {rows} baris diterima.",
+            "All {rows} rows were accepted.",
+        ),
+        "verify_some_rejected": (
+            "{n} dari {rows} baris ditolak; baris lain yang lolos sudah dicatat. Perbaiki baris "
+            "yang ditolak lalu unggah ulang berkas.",
+            "{n} of {rows} rows were rejected; the other rows that passed are recorded. Fix the "
+            "rejected rows and upload the file again.",
+        ),
+        "verify_no_rows": (
+            "Berkas hanya berisi baris nama kolom, tanpa baris data: tidak ada yang dicatat.",
+            "The file holds only the column names, no data rows: nothing was recorded.",
+        ),
+        "verify_rows": ("Baris data", "Data rows"),
+        "verify_accepted": ("Baris diterima", "Rows accepted"),
+        "verify_households": ("Rumah tangga diverifikasi", "Households verified"),
+        "verify_months": ("Bulan rumah tangga dicatat", "Household-months recorded"),
+        "verify_unchanged": (
+            "Bulan yang sudah tercatat sama (tidak berubah)",
+            "Months already recorded the same (unchanged)",
+        ),
+        "verify_rejected": ("Baris ditolak", "Rows rejected"),
+        "verify_outcomes": ("Status rumah tangga sesudahnya", "Households' status afterwards"),
+        "verify_rejected_rows": ("Baris yang ditolak", "Rejected rows"),
+        "verify_fix_hint": (
+            "Nomor baris dihitung dari baris nama kolom (baris 1).",
+            "Line numbers count the column names' line as line 1.",
+        ),
+        "verify_line": ("Baris", "Line"),
+        "verify_reason": ("Alasan", "Reason"),
+        "verify_no_file": (
+            "Pilih berkas verifikasi terlebih dahulu.",
+            "Choose the verification file first.",
+        ),
+        "verify_empty_file": (
+            "Berkas {name} kosong (0 bita).",
+            "The file {name} is empty (0 bytes).",
+        ),
+        "verify_suspended": (
+            "Verifikasi komitmen tidak dapat dicatat selama Anda dibebastugaskan.",
+            "Commitment verification cannot be recorded while you are relieved of duty.",
         ),
         "kpm_update_elsewhere": (
             "Perubahan data anggota dicatat dengan pkh kpm advance (atau impor berkas).",

@@ -333,7 +333,8 @@ def test_a_household_page_shows_its_members_and_takes_the_kpm_commands(
     sk = {"nomor_sk": "SK-7/2026", "tanggal_sk": "2026-03-02"}  # not before the validation
     store.apply(app, second, "tetapkan", sk, "pusat.spm")
     page = web.get(f"/cases/{second}/view").text
-    assert "pkh kpm verify-month" in page  # attendance comes from the monthly file
+    # attendance comes from the monthly file, uploaded on its own page (not a command line)
+    assert "pkh kpm verify-month" not in page and 'href="/kpm/verifikasi"' in page
     assert 'name="f_nomor_anggota"' in page and 'type="date" name="f_tanggal"' in page
     future = web.post(
         f"/cases/{second}/view",
