@@ -205,3 +205,26 @@ def test_only_the_roles_that_record_verification_open_the_page(web: TestClient, 
     assert r.status_code == 403
     sign_in(web, app, "kab.bogor")
     assert f'href="{PAGE}"' in web.get("/").text and web.get(PAGE).status_code == 200
+
+
+def test_a_pendamping_relieved_of_duty_gets_no_form_and_an_upload_is_refused_whole(
+    web: TestClient, app: App, clock: Clock, household: str
+) -> None:
+    """The engine's own question (kpm_store.check_door), as `pkh kpm verify-month` asks it."""
+    from tests.conftest import complaint_data
+    from workflows.staff import add_staff
+
+    add_user(app.db, "pdp.citra", "pendamping", "327101", now=clock())
+    add_staff(app.db, "Citra Dewi", "pendamping", "327101", username="pdp.citra", now=clock())
+    data = complaint_data(type="kkn", accused="Citra Dewi", summary="Pungutan liar")
+    app.service.open_case("complaint", data, "kab.bogor")  # relieved of duty at once
+    sign_in(web, app, "pdp.citra")
+    page = web.get(PAGE).text
+    assert "tidak dapat dicatat selama Anda dibebastugaskan" in page
+    assert 'name="berkas"' not in page
+    kode = code(app, household)
+    status, page = upload(web, "hadir.csv", (HEADER + f"2026-01,{kode}03,,1\n").encode())
+    box = re.search(r'<div class="alert error" role="alert">(.*?)</div>', page, re.S)
+    assert status == 422 and box, page
+    assert "<li>Anda sedang dibebastugaskan dan tidak dapat menangani kasus" in box.group(1)
+    assert "verifikasi_terakhir" not in app.service.get(household).attrs
