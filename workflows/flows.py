@@ -6,7 +6,8 @@ sweep and the notifications dispatcher, which hold all the logic and are tested 
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+import functools
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,8 +18,27 @@ import sqlalchemy as sa
 from prefect import flow, get_run_logger, task
 
 from engine.audit import problem_subject
+from engine.errors import InvalidInput
 
 _T = TypeVar("_T")
+
+
+def refusing(fn: Callable[..., _T]) -> Callable[..., Any]:
+    """A flow whose parameters are refused (a bad `now`, month, province: `InvalidInput`)
+    fails its run in one line, as `pkh` refuses them, not with a traceback in the run's log:
+    the run ends `Failed("refused: month: no such month: 2026-13")`. Called directly, the flow
+    still raises the refusal. Put under `@flow`: Prefect reads the parameters through it."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except InvalidInput as e:
+            from prefect.states import Failed
+
+            return Failed(message=f"refused: {e}", data=e)
+
+    return run
 
 
 def _app(database_url: str | None) -> Any:
@@ -34,7 +54,7 @@ def _app(database_url: str | None) -> Any:
 def _now(now: str | None) -> datetime:
     """A run's `now` parameter: an ISO moment with its UTC offset (a flow run's parameters
     are typed by hand in Prefect's UI as often as set by a schedule), or the real time."""
-    from engine.errors import InvalidInput, echoed
+    from engine.errors import echoed
 
     if not now:
         return datetime.now(UTC)
@@ -76,6 +96,7 @@ def sweep_province(province: str, now: str, database_url: str | None = None) -> 
 
 
 @flow(name="pkh-deadline-sweep", log_prints=True)
+@refusing
 def deadline_sweep(
     now: str | None = None, provinces: list[str] | None = None, database_url: str | None = None
 ) -> dict[str, Any]:
@@ -140,6 +161,7 @@ def deadline_sweep(
 
 
 @flow(name="pkh-dispatch")
+@refusing
 def dispatch(now: str | None = None, database_url: str | None = None) -> dict[str, Any]:
     """Deliver what is due in the outbox. Messages dead-lettered, or refused on a delivery
     setting, fail the flow run after the whole pass (Prefect's notifications then see it)."""

@@ -21,7 +21,7 @@ from engine.state import SYSTEM, CaseState
 from engine.store import repository as repo
 from workflows import kpm_rules as K
 from workflows import kpm_store as store
-from workflows.flows import _app
+from workflows.flows import _app, refusing
 from workflows.regions import UnknownRegion, get_region
 
 PAGE = 2000
@@ -173,6 +173,7 @@ def open_kpm_provinces(app: Any) -> list[str]:
 
 
 @flow(name="pkh-kpm-data-control", log_prints=True)
+@refusing
 def kpm_data_control(
     on: str | None = None, provinces: list[str] | None = None, database_url: str | None = None
 ) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow
 
-from workflows.flows import _app
+from workflows.flows import _app, refusing
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
@@ -44,6 +44,7 @@ def write_monthly_report(app: Any, month: str | None, out_dir: str | Path) -> di
 
 
 @flow(name="pkh-monthly-report")
+@refusing
 def monthly_report(
     month: str | None = None, database_url: str | None = None, out_dir: str = "var/reports"
 ) -> dict[str, Any]:

@@ -140,6 +140,63 @@ def test_the_flows_refuse_parameters_the_commands_refuse_before_doing_anything(
         assert s.execute(sa.text("SELECT count(*) FROM outbox WHERE status = 'sent'")).scalar() == 0
 
 
+@pytest.mark.parametrize(
+    ("flow", "params", "line"),
+    [
+        ("report", {"month": "2026-13"}, "refused: month: no such month: 2026-13"),
+        ("report", {"month": "Maret"}, "refused: month: 'Maret' is not a month"),
+        ("sweep", {"now": "kemarin"}, "refused: now: 'kemarin' is not an ISO date and time"),
+        ("dispatch", {"now": "2026-03-05T10:00:00"}, "refused: now: "),
+        ("kpm", {"on": "2026-02-30"}, "refused: on: expected a date as YYYY-MM-DD"),
+    ],
+)
+def test_a_flow_run_with_a_refused_parameter_fails_in_one_line_without_a_traceback(
+    prefect_harness: None, db_url: str, tmp_path: Path, flow: str, params: dict[str, Any], line: str
+) -> None:
+    """Regression: `prefect deployment run pkh-monthly-report/monthly -p month=2026-13` failed
+    its run (right) but its log showed a traceback (report_flow -> engine/report.py) ending in
+    the refusal; so did every flow's refused parameter. The run fails with the refusal as its
+    state's one line, and nothing in its log carries a traceback."""
+    import logging
+
+    from workflows.flows import deadline_sweep, dispatch
+    from workflows.kpm_flow import kpm_data_control
+    from workflows.report_flow import monthly_report
+
+    records: list[logging.LogRecord] = []
+
+    class Recorder(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    run: Any = {
+        "report": monthly_report,
+        "sweep": deadline_sweep,
+        "dispatch": dispatch,
+        "kpm": kpm_data_control,
+    }[flow]
+    out = tmp_path / "reports"
+    extra = {"out_dir": str(out)} if flow == "report" else {}
+    recorder = Recorder(logging.DEBUG)
+    watched = [logging.getLogger(n) for n in ("prefect", "prefect.flow_runs", "prefect.engine")]
+    for logger in watched:
+        logger.addHandler(recorder)
+    try:
+        state = run(**params, **extra, database_url=db_url, return_state=True)
+    finally:
+        for logger in watched:
+            logger.removeHandler(recorder)
+    assert state.is_failed()
+    assert state.message.startswith(line) and "\n" not in state.message, state.message
+    assert records  # the run's log was seen
+    for r in records:
+        text = logging.Formatter().format(r)
+        assert r.exc_info is None and "Traceback" not in text, text
+    with pytest.raises(InvalidInput):  # called directly, the flow still raises the refusal
+        run(**params, **extra, database_url=db_url)
+    assert not out.exists()  # no report written
+
+
 def test_the_schedules_sweep_hourly_in_office_hours_and_dispatch_every_minute() -> None:
     """And the monthly report, KPM data control, and the nightly audit verification."""
     from workflows.flows import deployments
