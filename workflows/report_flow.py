@@ -18,14 +18,17 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 def write_monthly_report(app: Any, month: str | None, out_dir: str | Path) -> dict[str, Any]:
-    """Write `laporan-pengaduan-YYYY-MM.csv` and `.html` (Bahasa Indonesia) under `out_dir`."""
+    """Write `laporan-pengaduan-YYYY-MM.csv` and `.html` (Bahasa Indonesia) under `out_dir`
+    (relative to the working directory); `files` gives their absolute paths."""
     from engine.report import Month
     from notifications.report import build_report, filename, render
 
     now = app.service.clock().astimezone(JAKARTA)
     which = Month.parse(month) if month else Month.before(now.date())
     report = build_report(app, which)
-    folder = Path(out_dir)
+    # absolute: a process worker runs the flow in the --source checkout, and a relative path
+    # in the log ("var/reports/...") does not say where that is
+    folder = Path(out_dir).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
     for fmt in ("csv", "html"):

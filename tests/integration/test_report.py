@@ -326,6 +326,41 @@ def test_the_flow_writes_csv_and_html_for_the_previous_month(
     assert (cron.cron, cron.timezone) == ("0 7 1 * *", "Asia/Jakarta")
 
 
+def test_the_flow_logs_and_returns_absolute_paths_for_a_relative_out_dir(
+    app: App, march: dict[str, str], db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the flow logged `var/reports/laporan-pengaduan-2026-03.csv`, relative to
+    the --source checkout a process worker runs it in, which the log does not name. The
+    files it returns and logs are absolute, where they were written."""
+    import logging
+
+    from engine.settings import get_settings
+    from workflows.report_flow import monthly_report
+
+    logged: list[str] = []
+
+    class Recorder(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            logged.append(record.getMessage())
+
+    logger = logging.getLogger("pkh.report")  # the flow's logger outside a flow run
+    recorder = Recorder()
+    logger.addHandler(recorder)
+    logger.setLevel(logging.INFO)
+    monkeypatch.setenv("PKH_SECRET_KEY", TEST_SECRET)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    try:
+        result = monthly_report.fn(month="2026-03", database_url=db_url, out_dir="var/reports")
+    finally:
+        get_settings.cache_clear()
+        logger.removeHandler(recorder)
+    want = tmp_path.resolve() / "var" / "reports" / "laporan-pengaduan-2026-03.csv"
+    assert result["files"]["csv"] == str(want) and want.is_file(), result["files"]
+    assert Path(result["files"]["html"]).is_absolute()
+    assert any(f"-> {want}, " in line for line in logged), logged
+
+
 def test_render_json_and_the_stage_records_of_an_extension(app: App) -> None:
     report = build_report(app, "2026-03")
     assert '"month": "2026-03"' in render(report, "json")
