@@ -106,12 +106,15 @@ def dispatch_once(
     messages were dead-lettered or a delivery setting was refused."""
     import logging
 
-    from notifications.dispatch import Dispatcher, check_dispatch_moment
+    from notifications.dispatch import Dispatcher, check_dispatch_moment, sender_warning
 
     a = get_app()
     moment = parse_instant(now, "now") if now else a.service.clock()
     if now:
         check_dispatch_moment(moment)
+    sender = sender_warning(a.settings)
+    if sender:
+        typer.echo(f"warning: {sender}", err=True)
     # what goes to the log channel (no SMTP or SMS gateway set) is shown, one line a message
     shown = logging.getLogger("pkh.notifications")
     handler = logging.StreamHandler()

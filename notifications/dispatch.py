@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
@@ -112,6 +113,24 @@ class DispatchReport:
 
 def _ids(ids: list[int], most: int = 10) -> str:
     return " ".join(map(str, ids[:most])) + (" ..." if len(ids) > most else "")
+
+
+def sender_warning(settings: Settings) -> str | None:
+    """One line when e-mail goes out (PKH_SMTP_HOST set) from a localhost sender, as the
+    default `PKH_SMTP_FROM` is: real mail servers reject it or file it as spam. Not refused:
+    a test relay on the same machine takes it."""
+    if not settings.smtp_host:
+        return None
+    _, address = parseaddr(settings.smtp_from)
+    domain = address.rpartition("@")[2].strip().rstrip(".").lower()
+    local = domain in ("localhost", "localhost.localdomain") or domain.endswith(".localhost")
+    if not local:
+        return None
+    return (
+        f"e-mail goes out from PKH_SMTP_FROM {settings.smtp_from!r}, a localhost sender that "
+        "mail servers reject or take for spam: set PKH_SMTP_FROM to an address of the "
+        "office's own mail domain"
+    )
 
 
 def channels_from(settings: Settings) -> dict[str, Channel]:

@@ -165,12 +165,15 @@ def deadline_sweep(
 def dispatch(now: str | None = None, database_url: str | None = None) -> dict[str, Any]:
     """Deliver what is due in the outbox. Messages dead-lettered, or refused on a delivery
     setting, fail the flow run after the whole pass (Prefect's notifications then see it)."""
-    from notifications.dispatch import Dispatcher, check_dispatch_moment
+    from notifications.dispatch import Dispatcher, check_dispatch_moment, sender_warning
 
     at = _now(now)
     if now:
         check_dispatch_moment(at)
     app = _app(database_url)
+    sender = sender_warning(app.settings)
+    if sender:
+        get_run_logger().warning("%s", sender)
     try:
         report = Dispatcher(app.db, app.settings).run_once(at)
     finally:

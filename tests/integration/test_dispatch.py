@@ -19,12 +19,15 @@ from aiosmtpd.smtp import AuthResult
 from typer.testing import CliRunner
 
 from api.wiring import App
+from engine.settings import Settings
 from engine.store.repository import OUTBOX
 from engine.sweeper import sweep
 from notifications.dispatch import Dispatcher, retry_dead
 from notifications.labels import format_date
 from notifications.paper import print_letters, waiting_letters
 from tests.conftest import Clock, complaint_data
+
+OFFICE_SENDER = "SPM-PKH <pengaduan-pkh@dinsos.example.go.id>"
 
 
 class Inbox:
@@ -348,6 +351,38 @@ def test_with_only_smtp_set_a_phone_reporters_letter_waits_on_paper_and_is_never
     assert printed.exit_code == 0 and printed.stdout.startswith("1 letter(s)"), printed.output
 
 
+def test_dispatch_warns_in_one_line_when_e_mail_goes_out_from_a_localhost_sender(
+    app: App, clock: Clock, smtp: tuple[Controller, Inbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: with PKH_SMTP_HOST set and PKH_SMTP_FROM not, e-mail went out from the
+    default `SPM-PKH <pengaduan-pkh@localhost>`, which real relays reject or file as spam,
+    without a word. `pkh dispatch` says so in one `warning:` line on stderr and delivers as
+    before; an office's own sender, or no SMTP at all, has no such line."""
+    ctl, inbox = smtp
+    app.service.open_case("complaint", complaint_data(), "kab.bogor")  # by e-mail
+    default = Settings.model_fields["smtp_from"].default
+    assert default == "SPM-PKH <pengaduan-pkh@localhost>"
+    smtp_set = {"smtp_host": "127.0.0.1", "smtp_port": ctl.port, "smtp_from": default}
+    out = pkh_cli(app, monkeypatch, "dispatch", **smtp_set)
+    assert out.exit_code == 0 and out.stdout.startswith("sent: 1"), out.output
+    assert out.stderr.splitlines() == [
+        "warning: e-mail goes out from PKH_SMTP_FROM 'SPM-PKH <pengaduan-pkh@localhost>', a "
+        "localhost sender that mail servers reject or take for spam: set PKH_SMTP_FROM to an "
+        "address of the office's own mail domain"
+    ]
+    assert len(inbox.messages) == 1  # delivered all the same
+    from notifications.dispatch import sender_warning
+
+    for sender in ("pengaduan@Mail.Localhost", "<pkh@localhost.localdomain>"):
+        assert sender_warning(app.settings.model_copy(update={**smtp_set, "smtp_from": sender}))
+    own = {**smtp_set, "smtp_from": OFFICE_SENDER}
+    assert sender_warning(app.settings.model_copy(update=own)) is None
+    quiet = pkh_cli(app, monkeypatch, "dispatch", **own)
+    assert quiet.exit_code == 0 and quiet.stderr == "", quiet.output
+    no_smtp = pkh_cli(app, monkeypatch, "dispatch", smtp_host=None, smtp_from=default)
+    assert "warning:" not in no_smtp.stderr, no_smtp.output
+
+
 def test_a_webhook_url_without_its_secret_is_refused_at_dispatch_not_dropped(
     app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -371,7 +406,12 @@ def test_a_pass_that_dead_letters_exits_non_zero_and_says_how_to_see_and_retry(
 ) -> None:
     ctl, inbox = smtp
     app.service.open_case("complaint", complaint_data(), "kab.bogor")
-    down = {"smtp_host": "127.0.0.1", "smtp_port": free_port(), "dispatch_max_attempts": 1}
+    down = {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": free_port(),
+        "dispatch_max_attempts": 1,
+        "smtp_from": OFFICE_SENDER,  # the default's localhost warning is another test's
+    }
     out = pkh_cli(app, monkeypatch, "dispatch", **down)
     assert out.exit_code == 1, out.output
     assert out.stdout.split() == [
@@ -445,6 +485,7 @@ def test_smtp_settings_the_server_refuses_are_told_as_configuration_errors(
             smtp_port=rejecting.port,
             smtp_user="pkh",
             smtp_password="salah",
+            smtp_from=OFFICE_SENDER,
         )
     finally:
         rejecting.stop(no_assert=True)
