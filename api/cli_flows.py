@@ -129,12 +129,20 @@ def dispatch_once(
     finally:
         shown.removeHandler(handler)
         shown.setLevel(level)
-    counts = ("sent", "to_print", "retrying", "dead", "skipped")
-    emit(report.as_dict(), as_json, lambda r: "  ".join(f"{k}: {len(r[k])}" for k in counts))
+    emit(report.as_dict(), as_json, dispatch_line)
     alarm = report.alarm()
     if alarm:
         typer.echo(f"error: {alarm}", err=True)
         raise typer.Exit(1)
+
+
+def dispatch_line(result: dict[str, Any]) -> str:
+    """A dispatch pass's counts in one line: always the five outcomes, and the messages left
+    to another pass (`taken`) or failed on a delivery setting (`misconfigured`, also counted
+    in retrying or dead) when there are any, as `--json` lists them."""
+    always = ("sent", "to_print", "retrying", "dead", "skipped")
+    shown = [*always, *(k for k in ("taken", "misconfigured") if result[k])]
+    return "  ".join(f"{k}: {len(result[k])}" for k in shown)
 
 
 @outbox_app.command("list")

@@ -424,6 +424,31 @@ def test_a_pass_that_dead_letters_exits_non_zero_and_says_how_to_see_and_retry(
     assert pkh_cli(app, monkeypatch, "dispatch", **down).exit_code == 0
 
 
+def test_dispatch_text_shows_taken_and_misconfigured_when_there_are_any(
+    app: App, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: `pkh dispatch` printed sent/to_print/retrying/dead/skipped only, so messages
+    another pass took over (`taken`) or that failed on a delivery setting (`misconfigured`),
+    both in `--json`, went unsaid in the text. Each is shown when not zero."""
+    from notifications.dispatch import DispatchReport
+
+    passes = [
+        DispatchReport(sent=[1], taken=[2, 3]),
+        DispatchReport(retrying=[4], misconfigured={4: "configuration: smtp ..."}),
+        DispatchReport(sent=[5]),
+    ]
+    monkeypatch.setattr(Dispatcher, "run_once", lambda self, at: passes.pop(0))
+    five = "sent: {}  to_print: 0  retrying: {}  dead: 0  skipped: 0"
+    taken = pkh_cli(app, monkeypatch, "dispatch", smtp_from=OFFICE_SENDER)
+    assert taken.stdout.strip() == five.format(1, 0) + "  taken: 2", taken.output
+    wrong = pkh_cli(app, monkeypatch, "dispatch", smtp_from=OFFICE_SENDER)
+    assert wrong.exit_code == 1 and wrong.stdout.strip() == five.format(0, 1) + (
+        "  misconfigured: 1"
+    ), wrong.output
+    plain = pkh_cli(app, monkeypatch, "dispatch", smtp_from=OFFICE_SENDER)
+    assert plain.stdout.strip() == five.format(1, 0), plain.output
+
+
 def test_retry_names_the_ids_it_did_not_queue_and_why(
     app: App, clock: Clock, smtp: tuple[Controller, Inbox], monkeypatch: pytest.MonkeyPatch
 ) -> None:
