@@ -71,15 +71,27 @@ def nested(data: Mapping[str, Any], key: str, kind: type) -> Any:
     return value
 
 
-def choice(data: Mapping[str, Any], key: str, options: tuple[str, ...]) -> str:
+def choice(
+    data: Mapping[str, Any],
+    key: str,
+    options: tuple[str, ...],
+    labels: Mapping[str, tuple[str, str]] | None = None,
+) -> str:
+    """One of `options`. A value outside them is refused listing the choices: by the `labels`
+    (id, en) the officer pages show, where there are any; the English keeps each code too,
+    which is what the API and `pkh case advance --data` take."""
     value = str(data.get(key) or "").strip().lower()
     if not value:
         raise InvalidInput(key, "is required", message_id="wajib diisi")
     if value not in options:
+        said_id = ", ".join(labels[o][0] for o in options) if labels else ", ".join(options)
+        said_en = (
+            ", ".join(f"{o} ({labels[o][1]})" for o in options) if labels else ", ".join(options)
+        )
         raise InvalidInput(
             key,
-            f"unknown value {echoed(value)}; expected one of: {', '.join(options)}",
-            message_id=f"nilai {echoed(value)} tidak dikenal; pilihan: {', '.join(options)}",
+            f"unknown value {echoed(value)}; expected one of: {said_en}",
+            message_id=f"nilai {echoed(value)} tidak dikenal; pilihan: {said_id}",
         )
     return value
 
@@ -218,7 +230,7 @@ def registration(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def validation(data: Mapping[str, Any]) -> dict[str, Any]:
     only(data, "hasil", "alasan")
-    out = {"hasil": choice(data, "hasil", VALIDATION_RESULTS)}
+    out = {"hasil": choice(data, "hasil", VALIDATION_RESULTS, VALIDATION_LABELS)}
     if out["hasil"] == "non_eligible":
         if not str(data.get("alasan") or "").strip():
             # said as the form asks it: the result in words, not "is required" alone under a
@@ -229,7 +241,7 @@ def validation(data: Mapping[str, Any]) -> dict[str, Any]:
                 f"is required when the result is “{no_en}”: choose why",
                 message_id=f"wajib diisi bila hasilnya “{no_id}”: pilih alasannya",
             )
-        out["alasan"] = choice(data, "alasan", NON_ELIGIBLE_REASONS)
+        out["alasan"] = choice(data, "alasan", NON_ELIGIBLE_REASONS, NON_ELIGIBLE_LABELS)
     elif given := str(data.get("alasan") or "").strip():
         # a reason for not being eligible, given with "eligible": one of them is a mistake,
         # and dropping the reason would record the one the officer may not have meant
