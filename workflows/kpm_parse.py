@@ -152,6 +152,32 @@ def _members(rows: list[Any], field: str) -> list[dict[str, Any]]:
     return out
 
 
+# the components a data update may set: not 10 MENINGGAL DUNIA, a death having its own command
+UPDATE_KOMPONEN: Mapping[int, str] = {k: v for k, v in C.KOMPONEN.items() if k != C.MENINGGAL}
+
+
+def _updated_komponen(value: Any) -> int | None:
+    """A member's new component in a data update. A death is refused pointing to its own
+    command, which takes the date (set as a component it would go undated, and could close the
+    household for good); any other unknown code lists the components an update may set."""
+    try:
+        return C.code(value, "komponen", UPDATE_KOMPONEN)
+    except InvalidInput:
+        try:
+            died = C.code(value, "komponen", C.KOMPONEN) == C.MENINGGAL
+        except InvalidInput:
+            died = False
+        if died:
+            raise InvalidInput(
+                "komponen",
+                "a death is recorded with the command “A member died” "
+                "(anggota_meninggal), with its date",
+                message_id="kematian dicatat dengan langkah “Anggota meninggal dunia” "
+                "(anggota_meninggal) beserta tanggalnya",
+            ) from None
+        raise
+
+
 FIELD_PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "nama": lambda v: C.text(v, "nama"),
     "tempat_lahir": lambda v: C.text(v, "tempat_lahir", required=False),
@@ -159,7 +185,7 @@ FIELD_PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "tanggal_lahir": lambda v: C.parse_date(v, "tanggal_lahir").isoformat(),
     "jenis_kelamin": lambda v: C.code(v, "jenis_kelamin", C.JENIS_KELAMIN),
     "hubungan_keluarga": lambda v: C.code(v, "hubungan_keluarga", C.HUBUNGAN),
-    "komponen": lambda v: C.code(v, "komponen", C.KOMPONEN),
+    "komponen": lambda v: _updated_komponen(v),
     "jenjang_sekolah": lambda v: C.code(v, "jenjang_sekolah", C.JENJANG_SEKOLAH, required=False),
     "kelas": lambda v: C.code(v, "kelas", C.ANY_KELAS, required=False),
     "nik": lambda v: C.parse_nik(v),
@@ -189,16 +215,6 @@ def member_changes(data: Mapping[str, Any], key: str = "anggota") -> dict[str, d
                 raise InvalidInput(
                     f"{key}.{num}.{e.field}", e.message, message_id=e.message_id
                 ) from None
-            if f == "komponen" and out[num][f] == C.MENINGGAL:
-                # a death set as a component would go undated (and could close the household
-                # for good): it has its own command, which takes the date and checks it
-                raise InvalidInput(
-                    f"{key}.{num}.komponen",
-                    "a death is recorded with the command “A member died” "
-                    "(anggota_meninggal), with its date",
-                    message_id="kematian dicatat dengan langkah “Anggota meninggal dunia” "
-                    "(anggota_meninggal) beserta tanggalnya",
-                )
     return out
 
 
