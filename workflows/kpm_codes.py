@@ -158,9 +158,11 @@ KYC_WORDS: Mapping[str, tuple[str, str]] = {
 }
 
 
-def field_words(field: str) -> tuple[str, str]:
-    """A column's name in words (id, en); a field without one as it is."""
-    return FIELD_WORDS.get(field, (field, field))
+def field_words(field: str, *, mid_sentence: bool = False) -> tuple[str, str]:
+    """A column's name in words (id, en); a field without one as it is. `mid_sentence`: as
+    said inside a sentence ('nama ibu kandung', 'NIK')."""
+    words = FIELD_WORDS.get(field, (field, field))
+    return (_in_a_sentence(words[0]), _in_a_sentence(words[1])) if mid_sentence else words
 
 
 # ------------------------------------------------------------------------------------ values

@@ -604,12 +604,17 @@ class _Batch:
                     self.out.reject(line, _nik_correction(state.id, same, members[same], member))
                 continue
             no, current = found
-            diff = [
-                f"{f} ({_cell(current.get(f))} -> {_cell(member.get(f))})"
-                for f in C.MEMBER_FIELDS
-                if current.get(f) != member.get(f)
+            differing = [f for f in C.MEMBER_FIELDS if current.get(f) != member.get(f)]
+            # each column in the words officers read (the file's own headers are the keys)
+            said = [
+                [
+                    f"{C.field_words(f, mid_sentence=True)[lang]} "
+                    f"({_cell(current.get(f))} -> {_cell(member.get(f))})"
+                    for f in differing
+                ]
+                for lang in (0, 1)
             ]
-            if diff:
+            if differing:
                 died = member["komponen"] == C.MENINGGAL != current.get("komponen")
                 # a death is not a data update: it has its own command, with its date
                 do_id, do_en = (
@@ -625,10 +630,10 @@ class _Batch:
                 self.out.reject(
                     line,
                     Why(
-                        diff[0].split(" ")[0],
-                        f"berbeda dengan anggota {no} dari {state.id} pada {', '.join(diff)}; "
+                        differing[0],
+                        f"berbeda dengan anggota {no} dari {state.id} pada {', '.join(said[0])}; "
                         + do_id,
-                        f"differs from member {no} of {state.id} in {', '.join(diff)}; " + do_en,
+                        f"differs from member {no} of {state.id} in {', '.join(said[1])}; " + do_en,
                     ),
                 )
             else:

@@ -166,6 +166,28 @@ def test_a_household_split_in_the_file_is_one_household_and_a_changed_rerun_is_e
     assert audit_runner.verify(app.db).ok
 
 
+def test_a_rows_difference_from_the_register_names_its_columns_in_words(
+    app: App, tmp_path: Path
+) -> None:
+    """Regression: a row differing from the registered member was refused "... pada
+    nama_ibu_kandung (Siti -> Aminah), tempat_lahir (...)": the columns by their keys. They are
+    named in the words officers read (kpm_codes.field_words); the reason's field stays the key."""
+    import_file(app, write_csv(tmp_path / "a.csv", two_households()))
+    with app.db.reading() as s:
+        kk1 = store.resolve(s, KK1)
+    changed = two_households()
+    changed[0]["nama_ibu_kandung"] = "Aminah"
+    changed[0]["tempat_lahir"] = "Depok"
+    report = import_file(app, write_csv(tmp_path / "b.csv", changed)).as_dict()
+    (rejected,) = report["rejected"]
+    said_id, said_en = rejected["reason"].split(" / ")
+    assert said_id == (
+        f"tempat_lahir: berbeda dengan anggota 01 dari {kk1} pada tempat lahir (Bogor -> Depok), "
+        "nama ibu kandung (Siti -> Aminah); catat perubahan sebagai pemutakhiran"
+    ), said_id
+    assert "in place of birth (Bogor -> Depok), mother's maiden name (Siti -> Aminah);" in said_en
+
+
 def test_a_row_with_several_mistakes_is_rejected_naming_every_one(
     app: App, clock: Clock, tmp_path: Path
 ) -> None:
