@@ -298,3 +298,21 @@ def test_a_code_picked_as_the_member_already_has_it_is_refused_not_recorded(
     web.post(path, data=data | {f"f_{k}": v for k, v in fields.items()})
     member = app.service.get(case_id).attrs["anggota"]["02"]
     assert (member["nama"], member["sejak"], member["komponen"]) == ("Ani S.", since, 1)
+
+
+def test_the_move_forms_optional_reason_is_not_styled_as_required(
+    web: TestClient, app: App, tmp_path: Path
+) -> None:
+    """Regression: on the move (pindah) form the optional "Alasan" read "(opsional)" in the
+    `req` style of a required field (red, as "Tujuan (wajib)" beside it). An optional field's
+    note has its own, muted style (`opt`); a required one keeps `req`."""
+    from workflows import kpm_store as store
+
+    case_id = household(app, tmp_path)
+    store.apply(app, case_id, "pertemuan_awal", {}, "pdp.bogor")
+    store.apply(app, case_id, "validasi", {"hasil": "eligible"}, "pdp.bogor")
+    sign_in(web, app, "pdp.bogor")
+    move = _action(web.get(f"/cases/{case_id}/view").text, "pindah")
+    notes = dict(re.findall(r'<label for="pindah-(\w+)">[^<]*<span class="(\w+)">\(', move))
+    assert (notes["tujuan"], notes["alasan"]) == ("req", "opt"), notes
+    assert '<span class="opt">(opsional)</span>' in move
