@@ -297,6 +297,41 @@ def test_the_dispatch_flow_fails_its_run_when_it_dead_letters_after_doing_its_wo
     assert [s for _, s, _ in statuses(app)] == ["dead", "print"]
 
 
+def test_the_dispatch_flow_logs_a_warning_for_a_localhost_sender(
+    prefect_harness: None, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As `pkh dispatch`: with PKH_SMTP_HOST set and the default PKH_SMTP_FROM (a localhost
+    sender), the run's log has one warning saying so; an office's own sender has none."""
+    import logging
+
+    import workflows.flows as flows
+    from engine.settings import get_settings
+
+    warned: list[str] = []
+
+    class Recorder(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno == logging.WARNING:
+                warned.append(record.getMessage())
+
+    logger = logging.getLogger("test.dispatch-flow")
+    logger.addHandler(Recorder())
+    logger.setLevel(logging.INFO)
+    monkeypatch.setattr(flows, "get_run_logger", lambda: logger)
+    monkeypatch.setenv("PKH_SMTP_HOST", "127.0.0.1")
+    for sender, expected in [(None, 1), ("SPM-PKH <pkh@dinsos.example.go.id>", 0)]:
+        if sender:
+            monkeypatch.setenv("PKH_SMTP_FROM", sender)
+        get_settings.cache_clear()
+        warned.clear()
+        try:
+            flows.dispatch(database_url=db_url)  # an empty outbox: nothing is sent
+        finally:
+            get_settings.cache_clear()
+        assert len(warned) == expected, warned
+        assert all("PKH_SMTP_FROM 'SPM-PKH <pengaduan-pkh@localhost>'" in w for w in warned)
+
+
 @pytest.mark.parametrize("sent", ["SIGINT", "SIGHUP", "SIGTERM"])
 def test_ctrl_c_stops_the_worker_and_its_prefect_server_within_seconds(
     tmp_path: Path, sent: str
