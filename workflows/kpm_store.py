@@ -56,6 +56,11 @@ def households_by_code(s: Session, codes: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def case_regions(s: Session, case_ids: Iterable[str]) -> dict[str, str]:
+    """case id -> its region, for the cases of `case_ids` that exist."""
+    return {i: region for i, (_, region) in repo.case_scopes(s, list(case_ids)).items()}
+
+
 def members_by_nik(s: Session, niks: Iterable[str]) -> dict[str, tuple[str, str]]:
     """NIK -> (case id, member number) for the NIKs the register already holds."""
     out: dict[str, tuple[str, str]] = {}

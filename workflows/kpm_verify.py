@@ -215,9 +215,9 @@ def verify_file(
                     if where is not None:
                         pending.append((line, (*where, REJECTED)))
                 if len(pending) >= LOOKUP_CHUNK:
-                    _resolve(app, pending, stage, report)
+                    _resolve(app, who, pending, stage, report)
                     bar.update(reading, completed=table.position())
-            _resolve(app, pending, stage, report)
+            _resolve(app, who, pending, stage, report)
         finally:
             table.close()
         work = bar.add_task("verifikasi / verifying", total=stage.count)
@@ -234,14 +234,22 @@ def verify_file(
     return report
 
 
-def _resolve(app: Any, pending: list, stage: Staging, report: VerifyReport) -> None:
+def _resolve(app: Any, who: Any, pending: list, stage: Staging, report: VerifyReport) -> None:
     """Find each row's household and member number; stage by household. A row already
     rejected is staged too (its attendance REJECTED) when its household is found: it keeps its
-    month from being recorded without it."""
+    month from being recorded without it. A household outside `who`'s area is not found, said
+    as a code or NIK the register does not hold: an officer's upload must not tell which NIKs
+    are KPM members elsewhere, nor their case numbers (`CaseService.may_read`)."""
     with app.db.reading() as s:
         by_nik = store.members_by_nik(s, (r[2] for _, r in pending if r[1] == "nik"))
         codes = {r[2][: C.PARTICIPANT_CODE_LENGTH] for _, r in pending if r[1] == "kode"}
         by_code = store.households_by_code(s, codes)
+        named = {c for c, _ in by_nik.values()} | set(by_code.values())
+        scopes = store.case_regions(s, named) if who.region is not None else {}
+    if who.region is not None:
+        theirs = {c for c, region in scopes.items() if who.covers(region)}
+        by_nik = {k: v for k, v in by_nik.items() if v[0] in theirs}
+        by_code = {k: v for k, v in by_code.items() if v in theirs}
     for line, (periode, kind, ident, attended) in pending:
         if kind == "nik":
             found = by_nik.get(ident)

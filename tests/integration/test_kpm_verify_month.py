@@ -299,6 +299,12 @@ def test_a_household_outside_the_officer_s_area_is_not_found_and_nothing_more_is
         ("2026-02", f"{kode}99", "", "1"),  # no such member
     ]
     report = verify_file(app, write(tmp_path / "v.csv", rows), actor="pdp.lain").as_dict()
-    not_found = f"household: kasus tidak ditemukan: {case_id} / case not found: {case_id}"
-    assert reasons(report) == {2: not_found, 3: not_found, 4: not_found}
+    # nor that the code names a household at all, nor its case number: said as a code the
+    # register does not hold
+    assert reasons(report) == {
+        line: f"kode_anggota: {kode}{no} tidak menyebut rumah tangga KPM yang terdaftar / "
+        f"{kode}{no} names no registered KPM household"
+        for line, no in ((2, "03"), (3, "03"), (4, "99"))
+    }
+    assert case_id not in str(report["rejected"])
     assert app.service.get(case_id) == before

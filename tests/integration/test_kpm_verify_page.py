@@ -189,11 +189,34 @@ def test_a_pendamping_records_only_its_own_region_as_the_command_line_would(
     sign_in(web, app, "pdp.lain")
     status, page = upload(web, "hadir.csv", rows.encode())
     assert status == 200
-    # pdp.bogor's household is no case of pdp.lain's: not found, nothing recorded there
-    assert rejected(page) == {2: f"rumah tangga: kasus tidak ditemukan: {household}"}
+    # pdp.bogor's household is no case of pdp.lain's: said as a code the register does not
+    # hold (neither its existence nor its case number told), nothing recorded there
+    assert rejected(page) == {
+        2: f"kode_anggota: {kode}03 tidak menyebut rumah tangga KPM yang terdaftar"
+    }
+    assert household not in page
     assert (fact(page, "households"), fact(page, "months")) == (1, 1)
     assert "verifikasi_terakhir" not in app.service.get(household).attrs
     assert app.service.get(other).attrs["verifikasi_terakhir"]["periode"] == "2026-01"
+
+
+def test_an_upload_does_not_tell_which_niks_outside_the_area_are_kpm_members(
+    web: TestClient, app: App, household: str, other: str
+) -> None:
+    """A NIK of a member of another area reads as a NIK of nobody: an officer cannot probe the
+    register beyond its area (`CaseService.may_read`) by uploading NIKs."""
+    member = app.service.get(household).attrs["anggota"]["01"]["nik"]
+    nobody = "3271010909900009"
+    rows = HEADER + f"2026-01,,{member},1\n" + f"2026-01,,{nobody},1\n"
+    sign_in(web, app, "pdp.lain")
+    status, page = upload(web, "hadir.csv", rows.encode())
+    assert status == 200
+    assert rejected(page) == {
+        2: f"nik: {member} bukan anggota KPM yang terdaftar",
+        3: f"nik: {nobody} bukan anggota KPM yang terdaftar",
+    }
+    assert household not in page
+    assert "verifikasi_terakhir" not in app.service.get(household).attrs
 
 
 def test_only_the_roles_that_record_verification_open_the_page(web: TestClient, app: App) -> None:
