@@ -203,29 +203,44 @@ def _csv(p: Path) -> Table:
     return Table(header, rows(), p.stat().st_size, raw.tell, raw.close)
 
 
+def _unreadable_workbook(p: Path, e: BaseException) -> InvalidInput:
+    return InvalidInput(
+        "file",
+        f"{p.name} is not a readable Excel workbook: {e}",
+        message_id=f"{p.name} bukan buku kerja Excel yang dapat dibaca: {e}",
+    )
+
+
 def _excel(p: Path) -> Table:
     from openpyxl import load_workbook
 
+    # A workbook is read lazily: its sheet's XML is parsed as the rows are taken, so a damaged
+    # sheet (truncated, a cell reference past XFD, no worksheet at all) fails while reading it;
+    # every such failure is the file's, refused whole (nothing is recorded before the last row).
     try:
         wb = load_workbook(p, read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 - any unreadable workbook is the caller's bad input
-        raise InvalidInput(
-            "file",
-            f"{p.name} is not a readable Excel workbook: {e}",
-            message_id=f"{p.name} bukan buku kerja Excel yang dapat dibaca: {e}",
-        ) from None
-    ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
-    header = [str(h or "").strip().lower() for h in next(it, ())]
+        raise _unreadable_workbook(p, e) from None
+    try:
+        ws = wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        header = [str(h or "").strip().lower() for h in next(it, ())]
+        size = ws.max_row or 0
+    except Exception as e:  # noqa: BLE001 - as above
+        wb.close()
+        raise _unreadable_workbook(p, e) from None
     done = [1]
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
-        for line, values in enumerate(it, start=2):
-            done[0] = line
-            if any(v is not None and str(v).strip() for v in values):
-                yield line, values
+        try:
+            for line, values in enumerate(it, start=2):
+                done[0] = line
+                if any(v is not None and str(v).strip() for v in values):
+                    yield line, values
+        except Exception as e:  # noqa: BLE001 - as above
+            raise _unreadable_workbook(p, e) from None
 
-    return Table(header, rows(), ws.max_row or 0, lambda: done[0], wb.close)
+    return Table(header, rows(), size, lambda: done[0], wb.close)
 
 
 def as_record(header: Sequence[str], values: Sequence[Any]) -> dict[str, Any] | InvalidInput:

@@ -251,3 +251,52 @@ def test_a_pendamping_relieved_of_duty_gets_no_form_and_an_upload_is_refused_who
     assert status == 422 and box, page
     assert "<li>Anda sedang dibebastugaskan dan tidak dapat menangani kasus" in box.group(1)
     assert "verifikasi_terakhir" not in app.service.get(household).attrs
+
+
+def _damaged_workbook(kode: str, damage: str) -> bytes:
+    """A workbook whose first row is readable and whose sheet is damaged after it: `truncated`
+    (its XML cut short), `cell` (a cell reference past the last column), `sheetless` (no
+    worksheet at all)."""
+    import io
+    import zipfile
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["periode", "kode_anggota", "nik", "hadir"])
+    ws.append(["2026-01", f"{kode}03", "", 1])
+    ws.append(["2026-01", f"{kode}04", "", 1])
+    saved = io.BytesIO()
+    wb.save(saved)
+    sheet = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(io.BytesIO(saved.getvalue())) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    if damage == "truncated":
+        parts[sheet] = parts[sheet][: parts[sheet].index(b'<row r="3"')] + b"<row r=<<"
+    elif damage == "cell":
+        parts[sheet] = parts[sheet].replace(b'<c r="B3"', b'<c r="ZZZZZ3"')
+    else:
+        del parts[sheet]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for n, content in parts.items():
+            z.writestr(n, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "cell", "sheetless"])
+def test_a_damaged_workbook_is_refused_whole_on_the_page_not_a_500(
+    web: TestClient, app: App, household: str, damage: str
+) -> None:
+    """openpyxl reads a sheet's XML as the rows are taken: a damage past the header failed
+    there, outside the reader's own check of the workbook, and the page answered 500."""
+    sign_in(web, app, "pdp.bogor")
+    content = _damaged_workbook(code(app, household), damage)
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    status, page = upload(web, "hadir.xlsx", content, kind)
+    assert status == 422, page[:2000]
+    assert "hadir.xlsx bukan buku kerja Excel yang dapat dibaca" in page
+    assert 'name="berkas"' in page  # the form, again
+    assert "verifikasi_terakhir" not in app.service.get(household).attrs  # nothing recorded
