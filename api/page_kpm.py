@@ -97,11 +97,19 @@ def _verify(app: App, username: str, name: str, content: bytes) -> dict[str, Any
         return verify_file(app, path, actor=username).as_dict()
 
 
+# The longest file name kept, in UTF-8 bytes: well within a file system's 255, whatever the
+# script (a Javanese or Chinese letter is 3 bytes, 100 of them would not fit)
+NAME_BYTES = 100
+
+
 def _name(upload: UploadFile) -> str:
-    """The uploaded file's own name, safe as a file name here (no folder, no odd characters)."""
+    """The uploaded file's own name, safe as a file name here (no folder, no odd characters,
+    at most NAME_BYTES bytes: its end kept, which says CSV or Excel)."""
     name = re.sub(r"[^\w.\- ]", "_", Path((upload.filename or "").replace("\\", "/")).name)
-    name = name.strip(" .")[-100:]
-    return name or "berkas.csv"
+    name = name.strip(" .")[-NAME_BYTES:]  # a character is one byte at least
+    while len(name.encode()) > NAME_BYTES:
+        name = name[1:]
+    return name.strip(" .") or "berkas.csv"
 
 
 def _said(ctx: Ctx, key: str, **values: Any) -> dict[str, Any]:

@@ -300,3 +300,19 @@ def test_a_damaged_workbook_is_refused_whole_on_the_page_not_a_500(
     assert "hadir.xlsx bukan buku kerja Excel yang dapat dibaca" in page
     assert 'name="berkas"' in page  # the form, again
     assert "verifikasi_terakhir" not in app.service.get(household).attrs  # nothing recorded
+
+
+def test_a_long_file_name_in_a_script_of_three_byte_letters_is_kept_short_enough(
+    web: TestClient, app: App, household: str
+) -> None:
+    """The name was cut to 100 characters, but a file system takes 255 bytes: 100 Javanese
+    (or Chinese) letters are 300, and writing the upload under that name answered 500."""
+    sign_in(web, app, "pdp.bogor")
+    name = "ꦥꦏ꧀ꦲ" * 40 + "_hadir.csv"  # aksara Jawa: 3 bytes a letter
+    rows = HEADER + f"2026-01,{code(app, household)}03,,1\n"
+    status, page = upload(web, name, rows.encode())
+    assert status == 200, page[:2000]
+    shown = re.search(r"Hasil berkas ([^<\s]+)", page)
+    assert shown and shown.group(1).endswith("_hadir.csv")
+    assert len(shown.group(1).encode()) <= 100
+    assert app.service.get(household).attrs["verifikasi_terakhir"]["periode"] == "2026-01"
