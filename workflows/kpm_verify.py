@@ -250,6 +250,12 @@ def _resolve(app: Any, who: Any, pending: list, stage: Staging, report: VerifyRe
         theirs = {c for c, region in scopes.items() if who.covers(region)}
         by_nik = {k: v for k, v in by_nik.items() if v[0] in theirs}
         by_code = {k: v for k, v in by_code.items() if v in theirs}
+    # said as true for both: not registered at all, or registered outside the officer's area
+    where_id, where_en = (
+        (f" di wilayah Anda ({who.region})", f" in your area ({who.region})")
+        if who.region is not None
+        else ("", "")
+    )
     for line, (periode, kind, ident, attended) in pending:
         if kind == "nik":
             found = by_nik.get(ident)
@@ -259,8 +265,8 @@ def _resolve(app: Any, who: Any, pending: list, stage: Staging, report: VerifyRe
                         line,
                         said(
                             "nik",
-                            f"{ident} bukan anggota KPM yang terdaftar",
-                            f"{ident} is not a registered KPM member",
+                            f"{ident} bukan anggota KPM yang terdaftar{where_id}",
+                            f"{ident} is not a registered KPM member{where_en}",
                         ),
                     )
                 continue
@@ -274,8 +280,8 @@ def _resolve(app: Any, who: Any, pending: list, stage: Staging, report: VerifyRe
                         line,
                         said(
                             "kode_anggota",
-                            f"{ident} tidak menyebut rumah tangga KPM yang terdaftar",
-                            f"{ident} names no registered KPM household",
+                            f"{ident} tidak menyebut rumah tangga KPM yang terdaftar{where_id}",
+                            f"{ident} names no registered KPM household{where_en}",
                         ),
                     )
                 continue

@@ -181,8 +181,8 @@ def test_a_row_rejected_as_it_is_read_holds_back_the_month_of_the_household_it_n
     assert why[5].startswith("kode_anggota: harus berupa 15 digit") and " / " in why[5]
     assert why[7].startswith("periode: '03/2026' bukan bulan (YYYY-MM) / ")
     assert why[8] == (
-        "nik: 3271010909900009 bukan anggota KPM yang terdaftar / "
-        "3271010909900009 is not a registered KPM member"
+        "nik: 3271010909900009 bukan anggota KPM yang terdaftar di wilayah Anda (327101) / "
+        "3271010909900009 is not a registered KPM member in your area (327101)"
     )
     assert "karena baris 3, 7 ditolak" in why[2] and "because lines 3, 7 were rejected" in why[2]
     assert "karena baris 5, 7 ditolak" in why[4]
@@ -302,8 +302,9 @@ def test_a_household_outside_the_officer_s_area_is_not_found_and_nothing_more_is
     # nor that the code names a household at all, nor its case number: said as a code the
     # register does not hold
     assert reasons(report) == {
-        line: f"kode_anggota: {kode}{no} tidak menyebut rumah tangga KPM yang terdaftar / "
-        f"{kode}{no} names no registered KPM household"
+        line: f"kode_anggota: {kode}{no} tidak menyebut rumah tangga KPM yang terdaftar "
+        f"di wilayah Anda (327102) / {kode}{no} names no registered KPM household in your area "
+        "(327102)"
         for line, no in ((2, "03"), (3, "03"), (4, "99"))
     }
     assert case_id not in str(report["rejected"])

@@ -105,7 +105,7 @@ def test_a_pendamping_uploads_the_month_and_reads_the_report_in_either_language(
     assert (fact(page, "rows"), fact(page, "accepted"), fact(page, "households")) == (4, 3, 1)
     assert fact(page, "months") == 1 and fact(page, "rejected") == 1
     assert rejected(page) == {
-        5: "nik: 3271010909900009 bukan anggota KPM yang terdaftar",
+        5: "nik: 3271010909900009 bukan anggota KPM yang terdaftar di wilayah Anda (327101)",
     }
     assert "Hasil berkas hadir.csv" in page
     state = app.service.get(case_id)
@@ -118,7 +118,9 @@ def test_a_pendamping_uploads_the_month_and_reads_the_report_in_either_language(
     status, page = upload(web, "hadir.csv", (HEADER + rows).encode())
     assert status == 200
     assert fact(page, "unchanged") == 1 and fact(page, "months") == 0
-    assert rejected(page) == {5: "nik: 3271010909900009 is not a registered KPM member"}
+    assert rejected(page) == {
+        5: "nik: 3271010909900009 is not a registered KPM member in your area (327101)"
+    }
     assert "Report of hadir.csv" in page
     assert app.service.get(case_id).version == state.version
 
@@ -192,7 +194,8 @@ def test_a_pendamping_records_only_its_own_region_as_the_command_line_would(
     # pdp.bogor's household is no case of pdp.lain's: said as a code the register does not
     # hold (neither its existence nor its case number told), nothing recorded there
     assert rejected(page) == {
-        2: f"kode_anggota: {kode}03 tidak menyebut rumah tangga KPM yang terdaftar"
+        2: f"kode_anggota: {kode}03 tidak menyebut rumah tangga KPM yang terdaftar "
+        "di wilayah Anda (327102)"
     }
     assert household not in page
     assert (fact(page, "households"), fact(page, "months")) == (1, 1)
@@ -212,8 +215,8 @@ def test_an_upload_does_not_tell_which_niks_outside_the_area_are_kpm_members(
     status, page = upload(web, "hadir.csv", rows.encode())
     assert status == 200
     assert rejected(page) == {
-        2: f"nik: {member} bukan anggota KPM yang terdaftar",
-        3: f"nik: {nobody} bukan anggota KPM yang terdaftar",
+        2: f"nik: {member} bukan anggota KPM yang terdaftar di wilayah Anda (327102)",
+        3: f"nik: {nobody} bukan anggota KPM yang terdaftar di wilayah Anda (327102)",
     }
     assert household not in page
     assert "verifikasi_terakhir" not in app.service.get(household).attrs
