@@ -332,6 +332,26 @@ def test_the_dispatch_flow_logs_a_warning_for_a_localhost_sender(
         assert all("PKH_SMTP_FROM 'SPM-PKH <pengaduan-pkh@localhost>'" in w for w in warned)
 
 
+def start_worker(tmp_path: Path, port: int, *, stderr: int) -> Any:
+    """The real `pkh worker --port PORT` on a SQLite file in `tmp_path`, in a process group of
+    its own (as at a terminal), without this run's PREFECT_ and PKH_ settings; text pipes."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PKH_"))}
+    env.update(PKH_DATABASE_URL=f"sqlite:///{tmp_path / 'pkh.db'}", PYTHONUNBUFFERED="1")
+    pkh = Path(sys.executable).with_name("pkh")
+    return subprocess.Popen(
+        [str(pkh), "worker", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        start_new_session=True,
+    )
+
+
 @pytest.mark.parametrize("sent", ["SIGINT", "SIGHUP", "SIGTERM"])
 def test_ctrl_c_stops_the_worker_and_its_prefect_server_within_seconds(
     tmp_path: Path, sent: str
@@ -344,25 +364,13 @@ def test_ctrl_c_stops_the_worker_and_its_prefect_server_within_seconds(
     import signal
     import socket
     import subprocess
-    import sys
     import threading
     import time
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PKH_"))}
-    env.update(PKH_DATABASE_URL=f"sqlite:///{tmp_path / 'pkh.db'}", PYTHONUNBUFFERED="1")
-    pkh = Path(sys.executable).with_name("pkh")
-    proc = subprocess.Popen(
-        [str(pkh), "worker", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    proc = start_worker(tmp_path, port, stderr=subprocess.STDOUT)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout or ()), daemon=True)
     reader.start()

@@ -132,6 +132,14 @@ def test_a_due_soon_reminder_one_officer_of_the_office_got_is_not_queued_again(
 ) -> None:
     """Office-wide: one officer's copy went out on its day, the other's lapsed: the office
     was told, and nobody gets it twice."""
+    _one_copy_sent_the_other_lapsed(app, clock)
+    assert sweep(app.service, clock()).reminded == []
+
+
+def _one_copy_sent_the_other_lapsed(app: App, clock: Clock, **sent: Any) -> str:
+    """Thursday's due-soon reminder to an office of two (kab.bogor, kab.bogor2): the first
+    copy marked sent on its day (with `sent`'s values too), the other lapsed in Friday
+    morning's dispatch; the clock left at Friday 10:00. Returns the case id."""
     case = app.service.open_case("complaint", complaint_data(), "pusat.spm")  # no kab handler
     clock.set(datetime.fromisoformat("2026-03-05T09:00:00+07:00"))
     assert sweep(app.service, clock()).reminded == [case.id]
@@ -141,11 +149,11 @@ def test_a_due_soon_reminder_one_officer_of_the_office_got_is_not_queued_again(
         s.execute(
             sa.update(OUTBOX)
             .where(OUTBOX.c.id == copies[0].id)
-            .values(status="sent", sent_at=clock())
+            .values(status="sent", sent_at=clock(), **sent)
         )
     Dispatcher(app.db, app.settings).run_once(datetime.fromisoformat("2026-03-06T09:30+07:00"))
     clock.set(datetime.fromisoformat("2026-03-06T10:00:00+07:00"))
-    assert sweep(app.service, clock()).reminded == []
+    return case.id
 
 
 def test_a_due_soon_copy_written_to_the_log_only_told_nobody_so_a_lapsed_one_is_queued_again(
@@ -154,20 +162,8 @@ def test_a_due_soon_copy_written_to_the_log_only_told_nobody_so_a_lapsed_one_is_
     """Office-wide: one officer has no e-mail or phone, so their copy went to the log only
     (status sent, channel log); the other officer's copy lapsed in an outage. Nobody was told:
     the lapsed copy gives its mark back and Friday's sweep reminds the office again."""
-    case = app.service.open_case("complaint", complaint_data(), "pusat.spm")  # no kab handler
-    clock.set(datetime.fromisoformat("2026-03-05T09:00:00+07:00"))
-    assert sweep(app.service, clock()).reminded == [case.id]
-    copies = [r for r in rows(app) if r.template == "reminder_due_soon"]
-    assert len(copies) == 2  # kab.bogor and kab.bogor2
-    with app.db.transaction() as s:
-        s.execute(
-            sa.update(OUTBOX)
-            .where(OUTBOX.c.id == copies[0].id)
-            .values(status="sent", sent_at=clock(), channel="log")
-        )
-    Dispatcher(app.db, app.settings).run_once(datetime.fromisoformat("2026-03-06T09:30+07:00"))
-    clock.set(datetime.fromisoformat("2026-03-06T10:00:00+07:00"))
-    assert sweep(app.service, clock()).reminded == [case.id]
+    case_id = _one_copy_sent_the_other_lapsed(app, clock, channel="log")
+    assert sweep(app.service, clock()).reminded == [case_id]
 
 
 def test_a_copy_lapsing_after_the_next_days_reminder_went_out_does_not_send_it_twice(

@@ -10,12 +10,13 @@ import http.server
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.integration.test_flows import start_worker
 
 
 @pytest.fixture
@@ -51,18 +52,7 @@ def test_a_worker_on_a_port_in_use_is_refused_in_one_line_and_serves_nothing(
     tmp_path: Path, other_server: tuple[int, list[str]]
 ) -> None:
     port, asked = other_server
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PKH_"))}
-    env.update(PKH_DATABASE_URL=f"sqlite:///{tmp_path / 'pkh.db'}", PYTHONUNBUFFERED="1")
-    pkh = Path(sys.executable).with_name("pkh")
-    proc = subprocess.Popen(
-        [str(pkh), "worker", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    proc = start_worker(tmp_path, port, stderr=subprocess.PIPE)
     try:
         out, err = proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:
