@@ -280,7 +280,7 @@ def test_a_death_in_a_later_extract_points_to_the_death_command_and_says_no_none
     assert refused["line"] == 4
     reason = refused["reason"]
     assert "None" not in reason, reason
-    assert "jenjang_sekolah (3 -> –), kelas (12 -> –)" in reason, reason
+    assert "jenjang sekolah (3 -> –), kelas (12 -> –)" in reason, reason
     assert "catat kematiannya dengan langkah “Anggota meninggal dunia”" in reason, reason
     assert "pemutakhiran" not in reason, reason
     # any other difference is still an update to record

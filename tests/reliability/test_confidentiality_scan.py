@@ -287,6 +287,7 @@ PAGE_ROUTES = {
     "/audit",
     "/letters",
     "/letters/{letter_id}",
+    "/kpm/verifikasi",
 }
 
 
@@ -315,7 +316,7 @@ def pages(w: World, user: str) -> set[str]:
         w.keep(user, f"PAGE {path} -> {r.status_code}", _all_of(r))
     for lang in ("id", "en"):
         cookie = {"Cookie": f"pkh_session={token}; lang={lang}"}
-        paths = ["/", "/?q=rahasia", "/calendar", "/complaints/new", "/letters"]
+        paths = ["/", "/?q=rahasia", "/calendar", "/complaints/new", "/letters", "/kpm/verifikasi"]
         paths += [f"/letters/{i}" for i in paper_letters(w)]
         for c in CASES:
             for case_id in c.ids:
