@@ -332,6 +332,26 @@ def test_the_dispatch_flow_logs_a_warning_for_a_localhost_sender(
         assert all("PKH_SMTP_FROM 'SPM-PKH <pengaduan-pkh@localhost>'" in w for w in warned)
 
 
+def deploy(tmp_path: Path, api_url: str | None, *extra: str) -> Any:
+    """`python -m workflows.flows deploy --pool pkh [extra]` run as an admin would, without
+    this run's PREFECT_ settings (a Prefect home of its own, `api_url` as PREFECT_API_URL)."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path)
+    if api_url is not None:
+        env["PREFECT_API_URL"] = api_url
+    return subprocess.run(
+        [sys.executable, "-m", "workflows.flows", "deploy", "--pool", "pkh", *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+
+
 def start_worker(tmp_path: Path, port: int, *, stderr: int) -> Any:
     """The real `pkh worker --port PORT` on a SQLite file in `tmp_path`, in a process group of
     its own (as at a terminal), without this run's PREFECT_ and PKH_ settings; text pipes."""
@@ -404,19 +424,8 @@ def test_ctrl_c_stops_the_worker_and_its_prefect_server_within_seconds(
 
 
 def test_deploy_refuses_without_prefect_api_url_in_one_line(tmp_path: Path) -> None:
-    import subprocess
-    import sys
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env["PREFECT_HOME"] = str(tmp_path)  # no profile naming a server either
-    done = subprocess.run(
-        [sys.executable, "-m", "workflows.flows", "deploy", "--pool", "pkh"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    done = deploy(tmp_path, None)  # no profile naming a server either
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("error: PREFECT_API_URL is not set: export PREFECT_API_URL=")
     assert len(done.stderr.splitlines()) == 1, done.stderr
@@ -426,22 +435,9 @@ def test_deploy_from_a_source_that_is_no_checkout_is_refused_in_one_line(tmp_pat
     """`--source /opt/pkh-casework` run where that path holds no checkout (the admin's own
     machine, a typo): the flows are loaded from it to register them, so it is refused in one
     line, nothing registered. Before: a FileNotFoundError traceback, exit 1."""
-    import subprocess
-    import sys
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env["PREFECT_HOME"] = str(tmp_path)
-    env["PREFECT_API_URL"] = "http://127.0.0.1:9/api"  # never reached
     missing = tmp_path / "pkh-casework"
-    done = subprocess.run(
-        [sys.executable, "-m", "workflows.flows", "deploy", "--pool", "pkh"]
-        + ["--source", str(missing)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    done = deploy(tmp_path, "http://127.0.0.1:9/api", "--source", str(missing))  # never reached
     assert done.returncode == 2 and done.stdout == "", done.stderr
     assert done.stderr == (
         f"error: --source {missing}: no pkh-casework checkout there (no workflows/flows.py): "
@@ -455,23 +451,11 @@ def test_deploy_to_a_prefect_server_that_does_not_answer_is_refused_in_one_line(
     """PREFECT_API_URL naming a server that is down (or a mistyped port): one line saying
     which server could not be reached. Before: an httpx.ConnectError traceback, exit 1."""
     import socket
-    import subprocess
-    import sys
 
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env["PREFECT_HOME"] = str(tmp_path)
-    env["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
-    done = subprocess.run(
-        [sys.executable, "-m", "workflows.flows", "deploy", "--pool", "pkh"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    done = deploy(tmp_path, f"http://127.0.0.1:{port}/api")
     assert done.returncode == 2 and done.stdout == "", done.stderr
     assert done.stderr.startswith(
         f"error: cannot reach the Prefect server at http://127.0.0.1:{port}/api ("
